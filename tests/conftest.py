@@ -1,0 +1,50 @@
+"""Shared test fixtures.  Test data is read from ../shared (never copied into the repository);
+tests that need it skip with a clear reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VCMBENCH_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """Path under ../shared, skipping the calling test when it is absent."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"test data {p} is absent (../shared beside the checkout, or set VCMBENCH_SHARED)")
+    return p
+
+
+@pytest.fixture
+def shared() -> Path:
+    return shared_path()
+
+
+@pytest.fixture
+def oid_dir() -> Path:
+    return shared_path("data", "openimages-vcm")
+
+
+@pytest.fixture
+def coco_tiny() -> Path:
+    return shared_path("data", "coco-tiny-cc")
+
+
+@pytest.fixture
+def vtm_fixtures() -> Path:
+    return shared_path("fixtures", "vtm12")
+
+
+@pytest.fixture
+def golden_bd() -> Path:
+    return shared_path("golden", "bdrate_public.json")
+
+
+def have_libreoffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
