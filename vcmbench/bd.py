@@ -406,6 +406,7 @@ def bd_delta(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, met
             if x[-1] < hi:
                 x, y = _extend_point(x, y, hi, low=False)
         integrals.append(spec.build(x, y)(lo, hi))
+    lo, hi = float(lo), float(hi)
     mean = (integrals[1] - integrals[0]) / (hi - lo)
     if not math.isfinite(mean):
         raise BDError(f"BD ({method}) over {axis} [{lo:.6g}, {hi:.6g}] is not finite; check the input points.")

@@ -1,0 +1,141 @@
+"""`vcmbench cttc ...`: list, show, validate test conditions and verify a user's data files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_USAGE, VerificationFailed
+from .common import echo_json, exit_with, table
+
+
+@click.group("cttc")
+def cttc() -> None:
+    """Common test conditions (CTTC), stored as versioned YAML in cttc/.
+
+    \b
+    Example:
+      vcmbench cttc list
+      vcmbench cttc show vcm-oiv6-det --json
+    """
+
+
+@cttc.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_cmd(as_json: bool) -> None:
+    """List the shipped conditions.
+
+    \b
+    Example:
+      vcmbench cttc list
+    """
+    from ..conditions import conditions_dir, list_conditions, resolve_inheritance
+
+    rows = []
+    for name in list_conditions():
+        data, _ = resolve_inheritance(conditions_dir() / f"{name}.yaml")
+        codec = data.get("codec", {})
+        rows.append({
+            "name": name, "version": data.get("version"), "kind": "abstract base" if data.get("abstract") else data.get("kind"),
+            "codec": codec.get("name"), "qps": codec.get("qps"), "scales": codec.get("scales"),
+            "title": data.get("title"),
+        })
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table(["name", "v", "kind", "codec", "QPs", "title"],
+                     [(r["name"], r["version"], r["kind"], r["codec"] or "",
+                       ",".join(map(str, r["qps"] or [])), r["title"]) for r in rows]))
+
+
+@cttc.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolved condition as JSON.")
+def show(name: str, as_json: bool) -> None:
+    """Show one condition, with its base applied and its signature.
+
+    NAME is a condition name (see `vcmbench cttc list`) or a path to a YAML file.
+
+    \b
+    Example:
+      vcmbench cttc show vcm-oiv6-det --json
+    """
+    import yaml
+
+    from ..conditions import load_condition
+
+    cond = load_condition(name)
+    data = cond.to_dict()
+    if as_json:
+        echo_json({**data, "signature": str(cond.signature())})
+        return
+    click.echo(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True).rstrip())
+    click.echo(f"# signature: {cond.signature()}")
+
+
+@cttc.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def validate(paths: tuple[str, ...], as_json: bool) -> None:
+    """Validate condition files (all shipped ones when no PATH is given).
+
+    Reports file and key for unknown keys, QPs outside 0-63, duplicate QPs, scales outside
+    (0, 1], malformed checksums, inheritance cycles or depth > 1, and fields that contradict
+    each other.  Exit code 2 when any file is invalid.
+
+    \b
+    Example:
+      vcmbench cttc validate
+      vcmbench cttc validate my-conditions/*.yaml
+    """
+    from ..conditions import conditions_dir, validate_file
+
+    files: list[Path] = []
+    for p in paths or (str(conditions_dir()),):
+        pp = Path(p)
+        files.extend(sorted(pp.glob("*.yaml")) if pp.is_dir() else [pp])
+    results = {str(f): validate_file(f) for f in files}
+    bad = {f: iss for f, iss in results.items() if iss}
+    if as_json:
+        echo_json({f: [{"key": i.key, "message": i.message} for i in iss] for f, iss in results.items()})
+    else:
+        for f, iss in results.items():
+            if not iss:
+                click.echo(f"ok       {f}")
+            for i in iss:
+                click.echo(f"INVALID  {i}")
+        click.echo(f"{len(files) - len(bad)} of {len(files)} condition file(s) valid.")
+    if bad:
+        exit_with(EXIT_USAGE)
+
+
+@cttc.command("verify-data")
+@click.argument("name")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder holding the condition's image list and annotation files.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify_data_cmd(name: str, data_dir: str, as_json: bool) -> None:
+    """Check your list/annotation files against the condition's recorded checksums and counts.
+
+    Names exactly which file differs (md5 and/or line/row count).  Exit code 4 when a file
+    is missing or differs.
+
+    \b
+    Example:
+      vcmbench cttc verify-data vcm-oiv6-det --data /data/openimages-vcm
+    """
+    from ..conditions import load_condition, verify_data
+
+    checks = verify_data(load_condition(name), data_dir)
+    if as_json:
+        echo_json([c.__dict__ for c in checks])
+    else:
+        click.echo(table(["file", "role", "status"], [(c.file, c.role, "ok" if c.ok else f"DIFFERS: {c.message}")
+                                                      for c in checks]))
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        raise VerificationFailed(
+            "; ".join(f"{c.file}: {c.message}" for c in bad)
+            + ". Use the files the condition was written for (re-download them), or a condition that matches yours."
+        )

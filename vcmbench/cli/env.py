@@ -1,0 +1,44 @@
+"""`vcmbench env`."""
+
+from __future__ import annotations
+
+import click
+
+from .common import echo_json, table
+
+
+@click.command("env")
+@click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
+              help="Folder with VTM EncoderApp/DecoderApp (or set VCMBENCH_VTM_DIR).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (what a run stores as env.json).")
+def env_cmd(vtm_dir: str | None, as_json: bool) -> None:
+    """Show Python and package versions, the platform and the detected codecs.
+
+    Each codec is listed with its version banner and the short hash of its binary, or the
+    reason it is unavailable.
+
+    \b
+    Example:
+      vcmbench env --json
+      vcmbench env --vtm-dir /opt/VTM-12.0/bin
+    """
+    from ..env import collect_env
+
+    env = collect_env(vtm_dir=vtm_dir)
+    if as_json:
+        echo_json(env)
+        return
+    click.echo(f"vcmbench {env['vcmbench']} (results version {env['results_version']})")
+    click.echo(f"Python {env['python']} on {env['platform']} ({env['cpu_count']} cores)")
+    click.echo("")
+    click.echo(table(["package", "version"], [(k, v or "not installed") for k, v in env["packages"].items()]))
+    click.echo("")
+    ff = env["ffmpeg"]
+    if ff.get("path"):
+        click.echo(f"FFmpeg {ff['version']} #{ff['sha256_6']} ({ff['path']}); libvvenc: "
+                   f"{'yes' if ff['libvvenc'] else 'NO'}; native VVC decoder: {'yes' if ff['vvc_decoder'] else 'NO'}")
+    else:
+        click.echo(f"FFmpeg: unavailable ({ff.get('reason')})")
+    rows = [(name, "yes" if c["available"] else "no", c.get("version") or c.get("reason", ""), c.get("signature", ""))
+            for name, c in env["codecs"].items()]
+    click.echo(table(["codec", "available", "version / reason", "signature"], rows))

@@ -1,0 +1,430 @@
+"""The OpenImages challenge metric (detection and instance segmentation), native numpy.
+
+Reproduces the TF Object Detection API's ``OpenImagesChallengeEvaluator`` (used by the MPEG VCM
+anchors through ``oid_challenge_evaluation``); DESIGN.md §5.1 "The metric, precisely".  Rules:
+
+1. **Evaluable classes per image** = classes of its verified image-level labels (Confidence 0
+   *or* 1) ∪ classes of its GT boxes.  Detections of any other class on that image are dropped,
+   and so are detections on images absent from the ground truth.  A detection of a class that
+   is verified absent (negative label, no boxes) is therefore a false positive.
+2. Detections with ``YMin >= YMax`` or ``XMin >= XMax`` are dropped.  Boxes are used as given
+   (normalised, not clipped); box area = (YMax−YMin)·(XMax−XMin).  No NMS.
+3. Per image and class, detections are taken in descending score; **ties go to the later row**
+   of the predictions table (the reference sorts with ``np.argsort(scores)[::-1]``, which does
+   this whenever numpy's sort is stable — always for ≤ 16 detections of one class in one image).
+4. Each detection looks only at the non-group-of box of its class with the highest IoU (first
+   in GT order on ties).  If that IoU ≥ 0.5 and the box is still free, the detection is a true
+   positive; otherwise a false positive (it does **not** fall back to the second-best box).
+5. A detection that is not a true positive and whose highest IoA (intersection over the
+   *detection's* area) with a group-of box of its class is ≥ 0.5 is absorbed by that box.  Each
+   group-of box with ≥ 1 absorbed detection becomes one true positive of weight
+   ``group_of_weight`` scored with the highest absorbed score (dropped if that score ≤ 0 or the
+   weight is 0).  Absorbed detections are neither TP nor FP.
+6. Number of GT instances of a class = its non-group-of boxes + ``group_of_weight`` × its group-of
+   boxes.  Detection challenge: weight 1.0; instance-segmentation challenge: weight 0.0.
+7. Instance segmentation: detection boxes are the tight boxes of the predicted masks (the CSV box
+   columns are ignored, as in the reference); overlaps are mask IoU/IoA against GT boxes that
+   have a mask.  Detections matched (box IoU/IoA, same rules) to GT boxes *without* a mask are
+   ignored, and box-only instances do not count as GT.
+8. AP per class (VOC): precision made non-increasing from the right, summed over recall steps;
+   detections of all images pooled and sorted by descending score (ties: later first).
+   mAP = mean over classes with ≥ 1 GT instance; classes without GT are listed, not averaged.
+
+Departures from the reference (documented, never silent): rows whose LabelName is not in the
+class list are dropped and counted (the reference raises ``KeyError``); per image, predicted and
+GT masks of different sizes are an error (the reference crashes in numpy).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import DataError, EvaluationError
+from .oid_io import (
+    encode_oid_mask,
+    normalise_class_name,
+    oid_mask_to_rle,
+    read_boxes_csv,
+    read_class_list,
+    read_labels_csv,
+    read_masks_csv,
+    read_predictions,
+)
+
+__all__ = ["OIDGroundTruth", "OIDResult", "load_oid_ground_truth", "oid_evaluate", "voc_average_precision",
+           "encode_oid_mask", "metric_name"]
+
+_MERGE_ON = ["LabelName", "ImageID", "XMin", "XMax", "YMin", "YMax", "IsGroupOf"]
+
+
+def metric_name(segmentation: bool, iou_threshold: float = 0.5) -> str:
+    kind = "instance segmentation" if segmentation else "detection"
+    return f"OID challenge mAP@IoU{iou_threshold:g} ({kind})"
+
+
+@dataclass
+class OIDGroundTruth:
+    """Ground truth in array form.  Boxes are ``[YMin, XMin, YMax, XMax]`` normalised."""
+
+    classes: list[str]
+    image_ids: list[str]  # sorted; an image's index is its position here
+    box_image: np.ndarray
+    box_class: np.ndarray
+    boxes: np.ndarray
+    group_of: np.ndarray
+    label_image: np.ndarray
+    label_class: np.ndarray
+    label_confidence: np.ndarray
+    masks: list | None = None  # per box: pycocotools RLE dict or None (box-only instance)
+    mask_size: dict[int, tuple[int, int]] = field(default_factory=dict)  # image -> (H, W)
+    dropped: dict[str, int] = field(default_factory=dict)  # rows of classes not in the list
+
+    @property
+    def evaluable_keys(self) -> np.ndarray:
+        """Sorted unique ``image * n_classes + class`` of the evaluable (image, class) pairs."""
+        c = len(self.classes)
+        return np.unique(np.concatenate([self.label_image * c + self.label_class, self.box_image * c + self.box_class]))
+
+
+@dataclass
+class OIDResult:
+    map: float
+    per_class: dict[str, float]  # AP of each class that has ground truth
+    metric_name: str
+    num_gt: dict[str, float]
+    classes_without_gt: list[str]
+    counts: dict[str, int]
+    segmentation: bool = False
+    iou_threshold: float = 0.5
+    group_of_weight: float = 1.0
+
+    @property
+    def signature_part(self) -> str:
+        kind = "seg" if self.segmentation else "det"
+        return f"oid-{kind}-iou{self.iou_threshold:g}"
+
+    def to_dict(self, per_class: bool = True) -> dict[str, Any]:
+        d = {"metric": self.metric_name, "map": self.map, "num_classes_evaluated": len(self.per_class),
+             "classes_without_gt": self.classes_without_gt, "group_of_weight": self.group_of_weight,
+             "iou_threshold": self.iou_threshold, "counts": dict(self.counts)}
+        if per_class:
+            d["per_class"] = {k: {"ap": v, "num_gt": self.num_gt[k]} for k, v in self.per_class.items()}
+        return d
+
+
+# ----------------------------------------------------------------------------- loading
+def _class_index(names, classes: list[str]) -> np.ndarray:
+    lut = {c: i for i, c in enumerate(classes)}
+    return np.array([lut.get(normalise_class_name(n), -1) for n in names], dtype=np.int64)
+
+
+def load_oid_ground_truth(boxes_csv, labels_csv, classes: Sequence[str] | str | os.PathLike | None = None,
+                          masks_csv=None) -> OIDGroundTruth:
+    """Read OID ground truth.  ``classes``: names, a class-list file or label map; ``None`` = the
+    sorted union of classes in the two CSVs.  ``masks_csv`` (segmentation) is outer-joined to the
+    boxes on ``ImageID,LabelName,XMin,XMax,YMin,YMax,IsGroupOf``; ``boxes_csv`` may be ``None``
+    when the masks CSV is given (it carries the box columns)."""
+    import pandas as pd
+
+    labels = read_labels_csv(labels_csv)
+    if masks_csv is not None:
+        masks = read_masks_csv(masks_csv)
+        boxes = masks if boxes_csv is None else pd.merge(read_boxes_csv(boxes_csv), masks, how="outer", on=_MERGE_ON)
+    elif boxes_csv is None:
+        raise DataError("No ground-truth boxes: pass a boxes CSV (and a masks CSV for segmentation).")
+    else:
+        boxes = read_boxes_csv(boxes_csv)
+    if classes is None:
+        names = sorted({normalise_class_name(n) for n in pd.concat([boxes.LabelName, labels.LabelName])})
+    else:
+        names = read_class_list(classes)
+    bcls = _class_index(boxes.LabelName.astype(str), names)
+    lcls = _class_index(labels.LabelName.astype(str), names)
+    dropped = {"box_rows_unlisted_class": int((bcls < 0).sum()), "label_rows_unlisted_class": int((lcls < 0).sum())}
+    boxes, bcls = boxes[bcls >= 0].reset_index(drop=True), bcls[bcls >= 0]
+    labels, lcls = labels[lcls >= 0].reset_index(drop=True), lcls[lcls >= 0]
+    image_ids = sorted(set(boxes.ImageID.astype(str)) | set(labels.ImageID.astype(str)))
+    index = pd.Index(image_ids)
+    coords = boxes[["YMin", "XMin", "YMax", "XMax"]].to_numpy(dtype=np.float64)
+    if np.isnan(coords).any():
+        raise DataError("GT boxes have empty coordinates; every GT row needs XMin,XMax,YMin,YMax.")
+    conf = pd.to_numeric(labels.Confidence, errors="coerce").to_numpy()
+    if np.isnan(conf).any():
+        raise DataError("Image-level labels have a non-numeric Confidence; use 1 (present) or 0 (verified absent).")
+    gt = OIDGroundTruth(
+        classes=names, image_ids=image_ids,
+        box_image=index.get_indexer(boxes.ImageID.astype(str)).astype(np.int64), box_class=bcls,
+        boxes=coords, group_of=boxes.IsGroupOf.fillna(0).astype(int).to_numpy() > 0,
+        label_image=index.get_indexer(labels.ImageID.astype(str)).astype(np.int64), label_class=lcls,
+        label_confidence=conf, dropped=dropped)
+    if masks_csv is not None:
+        _attach_masks(gt, boxes)
+    return gt
+
+
+def _attach_masks(gt: OIDGroundTruth, df) -> None:
+    import pandas as pd
+
+    rles: list = []
+    for i, (cell, w, h) in enumerate(zip(df.Mask, df.ImageWidth, df.ImageHeight)):
+        if pd.isnull(cell):
+            rles.append(None)
+            continue
+        img = int(gt.box_image[i])
+        size = (int(h), int(w))
+        if gt.mask_size.setdefault(img, size) != size:
+            raise DataError(f"GT masks of image {gt.image_ids[img]} differ in size ({gt.mask_size[img]} vs {size}); "
+                            "all masks of one image must have the image's size.")
+        rles.append(oid_mask_to_rle(cell, w, h))
+    gt.masks = rles
+
+
+# ----------------------------------------------------------------------------- core
+def voc_average_precision(precision: np.ndarray, recall: np.ndarray) -> float:
+    """VOC AP: pad recall with 0/1 and precision with 0/0, make precision non-increasing from
+    the right, sum Δrecall × precision where recall changes (TF OD API ``metrics.py``)."""
+    if precision.size == 0:
+        return 0.0
+    r = np.concatenate([[0.0], recall, [1.0]])
+    p = np.concatenate([[0.0], precision, [0.0]])
+    p = np.maximum.accumulate(p[::-1])[::-1]
+    idx = np.flatnonzero(r[1:] != r[:-1]) + 1
+    return float(np.sum((r[idx] - r[idx - 1]) * p[idx]))
+
+
+def _pairs(det_key: np.ndarray, gt_key_sorted: np.ndarray):
+    lo = np.searchsorted(gt_key_sorted, det_key, "left")
+    cnt = np.searchsorted(gt_key_sorted, det_key, "right") - lo
+    total = int(cnt.sum())
+    det_idx = np.repeat(np.arange(det_key.size), cnt)
+    starts = np.cumsum(cnt) - cnt
+    gt_pos = np.repeat(lo - starts, cnt) + np.arange(total)
+    return det_idx, gt_pos
+
+
+def _box_overlap(d: np.ndarray, g: np.ndarray, kind: str) -> np.ndarray:
+    ih = np.maximum(0.0, np.minimum(d[:, 2], g[:, 2]) - np.maximum(d[:, 0], g[:, 0]))
+    iw = np.maximum(0.0, np.minimum(d[:, 3], g[:, 3]) - np.maximum(d[:, 1], g[:, 1]))
+    inter = ih * iw
+    area_d = (d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "ioa":
+            return inter / area_d
+        area_g = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
+        return inter / (area_d + area_g - inter)
+
+
+def _mask_overlap(det_idx, gt_idx, det_key, det_rles, det_area, gt_rles, gt_area, kind: str) -> np.ndarray:
+    """Mask IoU / IoA (over the detection mask) per pair, computed in float32 as the reference does
+    (exact integer intersections from pycocotools' RLE overlap, then the reference's formulas)."""
+    from pycocotools import mask as coco_mask
+
+    inter = np.zeros(det_idx.size, dtype=np.float64)
+    keys = det_key[det_idx]
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(keys)) + 1, [keys.size]])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        dets = np.unique(det_idx[a:b])
+        gts = np.unique(gt_idx[a:b])
+        # iscrowd=1: pycocotools returns intersection / detection area
+        o = np.asarray(coco_mask.iou([det_rles[i] for i in dets], [gt_rles[j] for j in gts], [1] * gts.size))
+        inter[a:b] = np.rint(o * det_area[dets][:, None]).reshape(-1)
+    i32 = inter.astype(np.float32)
+    ad = det_area[det_idx].astype(np.float32)
+    if kind == "ioa":
+        return (i32 / (ad + np.float32(1e-7))).astype(np.float64)
+    union = ad + gt_area[gt_idx].astype(np.float32) - i32
+    return (i32 / np.maximum(union, np.float32(1e-7))).astype(np.float64)
+
+
+def _best(n_det: int, det_idx: np.ndarray, gt_pos: np.ndarray, val: np.ndarray):
+    """Per detection: highest overlap and the first GT position reaching it (np.argmax semantics)."""
+    best = np.full(n_det, -np.inf)
+    arg = np.full(n_det, -1, dtype=np.int64)
+    if det_idx.size:
+        v = np.where(np.isnan(val), -np.inf, val)
+        np.maximum.at(best, det_idx, v)
+        hit = np.flatnonzero((v == best[det_idx]) & (v > -np.inf))
+        first_d, first = np.unique(det_idx[hit], return_index=True)
+        arg[first_d] = gt_pos[hit[first]]
+    return best, arg
+
+
+def _match(gt: OIDGroundTruth, det_key, det_score, det_boxes, det_rles, det_area, iou_thr, weight, mask_mode):
+    c = len(gt.classes)
+    gt_key = gt.box_image * c + gt.box_class
+    n = det_key.size
+    tp = np.zeros(n, bool)
+    absorbed = np.zeros(n, bool)
+    to_box = np.zeros(n, bool)
+    grp_gt: list[np.ndarray] = []
+    grp_score: list[np.ndarray] = []
+    has_mask = (np.array([m is not None for m in gt.masks], bool) if mask_mode else np.zeros(gt_key.size, bool))
+    gt_area = np.zeros(gt_key.size)
+    if mask_mode and has_mask.any():
+        from pycocotools import mask as coco_mask
+
+        gt_area[has_mask] = coco_mask.area([m for m in gt.masks if m is not None])
+        has_mask &= gt_area > 0  # an empty mask is a box-only instance, as in the reference
+    if mask_mode:
+        stages = [("iou", ~gt.group_of & has_mask, True), ("ioa", gt.group_of & has_mask, True),
+                  ("iou", ~gt.group_of & ~has_mask, False), ("ioa", gt.group_of & ~has_mask, False)]
+    else:
+        stages = [("iou", ~gt.group_of, False), ("ioa", gt.group_of, False)]
+    for kind, sel, on_masks in stages:
+        sub = np.flatnonzero(sel)
+        if sub.size == 0 or n == 0:
+            continue
+        sub = sub[np.argsort(gt_key[sub], kind="stable")]
+        det_idx, gt_pos = _pairs(det_key, gt_key[sub])
+        gt_idx = sub[gt_pos]
+        if on_masks:
+            val = _mask_overlap(det_idx, gt_idx, det_key, det_rles, det_area, gt.masks, gt_area, kind)
+        else:
+            val = _box_overlap(det_boxes[det_idx], gt.boxes[gt_idx], kind)
+        best, arg = _best(n, det_idx, gt_idx, val)
+        cand = np.flatnonzero((best >= iou_thr) & ~tp & ~absorbed)
+        if kind == "iou":
+            _, first = np.unique(arg[cand], return_index=True)
+            win = cand[first]
+            tp[win] = True
+            if not on_masks:
+                to_box[win] = True
+        else:
+            absorbed[cand] = True
+            if not on_masks:
+                to_box[cand] = True
+            if not (mask_mode and not on_masks):  # the reference keeps only mask group-of entries in mask mode
+                grp_gt.append(arg[cand])
+                grp_score.append(det_score[cand])
+    valid = ~absorbed & ~to_box if mask_mode else ~absorbed
+    # group-of entries: one per group-of box, max score, weight as label
+    g_idx = np.concatenate(grp_gt) if grp_gt else np.zeros(0, np.int64)
+    g_sc = np.concatenate(grp_score) if grp_score else np.zeros(0)
+    uniq, inv = np.unique(g_idx, return_inverse=True)
+    gmax = np.zeros(uniq.size)
+    np.maximum.at(gmax, inv, g_sc)
+    keep = (gmax > 0) & (weight > 0)
+    uniq, gmax = uniq[keep], gmax[keep]
+    vi = np.flatnonzero(valid)
+    return {
+        "cls": np.concatenate([det_key[vi] % c, gt.box_class[uniq]]),
+        "img": np.concatenate([det_key[vi] // c, gt.box_image[uniq]]),
+        "section": np.concatenate([np.zeros(vi.size, np.int64), np.ones(uniq.size, np.int64)]),
+        "rank": np.concatenate([vi, uniq]).astype(np.int64),
+        "score": np.concatenate([det_score[vi], gmax]),
+        "label": np.concatenate([tp[vi].astype(float), np.full(uniq.size, float(weight))]),
+    }, has_mask
+
+
+def _num_gt(gt: OIDGroundTruth, has_mask: np.ndarray, weight: float, mask_mode: bool) -> np.ndarray:
+    c = len(gt.classes)
+    counted = has_mask if mask_mode else np.ones(gt.box_class.size, bool)
+    plain = np.bincount(gt.box_class[counted & ~gt.group_of], minlength=c).astype(float)
+    grp = np.bincount(gt.box_class[counted & gt.group_of], minlength=c).astype(float)
+    return plain + weight * grp
+
+
+def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool, counts: dict):
+    import pandas as pd
+
+    df = read_predictions(predictions, segmentation)
+    c = len(gt.classes)
+    counts["predictions"] = len(df)
+    img = pd.Index(gt.image_ids).get_indexer(df.ImageID.astype(str)).astype(np.int64)
+    cls = _class_index(df.LabelName.astype(str), gt.classes)
+    known_img, known_cls = img >= 0, cls >= 0
+    key = img * c + cls
+    evaluable = known_img & known_cls & np.isin(key, gt.evaluable_keys)
+    counts["dropped_unknown_image"] = int((~known_img).sum())
+    counts["dropped_unlisted_class"] = int((known_img & ~known_cls).sum())
+    counts["dropped_not_evaluable"] = int((known_img & known_cls & ~evaluable).sum())
+    rows = np.flatnonzero(evaluable)
+    score = pd.to_numeric(df.Score.iloc[rows], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isfinite(score).all():
+        bad = df.iloc[rows[~np.isfinite(score)][0]]
+        raise DataError(f"Prediction for image {bad.ImageID} class {bad.LabelName} has a non-numeric Score "
+                        f"{bad.Score!r}; every prediction needs a finite score.")
+    rles = None
+    area = None
+    if segmentation:
+        from pycocotools import mask as coco_mask
+
+        rles, boxes = [], np.zeros((rows.size, 4))
+        cells, ws, hs = df.Mask.iloc[rows].tolist(), df.ImageWidth.iloc[rows].tolist(), df.ImageHeight.iloc[rows].tolist()
+        for j, (cell, w, h) in enumerate(zip(cells, ws, hs)):
+            if pd.isnull(cell):
+                rles.append(None)
+                continue
+            i = int(img[rows[j]])
+            want = gt.mask_size.get(i)
+            if want is not None and want != (int(h), int(w)):
+                raise DataError(f"Predicted mask for image {gt.image_ids[i]} is {int(h)}x{int(w)} but its GT masks are "
+                                f"{want[0]}x{want[1]} (HxW); predict masks at the original image size.")
+            rle = oid_mask_to_rle(cell, w, h)
+            x, y, bw, bh = coco_mask.toBbox(rle)
+            boxes[j] = [y / float(h), x / float(w), (y + bh) / float(h), (x + bw) / float(w)]
+            rles.append(rle)
+    else:
+        boxes = df[["YMin", "XMin", "YMax", "XMax"]].iloc[rows].to_numpy(dtype=np.float64)
+    ok = (boxes[:, 0] < boxes[:, 2]) & (boxes[:, 1] < boxes[:, 3])
+    counts["dropped_invalid_box"] = int((~ok).sum())
+    rows, score, boxes = rows[ok], score[ok], boxes[ok]
+    order = np.lexsort((-rows, -score, key[rows]))
+    rows, score, boxes = rows[order], score[order], boxes[order]
+    if segmentation:
+        from pycocotools import mask as coco_mask
+
+        sel = np.flatnonzero(ok)[order]
+        rles = [rles[j] for j in sel]
+        area = coco_mask.area(rles).astype(np.float64) if rles else np.zeros(0)
+    counts["evaluated"] = int(rows.size)
+    return key[rows], score, boxes, rles, area
+
+
+def oid_evaluate(gt: OIDGroundTruth, predictions, segmentation: bool = False, *,
+                 iou_threshold: float = 0.5, group_of_weight: float | None = None) -> OIDResult:
+    """Evaluate predictions (DataFrame, list of dicts or CSV path) with the OID challenge metric.
+
+    ``group_of_weight`` defaults to 1.0 (detection challenge) or 0.0 (segmentation challenge).
+    Raises :class:`EvaluationError` when no class has ground truth.
+    """
+    if segmentation and gt.masks is None:
+        raise DataError("Segmentation evaluation needs GT masks: load the ground truth with masks_csv=...")
+    weight = (0.0 if segmentation else 1.0) if group_of_weight is None else float(group_of_weight)
+    counts: dict[str, int] = {}
+    det_key, score, boxes, rles, area = _prepare_detections(gt, predictions, segmentation, counts)
+    e, has_mask = _match(gt, det_key, score, boxes, rles, area, iou_threshold, weight, segmentation)
+    num_gt = _num_gt(gt, has_mask, weight, segmentation)
+    c = len(gt.classes)
+    conc = np.lexsort((e["rank"], e["section"], e["img"], e["cls"]))
+    pos = np.empty(conc.size, np.int64)
+    pos[conc] = np.arange(conc.size)
+    order = np.lexsort((-pos, -e["score"], e["cls"]))
+    cls_s, lab_s = e["cls"][order], e["label"][order]
+    bounds = np.searchsorted(cls_s, np.arange(c + 1))
+    ap = np.full(c, np.nan)
+    for k in range(c):
+        if num_gt[k] == 0:
+            continue
+        lab = lab_s[bounds[k]:bounds[k + 1]]
+        ctp = np.cumsum(lab)
+        cfp = np.cumsum((lab <= 0).astype(float))
+        precision = ctp.astype(float) / (ctp + cfp)
+        recall = ctp.astype(float) / num_gt[k]
+        ap[k] = voc_average_precision(precision, recall)
+    has = ~np.isnan(ap)
+    if not has.any():
+        raise EvaluationError("No class of the class list has ground-truth instances; mAP is undefined. "
+                              "Check that the class list matches the ground truth's LabelName values.")
+    counts["true_positive_entries"] = int((e["label"] > 0).sum())
+    return OIDResult(
+        map=float(np.nanmean(ap)),
+        per_class={gt.classes[k]: float(ap[k]) for k in range(c) if has[k]},
+        metric_name=metric_name(segmentation, iou_threshold),
+        num_gt={gt.classes[k]: float(num_gt[k]) for k in range(c) if has[k]},
+        classes_without_gt=[gt.classes[k] for k in range(c) if not has[k]],
+        counts=counts, segmentation=segmentation, iou_threshold=iou_threshold, group_of_weight=weight)

@@ -1,0 +1,205 @@
+"""The report model: result sets paired with their anchor per condition, BD per scale.
+
+Pairing rule: a test result set is compared with the anchor result set of the same
+``condition``; exactly one anchor per condition.  Before a BD number is computed the two
+signatures must agree on ``signature.BD_COMPARABLE_PARTS`` (condition, task, metric, rate
+definition, ground truth); a difference is refused unless ``force=True``, which is recorded
+(section ``forced``, model warnings, and a ``forced:`` part in the BD signature).
+
+BD is computed per scale present in both sets (scales as fractions, 1.0 = 100 %), on
+(bpp, accuracy[anchor.quality_key]).  A BD value that cannot be computed is kept as an entry
+with ``error`` set (the reason), never as a NaN.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .. import __version__
+from ..bd import DEFAULT_METHOD, MIN_OVERLAP, BDResult, compare, signature_part
+from ..errors import BDError, DataError, SignatureMismatch
+from ..records import RatePoint, ResultSet
+from ..signature import BD_COMPARABLE_PARTS, Signature
+
+
+@dataclass
+class BDEntry:
+    condition: str
+    scale: float
+    anchor_label: str
+    test_label: str
+    method: str
+    quality_key: str
+    result: BDResult | None = None
+    error: str | None = None  # why no BD value (then result is None)
+    signature: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass
+class ConditionSection:
+    condition: str
+    dataset: str
+    metric: str
+    quality_key: str
+    anchor: ResultSet
+    tests: list[ResultSet]
+    entries: list[BDEntry] = field(default_factory=list)
+    forced: list[str] = field(default_factory=list)  # "test label: part: anchor value vs test value"
+
+    def scales(self) -> list[float]:
+        found = {p.scale for rs in [self.anchor, *self.tests] for p in rs.points}
+        return sorted(found, reverse=True)
+
+    def points(self, rs: ResultSet, scale: float | None = None) -> list[RatePoint]:
+        pts = [p for p in rs.points if scale is None or abs(p.scale - scale) < 1e-9]
+        return sorted(pts, key=lambda p: (-p.scale, p.qp))
+
+
+@dataclass
+class ReportModel:
+    title: str
+    method: str
+    remedies: tuple[str, ...]
+    extend: str
+    sections: list[ConditionSection]
+    provenance: dict
+    warnings: list[str] = field(default_factory=list)
+    abstract: str = ""
+
+    @property
+    def entries(self) -> list[BDEntry]:
+        return [e for s in self.sections for e in s.entries]
+
+    @property
+    def bd_signature_part(self) -> str:
+        return signature_part(self.method, self.remedies, self.extend)
+
+
+def _clean_sig_value(text: str) -> str:
+    return re.sub(r"[|:\s]+", "_", str(text)).strip("_") or "unnamed"
+
+
+def set_label(rs: ResultSet) -> str:
+    return rs.label or rs.codec or "unnamed"
+
+
+def pair_result_sets(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet]
+                     ) -> list[tuple[ResultSet, list[ResultSet]]]:
+    """Group the tests by condition with that condition's single anchor (order of first appearance)."""
+    if not anchor_sets:
+        raise DataError("No anchor result set given. Give one per condition (--anchor RUNDIR_OR_JSON).")
+    if not test_sets:
+        raise DataError("No test result set given. Give at least one (--test RUNDIR_OR_JSON).")
+    anchors: dict[str, ResultSet] = {}
+    for a in anchor_sets:
+        if a.condition in anchors:
+            raise DataError(f"Two anchor result sets for condition {a.condition!r} ({set_label(anchors[a.condition])!r} "
+                            f"and {set_label(a)!r}). Give one anchor per condition.")
+        anchors[a.condition] = a
+    groups: dict[str, list[ResultSet]] = {}
+    for t in test_sets:
+        if t.condition not in anchors:
+            raise DataError(f"Test result set {set_label(t)!r} is for condition {t.condition!r}, but no anchor is: "
+                            f"anchors cover {sorted(anchors)}. Add --anchor for that condition.")
+        groups.setdefault(t.condition, []).append(t)
+    return [(anchors[c], ts) for c, ts in groups.items()]
+
+
+def _environment() -> dict:
+    import numpy
+    import scipy
+
+    return {"vcmbench": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
+            "numpy": numpy.__version__, "scipy": scipy.__version__}
+
+
+def _bd_signature(anchor: ResultSet, test: ResultSet, part: str, scale: float, forced: Sequence[str]) -> str:
+    try:
+        sig = Signature.parse(test.signature)
+    except Exception:  # a malformed signature must not hide the BD number; record it instead
+        sig = Signature()
+    sig = sig.with_part("scale", f"{round(scale * 100):d}").with_part("bd", part)
+    sig = sig.with_part("anchor", _clean_sig_value(anchor.codec or anchor.label))
+    if forced:
+        sig = sig.with_part("forced", ",".join(sorted(forced)))
+    return str(sig.with_version())
+
+
+def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet], method: str = DEFAULT_METHOD, *,
+                 remedies: Sequence[str] = (), extend: str = "none", force: bool = False, title: str | None = None,
+                 abstract: str = "", command_line: str | None = None, min_overlap: float = MIN_OVERLAP) -> ReportModel:
+    """Pair result sets, check comparability, compute BD per condition and scale."""
+    from ..bd import METHODS
+
+    METHODS.get(method)
+    remedies = tuple(dict.fromkeys(remedies))
+    part = signature_part(method, remedies, extend)
+    warnings: list[str] = []
+    sections = []
+    for anchor, tests in pair_result_sets(anchor_sets, test_sets):
+        qkey = anchor.quality_key
+        sec = ConditionSection(anchor.condition, anchor.dataset, anchor.metric or qkey, qkey, anchor, list(tests))
+        for t in tests:
+            diffs = Signature.parse(anchor.signature).differences(Signature.parse(t.signature), BD_COMPARABLE_PARTS)
+            if diffs:
+                text = [f"{set_label(t)}: {k}: {a!r} vs {b!r}" for k, a, b in diffs]
+                if not force:
+                    detail = "; ".join(f"{k}: {a!r} vs {b!r}" for k, a, b in diffs)
+                    raise SignatureMismatch(
+                        f"Refusing to compute BD of {set_label(t)!r} against anchor {set_label(anchor)!r} for "
+                        f"condition {anchor.condition!r}: signature parts differ ({detail}). Compare results produced "
+                        "under the same condition, or pass --force (recorded in the report and the signature)."
+                    )
+                sec.forced += text
+                warnings += [f"FORCED comparison despite differing signature part — {x}" for x in text]
+            if t.quality_key != qkey:
+                warnings.append(f"{anchor.condition}: test {set_label(t)!r} names quality {t.quality_key!r}; "
+                                f"the anchor's {qkey!r} is used for both")
+            a_scales = {p.scale for p in anchor.points}
+            t_scales = {p.scale for p in t.points}
+            common = sorted(a_scales & t_scales, reverse=True)
+            if not common:
+                raise DataError(f"Condition {anchor.condition!r}: anchor scales {sorted(a_scales)} and test "
+                                f"{set_label(t)!r} scales {sorted(t_scales)} have nothing in common.")
+            for s in sorted(t_scales - a_scales):
+                warnings.append(f"{anchor.condition}: test {set_label(t)!r} scale {s:g} has no anchor points; skipped")
+            t_forced = [k for k, _, _ in diffs]
+            for scale in common:
+                entry = BDEntry(anchor.condition, scale, set_label(anchor), set_label(t), method, qkey)
+                try:
+                    a_pts = [(p.bpp, p.accuracy[qkey]) for p in sec.points(anchor, scale) if qkey in p.accuracy]
+                    t_pts = []
+                    for p in sec.points(t, scale):
+                        if qkey not in p.accuracy:
+                            raise BDError(f"test point scale={p.scale:g} qp={p.qp} has no {qkey!r} accuracy")
+                        t_pts.append((p.bpp, p.accuracy[qkey]))
+                    entry.result = compare(a_pts, t_pts, method, remedies=remedies, extend=extend,
+                                           min_overlap=min_overlap)
+                    entry.signature = _bd_signature(anchor, t, part, scale, t_forced)
+                    warnings += [f"{anchor.condition} {set_label(t)} scale {scale:g}: {w}" for w in entry.result.warnings]
+                except BDError as exc:
+                    entry.error = str(exc)
+                    warnings.append(f"{anchor.condition} {set_label(t)} scale {scale:g}: BD not computed: {exc}")
+                sec.entries.append(entry)
+        sections.append(sec)
+    provenance = {
+        "generated_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "command_line": command_line or "",
+        "bd_method": part,
+        "environment": _environment(),
+        "forced": [f for s in sections for f in s.forced],
+    }
+    if title is None:
+        conds = ", ".join(s.condition for s in sections)
+        title = f"Results of {', '.join(dict.fromkeys(set_label(t) for t in test_sets))} under {conds}"
+    return ReportModel(title=title, method=method, remedies=remedies, extend=extend, sections=sections,
+                       provenance=provenance, warnings=warnings, abstract=abstract)

@@ -1,0 +1,149 @@
+"""Task-network contract: ``Detections`` and the ``TaskNetwork`` base class with named split points.
+
+Conventions
+-----------
+* Input images are ``HxWx3 uint8`` **RGB** arrays in original-image pixels.  A backend converts
+  to its own convention (BGR, resizing, normalisation) inside ``run``/``features`` and says so in
+  its ``input_convention``.
+* ``Detections.boxes`` are ``(N, 4)`` float64 ``x1, y1, x2, y2`` in pixels of the image given to
+  ``run`` (continuous coordinates: a box covering the whole image is ``0, 0, W, H``);
+  ``scores`` ``(N,)`` in [0, 1], sorted descending; ``labels`` COCO class names (``"traffic light"``);
+  optional ``masks`` ``(N, H, W)`` bool.
+* ``classes`` lists the COCO names the backend can output.  ``signature()`` is the value of the
+  result signature's ``task`` part contributed by the backend (name, weights hash, thresholds).
+* Split-capable backends (``split_points`` non-empty) implement ``features(rgb)`` returning
+  ``{layer: float32 ndarray (C, H, W)}`` and ``head(features, image_size)`` producing the same
+  ``Detections`` as ``run`` would from those features.
+
+Backends register with ``@TASKS.register("name")``; ``vcmbench.tasks.get_task(name, **opts)``
+builds one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..errors import ConditionError, DataError
+from ..registry import Registry
+
+
+@dataclass
+class Detections:
+    """Detections on one image (see the module docstring for conventions)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: list[str]
+    masks: np.ndarray | None = None
+    image_size: tuple[int, int] = (0, 0)  # (width, height) of the image the boxes refer to
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)
+        self.scores = np.asarray(self.scores, dtype=np.float64).reshape(-1)
+        self.labels = [str(x) for x in self.labels]
+        n = len(self.boxes)
+        if len(self.scores) != n or len(self.labels) != n:
+            raise DataError(f"Detections: {n} boxes, {len(self.scores)} scores and {len(self.labels)} labels; "
+                            "they must have the same length.")
+        if self.masks is not None and len(self.masks) != n:
+            raise DataError(f"Detections: {len(self.masks)} masks for {n} boxes.")
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def filtered(self, score_threshold: float = 0.0, max_detections: int | None = None) -> "Detections":
+        """Those with score >= threshold, best first, at most ``max_detections``."""
+        order = np.argsort(-self.scores, kind="stable")
+        order = order[self.scores[order] >= score_threshold]
+        if max_detections is not None:
+            order = order[:max_detections]
+        return Detections(self.boxes[order], self.scores[order], [self.labels[i] for i in order],
+                          None if self.masks is None else self.masks[order], self.image_size)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (boxes rounded to 1e-4 px, scores to 1e-6: stable across runs and machines)."""
+        out: dict[str, Any] = {
+            "image_size": list(self.image_size),
+            "boxes": [[round(float(v), 4) for v in b] for b in self.boxes],
+            "scores": [round(float(s), 6) for s in self.scores],
+            "labels": list(self.labels),
+        }
+        if self.masks is not None:
+            from pycocotools import mask as mask_util
+
+            rles = []
+            for m in self.masks:
+                rle = mask_util.encode(np.asfortranarray(m.astype(np.uint8)))
+                rles.append({"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")})
+            out["masks"] = rles
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Detections":
+        masks = None
+        if d.get("masks") is not None:
+            from pycocotools import mask as mask_util
+
+            h, w = d["image_size"][1], d["image_size"][0]
+            masks = np.zeros((len(d["masks"]), h, w), dtype=bool)
+            for i, r in enumerate(d["masks"]):
+                masks[i] = mask_util.decode({"size": r["size"], "counts": r["counts"].encode("ascii")}).astype(bool)
+        return cls(np.asarray(d["boxes"], dtype=np.float64).reshape(-1, 4), d["scores"], d["labels"], masks,
+                   tuple(d.get("image_size", (0, 0))))
+
+    @classmethod
+    def empty(cls, image_size: tuple[int, int] = (0, 0)) -> "Detections":
+        return cls(np.zeros((0, 4)), np.zeros(0), [], None, image_size)
+
+
+class TaskNetwork(ABC):
+    """A task network (see the module docstring for the contract)."""
+
+    name: str = "task"
+    task_type: str = "detection"  # "detection" | "instance-segmentation"
+    classes: Sequence[str] = ()
+    input_convention: str = "RGB uint8"
+    split_points: tuple[str, ...] = ()  # names accepted by features(); empty: cannot split
+    feature_layers: tuple[str, ...] = ()  # the layers features() returns
+
+    def __init__(self, score_threshold: float = 0.05, max_detections: int = 100) -> None:
+        self.score_threshold = float(score_threshold)
+        self.max_detections = int(max_detections)
+
+    @abstractmethod
+    def run(self, rgb: np.ndarray) -> Detections:
+        """Detections on one HxWx3 uint8 RGB image, in its pixels."""
+
+    def features(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
+        raise ConditionError(
+            f"Task network {self.name!r} cannot be split (no split points): feature conditions need a "
+            "split-capable backend such as detectron2.")
+
+    def head(self, features: dict[str, np.ndarray], image_size: tuple[int, int]) -> Detections:
+        raise ConditionError(f"Task network {self.name!r} has no head to run on features; use a split-capable backend.")
+
+    @abstractmethod
+    def signature(self) -> str:
+        """Value of the ``task`` signature part for this backend and its settings."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.task_type, "classes": len(self.classes),
+                "input": self.input_convention, "split_points": list(self.split_points),
+                "score_threshold": self.score_threshold, "max_detections": self.max_detections}
+
+
+def check_rgb(rgb: np.ndarray) -> np.ndarray:
+    """Refuse anything but an HxWx3 uint8 array."""
+    a = np.asarray(rgb)
+    if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+        raise DataError(f"Task networks take HxWx3 uint8 RGB images; got shape {a.shape} dtype {a.dtype}.")
+    return a
+
+
+TASKS: Registry[Callable[..., TaskNetwork]] = Registry("task network", "vcmbench tasks")
+# Human descriptions for `vcmbench tasks`, without building (importing) the backend.
+TASK_INFO: dict[str, dict[str, str]] = {}

