@@ -19,6 +19,8 @@ Methods (registry ``METHODS``; the name goes into the ``bd:`` signature part)
   extension modes (``extend=``) are those of ``bdRateExtend``: ``low``/``high``/``both`` extend
   only when the curves do not overlap, ``*-always`` always extend; an extension adds a point at
   the integration bound by linear extrapolation of the two outermost points.
+  BD-quality uses the same interpolation with the axes swapped (as the dPSNR mode of the
+  Python ports of the VBA; the VBA itself only has BD-rate with this interpolation).
 * ``cubic``  VCEG-M33: least-squares cubic polynomial of y over x, integrated analytically.
 * ``pchip``  scipy's monotone PCHIP (as the ``bjontegaard`` package), integrated analytically.
 * ``akima``  scipy's Akima interpolator, integrated analytically.

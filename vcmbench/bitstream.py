@@ -231,6 +231,8 @@ def parse_sps(rbsp: bytes) -> SpsInfo:
 
 
 def _level_name(idc: int) -> str:
+    if idc == 0:
+        return "unspecified"
     major, minor = divmod(idc, 16)
     return f"{major}.{minor // 3}" if minor % 3 == 0 else f"idc{idc}"
 
@@ -319,7 +321,7 @@ class StreamInfo:
     nal_count: int
     nals: list[Nal] = field(repr=False)
     sps: SpsInfo | None
-    pictures: int  # VCL NAL units with a first slice... approximated by picture headers / IRAPs
+    pictures: int  # coded pictures: PH NAL units + slices that carry their own picture header
     picture_hashes: list[PictureHash]
     bytes_per_type: dict[str, int]
     count_per_type: dict[str, int]
@@ -355,7 +357,7 @@ def parse_bitstream(data: bytes) -> StreamInfo:
                 if ptype == SEI_DECODED_PICTURE_HASH:
                     hashes.append(parse_picture_hash(payload, k))
         elif nal.is_vcl and nal.payload and nal.payload[0] & 0x80:
-            # sh_picture_header_in_slice_header_flag or first slice: count pictures by PH / VCL start
+            # sh_picture_header_in_slice_header_flag = 1: the picture header is in this (only) slice
             pictures += 1
         elif nal.nal_type == 19:
             pictures += 1

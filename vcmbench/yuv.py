@@ -8,17 +8,31 @@ In memory a picture is a list of 2-D numpy planes: ``uint8`` for 8-bit, ``uint16
 Colour conversion modes (``mode=``), every one with its matrix, range and rounding named:
 
 ``ctc``
-    Exactly what the public anchor scripts do (CompressAI-Vision / VCM-RS): FFmpeg swscale
-    ``-pix_fmt yuv420p -dst_range 1`` from ``rgb24`` — BT.601 matrix (FFmpeg's default), full
-    range, 8-bit, swscale's own fixed-point arithmetic and chroma filtering — and back
-    ``-src_range 1`` to ``rgb24``.  It is computed by the bundled FFmpeg itself (see
-    :mod:`vcmbench.colour` for the measured deviation of the numpy modes), so it is bit-exact
-    with the anchor scripts by construction.  10-bit output is the 8-bit result shifted left by
-    2, which is what VTM does with ``--InputBitDepth=8 --InternalBitDepth=10``.
+    What the public anchor scripts (CompressAI-Vision / VCM-RS) intend and what their FFmpeg of
+    the time did: swscale from ``rgb24`` to ``yuv420p``, BT.601 matrix (FFmpeg's default), FULL
+    range, 8-bit, swscale's own fixed-point arithmetic and chroma filtering; back from the
+    decoded planes to ``rgb24`` reading them as full range.  Computed by the bundled FFmpeg.
+    Caution (measured, see tests/unit/test_yuv.py): FFmpeg >= 7 silently ignores the scripts'
+    ``-dst_range 1`` / ``-src_range 1`` (FFmpeg 9.0.2 then writes LIMITED range), and FFmpeg
+    4.2.2 ignores ``-src_range 1`` placed before ``-i`` as the scripts do.  vcmbench therefore
+    spells full range as ``-color_range pc`` (output side / input side), which takes effect.
+    FFmpeg 4.2.2's ``-dst_range 1`` output differs from FFmpeg 9.0.2's full-range output by +-1
+    in chroma (about half the samples) and in ~0.03 % of luma samples.
+    10-bit output is the 8-bit result shifted left by 2, which is what VTM does with
+    ``--InputBitDepth=8 --InternalBitDepth=10`` (VCM-RS script; DESIGN.md §5.1).
+``ctc-bitexact``
+    ``ctc`` with swscale's ``accurate_rnd+bitexact`` flags: the portable C arithmetic.  Plain
+    ``ctc`` (like the scripts) lets swscale use its SIMD code, whose rounding differs by +-1 from
+    the C code (measured on x86-64 AVX2), so ``ctc`` is bit-exact only on the same FFmpeg build
+    and CPU family; ``ctc-bitexact`` is the same everywhere but is not what the scripts ran.
 ``bt601-full-numpy``, ``bt709-full-numpy``, ``bt601-limited-numpy``, ``bt709-limited-numpy``
     Pure numpy: float64 matrix, 4:2:0 chroma = mean of each 2x2 block of full-resolution
     chroma (centre siting), round half up, clip; YUV->RGB upsamples chroma by sample
-    replication.  Named alternatives only — never the anchor's numbers.
+    replication.  Named alternatives only — never the anchor's numbers.  Measured against
+    ``ctc`` on the 22 COCO photographs of ../shared: luma differs in 0.02 % of samples (by 1),
+    chroma in ~64 % (by up to 15: swscale's 4:2:0 chroma is a 2-pixel horizontal sum and a
+    4-tap vertical filter, not a 2x2 mean).  A numpy re-implementation of swscale's fixed-point
+    path was not reached: FFmpeg 9's full-range path did not match the legacy formulas tried.
 """
 
 from __future__ import annotations
@@ -166,7 +180,9 @@ def to_bit_depth(planes: Sequence[np.ndarray], src_depth: int, dst_depth: int) -
 
 _MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
 NUMPY_MODES = tuple(f"{m}-{r}-numpy" for m in _MATRICES for r in ("full", "limited"))
-MODES = ("ctc", *NUMPY_MODES)
+FFMPEG_MODES = ("ctc", "ctc-bitexact")
+MODES = (*FFMPEG_MODES, *NUMPY_MODES)
+_BITEXACT = ["-sws_flags", "bicubic+accurate_rnd+bitexact"]
 
 
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -192,10 +208,11 @@ def rgb_to_yuv(rgb: np.ndarray, mode: str = "ctc", chroma: int = 420, bit_depth:
     if chroma not in CHROMA_FORMATS:
         raise UsageError(f"Unsupported chroma format {chroma!r}: use one of {CHROMA_FORMATS}.")
     h, w, _ = rgb.shape
-    if mode == "ctc":
+    if mode in FFMPEG_MODES:
         fmt8 = YuvFormat(w, h, 444 if chroma == 444 else 420, 8)
+        extra = _BITEXACT if mode == "ctc-bitexact" else []
         data = ffmpeg_convert(rgb.tobytes(), ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}"],
-                              ["-pix_fmt", fmt8.pix_fmt, "-dst_range", "1"], fmt8.frame_bytes)
+                              [*extra, "-pix_fmt", fmt8.pix_fmt, "-color_range", "pc"], fmt8.frame_bytes)
         planes = planes_from_bytes(data, fmt8)
     else:
         planes = _rgb_to_yuv_numpy(rgb, mode, 444 if chroma == 444 else 420)
@@ -207,16 +224,18 @@ def rgb_to_yuv(rgb: np.ndarray, mode: str = "ctc", chroma: int = 420, bit_depth:
 def yuv_to_rgb(planes: Sequence[np.ndarray], fmt: YuvFormat, mode: str = "ctc") -> np.ndarray:
     """Convert planes of ``fmt`` to an HxWx3 uint8 RGB picture.
 
-    ``ctc``: FFmpeg ``-src_range 1`` from the planes' own bit depth (10-bit is converted by
+    ``ctc``: FFmpeg, planes read as full range (``-color_range pc`` before ``-i``: the effective
+    spelling of the scripts' ``-src_range 1``) at their own bit depth (10-bit is converted by
     swscale directly, as the anchor scripts feed ``yuv420p10le``) to ``rgb24``.  4:0:0 is
     treated as grey.
     """
     _check_mode(mode)
-    if mode == "ctc":
+    if mode in FFMPEG_MODES:
+        extra = _BITEXACT if mode == "ctc-bitexact" else []
         data = ffmpeg_convert(planes_to_bytes(planes, fmt),
                               ["-f", "rawvideo", "-pix_fmt", fmt.pix_fmt, "-s", f"{fmt.width}x{fmt.height}",
-                               "-src_range", "1"],
-                              ["-pix_fmt", "rgb24"], fmt.width * fmt.height * 3)
+                               "-color_range", "pc"],
+                              [*extra, "-pix_fmt", "rgb24"], fmt.width * fmt.height * 3)
         return np.frombuffer(data, np.uint8).reshape(fmt.height, fmt.width, 3).copy()
     p8 = to_bit_depth(planes, fmt.bit_depth, 8) if fmt.bit_depth != 8 else list(planes)
     return _yuv_to_rgb_numpy(p8, fmt, mode)
@@ -349,3 +368,72 @@ def ctc_restore(rgb: np.ndarray, width: int, height: int, scale: float) -> np.nd
     if _norm_scale(scale) == 1.0:
         return rgb[:height, :width].copy()
     return _ffmpeg_rgb_filter(rgb, f"scale={width}:{height}", width, height)
+
+
+def read_image_rgb(path: str | Path, decoder: str = "ffmpeg") -> np.ndarray:
+    """Decode an image file to HxWx3 uint8 RGB.
+
+    ``ffmpeg`` decodes as the anchor scripts do (their first FFmpeg call reads the JPEG/PNG);
+    ``pil`` uses Pillow (libjpeg), which differs from FFmpeg's JPEG decoding by up to 3 levels
+    (mean ~0.04, measured on COCO photographs).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"Image not found: {path}. Check the path.")
+    if decoder == "pil":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB")).copy()
+    if decoder != "ffmpeg":
+        raise UsageError(f"Unknown image decoder {decoder!r}: use ffmpeg or pil.")
+    from .codecs.tools import ffmpeg_exe, run_process
+
+    probe = run_process([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-frames:v", "1",
+                         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], timeout=120)
+    size = _image_size(path)
+    if not probe.ok or size is None or len(probe.stdout) != size[0] * size[1] * 3:
+        raise DataError(f"FFmpeg could not decode {path} to RGB: {probe.tail(200)}")
+    return np.frombuffer(probe.stdout, np.uint8).reshape(size[1], size[0], 3).copy()
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except Exception:  # noqa: BLE001
+        return None
+
+
+CTC_FILTERS = {1.0: "pad=ceil(iw/2)*2:ceil(ih/2)*2", 0.75: "scale=ceil(iw*3/8)*2:ceil(ih*3/8)*2",
+               0.5: "scale=ceil(iw/4)*2:ceil(ih/4)*2", 0.25: "scale=ceil(iw/8)*2:ceil(ih/8)*2"}
+
+
+def ctc_image_to_yuv(path: str | Path, scale: float, bit_depth: int = 10,
+                     mode: str = "ctc") -> tuple[list[np.ndarray], YuvFormat]:
+    """The anchor scripts' whole pre-processing of one image file, as their commands run it:
+    ``ffmpeg -i IMAGE -vf <pad/scale filter of DESIGN.md 5.1>`` to ``rgb24`` (their PNG), then
+    RGB -> 8-bit YUV 4:2:0 full range (``mode``), then ``bit_depth`` (left shift).
+
+    This is the VCM-RS script's chain (DESIGN.md 5.1).  At 100 % it equals
+    ``rgb_to_yuv(ctc_prepare(read_image_rgb(path), 1.0))``; at 75/50/25 % FFmpeg scales a JPEG in
+    its own YUV domain before the RGB conversion, which differs from scaling the RGB picture by up
+    to 4 levels (measured).  CompressAI-Vision instead converts the file straight to
+    ``yuv420p10le`` without an RGB step — yet another result.
+    """
+    from .codecs.tools import ffmpeg_exe, run_process
+
+    path = Path(path)
+    size = _image_size(path) if path.is_file() else None
+    if size is None:
+        raise DataError(f"Cannot read the image {path}. Check the path and the file.")
+    cw, ch = ctc_coded_size(size[0], size[1], scale)
+    res = run_process([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-frames:v", "1",
+                       "-vf", CTC_FILTERS[_norm_scale(scale)], "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+                      timeout=120)
+    if not res.ok or len(res.stdout) != cw * ch * 3:
+        raise DataError(f"FFmpeg could not pad/scale {path}: {res.tail(200)}")
+    rgb = np.frombuffer(res.stdout, np.uint8).reshape(ch, cw, 3)
+    return rgb_to_yuv(rgb, mode, 420, bit_depth), YuvFormat(cw, ch, 420, bit_depth)

@@ -13,8 +13,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shlex
+import signal
+import subprocess
 import sys
+import threading
+import time
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from pathlib import Path
@@ -65,10 +70,26 @@ def decoder_names() -> list[str]:
     return DECODERS.names()
 
 
-def _fail(res, what: str) -> BitstreamError:
+_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
+
+
+def error_summary(stderr: bytes, limit: int = 2) -> str:
+    """The first distinct messages of a tool's stderr, without FFmpeg's ``[ctx @ 0x...]`` prefixes."""
+    msgs: list[str] = []
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        msg = _PREFIX.sub("", line.strip()).strip()
+        if msg and msg not in msgs:
+            msgs.append(msg)
+        if len(msgs) >= limit:
+            break
+    return "; ".join(msgs)[:300]
+
+
+def _fail(res, what: str = "") -> BitstreamError:
     if res.timed_out:
-        return BitstreamError(f"{what} timed out after {res.seconds:.1f} s")
-    return BitstreamError(f"{what} exited with status {res.returncode}: {res.tail(300) or 'no message'}")
+        return BitstreamError(f"timed out after {res.seconds:.1f} s" + (f" ({what})" if what else ""))
+    who = f"{what} " if what else ""
+    return BitstreamError(f"{who}exit status {res.returncode}: {error_summary(res.stderr) or 'no message'}")
 
 
 def _write_frames(out_yuv: Path, frames: list[list[np.ndarray]], depth: int, bit_depth: int) -> None:
@@ -119,13 +140,15 @@ def parse_y4m(data: bytes) -> tuple[YuvFormat, list[list[np.ndarray]]]:
 class FFmpegDecoder(Decoder):
     """FFmpeg's native VVC decoder (the FFmpeg of imageio-ffmpeg, or ``VCMBENCH_FFMPEG``) in a
     subprocess.  Input is forced to the raw ``vvc`` demuxer; any decoding error is fatal
-    (``-err_detect explode -xerror``) instead of being concealed."""
+    (``-err_detect bitstream+buffer+explode -xerror``) instead of being concealed.  FFmpeg's own
+    picture-hash check (``crccheck``) is left off: verify checks the SEI itself and reports a
+    wrong hash as a hash mismatch, not as an undecodable stream."""
 
     name = "ffmpeg"
 
     def command(self, bitstream: Path, crop: bool = True) -> list[str]:
         return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-threads", "1",
-                "-err_detect", "+crccheck+bitstream+buffer+explode", "-apply_cropping", "1" if crop else "0",
+                "-err_detect", "+bitstream+buffer+explode", "-apply_cropping", "1" if crop else "0",
                 "-f", "vvc", "-i", str(bitstream), "-xerror", "-f", "yuv4mpegpipe", "-strict", "-1", "pipe:1"]
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 60.0,
@@ -135,9 +158,9 @@ class FFmpegDecoder(Decoder):
         if log_path is not None:
             write_log(log_path, dataclasses.replace(res, stdout=b"<decoded pictures: %d bytes>" % len(res.stdout)))
         if not res.ok:
-            raise _fail(res, "ffmpeg")
+            raise _fail(res)
         if res.stderr.strip():
-            raise BitstreamError(f"ffmpeg reported errors: {res.tail(300)}")
+            raise BitstreamError(f"ffmpeg reported errors: {error_summary(res.stderr)}")
         fmt, frames = parse_y4m(res.stdout)
         _write_frames(Path(out_yuv), frames, fmt.bit_depth, bit_depth)
         return DecodeResult(Path(out_yuv), _out_fmt(fmt, bit_depth), res.seconds, cmd)
@@ -166,37 +189,136 @@ def pyav_version() -> str:
     return f"pyav-{av.__version__}/libavcodec-{'.'.join(map(str, lav))}"
 
 
+class _PyAVServer:
+    """One persistent PyAV worker process (``pyav_worker --serve``) per parent process, killed and
+    restarted after a timeout or a crash.  Requests are serialised by a lock."""
+
+    command = [sys.executable, "-m", "vcmbench.codecs.pyav_worker", "--serve"]
+    _lock = threading.Lock()
+    _proc: subprocess.Popen | None = None
+    _owner: int | None = None
+    _buf = b""
+
+    @classmethod
+    def _start(cls) -> subprocess.Popen:
+        proc = subprocess.Popen(list(cls.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        cls._proc, cls._owner, cls._buf = proc, os.getpid(), b""
+        ready = cls._readline(proc, 60.0)
+        if not ready or b"ready" not in ready:
+            cls._reset()
+            raise CodecError("The PyAV worker process did not start (is PyAV installed? `pip install av`).")
+        return proc
+
+    @classmethod
+    def _reset(cls) -> None:
+        proc, cls._proc, cls._buf = cls._proc, None, b""
+        if proc is not None and cls._owner == os.getpid():
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                pass
+
+    @classmethod
+    def _readline(cls, proc: subprocess.Popen, timeout: float) -> bytes | None:
+        """One line from the worker; b"" on EOF (it died), None on timeout."""
+        import select
+
+        deadline = time.monotonic() + timeout
+        fd = proc.stdout.fileno()  # type: ignore[union-attr]
+        while b"\n" not in cls._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b""
+            cls._buf += chunk
+        line, cls._buf = cls._buf.split(b"\n", 1)
+        return line
+
+    @classmethod
+    def request(cls, req: dict, timeout: float) -> tuple[dict | None, str | None, float]:
+        with cls._lock:
+            if cls._proc is None or cls._owner != os.getpid() or cls._proc.poll() is not None:
+                cls._proc = None
+                cls._start()
+            proc = cls._proc
+            assert proc is not None and proc.stdin is not None
+            t0 = time.perf_counter()
+            try:
+                proc.stdin.write((json.dumps(req) + "\n").encode())
+                proc.stdin.flush()
+            except OSError:
+                cls._reset()
+                return None, "the decoder process died", time.perf_counter() - t0
+            line = cls._readline(proc, timeout)
+            seconds = time.perf_counter() - t0
+            if line is None:
+                cls._reset()
+                return None, f"timed out after {timeout:.1f} s", seconds
+            if line == b"":
+                rc = proc.wait()
+                cls._reset()
+                how = f"signal {-rc}" if rc < 0 else f"status {rc}"
+                return None, f"the decoder process crashed ({how})", seconds
+            try:
+                return json.loads(line), None, seconds
+            except json.JSONDecodeError:
+                cls._reset()
+                return None, "the decoder process answered garbage", seconds
+
+
 @DECODERS.register("pyav")
 class PyAVDecoder(Decoder):
     """libavcodec's VVC decoder through PyAV.  ``isolate=True`` (default) runs it in a child
     Python process under the timeout, so a decoder hang or crash on a corrupted stream can
-    neither hang nor kill the caller; ``isolate=False`` decodes in this process (trusted input)."""
+    neither hang nor kill the caller: ``persistent=True`` (default) reuses one worker process
+    (restarted after a timeout or crash), ``persistent=False`` starts one per bitstream.
+    ``isolate=False`` decodes in this process (trusted input only)."""
 
     name = "pyav"
 
-    def __init__(self, isolate: bool = True) -> None:
+    def __init__(self, isolate: bool = True, persistent: bool = True) -> None:
         self.isolate = isolate
+        self.persistent = persistent
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 60.0,
                crop: bool = True, log_path: Path | None = None) -> DecodeResult:
         bitstream, out_yuv = Path(bitstream), Path(out_yuv)
         if not self.isolate:
-            import time
-
             from .pyav_worker import PIX_FMTS, decode_planes
 
             t0 = time.perf_counter()
             try:
                 pix_fmt, frames = decode_planes(bitstream.read_bytes(), crop)
             except Exception as exc:  # noqa: BLE001 - libav errors become the verdict reason
-                raise BitstreamError(f"pyav: {type(exc).__name__}: {exc}") from None
+                raise BitstreamError(f"{type(exc).__name__}: {exc}") from None
             if not frames:
-                raise BitstreamError("pyav returned no picture")
+                raise BitstreamError("the decoder returned no picture")
             chroma, depth = PIX_FMTS[pix_fmt]
             _write_frames(out_yuv, frames, depth, bit_depth)
             h, w = frames[0][0].shape
             return DecodeResult(out_yuv, YuvFormat(w, h, chroma, bit_depth), time.perf_counter() - t0,
                                 ["pyav(in-process)", str(bitstream)])
+        if self.persistent:
+            req = {"src": str(bitstream.resolve()), "dst": str(out_yuv.resolve()), "bit_depth": bit_depth, "crop": crop}
+            out_yuv.parent.mkdir(parents=True, exist_ok=True)
+            ans, problem, seconds = _PyAVServer.request(req, timeout)
+            if problem:
+                raise BitstreamError(problem)
+            assert ans is not None
+            if not ans.get("ok"):
+                raise BitstreamError(str(ans.get("error")))
+            fmt = YuvFormat(ans["width"], ans["height"], ans["chroma"], bit_depth)
+            return DecodeResult(out_yuv, fmt, seconds, ["pyav-worker", str(bitstream)])
         cmd = [sys.executable, "-m", "vcmbench.codecs.pyav_worker", str(bitstream), str(out_yuv),
                str(bit_depth), "1" if crop else "0"]
         env = dict(os.environ, PYTHONFAULTHANDLER="0")
@@ -210,10 +332,10 @@ class PyAVDecoder(Decoder):
                 info = None
         if res.timed_out or info is None:
             if res.returncode is not None and res.returncode < 0:
-                raise BitstreamError(f"pyav crashed (signal {-res.returncode})")
-            raise _fail(res, "pyav")
+                raise BitstreamError(f"the decoder process crashed (signal {-res.returncode})")
+            raise _fail(res)
         if not info.get("ok"):
-            raise BitstreamError(f"pyav: {info.get('error')}")
+            raise BitstreamError(str(info.get("error")))
         fmt = YuvFormat(info["width"], info["height"], info["chroma"], bit_depth)
         return DecodeResult(out_yuv, fmt, res.seconds, cmd)
 

@@ -9,7 +9,8 @@ Formats (one header line, comma separated):
 * **GT masks** (instance segmentation): ``ImageID,LabelName,ImageWidth,ImageHeight,XMin,XMax,
   YMin,YMax,IsGroupOf,Mask`` — the challenge's segmentation ground-truth form.  Rows are joined
   to the boxes CSV on ``ImageID,LabelName,XMin,XMax,YMin,YMax,IsGroupOf`` (an outer join, as the
-  TF OD API does); a box without a mask row is a *box-only* instance.  The masks CSV may also be
+  TF OD API does); a box without a mask row is a *box-only* instance.  As in that join, n identical
+  box rows and m identical mask rows of one image become n×m instances.  The masks CSV may also be
   given alone (it carries the box columns).
 * **Predictions**: ``ImageID,LabelName,Score,XMin,XMax,YMin,YMax``; segmentation adds
   ``ImageWidth,ImageHeight,Mask``.
@@ -162,3 +163,37 @@ def write_predictions_csv(path: str | os.PathLike, rows: Sequence[dict], segment
     for r in rows:
         w.writerow({c: r[c] for c in cols})
     atomic_write_text(Path(path), buf.getvalue())
+
+
+def detections_to_oid_rows(image_id: str, detections: Any, classes: Sequence[str] | None = None,
+                           segmentation: bool = False) -> list[dict]:
+    """Prediction rows for one image from a ``tasks.base.Detections``-like object.
+
+    Boxes ``x1, y1, x2, y2`` in pixels of an image of ``detections.image_size = (W, H)`` become
+    ``XMin = x1/W, XMax = x2/W, YMin = y1/H, YMax = y2/H`` (not clipped); labels are normalised
+    (spaces → ``_``) and, when ``classes`` is given, only those classes are kept (the anchor keeps
+    the selected classes).  ``segmentation`` adds ``ImageWidth, ImageHeight, Mask`` (the masks must
+    be at the image size).
+    """
+    w, h = (int(v) for v in detections.image_size)
+    if w <= 0 or h <= 0:
+        raise DataError(f"Detections of image {image_id} carry no image_size (W, H); set it to normalise boxes.")
+    keep = None if classes is None else {normalise_class_name(c) for c in classes}
+    masks = getattr(detections, "masks", None)
+    if segmentation and masks is None:
+        raise DataError(f"Detections of image {image_id} have no masks; segmentation predictions need them.")
+    rows = []
+    for i, (box, score, label) in enumerate(zip(detections.boxes, detections.scores, detections.labels)):
+        name = normalise_class_name(label)
+        if keep is not None and name not in keep:
+            continue
+        x1, y1, x2, y2 = (float(v) for v in box)
+        row = {"ImageID": str(image_id), "LabelName": name, "Score": float(score),
+               "XMin": x1 / w, "XMax": x2 / w, "YMin": y1 / h, "YMax": y2 / h}
+        if segmentation:
+            m = np.asarray(masks[i])
+            if m.shape != (h, w):
+                raise DataError(f"Mask {i} of image {image_id} is {m.shape[0]}x{m.shape[1]}, the image {h}x{w} (HxW).")
+            row.update(ImageWidth=w, ImageHeight=h, Mask=encode_oid_mask(m))
+        rows.append(row)
+    return rows

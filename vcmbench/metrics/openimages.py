@@ -9,9 +9,8 @@ anchors through ``oid_challenge_evaluation``); DESIGN.md §5.1 "The metric, prec
    is verified absent (negative label, no boxes) is therefore a false positive.
 2. Detections with ``YMin >= YMax`` or ``XMin >= XMax`` are dropped.  Boxes are used as given
    (normalised, not clipped); box area = (YMax−YMin)·(XMax−XMin).  No NMS.
-3. Per image and class, detections are taken in descending score; **ties go to the later row**
-   of the predictions table (the reference sorts with ``np.argsort(scores)[::-1]``, which does
-   this whenever numpy's sort is stable — always for ≤ 16 detections of one class in one image).
+3. Per image and class, detections are taken in descending score, ties: the later row of the
+   predictions table first (the reference sorts with ``np.argsort(scores)[::-1]``).
 4. Each detection looks only at the non-group-of box of its class with the highest IoU (first
    in GT order on ties).  If that IoU ≥ 0.5 and the box is still free, the detection is a true
    positive; otherwise a false positive (it does **not** fall back to the second-best box).
@@ -26,8 +25,12 @@ anchors through ``oid_challenge_evaluation``); DESIGN.md §5.1 "The metric, prec
    columns are ignored, as in the reference); overlaps are mask IoU/IoA against GT boxes that
    have a mask.  Detections matched (box IoU/IoA, same rules) to GT boxes *without* a mask are
    ignored, and box-only instances do not count as GT.
-8. AP per class (VOC): precision made non-increasing from the right, summed over recall steps;
-   detections of all images pooled and sorted by descending score (ties: later first).
+8. AP per class (VOC): precision made non-increasing from the right, summed over recall steps.
+   The entries of all images are pooled in the reference's order (images by ImageID; per image the
+   sorted detections, then the group-of entries) and sorted by descending score, ties: the later
+   entry in that pooled order first.  Both tie rules are what the reference's
+   ``argsort(...)[::-1]`` does when numpy's sort is stable (always for ≤ 16 elements; for longer
+   arrays numpy's quicksort leaves tie order unspecified, so no tool can promise more).
    mAP = mean over classes with ≥ 1 GT instance; classes without GT are listed, not averaged.
 
 Departures from the reference (documented, never silent): rows whose LabelName is not in the
@@ -37,57 +40,22 @@ GT masks of different sizes are an error (the reference crashes in numpy).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, EvaluationError
-from .oid_io import (
-    encode_oid_mask,
-    normalise_class_name,
-    oid_mask_to_rle,
-    read_boxes_csv,
-    read_class_list,
-    read_labels_csv,
-    read_masks_csv,
-    read_predictions,
-)
+from .oid_gt import OIDGroundTruth, class_index, load_oid_ground_truth
+from .oid_io import encode_oid_mask, oid_mask_to_rle, read_predictions
 
 __all__ = ["OIDGroundTruth", "OIDResult", "load_oid_ground_truth", "oid_evaluate", "voc_average_precision",
            "encode_oid_mask", "metric_name"]
-
-_MERGE_ON = ["LabelName", "ImageID", "XMin", "XMax", "YMin", "YMax", "IsGroupOf"]
 
 
 def metric_name(segmentation: bool, iou_threshold: float = 0.5) -> str:
     kind = "instance segmentation" if segmentation else "detection"
     return f"OID challenge mAP@IoU{iou_threshold:g} ({kind})"
-
-
-@dataclass
-class OIDGroundTruth:
-    """Ground truth in array form.  Boxes are ``[YMin, XMin, YMax, XMax]`` normalised."""
-
-    classes: list[str]
-    image_ids: list[str]  # sorted; an image's index is its position here
-    box_image: np.ndarray
-    box_class: np.ndarray
-    boxes: np.ndarray
-    group_of: np.ndarray
-    label_image: np.ndarray
-    label_class: np.ndarray
-    label_confidence: np.ndarray
-    masks: list | None = None  # per box: pycocotools RLE dict or None (box-only instance)
-    mask_size: dict[int, tuple[int, int]] = field(default_factory=dict)  # image -> (H, W)
-    dropped: dict[str, int] = field(default_factory=dict)  # rows of classes not in the list
-
-    @property
-    def evaluable_keys(self) -> np.ndarray:
-        """Sorted unique ``image * n_classes + class`` of the evaluable (image, class) pairs."""
-        c = len(self.classes)
-        return np.unique(np.concatenate([self.label_image * c + self.label_class, self.box_image * c + self.box_class]))
 
 
 @dataclass
@@ -104,83 +72,22 @@ class OIDResult:
 
     @property
     def signature_part(self) -> str:
-        kind = "seg" if self.segmentation else "det"
-        return f"oid-{kind}-iou{self.iou_threshold:g}"
+        """Value of the signature's ``map`` part, named as conditions name it (``oid-challenge-bbox``)."""
+        part = f"oid-challenge-{'segm' if self.segmentation else 'bbox'}"
+        return part if self.iou_threshold == 0.5 else f"{part}-iou{self.iou_threshold:g}"
+
+    @property
+    def accuracy(self) -> dict[str, float]:
+        """The figure under the conditions' quality key: ``{"map50": mAP}`` at IoU 0.5."""
+        return {f"map{round(self.iou_threshold * 100)}": self.map}
 
     def to_dict(self, per_class: bool = True) -> dict[str, Any]:
-        d = {"metric": self.metric_name, "map": self.map, "num_classes_evaluated": len(self.per_class),
+        d = {"metric": self.metric_name, "map": self.map, **self.accuracy, "num_classes_evaluated": len(self.per_class),
              "classes_without_gt": self.classes_without_gt, "group_of_weight": self.group_of_weight,
              "iou_threshold": self.iou_threshold, "counts": dict(self.counts)}
         if per_class:
             d["per_class"] = {k: {"ap": v, "num_gt": self.num_gt[k]} for k, v in self.per_class.items()}
         return d
-
-
-# ----------------------------------------------------------------------------- loading
-def _class_index(names, classes: list[str]) -> np.ndarray:
-    lut = {c: i for i, c in enumerate(classes)}
-    return np.array([lut.get(normalise_class_name(n), -1) for n in names], dtype=np.int64)
-
-
-def load_oid_ground_truth(boxes_csv, labels_csv, classes: Sequence[str] | str | os.PathLike | None = None,
-                          masks_csv=None) -> OIDGroundTruth:
-    """Read OID ground truth.  ``classes``: names, a class-list file or label map; ``None`` = the
-    sorted union of classes in the two CSVs.  ``masks_csv`` (segmentation) is outer-joined to the
-    boxes on ``ImageID,LabelName,XMin,XMax,YMin,YMax,IsGroupOf``; ``boxes_csv`` may be ``None``
-    when the masks CSV is given (it carries the box columns)."""
-    import pandas as pd
-
-    labels = read_labels_csv(labels_csv)
-    if masks_csv is not None:
-        masks = read_masks_csv(masks_csv)
-        boxes = masks if boxes_csv is None else pd.merge(read_boxes_csv(boxes_csv), masks, how="outer", on=_MERGE_ON)
-    elif boxes_csv is None:
-        raise DataError("No ground-truth boxes: pass a boxes CSV (and a masks CSV for segmentation).")
-    else:
-        boxes = read_boxes_csv(boxes_csv)
-    if classes is None:
-        names = sorted({normalise_class_name(n) for n in pd.concat([boxes.LabelName, labels.LabelName])})
-    else:
-        names = read_class_list(classes)
-    bcls = _class_index(boxes.LabelName.astype(str), names)
-    lcls = _class_index(labels.LabelName.astype(str), names)
-    dropped = {"box_rows_unlisted_class": int((bcls < 0).sum()), "label_rows_unlisted_class": int((lcls < 0).sum())}
-    boxes, bcls = boxes[bcls >= 0].reset_index(drop=True), bcls[bcls >= 0]
-    labels, lcls = labels[lcls >= 0].reset_index(drop=True), lcls[lcls >= 0]
-    image_ids = sorted(set(boxes.ImageID.astype(str)) | set(labels.ImageID.astype(str)))
-    index = pd.Index(image_ids)
-    coords = boxes[["YMin", "XMin", "YMax", "XMax"]].to_numpy(dtype=np.float64)
-    if np.isnan(coords).any():
-        raise DataError("GT boxes have empty coordinates; every GT row needs XMin,XMax,YMin,YMax.")
-    conf = pd.to_numeric(labels.Confidence, errors="coerce").to_numpy()
-    if np.isnan(conf).any():
-        raise DataError("Image-level labels have a non-numeric Confidence; use 1 (present) or 0 (verified absent).")
-    gt = OIDGroundTruth(
-        classes=names, image_ids=image_ids,
-        box_image=index.get_indexer(boxes.ImageID.astype(str)).astype(np.int64), box_class=bcls,
-        boxes=coords, group_of=boxes.IsGroupOf.fillna(0).astype(int).to_numpy() > 0,
-        label_image=index.get_indexer(labels.ImageID.astype(str)).astype(np.int64), label_class=lcls,
-        label_confidence=conf, dropped=dropped)
-    if masks_csv is not None:
-        _attach_masks(gt, boxes)
-    return gt
-
-
-def _attach_masks(gt: OIDGroundTruth, df) -> None:
-    import pandas as pd
-
-    rles: list = []
-    for i, (cell, w, h) in enumerate(zip(df.Mask, df.ImageWidth, df.ImageHeight)):
-        if pd.isnull(cell):
-            rles.append(None)
-            continue
-        img = int(gt.box_image[i])
-        size = (int(h), int(w))
-        if gt.mask_size.setdefault(img, size) != size:
-            raise DataError(f"GT masks of image {gt.image_ids[img]} differ in size ({gt.mask_size[img]} vs {size}); "
-                            "all masks of one image must have the image's size.")
-        rles.append(oid_mask_to_rle(cell, w, h))
-    gt.masks = rles
 
 
 # ----------------------------------------------------------------------------- core
@@ -216,6 +123,17 @@ def _box_overlap(d: np.ndarray, g: np.ndarray, kind: str) -> np.ndarray:
             return inter / area_d
         area_g = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
         return inter / (area_d + area_g - inter)
+
+
+def _rle_area(rles: list) -> np.ndarray:
+    """Pixel areas of RLEs.  pycocotools 2.0.x ``area()`` overflows on lists longer than 255
+    (it counts them in a uint8), so it is called in chunks."""
+    from pycocotools import mask as coco_mask
+
+    out = np.zeros(len(rles), dtype=np.float64)
+    for a in range(0, len(rles), 200):
+        out[a:a + 200] = coco_mask.area(rles[a:a + 200])
+    return out
 
 
 def _mask_overlap(det_idx, gt_idx, det_key, det_rles, det_area, gt_rles, gt_area, kind: str) -> np.ndarray:
@@ -265,9 +183,7 @@ def _match(gt: OIDGroundTruth, det_key, det_score, det_boxes, det_rles, det_area
     has_mask = (np.array([m is not None for m in gt.masks], bool) if mask_mode else np.zeros(gt_key.size, bool))
     gt_area = np.zeros(gt_key.size)
     if mask_mode and has_mask.any():
-        from pycocotools import mask as coco_mask
-
-        gt_area[has_mask] = coco_mask.area([m for m in gt.masks if m is not None])
+        gt_area[has_mask] = _rle_area([m for m in gt.masks if m is not None])
         has_mask &= gt_area > 0  # an empty mask is a box-only instance, as in the reference
     if mask_mode:
         stages = [("iou", ~gt.group_of & has_mask, True), ("ioa", gt.group_of & has_mask, True),
@@ -328,6 +244,37 @@ def _num_gt(gt: OIDGroundTruth, has_mask: np.ndarray, weight: float, mask_mode: 
     return plain + weight * grp
 
 
+def _mask_rows(gt: OIDGroundTruth, df, rows: np.ndarray, img: np.ndarray):
+    """RLEs of the predicted masks and their tight boxes ``[YMin, XMin, YMax, XMax]`` (normalised,
+    ``(min, max + 1) / size`` as the reference computes them); a missing mask gives an all-zero
+    box, which the invalid-box rule then drops."""
+    import pandas as pd
+    from pycocotools import mask as coco_mask
+
+    rles: list = []
+    sizes = np.zeros((rows.size, 2))
+    cells, ws, hs = df.Mask.iloc[rows].tolist(), df.ImageWidth.iloc[rows].tolist(), df.ImageHeight.iloc[rows].tolist()
+    for j, (cell, w, h) in enumerate(zip(cells, ws, hs)):
+        if pd.isnull(cell):
+            rles.append(None)
+            continue
+        i = int(img[rows[j]])
+        want = gt.mask_size.get(i)
+        if want is not None and want != (int(h), int(w)):
+            raise DataError(f"Predicted mask for image {gt.image_ids[i]} is {int(h)}x{int(w)} but its GT masks are "
+                            f"{want[0]}x{want[1]} (HxW); predict masks at the original image size.")
+        rles.append(oid_mask_to_rle(cell, w, h))
+        sizes[j] = (float(h), float(w))
+    boxes = np.zeros((rows.size, 4))
+    have = np.array([r is not None for r in rles], bool)
+    if have.any():
+        xywh = np.asarray(coco_mask.toBbox([r for r in rles if r is not None]), dtype=np.float64).reshape(-1, 4)
+        h, w = sizes[have, 0], sizes[have, 1]
+        boxes[have] = np.stack([xywh[:, 1] / h, xywh[:, 0] / w, (xywh[:, 1] + xywh[:, 3]) / h,
+                                (xywh[:, 0] + xywh[:, 2]) / w], axis=1)
+    return rles, boxes
+
+
 def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool, counts: dict):
     import pandas as pd
 
@@ -335,7 +282,7 @@ def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool
     c = len(gt.classes)
     counts["predictions"] = len(df)
     img = pd.Index(gt.image_ids).get_indexer(df.ImageID.astype(str)).astype(np.int64)
-    cls = _class_index(df.LabelName.astype(str), gt.classes)
+    cls = class_index(df.LabelName.astype(str), gt.classes)
     known_img, known_cls = img >= 0, cls >= 0
     key = img * c + cls
     evaluable = known_img & known_cls & np.isin(key, gt.evaluable_keys)
@@ -351,23 +298,7 @@ def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool
     rles = None
     area = None
     if segmentation:
-        from pycocotools import mask as coco_mask
-
-        rles, boxes = [], np.zeros((rows.size, 4))
-        cells, ws, hs = df.Mask.iloc[rows].tolist(), df.ImageWidth.iloc[rows].tolist(), df.ImageHeight.iloc[rows].tolist()
-        for j, (cell, w, h) in enumerate(zip(cells, ws, hs)):
-            if pd.isnull(cell):
-                rles.append(None)
-                continue
-            i = int(img[rows[j]])
-            want = gt.mask_size.get(i)
-            if want is not None and want != (int(h), int(w)):
-                raise DataError(f"Predicted mask for image {gt.image_ids[i]} is {int(h)}x{int(w)} but its GT masks are "
-                                f"{want[0]}x{want[1]} (HxW); predict masks at the original image size.")
-            rle = oid_mask_to_rle(cell, w, h)
-            x, y, bw, bh = coco_mask.toBbox(rle)
-            boxes[j] = [y / float(h), x / float(w), (y + bh) / float(h), (x + bw) / float(w)]
-            rles.append(rle)
+        rles, boxes = _mask_rows(gt, df, rows, img)
     else:
         boxes = df[["YMin", "XMin", "YMax", "XMax"]].iloc[rows].to_numpy(dtype=np.float64)
     ok = (boxes[:, 0] < boxes[:, 2]) & (boxes[:, 1] < boxes[:, 3])
@@ -376,11 +307,9 @@ def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool
     order = np.lexsort((-rows, -score, key[rows]))
     rows, score, boxes = rows[order], score[order], boxes[order]
     if segmentation:
-        from pycocotools import mask as coco_mask
-
         sel = np.flatnonzero(ok)[order]
         rles = [rles[j] for j in sel]
-        area = coco_mask.area(rles).astype(np.float64) if rles else np.zeros(0)
+        area = _rle_area(rles)
     counts["evaluated"] = int(rows.size)
     return key[rows], score, boxes, rles, area
 

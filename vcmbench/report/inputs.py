@@ -108,7 +108,82 @@ def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str 
 def common_scales(a: CurveSet, b: CurveSet) -> list[float | None]:
     """Scales present in both inputs (None matches None: inputs without scales)."""
     both = [s for s in a.curves if s in b.curves]
+    if not both and (list(a.curves) == [None] or list(b.curves) == [None]):
+        other = b if list(a.curves) == [None] else a
+        if len(other.curves) == 1:  # a scale-less CSV against a single-scale input: pair them
+            (only,) = other.curves
+            if other is b:
+                a.curves = {only: a.curves[None]}
+            else:
+                b.curves = {only: b.curves[None]}
+            return [only]
     if not both:
         raise DataError(f"{a.source} has scales {sorted(a.curves, key=str)} and {b.source} has "
-                        f"{sorted(b.curves, key=str)}: no scale in common, so there is nothing to compare.")
+                        f"{sorted(b.curves, key=str)}: no scale in common, so there is nothing to compare. "
+                        "Add a 'scale' column to the CSV or choose matching inputs.")
     return sorted(both, key=lambda s: (s is None, -(s or 0)))
+
+
+def _signature_for(anchor: CurveSet, test: CurveSet, part: str, scale: float | None, forced: list[str]) -> str:
+    from ..signature import Signature
+
+    sig = Signature()
+    if test.signature:
+        try:
+            sig = Signature.parse(test.signature)
+        except Exception:
+            sig = Signature()
+    if scale is not None:
+        sig = sig.with_part("scale", f"{round(scale * 100):d}")
+    sig = sig.with_part("bd", part)
+    if forced:
+        sig = sig.with_part("forced", ",".join(sorted(forced)))
+    return str(sig.with_version())
+
+
+def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, remedies: tuple[str, ...] = (),
+                   extend: str = "none", scales: list[float] | None = None, force: bool = False,
+                   min_overlap: float | None = None) -> list[dict]:
+    """BD of ``test`` vs ``anchor`` per method and common scale; one dict per (method, scale).
+
+    Each dict has ``method``, ``scale``, ``result`` (a ``bd.BDResult`` or None), ``error`` (str or
+    None), ``signature`` and ``forced`` (signature parts that differed and were overridden).
+    Result sets must agree on ``BD_COMPARABLE_PARTS`` unless ``force``; a difference raises
+    SignatureMismatch naming the part.
+    """
+    from ..bd import MIN_OVERLAP, compare, signature_part
+    from ..errors import BDError, SignatureMismatch
+    from ..signature import BD_COMPARABLE_PARTS, Signature
+
+    forced: list[str] = []
+    if anchor.signature and test.signature:
+        diffs = Signature.parse(anchor.signature).differences(Signature.parse(test.signature), BD_COMPARABLE_PARTS)
+        if diffs:
+            detail = "; ".join(f"{k}: {a!r} vs {b!r}" for k, a, b in diffs)
+            if not force:
+                raise SignatureMismatch(
+                    f"Refusing to compute BD of {test.source} against {anchor.source}: signature parts differ "
+                    f"({detail}). Compare results of the same condition, or pass --force (recorded in the signature).")
+            forced = [k for k, _, _ in diffs]
+    if anchor.condition and test.condition and anchor.condition != test.condition and not force:
+        raise SignatureMismatch(f"Anchor is for condition {anchor.condition!r} but test for {test.condition!r}. "
+                                "Pair result sets of the same condition, or pass --force (recorded).")
+    todo = common_scales(anchor, test)
+    if scales:
+        want = [float(s) for s in scales]
+        todo = [s for s in todo if s is not None and any(abs(s - w) < 1e-9 for w in want)]
+        if not todo:
+            raise DataError(f"None of the requested scales {want} is present in both inputs.")
+    rows = []
+    for method in methods:
+        part = signature_part(method, remedies, extend)
+        for scale in todo:
+            row = {"method": method, "scale": scale, "result": None, "error": None,
+                   "signature": _signature_for(anchor, test, part, scale, forced), "forced": forced}
+            try:
+                row["result"] = compare(anchor.curves[scale], test.curves[scale], method, remedies=remedies,
+                                        extend=extend, min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
+            except BDError as exc:
+                row["error"] = str(exc)
+            rows.append(row)
+    return rows

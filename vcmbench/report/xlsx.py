@@ -156,6 +156,7 @@ def _condition_sheet(wb, sec: ConditionSection, name: str, bold) -> None:
         ys = Reference(ws, min_col=c0 + 2, min_row=r0, max_row=r1)
         s = Series(ys, xs, title=f"{set_label(sets[k])} {scale:.0%}")
         s.marker.symbol = "circle" if k == 0 else "triangle"
+        s.smooth = False
         chart.series.append(s)
     chart.height, chart.width = 9, 16
     ws.add_chart(chart, f"A{row + 3}")

@@ -1,0 +1,72 @@
+"""`vcmbench demo`: runs from the registries alone and its reports carry the numbers of `vcmbench results`."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+
+def _xlsx_rows(path):
+    """(scale, qp) -> (bpp, quality, bits) for the anchor and the test columns of the condition sheet."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    ws = wb[[n for n in wb.sheetnames if n not in ("Summary", "Provenance")][0]]
+    anchor, test = {}, {}
+    for row in ws.iter_rows(values_only=True):
+        if len(row) >= 16 and isinstance(row[2], int) and isinstance(row[3], float):
+            anchor[(float(row[1]), row[2])] = (row[3], row[4], row[7])
+            test[(float(row[1]), row[9])] = (row[10], row[11], row[14])
+    return anchor, test
+
+
+def _results_json(run_dir):
+    from vcmbench.cli import cli
+
+    res = CliRunner().invoke(cli, ["results", str(run_dir), "--json"])
+    assert res.exit_code == 0, res.output
+    rs = json.loads(res.output)
+    return {(p["scale"], p["qp"]): (p["bpp"], p["accuracy"][rs["quality_key"]], p["bits"]) for p in rs["points"]}, rs
+
+
+def _check_reports_match_results(res):
+    anchor_x, test_x = _xlsx_rows(res.xlsx)
+    anchor_r, rs_a = _results_json(res.anchor_dir)
+    test_r, rs_t = _results_json(res.test_dir)
+    assert anchor_x == anchor_r and test_x == test_r
+    html = res.html.read_text(encoding="utf-8")
+    for bpp, q, _ in list(anchor_r.values()) + list(test_r.values()):
+        assert f"<td>{bpp:.6f}</td>" in html and f"<td>{q:.4f}</td>" in html
+    for rs in (rs_a, rs_t):
+        assert "gt:reference-output" in rs["signature"] and any("reference-output" in n for n in rs["notes"])
+        assert all(p["failed"] == 0 for p in rs["points"])
+
+
+@pytest.mark.integration
+def test_small_demo_writes_both_reports(tmp_path):
+    from vcmbench.demo import run_demo
+
+    res = run_demo(tmp_path / "demo", jobs=2, limit=2, qps=[22, 32, 42, 47], scales=[1.0])
+    assert res.xlsx.is_file() and res.html.is_file()
+    assert len(res.bd) == 1 and (res.bd[0]["bd_rate_pct"] is not None or res.bd[0]["error"])
+    _check_reports_match_results(res)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_full_demo_command_under_ten_minutes(tmp_path):
+    """The README's first command: `vcmbench demo --out DIR` (2 cores: about 3 minutes measured)."""
+    from vcmbench.cli import cli
+    from vcmbench.demo import DemoResult
+
+    out = tmp_path / "demo"
+    t0 = time.monotonic()
+    r = CliRunner().invoke(cli, ["demo", "--out", str(out), "--jobs", "2", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert time.monotonic() - t0 < 600
+    assert f"xlsx report: {out / 'report.xlsx'}" in r.output and f"HTML report: {out / 'report.html'}" in r.output
+    assert "BD-rate" in r.output
+    _check_reports_match_results(DemoResult(out, out / "anchor", out / "test", out / "report.xlsx", out / "report.html"))

@@ -1,0 +1,176 @@
+"""Pipeline pieces that need no codec run: executors, progress, datasets, plans, Pareto, CLI help."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from vcmbench.errors import ConditionError, DataError, UsageError
+from vcmbench.records import RatePoint, ResultSet
+
+
+def _square(x):
+    if x == 3:
+        raise ValueError("three")
+    return x * x
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_executors_return_every_result_and_report_errors(jobs):
+    from vcmbench.executor import make_executor
+
+    with make_executor(jobs) as ex:
+        out = {item: (res, err) for item, res, err in ex.run(_square, range(6))}
+    assert sorted(out) == list(range(6))
+    assert out[4] == (16, None)
+    assert out[3][0] is None and "ValueError: three" in out[3][1]
+    with pytest.raises(UsageError):
+        make_executor(0)
+
+
+def test_progress_line_and_renderers():
+    from vcmbench.progress import LogProgress, ProgressEvent, TtyProgress, format_line, renderer_for
+
+    ev = ProgressEvent(done=5, total=10, skipped=1, failed=1, errors=0, elapsed=8.0)
+    assert ev.rate == 0.5 and ev.eta == 10.0
+    line = format_line(ev)
+    assert "5/10" in line and "0.50 jobs/s" in line and "ETA 00:10" in line and "1 cached" in line
+    buf = io.StringIO()
+    assert isinstance(renderer_for(buf), LogProgress)
+    LogProgress(buf, interval=0)(ev)
+    assert buf.getvalue().count("\n") == 1 and "5/10" in buf.getvalue()
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    t = Tty()
+    r = renderer_for(t)
+    assert isinstance(r, TtyProgress)
+    r(ProgressEvent(10, 10, 0, 0, 0, 2.0))
+    assert t.getvalue().startswith("\r") and t.getvalue().endswith("\n")
+
+
+def _rs(points):
+    return ResultSet("c@1", "codec", "lab", "AP", [RatePoint(s, q, 1, 1, b, {"AP": a}, 1) for s, q, b, a in points],
+                     "cttc:c@1|scale:100,75")
+
+
+def test_pareto_front_across_scales():
+    from vcmbench.resultset import pareto_front, split_by_scale
+
+    rs = _rs([(1.0, 22, 1.0, 0.50), (1.0, 32, 0.5, 0.45), (1.0, 42, 0.2, 0.30),
+              (0.75, 22, 0.6, 0.44), (0.75, 32, 0.3, 0.40), (0.75, 42, 0.1, 0.20)])
+    front = pareto_front(rs)
+    kept = [(p.scale, p.qp) for p in front.points]
+    # (0.75, 22) costs more than (1.0, 32) and scores less: dominated; the rest form the front by bpp
+    assert kept == [(0.75, 42), (1.0, 42), (0.75, 32), (1.0, 32), (1.0, 22)]
+    dominated = _rs([(1.0, 22, 1.0, 0.40), (0.75, 22, 0.5, 0.45)])
+    assert [(p.scale, p.qp) for p in pareto_front(dominated).points] == [(0.75, 22)]
+    assert "selection:pareto" in front.signature and front.label == "lab+pareto"
+    assert any("Pareto" in n for n in front.notes)
+    per = split_by_scale(rs)
+    assert sorted(per) == [0.75, 1.0] and "scale:75" in per[0.75].signature and per[1.0].label == "lab-100%"
+
+
+def test_coco_tiny_images_listed_in_id_order(coco_tiny):
+    from vcmbench.conditions import load_condition
+    from vcmbench.datasets import list_images, load_rgb
+
+    cond = load_condition("coco-tiny-cc-ssd")
+    refs = list_images(cond, coco_tiny)
+    assert len(refs) == 22 and [r.eval_id for r in refs] == sorted(r.eval_id for r in refs)
+    assert [r.image_id for r in list_images(cond, coco_tiny, limit=3)] == [r.image_id for r in refs[:3]]
+    rgb = load_rgb(refs[0])
+    assert rgb.shape == (refs[0].height, refs[0].width, 3) and rgb.dtype == np.uint8
+
+
+def test_image_list_folder_rules(tmp_path):
+    from PIL import Image
+
+    from vcmbench.conditions import load_condition
+    from vcmbench.datasets import list_images
+
+    base = load_condition("vcm-oiv6-det")
+    lst = base.dataset["image_list"]["file"]
+    (tmp_path / lst).write_text("a1.jpg\nb2.jpg\n")
+    with pytest.raises(DataError, match="images"):
+        list_images(base, tmp_path)
+    (tmp_path / "images").mkdir()
+    for n in ("a1", "b2"):
+        Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(tmp_path / "images" / f"{n}.jpg")
+    refs = list_images(base, tmp_path)
+    assert [(r.image_id, r.width, r.height) for r in refs] == [("a1", 8, 6), ("b2", 8, 6)]
+    with pytest.raises(DataError, match="--data"):
+        list_images(base, None)
+
+
+def test_sample_images_without_download():
+    from vcmbench.conditions import load_condition
+    from vcmbench.datasets import list_images
+
+    refs = list_images(load_condition("demo"), None)
+    assert len(refs) == 8 and refs[0].image_id == "astronaut" and (refs[0].width, refs[0].height) == (512, 512)
+    assert all(r.eval_id == i + 1 for i, r in enumerate(refs))
+
+
+def test_reference_ground_truth_keeps_scores_above_threshold():
+    from vcmbench.datasets import ImageRef
+    from vcmbench.tasks.reference import reference_ground_truth
+
+    ref = ImageRef("x", 7, 100, 50, "d")
+    dets = {"x": {"boxes": [[0, 0, 10, 20], [5, 5, 6, 6]], "scores": [0.9, 0.2], "labels": ["cat", "dog"]}}
+    gt = reference_ground_truth([ref], dets, 0.5)
+    assert len(gt["categories"]) == 80 and gt["images"][0]["id"] == 7
+    (ann,) = gt["annotations"]
+    assert ann["category_id"] == 17 and ann["bbox"] == [0, 0, 10, 20] and ann["area"] == 200
+
+
+def test_feature_condition_needs_a_split_capable_network():
+    from vcmbench.conditions import load_condition
+    from vcmbench.pipeline import check_supported
+
+    cond = load_condition("fcm-oiv6-det-player")
+    with pytest.raises(ConditionError, match="feature"):
+        check_supported(cond)
+
+
+def test_plan_ids_are_stable_content_hashes(coco_tiny, tmp_path):
+    from vcmbench.conditions import load_condition
+    from vcmbench.pipeline import make_plan
+
+    cond = load_condition("coco-tiny-cc-ssd").with_overrides(qps=[32, 37])
+    a = make_plan(cond, coco_tiny, tmp_path, limit=2)
+    b = make_plan(cond, coco_tiny, tmp_path / "elsewhere", limit=2)
+    assert [s.job_id for s in a.specs] == [s.job_id for s in b.specs]
+    assert len(a.specs) == 2 + 2 * 2 and len({s.job_id for s in a.specs}) == 6
+    c = make_plan(load_condition("coco-tiny-cc-ssd").with_overrides(qps=[32, 42]), coco_tiny, tmp_path, limit=2)
+    shared = {s.job_id for s in a.specs} & {s.job_id for s in c.specs}
+    assert len(shared) == 4  # the 2 reference jobs and the 2 QP-32 jobs; QP 37 vs 42 differ
+    with pytest.raises(UsageError):
+        make_plan(cond, coco_tiny, tmp_path, limit=0)
+
+
+@pytest.mark.parametrize("name", ["tasks", "run", "results", "demo"])
+def test_commands_have_help_with_example(name):
+    from vcmbench.cli import cli
+
+    res = CliRunner().invoke(cli, [name, "--help"])
+    assert res.exit_code == 0 and "Example:" in res.output and "vcmbench " + name in res.output
+
+
+def test_tasks_command_lists_backends():
+    from vcmbench.cli import cli
+
+    res = CliRunner().invoke(cli, ["tasks"])
+    assert res.exit_code == 0 and "ssd-mobilenet-v2-coco" in res.output and "detectron2" in res.output
+
+
+def test_results_on_a_non_run_directory_is_a_usage_error(tmp_path):
+    from vcmbench.cli import cli
+
+    res = CliRunner().invoke(cli, ["results", str(tmp_path)])
+    assert res.exit_code == 2 and "results.sqlite" in res.output

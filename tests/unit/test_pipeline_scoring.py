@@ -1,0 +1,83 @@
+"""Scoring rules of a run directory: unverified bitstreams are reported, not scored; missing jobs leave a point out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vcmbench.errors import EvaluationError
+from vcmbench.jsonio import write_json
+from vcmbench.store import RunStore
+
+
+def _det(boxes, scores, labels, size):
+    return {"image_size": list(size), "boxes": boxes, "scores": scores, "labels": labels}
+
+
+def _rec(job_id, image, w, h, qp, bits, verified):
+    return {"job_id": job_id, "image_id": image, "scale": 1.0, "qp": qp, "width": w, "height": h, "coded_width": w,
+            "coded_height": h, "bits": bits, "verified": verified, "verdict": "ok" if verified else "not decodable: x",
+            "encode_seconds": 1.0, "decode_seconds": 0.5, "task_seconds": 0.1, "bitstream": f"bitstreams/{job_id}.266",
+            "side_info_bits": 0, "extra": {}, "signature": "s", "schema_version": 1}
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A hand-made run of the demo condition (reference-output GT): 2 images x QPs 30, 40, 50."""
+    from vcmbench.conditions import load_condition
+
+    cond = load_condition("demo")
+    d = tmp_path / "run"
+    images = [{"image_id": "a", "eval_id": 1, "width": 100, "height": 50, "digest": "x", "path": None, "sample": "a"},
+              {"image_id": "b", "eval_id": 2, "width": 60, "height": 40, "digest": "y", "path": None, "sample": "b"}]
+    jobs = [{"job_id": "ra", "kind": "reference", "image_id": "a", "scale": 1.0, "qp": 0},
+            {"job_id": "rb", "kind": "reference", "image_id": "b", "scale": 1.0, "qp": 0}]
+    for qp in (30, 40, 50):
+        jobs += [{"job_id": f"a{qp}", "kind": "code", "image_id": "a", "scale": 1.0, "qp": qp},
+                 {"job_id": f"b{qp}", "kind": "code", "image_id": "b", "scale": 1.0, "qp": qp}]
+    run = {"label": "t", "codec_signature": "vvenc-x#1", "task_signature": "ssd#1", "qps": [30, 40, 50], "scales": [1.0],
+           "images": images, "jobs": jobs, "data_dir": None}
+    with RunStore(d) as st:
+        write_json(d / "condition.json", cond.to_dict())
+        write_json(d / "run.json", run)
+        cat = _det([[10, 10, 50, 40]], [0.9], ["cat"], (100, 50))
+        dog = _det([[5, 5, 30, 30]], [0.8], ["dog"], (60, 40))
+        st.put("ra", "reference", "a", None, None, {}, cat)
+        st.put("rb", "reference", "b", None, None, {}, dog)
+        st.put("a30", "code", "a", 1.0, 30, _rec("a30", "a", 100, 50, 30, 8000, True), cat)
+        st.put("b30", "code", "b", 1.0, 30, _rec("b30", "b", 60, 40, 30, 4000, True), dog)
+        st.put("a40", "code", "a", 1.0, 40, _rec("a40", "a", 100, 50, 40, 3000, True), cat)
+        st.put("b40", "code", "b", 1.0, 40, _rec("b40", "b", 60, 40, 40, 1000, False), None)
+        st.put("a50", "code", "a", 1.0, 50, _rec("a50", "a", 100, 50, 50, 500, True), _det([], [], [], (100, 50)))
+        # b50 never finished
+    return d
+
+
+def test_unverified_excluded_from_rate_and_accuracy_and_missing_point_left_out(run_dir):
+    from vcmbench.resultset import build_result_set
+
+    rs = build_result_set(run_dir)
+    pts = {p.qp: p for p in rs.points}
+    assert sorted(pts) == [30, 40]  # QP 50 misses a job: left out
+    assert pts[30].bits == 12000 and pts[30].pixels == 5000 + 2400 and pts[30].bpp == 12000 / 7400
+    assert pts[30].accuracy["AP"] == pytest.approx(1.0) and pts[30].failed == 0
+    p = pts[40]
+    assert p.failed == 1 and p.images == 1 and p.bits == 3000 and p.pixels == 5000 and p.bpp == 3000 / 5000
+    assert p.accuracy["AP"] == pytest.approx(1.0)  # scored on image a only (GT restricted to it)
+    assert p.extra["not_verified"] == {"b": "not decodable: x"}
+    notes = " | ".join(rs.notes)
+    assert "QP 40: 1 of 2 bitstream(s) failed verification" in notes and "do not publish" in notes
+    assert "QP 50: left out" in notes and "reference-output" in notes
+    assert "gt:reference-output" in rs.signature and "qp:30,40,50" in rs.signature and rs.signature.endswith("v:0.1.0")
+    assert json.loads((run_dir / "resultset.json").read_text())["label"] == "t"
+
+
+def test_no_scorable_point_is_an_error(run_dir):
+    from vcmbench.resultset import build_result_set
+
+    run = json.loads((run_dir / "run.json").read_text())
+    run["qps"] = [50]
+    write_json(run_dir / "run.json", run)
+    with pytest.raises(EvaluationError, match="No rate point"):
+        build_result_set(run_dir)

@@ -1,0 +1,84 @@
+"""PSNR (per plane, weighted YUV), SSIM/MS-SSIM properties, MAE, feature PSNR; worked values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from vcmbench.errors import DataError
+from vcmbench.metrics.quality import feature_psnr, mae, ms_ssim, mse, psnr, psnr_yuv, ssim
+
+
+def test_psnr_worked_value():
+    a = np.zeros((4, 4), np.uint8)
+    b = a.copy()
+    b[0, 0] = 16  # MSE = 256/16 = 16 -> PSNR = 10 log10(255^2/16)
+    assert mse(a, b) == 16.0
+    assert psnr(a, b) == pytest.approx(10 * math.log10(255 ** 2 / 16), abs=1e-12)
+    assert psnr(a, a) == math.inf
+
+
+def test_psnr_10bit_needs_bit_depth():
+    a = np.full((4, 4), 512, np.uint16)
+    b = a + 4  # MSE 16, peak 1023
+    assert psnr(a, b, bit_depth=10) == pytest.approx(10 * math.log10(1023 ** 2 / 16), abs=1e-12)
+    with pytest.raises(DataError, match="bit_depth"):
+        psnr(a, b)
+    with pytest.raises(DataError, match="data_range"):
+        psnr(a.astype(float), b.astype(float))
+    with pytest.raises(DataError, match="shape"):
+        psnr(a, b[:2], bit_depth=10)
+
+
+def test_weighted_yuv_psnr_6_1_1_and_4_1_1():
+    y = np.zeros((8, 8), np.uint8)
+    u = np.zeros((4, 4), np.uint8)
+    v = np.zeros((4, 4), np.uint8)
+    y2, u2, v2 = y + 1, u + 2, v + 4  # MSE 1, 4, 16
+    r = psnr_yuv([y, u, v], [y2, u2, v2], bit_depth=8)
+    py, pu, pv = (10 * math.log10(255 ** 2 / m) for m in (1, 4, 16))
+    assert (r["Y"], r["U"], r["V"]) == pytest.approx((py, pu, pv), abs=1e-12)
+    assert r["YUV"] == pytest.approx((6 * py + pu + pv) / 8, abs=1e-12)
+    r4 = psnr_yuv([y, u, v], [y2, u2, v2], bit_depth=8, weights="4:1:1")
+    assert r4["YUV"] == pytest.approx((4 * py + pu + pv) / 6, abs=1e-12)
+    assert psnr_yuv([y], [y2])["YUV"] == r["Y"]
+    with pytest.raises(DataError, match="weights"):
+        psnr_yuv([y, u, v], [y2, u2, v2], weights="2:1:1")
+
+
+def test_ssim_and_ms_ssim_properties():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (192, 200)).astype(np.uint8)
+    assert ssim(a, a) == pytest.approx(1.0, abs=1e-12)
+    assert ms_ssim(a, a) == pytest.approx(1.0, abs=1e-12)
+    b1 = np.clip(a + rng.normal(0, 5, a.shape), 0, 255).astype(np.uint8)
+    b2 = np.clip(a + rng.normal(0, 25, a.shape), 0, 255).astype(np.uint8)
+    assert 1 > ssim(a, b1) > ssim(a, b2) > 0
+    assert 1 > ms_ssim(a, b1) > ms_ssim(a, b2) > 0
+    with pytest.raises(DataError, match="at least 176"):
+        ms_ssim(a[:100], a[:100])
+
+
+def test_torch_tensors_are_accepted():
+    torch = pytest.importorskip("torch")
+    a = torch.zeros(4, 4)
+    assert psnr(a, a + 0.5, data_range=1.0) == pytest.approx(10 * math.log10(1 / 0.25), abs=1e-12)
+
+
+def test_mae():
+    assert mae([30, 40, 50], [32, 37, 50]) == pytest.approx(5 / 3, abs=1e-15)
+
+
+def test_feature_psnr_domains():
+    f = np.linspace(-2.0, 6.0, 64).reshape(4, 16)  # dynamic range 8
+    val, name = feature_psnr(f, f + 0.1)
+    assert val == pytest.approx(10 * math.log10(64 / 0.01), abs=1e-9) and "tensor domain" in name
+    q = np.arange(64, dtype=np.uint16).reshape(4, 16) * 10
+    val, name = feature_psnr(q, q + 2, domain="packed")
+    assert val == pytest.approx(10 * math.log10(1023 ** 2 / 4), abs=1e-12) and "10-bit" in name
+    with pytest.raises(DataError, match="integer"):
+        feature_psnr(f, f, domain="packed")
+    with pytest.raises(DataError, match="constant"):
+        feature_psnr(np.ones(4), np.ones(4))

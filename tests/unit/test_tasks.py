@@ -1,0 +1,120 @@
+"""Task networks: Detections, the registry, the SSD backend and the pure parts of the detectron2 adapter."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from vcmbench.errors import ConditionError, DataError, RegistryError, UsageError
+from vcmbench.tasks import Detections, get_task, split_network_name, task_names
+from vcmbench.tasks.coco_names import COCO_CATEGORIES, COCO_ID_TO_NAME, COCO_NAMES, oid_label
+from vcmbench.tasks.detectron2 import class_name, detectron2_available, resized_size
+
+
+def test_coco_names_are_the_80_official_categories():
+    assert len(COCO_CATEGORIES) == 80 and len(set(COCO_NAMES)) == 80
+    ids = [i for i, _ in COCO_CATEGORIES]
+    assert ids == sorted(ids) and ids[0] == 1 and ids[-1] == 90
+    assert {12, 26, 29, 30, 45, 66, 68, 69, 71, 83}.isdisjoint(ids)  # the 10 unused ids of the 90
+    assert COCO_ID_TO_NAME[10] == "traffic light" and oid_label("traffic light") == "traffic_light"
+
+
+def test_coco_names_match_the_coco_annotation_file(coco_tiny):
+    """Source: the categories list of COCO instances_val2017.json (copy in ../shared/data/coco-tiny-cc)."""
+    cats = json.loads((coco_tiny / "instances_val2017_cc.json").read_text())["categories"]
+    assert {c["id"]: c["name"] for c in cats} == COCO_ID_TO_NAME
+
+
+def test_detections_filter_and_json_roundtrip():
+    d = Detections([[0, 0, 10, 10], [1, 1, 5, 5], [2, 2, 3, 3]], [0.2, 0.9, 0.04], ["cat", "dog", "cat"], None, (20, 10))
+    f = d.filtered(0.05, 1)
+    assert f.labels == ["dog"] and f.scores.tolist() == [0.9]
+    back = Detections.from_json(json.loads(json.dumps(d.to_json())))
+    assert back.labels == d.labels and np.allclose(back.boxes, d.boxes) and back.image_size == (20, 10)
+    with pytest.raises(DataError):
+        Detections([[0, 0, 1, 1]], [0.5, 0.4], ["cat"])
+
+
+def test_registry_and_names():
+    assert {"ssd-mobilenet-v2-coco", "detectron2"} <= set(task_names())
+    assert split_network_name("detectron2:COCO-Detection/x") == ("detectron2", "COCO-Detection/x")
+    assert split_network_name("ssd-mobilenet-v2-coco") == ("ssd-mobilenet-v2-coco", None)
+    with pytest.raises(RegistryError, match="Available"):
+        get_task("yolo")
+
+
+def test_detectron2_pure_parts():
+    assert class_name(0) == "person" and class_name(79) == "toothbrush" and class_name(9) == "traffic light"
+    with pytest.raises(UsageError):
+        class_name(80)
+    # detectron2 ResizeShortestEdge(800, 1333).get_output_shape arithmetic
+    assert resized_size(640, 480) == (1067, 800)
+    assert resized_size(480, 640) == (800, 1067)
+    assert resized_size(2000, 500) == (1333, 333)
+
+
+def test_detectron2_absent_is_a_clear_error():
+    ok, why = detectron2_available()
+    if ok:
+        pytest.skip("detectron2 is installed here; the absent-path error is not reachable")
+    with pytest.raises(UsageError, match="detectron2"):
+        get_task("detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x")
+
+
+@pytest.mark.needs_detectron2
+def test_detectron2_runs_with_user_weights():
+    pytest.importorskip("detectron2", reason="detectron2 is not installed (not on PyPI; install it from its instructions)")
+    import os
+
+    w = os.environ.get("VCMBENCH_D2_WEIGHTS")
+    if not w:
+        pytest.skip("set VCMBENCH_D2_WEIGHTS to a faster_rcnn_X_101_32x8d_FPN_3x model-zoo .pkl to run this test")
+    from vcmbench.datasets import _sample_rgb
+
+    net = get_task("detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x", weights=w)
+    rgb = _sample_rgb("astronaut")
+    det = net.run(rgb)
+    assert "person" in det.labels[:3]
+    feats = net.features(rgb)
+    assert set(feats) == {"p2", "p3", "p4", "p5", "p6"} and all(f.shape[0] == 256 for f in feats.values())
+    again = net.head(feats, (rgb.shape[1], rgb.shape[0]))
+    assert again.labels == det.labels and np.allclose(again.boxes, det.boxes, atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def ssd():
+    from vcmbench.tasks.ssd import check_weights_present
+
+    ok, why = check_weights_present()
+    if not ok:
+        pytest.skip(why)
+    return get_task("ssd-mobilenet-v2-coco", score_threshold=0.05, max_detections=100, threads=1)
+
+
+def test_ssd_finds_the_astronaut(ssd):
+    from vcmbench.datasets import _sample_rgb
+
+    rgb = _sample_rgb("astronaut")
+    det = ssd.run(rgb)
+    assert det.labels[0] == "person" and det.scores[0] > 0.7
+    assert np.all(np.diff(det.scores) <= 0) and det.scores.min() >= 0.05 and len(det) <= 100
+    h, w = rgb.shape[:2]
+    assert det.boxes.min() >= 0 and det.boxes[:, 2].max() <= w and det.boxes[:, 3].max() <= h
+    assert det.image_size == (w, h)
+    assert ssd.signature().startswith("ssd-mobilenet-v2-coco#")
+    with pytest.raises(ConditionError, match="split"):
+        ssd.features(rgb)
+
+
+def test_ssd_refuses_settings_it_cannot_honour():
+    with pytest.raises(UsageError, match="0.01"):
+        get_task("ssd-mobilenet-v2-coco", score_threshold=0.001)
+    with pytest.raises(UsageError, match="100"):
+        get_task("ssd-mobilenet-v2-coco", max_detections=300)
+
+
+def test_ssd_rejects_non_rgb(ssd):
+    with pytest.raises(DataError):
+        ssd.run(np.zeros((10, 10), np.uint8))

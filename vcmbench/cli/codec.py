@@ -1,0 +1,200 @@
+"""`vcmbench codecs`, `vcmbench bitstream info`, `vcmbench verify`, `vcmbench conformance run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_NOT_VERIFIED, UsageError
+from .common import echo_json, exit_with, table
+
+_VTM_DIR = click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
+                        help="Folder with VTM EncoderApp/DecoderApp (or set VCMBENCH_VTM_DIR).")
+
+
+@click.command("codecs")
+@_VTM_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def codecs_cmd(vtm_dir: str | None, as_json: bool) -> None:
+    """List the codecs and decoders, with their versions and signatures (or why unavailable).
+
+    \b
+    Example:
+      vcmbench codecs
+      vcmbench codecs --vtm-dir /opt/VTM-12.0/bin --json
+    """
+    from ..codecs import codec_names, decoder_names, get_codec, get_decoder
+
+    def probe(kind: str, name: str) -> dict:
+        opts = {"vtm_dir": vtm_dir} if name == "vtm" else {}
+        try:
+            obj = get_codec(name, **opts) if kind == "codec" else get_decoder(name, **opts)
+            return {"kind": kind, "name": name, "available": True, "version": obj.version(),
+                    "signature": obj.signature()}
+        except Exception as exc:  # noqa: BLE001 - listed as unavailable with the reason
+            return {"kind": kind, "name": name, "available": False, "reason": str(exc)}
+
+    rows = [probe("codec", n) for n in codec_names()] + [probe("decoder", n) for n in decoder_names()]
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table(["kind", "name", "available", "version / reason", "signature"],
+                     [(r["kind"], r["name"], "yes" if r["available"] else "no",
+                       r.get("version") or r.get("reason"), r.get("signature", "")) for r in rows]))
+    click.echo("\nAny other decoder: give a command template, e.g. --decoder \"vvdecapp -b {input} -o {output}\".")
+
+
+@click.group("bitstream")
+def bitstream() -> None:
+    """Inspect VVC bitstreams (pure-Python Annex-B / SPS / SEI parser).
+
+    \b
+    Example:
+      vcmbench bitstream info picture.266
+    """
+
+
+@bitstream.command("info")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (all NAL units included).")
+def info_cmd(file: str, as_json: bool) -> None:
+    """Show NAL units, SPS fields (size, conformance window, chroma format, bit depth,
+    profile/level), decoded-picture-hash SEI and bytes per NAL type of FILE.
+
+    \b
+    Example:
+      vcmbench bitstream info picture.266 --json
+    """
+    from ..bitstream import read_bitstream
+
+    info = read_bitstream(file)
+    if as_json:
+        echo_json({"file": file, **info.to_dict()})
+        return
+    sps = info.sps
+    assert sps is not None
+    click.echo(f"{file}: {info.size} bytes, {info.nal_count} NAL units, {info.pictures} picture(s)")
+    click.echo(f"  size {sps.width}x{sps.height} (coded {sps.coded_width}x{sps.coded_height}, conformance window "
+               f"L{sps.conf_win[0]} R{sps.conf_win[1]} T{sps.conf_win[2]} B{sps.conf_win[3]})")
+    click.echo(f"  chroma {sps.chroma_format}, {sps.bit_depth}-bit, CTU {sps.ctu_size}, profile {sps.profile}, "
+               f"tier {sps.tier}, level {sps.level}")
+    for h in info.picture_hashes:
+        click.echo(f"  picture hash SEI ({h.hash_type}): {', '.join(h.values)}")
+    click.echo(table(["NAL type", "count", "bytes"],
+                     [(k, info.count_per_type[k], v) for k, v in info.bytes_per_type.items()]))
+
+
+def _decoders(choice: tuple[str, ...], vtm_dir: str | None) -> list[str]:
+    import os
+
+    if vtm_dir:
+        os.environ["VCMBENCH_VTM_DIR"] = vtm_dir
+    out: list[str] = []
+    for d in choice or ("pyav",):
+        if d == "all":
+            out += ["ffmpeg", "pyav"] + (["vtm"] if os.environ.get("VCMBENCH_VTM_DIR") else [])
+        else:
+            out.append(d)
+    return list(dict.fromkeys(out))
+
+
+@click.command("verify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--width", type=int, help="Expected (cropped) picture width.")
+@click.option("--height", type=int, help="Expected (cropped) picture height.")
+@click.option("--chroma", type=click.Choice(["420", "400", "444"]), help="Expected chroma format.")
+@click.option("--bit-depth", type=int, help="Expected coded bit depth (also the decoded file's bit depth).")
+@click.option("--md5", help="Expected MD5 of the decoded YUV file (one FILE only).")
+@click.option("--recon", type=click.Path(dir_okay=False), help="Encoder reconstruction to compare with (one FILE only).")
+@click.option("--decoder", "decoders", multiple=True,
+              help="ffmpeg | pyav | vtm | all | a command template with {input} and {output}; repeatable. Default pyav.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds allowed per decode.")
+@click.option("--keep-decoded", type=click.Path(file_okay=False), help="Folder to keep the decoded YUV files in.")
+@_VTM_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print JSON verdicts.")
+def verify(files: tuple[str, ...], width: int | None, height: int | None, chroma: str | None,
+           bit_depth: int | None, md5: str | None, recon: str | None, decoders: tuple[str, ...], timeout: float,
+           keep_decoded: str | None, vtm_dir: str | None, as_json: bool) -> None:
+    """Prove that each bitstream decodes: structure, SPS format, decoder exit status and output
+    size, SEI picture hash, the given MD5 / encoder reconstruction, and agreement between decoders.
+    Exits 4 when any verdict is negative.
+
+    \b
+    Example:
+      vcmbench verify out.266 --width 256 --height 192 --chroma 420 --bit-depth 10 --decoder all
+    """
+    from ..verify import verify_bitstream
+    from ..yuv import YuvFormat
+
+    given = [width, height, chroma, bit_depth]
+    expected = None
+    if any(v is not None for v in given):
+        if any(v is None for v in given):
+            raise UsageError("Give all of --width, --height, --chroma and --bit-depth, or none of them.")
+        expected = YuvFormat(width, height, int(chroma), bit_depth)
+    if (md5 or recon) and len(files) > 1:
+        raise UsageError("--md5 and --recon describe one bitstream: give a single FILE with them.")
+    decs = _decoders(decoders, vtm_dir)
+    verdicts = []
+    for f in files:
+        keep = Path(keep_decoded) / (Path(f).stem + "_dec.yuv") if keep_decoded else None
+        verdicts.append(verify_bitstream(f, expected=expected, md5=md5, recon=Path(recon) if recon else None,
+                                         decoders=decs, timeout=timeout, keep_decoded=keep))
+    if as_json:
+        echo_json([v.to_dict() for v in verdicts])
+    else:
+        click.echo(table(["bitstream", "bits", "verdict", "decoded MD5"],
+                         [(str(v.path), v.bits, v.reason, v.decoded_md5 or "") for v in verdicts]))
+    if not all(v.ok for v in verdicts):
+        exit_with(EXIT_NOT_VERIFIED)
+
+
+@click.group("conformance")
+def conformance() -> None:
+    """Run decoder conformance suites (bitstreams with expected decoded MD5s).
+
+    \b
+    Example:
+      vcmbench conformance run ../shared/fixtures/vtm12/manifest.json --decoder pyav
+    """
+
+
+@conformance.command("run")
+@click.argument("suite", type=click.Path(dir_okay=False))
+@click.option("--decoder", default="pyav", show_default=True,
+              help="ffmpeg | pyav | vtm, or a command template with {input} and {output} "
+                   "(and optionally {bitdepth}).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds allowed per decode.")
+@_VTM_DIR
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the report: .json, .html or .xlsx.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def run_cmd(suite: str, decoder: str, timeout: float, vtm_dir: str | None, output: str | None, as_json: bool) -> None:
+    """Decode every case of SUITE and compare with its expected MD5.  Exits 4 when a case fails.
+
+    SUITE is a JSON/YAML file whose `cases` have bitstream, decoded_md5, width, height,
+    chroma_format and bit_depth (the VTM fixture manifest is one).
+
+    \b
+    Example:
+      vcmbench conformance run ../shared/fixtures/vtm12/manifest.json --decoder "vvdecapp -b {input} -o {output}" -o report.html
+    """
+    from ..conformance import run_suite, write_report
+
+    if vtm_dir:
+        import os
+
+        os.environ["VCMBENCH_VTM_DIR"] = vtm_dir
+    rep = run_suite(suite, decoder, timeout)
+    if output:
+        write_report(rep, output)
+    if as_json:
+        echo_json(rep.to_dict())
+    else:
+        click.echo(table(["case", "verdict", "seconds", "reason"],
+                         [(c.name, "PASS" if c.ok else "FAIL", c.seconds, c.reason) for c in rep.cases]))
+        click.echo(f"{rep.passed}/{len(rep.cases)} passed with {rep.decoder} ({rep.decoder_version})")
+        for c in rep.failing():
+            click.echo(f"FAILED: {c.name}: {c.reason}", err=True)
+    if not rep.ok:
+        exit_with(EXIT_NOT_VERIFIED)

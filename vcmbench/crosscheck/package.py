@@ -1,0 +1,364 @@
+"""A proponent's cross-check package, treated as untrusted input: safe unpacking and the manifest.
+
+Package layout (a directory or a ``.zip`` of it)::
+
+    manifest.json        what the package holds (below)
+    claims.csv|.xlsx     the proponent's claimed results (see ``claims.py``)
+    bitstreams/...       one Annex-B VVC bitstream per (image, scale, QP)
+
+``manifest.json``::
+
+    {"vcmbench_crosscheck": 1,
+     "proponent": "ACME", "title": "m12345 proposal",          # free text (escaped in reports)
+     "condition": "demo",                                      # a vcmbench condition name
+     "label": "proposal", "codec": "vvenc",                   # informational
+     "claims": "claims.csv",                                   # default: claims.csv / claims.xlsx
+     "quality_key": "AP50",                                    # default: the condition's quality key
+     "tolerances": {"bpp_rel": 1e-6, "accuracy_abs": 1e-4},   # optional: bits_abs, bpp_rel, bpp_abs,
+                                                               # accuracy_abs, bd_rate_abs (check.py)
+     "items": [{"image": "astronaut", "scale": 1.0, "qp": 22,
+                "bitstream": "bitstreams/astronaut_s100_q22.266",
+                "width": 512, "height": 512,                   # coded (SPS, cropped) size
+                "chroma_format": 420, "bit_depth": 10,         # coded format
+                "original_width": 512, "original_height": 512, # the image's size, for bpp
+                "decoded_md5": "..."}]}                        # optional: MD5 of the decoded YUV
+
+``decoded_md5`` is the MD5 of the decoded picture written as planar YUV at the coded bit depth
+(8-bit: 1 byte per sample; 10-bit: 16-bit little-endian), 4:0:0 as luma only — what
+``DecoderApp -d <bit_depth>`` and ``vcmbench verify`` write.  A ``manifest.csv`` with the item
+columns above is accepted instead of the JSON (the condition is then given on the command line).
+
+Safety: a zip is inspected completely before anything is written — entries with absolute paths,
+``..`` components, drive letters, backslashes, symlinks or other special files, encrypted
+entries, duplicates, more than ``Limits.max_entries`` entries or more than ``Limits.max_total``
+bytes uncompressed are refused with nothing written; extraction then enforces the sizes on the
+bytes actually read.  A directory package may hold no symlinks.  Every path named by the
+manifest must stay inside the package.  No shell is ever involved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import stat
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..errors import DataError, UsageError
+
+FORMAT_VERSION = 1
+MANIFEST_NAMES = ("manifest.json", "manifest.csv")
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_entries: int = 20000
+    max_total: int = 4 * 1024 ** 3  # bytes, uncompressed
+    max_file: int = 1024 ** 3  # bytes, one file
+    max_manifest: int = 32 * 1024 ** 2  # bytes, manifest / claims text
+    max_items: int = 200000
+    max_pixels: int = 8192 * 8192  # coded picture size a manifest may state (decoding allocates it)
+    max_bitstream: int = 256 * 1024 ** 2  # bytes, one bitstream
+    max_pictures: int = 16  # coded pictures in one (image) bitstream
+
+
+class PackageRefused(UsageError):
+    """The package is unsafe or malformed; nothing was written."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+def check_member_name(name: str) -> PurePosixPath:
+    """A package-relative path, refused when it could escape the package (returns it normalised)."""
+    if not name or "\x00" in name:
+        raise PackageRefused(f"Refusing package entry {name!r}: empty name or NUL byte.")
+    if "\\" in name:
+        raise PackageRefused(f"Refusing package entry {name!r}: backslashes are not allowed in paths "
+                             "(use '/' as the zip format requires).")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        raise PackageRefused(f"Refusing package entry {name!r}: absolute path. Package paths must be relative.")
+    p = PurePosixPath(name)
+    if any(part == ".." for part in p.parts):
+        raise PackageRefused(f"Refusing package entry {name!r}: '..' would escape the package directory.")
+    return p
+
+
+def resolve_member(root: Path, rel: str) -> Path:
+    """``root/rel`` for a manifest path, refused if it escapes ``root`` or is not a regular file."""
+    if not isinstance(rel, str):
+        raise PackageRefused(f"Package path {rel!r} is not a string.")
+    p = check_member_name(rel)
+    full = root.joinpath(*p.parts)
+    cur = root
+    for part in p.parts:
+        cur = cur / part
+        if cur.is_symlink():
+            raise PackageRefused(f"Refusing {rel!r}: {cur.relative_to(root)} is a symbolic link.")
+    try:
+        full.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise PackageRefused(f"Refusing {rel!r}: it resolves outside the package.") from None
+    if not full.is_file():
+        raise DataError(f"The package has no file {rel!r} (named in the manifest). Check the manifest's paths.")
+    return full
+
+
+# ---------------------------------------------------------------------------------------------
+# Zip inspection and extraction
+
+def inspect_zip(zip_path: Path, limits: Limits = Limits()) -> list[zipfile.ZipInfo]:
+    """Check every entry of a zip; raise PackageRefused naming the first problem.  Writes nothing."""
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageRefused(f"{zip_path} is not a readable zip file ({exc}).") from None
+    with zf:
+        infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise PackageRefused(f"Refusing {zip_path}: {len(infos)} entries (limit {limits.max_entries}).")
+    total, seen = 0, set()
+    for info in infos:
+        p = check_member_name(info.filename)
+        mode = info.external_attr >> 16
+        ftype = stat.S_IFMT(mode)  # 0 when the zip records no Unix file type (then: a plain file)
+        if ftype and stat.S_ISLNK(mode):
+            raise PackageRefused(f"Refusing package entry {info.filename!r}: symbolic links are not allowed.")
+        if ftype and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise PackageRefused(f"Refusing package entry {info.filename!r}: not a regular file or directory.")
+        if info.flag_bits & 0x1:
+            raise PackageRefused(f"Refusing package entry {info.filename!r}: encrypted entries are not supported.")
+        key = str(p).rstrip("/").lower()
+        if key in seen:
+            raise PackageRefused(f"Refusing package entry {info.filename!r}: duplicate name.")
+        seen.add(key)
+        if info.file_size > limits.max_file:
+            raise PackageRefused(f"Refusing package entry {info.filename!r}: {info.file_size} bytes "
+                                 f"(limit {limits.max_file} per file).")
+        total += info.file_size
+        if total > limits.max_total:
+            raise PackageRefused(f"Refusing {zip_path}: more than {limits.max_total} bytes uncompressed.")
+    return infos
+
+
+def extract_zip(zip_path: Path, dest: Path, limits: Limits = Limits()) -> Path:
+    """Inspect, then extract into ``dest`` (created; must not exist or be empty).  Returns the package root:
+    ``dest``, or its single top-level folder when the zip wraps everything in one."""
+    infos = inspect_zip(zip_path, limits)
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise UsageError(f"Extraction directory {dest} is not empty; give a new directory.")
+    dest.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in infos:
+            p = check_member_name(info.filename)
+            target = dest.joinpath(*p.parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            n = 0
+            with zf.open(info) as src, open(target, "xb") as out:
+                while True:
+                    chunk = src.read(1 << 20)
+                    if not chunk:
+                        break
+                    n += len(chunk)
+                    written += len(chunk)
+                    if n > info.file_size or n > limits.max_file or written > limits.max_total:
+                        raise PackageRefused(f"Refusing package entry {info.filename!r}: it expands beyond its "
+                                             "declared size (a zip bomb?).")
+                    out.write(chunk)
+    return _package_root(dest)
+
+
+def _package_root(d: Path) -> Path:
+    if any((d / m).is_file() for m in MANIFEST_NAMES):
+        return d
+    subs = [c for c in d.iterdir() if not c.name.startswith(".") and c.name != "__MACOSX"]
+    if len(subs) == 1 and subs[0].is_dir() and any((subs[0] / m).is_file() for m in MANIFEST_NAMES):
+        return subs[0]
+    raise DataError(f"The package has no manifest.json (or manifest.csv) at its top level. "
+                    "See `vcmbench crosscheck --help` for the package layout.")
+
+
+def check_directory(root: Path, limits: Limits = Limits()) -> None:
+    """Refuse a directory package holding symlinks, too many files or too many bytes."""
+    n, total = 0, 0
+    for cur, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            p = Path(cur) / name
+            if p.is_symlink():
+                raise PackageRefused(f"Refusing package: {p.relative_to(root)} is a symbolic link.")
+        for name in files:
+            p = Path(cur) / name
+            st = p.lstat()
+            if not stat.S_ISREG(st.st_mode):
+                raise PackageRefused(f"Refusing package: {p.relative_to(root)} is not a regular file.")
+            n += 1
+            total += st.st_size
+            if n > limits.max_entries or total > limits.max_total:
+                raise PackageRefused(f"Refusing package {root}: more than {limits.max_entries} files or "
+                                     f"{limits.max_total} bytes.")
+
+
+def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: Limits = Limits()) -> Path:
+    """The package root directory: ``path`` itself (checked) or a zip extracted under ``work_dir``."""
+    p = Path(path)
+    if p.is_dir():
+        check_directory(p, limits)
+        return _package_root(p)
+    if not p.is_file():
+        raise UsageError(f"Package {p} does not exist. Give a directory or a .zip file.")
+    if not zipfile.is_zipfile(p):
+        raise PackageRefused(f"{p} is neither a directory nor a zip file.")
+    return extract_zip(p, Path(work_dir) / "package", limits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+
+@dataclass
+class Item:
+    image: str
+    scale: float
+    qp: int
+    bitstream: str  # package-relative
+    width: int
+    height: int
+    chroma_format: int
+    bit_depth: int
+    original_width: int
+    original_height: int
+    decoded_md5: str | None = None
+
+    @property
+    def pixels(self) -> int:
+        return self.original_width * self.original_height
+
+
+@dataclass
+class Manifest:
+    condition: str | None
+    items: list[Item]
+    claims: str | None = None
+    proponent: str = ""
+    title: str = ""
+    label: str = "proposal"
+    codec: str = ""
+    quality_key: str | None = None
+    tolerances: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_ITEM_INT = ("qp", "width", "height", "chroma_format", "bit_depth", "original_width", "original_height")
+TOLERANCE_KEYS = ("bits_abs", "bpp_rel", "bpp_abs", "accuracy_abs", "bd_rate_abs")
+
+
+def _read_text(path: Path, limits: Limits) -> str:
+    if path.stat().st_size > limits.max_manifest:
+        raise PackageRefused(f"{path.name} is larger than {limits.max_manifest} bytes.")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{path.name} is not UTF-8 text.") from None
+
+
+def _item(d: dict[str, Any], where: str, limits: Limits = Limits()) -> Item:
+    if not isinstance(d, dict):
+        raise DataError(f"{where}: expected an object with image, scale, qp, bitstream, ...")
+    missing = [k for k in ("image", "scale", "qp", "bitstream", "width", "height", "original_width",
+                           "original_height") if d.get(k) in (None, "")]
+    if missing:
+        raise DataError(f"{where}: missing {missing}. Each item needs image, scale, qp, bitstream, width, height, "
+                        "original_width, original_height (chroma_format 420 and bit_depth 10 by default).")
+    out: dict[str, Any] = {"image": str(d["image"]), "bitstream": str(d["bitstream"])}
+    for k in _ITEM_INT:
+        v = d.get(k, {"chroma_format": 420, "bit_depth": 10}.get(k))
+        try:
+            f = float(v)
+            if not f.is_integer():
+                raise ValueError
+            out[k] = int(f)
+        except (TypeError, ValueError):
+            raise DataError(f"{where}: {k} = {v!r} is not an integer.") from None
+    try:
+        scale = float(d["scale"])
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: scale = {d['scale']!r} is not a number.") from None
+    if 1 < scale <= 100:
+        scale /= 100.0  # given in percent
+    if not (0 < scale <= 1) or not math.isfinite(scale):
+        raise DataError(f"{where}: scale {d['scale']!r} is outside (0, 1] (or 1-100 %).")
+    out["scale"] = scale
+    for k in ("width", "height", "original_width", "original_height"):
+        if out[k] <= 0:
+            raise DataError(f"{where}: {k} must be positive.")
+    for w, h in (("width", "height"), ("original_width", "original_height")):
+        if out[w] * out[h] > limits.max_pixels:
+            raise PackageRefused(f"{where}: {out[w]}x{out[h]} is larger than the limit of {limits.max_pixels} pixels.")
+    md5 = d.get("decoded_md5") or None
+    if md5 is not None:
+        md5 = str(md5).strip().lower()
+        if not _MD5.match(md5):
+            raise DataError(f"{where}: decoded_md5 {d['decoded_md5']!r} is not 32 hex digits.")
+    out["decoded_md5"] = md5
+    check_member_name(out["bitstream"])
+    return Item(**out)
+
+
+def load_manifest(root: Path, limits: Limits = Limits()) -> Manifest:
+    """Read and validate ``manifest.json`` (or ``manifest.csv``) of a package root."""
+    mj, mc = root / "manifest.json", root / "manifest.csv"
+    if mj.is_file() and not mj.is_symlink():
+        try:
+            d = json.loads(_read_text(mj, limits))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"manifest.json is not valid JSON (line {exc.lineno}): {exc.msg}.") from None
+        if not isinstance(d, dict):
+            raise DataError("manifest.json must be a JSON object.")
+        ver = d.get("vcmbench_crosscheck", FORMAT_VERSION)
+        if ver != FORMAT_VERSION:
+            raise DataError(f"manifest.json: vcmbench_crosscheck {ver!r} is not supported (this vcmbench reads "
+                            f"{FORMAT_VERSION}).")
+        raw_items = d.get("items")
+        if not isinstance(raw_items, list) or not raw_items:
+            raise DataError("manifest.json: 'items' must be a non-empty list of bitstream entries.")
+        meta = {k: v for k, v in d.items() if k != "items"}
+    elif mc.is_file() and not mc.is_symlink():
+        raw_items = list(csv.DictReader(io.StringIO(_read_text(mc, limits))))
+        if not raw_items:
+            raise DataError("manifest.csv has no rows.")
+        meta = {}
+    else:
+        raise DataError("The package has no manifest.json or manifest.csv.")
+    if len(raw_items) > limits.max_items:
+        raise PackageRefused(f"The manifest lists {len(raw_items)} items (limit {limits.max_items}).")
+    items = [_item(r, f"manifest item {i + 1}", limits) for i, r in enumerate(raw_items)]
+    keys = [(it.image, round(it.scale, 9), it.qp) for it in items]
+    dup = sorted(k for k, n in Counter(keys).items() if n > 1)
+    if dup:
+        raise DataError(f"The manifest lists the same (image, scale, QP) twice: {dup[:3]}.")
+    tol = meta.get("tolerances") or {}
+    if not isinstance(tol, dict) or any(k not in TOLERANCE_KEYS for k in tol):
+        raise DataError(f"manifest.json: tolerances must be an object with keys among {list(TOLERANCE_KEYS)}.")
+    for k, v in tol.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            raise DataError(f"manifest.json: tolerance {k} = {v!r} must be a non-negative number.")
+    known = {"vcmbench_crosscheck", "condition", "claims", "proponent", "title", "label", "codec", "quality_key",
+             "tolerances"}
+    cond = meta.get("condition")
+    return Manifest(condition=str(cond) if cond else None, items=items, claims=meta.get("claims"),
+                    proponent=str(meta.get("proponent", "")), title=str(meta.get("title", "")),
+                    label=str(meta.get("label", "proposal")), codec=str(meta.get("codec", "")),
+                    quality_key=meta.get("quality_key"), tolerances={k: float(v) for k, v in tol.items()},
+                    extra={k: v for k, v in meta.items() if k not in known})

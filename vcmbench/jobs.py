@@ -1,0 +1,178 @@
+"""One job of a run, executed in a worker: preprocess -> encode -> verify -> decode -> postprocess -> task.
+
+``JobSpec`` is a picklable description; ``execute_job(spec)`` returns a plain dict (the job record,
+the predictions, the command lines) that the parent process stores.  Workers never touch the
+database.  The bitstream is written under a temporary name and renamed into
+``RUNDIR/bitstreams/<job_id>.266`` only after it has been verified or rejected, so a killed job
+leaves no half-written bitstream.  Codecs and task networks are built once per worker process.
+
+Conventions: the coded picture is the CTC-prepared image (pad to even size at 100 %, FFmpeg
+bicubic down-scale below), converted with the condition's colour mode to 4:2:0 at
+``codec.input_bit_depth`` bits; the expected bitstream format is 4:2:0 at the internal bit depth;
+the decoded picture is converted back to RGB, cropped / scaled back to the original size and given
+to the task network.  ``bits`` = 8 x bitstream file size.  Times are wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .datasets import ImageRef, load_rgb
+from .records import JobRecord
+
+KIND_CODE = "code"
+KIND_REFERENCE = "reference"
+
+_CACHE: dict[Any, Any] = {}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: str
+    kind: str
+    image: ImageRef
+    run_dir: str
+    task: str
+    task_options: tuple[tuple[str, Any], ...]
+    scale: float = 1.0
+    qp: int = 0
+    codec: str = ""
+    codec_options: tuple[tuple[str, Any], ...] = ()
+    encode: tuple[tuple[str, Any], ...] = ()  # EncodeSettings fields except qp/fmt
+    color: str = "ctc"
+    input_bit_depth: int = 8
+    decoders: tuple[str, ...] = ("pyav",)
+    verify_timeout: float = 120.0
+    signature: str = ""
+    extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def describe(self) -> str:
+        if self.kind == KIND_REFERENCE:
+            return f"reference {self.image.image_id}"
+        return f"{self.image.image_id} scale {self.scale:g} qp {self.qp}"
+
+
+def get_cached_task(name: str, options: tuple[tuple[str, Any], ...]):
+    key = ("task", name, options)
+    if key not in _CACHE:
+        from .tasks import get_task
+
+        _CACHE[key] = get_task(name, **dict(options))
+    return _CACHE[key]
+
+
+def get_cached_codec(name: str, options: tuple[tuple[str, Any], ...]):
+    key = ("codec", name, options)
+    if key not in _CACHE:
+        from .codecs import get_codec
+
+        _CACHE[key] = get_codec(name, **dict(options))
+    return _CACHE[key]
+
+
+def execute_job(spec: JobSpec) -> dict[str, Any]:
+    """Run one job (see the module docstring).  Raises VcmbenchError for tool failures."""
+    if spec.kind == KIND_REFERENCE:
+        return _reference_job(spec)
+    return _code_job(spec)
+
+
+def _reference_job(spec: JobSpec) -> dict[str, Any]:
+    task = get_cached_task(spec.task, spec.task_options)
+    rgb = load_rgb(spec.image)
+    t0 = time.perf_counter()
+    det = task.run(rgb)
+    dt = time.perf_counter() - t0
+    rec = {"job_id": spec.job_id, "image_id": spec.image.image_id, "width": spec.image.width,
+           "height": spec.image.height, "task_seconds": dt, "signature": spec.signature}
+    return {"record": rec, "predictions": det.to_json(), "commands": []}
+
+
+def _code_job(spec: JobSpec) -> dict[str, Any]:
+    from .codecs import EncodeSettings
+    from .verify import verify_bitstream
+    from .yuv import YuvFormat, ctc_prepare, ctc_restore, rgb_to_yuv, write_yuv
+
+    run_dir = Path(spec.run_dir)
+    codec = get_cached_codec(spec.codec, spec.codec_options)
+    task = get_cached_task(spec.task, spec.task_options)
+    img = spec.image
+    tmp = run_dir / "tmp" / f"{spec.job_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        t0 = time.perf_counter()
+        rgb = load_rgb(img)
+        coded = ctc_prepare(rgb, spec.scale)
+        ch, cw = coded.shape[:2]
+        fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
+        src = tmp / "src.yuv"
+        write_yuv(src, rgb_to_yuv(coded, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth), fmt_in)
+        pre_s = time.perf_counter() - t0
+
+        settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
+        tmp_bs = tmp / f"{spec.job_id}.266"
+        enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
+
+        t1 = time.perf_counter()
+        expected = YuvFormat(cw, ch, 420, settings.internal_bit_depth)
+        decoded = tmp / "decoded.yuv"
+        verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
+                                   timeout=spec.verify_timeout, keep_decoded=decoded)
+        first_reason = None
+        if not verdict.ok:
+            # Verify once more: a decoder process that crashed for a reason outside the bitstream (memory,
+            # a signal) must not brand a good stream.  Decoders are deterministic, so a bad stream fails
+            # again; both reasons are recorded.
+            first_reason = verdict.reason
+            verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
+                                       timeout=spec.verify_timeout, keep_decoded=decoded)
+        verify_s = time.perf_counter() - t1
+        final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
+        os.replace(tmp_bs, final_bs)
+        # Command lines as they apply to the kept bitstream (the encoder wrote it under a temporary name).
+        commands = [[str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in enc.command]]
+        for name, chk in verdict.checks.items():
+            if name.startswith("decode:") and chk.get("command"):
+                commands.append([str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in chk["command"]])
+
+        predictions = None
+        post_s = task_s = 0.0
+        if verdict.ok:
+            t2 = time.perf_counter()
+            dec_rgb = yuv_to_rgb_file(decoded, expected, spec.color)
+            restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
+            post_s = time.perf_counter() - t2
+            t3 = time.perf_counter()
+            predictions = task.run(restored).to_json()
+            task_s = time.perf_counter() - t3
+        rec = JobRecord(
+            job_id=spec.job_id, image_id=img.image_id, scale=spec.scale, qp=spec.qp, width=img.width,
+            height=img.height, coded_width=cw, coded_height=ch, bits=int(final_bs.stat().st_size * 8),
+            verified=bool(verdict.ok), verdict=verdict.reason, encode_seconds=float(enc.seconds),
+            decode_seconds=float(verify_s), task_seconds=float(task_s),
+            bitstream=str(final_bs.relative_to(run_dir)),
+            extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
+                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info),
+                   **({"first_verdict": first_reason} if first_reason else {})},
+            signature=spec.signature)
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def yuv_to_rgb_file(path: Path, fmt, color: str):
+    from .yuv import read_yuv, yuv_to_rgb
+
+    return yuv_to_rgb(read_yuv(path, fmt), fmt, mode=color)
+
+
+def _small(info: dict[str, Any]) -> dict[str, Any]:
+    """The scalar parts of the encoder's parsed log (no per-picture lists)."""
+    return {k: v for k, v in (info or {}).items() if isinstance(v, (int, float, str, bool))}

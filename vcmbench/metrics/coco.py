@@ -1,0 +1,206 @@
+"""COCO AP via pycocotools (bbox and segm).
+
+Conventions
+-----------
+* Predictions are COCO *results* dicts: ``image_id``, ``category_id`` (or ``category_name``,
+  mapped explicitly by :func:`coco_category_map`), ``bbox`` ``[x, y, w, h]`` in original-image
+  pixels, ``score``, and for ``segm`` a ``segmentation`` (RLE or polygons).
+* Returned values are fractions (not %), exactly ``COCOeval.stats`` in the order
+  AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl (maxDets 100 for all but AR1/AR10).
+  ``-1.0`` is pycocotools' own "undefined" value: the GT has no object in that area range.
+* With no predictions at all, AP and AR are 0 (pycocotools cannot evaluate an empty result set;
+  a single score-0 false positive stands in, which leaves every figure at 0).
+* pycocotools prints; this module captures its output (the library never prints).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import DataError, EvaluationError
+
+STAT_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+IOU_TYPES = ("bbox", "segm")
+
+__all__ = ["STAT_KEYS", "coco_evaluate", "coco_category_map", "detections_to_coco", "load_coco_gt", "metric_name"]
+
+
+def metric_name(iou_type: str = "bbox") -> str:
+    return f"COCO AP@[.5:.95] ({iou_type}, pycocotools)"
+
+
+def _norm(name: str) -> str:
+    return " ".join(str(name).replace("_", " ").split()).lower()
+
+
+def load_coco_gt(gt: Mapping | str | os.PathLike) -> dict:
+    """A COCO instances dataset as a dict (from a dict or a JSON file)."""
+    if isinstance(gt, Mapping):
+        data = dict(gt)
+    else:
+        p = Path(gt)
+        if not p.is_file():
+            raise DataError(f"COCO ground truth {p} does not exist; pass an instances_*.json file.")
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"COCO ground truth {p} is not valid JSON: {exc}") from None
+    for key in ("images", "annotations", "categories"):
+        if key not in data:
+            raise DataError(f"COCO ground truth lacks the '{key}' list; give a COCO instances file.")
+    return data
+
+
+def coco_category_map(gt: Mapping | str | os.PathLike, names: Sequence[str]) -> dict[str, int]:
+    """Map detector class names to the GT's category ids, by name.
+
+    Names compare case-insensitively with ``_`` and spaces equal (``traffic_light`` =
+    ``traffic light``).  Raises :class:`DataError` listing every name the GT does not have.
+    """
+    data = load_coco_gt(gt)
+    by_name = {_norm(c["name"]): int(c["id"]) for c in data["categories"]}
+    missing = [n for n in names if _norm(n) not in by_name]
+    if missing:
+        raise DataError(
+            f"Class name(s) not among the ground truth's categories: {', '.join(map(repr, missing))}. "
+            f"Known: {', '.join(sorted(c['name'] for c in data['categories']))}."
+        )
+    return {n: by_name[_norm(n)] for n in names}
+
+
+def detections_to_coco(image_id: int, detections: Any, category_map: Mapping[str, int],
+                       iou_type: str = "bbox") -> list[dict]:
+    """COCO result dicts for one image from a ``tasks.base.Detections``-like object.
+
+    ``bbox`` = ``[x1, y1, x2 - x1, y2 - y1]`` (pixels); ``segm`` adds the mask as compressed RLE
+    (``counts`` as text).  ``category_map`` (from :func:`coco_category_map`) must name every label
+    present; a missing one is a :class:`DataError` listing them.
+    """
+    labels = list(detections.labels)
+    missing = sorted({n for n in labels if n not in category_map})
+    if missing:
+        raise DataError(f"No category id for detector class(es) {', '.join(map(repr, missing))}; "
+                        "build the map with coco_category_map(gt, names) over all detector classes.")
+    masks = getattr(detections, "masks", None)
+    if iou_type == "segm":
+        if masks is None:
+            raise DataError(f"Detections of image {image_id} have no masks; segm results need them.")
+        import numpy as np
+        from pycocotools import mask as mask_utils
+    out = []
+    for i, (box, score, name) in enumerate(zip(detections.boxes, detections.scores, labels)):
+        x1, y1, x2, y2 = (float(v) for v in box)
+        r: dict[str, Any] = {"image_id": int(image_id), "category_id": int(category_map[name]),
+                             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)}
+        if iou_type == "segm":
+            rle = mask_utils.encode(np.asfortranarray(np.asarray(masks[i], dtype=np.uint8)))
+            r["segmentation"] = {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+        out.append(r)
+    return out
+
+
+def _load_predictions(predictions: Any) -> list[dict]:
+    if isinstance(predictions, (str, os.PathLike)):
+        p = Path(predictions)
+        if not p.is_file():
+            raise DataError(f"COCO predictions {p} do not exist; pass a COCO results JSON file.")
+        try:
+            predictions = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"COCO predictions {p} are not valid JSON: {exc}") from None
+    if not isinstance(predictions, list):
+        raise DataError("COCO predictions must be a list of result dicts (image_id, category_id, bbox, score).")
+    return [dict(p) for p in predictions]
+
+
+def _resolve_categories(preds: list[dict], data: dict) -> None:
+    named = [p for p in preds if "category_id" not in p]
+    if not named:
+        return
+    if any("category_name" not in p for p in named):
+        raise DataError("A prediction has neither category_id nor category_name; give one of them.")
+    mapping = coco_category_map(data, sorted({p["category_name"] for p in named}))
+    for p in named:
+        p["category_id"] = mapping[p["category_name"]]
+
+
+def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, iou_type: str = "bbox",
+                  image_ids: Sequence[int] | None = None) -> dict[str, float]:
+    """COCO AP/AR of ``predictions`` against ``gt`` with pycocotools ``COCOeval`` (see module doc)."""
+    if iou_type not in IOU_TYPES:
+        raise DataError(f"Unknown iou_type {iou_type!r}; use one of {', '.join(IOU_TYPES)}.")
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    data = load_coco_gt(gt)
+    preds = _load_predictions(predictions)
+    _resolve_categories(preds, data)
+    gt_img = {int(im["id"]) for im in data["images"]}
+    cat_ids = {int(c["id"]) for c in data["categories"]}
+    bad_img = sorted({p.get("image_id") for p in preds} - gt_img, key=str)
+    if bad_img:
+        raise DataError(f"Predictions name image ids not in the ground truth: {bad_img[:10]}; "
+                        "check that predictions and ground truth are of the same image set.")
+    bad_cat = sorted({p.get("category_id") for p in preds} - cat_ids, key=str)
+    if bad_cat:
+        raise DataError(f"Predictions use category ids not in the ground truth: {bad_cat[:10]}; "
+                        "map detector classes with coco_category_map().")
+    need = ("bbox", "score") if iou_type == "bbox" else ("segmentation", "score")
+    for p in preds:
+        miss = [k for k in need if k not in p]
+        if miss:
+            raise DataError(f"A prediction for image {p.get('image_id')} lacks {', '.join(miss)} (needed for {iou_type}).")
+    if image_ids is not None:
+        unknown = sorted(set(int(i) for i in image_ids) - gt_img)
+        if unknown:
+            raise DataError(f"image_ids not in the ground truth: {unknown[:10]}.")
+    if not preds:
+        preds = [_dummy_prediction(data, iou_type)]
+    if iou_type == "segm":
+        _segmentations_to_rle(preds, data)
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        coco_gt = COCO()
+        coco_gt.dataset = copy.deepcopy(data)
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(preds)
+        ev = COCOeval(coco_gt, coco_dt, iou_type)
+        if image_ids is not None:
+            ev.params.imgIds = sorted(int(i) for i in image_ids)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    stats = [float(s) for s in ev.stats]
+    if len(stats) != len(STAT_KEYS):
+        raise EvaluationError(f"pycocotools returned {len(stats)} statistics, expected {len(STAT_KEYS)}.")
+    return dict(zip(STAT_KEYS, stats))
+
+
+def _segmentations_to_rle(preds: list[dict], data: dict) -> None:
+    """pycocotools' loadRes takes compressed RLE only: convert polygons / uncompressed RLE."""
+    from pycocotools import mask as mask_utils
+
+    sizes = {int(im["id"]): (int(im["height"]), int(im["width"])) for im in data["images"]}
+    for p in preds:
+        seg = p["segmentation"]
+        if isinstance(seg, dict) and isinstance(seg.get("counts"), (str, bytes)):
+            continue
+        h, w = sizes[int(p["image_id"])]
+        rles = mask_utils.frPyObjects(seg, h, w)
+        p["segmentation"] = mask_utils.merge(rles) if isinstance(rles, list) else rles
+
+
+def _dummy_prediction(data: dict, iou_type: str) -> dict:
+    if not data["images"] or not data["categories"]:
+        raise EvaluationError("The COCO ground truth has no images or no categories; nothing to evaluate.")
+    d: dict[str, Any] = {"image_id": int(data["images"][0]["id"]), "category_id": int(data["categories"][0]["id"]),
+                         "score": 0.0, "bbox": [0.0, 0.0, 1.0, 1.0]}
+    if iou_type == "segm":
+        d["segmentation"] = [[0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]]
+    return d

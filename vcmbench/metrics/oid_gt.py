@@ -1,0 +1,119 @@
+"""OpenImages (OID) ground truth in array form, and its loader (see ``oid_io`` for the formats)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import DataError
+from .oid_io import (
+    normalise_class_name,
+    oid_mask_to_rle,
+    read_boxes_csv,
+    read_class_list,
+    read_labels_csv,
+    read_masks_csv,
+)
+
+__all__ = ["OIDGroundTruth", "load_oid_ground_truth", "class_index"]
+
+_MERGE_ON = ["LabelName", "ImageID", "XMin", "XMax", "YMin", "YMax", "IsGroupOf"]
+
+
+@dataclass
+class OIDGroundTruth:
+    """Ground truth in array form.  Boxes are ``[YMin, XMin, YMax, XMax]`` normalised."""
+
+    classes: list[str]
+    image_ids: list[str]  # sorted; an image's index is its position here
+    box_image: np.ndarray
+    box_class: np.ndarray
+    boxes: np.ndarray
+    group_of: np.ndarray
+    label_image: np.ndarray
+    label_class: np.ndarray
+    label_confidence: np.ndarray
+    masks: list | None = None  # per box: pycocotools RLE dict or None (box-only instance)
+    mask_size: dict[int, tuple[int, int]] = field(default_factory=dict)  # image -> (H, W)
+    dropped: dict[str, int] = field(default_factory=dict)  # rows of classes not in the list
+
+    @property
+    def evaluable_keys(self) -> np.ndarray:
+        """Sorted unique ``image * n_classes + class`` of the evaluable (image, class) pairs."""
+        c = len(self.classes)
+        return np.unique(np.concatenate([self.label_image * c + self.label_class, self.box_image * c + self.box_class]))
+
+
+
+def class_index(names, classes: list[str]) -> np.ndarray:
+    """Class index of each name (normalised), -1 for names not in ``classes``; one lookup per distinct name."""
+    import pandas as pd
+
+    lut = {c: i for i, c in enumerate(classes)}
+    codes, uniques = pd.factorize(pd.Series(names, dtype=object).astype(str))
+    table = np.array([lut.get(normalise_class_name(n), -1) for n in uniques] + [-1], dtype=np.int64)
+    return table[codes]  # code -1 (missing) picks the trailing -1
+
+
+def load_oid_ground_truth(boxes_csv, labels_csv, classes: Sequence[str] | str | os.PathLike | None = None,
+                          masks_csv=None) -> OIDGroundTruth:
+    """Read OID ground truth.  ``classes``: names, a class-list file or label map; ``None`` = the
+    sorted union of classes in the two CSVs.  ``masks_csv`` (segmentation) is outer-joined to the
+    boxes on ``ImageID,LabelName,XMin,XMax,YMin,YMax,IsGroupOf``; ``boxes_csv`` may be ``None``
+    when the masks CSV is given (it carries the box columns)."""
+    import pandas as pd
+
+    labels = read_labels_csv(labels_csv)
+    if masks_csv is not None:
+        masks = read_masks_csv(masks_csv)
+        boxes = masks if boxes_csv is None else pd.merge(read_boxes_csv(boxes_csv), masks, how="outer", on=_MERGE_ON)
+    elif boxes_csv is None:
+        raise DataError("No ground-truth boxes: pass a boxes CSV (and a masks CSV for segmentation).")
+    else:
+        boxes = read_boxes_csv(boxes_csv)
+    if classes is None:
+        names = sorted({normalise_class_name(n) for n in pd.concat([boxes.LabelName, labels.LabelName])})
+    else:
+        names = read_class_list(classes)
+    bcls = class_index(boxes.LabelName.astype(str), names)
+    lcls = class_index(labels.LabelName.astype(str), names)
+    dropped = {"box_rows_unlisted_class": int((bcls < 0).sum()), "label_rows_unlisted_class": int((lcls < 0).sum())}
+    boxes, bcls = boxes[bcls >= 0].reset_index(drop=True), bcls[bcls >= 0]
+    labels, lcls = labels[lcls >= 0].reset_index(drop=True), lcls[lcls >= 0]
+    image_ids = sorted(set(boxes.ImageID.astype(str)) | set(labels.ImageID.astype(str)))
+    index = pd.Index(image_ids)
+    coords = boxes[["YMin", "XMin", "YMax", "XMax"]].to_numpy(dtype=np.float64)
+    if np.isnan(coords).any():
+        raise DataError("GT boxes have empty coordinates; every GT row needs XMin,XMax,YMin,YMax.")
+    conf = pd.to_numeric(labels.Confidence, errors="coerce").to_numpy()
+    if np.isnan(conf).any():
+        raise DataError("Image-level labels have a non-numeric Confidence; use 1 (present) or 0 (verified absent).")
+    gt = OIDGroundTruth(
+        classes=names, image_ids=image_ids,
+        box_image=index.get_indexer(boxes.ImageID.astype(str)).astype(np.int64), box_class=bcls,
+        boxes=coords, group_of=boxes.IsGroupOf.fillna(0).astype(int).to_numpy() > 0,
+        label_image=index.get_indexer(labels.ImageID.astype(str)).astype(np.int64), label_class=lcls,
+        label_confidence=conf, dropped=dropped)
+    if masks_csv is not None:
+        _attach_masks(gt, boxes)
+    return gt
+
+
+def _attach_masks(gt: OIDGroundTruth, df) -> None:
+    import pandas as pd
+
+    rles: list = []
+    for i, (cell, w, h) in enumerate(zip(df.Mask, df.ImageWidth, df.ImageHeight)):
+        if pd.isnull(cell):
+            rles.append(None)
+            continue
+        img = int(gt.box_image[i])
+        size = (int(h), int(w))
+        if gt.mask_size.setdefault(img, size) != size:
+            raise DataError(f"GT masks of image {gt.image_ids[img]} differ in size ({gt.mask_size[img]} vs {size}); "
+                            "all masks of one image must have the image's size.")
+        rles.append(oid_mask_to_rle(cell, w, h))
+    gt.masks = rles

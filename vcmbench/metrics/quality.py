@@ -1,0 +1,217 @@
+"""Image and feature quality: PSNR (per plane, weighted YUV), SSIM, MS-SSIM, MAE.
+
+Conventions
+-----------
+* Inputs are numpy arrays (torch tensors are accepted and converted with ``.detach().cpu()``).
+  Computation is in float64.  ``ref`` is the original, ``test`` the decoded/reconstructed signal.
+* **Data range** (the PSNR peak and the SSIM ``L``) is never guessed from the test signal:
+  integer samples of bit depth *b* use ``2**b - 1`` (8-bit: 255, 10-bit: 1023; pass
+  ``bit_depth``), float signals need an explicit ``data_range``.  The *feature* PSNR in the tensor
+  domain uses the reference tensor's dynamic range ``max(ref) - min(ref)`` (named so in its
+  figure name); in the packed-picture domain the peak is ``2**bit_depth - 1`` of the packed picture.
+* PSNR = 10·log10(peak² / MSE); identical inputs give ``inf``.
+* Weighted YUV PSNR = (wY·PSNR_Y + wU·PSNR_U + wV·PSNR_V) / (wY + wU + wV): the JVET 6:1:1
+  (default) or the 4:1:1 the seed study used.  Weights average PSNRs (dB), not MSEs.
+* SSIM (Wang et al. 2004): 11×11 Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03, population
+  (co)variances, mean over the *valid* region (the border of 5 samples is excluded).  Equal to
+  scikit-image ``structural_similarity(gaussian_weights=True, sigma=1.5,
+  use_sample_covariance=False, data_range=L)``.
+* MS-SSIM (Wang et al. 2003): 5 scales, weights (0.0448, 0.2856, 0.3001, 0.2363, 0.1333), 2×2
+  mean-pool down-sampling (an odd last row/column is dropped), contrast·structure at scales 1–4
+  and full SSIM at scale 5; negative terms are clamped to 0 before the power (as pytorch-msssim
+  does).  Each side must be ≥ 176 samples (11 × 2⁴).
+* Colour/multi-channel arrays (H×W×C) are averaged over channels for SSIM/MS-SSIM.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import DataError
+
+YUV_WEIGHTS = {"6:1:1": (6.0, 1.0, 1.0), "4:1:1": (4.0, 1.0, 1.0)}
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+__all__ = ["YUV_WEIGHTS", "as_array", "mse", "psnr", "psnr_yuv", "ssim", "ms_ssim", "mae", "feature_psnr",
+           "peak_for_bit_depth"]
+
+
+def as_array(x: Any) -> np.ndarray:
+    """numpy view of an array-like or torch tensor (no torch import needed)."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _pair(ref: Any, test: Any) -> tuple[np.ndarray, np.ndarray]:
+    a, b = as_array(ref), as_array(test)
+    if a.shape != b.shape:
+        raise DataError(f"Reference and test differ in shape ({a.shape} vs {b.shape}); compare like with like "
+                        "(crop or rescale the decoded picture back to the original size first).")
+    if a.size == 0:
+        raise DataError("Cannot compute quality of empty arrays.")
+    return a.astype(np.float64), b.astype(np.float64)
+
+
+def peak_for_bit_depth(bit_depth: int) -> float:
+    if not 1 <= int(bit_depth) <= 16:
+        raise DataError(f"bit_depth {bit_depth!r} must be 1..16.")
+    return float(2 ** int(bit_depth) - 1)
+
+
+def _peak(arr: np.ndarray, data_range: float | None, bit_depth: int | None) -> float:
+    if data_range is not None and bit_depth is not None:
+        raise DataError("Give data_range or bit_depth, not both.")
+    if bit_depth is not None:
+        return peak_for_bit_depth(bit_depth)
+    if data_range is None:
+        if np.issubdtype(arr.dtype, np.integer):
+            if arr.dtype == np.uint8:
+                return 255.0
+            raise DataError(f"{arr.dtype} samples: pass bit_depth (e.g. 10 for 10-bit video) or data_range.")
+        raise DataError("Float samples: pass data_range (the peak signal value, e.g. 1.0 or 255).")
+    if not (math.isfinite(float(data_range)) and float(data_range) > 0):
+        raise DataError(f"data_range {data_range!r} must be a positive number.")
+    return float(data_range)
+
+
+def mse(ref: Any, test: Any) -> float:
+    a, b = _pair(ref, test)
+    return float(np.mean((a - b) ** 2))
+
+
+def psnr(ref: Any, test: Any, data_range: float | None = None, bit_depth: int | None = None) -> float:
+    """PSNR in dB of one plane/array.  Peak from ``bit_depth`` or ``data_range`` (uint8 → 255)."""
+    peak = _peak(as_array(ref), data_range, bit_depth)
+    m = mse(ref, test)
+    return math.inf if m == 0 else 10.0 * math.log10(peak * peak / m)
+
+
+def psnr_yuv(ref_planes: Sequence[Any], test_planes: Sequence[Any], bit_depth: int = 8,
+             weights: str | Sequence[float] = "6:1:1") -> dict[str, float]:
+    """Per-plane PSNR (keys ``Y``, ``U``, ``V``) and the weighted ``YUV`` PSNR.
+
+    ``weights``: ``"6:1:1"`` (JVET), ``"4:1:1"`` (the seed study) or three numbers.  A 4:0:0
+    picture (one plane) gives only ``Y`` (and ``YUV`` = ``Y``).
+    """
+    if isinstance(weights, str):
+        if weights not in YUV_WEIGHTS:
+            raise DataError(f"Unknown YUV PSNR weights {weights!r}; use {', '.join(YUV_WEIGHTS)} or three numbers.")
+        w = YUV_WEIGHTS[weights]
+    else:
+        w = tuple(float(x) for x in weights)
+        if len(w) != 3 or min(w) < 0 or sum(w) <= 0:
+            raise DataError(f"YUV weights {weights!r} must be three non-negative numbers with a positive sum.")
+    if len(ref_planes) != len(test_planes) or len(ref_planes) not in (1, 3):
+        raise DataError(f"Give 1 (4:0:0) or 3 planes for both pictures (got {len(ref_planes)} and {len(test_planes)}).")
+    out = {name: psnr(r, t, bit_depth=bit_depth) for name, r, t in zip("YUV", ref_planes, test_planes)}
+    if len(ref_planes) == 1:
+        out["YUV"] = out["Y"]
+    else:
+        out["YUV"] = (w[0] * out["Y"] + w[1] * out["U"] + w[2] * out["V"]) / sum(w)
+    return out
+
+
+# ----------------------------------------------------------------------------- SSIM
+def _gauss(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
+    g = np.exp(-(x ** 2) / (2.0 * sigma ** 2))
+    return g / g.sum()
+
+
+def _filt_valid(img: np.ndarray, g: np.ndarray) -> np.ndarray:
+    from scipy.ndimage import correlate1d
+
+    k = g.size // 2
+    out = correlate1d(correlate1d(img, g, axis=0, mode="reflect"), g, axis=1, mode="reflect")
+    return out[k:-k, k:-k]
+
+
+def _ssim_terms(a: np.ndarray, b: np.ndarray, peak: float, k1: float = 0.01, k2: float = 0.03):
+    g = _gauss()
+    if min(a.shape[:2]) < g.size:
+        raise DataError(f"SSIM needs pictures of at least {g.size}x{g.size} samples, got {a.shape[0]}x{a.shape[1]}.")
+    c1, c2 = (k1 * peak) ** 2, (k2 * peak) ** 2
+    mu_a, mu_b = _filt_valid(a, g), _filt_valid(b, g)
+    saa = _filt_valid(a * a, g) - mu_a * mu_a
+    sbb = _filt_valid(b * b, g) - mu_b * mu_b
+    sab = _filt_valid(a * b, g) - mu_a * mu_b
+    lum = (2 * mu_a * mu_b + c1) / (mu_a ** 2 + mu_b ** 2 + c1)
+    cs = (2 * sab + c2) / (saa + sbb + c2)
+    return lum, cs
+
+
+def _channels(a: np.ndarray) -> list[np.ndarray]:
+    if a.ndim == 2:
+        return [a]
+    if a.ndim == 3:
+        return [a[..., i] for i in range(a.shape[2])]
+    raise DataError(f"SSIM takes H×W or H×W×C arrays, got shape {a.shape}.")
+
+
+def ssim(ref: Any, test: Any, data_range: float | None = None, bit_depth: int | None = None) -> float:
+    """Mean SSIM (see module conventions)."""
+    peak = _peak(as_array(ref), data_range, bit_depth)
+    a, b = _pair(ref, test)
+    vals = []
+    for x, y in zip(_channels(a), _channels(b)):
+        lum, cs = _ssim_terms(x, y, peak)
+        vals.append(float(np.mean(lum * cs)))
+    return float(np.mean(vals))
+
+
+def _pool2(x: np.ndarray) -> np.ndarray:
+    h, w = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
+    x = x[:h, :w]
+    return 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
+
+
+def ms_ssim(ref: Any, test: Any, data_range: float | None = None, bit_depth: int | None = None) -> float:
+    """MS-SSIM with 5 scales and the standard weights (see module conventions)."""
+    peak = _peak(as_array(ref), data_range, bit_depth)
+    a, b = _pair(ref, test)
+    need = 11 * 2 ** (len(MS_SSIM_WEIGHTS) - 1)
+    if min(a.shape[:2]) < need:
+        raise DataError(f"MS-SSIM needs pictures of at least {need}x{need} samples (5 scales), "
+                        f"got {a.shape[0]}x{a.shape[1]}; use ssim() for small pictures.")
+    vals = []
+    for x, y in zip(_channels(a), _channels(b)):
+        total = 1.0
+        for i, w in enumerate(MS_SSIM_WEIGHTS):
+            lum, cs = _ssim_terms(x, y, peak)
+            last = i == len(MS_SSIM_WEIGHTS) - 1
+            term = float(np.mean(lum * cs)) if last else float(np.mean(cs))
+            total *= max(term, 0.0) ** w
+            if not last:
+                x, y = _pool2(x), _pool2(y)
+        vals.append(total)
+    return float(np.mean(vals))
+
+
+def mae(pred: Any, target: Any) -> float:
+    """Mean absolute error (regression tasks, e.g. age estimation in years)."""
+    a, b = _pair(pred, target)
+    return float(np.mean(np.abs(a - b)))
+
+
+def feature_psnr(ref: Any, test: Any, domain: str = "tensor", bit_depth: int = 10) -> tuple[float, str]:
+    """PSNR of a feature tensor and the figure's name.
+
+    ``domain="tensor"``: on the float tensor values, peak = max(ref) − min(ref).
+    ``domain="packed"``: on the packed integer picture (e.g. 10-bit tiles), peak = 2**bit_depth − 1.
+    """
+    if domain == "tensor":
+        r = as_array(ref).astype(np.float64)
+        rng = float(r.max() - r.min()) if r.size else 0.0
+        if rng <= 0:
+            raise DataError("The reference feature tensor is constant: its dynamic range (the PSNR peak) is 0.")
+        return psnr(r, test, data_range=rng), "feature PSNR (tensor domain, peak = max-min of reference)"
+    if domain == "packed":
+        r = as_array(ref)
+        if not np.issubdtype(r.dtype, np.integer):
+            raise DataError("Packed-domain feature PSNR takes the integer packed picture; quantise first.")
+        return psnr(r, test, bit_depth=bit_depth), f"feature PSNR (packed {bit_depth}-bit picture)"
+    raise DataError(f"Unknown feature domain {domain!r}; use 'tensor' or 'packed'.")

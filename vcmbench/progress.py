@@ -1,0 +1,108 @@
+"""Progress of a run: the library reports ``ProgressEvent``s through a callback; renderers draw them.
+
+The pipeline never prints.  The CLI chooses a renderer: ``TtyProgress`` (a one-line bar on a
+terminal: done/total, jobs/s, ETA, rewritten in place) or ``LogProgress`` (plain log lines,
+at most one every ``interval`` seconds, for pipes, files and cluster logs).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+
+@dataclass
+class ProgressEvent:
+    done: int  # jobs finished in this session (run or skipped)
+    total: int
+    skipped: int  # finished earlier (found in the store)
+    failed: int  # bitstreams that did not verify
+    errors: int  # jobs that raised
+    elapsed: float  # seconds since the run started
+    message: str = ""  # the last job, e.g. "img 184324 scale 1 qp 37"
+    phase: str = "jobs"
+
+    @property
+    def rate(self) -> float:
+        """Jobs actually run per second (skipped ones excluded)."""
+        ran = self.done - self.skipped
+        return ran / self.elapsed if self.elapsed > 0 and ran > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        left = self.total - self.done
+        return left / self.rate if self.rate > 0 else None
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def _fmt_time(s: float | None) -> str:
+    if s is None:
+        return "--:--"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+
+
+def format_line(ev: ProgressEvent, width: int = 24) -> str:
+    frac = ev.done / ev.total if ev.total else 1.0
+    fill = int(round(frac * width))
+    bar = "#" * fill + "-" * (width - fill)
+    extra = []
+    if ev.skipped:
+        extra.append(f"{ev.skipped} cached")
+    if ev.failed:
+        extra.append(f"{ev.failed} not verified")
+    if ev.errors:
+        extra.append(f"{ev.errors} errors")
+    tail = f" ({', '.join(extra)})" if extra else ""
+    return (f"{ev.phase} [{bar}] {ev.done}/{ev.total} {ev.rate:.2f} jobs/s "
+            f"elapsed {_fmt_time(ev.elapsed)} ETA {_fmt_time(ev.eta)}{tail}")
+
+
+class TtyProgress:
+    """A one-line bar rewritten in place on ``stream`` (a terminal)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._last = 0.0
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        now = time.monotonic()
+        if ev.done < ev.total and now - self._last < 0.2:
+            return
+        self._last = now
+        self.stream.write("\r\x1b[K" + format_line(ev))
+        if ev.done >= ev.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class LogProgress:
+    """Plain log lines (timestamped), at most one every ``interval`` seconds, plus the last one."""
+
+    def __init__(self, stream: TextIO, interval: float = 10.0) -> None:
+        self.stream = stream
+        self.interval = interval
+        self._last = -1e9
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        now = time.monotonic()
+        if ev.done < ev.total and now - self._last < self.interval:
+            return
+        self._last = now
+        stamp = time.strftime("%H:%M:%S")
+        self.stream.write(f"{stamp} {format_line(ev)}\n")
+        self.stream.flush()
+
+
+def renderer_for(stream: TextIO, interval: float = 10.0) -> ProgressCallback:
+    """TtyProgress when ``stream`` is a terminal, LogProgress otherwise."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return TtyProgress(stream) if tty else LogProgress(stream, interval)

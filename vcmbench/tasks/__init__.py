@@ -1,0 +1,41 @@
+"""Task networks: the registry ``task_registry`` and ``get_task(name, **opts)``.
+
+Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco`` or
+``detectron2:<model-zoo config>`` (e.g. ``detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x``).
+Backend modules import their heavy dependencies (cv2, torch, detectron2) only when a network is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import TASK_INFO, TASKS, Detections, TaskNetwork
+from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
+from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports cv2 lazily)
+
+task_registry = TASKS
+
+__all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO"]
+
+
+def split_network_name(name: str) -> tuple[str, str | None]:
+    """``"detectron2:COCO-Detection/x"`` -> ``("detectron2", "COCO-Detection/x")``; plain names -> ``(name, None)``."""
+    backend, sep, model = name.partition(":")
+    return (backend, model) if sep else (name, None)
+
+
+def get_task(name: str, **opts: Any) -> TaskNetwork:
+    """Build the task network ``name`` (a registry name, optionally ``backend:model``).
+
+    ``opts``: ``score_threshold``, ``max_detections`` and backend options (``weights`` for detectron2,
+    ``threads`` for OpenCV).
+    """
+    backend, model = split_network_name(name)
+    factory = TASKS.get(backend)
+    if model is not None:
+        opts = {"model": model, **opts}
+    return factory(**opts)
+
+
+def task_names() -> list[str]:
+    return TASKS.names()
