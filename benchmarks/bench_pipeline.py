@@ -56,8 +56,8 @@ def run_once(out: Path, jobs: int, images: int, qps: list[int], preset: str) -> 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=4)
-    ap.add_argument("--qps", default="27,37,47")
+    ap.add_argument("--images", type=int, default=8)
+    ap.add_argument("--qps", default="22,32,42")
     ap.add_argument("--preset", default="faster")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temporary one)")
     args = ap.parse_args(argv)

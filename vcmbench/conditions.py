@@ -200,7 +200,7 @@ SCHEMA: dict[str, dict[str, Checker]] = {
     "rate": {"definition": _choice(RATE_DEFS), "side_info": _choice(SIDE_INFO), "source": SRC},
     "metric": {
         "name": _choice(tuple(METRICS)), "iou_type": _choice(("bbox", "segm")), "iou": _type(int, float, none=True),
-        "quality_key": _type(str), "report": _str_list, "source": SRC,
+        "quality_key": _type(str), "report": _str_list, "group_of_weight": _type(int, float), "source": SRC,
     },
     "bd": {"method": _choice(BD_METHODS), "quality": _type(str), "source": SRC},
     "ground_truth": {"mode": _choice(GROUND_TRUTH), "score_threshold": _type(int, float), "source": SRC},
@@ -287,6 +287,10 @@ class Condition:
         cfg_part = f"{Path(cfg['file']).stem}#{cfg['md5'][:6]}" if cfg else f"{codec['name']}-{codec.get('preset') or 'default'}"
         metric = self.metric
         m = metric["name"] + (f"-{metric['iou_type']}" if metric.get("iou_type") else "")
+        if metric.get("iou") not in (None, 0.5):
+            m += f"-iou{metric['iou']:g}"
+        if metric.get("group_of_weight") not in (None, 1, 1.0):
+            m += f"-gow{metric['group_of_weight']:g}"
         rate = self.section("rate")
         return Signature.of(
             cttc=f"{self.name}@{self.version}",
@@ -305,19 +309,42 @@ class Condition:
         return d
 
     def with_overrides(self, *, qps: list[int] | None = None, scales: list[float] | None = None,
-                       codec: str | None = None) -> "Condition":
-        """A copy with CLI overrides applied, recorded in ``overrides`` and validated again."""
+                       codec: str | None = None, preset: str | None = None) -> "Condition":
+        """A copy with CLI overrides applied, recorded in ``overrides`` and validated again.
+
+        Switching codec drops the other codec's settings: VTM -> VVenC removes ``cfg``,
+        ``extra_args`` (VTM options) and ``version`` and uses ``preset`` (default medium);
+        VVenC -> VTM removes ``preset`` and needs a condition that names a VTM cfg.  Results stay
+        labelled with the codec that made them (the signature's codec and cfg parts).
+        """
         data = copy.deepcopy(self.data)
         notes = list(self.overrides)
+        c = data["codec"]
         if qps is not None:
-            data["codec"]["qps"] = list(qps)
+            c["qps"] = list(qps)
             notes.append("qps=" + ",".join(map(str, qps)))
         if scales is not None:
-            data["codec"]["scales"] = list(scales)
+            c["scales"] = list(scales)
             notes.append("scales=" + ",".join(f"{s:g}" for s in scales))
-        if codec is not None and codec != data["codec"]["name"]:
-            data["codec"]["name"] = codec
+        if codec is not None and codec != c["name"]:
+            if codec == "vvenc":
+                for k in ("cfg", "extra_args", "version"):
+                    c.pop(k, None)
+                c["preset"] = preset or c.get("preset") or "medium"
+            elif codec == "vtm":
+                c.pop("preset", None)
+                if not c.get("cfg"):
+                    raise ConditionError(f"Condition {self.name} names no VTM cfg file; it cannot run with --codec vtm.")
+            c["name"] = codec
             notes.append(f"codec={codec}")
+        if preset is not None:
+            if c["name"] != "vvenc":
+                raise ConditionError(f"--preset applies to vvenc; condition {self.name} uses {c['name']}.")
+            if preset != self.codec.get("preset"):
+                c["preset"] = preset
+                notes.append(f"preset={preset}")
+        if data == self.data:
+            return self
         issues = validate_data(data, str(self.path or self.name))
         if issues:
             raise ConditionError("; ".join(map(str, issues)))
@@ -472,6 +499,10 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     fmts, keys, iou_types = METRICS[metric["name"]]
     if metric["quality_key"] not in keys:
         add("metric.quality_key", f"{metric['quality_key']!r} is not produced by {metric['name']} (gives {list(keys)})")
+    if "group_of_weight" in metric and metric["name"] != "oid-challenge":
+        add("metric.group_of_weight", "only the OID challenge metric has group-of boxes; remove it")
+    elif not 0 <= metric.get("group_of_weight", 1.0) <= 1:
+        add("metric.group_of_weight", f"{metric['group_of_weight']} is outside [0, 1]")
     iou_type = metric.get("iou_type", "bbox")
     if iou_type not in iou_types:
         add("metric.iou_type", f"{metric['name']} does not evaluate {iou_type}")

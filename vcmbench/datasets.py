@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -211,16 +211,31 @@ def detections_to_coco(dets: dict[str, Any], eval_id: int, cat_map: dict[str, in
     return out
 
 
-def detections_to_oid(dets: dict[str, Any], ref: ImageRef, classes: set[str]) -> list[dict]:
-    """Detections JSON -> OID prediction rows (normalised coordinates), kept classes only."""
+def detections_to_oid(dets: dict[str, Any], ref: ImageRef, classes: set[str], segmentation: bool = False) -> list[dict]:
+    """Detections JSON -> OID prediction rows (normalised coordinates), kept classes only.
+
+    ``segmentation`` adds ``ImageWidth, ImageHeight, Mask`` (the mask's COCO RLE counts, zlib level 9,
+    base64 — the OID challenge encoding, as ``metrics.oid_io.encode_oid_mask`` writes it)."""
+    import base64
+    import zlib
+
     from .tasks.coco_names import oid_label
 
     w, h = ref.width, ref.height
+    masks = dets.get("masks")
+    if segmentation and masks is None:
+        raise DataError("The metric evaluates masks (segm) but the task network gave boxes only; "
+                        "use an instance-segmentation network.")
     rows = []
-    for b, s, lab in zip(dets["boxes"], dets["scores"], dets["labels"]):
+    for i, (b, s, lab) in enumerate(zip(dets["boxes"], dets["scores"], dets["labels"])):
         name = oid_label(lab)
         if name not in classes:
             continue
-        rows.append({"ImageID": ref.image_id, "LabelName": name, "Score": float(s),
-                     "XMin": b[0] / w, "XMax": b[2] / w, "YMin": b[1] / h, "YMax": b[3] / h})
+        row = {"ImageID": ref.image_id, "LabelName": name, "Score": float(s),
+               "XMin": b[0] / w, "XMax": b[2] / w, "YMin": b[1] / h, "YMax": b[3] / h}
+        if segmentation:
+            counts = masks[i]["counts"].encode("ascii")
+            row.update(ImageWidth=w, ImageHeight=h,
+                       Mask=base64.b64encode(zlib.compress(counts, zlib.Z_BEST_COMPRESSION)).decode("ascii"))
+        rows.append(row)
     return rows

@@ -47,21 +47,7 @@ class DemoResult:
 
 def with_preset(cond: Condition, preset: str) -> Condition:
     """The condition with another VVenC preset, recorded as an override."""
-    import copy
-
-    from .conditions import validate_data
-    from .errors import ConditionError
-
-    if cond.codec["name"] != "vvenc":
-        raise ConditionError(f"--preset applies to vvenc; condition {cond.name} uses {cond.codec['name']}.")
-    if preset == cond.codec.get("preset"):
-        return cond
-    data = copy.deepcopy(cond.data)
-    data["codec"]["preset"] = preset
-    issues = validate_data(data, str(cond.path or cond.name))
-    if issues:
-        raise ConditionError("; ".join(map(str, issues)))
-    return Condition(data=data, path=cond.path, overrides=tuple(cond.overrides) + (f"preset={preset}",))
+    return cond.with_overrides(preset=preset)
 
 
 def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None = None,

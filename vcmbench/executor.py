@@ -93,6 +93,7 @@ class LocalPoolExecutor(Executor):
 
     def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
         from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
 
         it = iter(items)
         pending: dict[Any, Any] = {}
@@ -106,7 +107,11 @@ class LocalPoolExecutor(Executor):
                     except StopIteration:
                         exhausted = True
                         break
-                    pending[self._pool.submit(fn, item)] = item
+                    try:
+                        pending[self._pool.submit(fn, item)] = item
+                    except BrokenProcessPool as exc:
+                        raise VcmbenchError(f"A worker process died ({exc}); the finished jobs are stored — "
+                                            "re-run the same command to resume.") from None
                 if not pending:
                     return
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)

@@ -25,8 +25,10 @@ from typing import Any
 from .datasets import ImageRef, load_rgb
 from .records import JobRecord
 
-KIND_CODE = "code"
-KIND_REFERENCE = "reference"
+KIND_CODE = "code"  # image x scale x QP
+KIND_REFERENCE = "reference"  # the task network on the uncompressed image
+KIND_FRANGE = "frange"  # min/max of an image's coded feature layers (for a global quantisation range)
+KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack, head (stored as "code")
 
 _CACHE: dict[Any, Any] = {}
 
@@ -80,6 +82,10 @@ def execute_job(spec: JobSpec) -> dict[str, Any]:
     """Run one job (see the module docstring).  Raises VcmbenchError for tool failures."""
     if spec.kind == KIND_REFERENCE:
         return _reference_job(spec)
+    if spec.kind in (KIND_FRANGE, KIND_FEATURE):
+        from .feature_jobs import feature_job, frange_job
+
+        return frange_job(spec) if spec.kind == KIND_FRANGE else feature_job(spec)
     return _code_job(spec)
 
 

@@ -26,14 +26,14 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from . import RESULTS_VERSION
 from .conditions import Condition, load_condition
 from .datasets import ImageRef, list_images
-from .errors import ConditionError, UsageError
+from .errors import ConditionError, UsageError, VcmbenchError
 from .executor import Executor, make_executor
-from .jobs import KIND_CODE, KIND_REFERENCE, JobSpec, execute_job
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_FRANGE, KIND_REFERENCE, JobSpec, execute_job, get_cached_codec, get_cached_task
 from .jsonio import write_json
 from .progress import ProgressCallback, ProgressEvent
 from .store import RunStore
@@ -62,6 +62,7 @@ class RunPlan:
     codec_signature: str
     task_signature: str
     options: dict[str, Any] = field(default_factory=dict)
+    needs_range: bool = False  # feature condition waiting for its global quantisation range
 
 
 def _hash(obj: Any) -> str:
@@ -119,17 +120,22 @@ def _task_options(cond: Condition, task_options: dict[str, Any] | None) -> dict[
     return opts
 
 
-def check_supported(cond: Condition) -> None:
-    if cond.kind != "image":
-        from .tasks import split_network_name
+def task_options_for(cond: Condition, task_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The options the pipeline builds the condition's task network with (public form of ``_task_options``)."""
+    return _task_options(cond, task_options)
 
-        backend, _ = split_network_name(cond.task["network"])
-        if backend != "detectron2":
+
+def check_supported(cond: Condition, task: Any = None) -> None:
+    """Refuse conditions the pipeline cannot run, with the reason and the fix.  With ``task`` (the built
+    network) a feature condition also needs the network to split at the condition's split point."""
+    if cond.kind == "feature" and task is not None:  # (checked again once the network is built)
+        split = cond.task.get("split_point")
+        points = tuple(getattr(task, "split_points", ()))
+        if split not in points:
             raise ConditionError(f"Condition {cond.name} is a feature condition: it needs a task network that can be "
-                                 f"split at {cond.task.get('split_point')!r}; {cond.task['network']!r} cannot. "
-                                 "Use a detectron2 network.")
-        raise ConditionError(f"Condition {cond.name} is a feature condition; the feature pipeline is not implemented "
-                             "in this version of `vcmbench run` (see vcmbench.features for the packing).")
+                                 f"split at {split!r}; {cond.task['network']!r} cannot"
+                                 f"{' (split points: ' + ', '.join(points) + ')' if points else ''}. "
+                                 "Use a split-capable network such as detectron2.")
     if cond.metric["name"] not in SUPPORTED_METRICS:
         raise ConditionError(f"`vcmbench run` scores {', '.join(SUPPORTED_METRICS)}; {cond.metric['name']!r} is not "
                              "wired into the pipeline yet — evaluate the stored predictions with `vcmbench evaluate`.")
@@ -139,10 +145,12 @@ def check_supported(cond: Condition) -> None:
 
 def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path, *, limit: int | None = None,
               codec_options: dict[str, Any] | None = None, task_options: dict[str, Any] | None = None,
-              decoders: Sequence[str] | None = None) -> RunPlan:
-    """Every job of the run, with content-hash ids (no work done besides hashing the images)."""
-    from .codecs import EncodeSettings, get_codec
-    from .tasks import get_task
+              decoders: Sequence[str] | None = None, feature_range: tuple[float, float] | None = None) -> RunPlan:
+    """Every job of the run, with content-hash ids (no work done besides hashing the images).
+
+    Feature conditions with a global min/max first need its value: without ``feature_range`` the
+    plan holds the reference and ``frange`` jobs only and ``needs_range`` is set."""
+    from .codecs import EncodeSettings
     from .yuv import YuvFormat
 
     check_supported(cond)
@@ -152,15 +160,17 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     if not images:
         raise UsageError(f"Condition {cond.name} lists no images in {data_dir}.")
     copts = _codec_options(cond, codec_options, data_dir)
-    codec = get_codec(cond.codec["name"], **copts)
+    codec = get_cached_codec(cond.codec["name"], tuple(sorted(copts.items())))  # reused by in-process jobs
     enc = _encode_settings(cond)
-    probe = EncodeSettings(qp=cond.qps[0], fmt=YuvFormat(16, 16, 420, int(cond.codec.get("input_bit_depth", 8))), **enc)
+    chroma = 400 if cond.kind == "feature" else 420
+    probe = EncodeSettings(qp=cond.qps[0], fmt=YuvFormat(16, 16, chroma, int(cond.codec.get("input_bit_depth", 8))), **enc)
     try:
         codec_sig = codec.signature(probe)
     except TypeError:
         codec_sig = codec.signature()
     topts = _task_options(cond, task_options)
-    task = get_task(cond.task["network"], **topts)
+    task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
+    check_supported(cond, task)
     task_sig = task.signature()
     cond_sig = str(cond.signature())
     decs = tuple(decoders) if decoders else default_decoders(cond.codec["name"])
@@ -171,9 +181,32 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
         key = _hash({"kind": KIND_REFERENCE, "image": im.digest, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION})
         specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=cond.task["network"],
                              task_options=tuple(sorted(topts.items())), signature=task_sig))
-    for scale in cond.scales:
+    feature = feature_settings(cond) if cond.kind == "feature" else None
+    needs_range = False
+    if feature is not None and feature["range_mode"] == "global-minmax":
+        for im in images:
+            key = _hash({"kind": KIND_FRANGE, "image": im.digest, "task": task_sig, "layers": feature["layers"],
+                         "v": RESULTS_VERSION})
+            specs.append(JobSpec(job_id="f" + key, kind=KIND_FRANGE, image=im, run_dir=run_dir, task=cond.task["network"],
+                                 task_options=tuple(sorted(topts.items())), signature=task_sig,
+                                 extra=_freeze(feature)))
+        if feature_range is None:
+            needs_range = True
+        else:
+            feature = {**feature, "range": [float(feature_range[0]), float(feature_range[1])]}
+    for scale in ([] if needs_range else cond.scales):
         for qp in cond.qps:
             for im in images:
+                if feature is not None:
+                    key = _hash({"kind": KIND_FEATURE, "image": im.digest, "qp": qp, "codec": codec_sig, "encode": enc,
+                                 "feature": feature, "task": task_sig, "t": thresholds, "cond": cond_sig,
+                                 "decoders": decs, "v": RESULTS_VERSION})
+                    specs.append(JobSpec(
+                        job_id="c" + key, kind=KIND_FEATURE, image=im, run_dir=run_dir, task=cond.task["network"],
+                        task_options=tuple(sorted(topts.items())), scale=1.0, qp=int(qp), codec=cond.codec["name"],
+                        codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
+                        input_bit_depth=10, decoders=decs, signature=codec_sig, extra=_freeze(feature)))
+                    continue
                 key = _hash({"kind": KIND_CODE, "image": im.digest, "scale": scale, "qp": qp, "codec": codec_sig,
                              "encode": enc, "color": cond.color_mode, "ibd": cond.codec.get("input_bit_depth", 8),
                              "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
@@ -186,7 +219,44 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                     signature=codec_sig))
     options = {"limit": limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
                "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
-    return RunPlan(cond, images, specs, codec_sig, task_sig, options)
+    if feature is not None:
+        options["feature"] = feature
+    return RunPlan(cond, images, specs, codec_sig, task_sig, options, needs_range)
+
+
+def feature_settings(cond: Condition) -> dict[str, Any]:
+    """The feature section as job settings (see vcmbench.features for the conventions)."""
+    f = cond.section("feature")
+    if cond.codec["chroma_format"] != 400 or int(f.get("quant_bits", 10)) > int(cond.codec["internal_bit_depth"]):
+        raise ConditionError(f"Condition {cond.name}: feature pictures are coded as 4:0:0 at the quantisation bit depth; "
+                             "set codec.chroma_format 400 and quant_bits <= internal_bit_depth.")
+    side = (cond.section("rate").get("side_info") or f.get("side_info") or "none")
+    return {"layers": list(f["coded_layers"]), "tiling": {k: list(v) for k, v in f["tiling"].items()},
+            "bits": int(f.get("quant_bits", 10)), "range_mode": f.get("quant_range", "global-minmax"),
+            "derived": sorted((f.get("derived_layers") or {})), "side_info": side, "range": None}
+
+
+def _freeze(d: dict[str, Any]) -> tuple:
+    return (("json", json.dumps(d, sort_keys=True)),)
+
+
+def feature_range_from_store(store: RunStore, plan: RunPlan) -> tuple[float, float]:
+    """Global min/max of the coded feature layers over the plan's images (their ``frange`` jobs)."""
+    lo, hi, missing = None, None, []
+    for spec in plan.specs:
+        if spec.kind != KIND_FRANGE:
+            continue
+        got = store.get(spec.job_id)
+        if got is None:
+            missing.append(spec.image.image_id)
+            continue
+        rec = got[0]
+        lo = rec["min"] if lo is None else min(lo, rec["min"])
+        hi = rec["max"] if hi is None else max(hi, rec["max"])
+    if missing or lo is None:
+        raise UsageError(f"The global feature range needs every image's features; {len(missing)} feature-range job(s) "
+                         f"failed (e.g. image {missing[:1]}); see errors.json and re-run.")
+    return float(lo), float(hi)
 
 
 def default_decoders(codec: str) -> tuple[str, ...]:
@@ -205,8 +275,10 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
     from .resultset import build_result_set
 
     cond = condition if isinstance(condition, Condition) else load_condition(condition)
-    if codec or qps or scales:
-        cond = cond.with_overrides(qps=list(qps) if qps else None, scales=list(scales) if scales else None, codec=codec)
+    if codec:
+        cond = cond.with_overrides(codec=codec)
+    if qps or scales:
+        cond = cond.with_overrides(qps=list(qps) if qps else None, scales=list(scales) if scales else None)
     t_start = time.monotonic()
     with RunStore(out_dir) as store:
         _check_same_run(store, cond)
@@ -217,44 +289,61 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
             env = _collect_env(plan.options["codec_options"].get("vtm_dir"))
         store.write_meta_json("env.json", env)
         store.write_meta_json("run.json", _run_json(plan, label, command_line))
-        done = store.done_ids()
-        todo = [s for s in plan.specs if s.job_id not in done]
-        total = len(plan.specs)
-        skipped = total - len(todo)
         errors: list[dict[str, Any]] = []
-        failed = 0
-        n_done = skipped
+        counters = {"done": 0, "skipped": 0, "failed": 0, "total": 0}
 
         def emit(msg: str = "") -> None:
             if progress is not None:
-                progress(ProgressEvent(n_done, total, skipped, failed, len(errors), time.monotonic() - t_start, msg,
-                                       phase=label or default_label(cond)))
+                progress(ProgressEvent(counters["done"], counters["total"], counters["skipped"], counters["failed"],
+                                       len(errors), time.monotonic() - t_start, msg, phase=label or default_label(cond)))
 
-        emit()
         own = executor is None
         ex = make_executor(jobs) if own else executor
         try:
-            for spec, result, err in ex.run(execute_job, todo):
-                n_done += 1
-                if err is not None:
-                    errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
-                else:
-                    rec = result["record"]
-                    store.put(spec.job_id, spec.kind, spec.image.image_id, spec.scale if spec.kind == KIND_CODE else None,
-                              spec.qp if spec.kind == KIND_CODE else None, rec, result["predictions"])
-                    store.append_commands(spec.job_id, result.get("commands") or [])
-                    if spec.kind == KIND_CODE and not rec["verified"]:
-                        failed += 1
-                emit(spec.describe)
+            seen: set[str] = set()
+            while True:
+                done = store.done_ids()
+                new = [s for s in plan.specs if s.job_id not in seen]
+                seen.update(s.job_id for s in new)
+                todo = [s for s in new if s.job_id not in done]
+                counters["total"] = len(plan.specs) + (len(plan.images) * len(cond.qps) if plan.needs_range else 0)
+                counters["skipped"] += len(new) - len(todo)
+                counters["done"] += len(new) - len(todo)
+                emit()
+                for spec, result, err in ex.run(execute_job, todo):
+                    counters["done"] += 1
+                    if err is not None:
+                        errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
+                    else:
+                        rec = result["record"]
+                        coded = spec.kind in (KIND_CODE, KIND_FEATURE)
+                        if coded:  # the exact command lines, stored with the job (commands.log is a convenience copy)
+                            rec.setdefault("extra", {})["commands"] = result.get("commands") or []
+                        store.put(spec.job_id, KIND_CODE if coded else spec.kind, spec.image.image_id,
+                                  spec.scale if coded else None, spec.qp if coded else None, rec, result["predictions"])
+                        store.append_commands(spec.job_id, result.get("commands") or [])
+                        if coded and not rec["verified"]:
+                            counters["failed"] += 1
+                    emit(spec.describe)
+                if not plan.needs_range:
+                    break
+                rng = feature_range_from_store(store, plan)
+                plan = make_plan(cond, data_dir, store.dir, limit=limit, codec_options=codec_options,
+                                 task_options=task_options, decoders=decoders, feature_range=rng)
+                store.write_meta_json("run.json", _run_json(plan, label, command_line))
         finally:
             if own:
                 ex.close()
-        write_json(store.path("errors.json"), errors)
+            write_json(store.path("errors.json"), errors)
+        total, skipped = counters["total"], counters["skipped"]
+        # bitstreams of this plan that did not verify, this session or an earlier one
+        failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE)
+                     and (got := store.get(s.job_id)) is not None and not got[0]["verified"])
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
                              time.monotonic() - t_start)
         try:
             summary.result_set = build_result_set(store.dir, store=store)
-        except UsageError as exc:  # e.g. no point could be scored
+        except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
             summary.result_error = str(exc)
         return summary
 
@@ -294,7 +383,8 @@ def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | No
         "label": label or default_label(cond), "codec": c["name"], "codec_signature": plan.codec_signature,
         "task": cond.task["network"], "task_signature": plan.task_signature, "qps": cond.qps,
         "scales": cond.scales, "images": [im.__dict__ for im in plan.images],
-        "jobs": [{"job_id": s.job_id, "kind": s.kind, "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp}
+        "jobs": [{"job_id": s.job_id, "kind": KIND_CODE if s.kind == KIND_FEATURE else s.kind,
+                  "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp}
                  for s in plan.specs],
         "command_line": list(command_line) if command_line else None,
         "results_version": RESULTS_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

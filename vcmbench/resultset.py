@@ -16,7 +16,7 @@ from .errors import ConditionError, DataError, EvaluationError
 from .records import RatePoint, ResultSet
 from .signature import Signature
 from .store import RunStore
-from .jsonio import read_json, write_json
+from .jsonio import read_json
 
 RESULTSET_FILE = "resultset.json"
 PARETO_FILE = "resultset-pareto.json"
@@ -47,7 +47,6 @@ class _Scorer:
             self.notes.append(NOTE.format(thr=thr))
             self.kind = "coco"
         elif name == "coco-ap":
-            from .datasets import coco_json_ref
             from .metrics.coco import load_coco_gt
 
             ref = coco_json_ref_dict(cond)
@@ -101,9 +100,11 @@ class _Scorer:
 
         rows = []
         for r in refs:
-            rows += detections_to_oid(preds[r.image_id], r, self.classes)
+            rows += detections_to_oid(preds[r.image_id], r, self.classes, self.iou_type == "segm")
         gt = self.gt if len(refs) == len(self.refs) and set(self.refs) >= set(self.gt.image_ids) else _oid_subset(self.gt, [r.image_id for r in refs])
-        res = oid_evaluate(gt, rows, segmentation=self.iou_type == "segm")
+        res = oid_evaluate(gt, rows, segmentation=self.iou_type == "segm",
+                           iou_threshold=float(self.metric.get("iou") or 0.5),
+                           group_of_weight=self.metric.get("group_of_weight"))
         return {self.metric["quality_key"]: float(res.map)}, {"classes_evaluated": len(res.per_class)}
 
     def metric_name(self) -> str:
@@ -115,6 +116,9 @@ class _Scorer:
         from .metrics.openimages import metric_name
 
         return metric_name(self.iou_type == "segm", float(self.metric.get("iou") or 0.5))
+
+
+Scorer = _Scorer  # public name (vcmbench.crosscheck re-scores decoded pictures with it)
 
 
 def coco_json_ref_dict(cond: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Layout of a run directory (``RUNDIR``)::
     condition.json   resolved condition (overrides recorded under ``_overrides``)
     run.json         how the run was asked for: data dir, codec options, label, plan, command lines
     env.json         provenance (vcmbench.env.collect_env)
-    commands.log     every external command line, one per line, prefixed with the job id
+    commands.log     every external command line, one per line, prefixed with the job id (a copy: the
+                     store keeps each job's command lines in its record, ``extra.commands``)
     bitstreams/      <job_id>.266 (written to a temporary name, then renamed)
     logs/            codec logs per job
     predictions/     <job_id>.json task-network output (Detections JSON)

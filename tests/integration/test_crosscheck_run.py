@@ -6,6 +6,7 @@ FFmpeg, SSD-MobileNetV2 on OpenCV DNN): 2 images x 3 QPs at 100 %."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -138,9 +139,16 @@ def test_bd_rate_from_claims_and_recomputed_figures(package, tmp_path):
     assert res.ok and all(i.status == "verified" for i in bd.values()), bd
     vs = bd["scale 1: BD-rate vs anchor"]
     assert vs.claimed == pytest.approx(-20.0, abs=1e-6) and vs.recomputed == pytest.approx(-20.0, abs=1e-6)
+    m = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
+    m["claimed_bd_rate_pct"] = {"1.0": -25.0}  # the proposal's text says -25 %: recomputed -20 %
+    (tmp_path / "pkg" / "manifest.json").write_text(json.dumps(m))
+    res = crosscheck(tmp_path / "pkg", accuracy_fn=fake_accuracy, anchor_curves=anchor)
+    stated = next(i for i in res.items if i.name == "scale 1: stated BD-rate vs anchor")
+    assert stated.status == "differs" and stated.difference == pytest.approx(5.0, abs=1e-6)
+    assert [i.name for i in res.items if i.status == "differs"] == [stated.name]
     _set_claims(tmp_path / "pkg", acc, {37: 0.9})  # claim 10 % less rate at one point
     res = crosscheck(tmp_path / "pkg", accuracy_fn=fake_accuracy, anchor_curves=anchor)
-    bd = {i.name: i for i in res.items if i.kind == "bd-rate"}
+    bd = {i.name: i for i in res.items if i.kind == "bd-rate" and "stated" not in i.name}
     assert {i.status for i in bd.values()} == {"differs"}
     assert bd["scale 1: recomputed vs claimed curve"].recomputed > 0  # recomputed needs more rate than claimed
 

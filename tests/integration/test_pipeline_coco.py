@@ -62,6 +62,12 @@ def _check(coco_tiny, out, rs, n_images):
     rows = list(csv.DictReader(io.StringIO(res.output)))
     assert [(int(r["qp"]), int(r["bits"]), float(r["bpp"]), float(r["AP"])) for r in rows] == \
         [(q, pts[q]["bits"], pts[q]["bpp"], pts[q]["accuracy"]["AP"]) for q in QPS]
+    res = CliRunner().invoke(cli, ["results", str(out), "--pareto", "--json"])
+    assert res.exit_code == 0, res.output
+    front = json.loads(res.output)
+    assert json.loads((out / "resultset-pareto.json").read_text()) == front
+    assert "selection:pareto" in front["signature"] and front["points"]  # one scale, AP falling: all kept
+    assert [p["qp"] for p in front["points"]] == [47, 37, 22]
     assert "gt:annotations" in rs["signature"] and "codec:vvenc-" in rs["signature"] and "-fast-" in rs["signature"]
 
 

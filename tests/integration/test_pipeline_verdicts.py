@@ -41,3 +41,7 @@ def test_cli_run_exits_4_when_a_bitstream_does_not_verify(tmp_path, monkeypatch)
     assert any("QP 47: left out — no bitstream verified (hash mismatch: forced" in n for n in rs["notes"])
     res = CliRunner().invoke(cli, ["results", str(out)])
     assert res.exit_code == 0 and "QP 47: left out" in res.output
+    # resuming (everything cached) still reports the stored negative verdict
+    res = CliRunner().invoke(cli, ["run", "demo", "--qps", "42,47", "--scales", "1", "--limit", "1", "--preset",
+                                   "faster", "--jobs", "1", "--quiet", "--out", str(out)])
+    assert res.exit_code == 4 and "3 cached" in res.output and "1 not verified" in res.output, res.output

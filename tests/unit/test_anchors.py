@@ -347,3 +347,9 @@ def test_update_refuses_a_run_with_unverified_bitstreams(store):
     rs.points[1].failed = 1
     with pytest.raises(UsageError, match="failed verification.*QP 37"):
         update_anchor("demo", rs, "x", "run-x", directory=store, create=True)
+
+
+def test_anchors_dir_from_the_environment(demo_like):
+    store, _ = demo_like
+    r = CliRunner().invoke(cli, ["anchors", "list", "--json"], env={"VCMBENCH_ANCHORS_DIR": str(store)})
+    assert r.exit_code == 0 and [a["name"] for a in json.loads(r.output)] == ["demo"]

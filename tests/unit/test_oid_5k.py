@@ -92,8 +92,9 @@ def test_random_predictions_equal_loop_reference(oid_dir, which):
 
 def test_segmentation_on_real_boxes_with_synthetic_masks(oid_dir, tmp_path):
     """Masks rasterised from the real segmentation GT boxes (64×96 pictures) for the first 500
-    images; every second non-group-of instance gets a mask, the rest stay box-only.  Predicting
-    exactly the masked instances gives 1.0; the box-only instances neither count nor penalise."""
+    images; every second non-group-of instance gets a mask, the rest stay box-only; group-of boxes
+    get masks and weight 0.  Predicting exactly the masked non-group-of instances gives 1.0; the
+    box-only and group-of instances neither count nor penalise."""
     b, l_ = SETS["segmentation"]
     boxes = pd.read_csv(oid_dir / b)
     keep = sorted(boxes.ImageID.unique())[:500]
@@ -116,6 +117,6 @@ def test_segmentation_on_real_boxes_with_synthetic_masks(oid_dir, tmp_path):
     boxes.to_csv(tmp_path / "boxes.csv", index=False)
     gt = load_oid_ground_truth(tmp_path / "boxes.csv", oid_dir / l_, oid_dir / "selected_classes.txt",
                                masks_csv=tmp_path / "masks.csv")
-    r = oid_evaluate(gt, pd.DataFrame(preds), segmentation=True)
+    r = oid_evaluate(gt, pd.DataFrame(preds), segmentation=True, group_of_weight=0.0)
     assert r.map == pytest.approx(1.0, abs=1e-12)
     assert sum(r.num_gt.values()) == len(preds)

@@ -4,7 +4,8 @@ The loop version below follows the structure of the TF Object Detection API eval
 (per image → per class → sequential greedy matching, then pooled precision/recall and VOC AP),
 written independently and kept deliberately naive.  Random cases with group-of boxes, negative
 labels, duplicate detections, tied scores and (for segmentation) box-only instances must give
-identical per-class APs.
+identical per-class APs.  Like the reference, both order scores with ``np.argsort(s)[::-1]``
+(numpy's default, unstable sort): tied scores are broken the same way on the same numpy.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _loop_reference(gtb, labels, preds, classes, weight, seg):
             d = [p for p in dets if p["LabelName"] == name]
             if not d:
                 continue
-            order = np.argsort(np.array([p["Score"] for p in d]), kind="stable")[::-1]
+            order = np.argsort(np.array([p["Score"] for p in d]), )[::-1]
             d = [d[i] for i in order]
             g = [r for r in boxes if r["LabelName"] == name]
             tp = [False] * len(d)
@@ -105,7 +106,7 @@ def _loop_reference(gtb, labels, preds, classes, weight, seg):
             aps[c] = 0.0
             continue
         sc = np.array([s for s, _ in pooled[c]])
-        lab = np.array([lb for _, lb in pooled[c]])[np.argsort(sc, kind="stable")[::-1]]
+        lab = np.array([lb for _, lb in pooled[c]])[np.argsort(sc, )[::-1]]
         ctp, cfp = np.cumsum(lab), np.cumsum((lab <= 0).astype(float))
         prec, rec = ctp / (ctp + cfp), ctp / num_gt[c]
         rec = np.concatenate([[0], rec, [1]])

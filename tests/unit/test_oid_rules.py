@@ -158,19 +158,27 @@ def test_classes_without_ground_truth_are_excluded(tmp_path):
     assert r.map == 1.0 and "D" in r.classes_without_gt and "D" not in r.per_class
 
 
-def test_score_ties_follow_the_reference_double_reversal(tmp_path):
+def test_score_ties_follow_numpy_argsort_reversed_twice(tmp_path):
     gt = _gt(tmp_path, [("i1", "A", GT1, 0)], [])
-    # equal scores in one image: the per-image sort (argsort ascending, reversed) puts the later row
-    # first, the pooled sort (same again) reverses that: the earlier row is ranked first.
+    # The reference orders by np.argsort(scores)[::-1], per image and again over the pooled entries.
+    # numpy keeps two equal values in input order, so the per-image sort puts the later row first
+    # and the pooled sort reverses that again: the earlier row is ranked first.
+    assert list(np.argsort(np.array([.5, .5]))) == [0, 1]
     # TP row first -> precision 1, 1/2 at recall 1, 1 -> AP 1
     assert oid_evaluate(gt, [_p("i1", "A", .5, GT1), _p("i1", "A", .5, FAR)]).map == 1.0
     # FP row first -> precision 0, 1/2 at recall 0, 1 -> AP 0.5
     assert oid_evaluate(gt, [_p("i1", "A", .5, FAR), _p("i1", "A", .5, GT1)]).map == pytest.approx(0.5, abs=1e-12)
-    # across images the later image (ImageID order) comes first: FP on i2 before TP on i1 -> AP 0.5
+    # across images (pooled order i1, i2) the later image comes first: FP on i2 before TP on i1
     gt2 = _gt(tmp_path, [("i1", "A", GT1, 0), ("i2", "A", GT2, 0)], [])
     r = oid_evaluate(gt2, [_p("i1", "A", .5, GT1), _p("i2", "A", .5, FAR)])
     # entries: i2 FP first, then i1 TP; num_gt 2 -> precision 0, 1/2; recall 0, 1/2 -> AP = 1/2 * 1/2
     assert r.map == pytest.approx(0.25, abs=1e-12)
+
+
+def test_score_below_minus_10_is_dropped_like_the_reference_nms(tmp_path):
+    gt = _gt(tmp_path, [("i1", "A", GT1, 0)], [])
+    r = oid_evaluate(gt, [_p("i1", "A", -11.0, FAR), _p("i1", "A", -5.0, GT1)])
+    assert r.map == 1.0 and r.counts["dropped_invalid_box"] == 1
 
 
 def test_invalid_boxes_are_dropped(tmp_path):
@@ -229,20 +237,31 @@ def test_segmentation_rules(tmp_path):
     gt = _seg_gt(tmp_path, [
         ("i1", "A", (0, 0, 10, 10), False, True),    # instance with a mask
         ("i1", "A", (20, 0, 30, 10), False, False),  # box-only instance: ignored, not counted
-        ("i1", "A", (0, 10, 40, 20), True, True),    # group-of with mask: weight 0
+        ("i1", "A", (0, 10, 40, 20), True, True),    # group-of with mask
+        ("i1", "A", (30, 10, 40, 20), True, False),  # group-of without mask: ignored
     ])
     preds = [_sp("i1", "A", .9, (0, 0, 10, 10)),     # TP on the mask
              _sp("i1", "A", .95, (20, 0, 30, 10)),   # matches the box-only instance -> ignored
-             _sp("i1", "A", .97, (5, 12, 15, 18)),   # inside the group-of mask -> ignored (weight 0)
+             _sp("i1", "A", .97, (5, 12, 15, 18)),   # inside the group-of mask
              _sp("i1", "A", .8, (0, 0, 10, 10))]     # duplicate of the TP -> FP
-    r = oid_evaluate(gt, preds, segmentation=True)
-    # num_gt = 1 (box-only and group-of do not count).  Entries: TP @ .9, FP @ .8
+    # group-of weight 0 (TF OD API OpenImagesInstanceSegmentationChallengeEvaluator): num_gt = 1 (box-only
+    # and group-of do not count), the .97 detection is ignored.  Entries: TP @ .9, FP @ .8 ->
     # precision 1, 1/2 at recall 1, 1 -> AP 1
+    r = oid_evaluate(gt, preds, segmentation=True, group_of_weight=0.0)
     assert r.num_gt == {"A": 1.0} and r.map == 1.0
-    assert r.group_of_weight == 0.0 and "segmentation" in r.metric_name
-    # the FP must rank above the TP to show: a .99 miss (no overlap) -> precision 0, 1/2 -> AP 0.5
-    r2 = oid_evaluate(gt, [*preds, _sp("i1", "A", .99, (32, 0, 40, 8))], segmentation=True)
+    assert "group-of weight 0" in r.metric_name and r.signature_part == "oid-challenge-segm-gow0"
+    # a .99 miss ranked first -> precision 0, 1/2 at recall 0, 1 -> AP 0.5
+    r2 = oid_evaluate(gt, [*preds, _sp("i1", "A", .99, (32, 0, 40, 8))], segmentation=True, group_of_weight=0.0)
     assert r2.map == pytest.approx(0.5, abs=1e-12)
+    # default weight 1 (what oid_challenge_evaluation.py runs): the group-of box WITH a mask counts
+    # (num_gt 2) and yields one TP @ .97; the one without a mask is still ignored.
+    # Entries .97 TP, .9 TP, .8 FP -> precision 1, 1, 2/3 at recall 1/2, 1, 1 -> AP 1
+    r3 = oid_evaluate(gt, preds, segmentation=True)
+    assert r3.num_gt == {"A": 2.0} and r3.map == 1.0 and r3.group_of_weight == 1.0
+    assert r3.signature_part == "oid-challenge-segm" and "segmentation" in r3.metric_name
+    # without the detection inside the group-of mask: recall stops at 1/2 -> AP 0.5
+    r4 = oid_evaluate(gt, [p for p in preds if p["Score"] != .97], segmentation=True)
+    assert r4.map == pytest.approx(0.5, abs=1e-12)
 
 
 def test_segmentation_mask_iou_not_box_iou(tmp_path):

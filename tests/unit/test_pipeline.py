@@ -130,12 +130,21 @@ def test_reference_ground_truth_keeps_scores_above_threshold():
 
 
 def test_feature_condition_needs_a_split_capable_network():
-    from vcmbench.conditions import load_condition
+    import copy
+
+    from vcmbench.conditions import Condition, load_condition
     from vcmbench.pipeline import check_supported
+    from vcmbench.tasks import get_task
+    from vcmbench.tasks.ssd import check_weights_present
 
     cond = load_condition("fcm-oiv6-det-player")
-    with pytest.raises(ConditionError, match="feature"):
-        check_supported(cond)
+    check_supported(cond)  # detectron2 splits at the FPN: accepted before the network is built
+    if not check_weights_present()[0]:
+        pytest.skip("SSD weights absent")
+    data = copy.deepcopy(cond.data)
+    data["task"]["network"] = "ssd-mobilenet-v2-coco"
+    with pytest.raises(ConditionError, match="split"):
+        check_supported(Condition(data=data), get_task("ssd-mobilenet-v2-coco"))
 
 
 def test_plan_ids_are_stable_content_hashes(coco_tiny, tmp_path):
@@ -174,3 +183,46 @@ def test_results_on_a_non_run_directory_is_a_usage_error(tmp_path):
 
     res = CliRunner().invoke(cli, ["results", str(tmp_path)])
     assert res.exit_code == 2 and "results.sqlite" in res.output
+
+
+def test_oid_rows_with_masks_use_the_oid_mask_encoding():
+    from vcmbench.datasets import ImageRef, detections_to_oid
+    from vcmbench.metrics.oid_io import encode_oid_mask
+    from vcmbench.tasks import Detections
+
+    m = np.zeros((1, 20, 30), bool)
+    m[0, 5:10, 3:12] = True
+    det = Detections([[3, 5, 12, 10], [0, 0, 1, 1]], [0.8, 0.7], ["teddy bear", "zebra"], np.concatenate([m, m]), (30, 20))
+    rows = detections_to_oid(det.to_json(), ImageRef("img", 1, 30, 20, "d"), {"teddy_bear"}, segmentation=True)
+    (row,) = rows
+    assert row["LabelName"] == "teddy_bear" and row["XMin"] == 0.1 and row["YMax"] == 0.5
+    assert row["Mask"] == encode_oid_mask(m[0]) and (row["ImageWidth"], row["ImageHeight"]) == (30, 20)
+    with pytest.raises(DataError, match="masks"):
+        detections_to_oid({"boxes": [], "scores": [], "labels": []}, ImageRef("i", 1, 1, 1, "d"), set(), True)
+
+
+def test_a_run_directory_holds_one_condition_and_codec(tmp_path):
+    from vcmbench.jsonio import write_json
+    from vcmbench.pipeline import run_condition
+    from vcmbench.store import RunStore
+
+    with RunStore(tmp_path / "run") as st:
+        st.put("x", "code", "i", 1.0, 22, {}, None)
+    write_json(tmp_path / "run" / "condition.json", {"name": "other", "version": 1, "codec": {"name": "vvenc"}})
+    with pytest.raises(UsageError, match="holds a run of condition other@1"):
+        run_condition("demo", None, tmp_path / "run", jobs=1)
+
+
+def test_codec_override_swaps_codec_specific_settings():
+    from vcmbench.conditions import load_condition
+
+    c = load_condition("vcm-oiv6-det").with_overrides(codec="vvenc", preset="faster")
+    assert c.codec["name"] == "vvenc" and c.codec["preset"] == "faster"
+    assert "cfg" not in c.codec and "extra_args" not in c.codec and c.overrides == ("codec=vvenc", "preset=faster")
+    assert c.signature().get("cfg") == "vvenc-faster"
+    with pytest.raises(ConditionError, match="no VTM cfg"):
+        load_condition("demo").with_overrides(codec="vtm")
+    with pytest.raises(ConditionError, match="--preset applies to vvenc"):
+        load_condition("vcm-oiv6-det").with_overrides(preset="fast")
+    same = load_condition("demo")
+    assert same.with_overrides(preset="faster") is same

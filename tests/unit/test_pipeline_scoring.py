@@ -81,3 +81,35 @@ def test_no_scorable_point_is_an_error(run_dir):
     write_json(run_dir / "run.json", run)
     with pytest.raises(EvaluationError, match="No rate point"):
         build_result_set(run_dir)
+
+
+def test_oid_scoring_of_a_subset_with_perfect_predictions(oid_dir, tmp_path):
+    """Source of the ground truth: the MPEG VCM OpenImages V6 5k detection CSVs (../shared/data/openimages-vcm).
+    Predictions equal to the GT boxes of two images score mAP 1 on the GT restricted to those images."""
+    import pandas as pd
+
+    from vcmbench.conditions import load_condition
+    from vcmbench.resultset import build_result_set
+
+    boxes = pd.read_csv(oid_dir / "detection_validation_5k_bbox.csv")
+    classes = set((oid_dir / "selected_classes.txt").read_text().split())
+    ok = boxes[boxes.LabelName.isin(classes)].groupby("ImageID").filter(lambda g: (g.IsGroupOf == 0).all())
+    ids = sorted(ok.ImageID.unique())[:2]
+    d = tmp_path / "run"
+    images = [{"image_id": i, "eval_id": n + 1, "width": 1000, "height": 500, "digest": i, "path": None, "sample": None}
+              for n, i in enumerate(ids)]
+    jobs = [{"job_id": f"c{i}", "kind": "code", "image_id": i, "scale": 1.0, "qp": 22} for i in ids]
+    run = {"label": "t", "codec_signature": "vtm-12.0#1", "task_signature": "d2#1", "qps": [22], "scales": [1.0],
+           "images": images, "jobs": jobs, "data_dir": str(oid_dir)}
+    with RunStore(d) as st:
+        write_json(d / "condition.json", load_condition("vcm-oiv6-det").to_dict())
+        write_json(d / "run.json", run)
+        for i in ids:
+            g = ok[ok.ImageID == i]
+            det = _det([[r.XMin * 1000, r.YMin * 500, r.XMax * 1000, r.YMax * 500] for r in g.itertuples()],
+                       [0.9] * len(g), [n.replace("_", " ") for n in g.LabelName], (1000, 500))
+            st.put(f"c{i}", "code", i, 1.0, 22, _rec(f"c{i}", i, 1000, 500, 22, 1000, True), det)
+    rs = build_result_set(d)
+    (p,) = rs.points
+    assert p.accuracy == {"map50": pytest.approx(1.0)} and p.images == 2
+    assert rs.quality_key == "map50" and "map:oid-challenge-bbox" in rs.signature and "OID" in rs.metric

@@ -44,10 +44,10 @@ The library never prints; ``vcmbench.cli.anchors`` formats the comparison.
 from .compare import Comparison, RowResult, check_signature, choose_label, compare
 from .format import (DEFAULT_TOLERANCES, KINDS, RATE_METRICS, SCHEMA_VERSION, Anchor, AnchorRow, anchor_from_dict,
                      anchor_path, anchors_dir, half_unit_of, list_anchors, load_anchor, validate_anchor_data)
-from .update import check_writable, describe_rows, update_anchor
+from .update import check_writable, update_anchor
 
 __all__ = [
     "DEFAULT_TOLERANCES", "KINDS", "RATE_METRICS", "SCHEMA_VERSION", "Anchor", "AnchorRow", "Comparison", "RowResult",
     "anchor_from_dict", "anchor_path", "anchors_dir", "check_signature", "check_writable", "choose_label", "compare",
-    "describe_rows", "half_unit_of", "list_anchors", "load_anchor", "update_anchor", "validate_anchor_data",
+    "half_unit_of", "list_anchors", "load_anchor", "update_anchor", "validate_anchor_data",
 ]

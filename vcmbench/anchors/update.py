@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from .. import RESULTS_VERSION, __version__
 from ..errors import UsageError
@@ -148,7 +148,3 @@ def update_anchor(name: str, runs: ResultSet | Sequence[ResultSet], reason: str,
     write_json(path, anchor.to_dict())
     return anchor, changes
 
-
-def describe_rows(rows: Iterable[AnchorRow]) -> list[tuple]:
-    """(label, scale, qp, metric, expected, tolerance) tuples for display."""
-    return [(r.label, r.scale, r.qp, r.metric, r.printed or r.expected, r.bound) for r in rows]

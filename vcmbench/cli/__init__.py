@@ -59,7 +59,7 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=f"Exit codes:\n\n{_EXIT_HELP}\n\nExample:\n\n  vcmbench demo --out demo-run",
+    epilog=f"\b\nExit codes:\n{_EXIT_HELP}\n\n\b\nExample:\n  vcmbench demo --out demo-run",
 )
 @click.version_option(__version__, prog_name="vcmbench")
 def cli() -> None:

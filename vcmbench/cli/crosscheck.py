@@ -37,6 +37,9 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
               help="The condition's dataset (images, annotations), to recompute the accuracy.")
 @click.option("--anchor", default=None,
               help="Anchor curve for BD-rate: a run directory, a resultset.json, or a stored anchor NAME[:LABEL].")
+@click.option("--bd-remedy", "bd_remedies", multiple=True, metavar="NAME",
+              help="Explicit remedy for non-monotonic curves in the BD-rate items (drop-nonmono, upper-hull, "
+                   "monotone-fit; see `vcmbench bdrate --help`); recorded in the report.")
 @click.option("--no-accuracy", is_flag=True, help="Do not recompute the accuracy (rate and bitstreams only).")
 @click.option("--tolerance", "tolerance", multiple=True, metavar="KEY=VALUE",
               help="Override a tolerance: bits_abs, bpp_rel, bpp_abs, accuracy_abs, bd_rate_abs.")
@@ -47,7 +50,8 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
               help="Where a zip is unpacked and bitstreams decoded (default: a temporary directory, removed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...], condition: str | None,
-               data_dir: str | None, anchor: str | None, no_accuracy: bool, tolerance: tuple[str, ...],
+               data_dir: str | None, anchor: str | None, bd_remedies: tuple[str, ...], no_accuracy: bool,
+               tolerance: tuple[str, ...],
                strict: bool, max_bytes: int | None, work_dir: str | None, as_json: bool) -> None:
     """Cross-check a proposal: verify every bitstream, recompute bits, bpp and accuracy, compare the claims.
 
@@ -70,7 +74,8 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     limits = Limits() if max_bytes is None else Limits(max_total=max_bytes, max_file=min(max_bytes, Limits().max_file))
     res = run_check(package, work_dir=work_dir, decoders=list(decoders) or None, condition=condition,
                     tolerances=_tolerances(tolerance), anchor_curves=anchor,
-                    accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, limits=limits)
+                    accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, bd_remedies=bd_remedies,
+                    limits=limits)
     written = [str(write_report(res, o)) for o in outputs]
     if as_json:
         echo_json({**res.to_dict(), "reports": written})

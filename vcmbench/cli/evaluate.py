@@ -86,13 +86,18 @@ def coco_cmd(gt, pred, iou_type, as_json):
 @click.option("--gt-masks", type=click.Path(exists=True, dir_okay=False),
               help="GT masks CSV (box columns + ImageWidth,ImageHeight,Mask).")
 @click.option("--iou", "iou_threshold", type=float, default=0.5, show_default=True, help="Matching IoU threshold.")
+@click.option("--group-of-weight", type=float, default=1.0, show_default=True,
+              help="Weight of group-of boxes (1.0: what oid_challenge_evaluation runs, detection and "
+                   "segmentation; 0.0: the TF OD API OpenImagesInstanceSegmentationChallengeEvaluator).")
 @click.option("--per-class", is_flag=True, help="Also list the AP of every class.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (metric, signature, mAP, counts[, per-class]).")
-def oid_cmd(gt_boxes, gt_labels, pred, classes, segmentation, gt_masks, iou_threshold, per_class, as_json):
+def oid_cmd(gt_boxes, gt_labels, pred, classes, segmentation, gt_masks, iou_threshold, group_of_weight, per_class,
+            as_json):
     """OpenImages challenge mAP (the TF OD API oid_challenge_evaluation rules, native numpy).
 
-    Group-of weight 1 for detection, 0 for segmentation; classes without ground truth are listed,
-    not averaged.  Predictions of classes outside the class list are dropped and counted.
+    Matches the TF OD API evaluator bit for bit (group-of weight 1 unless told otherwise); classes
+    without ground truth are listed, not averaged; predictions of classes outside the class list
+    are dropped and counted.
 
     \b
     Example:
@@ -108,7 +113,8 @@ def oid_cmd(gt_boxes, gt_labels, pred, classes, segmentation, gt_masks, iou_thre
     if not gt_boxes and not gt_masks:
         raise UsageError("Give --gt-boxes (and --gt-masks for segmentation).")
     gt = load_oid_ground_truth(gt_boxes, gt_labels, classes, masks_csv=gt_masks if segmentation else None)
-    res = oid_evaluate(gt, pred, segmentation=segmentation, iou_threshold=iou_threshold)
+    res = oid_evaluate(gt, pred, segmentation=segmentation, iou_threshold=iou_threshold,
+                       group_of_weight=group_of_weight)
     sig = _signature(res.signature_part, _fingerprint(gt_boxes, gt_labels, gt_masks if segmentation else None, classes))
     if as_json:
         echo_json({**res.to_dict(per_class=per_class), "signature": sig})

@@ -104,19 +104,18 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
       vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --qps 22,37,47 --limit 4 --out runs/coco-tiny
     """
     from ..conditions import load_condition
-    from ..demo import with_preset
     from ..pipeline import run_condition
 
     cond = load_condition(condition)
-    if preset:
-        cond = with_preset(cond, preset)
+    if codec or preset:
+        cond = cond.with_overrides(codec=codec, preset=preset)
     codec_options = {}
     if vtm_dir:
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg
     task_options = {"weights": task_weights} if task_weights else None
-    summary = run_condition(cond, data_dir, out_dir, codec=codec, qps=_int_list(qps, "qps"),
+    summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                             scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
                             codec_options=codec_options or None, task_options=task_options,
                             decoders=decoders.split(",") if decoders else None, progress=_progress(quiet),

@@ -31,6 +31,9 @@ def recompute_accuracy(cond: Any, items: list[tuple[Item, Path]], data_dir: str 
     from ..resultset import _Scorer
     from ..yuv import YuvFormat, ctc_restore
 
+    if cond.kind != "image":
+        raise EvaluationError(f"condition {cond.name} codes features: recomputing its accuracy needs the feature "
+                              "pipeline (dequantise, untile, task head), which crosscheck does not drive yet")
     try:
         check_supported(cond)
     except VcmbenchError as exc:

@@ -174,18 +174,44 @@ def _curve(points: dict[tuple[float, int], tuple[float, float]], scale: float) -
     return [v for (s, _), v in sorted(points.items(), key=lambda kv: kv[0][1]) if abs(s - scale) < 1e-9]
 
 
+def _stated_bd(extra: dict[str, Any]) -> dict[float, float]:
+    """The manifest's ``claimed_bd_rate_pct``: a number (every scale) or {scale: number}."""
+    v = extra.get("claimed_bd_rate_pct")
+    if v is None:
+        return {}
+    items = v.items() if isinstance(v, dict) else [("*", v)]
+    out = {}
+    for k, x in items:
+        try:
+            out[-1.0 if k == "*" else round(float(k), 9)] = float(x)
+        except (TypeError, ValueError):
+            raise DataError(f"manifest.json: claimed_bd_rate_pct {v!r} must be a number or {{scale: number}}.") from None
+    return out
+
+
 def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str, tol: float,
-              acc_note: str) -> list[CheckItem]:
+              acc_note: str, stated: dict[float, float] | None = None, remedies: Sequence[str] = ()
+              ) -> list[CheckItem]:
     from .. import bd
 
     out = []
+    if remedies:
+        acc_note += f"; non-monotonic points handled by the remedy {'+'.join(remedies)}"
+        method_label = bd.signature_part(method, remedies)
+    else:
+        method_label = method
+    stated = stated or {}
     for scale in sorted({s for s, _ in claimed}, reverse=True):
+        said = stated.get(scale, stated.get(-1.0))
+        if said is not None and anchor is None:
+            out.append(CheckItem("bd-rate", f"scale {scale:g}: stated BD-rate vs anchor", "unchecked", said,
+                                 detail="the package states a BD-rate but no anchor curve was given (--anchor)"))
         c, r = _curve(claimed, scale), _curve(recomputed, scale)
         name = f"scale {scale:g}: recomputed vs claimed curve"
         try:
-            res = bd.compare(c, r, method)
+            res = bd.compare(c, r, method, remedies=remedies)
             out.append(_compare("bd-rate", name, 0.0, res.bd_rate_pct, tol,
-                                f"BD-rate ({method}) of the recomputed curve against the claimed one; 0 % when "
+                                f"BD-rate ({method_label}) of the recomputed curve against the claimed one; 0 % when "
                                 f"they agree{acc_note}"))
         except BDError as exc:
             out.append(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate not computable: {exc}"))
@@ -197,11 +223,15 @@ def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str,
             out.append(CheckItem("bd-rate", name, "unchecked", detail=f"the anchor has no curve at scale {scale:g}"))
             continue
         try:
-            rc = bd.compare(a, c, method).bd_rate_pct
-            rr = bd.compare(a, r, method).bd_rate_pct
+            rc = bd.compare(a, c, method, remedies=remedies).bd_rate_pct
+            rr = bd.compare(a, r, method, remedies=remedies).bd_rate_pct
             out.append(_compare("bd-rate", name, rc, rr, tol,
-                                f"BD-rate ({method}, %) against the anchor from the claimed and from the recomputed "
+                                f"BD-rate ({method_label}, %) against the anchor from the claimed and from the recomputed "
                                 f"figures{acc_note}"))
+            if said is not None:
+                out.append(_compare("bd-rate", f"scale {scale:g}: stated BD-rate vs anchor", said, rr, tol,
+                                    f"the BD-rate the package states vs the one recomputed ({method_label}, %)"
+                                    f"{acc_note}"))
         except BDError as exc:
             out.append(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate vs anchor not computable: {exc}"))
     return out
@@ -227,7 +257,8 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
                condition: str | None = None, tolerances: dict[str, float] | None = None,
                anchor_curves: dict[float, list[tuple[float, float]]] | str | None = None,
                accuracy_fn: AccuracyFn | None | str = "auto", data_dir: str | Path | None = None,
-               bd_method: str | None = None, limits: Limits = Limits(), timeout: float = 60.0) -> CrossCheckResult:
+               bd_method: str | None = None, bd_remedies: Sequence[str] = (), limits: Limits = Limits(),
+               timeout: float = 60.0) -> CrossCheckResult:
     """Cross-check a package (directory or zip); see the module docstring.  Never prints.
 
     ``anchor_curves``: {scale: [(bpp, quality)]} or a source for ``anchor_curves_from``."""
@@ -237,14 +268,14 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
         work_dir = tmp.name
     try:
         return _crosscheck(Path(package), Path(work_dir), decoders, condition, tolerances, anchor_curves,
-                           accuracy_fn, data_dir, bd_method, limits, timeout)
+                           accuracy_fn, data_dir, bd_method, tuple(bd_remedies), limits, timeout)
     finally:
         if tmp is not None:
             tmp.cleanup()
 
 
 def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anchor_curves, accuracy_fn, data_dir,
-                bd_method, limits, timeout) -> CrossCheckResult:
+                bd_method, bd_remedies, limits, timeout) -> CrossCheckResult:
     root = open_package(package, work, limits)
     manifest = load_manifest(root, limits)
     dec_note = ""
@@ -380,7 +411,8 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         res.curves = {f"{s:g}": {"claimed": _curve(claimed_pts, s), "recomputed": _curve(rec_pts, s)}
                       for s in sorted({k[0] for k in claimed_pts}, reverse=True)}
         if claimed_pts:
-            res.items += _bd_items(claimed_pts, rec_pts, anchor_curves, method, tol["bd_rate_abs"], note)
+            res.items += _bd_items(claimed_pts, rec_pts, anchor_curves, method, tol["bd_rate_abs"], note,
+                                   _stated_bd(manifest.extra), bd_remedies)
     return res
 
 

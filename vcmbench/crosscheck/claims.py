@@ -93,7 +93,9 @@ def _cells_from_xlsx(path: Path, limits: Limits) -> list[list[Any]]:
 
 def _number(v: Any, where: str) -> tuple[float, str | None]:
     if isinstance(v, bool) or v is None or (isinstance(v, str) and not v.strip()):
-        raise DataError(f"{where}: empty or not a number ({v!r}). Every claimed figure must be a number.")
+        raise DataError(f"{where}: empty or not a number ({v!r}). Every claimed figure must be a number "
+                        "(an xlsx formula whose value was never saved reads as empty: save the workbook in a "
+                        "spreadsheet application, or send a CSV).")
     if isinstance(v, (int, float)):
         f, printed = float(v), None
     else:

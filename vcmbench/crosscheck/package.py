@@ -13,6 +13,7 @@ Package layout (a directory or a ``.zip`` of it)::
      "condition": "demo",                                      # a vcmbench condition name
      "label": "proposal", "codec": "vvenc",                   # informational
      "claims": "claims.csv",                                   # default: claims.csv / claims.xlsx
+     "claimed_bd_rate_pct": -20.0,                             # optional: the BD-rate stated (or {scale: %})
      "quality_key": "AP50",                                    # default: the condition's quality key
      "tolerances": {"bpp_rel": 1e-6, "accuracy_abs": 1e-4},   # optional: bits_abs, bpp_rel, bpp_abs,
                                                                # accuracy_abs, bd_rate_abs (check.py)

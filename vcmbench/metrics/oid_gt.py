@@ -25,7 +25,9 @@ _MERGE_ON = ["LabelName", "ImageID", "XMin", "XMax", "YMin", "YMax", "IsGroupOf"
 
 @dataclass
 class OIDGroundTruth:
-    """Ground truth in array form.  Boxes are ``[YMin, XMin, YMax, XMax]`` normalised."""
+    """Ground truth in array form.  Boxes are ``[YMin, XMin, YMax, XMax]`` normalised, in the row
+    order of the boxes CSV (of the boxes/masks join for segmentation, as pandas orders it — the
+    reference's order, which decides ties in its first-best-box rule)."""
 
     classes: list[str]
     image_ids: list[str]  # sorted; an image's index is its position here
@@ -45,7 +47,6 @@ class OIDGroundTruth:
         """Sorted unique ``image * n_classes + class`` of the evaluable (image, class) pairs."""
         c = len(self.classes)
         return np.unique(np.concatenate([self.label_image * c + self.label_class, self.box_image * c + self.box_class]))
-
 
 
 def class_index(names, classes: list[str]) -> np.ndarray:

@@ -7,10 +7,11 @@ anchors through ``oid_challenge_evaluation``); DESIGN.md §5.1 "The metric, prec
    *or* 1) ∪ classes of its GT boxes.  Detections of any other class on that image are dropped,
    and so are detections on images absent from the ground truth.  A detection of a class that
    is verified absent (negative label, no boxes) is therefore a false positive.
-2. Detections with ``YMin >= YMax`` or ``XMin >= XMax`` are dropped.  Boxes are used as given
-   (normalised, not clipped); box area = (YMax−YMin)·(XMax−XMin).  No NMS.
-3. Per image and class, detections are taken in descending score, ties: the later row of the
-   predictions table first (the reference sorts with ``np.argsort(scores)[::-1]``).
+2. Detections with ``YMin >= YMax`` or ``XMin >= XMax`` (or a score ≤ −10, which the reference's
+   NMS step filters) are dropped.  Boxes are used as given (normalised, not clipped); box area =
+   (YMax−YMin)·(XMax−XMin).  No NMS.
+3. Per image and class, detections are taken in descending score in the reference's order:
+   ``np.argsort(scores)[::-1]`` over the scores in input-row order (see "Ties" below).
 4. Each detection looks only at the non-group-of box of its class with the highest IoU (first
    in GT order on ties).  If that IoU ≥ 0.5 and the box is still free, the detection is a true
    positive; otherwise a false positive (it does **not** fall back to the second-best box).
@@ -20,18 +21,26 @@ anchors through ``oid_challenge_evaluation``); DESIGN.md §5.1 "The metric, prec
    ``group_of_weight`` scored with the highest absorbed score (dropped if that score ≤ 0 or the
    weight is 0).  Absorbed detections are neither TP nor FP.
 6. Number of GT instances of a class = its non-group-of boxes + ``group_of_weight`` × its group-of
-   boxes.  Detection challenge: weight 1.0; instance-segmentation challenge: weight 0.0.
+   boxes.  ``group_of_weight`` is 1.0 by default, for detection *and* segmentation: that is what
+   the reference tools run (``oid_challenge_evaluation.py`` and CompressAI-Vision both build
+   ``OpenImagesChallengeEvaluator(categories, evaluate_masks=...)``, whose default weight is 1.0).
+   The TF OD API's ``OpenImagesInstanceSegmentationChallengeEvaluator`` class uses 0.0: pass
+   ``group_of_weight=0.0`` for it.  With the challenge's segmentation GT (group-of boxes carry no
+   mask) the two agree, because group-of boxes without a mask are ignored either way.
 7. Instance segmentation: detection boxes are the tight boxes of the predicted masks (the CSV box
    columns are ignored, as in the reference); overlaps are mask IoU/IoA against GT boxes that
-   have a mask.  Detections matched (box IoU/IoA, same rules) to GT boxes *without* a mask are
-   ignored, and box-only instances do not count as GT.
+   have a (non-empty) mask, and only those count as GT instances.  Detections then matched (box
+   IoU/IoA, same rules) to GT boxes *without* a mask are ignored; group-of entries come only
+   from group-of boxes with a mask.
 8. AP per class (VOC): precision made non-increasing from the right, summed over recall steps.
    The entries of all images are pooled in the reference's order (images by ImageID; per image the
-   sorted detections, then the group-of entries) and sorted by descending score, ties: the later
-   entry in that pooled order first.  Both tie rules are what the reference's
-   ``argsort(...)[::-1]`` does when numpy's sort is stable (always for ≤ 16 elements; for longer
-   arrays numpy's quicksort leaves tie order unspecified, so no tool can promise more).
+   sorted detections, then the group-of entries) and ordered by ``np.argsort(scores)[::-1]``.
    mAP = mean over classes with ≥ 1 GT instance; classes without GT are listed, not averaged.
+
+Ties: numpy's default sort is not stable (on SIMD builds not even for a handful of elements),
+so with tied scores the reference's result depends on the numpy build.  This module calls the
+same ``np.argsort`` on the same arrays, so it reproduces the reference run with the same numpy
+bit for bit; tied scores across numpy builds can move AP (by ~1 % with scores rounded to 0.01).
 
 Departures from the reference (documented, never silent): rows whose LabelName is not in the
 class list are dropped and counted (the reference raises ``KeyError``); per image, predicted and
@@ -53,9 +62,10 @@ __all__ = ["OIDGroundTruth", "OIDResult", "load_oid_ground_truth", "oid_evaluate
            "encode_oid_mask", "metric_name"]
 
 
-def metric_name(segmentation: bool, iou_threshold: float = 0.5) -> str:
+def metric_name(segmentation: bool, iou_threshold: float = 0.5, group_of_weight: float = 1.0) -> str:
     kind = "instance segmentation" if segmentation else "detection"
-    return f"OID challenge mAP@IoU{iou_threshold:g} ({kind})"
+    gow = "" if group_of_weight == 1.0 else f", group-of weight {group_of_weight:g}"
+    return f"OID challenge mAP@IoU{iou_threshold:g} ({kind}{gow})"
 
 
 @dataclass
@@ -72,9 +82,14 @@ class OIDResult:
 
     @property
     def signature_part(self) -> str:
-        """Value of the signature's ``map`` part, named as conditions name it (``oid-challenge-bbox``)."""
+        """Value of the signature's ``map`` part, named as conditions name it (``oid-challenge-bbox``);
+        a non-default IoU threshold or group-of weight is appended (``-iou0.6``, ``-gow0``)."""
         part = f"oid-challenge-{'segm' if self.segmentation else 'bbox'}"
-        return part if self.iou_threshold == 0.5 else f"{part}-iou{self.iou_threshold:g}"
+        if self.iou_threshold != 0.5:
+            part += f"-iou{self.iou_threshold:g}"
+        if self.group_of_weight != 1.0:
+            part += f"-gow{self.group_of_weight:g}"
+        return part
 
     @property
     def accuracy(self) -> dict[str, float]:
@@ -275,6 +290,29 @@ def _mask_rows(gt: OIDGroundTruth, df, rows: np.ndarray, img: np.ndarray):
     return rles, boxes
 
 
+def reference_descending(scores: np.ndarray) -> np.ndarray:
+    """The reference's descending order: ``np.argsort(scores)[::-1]`` with numpy's default sort.
+    For tied scores that order is whatever this numpy build's (unstable) sort gives, exactly as
+    in the reference run with the same numpy."""
+    return np.argsort(scores)[::-1]
+
+
+def _reference_group_order(keys: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Permutation grouping detections by (image, class) key, each group in the reference's
+    descending-score order (``reference_descending`` of its scores in input order)."""
+    order = np.lexsort((-score, keys))
+    ks, ss = keys[order], score[order]
+    tie = np.flatnonzero((ks[1:] == ks[:-1]) & (ss[1:] == ss[:-1]))
+    if tie.size:  # only groups with tied scores depend on the sort algorithm
+        starts = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]]))
+        ends = np.append(starts[1:], ks.size)
+        for g in np.unique(np.searchsorted(starts, tie, "right") - 1):
+            a, b = starts[g], ends[g]
+            members = np.sort(order[a:b])  # input order
+            order[a:b] = members[reference_descending(score[members])]
+    return order
+
+
 def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool, counts: dict):
     import pandas as pd
 
@@ -301,10 +339,11 @@ def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool
         rles, boxes = _mask_rows(gt, df, rows, img)
     else:
         boxes = df[["YMin", "XMin", "YMax", "XMax"]].iloc[rows].to_numpy(dtype=np.float64)
-    ok = (boxes[:, 0] < boxes[:, 2]) & (boxes[:, 1] < boxes[:, 3])
+    # invalid boxes; the reference's NMS step also keeps only scores > -10
+    ok = (boxes[:, 0] < boxes[:, 2]) & (boxes[:, 1] < boxes[:, 3]) & (score > -10.0)
     counts["dropped_invalid_box"] = int((~ok).sum())
     rows, score, boxes = rows[ok], score[ok], boxes[ok]
-    order = np.lexsort((-rows, -score, key[rows]))
+    order = _reference_group_order(key[rows], score)
     rows, score, boxes = rows[order], score[order], boxes[order]
     if segmentation:
         sel = np.flatnonzero(ok)[order]
@@ -318,28 +357,27 @@ def oid_evaluate(gt: OIDGroundTruth, predictions, segmentation: bool = False, *,
                  iou_threshold: float = 0.5, group_of_weight: float | None = None) -> OIDResult:
     """Evaluate predictions (DataFrame, list of dicts or CSV path) with the OID challenge metric.
 
-    ``group_of_weight`` defaults to 1.0 (detection challenge) or 0.0 (segmentation challenge).
+    ``group_of_weight`` defaults to 1.0 for both metrics, as the reference tools run them (see rule 6).
     Raises :class:`EvaluationError` when no class has ground truth.
     """
     if segmentation and gt.masks is None:
         raise DataError("Segmentation evaluation needs GT masks: load the ground truth with masks_csv=...")
-    weight = (0.0 if segmentation else 1.0) if group_of_weight is None else float(group_of_weight)
+    weight = 1.0 if group_of_weight is None else float(group_of_weight)
     counts: dict[str, int] = {}
     det_key, score, boxes, rles, area = _prepare_detections(gt, predictions, segmentation, counts)
     e, has_mask = _match(gt, det_key, score, boxes, rles, area, iou_threshold, weight, segmentation)
     num_gt = _num_gt(gt, has_mask, weight, segmentation)
     c = len(gt.classes)
+    # pooled per class in the reference's concatenation order, then its descending sort
     conc = np.lexsort((e["rank"], e["section"], e["img"], e["cls"]))
-    pos = np.empty(conc.size, np.int64)
-    pos[conc] = np.arange(conc.size)
-    order = np.lexsort((-pos, -e["score"], e["cls"]))
-    cls_s, lab_s = e["cls"][order], e["label"][order]
-    bounds = np.searchsorted(cls_s, np.arange(c + 1))
+    cls_c, sc_c, lab_c = e["cls"][conc], e["score"][conc], e["label"][conc]
+    bounds = np.searchsorted(cls_c, np.arange(c + 1))
     ap = np.full(c, np.nan)
     for k in range(c):
         if num_gt[k] == 0:
             continue
-        lab = lab_s[bounds[k]:bounds[k + 1]]
+        a, b = bounds[k], bounds[k + 1]
+        lab = lab_c[a:b][reference_descending(sc_c[a:b])]
         ctp = np.cumsum(lab)
         cfp = np.cumsum((lab <= 0).astype(float))
         precision = ctp.astype(float) / (ctp + cfp)
@@ -353,7 +391,7 @@ def oid_evaluate(gt: OIDGroundTruth, predictions, segmentation: bool = False, *,
     return OIDResult(
         map=float(np.nanmean(ap)),
         per_class={gt.classes[k]: float(ap[k]) for k in range(c) if has[k]},
-        metric_name=metric_name(segmentation, iou_threshold),
+        metric_name=metric_name(segmentation, iou_threshold, weight),
         num_gt={gt.classes[k]: float(num_gt[k]) for k in range(c) if has[k]},
         classes_without_gt=[gt.classes[k] for k in range(c) if not has[k]],
         counts=counts, segmentation=segmentation, iou_threshold=iou_threshold, group_of_weight=weight)

@@ -1,0 +1,124 @@
+"""Feature-coding jobs (DESIGN.md §2 F-VCM branch, §5.2): executed in workers like ``jobs.execute_job``.
+
+``frange_job``: the min/max of an image's coded layers (the dataset's global range is their
+min/max).  ``feature_job``: ``task.features(image)`` -> quantise + tile + stack (vcmbench.features)
+-> pad to even size -> 4:0:0 YUV at ``quant_bits`` -> encode -> verify (expected 4:0:0 at the
+internal bit depth) -> decode -> crop -> unpack + de-quantise -> derived layers (``p6`` =
+``maxpool(p5, 1, 2)``) -> ``task.head`` -> detections on the original image.
+
+Rate: ``bits`` = 8 x bitstream size; with a per-image range and ``side_info: counted`` the two
+float32 range values (64 bits) are added as ``side_info_bits``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .jobs import JobSpec, _small, get_cached_codec, get_cached_task
+from .records import JobRecord
+
+SIDE_BITS_PER_IMAGE = 64  # float32 min and max
+
+
+def _settings(spec: JobSpec) -> dict[str, Any]:
+    return json.loads(dict(spec.extra)["json"])
+
+
+def frange_job(spec: JobSpec) -> dict[str, Any]:
+    from .datasets import load_rgb
+
+    f = _settings(spec)
+    task = get_cached_task(spec.task, spec.task_options)
+    feats = task.features(load_rgb(spec.image))
+    lo = min(float(np.min(feats[k])) for k in f["layers"])
+    hi = max(float(np.max(feats[k])) for k in f["layers"])
+    rec = {"job_id": spec.job_id, "image_id": spec.image.image_id, "min": lo, "max": hi, "signature": spec.signature}
+    return {"record": rec, "predictions": None, "commands": []}
+
+
+def feature_job(spec: JobSpec) -> dict[str, Any]:
+    from .codecs import EncodeSettings
+    from .datasets import load_rgb
+    from .features import derive_p6, even_size, pack, quantise, unpack
+    from .verify import verify_bitstream
+    from .yuv import YuvFormat, read_yuv, write_yuv
+
+    f = _settings(spec)
+    run_dir = Path(spec.run_dir)
+    codec = get_cached_codec(spec.codec, spec.codec_options)
+    task = get_cached_task(spec.task, spec.task_options)
+    img = spec.image
+    tmp = run_dir / "tmp" / f"{spec.job_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        t0 = time.perf_counter()
+        feats = task.features(load_rgb(img))
+        net_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if f["range"] is not None:
+            lo, hi = f["range"]
+            side = 0
+        else:
+            lo = min(float(np.min(feats[k])) for k in f["layers"])
+            hi = max(float(np.max(feats[k])) for k in f["layers"])
+            side = SIDE_BITS_PER_IMAGE if f["side_info"] == "counted" else 0
+        pic, lay = pack({k: feats[k] for k in f["layers"]}, f["tiling"], f["layers"], lo, hi, f["bits"])
+        pic = even_size(pic, int(quantise(np.zeros(1), lo, hi, f["bits"])[0]) if lo <= 0 <= hi else 0)
+        ph, pw = pic.shape
+        fmt_in = YuvFormat(pw, ph, 400, f["bits"])
+        src = tmp / "features.yuv"
+        write_yuv(src, [pic], fmt_in)
+        pre_s = time.perf_counter() - t0
+
+        settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
+        tmp_bs = tmp / f"{spec.job_id}.266"
+        enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
+        t1 = time.perf_counter()
+        expected = YuvFormat(pw, ph, 400, settings.internal_bit_depth)
+        decoded = tmp / "decoded.yuv"
+        verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
+                                   timeout=spec.verify_timeout, keep_decoded=decoded)
+        first_reason = None
+        if not verdict.ok:  # once more, as jobs._code_job does
+            first_reason = verdict.reason
+            verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
+                                       timeout=spec.verify_timeout, keep_decoded=decoded)
+        verify_s = time.perf_counter() - t1
+        final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
+        os.replace(tmp_bs, final_bs)
+        commands = [[str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in enc.command]]
+        predictions = None
+        post_s = 0.0
+        if verdict.ok:
+            t2 = time.perf_counter()
+            (y,) = read_yuv(decoded, expected)[:1]
+            if settings.internal_bit_depth != f["bits"]:
+                y = (y.astype(np.int64) >> (settings.internal_bit_depth - f["bits"])).astype(np.uint16)
+            rec_feats = unpack(y[:lay.height, :lay.width], lay, lo, hi, f["bits"])
+            if "p6" in f["derived"]:
+                rec_feats["p6"] = derive_p6(rec_feats["p5"])
+            post_s = time.perf_counter() - t2
+            t3 = time.perf_counter()
+            predictions = task.head(rec_feats, (img.width, img.height)).to_json()
+            net_s += time.perf_counter() - t3
+        rec = JobRecord(
+            job_id=spec.job_id, image_id=img.image_id, scale=1.0, qp=spec.qp, width=img.width, height=img.height,
+            coded_width=pw, coded_height=ph, bits=int(final_bs.stat().st_size * 8), verified=bool(verdict.ok),
+            verdict=verdict.reason, encode_seconds=float(enc.seconds), decode_seconds=float(verify_s),
+            task_seconds=float(net_s), bitstream=str(final_bs.relative_to(run_dir)), side_info_bits=side,
+            extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
+                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "range": [lo, hi],
+                   "layout": {"width": lay.width, "height": lay.height, "offsets": lay.offsets},
+                   **({"first_verdict": first_reason} if first_reason else {})},
+            signature=spec.signature)
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
