@@ -25,6 +25,7 @@ import numpy as np
 
 from .conditions import Condition
 from .errors import ConditionError, DataError
+from .hashing import md5_file
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,6 @@ def load_rgb(ref: ImageRef) -> np.ndarray:
     return rgb
 
 
-def _md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _size_of(path: Path) -> tuple[int, int]:
     from PIL import Image
 
@@ -169,7 +162,7 @@ def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None 
             p = folder / im["file_name"]
             if not p.is_file():
                 raise DataError(f"Image {p} listed in {coco['file']} is missing; put the dataset's images in {folder}.")
-            refs.append(ImageRef(str(im["id"]), int(im["id"]), int(im["width"]), int(im["height"]), _md5_file(p), str(p)))
+            refs.append(ImageRef(str(im["id"]), int(im["id"]), int(im["width"]), int(im["height"]), md5_file(p), str(p)))
         return refs
     if ds.get("image_list"):
         lst = d / ds["image_list"]["file"]
@@ -186,7 +179,7 @@ def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None 
         for i, name in enumerate(names[: limit or None]):
             p = folder / name
             w, h = _size_of(p)
-            refs.append(ImageRef(Path(name).stem, i + 1, w, h, _md5_file(p), str(p)))
+            refs.append(ImageRef(Path(name).stem, i + 1, w, h, md5_file(p), str(p)))
         return refs
     raise ConditionError(f"Condition {cond.name}: cannot tell which images to run (no sample_images, coco-json with "
                          "images, or image_list).")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .jobs import JobSpec, _small, get_cached_codec, get_cached_task
+from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task
 from .records import JobRecord
 
 SIDE_BITS_PER_IMAGE = 64  # float32 min and max
@@ -44,10 +44,8 @@ def frange_job(spec: JobSpec) -> dict[str, Any]:
 
 
 def feature_job(spec: JobSpec) -> dict[str, Any]:
-    from .codecs import EncodeSettings
     from .datasets import load_rgb
     from .features import derive_p6, even_size, pack, quantise, unpack
-    from .verify import verify_bitstream
     from .yuv import YuvFormat, read_yuv, write_yuv
 
     f = _settings(spec)
@@ -78,30 +76,15 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
         write_yuv(src, [pic], fmt_in)
         pre_s = time.perf_counter() - t0
 
-        settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
-        tmp_bs = tmp / f"{spec.job_id}.266"
-        enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
-        t1 = time.perf_counter()
-        expected = YuvFormat(pw, ph, 400, settings.internal_bit_depth)
-        decoded = tmp / "decoded.yuv"
-        verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
-                                   timeout=spec.verify_timeout, keep_decoded=decoded)
-        first_reason = None
-        if not verdict.ok:  # once more, as jobs._code_job does
-            first_reason = verdict.reason
-            verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
-                                       timeout=spec.verify_timeout, keep_decoded=decoded)
-        verify_s = time.perf_counter() - t1
-        final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
-        os.replace(tmp_bs, final_bs)
-        commands = [[str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in enc.command]]
+        coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
+        enc, verdict, expected, final_bs = coded.enc, coded.verdict, coded.expected, coded.bitstream
         predictions = None
         post_s = 0.0
         if verdict.ok:
             t2 = time.perf_counter()
-            (y,) = read_yuv(decoded, expected)[:1]
-            if settings.internal_bit_depth != f["bits"]:
-                y = (y.astype(np.int64) >> (settings.internal_bit_depth - f["bits"])).astype(np.uint16)
+            (y,) = read_yuv(coded.decoded, expected)[:1]
+            if expected.bit_depth != f["bits"]:
+                y = (y.astype(np.int64) >> (expected.bit_depth - f["bits"])).astype(np.uint16)
             rec_feats = unpack(y[:lay.height, :lay.width], lay, lo, hi, f["bits"])
             if "p6" in f["derived"]:
                 rec_feats["p6"] = derive_p6(rec_feats["p5"])
@@ -112,13 +95,13 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
         rec = JobRecord(
             job_id=spec.job_id, image_id=img.image_id, scale=1.0, qp=spec.qp, width=img.width, height=img.height,
             coded_width=pw, coded_height=ph, bits=int(final_bs.stat().st_size * 8), verified=bool(verdict.ok),
-            verdict=verdict.reason, encode_seconds=float(enc.seconds), decode_seconds=float(verify_s),
+            verdict=verdict.reason, encode_seconds=float(enc.seconds), decode_seconds=float(coded.verify_seconds),
             task_seconds=float(net_s), bitstream=str(final_bs.relative_to(run_dir)), side_info_bits=side,
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
                    "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "range": [lo, hi],
                    "layout": {"width": lay.width, "height": lay.height, "offsets": lay.offsets},
-                   **({"first_verdict": first_reason} if first_reason else {})},
+                   **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)
-        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

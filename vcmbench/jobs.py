@@ -101,8 +101,6 @@ def _reference_job(spec: JobSpec) -> dict[str, Any]:
 
 
 def _code_job(spec: JobSpec) -> dict[str, Any]:
-    from .codecs import EncodeSettings
-    from .verify import verify_bitstream
     from .yuv import YuvFormat, ctc_prepare, ctc_restore, rgb_to_yuv, write_yuv
 
     run_dir = Path(spec.run_dir)
@@ -115,38 +113,16 @@ def _code_job(spec: JobSpec) -> dict[str, Any]:
     try:
         t0 = time.perf_counter()
         rgb = load_rgb(img)
-        coded = ctc_prepare(rgb, spec.scale)
-        ch, cw = coded.shape[:2]
+        prepared = ctc_prepare(rgb, spec.scale)
+        ch, cw = prepared.shape[:2]
         fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
         src = tmp / "src.yuv"
-        write_yuv(src, rgb_to_yuv(coded, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth), fmt_in)
+        write_yuv(src, rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth), fmt_in)
         pre_s = time.perf_counter() - t0
 
-        settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
-        tmp_bs = tmp / f"{spec.job_id}.266"
-        enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
-
-        t1 = time.perf_counter()
-        expected = YuvFormat(cw, ch, 420, settings.internal_bit_depth)
-        decoded = tmp / "decoded.yuv"
-        verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
-                                   timeout=spec.verify_timeout, keep_decoded=decoded)
-        first_reason = None
-        if not verdict.ok:
-            # Verify once more: a decoder process that crashed for a reason outside the bitstream (memory,
-            # a signal) must not brand a good stream.  Decoders are deterministic, so a bad stream fails
-            # again; both reasons are recorded.
-            first_reason = verdict.reason
-            verdict = verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
-                                       timeout=spec.verify_timeout, keep_decoded=decoded)
-        verify_s = time.perf_counter() - t1
-        final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
-        os.replace(tmp_bs, final_bs)
-        # Command lines as they apply to the kept bitstream (the encoder wrote it under a temporary name).
-        commands = [[str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in enc.command]]
-        for name, chk in verdict.checks.items():
-            if name.startswith("decode:") and chk.get("command"):
-                commands.append([str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in chk["command"]])
+        coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
+        enc, verdict, expected, final_bs = coded.enc, coded.verdict, coded.expected, coded.bitstream
+        decoded = coded.decoded
 
         predictions = None
         post_s = task_s = 0.0
@@ -162,15 +138,71 @@ def _code_job(spec: JobSpec) -> dict[str, Any]:
             job_id=spec.job_id, image_id=img.image_id, scale=spec.scale, qp=spec.qp, width=img.width,
             height=img.height, coded_width=cw, coded_height=ch, bits=int(final_bs.stat().st_size * 8),
             verified=bool(verdict.ok), verdict=verdict.reason, encode_seconds=float(enc.seconds),
-            decode_seconds=float(verify_s), task_seconds=float(task_s),
+            decode_seconds=float(coded.verify_seconds), task_seconds=float(task_s),
             bitstream=str(final_bs.relative_to(run_dir)),
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
                    "checks": sorted(verdict.checks), "encoder_info": _small(enc.info),
-                   **({"first_verdict": first_reason} if first_reason else {})},
+                   **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)
-        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class CodedPicture:
+    """A picture encoded, verified and kept under ``RUNDIR/bitstreams/<job_id>.266``."""
+
+    enc: Any  # codecs.EncodeResult
+    verdict: Any  # verify.Verdict
+    expected: Any  # yuv.YuvFormat of the decoded picture
+    bitstream: Path
+    decoded: Path  # decoded YUV (in the job's temporary folder)
+    verify_seconds: float
+    first_reason: str | None  # the first verdict when a second verification was needed
+    commands: list[list[str]]  # encoder and decoder command lines, naming the kept bitstream
+
+
+def encode_and_verify(spec: JobSpec, codec: Any, src: Path, fmt_in: Any, tmp: Path) -> CodedPicture:
+    """Encode ``src`` at ``spec.qp``, verify the bitstream and move it into the run directory.
+
+    The expected decoded format is ``fmt_in``'s size and chroma at the internal bit depth.  A failed
+    verification is repeated once: a decoder process that crashed for a reason outside the bitstream
+    (memory, a signal) must not brand a good stream.  Decoders are deterministic, so a bad stream
+    fails again; both reasons are recorded.
+    """
+    from .codecs import EncodeSettings
+    from .verify import verify_bitstream
+    from .yuv import YuvFormat
+
+    run_dir = Path(spec.run_dir)
+    settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
+    tmp_bs = tmp / f"{spec.job_id}.266"
+    enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
+    t1 = time.perf_counter()
+    expected = YuvFormat(fmt_in.width, fmt_in.height, fmt_in.chroma, settings.internal_bit_depth)
+    decoded = tmp / "decoded.yuv"
+
+    def verify():
+        return verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
+                                timeout=spec.verify_timeout, keep_decoded=decoded)
+
+    verdict = verify()
+    first_reason = None
+    if not verdict.ok:
+        first_reason = verdict.reason
+        verdict = verify()
+    verify_s = time.perf_counter() - t1
+    final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
+    os.replace(tmp_bs, final_bs)
+
+    def kept(cmd):  # command lines as they apply to the kept bitstream (encoded under a temporary name)
+        return [str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in cmd]
+
+    commands = [kept(enc.command)]
+    commands += [kept(chk["command"]) for name, chk in verdict.checks.items()
+                 if name.startswith("decode:") and chk.get("command")]
+    return CodedPicture(enc, verdict, expected, final_bs, decoded, verify_s, first_reason, commands)
 
 
 def yuv_to_rgb_file(path: Path, fmt, color: str):

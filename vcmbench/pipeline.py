@@ -31,6 +31,7 @@ from typing import Any, Sequence
 from . import RESULTS_VERSION
 from .conditions import Condition, load_condition
 from .datasets import ImageRef, list_images
+from .hashing import md5_file
 from .errors import ConditionError, UsageError, VcmbenchError
 from .executor import Executor, make_executor
 from .jobs import KIND_CODE, KIND_FEATURE, KIND_FRANGE, KIND_REFERENCE, JobSpec, execute_job, get_cached_codec, get_cached_task
@@ -98,7 +99,7 @@ def resolve_cfg(cond: Condition, given: str | None, vtm_dir: str | None, data_di
         raise ConditionError(f"Condition {cond.name} needs the VTM cfg {ref['file']} (md5 {ref.get('md5')}): give --cfg FILE "
                              "or set VCMBENCH_VTM_CFG.")
     if ref.get("md5"):
-        md5 = hashlib.md5(path.read_bytes()).hexdigest()
+        md5 = md5_file(path)
         if md5 != ref["md5"]:
             raise ConditionError(f"VTM cfg {path} has md5 {md5}, but condition {cond.name} records {ref['md5']}: "
                                  "use the cfg the condition names (e.g. VTM-12.0 encoder_intra_vtm.cfg).")

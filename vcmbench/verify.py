@@ -202,7 +202,7 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
 
 
 def _md5_file(p: Path) -> str:
-    from .codecs.tools import md5_file
+    from .hashing import md5_file
 
     return md5_file(p)
 

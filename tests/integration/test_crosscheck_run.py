@@ -128,7 +128,7 @@ def test_bd_rate_from_claims_and_recomputed_figures(package, tmp_path):
     acc = {27: 0.9, 37: 0.8, 47: 0.6}
 
     def fake_accuracy(cond, items, data_dir, quality_key):
-        return {(1.0, qp): v for qp, v in acc.items()}
+        return lambda group: acc[group[0][0].qp]
 
     shutil.copytree(package, tmp_path / "pkg")
     _set_claims(tmp_path / "pkg", acc)

@@ -223,7 +223,7 @@ def test_garbage_and_missing_bitstreams_are_verdicts_not_crashes(tmp_path):
     items[2]["bitstream"] = items[3]["bitstream"] = "bitstreams/a.266"
     (tmp_path / "manifest.json").write_text(json.dumps({"condition": "demo", "proponent": "x", "items": items}))
     (tmp_path / "claims.csv").write_text("qp,bpp,mAP\n22,0.1,0.5\n27,0.0976,0.5\n")
-    res = crosscheck(tmp_path, accuracy_fn=lambda *a: pytest.fail("no bitstream verified: not called"))
+    res = crosscheck(tmp_path, accuracy_fn=lambda *a: lambda group: pytest.fail("no bitstream verified: not called"))
     st = {(i.kind, i.name): i for i in res.items}
     assert st[("bitstream", "a scale 1 QP 22")].status == "failed"
     assert "not decodable" in st[("bitstream", "a scale 1 QP 22")].detail
@@ -272,3 +272,8 @@ def test_oversized_bitstream_is_not_decoded(tmp_path):
     res = crosscheck(tmp_path, limits=Limits(max_bitstream=10), accuracy_fn=None)
     item = next(i for i in res.items if i.kind == "bitstream")
     assert item.status == "failed" and "over the limit" in item.detail
+
+
+def test_unknown_bd_remedy_is_refused_before_any_work(tmp_path):
+    r = CliRunner().invoke(cli, ["crosscheck", str(tmp_path), "--bd-remedy", "nope"])
+    assert r.exit_code == 2 and "drop-nonmono" in r.output

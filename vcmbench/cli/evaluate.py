@@ -11,15 +11,11 @@ from .common import echo_json, table
 
 
 def _fingerprint(*paths) -> str:
-    """Short content hash of the ground-truth files (the signature's ``gt`` part)."""
-    h = hashlib.sha256()
-    for p in paths:
-        if p is None:
-            continue
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()[:12]
+    """Short content hash of the ground-truth files (the signature's ``gthash`` part)."""
+    from ..hashing import file_digest
+
+    digests = "".join(file_digest(p, "sha256") for p in paths if p is not None)
+    return hashlib.sha256(digests.encode()).hexdigest()[:12]
 
 
 def _signature(map_part: str, gt_hash: str | None) -> str:

@@ -7,7 +7,6 @@ A timeout kills the whole process group so that no decoder is left running.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import CodecError
+from ..hashing import md5_file, short_hash  # noqa: F401  (md5_file re-exported for the drivers)
 
 
 @dataclass
@@ -118,14 +118,9 @@ def ffmpeg_exe() -> str:
         raise CodecError(f"imageio-ffmpeg found no FFmpeg binary ({exc}). Reinstall imageio-ffmpeg>=0.8.1.") from None
 
 
-@lru_cache(maxsize=None)
 def file_hash(path: str, n: int = 6) -> str:
     """First ``n`` hex digits of the SHA-256 of a file (identifies a binary in signatures)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:n]
+    return short_hash(str(path), n)
 
 
 @lru_cache(maxsize=None)
@@ -150,11 +145,3 @@ def ffmpeg_has(kind: str, name: str) -> bool:
         if len(parts) >= 2 and parts[1] == name:
             return True
     return False
-
-
-def md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

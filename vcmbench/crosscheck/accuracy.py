@@ -22,57 +22,61 @@ from ..errors import DataError, EvaluationError, VcmbenchError
 from .package import Item
 
 
-def recompute_accuracy(cond: Any, items: list[tuple[Item, Path]], data_dir: str | Path | None,
-                       quality_key: str | None = None) -> dict[tuple[float, int], float]:
-    """``{(scale, qp): quality}`` for ``quality_key`` (default: the condition's), over the decoded items."""
-    from ..datasets import list_images, load_rgb
-    from ..jobs import get_cached_task, yuv_to_rgb_file
-    from ..pipeline import _task_options, check_supported
-    from ..resultset import _Scorer
-    from ..yuv import YuvFormat, ctc_restore
+class AccuracyRecomputer:
+    """Built once per package (images, task network, ground truth); called once per (scale, QP) point
+    with that point's decoded pictures, it returns the point's ``quality_key`` accuracy."""
 
-    if cond.kind != "image":
-        raise EvaluationError(f"condition {cond.name} codes features: recomputing its accuracy needs the feature "
-                              "pipeline (dequantise, untile, task head), which crosscheck does not drive yet")
-    try:
-        check_supported(cond)
-    except VcmbenchError as exc:
-        raise EvaluationError(f"the pipeline cannot score condition {cond.name}: {exc}") from None
-    try:
-        refs = {r.image_id: r for r in list_images(cond, data_dir)}
-    except VcmbenchError as exc:
-        raise DataError(f"the condition's images are not available here ({exc}); pass --data-dir") from None
-    unknown = sorted({it.image for it, _ in items if it.image not in refs})
-    if unknown:
-        raise DataError(f"image(s) {unknown[:5]} of the package are not in condition {cond.name}'s dataset")
-    for it, _ in items:
-        r = refs[it.image]
-        if (r.width, r.height) != (it.original_width, it.original_height):
-            raise DataError(f"image {it.image}: the manifest says {it.original_width}x{it.original_height}, the "
-                            f"dataset's image is {r.width}x{r.height}")
-    topts = _task_options(cond, None)
-    try:
-        task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
-    except VcmbenchError as exc:
-        raise EvaluationError(f"task network {cond.task['network']!r} is not available here ({exc})") from None
-    used = sorted({it.image for it, _ in items})
-    ref_preds: dict[str, dict] = {}
-    if cond.ground_truth_mode == "reference-output":
-        for name in used:
-            ref_preds[name] = task.run(load_rgb(refs[name])).to_json()
-    run = {"data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
-    scorer = _Scorer(cond.to_dict(), run, [asdict(refs[n]) for n in used], ref_preds)
-    qkey = quality_key or cond.metric["quality_key"]
-    preds: dict[tuple[float, int], dict[str, dict]] = {}
-    for it, yuv in items:
-        fmt = YuvFormat(it.width, it.height, it.chroma_format, it.bit_depth)
-        rgb = yuv_to_rgb_file(yuv, fmt, cond.color_mode)
-        restored = ctc_restore(rgb, it.original_width, it.original_height, it.scale)
-        preds.setdefault((round(it.scale, 9), it.qp), {})[it.image] = task.run(restored).to_json()
-    out = {}
-    for key, p in preds.items():
-        acc, _ = scorer.score(p)
-        if qkey not in acc:
-            raise EvaluationError(f"the scorer gave no {qkey!r} (has {sorted(acc)})")
-        out[key] = float(acc[qkey])
-    return out
+    def __init__(self, cond: Any, items: list[Item], data_dir: str | Path | None, quality_key: str | None = None):
+        from ..datasets import list_images, load_rgb
+        from ..jobs import get_cached_task
+        from ..pipeline import _task_options, check_supported
+        from ..resultset import _Scorer
+
+        if cond.kind != "image":
+            raise EvaluationError(f"condition {cond.name} codes features: recomputing its accuracy needs the feature "
+                                  "pipeline (dequantise, untile, task head), which crosscheck does not drive yet")
+        try:
+            check_supported(cond)
+        except VcmbenchError as exc:
+            raise EvaluationError(f"the pipeline cannot score condition {cond.name}: {exc}") from None
+        try:
+            refs = {r.image_id: r for r in list_images(cond, data_dir)}
+        except VcmbenchError as exc:
+            raise DataError(f"the condition's images are not available here ({exc}); pass --data-dir") from None
+        unknown = sorted({it.image for it in items if it.image not in refs})
+        if unknown:
+            raise DataError(f"image(s) {unknown[:5]} of the package are not in condition {cond.name}'s dataset")
+        for it in items:
+            r = refs[it.image]
+            if (r.width, r.height) != (it.original_width, it.original_height):
+                raise DataError(f"image {it.image}: the manifest says {it.original_width}x{it.original_height}, the "
+                                f"dataset's image is {r.width}x{r.height}")
+        topts = _task_options(cond, None)
+        try:
+            self.task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
+        except VcmbenchError as exc:
+            raise EvaluationError(f"task network {cond.task['network']!r} is not available here ({exc})") from None
+        used = sorted({it.image for it in items})
+        ref_preds: dict[str, dict] = {}
+        if cond.ground_truth_mode == "reference-output":
+            for name in used:
+                ref_preds[name] = self.task.run(load_rgb(refs[name])).to_json()
+        run = {"data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
+        self.scorer = _Scorer(cond.to_dict(), run, [asdict(refs[n]) for n in used], ref_preds)
+        self.cond = cond
+        self.quality_key = quality_key or cond.metric["quality_key"]
+
+    def __call__(self, group: list[tuple[Item, Path]]) -> float:
+        from ..jobs import yuv_to_rgb_file
+        from ..yuv import YuvFormat, ctc_restore
+
+        preds: dict[str, dict] = {}
+        for it, yuv in group:
+            fmt = YuvFormat(it.width, it.height, it.chroma_format, it.bit_depth)
+            rgb = yuv_to_rgb_file(yuv, fmt, self.cond.color_mode)
+            restored = ctc_restore(rgb, it.original_width, it.original_height, it.scale)
+            preds[it.image] = self.task.run(restored).to_json()
+        acc, _ = self.scorer.score(preds)
+        if self.quality_key not in acc:
+            raise EvaluationError(f"the scorer gave no {self.quality_key!r} (has {sorted(acc)})")
+        return float(acc[self.quality_key])

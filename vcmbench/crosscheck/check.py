@@ -19,7 +19,12 @@ The BD-rate items compare the claimed curve with the recomputed one (the BD-rate
 recomputed curve against the claimed curve, 0 % when they agree) and, when an anchor curve is
 given, the BD-rate of the claimed curve vs the anchor with that of the recomputed curve.
 Where accuracy could not be recomputed the recomputed curve uses the claimed accuracy, and the
-item says so.
+item says so.  A ``claimed_bd_rate_pct`` in the manifest is compared with the recomputed BD-rate
+against the anchor.  Non-monotonic curves are refused unless an explicit remedy is given
+(``bd_remedies``, named in the item).
+
+Bitstreams are verified one (scale, QP) point at a time; that point's accuracy is recomputed from
+its decoded pictures, which are then deleted, so the disk holds one point's pictures at most.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 from ..errors import BDError, DataError, UsageError, VcmbenchError
 from .claims import Claims, find_claims_file, load_claims
-from .package import Item, Limits, Manifest, PackageRefused, load_manifest, open_package, resolve_member
+from .package import Item, Limits, PackageRefused, load_manifest, open_package, resolve_member
 
 STATUSES = ("verified", "differs", "failed", "unchecked")
 DEFAULT_TOLERANCES = {"bits_abs": 0.0, "bpp_rel": 1e-6, "bpp_abs": 0.0, "accuracy_abs": 1e-4, "bd_rate_abs": 0.01}
@@ -82,10 +87,11 @@ class CrossCheckResult:
                 "curves": self.curves, "items": [i.to_dict() for i in self.items]}
 
 
-# ``AccuracyFn(condition, items_with_decoded_yuv, data_dir, quality_key) -> {(scale, qp): value}``;
-# raises VcmbenchError with the reason when the accuracy cannot be recomputed here.
-AccuracyFn = Callable[[Any, list[tuple[Item, Path]], "str | Path | None", "str | None"],
-                      dict[tuple[float, int], float]]
+# ``AccuracyFn(condition, manifest_items, data_dir, quality_key)`` builds a scorer (raising VcmbenchError
+# with the reason when the accuracy cannot be recomputed here); the scorer, called with one point's
+# ``[(item, decoded_yuv)]``, returns that point's accuracy.  Default: ``accuracy.AccuracyRecomputer``.
+AccuracyFn = Callable[[Any, list[Item], "str | Path | None", "str | None"],
+                      Callable[[list[tuple[Item, Path]]], float]]
 
 
 def _half_unit(printed: str | None) -> float:
@@ -128,13 +134,13 @@ def _too_big(path: Path, limits: Limits) -> str:
     return ""
 
 
-def _verify_items(root: Path, manifest: Manifest, decoders: Sequence[str], keep_dir: Path | None,
+def _verify_items(root: Path, todo: list[tuple[int, Item]], decoders: Sequence[str], keep_dir: Path | None,
                   timeout: float, limits: Limits = Limits()) -> tuple[list[CheckItem], dict[int, Path], dict[int, int]]:
     from ..verify import verify_bitstream
     from ..yuv import YuvFormat
 
     items, decoded, bits = [], {}, {}
-    for k, it in enumerate(manifest.items):
+    for k, it in todo:
         name = f"{it.image} {_point_name(it.scale, it.qp)}"
         try:
             path = resolve_member(root, it.bitstream)
@@ -262,6 +268,11 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
     """Cross-check a package (directory or zip); see the module docstring.  Never prints.
 
     ``anchor_curves``: {scale: [(bpp, quality)]} or a source for ``anchor_curves_from``."""
+    from ..bd import REMEDIES
+
+    unknown = [r for r in bd_remedies if r not in REMEDIES]
+    if unknown:
+        raise UsageError(f"Unknown non-monotonicity remedy {unknown[0]!r}. Available: {', '.join(REMEDIES)}.")
     tmp = None
     if work_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="vcmbench-crosscheck-")
@@ -315,19 +326,58 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
     else:
         claims = load_claims(resolve_member(root, cname), qkey, limits)
         res.notes += claims.notes
-    # 1. bitstreams
-    want_acc = accuracy_fn is not None and claims is not None and claims.accuracy_column is not None
-    keep_dir = work / "decoded" if want_acc else None
-    items, decoded, bits = _verify_items(root, manifest, decoders, keep_dir, timeout, limits)
-    res.items += items
-    # 2. rate per (scale, QP)
+    # 1. bitstreams, verified point by point; the accuracy of a point is recomputed right after its
+    #    pictures are decoded, and the decoded pictures are deleted (disk use: one point at a time)
     groups: dict[tuple[float, int], list[int]] = {}
     for k, it in enumerate(manifest.items):
         groups.setdefault((round(it.scale, 9), it.qp), []).append(k)
+    order = sorted(groups, key=lambda key: (-key[0], key[1]))
+    acc_fn, acc_reason = None, ""
+    if claims is None or claims.accuracy_column is None:
+        acc_reason = "no accuracy claimed"
+    elif accuracy_fn is None:
+        acc_reason = "accuracy recomputation switched off (--no-accuracy)"
+    elif cond is None:
+        acc_reason = cond_reason
+    else:
+        factory = accuracy_fn
+        if factory == "auto":
+            from .accuracy import AccuracyRecomputer as factory  # noqa: N813
+        try:
+            acc_fn = factory(cond, list(manifest.items), data_dir, qkey)
+        except VcmbenchError as exc:
+            acc_reason = str(exc)
+    bit_items: list[CheckItem] = []
+    bits: dict[int, int] = {}
+    rec_acc: dict[tuple[float, int], float] = {}
+    unverified: set[tuple[float, int]] = set()
+    for key in order:
+        ks = groups[key]
+        keep = work / "decoded" if acc_fn is not None and claims.get(*key) is not None else None
+        its, decoded, bits_g = _verify_items(root, [(k, manifest.items[k]) for k in ks], decoders, keep, timeout,
+                                             limits)
+        bit_items += its
+        bits.update(bits_g)
+        if keep is None:
+            continue
+        if len(decoded) < len(ks):
+            unverified.add(key)
+        elif acc_fn is not None:
+            try:
+                rec_acc[key] = acc_fn([(manifest.items[k], decoded[k]) for k in ks])
+            except VcmbenchError as exc:
+                acc_reason, acc_fn = str(exc), None
+            except Exception as exc:  # noqa: BLE001 - untrusted pictures must not crash the report; reason shown
+                acc_reason, acc_fn = f"the recomputation failed ({type(exc).__name__}: {exc})", None
+        for p in decoded.values():
+            p.unlink(missing_ok=True)
+    res.items += bit_items
+    # 2. rate per (scale, QP)
     from ..metrics.rate import dataset_bpp
 
     rec_bpp = {}
-    for key, ks in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+    for key in order:
+        ks = groups[key]
         lost = [manifest.items[k].bitstream for k in ks if k not in bits]
         if lost:
             claim = claims.get(*key) if claims else None
@@ -355,48 +405,23 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
                 res.items.append(CheckItem("bpp", _point_name(c.scale, c.qp), "unchecked", c.values["bpp"],
                                            detail="claimed, but the package has no bitstream for this point"))
     # 3. accuracy
-    rec_acc: dict[tuple[float, int], float] = {}
-    acc_reason = ""
-    if claims is None or claims.accuracy_column is None:
-        acc_reason = "no accuracy claimed"
-    elif accuracy_fn is None:
-        acc_reason = "accuracy recomputation switched off (--no-accuracy)"
-    elif cond is None:
-        acc_reason = cond_reason
-    else:
-        fn = accuracy_fn
-        if fn == "auto":
-            from .accuracy import recompute_accuracy as fn  # noqa: N813
-        failed_keys = {(round(manifest.items[k].scale, 9), manifest.items[k].qp)
-                       for k in range(len(manifest.items)) if k not in decoded}
-        usable = [(manifest.items[k], decoded[k]) for k in sorted(decoded)
-                  if (round(manifest.items[k].scale, 9), manifest.items[k].qp) not in failed_keys]
-        try:
-            rec_acc = fn(cond, usable, data_dir, qkey) if usable else {}
-        except VcmbenchError as exc:
-            acc_reason = str(exc)
-        except Exception as exc:  # noqa: BLE001 - untrusted pictures must not crash the report; the reason is shown
-            acc_reason = f"the recomputation failed ({type(exc).__name__}: {exc})"
-        for key in sorted(failed_keys):
-            if claims.get(*key) is not None:
-                res.items.append(CheckItem("accuracy", _point_name(*key), "unchecked",
-                                           claims.get(*key).values.get("accuracy"),
-                                           detail="a bitstream of this point did not verify: accuracy not recomputed"))
     if claims is not None and claims.accuracy_column is not None:
         for c in claims.rows:
             key = (round(c.scale, 9), c.qp)
-            if any(i.kind == "accuracy" and i.name == _point_name(*key) for i in res.items):
-                continue
             if key in rec_acc:
                 t = max(tol["accuracy_abs"], _half_unit(c.printed.get("accuracy")))
                 detail = f"{qkey} recomputed from the decoded bitstreams"
                 if c.values["accuracy"] > 1.0 >= rec_acc[key]:
                     detail += "; the claim looks like a percentage: claims must use the condition's units (fractions)"
                 res.items.append(_compare("accuracy", _point_name(*key), c.values["accuracy"], rec_acc[key], t, detail))
+                continue
+            if key in unverified:
+                why = "a bitstream of this point did not verify: accuracy not recomputed"
+            elif key not in groups:
+                why = f"could not recompute {qkey}: no bitstream for this point"
             else:
-                why = acc_reason or ("no bitstream for this point" if key not in groups else "not recomputed")
-                res.items.append(CheckItem("accuracy", _point_name(*key), "unchecked", c.values["accuracy"],
-                                           detail=f"could not recompute {qkey}: {why}"))
+                why = f"could not recompute {qkey}: {acc_reason or 'not recomputed'}"
+            res.items.append(CheckItem("accuracy", _point_name(*key), "unchecked", c.values["accuracy"], detail=why))
     # 4. BD-rate
     if claims is not None and claims.accuracy_column is not None:
         claimed_pts, rec_pts = {}, {}

@@ -103,9 +103,9 @@ class Detectron2Network(TaskNetwork):
         self._torch = torch
 
     def signature(self) -> str:
-        from .ssd import _file_md5
+        from ..hashing import short_hash
 
-        return f"d2~{Path(self.model_name).name}#{_file_md5(str(self._weights))[:6]}"
+        return f"d2~{Path(self.model_name).name}#{short_hash(str(self._weights), 6, 'md5')}"
 
     # -- preprocessing (DefaultPredictor) ---------------------------------------------------------
     def _inputs(self, rgb: np.ndarray) -> dict[str, Any]:

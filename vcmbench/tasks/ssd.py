@@ -22,15 +22,14 @@ more than 100 detections cannot be honoured and is refused.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, UsageError
+from ..hashing import short_hash
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
 from .coco_names import COCO_ID_TO_NAME, COCO_NAMES
 
@@ -61,15 +60,6 @@ def model_dir() -> Path:
     return d
 
 
-@lru_cache(maxsize=4)
-def _file_md5(path: str) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @TASKS.register("ssd-mobilenet-v2-coco")
 class SSDMobileNetV2(TaskNetwork):
     name = "ssd-mobilenet-v2-coco"
@@ -95,7 +85,7 @@ class SSDMobileNetV2(TaskNetwork):
         self._net = cv2.dnn.readNetFromTensorflow(str(d / PB), str(d / PBTXT))
 
     def weights_hash(self) -> str:
-        return _file_md5(str(self._weights))[:6]
+        return short_hash(str(self._weights), 6, "md5")
 
     def signature(self) -> str:
         return f"{self.name}#{self.weights_hash()}"
