@@ -34,7 +34,10 @@ KINDS = ("image", "feature")
 TASK_TYPES = ("detection", "instance-segmentation")
 CODECS = ("vtm", "vvenc")
 CHROMA = (420, 400)
-COLOR_MODES = ("ctc", "bt601-full-numpy", "bt709-limited-numpy")
+# The colour-conversion modes of vcmbench.yuv (a test keeps the two lists equal; yuv is not imported
+# here so that reading conditions does not need numpy).
+COLOR_MODES = ("ctc", "ctc-bitexact", "bt601-full-numpy", "bt601-limited-numpy", "bt709-full-numpy",
+               "bt709-limited-numpy")
 RESIZE_MODES = ("ctc",)
 RATE_DEFS = ("bpp-dataset",)
 SIDE_INFO = ("none", "counted", "not-counted")
@@ -224,6 +227,7 @@ class Condition:
     data: dict[str, Any]
     path: Path | None = None
     overrides: tuple[str, ...] = field(default_factory=tuple)  # e.g. ("qps=22,37",) from the CLI
+    content_hash: str = ""  # of the condition as loaded, before overrides (see ``content_hash``)
 
     @property
     def name(self) -> str:
@@ -292,8 +296,9 @@ class Condition:
         if metric.get("group_of_weight") not in (None, 1, 1.0):
             m += f"-gow{metric['group_of_weight']:g}"
         rate = self.section("rate")
+        digest = self.content_hash or content_hash(self.data)
         return Signature.of(
-            cttc=f"{self.name}@{self.version}",
+            cttc=f"{self.name}@{self.version}#{digest}",
             cfg=cfg_part,
             task=self.task["network"].replace(":", "/").replace("/", "~"),
             map=m,
@@ -306,6 +311,7 @@ class Condition:
         d = copy.deepcopy(self.data)
         if self.overrides:
             d["_overrides"] = list(self.overrides)
+        d["_content_hash"] = self.content_hash or content_hash(self.data)
         return d
 
     def with_overrides(self, *, qps: list[int] | None = None, scales: list[float] | None = None,
@@ -348,7 +354,29 @@ class Condition:
         issues = validate_data(data, str(self.path or self.name))
         if issues:
             raise ConditionError("; ".join(map(str, issues)))
-        return Condition(data=data, path=self.path, overrides=tuple(notes))
+        return Condition(data=data, path=self.path, overrides=tuple(notes),
+                         content_hash=self.content_hash or content_hash(self.data))
+
+
+_DOC_KEYS = {"title", "description", "source", "abstract", "base", "image_ids_source", "_overrides", "_content_hash"}
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """6 hex digits of SHA-256 over the condition's settings, without its prose (title, description,
+    ``source`` texts).  It is part of the ``cttc`` signature part (``demo@1#3fa2c1``), so an edit that
+    can move a number but forgot to bump ``version`` still makes results incomparable."""
+    import hashlib
+    import json
+
+    def strip(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {k: strip(v) for k, v in obj.items() if k not in _DOC_KEYS}
+        if isinstance(obj, list):
+            return [strip(v) for v in obj]
+        return obj
+
+    text = json.dumps(strip(data), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,7 +462,7 @@ def validate_data(data: dict[str, Any], file: str) -> list[Issue]:
             continue
         prefix = f"{section}." if section else ""
         for key in obj:
-            if key not in spec and not (section == "" and key == "_overrides"):
+            if key not in spec and not (section == "" and key in ("_overrides", "_content_hash")):
                 issues.append(Issue(file, prefix + key, f"unknown key; allowed: {sorted(spec)}"))
         for key, check in spec.items():
             if key in obj:
@@ -558,7 +586,7 @@ def load_condition(name_or_path: str | Path, directory: Path | None = None) -> C
             f"Condition {path} is invalid:\n  " + "\n  ".join(map(str, issues))
             + "\nFix the file (see `vcmbench cttc validate`)."
         )
-    return Condition(data=data, path=path)
+    return Condition(data=data, path=path, content_hash=content_hash(data))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -113,17 +113,13 @@ def _encode_settings(cond: Condition) -> dict[str, Any]:
             "threads": 1}
 
 
-def _task_options(cond: Condition, task_options: dict[str, Any] | None) -> dict[str, Any]:
+def task_options_for(cond: Condition, task_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The options the pipeline builds the condition's task network with (cross-check uses the same)."""
     t = cond.task
     opts = {"score_threshold": float(t.get("score_threshold", 0.05)), "max_detections": int(t.get("max_detections", 100)),
             "threads": 1}  # single-threaded inference: results do not depend on --jobs
     opts.update(task_options or {})
     return opts
-
-
-def task_options_for(cond: Condition, task_options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The options the pipeline builds the condition's task network with (public form of ``_task_options``)."""
-    return _task_options(cond, task_options)
 
 
 def check_supported(cond: Condition, task: Any = None) -> None:
@@ -169,7 +165,7 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
         codec_sig = codec.signature(probe)
     except TypeError:
         codec_sig = codec.signature()
-    topts = _task_options(cond, task_options)
+    topts = task_options_for(cond, task_options)
     task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
     check_supported(cond, task)
     task_sig = task.signature()
@@ -359,6 +355,10 @@ def _check_same_run(store: RunStore, cond: Condition) -> None:
         if old.get(key) != cond.data.get(key):
             raise UsageError(f"{store.dir} holds a run of condition {old.get('name')}@{old.get('version')}; "
                              f"this is {cond.name}@{cond.version}. Use another --out.")
+    if old.get("_content_hash") != cond.to_dict()["_content_hash"]:
+        raise UsageError(f"{store.dir} holds a run of {cond.name}@{cond.version} made when the condition's settings "
+                         f"were different (content hash {old.get('_content_hash')} vs {cond.to_dict()['_content_hash']}): "
+                         "use another --out, and bump the condition's version if its numbers can move.")
     if (old.get("codec") or {}).get("name") != cond.codec["name"]:
         raise UsageError(f"{store.dir} holds a run with codec {(old.get('codec') or {}).get('name')}; this run uses "
                          f"{cond.codec['name']}. Use another --out.")

@@ -22,7 +22,7 @@ RESULTSET_FILE = "resultset.json"
 PARETO_FILE = "resultset-pareto.json"
 
 
-class _Scorer:
+class Scorer:
     """Accuracy of a set of images' predictions under the condition's metric and ground truth."""
 
     def __init__(self, cond: dict[str, Any], run: dict[str, Any], refs: list[Any], reference_preds: dict[str, dict]) -> None:
@@ -118,9 +118,6 @@ class _Scorer:
         return metric_name(self.iou_type == "segm", float(self.metric.get("iou") or 0.5))
 
 
-Scorer = _Scorer  # public name (vcmbench.crosscheck re-scores decoded pictures with it)
-
-
 def coco_json_ref_dict(cond: dict[str, Any]) -> dict[str, Any]:
     for ref in ((cond.get("dataset") or {}).get("annotations") or {}).values():
         if ref.get("format") == "coco-json":
@@ -173,7 +170,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         refs = run["images"]
         rows = {jid: (rec, pred) for jid, rec, pred in st.rows()}
         ref_preds = {j["image_id"]: rows[j["job_id"]][1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
-        scorer = _Scorer(cond, run, refs, ref_preds)
+        scorer = Scorer(cond, run, refs, ref_preds)
         notes = list(scorer.notes)
         points: list[RatePoint] = []
         for scale in run["scales"]:
@@ -231,7 +228,8 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
 def _signature(cond: dict[str, Any], run: dict[str, Any]) -> Signature:
     from .conditions import Condition
 
-    c = Condition(data={k: v for k, v in cond.items() if k != "_overrides"})
+    c = Condition(data={k: v for k, v in cond.items() if k not in ("_overrides", "_content_hash")},
+                  content_hash=cond.get("_content_hash", ""))
     sig = c.signature().with_part("codec", run["codec_signature"].replace(":", "~").replace("|", "~").replace(" ", ""))
     sig = sig.with_part("task", run["task_signature"].replace(":", "~").replace("/", "~"))
     sig = sig.with_part("qp", _fmt_list(run["qps"])).with_part("scale", _fmt_list(run["scales"], pct=True))

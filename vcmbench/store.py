@@ -2,7 +2,7 @@
 
 Layout of a run directory (``RUNDIR``)::
 
-    condition.json   resolved condition (overrides recorded under ``_overrides``)
+    condition.json   resolved condition (overrides under ``_overrides``, the condition's content hash under ``_content_hash``)
     run.json         how the run was asked for: data dir, codec options, label, plan, command lines
     env.json         provenance (vcmbench.env.collect_env)
     commands.log     every external command line, one per line, prefixed with the job id (a copy: the

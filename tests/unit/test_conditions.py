@@ -36,7 +36,7 @@ def test_oiv6_detection_anchor_facts():
     assert c.codec["cfg"]["md5"] == "1a36d5744bfdd4c5d6d1c8e6d237e19b"
     assert c.dataset["image_list"] == {"file": "detection_validation_input_5k.lst",
                                        "md5": "3b926ad6b9be4d4a226b1039a360dd36", "count": 5000}
-    assert c.signature().get("cttc") == "vcm-oiv6-det@1"
+    assert c.signature().get("cttc").startswith("vcm-oiv6-det@1#")
     assert c.data["base"] == "vcm-image-anchor-base"
 
 
@@ -49,6 +49,18 @@ def test_feature_anchor_and_seed_subsets(shared):
     seed = json.loads((shared / "data" / "seed-coco-subsets.json").read_text())
     assert load_condition("seed-sr-coco-test").dataset["image_ids"] == seed["test_ids"]
     assert load_condition("seed-sr-coco-train").dataset["image_ids"] == seed["train_ids"]
+
+
+def test_content_hash_follows_settings_not_prose(tmp_path):
+    """The cttc signature part carries a hash of the settings: a changed QP ladder or threshold makes
+    results incomparable even when the version was not bumped; a reworded description does not."""
+    base = load_condition("demo")
+    prose = load_condition(_demo(tmp_path, "demo", description="reworded", title="new title"))
+    assert prose.signature().get("cttc") == base.signature().get("cttc")
+    moved = load_condition(_demo(tmp_path, "demo", ground_truth__score_threshold=0.4))
+    assert moved.signature().get("cttc") != base.signature().get("cttc")
+    # CLI overrides are recorded in their own parts; the condition's hash stays that of the file
+    assert base.with_overrides(qps=[22, 37]).signature().get("cttc") == base.signature().get("cttc")
 
 
 def test_abstract_base_cannot_be_run():
@@ -190,7 +202,7 @@ def test_cttc_cli_list_show_validate(tmp_path):
     r = CliRunner().invoke(cli, ["cttc", "show", "vcm-oiv6-det", "--json"])
     d = json.loads(r.output)
     assert d["codec"]["qps"] == [22, 27, 32, 37, 42, 47] and d["codec"]["scales"] == [1.0, 0.75, 0.5, 0.25]
-    assert d["signature"].startswith("cttc:vcm-oiv6-det@1|")
+    assert d["signature"].startswith("cttc:vcm-oiv6-det@1#")
     for name in list_conditions():
         if name != "vcm-image-anchor-base":
             assert CliRunner().invoke(cli, ["cttc", "show", name]).exit_code == 0, name
@@ -200,3 +212,10 @@ def test_cttc_cli_list_show_validate(tmp_path):
     assert r.exit_code == EXIT_USAGE and "codec.qps: QP 99 is outside 0-63" in r.output
     r = CliRunner().invoke(cli, ["cttc", "show", "nope"])
     assert r.exit_code == EXIT_USAGE and "Unknown condition 'nope'" in r.output
+
+
+def test_condition_colour_modes_are_the_yuv_modes():
+    from vcmbench.conditions import COLOR_MODES
+    from vcmbench.yuv import MODES
+
+    assert COLOR_MODES == MODES

@@ -105,3 +105,11 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_exit_codes_are_distinct():
     assert AnchorMismatch.exit_code == EXIT_REGRESSION == 3
     assert ConditionError.exit_code == EXIT_USAGE == 2
+
+
+def test_atomic_write_gives_ordinary_permissions(tmp_path):
+    """mkstemp creates 0600 files; results are shared, so they get what open() would give."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    p = atomic_write_text(tmp_path / "r.json", "{}")
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -2,7 +2,7 @@
 
 Per decoded picture: YUV -> RGB with the condition's colour mode, crop / scale back to the
 original size (``yuv.ctc_restore``), the condition's task network with the pipeline's options,
-then the pipeline's scorer (``resultset._Scorer``: COCO AP or the OID challenge metric, with
+then the pipeline's scorer (``resultset.Scorer``: COCO AP or the OID challenge metric, with
 annotations or reference-output ground truth) over the images of each (scale, QP) point.
 Nothing here re-implements a stage: it reuses the pipeline's functions so the recomputed number
 is the number ``vcmbench run`` would have produced for those images.
@@ -29,8 +29,8 @@ class AccuracyRecomputer:
     def __init__(self, cond: Any, items: list[Item], data_dir: str | Path | None, quality_key: str | None = None):
         from ..datasets import list_images, load_rgb
         from ..jobs import get_cached_task
-        from ..pipeline import _task_options, check_supported
-        from ..resultset import _Scorer
+        from ..pipeline import check_supported, task_options_for
+        from ..resultset import Scorer
 
         if cond.kind != "image":
             raise EvaluationError(f"condition {cond.name} codes features: recomputing its accuracy needs the feature "
@@ -51,7 +51,7 @@ class AccuracyRecomputer:
             if (r.width, r.height) != (it.original_width, it.original_height):
                 raise DataError(f"image {it.image}: the manifest says {it.original_width}x{it.original_height}, the "
                                 f"dataset's image is {r.width}x{r.height}")
-        topts = _task_options(cond, None)
+        topts = task_options_for(cond)
         try:
             self.task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
         except VcmbenchError as exc:
@@ -62,7 +62,7 @@ class AccuracyRecomputer:
             for name in used:
                 ref_preds[name] = self.task.run(load_rgb(refs[name])).to_json()
         run = {"data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
-        self.scorer = _Scorer(cond.to_dict(), run, [asdict(refs[n]) for n in used], ref_preds)
+        self.scorer = Scorer(cond.to_dict(), run, [asdict(refs[n]) for n in used], ref_preds)
         self.cond = cond
         self.quality_key = quality_key or cond.metric["quality_key"]
 
