@@ -13,15 +13,13 @@ float32 range values (64 bits) are added as ``side_info_bits``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task
+from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace
 from .records import JobRecord
 
 SIDE_BITS_PER_IMAGE = 64  # float32 min and max
@@ -53,10 +51,7 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
     codec = get_cached_codec(spec.codec, spec.codec_options)
     task = get_cached_task(spec.task, spec.task_options)
     img = spec.image
-    tmp = run_dir / "tmp" / f"{spec.job_id}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
         feats = task.features(load_rgb(img))
         net_s = time.perf_counter() - t0
@@ -103,5 +98,3 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)
         return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

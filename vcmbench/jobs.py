@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .datasets import ImageRef, load_rgb
 from .records import JobRecord
@@ -58,6 +59,19 @@ class JobSpec:
         if self.kind == KIND_REFERENCE:
             return f"reference {self.image.image_id}"
         return f"{self.image.image_id} scale {self.scale:g} qp {self.qp}"
+
+
+@contextmanager
+def job_workspace(spec: JobSpec) -> Iterator[Path]:
+    """A fresh per-job temporary folder under ``RUNDIR/tmp`` (left-overs of a killed attempt are
+    removed first), deleted when the job ends, whatever happens."""
+    tmp = Path(spec.run_dir) / "tmp" / f"{spec.job_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def get_cached_task(name: str, options: tuple[tuple[str, Any], ...]):
@@ -107,10 +121,7 @@ def _code_job(spec: JobSpec) -> dict[str, Any]:
     codec = get_cached_codec(spec.codec, spec.codec_options)
     task = get_cached_task(spec.task, spec.task_options)
     img = spec.image
-    tmp = run_dir / "tmp" / f"{spec.job_id}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
         rgb = load_rgb(img)
         prepared = ctc_prepare(rgb, spec.scale)
@@ -145,8 +156,6 @@ def _code_job(spec: JobSpec) -> dict[str, Any]:
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)
         return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass

@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..errors import DataError, EvaluationError
+from ..jsonio import read_json
 
 STAT_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 IOU_TYPES = ("bbox", "segm")
@@ -47,10 +47,7 @@ def load_coco_gt(gt: Mapping | str | os.PathLike) -> dict:
         p = Path(gt)
         if not p.is_file():
             raise DataError(f"COCO ground truth {p} does not exist; pass an instances_*.json file.")
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"COCO ground truth {p} is not valid JSON: {exc}") from None
+        data = read_json(p)
     for key in ("images", "annotations", "categories"):
         if key not in data:
             raise DataError(f"COCO ground truth lacks the '{key}' list; give a COCO instances file.")
@@ -110,10 +107,7 @@ def _load_predictions(predictions: Any) -> list[dict]:
         p = Path(predictions)
         if not p.is_file():
             raise DataError(f"COCO predictions {p} do not exist; pass a COCO results JSON file.")
-        try:
-            predictions = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"COCO predictions {p} are not valid JSON: {exc}") from None
+        predictions = read_json(p)
     if not isinstance(predictions, list):
         raise DataError("COCO predictions must be a list of result dicts (image_id, category_id, bbox, score).")
     return [dict(p) for p in predictions]
