@@ -272,27 +272,25 @@ class PictureHash:
     values: list[str]  # one hex string per colour component (Y, Cb, Cr)
 
 
+def _sei_value(rbsp: bytes, i: int, what: str) -> tuple[int, int]:
+    """An SEI payload type or size: 0xFF bytes each add 255, then one final byte (H.266 7.3.6).
+    Returns (value, index after it)."""
+    value, n = 0, len(rbsp)
+    while i < n and rbsp[i] == 0xFF:
+        value += 255
+        i += 1
+    if i >= n:
+        raise BitstreamError(f"SEI message {what} runs past the end of the NAL unit")
+    return value + rbsp[i], i + 1
+
+
 def parse_sei(rbsp: bytes) -> list[tuple[int, bytes]]:
     """SEI messages of an SEI RBSP as (payload type, payload bytes)."""
     msgs = []
     i, n = 0, len(rbsp)
     while i < n and not (rbsp[i] == 0x80 and i == n - 1):
-        ptype = 0
-        while i < n and rbsp[i] == 0xFF:
-            ptype += 255
-            i += 1
-        if i >= n:
-            raise BitstreamError("SEI message type runs past the end of the NAL unit")
-        ptype += rbsp[i]
-        i += 1
-        psize = 0
-        while i < n and rbsp[i] == 0xFF:
-            psize += 255
-            i += 1
-        if i >= n:
-            raise BitstreamError("SEI message size runs past the end of the NAL unit")
-        psize += rbsp[i]
-        i += 1
+        ptype, i = _sei_value(rbsp, i, "type")
+        psize, i = _sei_value(rbsp, i, "size")
         if i + psize > n:
             raise BitstreamError(f"SEI payload of {psize} bytes runs past the end of the NAL unit")
         msgs.append((ptype, rbsp[i:i + psize]))

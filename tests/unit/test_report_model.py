@@ -66,3 +66,15 @@ def test_remedy_is_in_every_signature():
     model = build_report([make_anchor()], [make_test()], remedies=["upper-hull"])
     assert model.bd_signature_part == "pchip-jvet+upper-hull"
     assert all("bd:pchip-jvet+upper-hull" in e.signature for e in model.entries)
+
+
+def test_malformed_test_signature_is_an_error_not_a_silent_blank():
+    """A BD number must carry its provenance: a result set whose signature cannot be parsed is refused."""
+    import pytest
+
+    from vcmbench.errors import DataError
+    from vcmbench.report.model import bd_signature
+
+    assert bd_signature("cttc:demo@1", "pchip-jvet", 1.0, []).startswith("cttc:demo@1|scale:100|bd:pchip-jvet|")
+    with pytest.raises(DataError, match="result set 'x' carries a malformed signature"):
+        bd_signature("no-colon-here", "pchip-jvet", 1.0, [], source="result set 'x'")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
+from .model import bd_signature
 
 DEFAULT_RATE_COL = "bpp"
 DEFAULT_QUALITY_COL = "mAP"
@@ -124,23 +125,6 @@ def common_scales(a: CurveSet, b: CurveSet) -> list[float | None]:
     return sorted(both, key=lambda s: (s is None, -(s or 0)))
 
 
-def _signature_for(anchor: CurveSet, test: CurveSet, part: str, scale: float | None, forced: list[str]) -> str:
-    from ..signature import Signature
-
-    sig = Signature()
-    if test.signature:
-        try:
-            sig = Signature.parse(test.signature)
-        except Exception:
-            sig = Signature()
-    if scale is not None:
-        sig = sig.with_part("scale", f"{round(scale * 100):d}")
-    sig = sig.with_part("bd", part)
-    if forced:
-        sig = sig.with_part("forced", ",".join(sorted(forced)))
-    return str(sig.with_version())
-
-
 def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, remedies: tuple[str, ...] = (),
                    extend: str = "none", scales: list[float] | None = None, force: bool = False,
                    min_overlap: float | None = None) -> list[dict]:
@@ -179,7 +163,7 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
         part = signature_part(method, remedies, extend)
         for scale in todo:
             row = {"method": method, "scale": scale, "result": None, "error": None,
-                   "signature": _signature_for(anchor, test, part, scale, forced), "forced": forced}
+                   "signature": bd_signature(test.signature, part, scale, forced, source=str(test.source)), "forced": forced}
             try:
                 row["result"] = compare(anchor.curves[scale], test.curves[scale], method, remedies=remedies,
                                         extend=extend, min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)

@@ -22,7 +22,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..bd import DEFAULT_METHOD, MIN_OVERLAP, BDResult, compare, signature_part
-from ..errors import BDError, DataError, SignatureMismatch
+from ..errors import BDError, DataError, SignatureMismatch, UsageError
 from ..records import RatePoint, ResultSet
 from ..signature import BD_COMPARABLE_PARTS, Signature
 
@@ -122,13 +122,20 @@ def _environment() -> dict:
             "numpy": numpy.__version__, "scipy": scipy.__version__}
 
 
-def _bd_signature(anchor: ResultSet, test: ResultSet, part: str, scale: float, forced: Sequence[str]) -> str:
+def bd_signature(test_signature: str, part: str, scale: float | None, forced: Sequence[str],
+                 anchor: str | None = None, source: str = "the test") -> str:
+    """Signature of one BD result: the test's own signature plus ``scale``, ``bd`` (method and
+    remedies), ``anchor`` (what it was compared with), ``forced`` (signature parts overridden)."""
     try:
-        sig = Signature.parse(test.signature)
-    except Exception:  # a malformed signature must not hide the BD number; record it instead
-        sig = Signature()
-    sig = sig.with_part("scale", f"{round(scale * 100):d}").with_part("bd", part)
-    sig = sig.with_part("anchor", _clean_sig_value(anchor.codec or anchor.label))
+        sig = Signature.parse(test_signature) if test_signature else Signature()
+    except UsageError as exc:
+        raise DataError(f"{source} carries a malformed signature ({exc}); re-create it with vcmbench "
+                        "or remove its signature field.") from None
+    if scale is not None:
+        sig = sig.with_part("scale", f"{round(scale * 100):d}")
+    sig = sig.with_part("bd", part)
+    if anchor:
+        sig = sig.with_part("anchor", _clean_sig_value(anchor))
     if forced:
         sig = sig.with_part("forced", ",".join(sorted(forced)))
     return str(sig.with_version())
@@ -184,7 +191,8 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
                         t_pts.append((p.bpp, p.accuracy[qkey]))
                     entry.result = compare(a_pts, t_pts, method, remedies=remedies, extend=extend,
                                            min_overlap=min_overlap)
-                    entry.signature = _bd_signature(anchor, t, part, scale, t_forced)
+                    entry.signature = bd_signature(t.signature, part, scale, t_forced, anchor=anchor.codec or anchor.label,
+                                                   source=f"result set {t.label!r}")
                     warnings += [f"{anchor.condition} {set_label(t)} scale {scale:g}: {w}" for w in entry.result.warnings]
                 except BDError as exc:
                     entry.error = str(exc)
