@@ -85,6 +85,7 @@ def main() -> int:
 
     logging.disable(logging.WARNING)
     from bench_oid import _predictions
+
     from vcmbench.metrics.openimages import load_oid_ground_truth, oid_evaluate
 
     d = Path(args.shared) / "data" / "openimages-vcm"

@@ -42,7 +42,7 @@ def _stage_seconds(run_dir: Path) -> dict[str, float]:
 def run_once(out: Path, jobs: int, images: int, qps: list[int], preset: str) -> tuple[float, dict[str, float]]:
     from vcmbench.conditions import load_condition
     from vcmbench.demo import with_preset
-    from vcmbench.pipeline import run_condition
+    from vcmbench.run.pipeline import run_condition
 
     shutil.rmtree(out, ignore_errors=True)
     cond = with_preset(load_condition("demo"), preset)

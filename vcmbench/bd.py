@@ -42,8 +42,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import BDError, UsageError
-from .registry import Registry
+from .core.errors import BDError, UsageError
+from .core.registry import Registry
 
 DEFAULT_METHOD = "pchip-jvet"
 MIN_OVERLAP = 0.75

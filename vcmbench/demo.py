@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .conditions import Condition, load_condition
-from .errors import VcmbenchError
-from .progress import ProgressCallback
+from .core.errors import VcmbenchError
+from .run.progress import ProgressCallback
 
 DEMO_CONDITION = "demo"
 TEST_PRESET = "fast"
@@ -56,9 +56,9 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
     """Run the demo into ``out_dir`` (see the module docstring)."""
     import time
 
-    from .errors import EvaluationError
-    from .pipeline import run_condition
+    from .core.errors import EvaluationError
     from .report import build_report, write_html, write_xlsx
+    from .run.pipeline import run_condition
 
     t0 = time.monotonic()
     out = Path(out_dir)

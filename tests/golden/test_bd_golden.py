@@ -7,7 +7,7 @@ import json
 import pytest
 
 from vcmbench import bd
-from vcmbench.errors import BDError
+from vcmbench.core.errors import BDError
 
 
 def _vectors(path) -> dict:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from vcmbench.cli import cli
-from vcmbench.resources import resource_dir
+from vcmbench.core.resources import resource_dir
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

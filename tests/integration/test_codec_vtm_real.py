@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from vcmbench.codecs import EncodeSettings, get_codec
-from vcmbench.verify import verify_bitstream
-from vcmbench.yuv import YuvFormat
+from vcmbench.coding.codecs import EncodeSettings, get_codec
+from vcmbench.coding.verify import verify_bitstream
+from vcmbench.coding.yuv import YuvFormat
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_vtm]
 

@@ -29,7 +29,7 @@ def package(tmp_path_factory) -> Path:
     ok, why = check_weights_present()
     if not ok:
         pytest.skip(f"SSD-MobileNetV2 weights absent: {why}")
-    from vcmbench.pipeline import run_condition
+    from vcmbench.run.pipeline import run_condition
 
     base = tmp_path_factory.mktemp("xc")
     s = run_condition("demo", None, base / "run", qps=list(QPS), scales=[1.0], limit=2, jobs=1, label="proposal")

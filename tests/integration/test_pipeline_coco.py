@@ -27,8 +27,8 @@ def _run(coco_tiny, out, limit):
 
 def _check(coco_tiny, out, rs, n_images):
     from vcmbench.cli import cli
-    from vcmbench.verify import verify_bitstream
-    from vcmbench.yuv import YuvFormat
+    from vcmbench.coding.verify import verify_bitstream
+    from vcmbench.coding.yuv import YuvFormat
 
     pts = {p["qp"]: p for p in rs["points"]}
     assert sorted(pts) == QPS and all(p["images"] == n_images and p["failed"] == 0 for p in pts.values())

@@ -76,7 +76,7 @@ def toy_condition(tmp_path):
 
 @pytest.mark.integration
 def test_feature_path_with_global_range(toy_condition, tmp_path):
-    from vcmbench.pipeline import run_condition
+    from vcmbench.run.pipeline import run_condition
 
     out = tmp_path / "run"
     s = run_condition(str(toy_condition), None, out, jobs=1)
@@ -97,7 +97,7 @@ def test_feature_path_with_global_range(toy_condition, tmp_path):
 
 @pytest.mark.integration
 def test_feature_path_with_per_image_range_counts_side_info(toy_condition, tmp_path):
-    from vcmbench.pipeline import run_condition
+    from vcmbench.run.pipeline import run_condition
 
     data = yaml.safe_load(toy_condition.read_text())
     data["feature"].update(quant_range="per-image-minmax", side_info="counted")

@@ -12,12 +12,12 @@ def test_cli_run_exits_4_when_a_bitstream_does_not_verify(tmp_path, monkeypatch)
     """A failing verdict (forced) is stored and reported, the point shows it, and `run` exits 4."""
     from click.testing import CliRunner
 
-    import vcmbench.verify as verify
+    import vcmbench.coding.verify as verify
+    import vcmbench.run.execute as execute
     from vcmbench.cli import cli
+    from vcmbench.run.jobs import KIND_CODE
 
-    import vcmbench.jobs as jobs
-
-    real_verify, real_code_job = verify.verify_bitstream, jobs._code_job
+    real_verify, real_code_job = verify.verify_bitstream, execute.JOB_FUNCTIONS[KIND_CODE]
     qp_by_job: dict[str, int] = {}
 
     def code_job(spec):  # remember each job's QP (the bitstream is named after the job id)
@@ -31,7 +31,7 @@ def test_cli_run_exits_4_when_a_bitstream_does_not_verify(tmp_path, monkeypatch)
         return v
 
     monkeypatch.setattr(verify, "verify_bitstream", fake_verify)
-    monkeypatch.setattr(jobs, "_code_job", code_job)
+    monkeypatch.setitem(execute.JOB_FUNCTIONS, KIND_CODE, code_job)
     out = tmp_path / "run"
     res = CliRunner().invoke(cli, ["run", "demo", "--qps", "42,47", "--scales", "1", "--limit", "1", "--preset",
                                    "faster", "--jobs", "1", "--quiet", "--out", str(out)])

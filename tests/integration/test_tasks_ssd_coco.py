@@ -11,8 +11,9 @@ def test_ssd_coco_ap_on_uncompressed_coco_tiny(coco_tiny):
     these 22 COCO val2017 images; measured here 0.330 / 0.517 with RGB input (BGR input drops it to
     0.26 / 0.42, which is how the input convention was checked)."""
     from vcmbench.conditions import load_condition
-    from vcmbench.datasets import detections_to_coco, list_images, load_rgb
+    from vcmbench.conditions.datasets import list_images, load_rgb
     from vcmbench.metrics.coco import coco_category_map, coco_evaluate
+    from vcmbench.run.scoring import detections_to_coco
     from vcmbench.tasks import get_task
     from vcmbench.tasks.coco_names import COCO_NAMES
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vcmbench.records import RatePoint, ResultSet
+from vcmbench.core.records import RatePoint, ResultSet
 
 QPS = (22, 27, 32, 37, 42, 47)
 ANCHOR_SIG = "cttc:vcm-oiv6-det@1|codec:vtm-12.0#3f2a|cfg:ai|qp:22-47|task:frcnn-x101|map:oid|rate:bpp|gt:oid-v6|v:0.1.0"

@@ -11,13 +11,19 @@ import pytest
 from click.testing import CliRunner
 
 from vcmbench.anchors import (
-    DEFAULT_TOLERANCES, Anchor, AnchorRow, anchor_from_dict, compare, half_unit_of, list_anchors, load_anchor,
-    update_anchor, validate_anchor_data,
+    DEFAULT_TOLERANCES,
+    anchor_from_dict,
+    compare,
+    half_unit_of,
+    list_anchors,
+    load_anchor,
+    update_anchor,
+    validate_anchor_data,
 )
 from vcmbench.cli import cli
-from vcmbench.errors import DataError, SignatureMismatch, UsageError
-from vcmbench.records import RatePoint, ResultSet
-from vcmbench.resources import resource_dir
+from vcmbench.core.errors import DataError, SignatureMismatch, UsageError
+from vcmbench.core.records import RatePoint, ResultSet
+from vcmbench.core.resources import resource_dir
 
 SIG = ("cttc:demo@1|cfg:vvenc-faster|task:ssd-mobilenet-v2-coco#310fbd|map:coco-ap-bbox|rate:bpp-dataset+side-none|"
        "color:ctc|gt:reference-output|codec:vvenc-1.15-faster-ffmpeg9.0.2#0d709a|qp:27,37,47|scale:100|bd:pchip-jvet|v:0.1.0")

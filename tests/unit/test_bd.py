@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vcmbench import bd
-from vcmbench.errors import BDError, RegistryError, UsageError
+from vcmbench.core.errors import BDError, RegistryError, UsageError
 
 ANCHOR = [(1000.0, 32.0), (1800.0, 34.1), (3300.0, 36.3), (6000.0, 38.2), (11000.0, 40.0)]
 TEST = [(900.0, 32.3), (1650.0, 34.4), (3000.0, 36.5), (5600.0, 38.5), (10500.0, 40.2)]

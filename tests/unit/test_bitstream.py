@@ -7,10 +7,17 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from vcmbench.bitstream import (BitReader, parse_bitstream, parse_nals, parse_sps, read_bitstream, split_annexb,
-                                unescape)
 from vcmbench.cli import cli
-from vcmbench.errors import BitstreamError
+from vcmbench.coding.bitstream import (
+    BitReader,
+    parse_bitstream,
+    parse_nals,
+    parse_sps,
+    read_bitstream,
+    split_annexb,
+    unescape,
+)
+from vcmbench.core.errors import BitstreamError
 
 
 def _cases(vtm_fixtures):
@@ -82,9 +89,10 @@ def test_exp_golomb_reader():
 
 def test_vvenc_streams_parse(tmp_path):
     """Streams from another encoder (VVenC through FFmpeg) parse too: AUD first, level present."""
-    from vcmbench.codecs import EncodeSettings, get_codec
-    from vcmbench.yuv import YuvFormat, write_yuv
     import numpy as np
+
+    from vcmbench.coding.codecs import EncodeSettings, get_codec
+    from vcmbench.coding.yuv import YuvFormat, write_yuv
 
     fmt = YuvFormat(64, 48, 420, 8)
     write_yuv(tmp_path / "a.yuv", [np.full(s, 100, np.uint8) for s in fmt.plane_shapes()], fmt)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vcmbench.errors import DataError
+from vcmbench.core.errors import DataError
 from vcmbench.metrics.cityscapes import cityscapes_instance_ap
 
 CAR, PERSON, ROAD = 26, 24, 7

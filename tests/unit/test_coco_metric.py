@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from vcmbench.errors import DataError
+from vcmbench.core.errors import DataError
 from vcmbench.metrics.coco import STAT_KEYS, coco_category_map, coco_evaluate, load_coco_gt
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from vcmbench.codecs import EncodeSettings, get_codec, get_decoder
-from vcmbench.codecs.vtm import decoder_command, encoder_command, parse_encoder_log, same_command_modulo_paths
-from vcmbench.errors import CodecError, DataError
-from vcmbench.verify import verify_bitstream
-from vcmbench.yuv import YuvFormat
+from vcmbench.coding.codecs import EncodeSettings, get_codec, get_decoder
+from vcmbench.coding.codecs.vtm import decoder_command, encoder_command, parse_encoder_log, same_command_modulo_paths
+from vcmbench.coding.verify import verify_bitstream
+from vcmbench.coding.yuv import YuvFormat
+from vcmbench.core.errors import CodecError, DataError
 
 
 def _cases(vtm_fixtures):

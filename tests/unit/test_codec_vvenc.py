@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from vcmbench.bitstream import read_bitstream
-from vcmbench.codecs import EncodeSettings, codec_names, get_codec
-from vcmbench.errors import DataError, RegistryError, UsageError
-from vcmbench.verify import verify_bitstream
-from vcmbench.yuv import YuvFormat, read_yuv, to_bit_depth, write_yuv
+from vcmbench.coding.bitstream import read_bitstream
+from vcmbench.coding.codecs import EncodeSettings, codec_names, get_codec
+from vcmbench.coding.verify import verify_bitstream
+from vcmbench.coding.yuv import YuvFormat, read_yuv, to_bit_depth, write_yuv
+from vcmbench.core.errors import DataError, RegistryError, UsageError
 
 
 def _picture(tmp_path, fmt: YuvFormat, name="src.yuv"):
@@ -121,7 +121,7 @@ def test_loop_filters_off_removes_alf_aps(tmp_path):
 
 
 def test_in_process_pyav_matches_the_isolated_worker(tmp_path, vtm_fixtures):
-    from vcmbench.codecs.decoders import PyAVDecoder
+    from vcmbench.coding.codecs.decoders import PyAVDecoder
 
     bs = vtm_fixtures / "mosaic_256x256_400_qp37.266"
     a = PyAVDecoder(isolate=False).decode(bs, tmp_path / "a.yuv")

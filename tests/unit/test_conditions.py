@@ -12,9 +12,13 @@ from click.testing import CliRunner
 
 from vcmbench.cli import cli
 from vcmbench.conditions import (
-    list_conditions, load_condition, resolve_path, validate_file, verify_data,
+    list_conditions,
+    load_condition,
+    resolve_path,
+    validate_file,
+    verify_data,
 )
-from vcmbench.errors import ConditionError, EXIT_NOT_VERIFIED, EXIT_USAGE
+from vcmbench.core.errors import EXIT_NOT_VERIFIED, EXIT_USAGE, ConditionError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -215,7 +219,7 @@ def test_cttc_cli_list_show_validate(tmp_path):
 
 
 def test_condition_colour_modes_are_the_yuv_modes():
+    from vcmbench.coding.yuv import MODES
     from vcmbench.conditions import COLOR_MODES
-    from vcmbench.yuv import MODES
 
     assert COLOR_MODES == MODES

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from vcmbench.cli import cli
-from vcmbench.conformance import load_suite, run_suite, write_report
-from vcmbench.errors import EXIT_NOT_VERIFIED, DataError, UsageError
+from vcmbench.coding.conformance import load_suite, run_suite, write_report
+from vcmbench.core.errors import EXIT_NOT_VERIFIED, DataError, UsageError
 
 
 @pytest.mark.parametrize("decoder", ["pyav", "ffmpeg"])

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from vcmbench.cli import cli
+from vcmbench.core.errors import DataError
 from vcmbench.crosscheck import CheckItem, CrossCheckResult, Limits, PackageRefused, extract_zip, write_report
-from vcmbench.crosscheck.claims import load_claims
 from vcmbench.crosscheck.check import crosscheck
+from vcmbench.crosscheck.claims import load_claims
 from vcmbench.crosscheck.package import load_manifest, open_package, resolve_member
-from vcmbench.errors import DataError
 
 ITEM = {"image": "a", "scale": 1.0, "qp": 22, "bitstream": "bitstreams/a.266", "width": 64, "height": 64,
         "chroma_format": 420, "bit_depth": 10, "original_width": 64, "original_height": 64}
@@ -236,8 +236,8 @@ def test_garbage_and_missing_bitstreams_are_verdicts_not_crashes(tmp_path):
 
 
 def test_anchor_curves_from_a_stored_anchor_convert_units():
+    from vcmbench.core.errors import UsageError
     from vcmbench.crosscheck import anchor_curves_from
-    from vcmbench.errors import UsageError
 
     c = anchor_curves_from("seed-s1-table3:anchor", quality_key="AP")
     assert c[1.0][0] == (18.335, pytest.approx(0.384))  # printed 38.4 % -> fraction

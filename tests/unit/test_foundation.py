@@ -8,14 +8,20 @@ import os
 import pytest
 
 from vcmbench import RESULTS_VERSION
-from vcmbench.errors import (
-    AnchorMismatch, ConditionError, EXIT_REGRESSION, EXIT_USAGE, RegistryError, SignatureMismatch, UsageError,
+from vcmbench.core.errors import (
+    EXIT_REGRESSION,
+    EXIT_USAGE,
+    AnchorMismatch,
+    ConditionError,
+    DataError,
+    RegistryError,
+    SignatureMismatch,
+    UsageError,
 )
-from vcmbench.jsonio import atomic_write_text
-from vcmbench.records import JobRecord, RatePoint, ResultSet, load_result_set
-from vcmbench.registry import Registry
-from vcmbench.signature import BD_COMPARABLE_PARTS, Signature
-from vcmbench.errors import DataError
+from vcmbench.core.jsonio import atomic_write_text
+from vcmbench.core.records import JobRecord, RatePoint, ResultSet, load_result_set
+from vcmbench.core.registry import Registry
+from vcmbench.core.signature import BD_COMPARABLE_PARTS, Signature
 
 
 def test_signature_round_trip_and_replace():

@@ -8,7 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from vcmbench.cli import cli
-from vcmbench.signature import Signature
+from vcmbench.core.signature import Signature
 
 
 def _run(args):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vcmbench.errors import DataError, EvaluationError
+from vcmbench.core.errors import DataError, EvaluationError
 from vcmbench.metrics.rate import bits_of_file, dataset_bpp, kbps, mean_per_image_bpp, per_image_bpp, total_bits
 
 

@@ -9,9 +9,15 @@ import numpy as np
 import pytest
 from pycocotools import mask as coco_mask
 
-from vcmbench.errors import DataError
-from vcmbench.metrics.oid_io import (decode_oid_mask, encode_oid_mask, normalise_class_name, read_class_list,
-                                     read_predictions, write_predictions_csv)
+from vcmbench.core.errors import DataError
+from vcmbench.metrics.oid_io import (
+    decode_oid_mask,
+    encode_oid_mask,
+    normalise_class_name,
+    read_class_list,
+    read_predictions,
+    write_predictions_csv,
+)
 
 
 def test_mask_cell_round_trip_and_format():

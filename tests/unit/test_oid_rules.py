@@ -13,7 +13,7 @@ import csv
 import numpy as np
 import pytest
 
-from vcmbench.errors import DataError, EvaluationError
+from vcmbench.core.errors import DataError, EvaluationError
 from vcmbench.metrics.oid_io import encode_oid_mask
 from vcmbench.metrics.openimages import load_oid_ground_truth, oid_evaluate, voc_average_precision
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,7 +50,7 @@ def test_installed_wheel_finds_conditions_anchors_templates(tmp_path):
     wheel = next(wheel_dir.glob("vcmbench-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, timeout=300, capture_output=True)
-    code = ("import vcmbench, vcmbench.resources as r; from vcmbench.conditions import load_condition; "
+    code = ("import vcmbench, vcmbench.core.resources as r; from vcmbench.conditions import load_condition; "
             "assert vcmbench.__file__.startswith(sys.argv[1]), vcmbench.__file__; "
             "print(load_condition('vcm-oiv6-det').qps, "
             "sorted(p.name for p in r.resource_dir('templates').iterdir() if not p.name.startswith('_')) != [], "

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from vcmbench.errors import ConditionError, DataError, UsageError
-from vcmbench.records import RatePoint, ResultSet
+from vcmbench.core.errors import ConditionError, DataError, UsageError
+from vcmbench.core.records import RatePoint, ResultSet
 
 
 def _square(x):
@@ -20,7 +20,7 @@ def _square(x):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_executors_return_every_result_and_report_errors(jobs):
-    from vcmbench.executor import make_executor
+    from vcmbench.run.executor import make_executor
 
     with make_executor(jobs) as ex:
         out = {item: (res, err) for item, res, err in ex.run(_square, range(6))}
@@ -32,7 +32,7 @@ def test_executors_return_every_result_and_report_errors(jobs):
 
 
 def test_progress_line_and_renderers():
-    from vcmbench.progress import LogProgress, ProgressEvent, TtyProgress, format_line, renderer_for
+    from vcmbench.run.progress import LogProgress, ProgressEvent, TtyProgress, format_line, renderer_for
 
     ev = ProgressEvent(done=5, total=10, skipped=1, failed=1, errors=0, elapsed=8.0)
     assert ev.rate == 0.5 and ev.eta == 10.0
@@ -60,7 +60,7 @@ def _rs(points):
 
 
 def test_pareto_front_across_scales():
-    from vcmbench.resultset import pareto_front, split_by_scale
+    from vcmbench.run.resultset import pareto_front, split_by_scale
 
     rs = _rs([(1.0, 22, 1.0, 0.50), (1.0, 32, 0.5, 0.45), (1.0, 42, 0.2, 0.30),
               (0.75, 22, 0.6, 0.44), (0.75, 32, 0.3, 0.40), (0.75, 42, 0.1, 0.20)])
@@ -78,7 +78,7 @@ def test_pareto_front_across_scales():
 
 def test_coco_tiny_images_listed_in_id_order(coco_tiny):
     from vcmbench.conditions import load_condition
-    from vcmbench.datasets import list_images, load_rgb
+    from vcmbench.conditions.datasets import list_images, load_rgb
 
     cond = load_condition("coco-tiny-cc-ssd")
     refs = list_images(cond, coco_tiny)
@@ -92,7 +92,7 @@ def test_image_list_folder_rules(tmp_path):
     from PIL import Image
 
     from vcmbench.conditions import load_condition
-    from vcmbench.datasets import list_images
+    from vcmbench.conditions.datasets import list_images
 
     base = load_condition("vcm-oiv6-det")
     lst = base.dataset["image_list"]["file"]
@@ -110,7 +110,7 @@ def test_image_list_folder_rules(tmp_path):
 
 def test_sample_images_without_download():
     from vcmbench.conditions import load_condition
-    from vcmbench.datasets import list_images
+    from vcmbench.conditions.datasets import list_images
 
     refs = list_images(load_condition("demo"), None)
     assert len(refs) == 8 and refs[0].image_id == "astronaut" and (refs[0].width, refs[0].height) == (512, 512)
@@ -118,7 +118,7 @@ def test_sample_images_without_download():
 
 
 def test_reference_ground_truth_keeps_scores_above_threshold():
-    from vcmbench.datasets import ImageRef
+    from vcmbench.conditions.datasets import ImageRef
     from vcmbench.tasks.reference import reference_ground_truth
 
     ref = ImageRef("x", 7, 100, 50, "d")
@@ -133,7 +133,7 @@ def test_feature_condition_needs_a_split_capable_network():
     import copy
 
     from vcmbench.conditions import Condition, load_condition
-    from vcmbench.pipeline import check_supported
+    from vcmbench.run.pipeline import check_supported
     from vcmbench.tasks import get_task
     from vcmbench.tasks.ssd import check_weights_present
 
@@ -149,7 +149,7 @@ def test_feature_condition_needs_a_split_capable_network():
 
 def test_plan_ids_are_stable_content_hashes(coco_tiny, tmp_path):
     from vcmbench.conditions import load_condition
-    from vcmbench.pipeline import make_plan
+    from vcmbench.run.pipeline import make_plan
 
     cond = load_condition("coco-tiny-cc-ssd").with_overrides(qps=[32, 37])
     a = make_plan(cond, coco_tiny, tmp_path, limit=2)
@@ -186,8 +186,9 @@ def test_results_on_a_non_run_directory_is_a_usage_error(tmp_path):
 
 
 def test_oid_rows_with_masks_use_the_oid_mask_encoding():
-    from vcmbench.datasets import ImageRef, detections_to_oid
+    from vcmbench.conditions.datasets import ImageRef
     from vcmbench.metrics.oid_io import encode_oid_mask
+    from vcmbench.run.scoring import detections_to_oid
     from vcmbench.tasks import Detections
 
     m = np.zeros((1, 20, 30), bool)
@@ -202,9 +203,9 @@ def test_oid_rows_with_masks_use_the_oid_mask_encoding():
 
 
 def test_a_run_directory_holds_one_condition_and_codec(tmp_path):
-    from vcmbench.jsonio import write_json
-    from vcmbench.pipeline import run_condition
-    from vcmbench.store import RunStore
+    from vcmbench.core.jsonio import write_json
+    from vcmbench.run.pipeline import run_condition
+    from vcmbench.run.store import RunStore
 
     with RunStore(tmp_path / "run") as st:
         st.put("x", "code", "i", 1.0, 22, {}, None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vcmbench.errors import DataError, UsageError
-from vcmbench.features import derive_p6, dequantise, even_size, layout, pack, quantise, tile, unpack, untile
+from vcmbench.core.errors import DataError, UsageError
+from vcmbench.features.packing import dequantise, derive_p6, even_size, layout, pack, quantise, tile, unpack, untile
 
 TILING = {"p2": [16, 16], "p3": [32, 8], "p4": [64, 4], "p5": [128, 2]}
 

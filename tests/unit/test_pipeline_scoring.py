@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from vcmbench.errors import EvaluationError
-from vcmbench.jsonio import write_json
-from vcmbench.store import RunStore
+from vcmbench.core.errors import EvaluationError
+from vcmbench.core.jsonio import write_json
+from vcmbench.run.store import RunStore
 
 
 def _det(boxes, scores, labels, size):
@@ -55,7 +55,7 @@ def run_dir(tmp_path):
 
 
 def test_unverified_excluded_from_rate_and_accuracy_and_missing_point_left_out(run_dir):
-    from vcmbench.resultset import build_result_set
+    from vcmbench.run.resultset import build_result_set
 
     rs = build_result_set(run_dir)
     pts = {p.qp: p for p in rs.points}
@@ -74,7 +74,7 @@ def test_unverified_excluded_from_rate_and_accuracy_and_missing_point_left_out(r
 
 
 def test_no_scorable_point_is_an_error(run_dir):
-    from vcmbench.resultset import build_result_set
+    from vcmbench.run.resultset import build_result_set
 
     run = json.loads((run_dir / "run.json").read_text())
     run["qps"] = [50]
@@ -89,7 +89,7 @@ def test_oid_scoring_of_a_subset_with_perfect_predictions(oid_dir, tmp_path):
     import pandas as pd
 
     from vcmbench.conditions import load_condition
-    from vcmbench.resultset import build_result_set
+    from vcmbench.run.resultset import build_result_set
 
     boxes = pd.read_csv(oid_dir / "detection_validation_5k_bbox.csv")
     classes = set((oid_dir / "selected_classes.txt").read_text().split())

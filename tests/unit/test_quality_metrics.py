@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from vcmbench.errors import DataError
+from vcmbench.core.errors import DataError
 from vcmbench.metrics.quality import feature_psnr, mae, ms_ssim, mse, psnr, psnr_yuv, ssim
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit._resultsets import make_anchor
-from vcmbench.errors import DataError
+from vcmbench.core.errors import DataError
 from vcmbench.report.inputs import common_scales, curves_from_result_set, load_curves
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.unit._resultsets import make_anchor, make_test
-from vcmbench.errors import DataError, SignatureMismatch
-from vcmbench.records import RatePoint
+from vcmbench.core.errors import DataError, SignatureMismatch
+from vcmbench.core.records import RatePoint
 from vcmbench.report import build_report, pair_result_sets
 
 
@@ -72,7 +72,7 @@ def test_malformed_test_signature_is_an_error_not_a_silent_blank():
     """A BD number must carry its provenance: a result set whose signature cannot be parsed is refused."""
     import pytest
 
-    from vcmbench.errors import DataError
+    from vcmbench.core.errors import DataError
     from vcmbench.report.model import bd_signature
 
     assert bd_signature("cttc:demo@1", "pchip-jvet", 1.0, []).startswith("cttc:demo@1|scale:100|bd:pchip-jvet|")

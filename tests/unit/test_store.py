@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from vcmbench.errors import DataError, UsageError
-from vcmbench.store import RunStore
+from vcmbench.core.errors import DataError, UsageError
+from vcmbench.run.store import RunStore
 
 
 def test_put_get_and_replace_without_duplicates(tmp_path):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from vcmbench.errors import ConditionError, DataError, RegistryError, UsageError
+from vcmbench.core.errors import ConditionError, DataError, RegistryError, UsageError
 from vcmbench.tasks import Detections, get_task, split_network_name, task_names
 from vcmbench.tasks.coco_names import COCO_CATEGORIES, COCO_ID_TO_NAME, COCO_NAMES, oid_label
 from vcmbench.tasks.detectron2 import class_name, detectron2_available, resized_size
@@ -71,7 +71,7 @@ def test_detectron2_runs_with_user_weights():
     w = os.environ.get("VCMBENCH_D2_WEIGHTS")
     if not w:
         pytest.skip("set VCMBENCH_D2_WEIGHTS to a faster_rcnn_X_101_32x8d_FPN_3x model-zoo .pkl to run this test")
-    from vcmbench.datasets import _sample_rgb
+    from vcmbench.conditions.datasets import _sample_rgb
 
     net = get_task("detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x", weights=w)
     rgb = _sample_rgb("astronaut")
@@ -94,7 +94,7 @@ def ssd():
 
 
 def test_ssd_finds_the_astronaut(ssd):
-    from vcmbench.datasets import _sample_rgb
+    from vcmbench.conditions.datasets import _sample_rgb
 
     rgb = _sample_rgb("astronaut")
     det = ssd.run(rgb)

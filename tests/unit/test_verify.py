@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from vcmbench.cli import cli
-from vcmbench.errors import EXIT_NOT_VERIFIED, UsageError
-from vcmbench.verify import Verdict, plane_hash, verify_bitstream
-from vcmbench.yuv import YuvFormat
+from vcmbench.coding.verify import Verdict, plane_hash, verify_bitstream
+from vcmbench.coding.yuv import YuvFormat
+from vcmbench.core.errors import EXIT_NOT_VERIFIED, UsageError
 
 PREFIXES = ("ok", "not decodable: ", "hash mismatch: ", "format mismatch: ")
 
@@ -76,9 +76,9 @@ def test_plane_hash_checksum_and_md5():
 @pytest.mark.parametrize("vvenc_hash,kind", [(2, "crc"), (3, "checksum")])
 def test_crc_and_checksum_sei_are_checked(tmp_path, vtm_fixtures, vvenc_hash, kind):
     """Golden source: VVenC's own decoded-picture-hash SEI (SEIDecodedPictureHash=2 CRC, =3 checksum)."""
-    from vcmbench.bitstream import read_bitstream
-    from vcmbench.codecs import EncodeSettings, get_codec
-    from vcmbench.codecs.tools import run_process
+    from vcmbench.coding.bitstream import read_bitstream
+    from vcmbench.coding.codecs import EncodeSettings, get_codec
+    from vcmbench.core.process import run_process
 
     fmt = YuvFormat(256, 192, 420, 10)
     c = get_codec("vvenc")
@@ -181,7 +181,7 @@ def test_hanging_or_crashing_decoder_is_a_verdict(vtm_fixtures, tmp_path, monkey
     """A decoder that hangs or dies is killed / reported, never hanging the caller."""
     import sys
 
-    from vcmbench.codecs.decoders import CommandDecoder
+    from vcmbench.coding.codecs.decoders import CommandDecoder
 
     bs = vtm_fixtures / "texture_256x192_420_qp47.266"
     hang = f'{sys.executable} -c "import time; time.sleep(30)" {{input}} {{output}}'
@@ -241,7 +241,7 @@ def test_persistent_pyav_worker_survives_hangs_and_crashes(vtm_fixtures, tmp_pat
     name what happened; the real worker then decodes correctly again."""
     import sys
 
-    from vcmbench.codecs.decoders import _PyAVServer
+    from vcmbench.coding.codecs.decoders import _PyAVServer
 
     bs = vtm_fixtures / "texture_256x192_420_qp47.266"
     script = tmp_path / "server.py"

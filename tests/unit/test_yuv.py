@@ -7,9 +7,18 @@ import subprocess
 import numpy as np
 import pytest
 
-from vcmbench.errors import DataError, UsageError
-from vcmbench.yuv import (YuvFormat, ctc_coded_size, ctc_prepare, ctc_restore, read_yuv, rgb_to_yuv, to_bit_depth,
-                          write_yuv, yuv_to_rgb)
+from vcmbench.coding.yuv import (
+    YuvFormat,
+    ctc_coded_size,
+    ctc_prepare,
+    ctc_restore,
+    read_yuv,
+    rgb_to_yuv,
+    to_bit_depth,
+    write_yuv,
+    yuv_to_rgb,
+)
+from vcmbench.core.errors import DataError, UsageError
 
 
 def _ffmpeg() -> str:
@@ -123,7 +132,7 @@ def test_ctc_conversion_equals_the_anchor_scripts_ffmpeg_on_photographs(tmp_path
         rgb = ctc_prepare(np.asarray(Image.open(p).convert("RGB"))[:160, :210], 100)
         planes = rgb_to_yuv(rgb, "ctc")
         fmt = YuvFormat(rgb.shape[1], rgb.shape[0], 420, 8)
-        from vcmbench.yuv import planes_to_bytes
+        from vcmbench.coding.yuv import planes_to_bytes
 
         assert planes_to_bytes(planes, fmt) == _anchor_script_yuv(tmp_path, rgb), p.name
 
@@ -131,7 +140,7 @@ def test_ctc_conversion_equals_the_anchor_scripts_ffmpeg_on_photographs(tmp_path
 def test_ctc_conversion_on_random_pictures_and_10bit_is_a_shift(tmp_path):
     rgb = np.random.default_rng(1).integers(0, 256, (34, 50, 3)).astype(np.uint8)
     p8 = rgb_to_yuv(rgb, "ctc")
-    from vcmbench.yuv import planes_to_bytes
+    from vcmbench.coding.yuv import planes_to_bytes
 
     assert planes_to_bytes(p8, YuvFormat(50, 34, 420, 8)) == _anchor_script_yuv(tmp_path, rgb)
     p10 = rgb_to_yuv(rgb, "ctc", bit_depth=10)
@@ -206,7 +215,7 @@ def test_ctc_bitexact_is_swscales_portable_c_code(tmp_path):
                              "-s", "64x40", "-i", "pipe:0", "-pix_fmt", "yuv420p", "-color_range", "pc",
                              "-f", "rawvideo", "pipe:1"], input=rgb.tobytes(), capture_output=True, timeout=60,
                             check=True).stdout
-    from vcmbench.yuv import planes_to_bytes
+    from vcmbench.coding.yuv import planes_to_bytes
 
     assert planes_to_bytes(rgb_to_yuv(rgb, "ctc-bitexact"), YuvFormat(64, 40, 420, 8)) == c_code
     fmt = YuvFormat(64, 40, 420, 8)
@@ -218,7 +227,7 @@ def test_ctc_bitexact_is_swscales_portable_c_code(tmp_path):
 def test_image_file_to_ctc_yuv(coco_tiny):
     from PIL import Image
 
-    from vcmbench.yuv import ctc_image_to_yuv, read_image_rgb
+    from vcmbench.coding.yuv import ctc_image_to_yuv, read_image_rgb
 
     p = sorted((coco_tiny / "images").glob("*.jpg"))[0]
     ff = read_image_rgb(p)

@@ -42,8 +42,21 @@ The library never prints; ``vcmbench.cli.anchors`` formats the comparison.
 
 
 from .compare import Comparison, RowResult, check_signature, choose_label, compare
-from .format import (DEFAULT_TOLERANCES, KINDS, RATE_METRICS, SCHEMA_VERSION, Anchor, AnchorRow, anchor_from_dict,
-                     anchor_path, anchors_dir, half_unit_of, list_anchors, load_anchor, validate_anchor_data)
+from .format import (
+                     DEFAULT_TOLERANCES,
+                     KINDS,
+                     RATE_METRICS,
+                     SCHEMA_VERSION,
+                     Anchor,
+                     AnchorRow,
+                     anchor_from_dict,
+                     anchor_path,
+                     anchors_dir,
+                     half_unit_of,
+                     list_anchors,
+                     load_anchor,
+                     validate_anchor_data,
+)
 from .update import check_writable, update_anchor
 
 __all__ = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DataError, UsageError
-from ..records import ResultSet
-from ..signature import MATTERING_PARTS, Signature
+from ..core.errors import DataError, UsageError
+from ..core.records import ResultSet
+from ..core.signature import MATTERING_PARTS, Signature
 from .format import Anchor, AnchorRow, _num
 
 # ---------------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UsageError
-from ..jsonio import read_json
-from ..resources import resource_dir
-from ..signature import Signature
+from ..core.errors import DataError, UsageError
+from ..core.jsonio import read_json
+from ..core.resources import resource_dir
+from ..core.signature import Signature
 
 SCHEMA_VERSION = 1
 KINDS = ("regression", "published-reference", "smoke-reference")

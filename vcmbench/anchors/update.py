@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import RESULTS_VERSION, __version__
-from ..errors import UsageError
-from ..jsonio import write_json
-from ..records import ResultSet
-from .format import (DEFAULT_TOLERANCES, RATE_METRICS, Anchor, AnchorRow, _num, anchor_from_dict, anchor_path,
-                     anchors_dir, load_anchor)
+from ..core.errors import UsageError
+from ..core.jsonio import write_json
+from ..core.records import ResultSet
+from .format import (
+    DEFAULT_TOLERANCES,
+    RATE_METRICS,
+    Anchor,
+    AnchorRow,
+    _num,
+    anchor_from_dict,
+    anchor_path,
+    anchors_dir,
+    load_anchor,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Update (the only way an anchor changes)

@@ -12,7 +12,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import EXIT_CODES, VcmbenchError
+from ..core.errors import EXIT_CODES, VcmbenchError
 
 # command name -> "module:attribute" (module relative to vcmbench.cli)
 COMMANDS: dict[str, str] = {

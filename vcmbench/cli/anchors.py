@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_REGRESSION, EXIT_USAGE
+from ..core.errors import EXIT_REGRESSION, EXIT_USAGE
 from .common import echo_json, exit_with, table
 
 
@@ -47,8 +47,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
       vcmbench anchors list --json
     """
     from ..anchors import anchors_dir, list_anchors, load_anchor
-
-    from ..errors import VcmbenchError
+    from ..core.errors import VcmbenchError
 
     out, broken = [], False
     for name in list_anchors(_dir(ctx)):
@@ -143,8 +142,8 @@ def _expand_runs(paths: list[str]) -> list[str]:
 
 def _rerun(anchor, work_dir: str | None) -> tuple[list[tuple[object, str]], Path]:
     """Re-run what an anchor stores (only anchors with a ``rerun`` recipe, i.e. the demo)."""
-    from ..errors import UsageError
-    from ..records import load_result_set
+    from ..core.errors import UsageError
+    from ..core.records import load_result_set
 
     if anchor.rerun != "demo":
         raise UsageError(
@@ -183,8 +182,8 @@ def verify(ctx: click.Context, name: str, run_dir: tuple[str, ...], label: str |
       vcmbench anchors verify cav-vtm12-oiv6-det-smoke --run runs/vcm-oiv6-det-vtm
     """
     from ..anchors import compare, load_anchor
-    from ..errors import UsageError
-    from ..records import load_result_set
+    from ..core.errors import UsageError
+    from ..core.records import load_result_set
 
     a = load_anchor(name, _dir(ctx))
     scratch = None
@@ -273,7 +272,7 @@ def update(ctx: click.Context, name: str, from_run: tuple[str, ...], reason: str
       vcmbench anchors update demo --from demo-out --reason "VVenC 1.15 -> 1.16: rates move"
     """
     from ..anchors import update_anchor
-    from ..records import load_result_set
+    from ..core.records import load_result_set
 
     paths = _expand_runs(list(from_run))
     sets = [load_result_set(p) for p in paths]

@@ -39,7 +39,7 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
       vcmbench bdrate --anchor anchor.csv --test proposal.csv -m pchip-jvet -m cubic
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --json
     """
-    from ..errors import BDError
+    from ..core.errors import BDError
     from ..report.inputs import compare_inputs, load_curves
 
     a = load_curves(anchor, rate_col, quality_col)

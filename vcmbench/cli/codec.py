@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_NOT_VERIFIED, UsageError
+from ..core.errors import EXIT_NOT_VERIFIED, UsageError
 from .common import echo_json, exit_with, table
 
 _VTM_DIR = click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
@@ -24,7 +24,7 @@ def codecs_cmd(vtm_dir: str | None, as_json: bool) -> None:
       vcmbench codecs
       vcmbench codecs --vtm-dir /opt/VTM-12.0/bin --json
     """
-    from ..codecs import codec_names, decoder_names, get_codec, get_decoder
+    from ..coding.codecs import codec_names, decoder_names, get_codec, get_decoder
 
     def probe(kind: str, name: str) -> dict:
         opts = {"vtm_dir": vtm_dir} if name == "vtm" else {}
@@ -66,7 +66,7 @@ def info_cmd(file: str, as_json: bool) -> None:
     Example:
       vcmbench bitstream info picture.266 --json
     """
-    from ..bitstream import read_bitstream
+    from ..coding.bitstream import read_bitstream
 
     info = read_bitstream(file)
     if as_json:
@@ -124,8 +124,8 @@ def verify(files: tuple[str, ...], width: int | None, height: int | None, chroma
     Example:
       vcmbench verify out.266 --width 256 --height 192 --chroma 420 --bit-depth 10 --decoder all
     """
-    from ..verify import verify_bitstream
-    from ..yuv import YuvFormat
+    from ..coding.verify import verify_bitstream
+    from ..coding.yuv import YuvFormat
 
     given = [width, height, chroma, bit_depth]
     expected = None
@@ -179,7 +179,7 @@ def run_cmd(suite: str, decoder: str, timeout: float, vtm_dir: str | None, outpu
     Example:
       vcmbench conformance run ../shared/fixtures/vtm12/manifest.json --decoder "vvdecapp -b {input} -o {output}" -o report.html
     """
-    from ..conformance import run_suite, write_report
+    from ..coding.conformance import run_suite, write_report
 
     if vtm_dir:
         import os

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 
 import click
 
-from ..jsonio import _default
+from ..core.jsonio import _default
 
 
 def echo_json(obj: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import EXIT_NOT_VERIFIED, UsageError
+from ..core.errors import EXIT_NOT_VERIFIED, UsageError
 from .common import echo_json, exit_with, table
 
 
@@ -66,7 +66,8 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
       vcmbench crosscheck proposal.zip -o report.html -o report.xlsx
       vcmbench crosscheck proposal/ --decoder pyav --decoder ffmpeg --anchor demo-run -o report.html
     """
-    from ..crosscheck import Limits, crosscheck as run_check, write_report
+    from ..crosscheck import Limits, write_report
+    from ..crosscheck import crosscheck as run_check
 
     for o in outputs:
         if not o.lower().endswith((".html", ".htm", ".xlsx", ".json")):

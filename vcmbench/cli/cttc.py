@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_USAGE, VerificationFailed
+from ..core.errors import EXIT_USAGE, VerificationFailed
 from .common import echo_json, exit_with, table
 
 

@@ -22,7 +22,7 @@ def env_cmd(vtm_dir: str | None, as_json: bool) -> None:
       vcmbench env --json
       vcmbench env --vtm-dir /opt/VTM-12.0/bin
     """
-    from ..env import collect_env
+    from ..run.env import collect_env
 
     env = collect_env(vtm_dir=vtm_dir)
     if as_json:

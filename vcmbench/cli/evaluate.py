@@ -12,7 +12,7 @@ from .common import echo_json, table
 
 def _fingerprint(*paths) -> str:
     """Short content hash of the ground-truth files (the signature's ``gthash`` part)."""
-    from ..hashing import file_digest
+    from ..core.hashing import file_digest
 
     digests = "".join(file_digest(p, "sha256") for p in paths if p is not None)
     return hashlib.sha256(digests.encode()).hexdigest()[:12]
@@ -21,7 +21,7 @@ def _fingerprint(*paths) -> str:
 def _signature(map_part: str, gt_hash: str | None) -> str:
     """``map`` named as the conditions name it (``oid-challenge-bbox``, ``coco-ap-segm``…),
     ``gt:annotations`` (scored against annotations) and ``gthash``, a content hash of the GT files."""
-    from ..signature import Signature
+    from ..core.signature import Signature
 
     sig = Signature.of(map=map_part, gt="annotations")
     if gt_hash:
@@ -101,7 +101,7 @@ def oid_cmd(gt_boxes, gt_labels, pred, classes, segmentation, gt_masks, iou_thre
           --gt-labels detection_validation_labels_5k.csv --pred pred.csv \\
           --classes selected_classes.txt --per-class
     """
-    from ..errors import UsageError
+    from ..core.errors import UsageError
     from ..metrics.openimages import load_oid_ground_truth, oid_evaluate
 
     if segmentation and not gt_masks:

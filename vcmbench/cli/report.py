@@ -63,8 +63,8 @@ def report(anchors, tests, method, remedies, extend, title, abstract, force, out
     """
     from pathlib import Path
 
-    from ..errors import UsageError
-    from ..records import load_result_set
+    from ..core.errors import UsageError
+    from ..core.records import load_result_set
     from ..report import build_report, write_html, write_xlsx
 
     kinds = []

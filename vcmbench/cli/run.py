@@ -10,7 +10,7 @@ from .common import echo_json, exit_with, table
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
-    from ..errors import UsageError
+    from ..core.errors import UsageError
 
     if not text:
         return None
@@ -21,7 +21,7 @@ def _int_list(text: str | None, what: str) -> list[int] | None:
 
 
 def _float_list(text: str | None, what: str) -> list[float] | None:
-    from ..errors import UsageError
+    from ..core.errors import UsageError
 
     if not text:
         return None
@@ -63,7 +63,7 @@ def tasks_cmd(as_json: bool) -> None:
 
 
 def _progress(quiet: bool):
-    from ..progress import renderer_for
+    from ..run.progress import renderer_for
 
     return None if quiet else renderer_for(sys.stderr)
 
@@ -104,7 +104,7 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
       vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --qps 22,37,47 --limit 4 --out runs/coco-tiny
     """
     from ..conditions import load_condition
-    from ..pipeline import run_condition
+    from ..run.pipeline import run_condition
 
     cond = load_condition(condition)
     if codec or preset:
@@ -166,9 +166,9 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
     """
     from pathlib import Path
 
-    from ..errors import UsageError
-    from ..records import ResultSet
-    from ..resultset import PARETO_FILE, RESULTSET_FILE, build_result_set, pareto_front
+    from ..core.errors import UsageError
+    from ..core.records import ResultSet
+    from ..run.resultset import PARETO_FILE, RESULTSET_FILE, build_result_set, pareto_front
 
     if as_json and as_csv:
         raise UsageError("Choose one of --json and --csv.")

@@ -2,7 +2,7 @@
 
 Per decoded picture: YUV -> RGB with the condition's colour mode, crop / scale back to the
 original size (``yuv.ctc_restore``), the condition's task network with the pipeline's options,
-then the pipeline's scorer (``resultset.Scorer``: COCO AP or the OID challenge metric, with
+then the pipeline's scorer (``run.scoring.Scorer``: COCO AP or the OID challenge metric, with
 annotations or reference-output ground truth) over the images of each (scale, QP) point.
 Nothing here re-implements a stage: it reuses the pipeline's functions so the recomputed number
 is the number ``vcmbench run`` would have produced for those images.
@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, EvaluationError, VcmbenchError
+from ..core.errors import DataError, EvaluationError, VcmbenchError
 from .package import Item
 
 
@@ -27,10 +27,10 @@ class AccuracyRecomputer:
     with that point's decoded pictures, it returns the point's ``quality_key`` accuracy."""
 
     def __init__(self, cond: Any, items: list[Item], data_dir: str | Path | None, quality_key: str | None = None):
-        from ..datasets import list_images, load_rgb
-        from ..jobs import get_cached_task
-        from ..pipeline import check_supported, task_options_for
-        from ..resultset import Scorer
+        from ..conditions.datasets import list_images, load_rgb
+        from ..run.jobs import get_cached_task
+        from ..run.pipeline import check_supported, task_options_for
+        from ..run.scoring import Scorer
 
         if cond.kind != "image":
             raise EvaluationError(f"condition {cond.name} codes features: recomputing its accuracy needs the feature "
@@ -67,8 +67,8 @@ class AccuracyRecomputer:
         self.quality_key = quality_key or cond.metric["quality_key"]
 
     def __call__(self, group: list[tuple[Item, Path]]) -> float:
-        from ..jobs import yuv_to_rgb_file
-        from ..yuv import YuvFormat, ctc_restore
+        from ..coding.yuv import YuvFormat, ctc_restore
+        from ..run.jobs import yuv_to_rgb_file
 
         preds: dict[str, dict] = {}
         for it, yuv in group:

@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UsageError
-from ..jsonio import atomic_write_text, read_json, write_json
+from ..core.errors import DataError, UsageError
+from ..core.jsonio import atomic_write_text, read_json, write_json
 
 
 def _claims_csv(rs, keys: list[str]) -> str:
@@ -32,8 +32,8 @@ def package_from_run(run_dir: str | Path, dest: str | Path, *, proponent: str = 
     """Write the package into ``dest`` (a new directory, or a ``.zip`` file).  Returns ``dest``.
 
     ``quality_key`` names the accuracy to claim (default: the run's quality key)."""
-    from ..records import load_result_set
-    from ..store import RunStore
+    from ..core.records import load_result_set
+    from ..run.store import RunStore
 
     run_dir, dest = Path(run_dir), Path(dest)
     rs = load_result_set(run_dir)
@@ -94,6 +94,6 @@ def package_from_run(run_dir: str | Path, dest: str | Path, *, proponent: str = 
 
 
 def _dumps(obj: Any) -> str:
-    from ..jsonio import dumps
+    from ..core.jsonio import dumps
 
     return dumps(obj)

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..errors import BDError, DataError, UsageError, VcmbenchError
+from ..core.errors import BDError, DataError, UsageError, VcmbenchError
 from .claims import Claims, find_claims_file, load_claims
 from .package import Item, Limits, PackageRefused, load_manifest, open_package, resolve_member
 
@@ -120,7 +120,7 @@ def _point_name(scale: float, qp: int) -> str:
 
 def _too_big(path: Path, limits: Limits) -> str:
     """Why a bitstream is not decoded (too large a file, too many pictures), or ''."""
-    from ..bitstream import read_bitstream
+    from ..coding.bitstream import read_bitstream
 
     size = path.stat().st_size
     if size > limits.max_bitstream:
@@ -136,8 +136,8 @@ def _too_big(path: Path, limits: Limits) -> str:
 
 def _verify_items(root: Path, todo: list[tuple[int, Item]], decoders: Sequence[str], keep_dir: Path | None,
                   timeout: float, limits: Limits = Limits()) -> tuple[list[CheckItem], dict[int, Path], dict[int, int]]:
-    from ..verify import verify_bitstream
-    from ..yuv import YuvFormat
+    from ..coding.verify import verify_bitstream
+    from ..coding.yuv import YuvFormat
 
     items, decoded, bits = [], {}, {}
     for k, it in todo:
@@ -246,7 +246,7 @@ def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str,
 def default_decoders() -> tuple[list[str], str]:
     """PyAV (FFmpeg's VVC decoder, bit-exact with VTM) plus VTM's DecoderApp — the reference decoder —
     when it is installed; the note says which."""
-    from ..codecs.decoders import get_decoder
+    from ..coding.codecs.decoders import get_decoder
 
     try:
         ok, why = get_decoder("vtm").available()
@@ -446,7 +446,7 @@ def anchor_curves_from(source: str, label: str | None = None, quality_key: str |
     """Anchor curves per scale from a run directory / result-set JSON or a stored anchor (``NAME[:LABEL]``)."""
     p = Path(source)
     if p.exists():
-        from ..records import load_result_set
+        from ..core.records import load_result_set
 
         rs = load_result_set(p)
         key = quality_key or rs.quality_key

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .package import Limits, PackageRefused, inspect_zip
 
 ACCURACY_ALIASES = ("mAP", "map", "accuracy")

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import DataError, UsageError
+from ..core.errors import DataError, UsageError
 
 FORMAT_VERSION = 1
 MANIFEST_NAMES = ("manifest.json", "manifest.csv")
@@ -188,7 +188,7 @@ def _package_root(d: Path) -> Path:
     subs = [c for c in d.iterdir() if not c.name.startswith(".") and c.name != "__MACOSX"]
     if len(subs) == 1 and subs[0].is_dir() and any((subs[0] / m).is_file() for m in MANIFEST_NAMES):
         return subs[0]
-    raise DataError(f"The package has no manifest.json (or manifest.csv) at its top level. "
+    raise DataError("The package has no manifest.json (or manifest.csv) at its top level. "
                     "See `vcmbench crosscheck --help` for the package layout.")
 
 

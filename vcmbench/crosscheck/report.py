@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..jsonio import atomic_write_bytes, write_json
+from ..core.errors import UsageError
+from ..core.jsonio import atomic_write_bytes, write_json
 from .check import STATUSES, CrossCheckResult
 
 FORMATS = ("html", "xlsx", "json")

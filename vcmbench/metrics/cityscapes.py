@@ -32,7 +32,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import DataError, EvaluationError
+from ..core.errors import DataError, EvaluationError
 
 __all__ = ["cityscapes_instance_ap", "metric_name"]
 

@@ -22,8 +22,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..errors import DataError, EvaluationError
-from ..jsonio import read_json
+from ..core.errors import DataError, EvaluationError
+from ..core.jsonio import read_json
 
 STAT_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 IOU_TYPES = ("bbox", "segm")

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .oid_io import (
     normalise_class_name,
     oid_mask_to_rle,

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 BOX_COLUMNS = ("ImageID", "LabelName", "XMin", "XMax", "YMin", "YMax", "IsGroupOf")
 LABEL_COLUMNS = ("ImageID", "LabelName", "Confidence")
@@ -154,7 +154,7 @@ def write_predictions_csv(path: str | os.PathLike, rows: Sequence[dict], segment
     import csv
     import io
 
-    from ..jsonio import atomic_write_text
+    from ..core.jsonio import atomic_write_text
 
     cols = list(PRED_COLUMNS + (PRED_MASK_COLUMNS if segmentation else ()))
     buf = io.StringIO()

@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, EvaluationError
+from ..core.errors import DataError, EvaluationError
 from .oid_gt import OIDGroundTruth, class_index, load_oid_ground_truth
 from .oid_io import encode_oid_mask, oid_mask_to_rle, read_predictions
 

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 YUV_WEIGHTS = {"6:1:1": (6.0, 1.0, 1.0), "4:1:1": (4.0, 1.0, 1.0)}
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)

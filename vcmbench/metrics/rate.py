@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import DataError, EvaluationError
+from ..core.errors import DataError, EvaluationError
 
 __all__ = [
     "bits_of_file",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..jsonio import atomic_write_text
-from ..resources import resource_dir
+from ..core.jsonio import atomic_write_text
+from ..core.resources import resource_dir
 from .model import ConditionSection, ReportModel, set_label
 from .svg import PlotSeries, rd_plot_svg
 

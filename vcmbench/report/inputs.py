@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .model import bd_signature
 
 DEFAULT_RATE_COL = "bpp"
@@ -98,7 +98,7 @@ def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
 
 def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
     """Curves from a CSV/TSV file, a result-set JSON or a run directory."""
-    from ..records import load_result_set
+    from ..core.records import load_result_set
 
     p = Path(path)
     if p.is_dir() or p.suffix.lower() == ".json":
@@ -136,8 +136,8 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
     SignatureMismatch naming the part.
     """
     from ..bd import MIN_OVERLAP, compare, signature_part
-    from ..errors import BDError, SignatureMismatch
-    from ..signature import BD_COMPARABLE_PARTS, Signature
+    from ..core.errors import BDError, SignatureMismatch
+    from ..core.signature import BD_COMPARABLE_PARTS, Signature
 
     forced: list[str] = []
     if anchor.signature and test.signature:

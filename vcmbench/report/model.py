@@ -22,9 +22,9 @@ from typing import Sequence
 
 from .. import __version__
 from ..bd import DEFAULT_METHOD, MIN_OVERLAP, BDResult, compare, signature_part
-from ..errors import BDError, DataError, SignatureMismatch, UsageError
-from ..records import RatePoint, ResultSet
-from ..signature import BD_COMPARABLE_PARTS, Signature
+from ..core.errors import BDError, DataError, SignatureMismatch, UsageError
+from ..core.records import RatePoint, ResultSet
+from ..core.signature import BD_COMPARABLE_PARTS, Signature
 
 
 @dataclass

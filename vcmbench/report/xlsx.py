@@ -17,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from ..jsonio import atomic_write_bytes
+from ..core.jsonio import atomic_write_bytes
 from .model import ConditionSection, ReportModel, set_label
 
 PCT = "0.00%"

@@ -27,8 +27,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ConditionError, DataError
-from ..registry import Registry
+from ..core.errors import ConditionError, DataError
+from ..core.registry import Registry
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
 from .coco_names import COCO_NAMES
 
@@ -103,7 +103,7 @@ class Detectron2Network(TaskNetwork):
         self._torch = torch
 
     def signature(self) -> str:
-        from ..hashing import short_hash
+        from ..core.hashing import short_hash
 
         return f"d2~{Path(self.model_name).name}#{short_hash(str(self._weights), 6, 'md5')}"
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, UsageError
-from ..hashing import short_hash
+from ..core.errors import DataError, UsageError
+from ..core.hashing import short_hash
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
 from .coco_names import COCO_ID_TO_NAME, COCO_NAMES
 

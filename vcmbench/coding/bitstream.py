@@ -1,0 +1,377 @@
+"""VVC (H.266) Annex-B bitstream parsing in pure Python (no dependencies).
+
+What it reads (DESIGN.md §5.5; ITU-T H.266 §7.3):
+
+* Annex-B byte stream: NAL units separated by start codes ``00 00 01`` / ``00 00 00 01``
+  (trailing zero bytes belong to no NAL unit);
+* emulation-prevention removal (``00 00 03`` -> ``00 00``) to get the RBSP;
+* the two-byte NAL unit header (forbidden_zero_bit, nuh_reserved_zero_bit, nuh_layer_id u(6),
+  nal_unit_type u(5), nuh_temporal_id_plus1 u(3)) and the NAL type names;
+* the SPS up to the bit depth: size, conformance window, chroma format, bit depth,
+  profile/tier/level (H.266 §7.3.2.4, §7.3.3.1, §7.3.3.2);
+* SEI messages (H.266 §7.3.6) and the decoded-picture-hash SEI (payload type 132, H.274/H.266
+  §D: hash type 0 MD5, 1 CRC, 2 checksum, one value per colour component).
+
+Every malformed input raises :class:`~vcmbench.core.errors.BitstreamError` with a reason; nothing
+else escapes the parsers (they are fed corrupted data by the verification fuzz tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..core.errors import BitstreamError
+
+NAL_TYPES = {
+    0: "TRAIL", 1: "STSA", 2: "RADL", 3: "RASL", 4: "RSV_VCL_4", 5: "RSV_VCL_5", 6: "RSV_VCL_6",
+    7: "IDR_W_RADL", 8: "IDR_N_LP", 9: "CRA", 10: "GDR", 11: "RSV_IRAP_11", 12: "OPI", 13: "DCI",
+    14: "VPS", 15: "SPS", 16: "PPS", 17: "PREFIX_APS", 18: "SUFFIX_APS", 19: "PH", 20: "AUD",
+    21: "EOS", 22: "EOB", 23: "PREFIX_SEI", 24: "SUFFIX_SEI", 25: "FD",
+    26: "RSV_NVCL_26", 27: "RSV_NVCL_27", 28: "UNSPEC_28", 29: "UNSPEC_29", 30: "UNSPEC_30", 31: "UNSPEC_31",
+}
+VCL_TYPES = frozenset(range(0, 12))
+CHROMA_IDC_TO_FORMAT = {0: 400, 1: 420, 2: 422, 3: 444}
+PROFILES = {1: "Main 10", 65: "Main 10 Still Picture", 33: "Main 10 4:4:4",
+            97: "Main 10 4:4:4 Still Picture", 17: "Multilayer Main 10", 49: "Multilayer Main 10 4:4:4"}
+HASH_TYPES = {0: "md5", 1: "crc", 2: "checksum"}
+SEI_DECODED_PICTURE_HASH = 132
+
+
+@dataclass
+class Nal:
+    offset: int  # byte offset of the NAL header in the file
+    size: int  # bytes of the NAL unit (header + payload, emulation prevention included)
+    start_code: int  # 3 or 4
+    forbidden_zero_bit: int
+    nuh_reserved_zero_bit: int
+    layer_id: int
+    nal_type: int
+    temporal_id: int  # nuh_temporal_id_plus1 - 1
+    payload: bytes = field(repr=False)  # the NAL unit after the 2-byte header, still escaped
+
+    @property
+    def type_name(self) -> str:
+        return NAL_TYPES.get(self.nal_type, f"TYPE_{self.nal_type}")
+
+    @property
+    def is_vcl(self) -> bool:
+        return self.nal_type in VCL_TYPES
+
+
+def split_annexb(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """Yield (offset of the NAL unit, start-code length, NAL unit bytes) for each NAL unit."""
+    n = len(data)
+    starts: list[tuple[int, int]] = []
+    i = data.find(b"\x00\x00\x01")
+    while i >= 0:
+        sc = 4 if i > 0 and data[i - 1] == 0 else 3
+        starts.append((i + 3, sc))
+        i = data.find(b"\x00\x00\x01", i + 3)
+    if not starts:
+        raise BitstreamError("no Annex-B start code (00 00 01) found: not a raw VVC bitstream")
+    first_sc_at = starts[0][0] - starts[0][1]
+    if any(data[:max(first_sc_at, 0)]):
+        raise BitstreamError(f"{first_sc_at} byte(s) of non-zero data before the first start code")
+    for k, (s, sc) in enumerate(starts):
+        end = starts[k + 1][0] - 3 if k + 1 < len(starts) else n
+        nal = data[s:end]
+        nal = nal.rstrip(b"\x00")  # trailing_zero_8bits / the zero byte of a 4-byte start code
+        yield s, sc, nal
+
+
+def unescape(payload: bytes) -> bytes:
+    """Remove emulation-prevention bytes: every ``03`` that follows ``00 00``."""
+    if b"\x00\x00\x03" not in payload:
+        return payload
+    out = bytearray()
+    zeros = 0
+    for b in payload:
+        if zeros >= 2 and b == 3:
+            zeros = 0
+            continue
+        out.append(b)
+        zeros = zeros + 1 if b == 0 else 0
+    return bytes(out)
+
+
+def parse_nals(data: bytes) -> list[Nal]:
+    nals = []
+    for off, sc, nal in split_annexb(data):
+        if len(nal) < 2:
+            raise BitstreamError(f"NAL unit at byte {off} is {len(nal)} byte(s) long; a header needs 2")
+        b0, b1 = nal[0], nal[1]
+        tid1 = b1 & 7
+        nals.append(Nal(off, len(nal), sc, b0 >> 7, (b0 >> 6) & 1, b0 & 0x3F, b1 >> 3, tid1 - 1, nal[2:]))
+    return nals
+
+
+class BitReader:
+    """MSB-first reader over an RBSP with u(n), ue(v), se(v); reading past the end raises."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+        self.nbits = len(data) * 8
+
+    def u(self, n: int) -> int:
+        if n == 0:
+            return 0
+        if self.pos + n > self.nbits:
+            raise BitstreamError("syntax element runs past the end of the NAL unit")
+        v = 0
+        for _ in range(n):
+            v = (v << 1) | ((self.data[self.pos >> 3] >> (7 - (self.pos & 7))) & 1)
+            self.pos += 1
+        return v
+
+    def ue(self) -> int:
+        zeros = 0
+        while self.u(1) == 0:
+            zeros += 1
+            if zeros > 31:
+                raise BitstreamError("exp-Golomb code longer than 32 bits")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k & 1 else -(k // 2)
+
+    def byte_align(self) -> None:
+        self.pos = (self.pos + 7) & ~7
+
+    @property
+    def byte_aligned(self) -> bool:
+        return self.pos % 8 == 0
+
+    def bytes_left(self) -> int:
+        return (self.nbits - self.pos) // 8
+
+
+@dataclass
+class SpsInfo:
+    sps_id: int
+    vps_id: int
+    max_sublayers: int
+    chroma_format_idc: int
+    chroma_format: int  # 400 | 420 | 422 | 444
+    ctu_size: int
+    profile_idc: int | None
+    profile: str | None
+    tier: str | None
+    level_idc: int | None
+    level: str | None  # general_level_idc / 16, e.g. "4.1" (H.266 Table A.8)
+    coded_width: int  # sps_pic_width_max_in_luma_samples
+    coded_height: int
+    conf_win: tuple[int, int, int, int]  # left, right, top, bottom in luma samples
+    width: int  # after the conformance window (what a decoder outputs)
+    height: int
+    bit_depth: int
+
+
+def _profile_tier_level(r: BitReader, max_sublayers_minus1: int) -> tuple[int, int, int]:
+    profile_idc = r.u(7)
+    tier = r.u(1)
+    level_idc = r.u(8)
+    r.u(1)  # ptl_frame_only_constraint_flag
+    r.u(1)  # ptl_multilayer_enabled_flag
+    if r.u(1):  # gci_present_flag: 71 constraint bits, gci_num_reserved_bits, reserved bits
+        r.u(32)
+        r.u(32)
+        r.u(7)
+        r.u(r.u(8))
+    r.byte_align()  # gci_alignment_zero_bit
+    present = [r.u(1) for _ in range(max_sublayers_minus1)]
+    r.byte_align()  # ptl_reserved_zero_bit
+    for p in present:
+        if p:
+            r.u(8)
+    for _ in range(r.u(8)):  # ptl_num_sub_profiles
+        r.u(32)
+    return profile_idc, tier, level_idc
+
+
+def parse_sps(rbsp: bytes) -> SpsInfo:
+    """Parse an SPS RBSP (without the NAL header) up to sps_bitdepth_minus8."""
+    r = BitReader(rbsp)
+    sps_id, vps_id = r.u(4), r.u(4)
+    msl1 = r.u(3)
+    if msl1 > 6:
+        raise BitstreamError(f"sps_max_sublayers_minus1 = {msl1} (must be 0..6)")
+    cfi = r.u(2)
+    ctu = 1 << (r.u(2) + 5)
+    prof = tier = lvl = None
+    if r.u(1):  # sps_ptl_dpb_hrd_params_present_flag
+        prof, tier, lvl = _profile_tier_level(r, msl1)
+    r.u(1)  # sps_gdr_enabled_flag
+    if r.u(1):  # sps_ref_pic_resampling_enabled_flag
+        r.u(1)  # sps_res_change_in_clvs_allowed_flag
+    w, h = r.ue(), r.ue()
+    if not (0 < w <= 65536 and 0 < h <= 65536):
+        raise BitstreamError(f"SPS picture size {w}x{h} is out of range")
+    sub_w = 1 if cfi in (0, 3) else 2
+    sub_h = 2 if cfi == 1 else 1
+    cw = (0, 0, 0, 0)
+    if r.u(1):  # sps_conformance_window_flag, offsets in chroma units
+        left, right, top, bottom = r.ue(), r.ue(), r.ue(), r.ue()
+        cw = (left * sub_w, right * sub_w, top * sub_h, bottom * sub_h)
+    out_w, out_h = w - cw[0] - cw[1], h - cw[2] - cw[3]
+    if out_w <= 0 or out_h <= 0:
+        raise BitstreamError(f"conformance window {cw} leaves no picture of {w}x{h}")
+    if r.u(1):  # sps_subpic_info_present_flag
+        _skip_subpic_info(r, w, h, ctu)
+    bd = r.ue() + 8
+    if bd > 16:
+        raise BitstreamError(f"bit depth {bd} is out of range")
+    return SpsInfo(sps_id, vps_id, msl1 + 1, cfi, CHROMA_IDC_TO_FORMAT[cfi], ctu,
+                   prof, PROFILES.get(prof) if prof is not None else None,
+                   None if tier is None else ("High" if tier else "Main"),
+                   lvl, None if lvl is None else _level_name(lvl), w, h, cw, out_w, out_h, bd)
+
+
+def _level_name(idc: int) -> str:
+    if idc == 0:
+        return "unspecified"
+    major, minor = divmod(idc, 16)
+    return f"{major}.{minor // 3}" if minor % 3 == 0 else f"idc{idc}"
+
+
+def _skip_subpic_info(r: BitReader, w: int, h: int, ctu: int) -> None:
+    n1 = r.ue()  # sps_num_subpics_minus1
+    if n1 > 600:
+        raise BitstreamError(f"sps_num_subpics_minus1 = {n1} is out of range")
+    independent, same_size = 1, 0
+    if n1 > 0:
+        independent, same_size = r.u(1), r.u(1)
+    bw = max((((w + ctu - 1) // ctu) - 1).bit_length(), 0)
+    bh = max((((h + ctu - 1) // ctu) - 1).bit_length(), 0)
+    for i in range(n1 + 1 if n1 > 0 else 0):
+        if not same_size or i == 0:
+            if i > 0 and w > ctu:
+                r.u(bw)
+            if i > 0 and h > ctu:
+                r.u(bh)
+            if i < n1 and w > ctu:
+                r.u(bw)
+            if i < n1 and h > ctu:
+                r.u(bh)
+        if not independent:
+            r.u(1)
+            r.u(1)
+    id_len = r.ue() + 1
+    if r.u(1) and r.u(1):  # mapping explicitly signalled, mapping present
+        for _ in range(n1 + 1):
+            r.u(id_len)
+
+
+@dataclass
+class PictureHash:
+    nal_index: int
+    hash_type: str  # md5 | crc | checksum
+    values: list[str]  # one hex string per colour component (Y, Cb, Cr)
+
+
+def _sei_value(rbsp: bytes, i: int, what: str) -> tuple[int, int]:
+    """An SEI payload type or size: 0xFF bytes each add 255, then one final byte (H.266 7.3.6).
+    Returns (value, index after it)."""
+    value, n = 0, len(rbsp)
+    while i < n and rbsp[i] == 0xFF:
+        value += 255
+        i += 1
+    if i >= n:
+        raise BitstreamError(f"SEI message {what} runs past the end of the NAL unit")
+    return value + rbsp[i], i + 1
+
+
+def parse_sei(rbsp: bytes) -> list[tuple[int, bytes]]:
+    """SEI messages of an SEI RBSP as (payload type, payload bytes)."""
+    msgs = []
+    i, n = 0, len(rbsp)
+    while i < n and not (rbsp[i] == 0x80 and i == n - 1):
+        ptype, i = _sei_value(rbsp, i, "type")
+        psize, i = _sei_value(rbsp, i, "size")
+        if i + psize > n:
+            raise BitstreamError(f"SEI payload of {psize} bytes runs past the end of the NAL unit")
+        msgs.append((ptype, rbsp[i:i + psize]))
+        i += psize
+    return msgs
+
+
+def parse_picture_hash(payload: bytes, nal_index: int = -1) -> PictureHash:
+    if len(payload) < 2:
+        raise BitstreamError("decoded picture hash SEI is too short")
+    htype = payload[0]
+    if htype not in HASH_TYPES:
+        raise BitstreamError(f"decoded picture hash type {htype} is reserved")
+    ncomp = 1 if payload[1] & 0x80 else 3
+    size = {0: 16, 1: 2, 2: 4}[htype]
+    body = payload[2:]
+    if len(body) < ncomp * size:
+        raise BitstreamError("decoded picture hash SEI is truncated")
+    vals = [body[k * size:(k + 1) * size].hex() for k in range(ncomp)]
+    return PictureHash(nal_index, HASH_TYPES[htype], vals)
+
+
+@dataclass
+class StreamInfo:
+    size: int
+    nal_count: int
+    nals: list[Nal] = field(repr=False)
+    sps: SpsInfo | None
+    pictures: int  # coded pictures: PH NAL units + slices that carry their own picture header
+    picture_hashes: list[PictureHash]
+    bytes_per_type: dict[str, int]
+    count_per_type: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "nals"}
+        d["nal_units"] = [{"offset": n.offset, "size": n.size, "type": n.nal_type, "name": n.type_name,
+                           "layer_id": n.layer_id, "temporal_id": n.temporal_id} for n in self.nals]
+        return d
+
+
+def parse_bitstream(data: bytes) -> StreamInfo:
+    """Parse a whole Annex-B VVC bitstream; raise BitstreamError with a reason when it is not one."""
+    if not data:
+        raise BitstreamError("empty file")
+    nals = parse_nals(data)
+    sps = None
+    hashes: list[PictureHash] = []
+    bpt: dict[str, int] = {}
+    cpt: dict[str, int] = {}
+    pictures = 0
+    for k, nal in enumerate(nals):
+        if nal.forbidden_zero_bit:
+            raise BitstreamError(f"NAL unit {k} at byte {nal.offset}: forbidden_zero_bit is 1")
+        if nal.temporal_id < 0:
+            raise BitstreamError(f"NAL unit {k} at byte {nal.offset}: nuh_temporal_id_plus1 is 0")
+        bpt[nal.type_name] = bpt.get(nal.type_name, 0) + nal.size + nal.start_code
+        cpt[nal.type_name] = cpt.get(nal.type_name, 0) + 1
+        if nal.nal_type == 15 and sps is None:
+            sps = parse_sps(unescape(nal.payload))
+        elif nal.nal_type in (23, 24):
+            for ptype, payload in parse_sei(unescape(nal.payload)):
+                if ptype == SEI_DECODED_PICTURE_HASH:
+                    hashes.append(parse_picture_hash(payload, k))
+        elif nal.is_vcl and nal.payload and nal.payload[0] & 0x80:
+            # sh_picture_header_in_slice_header_flag = 1: the picture header is in this (only) slice
+            pictures += 1
+        elif nal.nal_type == 19:
+            pictures += 1
+    if sps is None:
+        raise BitstreamError("no SPS (NAL type 15) in the bitstream")
+    if not any(n.is_vcl for n in nals):
+        raise BitstreamError("no coded slice (VCL NAL unit) in the bitstream")
+    return StreamInfo(len(data), len(nals), nals, sps, pictures, hashes, bpt, cpt)
+
+
+def read_bitstream(path: str | Path) -> StreamInfo:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BitstreamError(f"bitstream not found: {path}") from None
+    except IsADirectoryError:
+        raise BitstreamError(f"{path} is a directory, not a bitstream") from None
+    return parse_bitstream(data)

@@ -1,0 +1,169 @@
+"""VVenC through the FFmpeg of imageio-ffmpeg (``libvvenc``): the default codec on a fresh machine.
+
+Command (DESIGN.md §5.4), one intra picture at a fixed QP::
+
+    ffmpeg -f rawvideo -pix_fmt yuv420p10le -s WxH -r 1 -i pipe:0 -frames:v 1 -threads T
+      -c:v libvvenc -preset P -qp QP -qpa 0
+      -vvenc-params IntraPeriod=1:IntraQPOffset=0[:ChromaFormatIDC=400][:LoopFilterDisable=1:SAO=0:ALF=0:CCALF=0:EDO=0]
+                    [:SEIDecodedPictureHash=1][:InternalBitDepth=8] -f vvc OUT.266
+
+Input conventions: libvvenc only takes ``yuv420p10le``.  8-bit input is converted to 10 bits
+by a left shift of 2 (what VTM does for ``--InputBitDepth=8 --InternalBitDepth=10``); 4:0:0
+input is fed as its luma plus constant-512 chroma with ``ChromaFormatIDC=400`` (feeding
+``gray10le`` would make FFmpeg squeeze luma to 64..940).  Width and height must be even.
+Same QP is not same rate/quality as VTM: results are labelled VVenC, never the VTM anchor.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...core.errors import CodecError, UsageError
+from ...core.hashing import file_hash
+from ...core.process import run_process, write_log
+from ..ffmpeg import ffmpeg_exe, ffmpeg_has, ffmpeg_version
+from ..yuv import YuvFormat, read_yuv, to_bit_depth
+from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
+
+PRESETS = ("faster", "fast", "medium", "slow", "slower")
+_VERSION = re.compile(r"libvvenc version:\s*(\S+)")
+_POC = re.compile(r"POC\s+(\d+).*?\(\s*(\w+),\s*(\w)-SLICE,\s*QP\s+(-?\d+)[^)]*\)\s+(\d+) bits\s*"
+                  r"\[Y\s+([\d.]+) dB\s+U\s+([\d.]+) dB\s+V\s+([\d.]+) dB\]")
+
+
+def _check_ffmpeg_vvenc() -> None:
+    if not ffmpeg_has("encoders", "libvvenc"):
+        raise CodecError(f"The FFmpeg at {ffmpeg_exe()} has no libvvenc encoder. "
+                         "Install imageio-ffmpeg>=0.8.1 (FFmpeg 9 with VVenC) or point VCMBENCH_FFMPEG at such a build.")
+
+
+@lru_cache(maxsize=None)
+def vvenc_library_version(ffmpeg: str) -> str:
+    """libvvenc's version as FFmpeg logs it (a 64x64 grey picture is encoded once to find out)."""
+    _check_ffmpeg_vvenc()
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-v", "verbose", "-f", "rawvideo", "-pix_fmt", "yuv420p10le",
+           "-s", "64x64", "-r", "1", "-i", "pipe:0", "-frames:v", "1", "-threads", "1", "-c:v", "libvvenc",
+           "-preset", "faster", "-qp", "40", "-f", "null", "-"]
+    res = run_process(cmd, timeout=60, stdin=b"\x00\x02" * (64 * 64 * 3 // 2))
+    m = _VERSION.search(res.text())
+    if not m:
+        raise CodecError(f"Could not read the libvvenc version from FFmpeg's log ({res.tail(200)}).")
+    return m.group(1)
+
+
+def parse_vvenc_log(text: str) -> dict[str, Any]:
+    """Per-picture bits, QP and PSNR and the libvvenc version from an FFmpeg ``-v verbose`` log."""
+    info: dict[str, Any] = {}
+    m = _VERSION.search(text)
+    if m:
+        info["vvenc_version"] = m.group(1)
+    pics = [{"poc": int(p.group(1)), "nal_type": p.group(2), "slice": p.group(3), "qp": int(p.group(4)),
+             "bits": int(p.group(5)), "psnr_y": float(p.group(6)), "psnr_u": float(p.group(7)),
+             "psnr_v": float(p.group(8))} for p in _POC.finditer(text)]
+    if pics:
+        info["pictures"] = pics
+        info["picture_bits"] = sum(p["bits"] for p in pics)
+        info["qp"] = pics[0]["qp"]
+        info["psnr_y"] = pics[0]["psnr_y"]
+    return info
+
+
+@CODECS.register("vvenc")
+class VVenCCodec(Codec):
+    """VVenC via FFmpeg (see module docstring); decoding uses FFmpeg's native VVC decoder."""
+
+    name = "vvenc"
+
+    def __init__(self, preset: str = "medium", **_: Any) -> None:
+        if preset not in PRESETS:
+            raise UsageError(f"Unknown VVenC preset {preset!r}. Available: {', '.join(PRESETS)}.")
+        self.preset = preset
+
+    def vvenc_params(self, settings: EncodeSettings) -> str:
+        params = ["IntraPeriod=1", "IntraQPOffset=0"]
+        if settings.fmt.chroma == 400:
+            params.append("ChromaFormatIDC=400")
+        if not settings.loop_filter:
+            params += ["LoopFilterDisable=1", "SAO=0", "ALF=0", "CCALF=0", "EDO=0"]
+        if settings.sei_hash:
+            params.append("SEIDecodedPictureHash=1")
+        if settings.internal_bit_depth != 10:
+            params.append(f"InternalBitDepth={settings.internal_bit_depth}")
+        return ":".join(params)
+
+    def command(self, bitstream: Path, settings: EncodeSettings) -> list[str]:
+        fmt = settings.fmt
+        preset = settings.preset or self.preset
+        if preset not in PRESETS:
+            raise UsageError(f"Unknown VVenC preset {preset!r}. Available: {', '.join(PRESETS)}.")
+        return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "verbose", "-f", "rawvideo",
+                "-pix_fmt", "yuv420p10le", "-s", f"{fmt.width}x{fmt.height}", "-r", "1", "-i", "pipe:0",
+                "-frames:v", "1", "-threads", str(settings.threads), "-c:v", "libvvenc", "-preset", preset,
+                "-qp", str(settings.qp), "-qpa", "0", "-vvenc-params", self.vvenc_params(settings),
+                *settings.extra_args, "-f", "vvc", "-y", str(bitstream)]
+
+    @staticmethod
+    def input_bytes(src_yuv: Path, fmt: YuvFormat) -> bytes:
+        """The yuv420p10le picture fed to libvvenc (see the module docstring)."""
+        planes = to_bit_depth(read_yuv(src_yuv, fmt), fmt.bit_depth, 10)
+        if fmt.chroma == 400:
+            c = np.full(((fmt.height + 1) // 2, (fmt.width + 1) // 2), 512, np.uint16)
+            planes = [planes[0], c, c]
+        elif fmt.chroma != 420:
+            raise UsageError(f"VVenC via FFmpeg codes 4:2:0 or 4:0:0 here; got {fmt.chroma}.")
+        return b"".join(np.ascontiguousarray(p.astype("<u2")).tobytes() for p in planes)
+
+    def encode(self, src_yuv: Path, bitstream: Path, settings: EncodeSettings,
+               log_dir: Path | None = None) -> EncodeResult:
+        _check_ffmpeg_vvenc()
+        fmt = settings.fmt
+        if fmt.width % 2 or fmt.height % 2:
+            raise UsageError(f"VVenC needs even picture sizes; got {fmt.width}x{fmt.height}. "
+                             "Pad first (yuv.ctc_prepare pads to even sizes).")
+        if fmt.bit_depth > 10:
+            raise UsageError(f"VVenC input is at most 10-bit here; got {fmt.bit_depth}-bit.")
+        src_yuv, bitstream = Path(src_yuv), Path(bitstream)
+        check_input_size(src_yuv, fmt)
+        data = self.input_bytes(src_yuv, fmt)
+        bitstream.parent.mkdir(parents=True, exist_ok=True)
+        cmd = self.command(bitstream, settings)
+        res = run_process(cmd, timeout=settings.timeout, stdin=data)
+        log_path = None
+        if log_dir is not None:
+            log_path = Path(log_dir) / f"{bitstream.stem}_encoder.log"
+            write_log(log_path, res)
+        if res.timed_out:
+            raise CodecError(f"VVenC timed out after {settings.timeout:.0f} s. Use a faster preset or raise the timeout.")
+        if res.returncode != 0 or not bitstream.is_file() or bitstream.stat().st_size == 0:
+            raise CodecError(f"FFmpeg/libvvenc failed (status {res.returncode}): {res.tail(400)}")
+        info = parse_vvenc_log(res.text())
+        info["preset"] = settings.preset or self.preset
+        info["ffmpeg_version"] = ffmpeg_version()
+        conv = [f"{fmt.bit_depth}->10-bit left shift"] if fmt.bit_depth != 10 else []
+        conv += ["4:0:0 luma + constant-512 chroma"] if fmt.chroma == 400 else []
+        info["stdin"] = f"{src_yuv} as yuv420p10le" + (f" ({', '.join(conv)})" if conv else "")
+        return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path, None, info)
+
+    def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 120.0) -> DecodeResult:
+        from .decoders import FFmpegDecoder
+
+        return FFmpegDecoder().decode(bitstream, out_yuv, bit_depth, timeout)
+
+    def version(self) -> str:
+        return f"vvenc-{vvenc_library_version(ffmpeg_exe())}/ffmpeg-{ffmpeg_version()}"
+
+    def signature(self, settings: EncodeSettings | None = None) -> str:
+        v = vvenc_library_version(ffmpeg_exe())
+        short = ".".join(v.split("-")[0].split(".")[:2])
+        preset = (settings.preset if settings is not None and settings.preset else self.preset)
+        sig = f"vvenc-{short}-{preset}"
+        if settings is not None and not settings.loop_filter:
+            sig += "-nolf"
+        if settings is not None and settings.internal_bit_depth != 10:
+            sig += f"-ibd{settings.internal_bit_depth}"
+        return f"{sig}-ffmpeg{ffmpeg_version()}#{file_hash(ffmpeg_exe())}"

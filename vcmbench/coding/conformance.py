@@ -1,0 +1,179 @@
+"""Conformance suites: bitstreams with their expected decoded MD5 and format, run through a decoder.
+
+A suite is a JSON (or YAML) file with ``cases``, each case having at least
+``bitstream`` (path relative to the suite file), ``decoded_md5``, ``width``, ``height``,
+``chroma_format`` (400/420/444) and ``bit_depth``; ``name`` is optional.  The VTM 12.0 fixture
+manifest (``fixtures/vtm12/manifest.json``) is such a suite as it is.
+
+The decoded MD5 is the MD5 of the decoder's output file: planar, frames in output order, at the
+case's ``bit_depth`` (16-bit little-endian above 8), 4:0:0 as luma only (VTM DecoderApp's
+``-d BITDEPTH`` layout).  The decoder is a name (``ffmpeg``, ``pyav``, ``vtm``) or a command
+template with ``{input}``/``{output}`` placeholders.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import DataError
+from .verify import verify_bitstream
+from .yuv import YuvFormat
+
+REQUIRED = ("bitstream", "decoded_md5", "width", "height", "chroma_format", "bit_depth")
+
+
+@dataclass
+class CaseResult:
+    name: str
+    bitstream: str
+    ok: bool
+    reason: str
+    expected_md5: str
+    decoded_md5: str | None
+    seconds: float
+    checks: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SuiteReport:
+    suite: str
+    decoder: str
+    decoder_version: str
+    cases: list[CaseResult]
+
+    @property
+    def passed(self) -> int:
+        return sum(c.ok for c in self.cases)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.cases) and self.passed == len(self.cases)
+
+    def failing(self) -> list[CaseResult]:
+        return [c for c in self.cases if not c.ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"suite": self.suite, "decoder": self.decoder, "decoder_version": self.decoder_version,
+                "ok": self.ok, "passed": self.passed, "total": len(self.cases),
+                "cases": [c.__dict__ for c in self.cases]}
+
+
+def load_suite(path: str | Path) -> list[dict[str, Any]]:
+    """Read and validate a suite file; bitstream paths are resolved against its folder."""
+    from ..core.jsonio import read_json
+
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(f"Suite file not found: {path}.") from None
+    else:
+        data = read_json(path)
+    cases = data.get("cases") if isinstance(data, dict) else None
+    if not isinstance(cases, list) or not cases:
+        raise DataError(f"{path}: a conformance suite needs a non-empty 'cases' list.")
+    out = []
+    for i, c in enumerate(cases):
+        missing = [k for k in REQUIRED if not isinstance(c, dict) or k not in c]
+        if missing:
+            raise DataError(f"{path}: case {i} lacks {missing} (every case needs {', '.join(REQUIRED)}).")
+        case = dict(c)
+        case.setdefault("name", Path(c["bitstream"]).stem)
+        case["path"] = (path.parent / c["bitstream"]).resolve()
+        try:
+            case["fmt"] = YuvFormat(int(c["width"]), int(c["height"]), int(c["chroma_format"]), int(c["bit_depth"]))
+        except Exception as exc:  # noqa: BLE001
+            raise DataError(f"{path}: case {case['name']}: {exc}") from None
+        out.append(case)
+    return out
+
+
+def run_suite(suite: str | Path, decoder: str = "pyav", timeout: float = 60.0) -> SuiteReport:
+    """Decode every case with ``decoder`` and compare the decoded MD5 with the expected one."""
+    from .codecs.decoders import get_decoder
+
+    cases = load_suite(suite)
+    dec = get_decoder(decoder)
+    results = []
+    for c in cases:
+        t0 = time.perf_counter()
+        if not c["path"].is_file():
+            results.append(CaseResult(c["name"], str(c["path"]), False, f"not decodable: {c['path']} is missing",
+                                      c["decoded_md5"], None, 0.0))
+            continue
+        v = verify_bitstream(c["path"], expected=c["fmt"], md5=str(c["decoded_md5"]), decoders=(decoder,),
+                             timeout=timeout, output_bit_depth=c["fmt"].bit_depth)
+        results.append(CaseResult(c["name"], str(c["path"]), v.ok, v.reason, str(c["decoded_md5"]).lower(),
+                                  v.decoded_md5, round(time.perf_counter() - t0, 4), v.checks))
+    try:
+        version = dec.version()
+    except Exception as exc:  # noqa: BLE001 - a version is provenance, not a verdict
+        version = f"unknown ({exc})"
+    return SuiteReport(str(suite), decoder, version, results)
+
+
+def write_report(report: SuiteReport, out: str | Path) -> Path:
+    """Write the report as ``.json``, ``.html`` (self-contained, escaped) or ``.xlsx``."""
+    from ..core.errors import UsageError
+    from ..core.jsonio import atomic_write_text, write_json
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        return write_json(out, report.to_dict())
+    if suffix in (".html", ".htm"):
+        return atomic_write_text(out, _html(report))
+    if suffix == ".xlsx":
+        return _xlsx(report, out)
+    raise UsageError(f"Unknown report type {out.suffix!r}: use .json, .html or .xlsx.")
+
+
+def _html(r: SuiteReport) -> str:
+    e = html.escape
+    rows = "\n".join(
+        f"<tr class=\"{'pass' if c.ok else 'fail'}\"><td>{e(c.name)}</td><td>{'PASS' if c.ok else 'FAIL'}</td>"
+        f"<td><code>{e(c.expected_md5)}</code></td><td><code>{e(c.decoded_md5 or '')}</code></td>"
+        f"<td>{c.seconds:.3f}</td><td>{e(c.reason)}</td></tr>" for c in r.cases)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Conformance: {e(r.suite)}</title>
+<style>body{{font-family:sans-serif}} table{{border-collapse:collapse}} td,th{{border:1px solid #999;padding:3px 6px}}
+tr.pass td:nth-child(2){{color:#070}} tr.fail td:nth-child(2){{color:#b00;font-weight:bold}}</style></head>
+<body><h1>Conformance report</h1>
+<p>Suite: <code>{e(r.suite)}</code><br>Decoder: <code>{e(r.decoder)}</code> ({e(r.decoder_version)})<br>
+Result: {r.passed} / {len(r.cases)} passed</p>
+<table><tr><th>case</th><th>verdict</th><th>expected MD5</th><th>decoded MD5</th><th>seconds</th><th>reason</th></tr>
+{rows}
+</table></body></html>
+"""
+
+
+def _xlsx(r: SuiteReport, out: Path) -> Path:
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from ..core.jsonio import atomic_write_bytes
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "conformance"
+    ws.append(["suite", r.suite])
+    ws.append(["decoder", r.decoder, r.decoder_version])
+    ws.append(["passed", r.passed, "of", len(r.cases)])
+    ws.append([])
+    ws.append(["case", "verdict", "expected MD5", "decoded MD5", "seconds", "reason"])
+    for cell in ws[5]:
+        cell.font = Font(bold=True)
+    for c in r.cases:
+        ws.append([c.name, "PASS" if c.ok else "FAIL", c.expected_md5, c.decoded_md5 or "", c.seconds, c.reason])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return atomic_write_bytes(out, buf.getvalue())

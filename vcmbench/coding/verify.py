@@ -1,0 +1,263 @@
+"""Bitstream verification: a verdict per bitstream that it really decodes to the expected pictures.
+
+Checks, in order (each recorded in ``Verdict.checks``):
+
+``structure``  the file parses as a VVC Annex-B stream (NAL headers, SPS, SEI) and, when a
+               format is expected, the SPS (cropped size, chroma format, bit depth) matches it;
+``decode:X``   each decoder X exits 0 within the timeout and writes a whole number of pictures
+               of the SPS format;
+``sei_hash``   when the stream carries decoded-picture-hash SEI (MD5, CRC or checksum), it equals the
+               hash of the decoded pictures.  The SEI covers the FULL decoded picture before the
+               conformance window is applied (H.266 §D; checked on the fixtures), so a cropped
+               stream is decoded a second time uncropped (FFmpeg/PyAV ``apply_cropping=0``);
+``md5``        the MD5 of the decoded YUV file (output bit depth, 16-bit LE for 10-bit; 4:0:0 as
+               luma only) equals the given MD5;
+``recon``      the decoded pictures equal the encoder's reconstruction file, when known;
+``agreement``  all decoders produced identical files.
+
+The verdict's ``reason`` is ``ok`` or starts with ``not decodable:``, ``format mismatch:`` or
+``hash mismatch:``.  Corrupted input never raises: it yields a negative verdict.  A missing
+decoder program (a tool problem, not the bitstream's) raises :class:`CodecError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..core.errors import BitstreamError, UsageError
+from .bitstream import StreamInfo, read_bitstream
+from .yuv import YuvFormat, read_yuv
+
+
+@dataclass
+class Verdict:
+    path: Path
+    ok: bool
+    reason: str  # "ok" | "not decodable: ..." | "hash mismatch: ..." | "format mismatch: ..."
+    checks: dict[str, dict] = field(default_factory=dict)
+    decoded_md5: str | None = None
+    bits: int = 0
+    decoded: Path | None = None  # the kept decoded YUV, when asked for
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "ok": self.ok, "reason": self.reason, "bits": self.bits,
+                "decoded_md5": self.decoded_md5, "decoded": str(self.decoded) if self.decoded else None,
+                "checks": self.checks}
+
+
+def md5_bytes(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def plane_hash(plane: np.ndarray, bit_depth: int, hash_type: str) -> str:
+    """Decoded-picture-hash of one plane (H.274 §8.7) over its samples as bytes (1 byte each up to
+    8-bit, else 2 bytes little-endian): ``md5``; ``crc`` = CRC-16 polynomial 0x1021 started at
+    0xFFFF with 16 augmenting zero bits (= ``binascii.crc_hqx`` from 0x1D0F); ``checksum`` = the
+    32-bit sum of the sample bytes XOR-ed with a position mask.  All three checked against VVenC's
+    SEI (tests/unit/test_verify.py)."""
+    two = bit_depth > 8
+    data = np.ascontiguousarray(plane.astype("<u2" if two else np.uint8)).tobytes()
+    if hash_type == "md5":
+        return hashlib.md5(data).hexdigest()
+    if hash_type == "crc":
+        import binascii
+
+        return f"{binascii.crc_hqx(data, 0x1D0F):04x}"
+    if hash_type == "checksum":
+        h, w = plane.shape
+        y, x = np.mgrid[0:h, 0:w]
+        mask = ((x & 0xFF) ^ (y & 0xFF) ^ (x >> 8) ^ (y >> 8)).astype(np.uint64)
+        s = plane.astype(np.uint64)
+        total = int((((s & 0xFF) ^ mask)).sum())
+        if two:
+            total += int(((s >> 8) ^ mask).sum())
+        return f"{total & 0xFFFFFFFF:08x}"
+    raise UsageError(f"picture hash type {hash_type!r} is not implemented")
+
+
+def _expected_mismatch(info: StreamInfo, expected: YuvFormat) -> str | None:
+    sps = info.sps
+    assert sps is not None
+    diffs = []
+    if (sps.width, sps.height) != (expected.width, expected.height):
+        diffs.append(f"size {sps.width}x{sps.height} (expected {expected.width}x{expected.height})")
+    if sps.chroma_format != expected.chroma:
+        diffs.append(f"chroma {sps.chroma_format} (expected {expected.chroma})")
+    if sps.bit_depth != expected.bit_depth:
+        diffs.append(f"bit depth {sps.bit_depth} (expected {expected.bit_depth})")
+    return ", ".join(diffs) or None
+
+
+def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5: str | None = None,
+                     recon: Path | None = None, decoders: Sequence[str] = ("pyav",), timeout: float = 60.0,
+                     keep_decoded: Path | None = None, output_bit_depth: int | None = None,
+                     check_sei: bool = True, log_dir: Path | None = None) -> Verdict:
+    """Verify one bitstream (see the module docstring).  ``decoders`` are names (``ffmpeg``,
+    ``pyav``, ``vtm``) or command templates.  The decoded file is written at ``output_bit_depth``
+    (default: the expected format's bit depth, else 10 as ``DecoderApp -d 10`` does).
+    ``log_dir`` keeps each decoder process's command line and output as
+    ``<bitstream stem>_<decoder>_decoder.log``."""
+    from .codecs.decoders import get_decoder
+
+    path = Path(path)
+    if not decoders:
+        raise UsageError("verify needs at least one decoder (ffmpeg, pyav, vtm or a command template).")
+    out_depth = output_bit_depth or (expected.bit_depth if expected else 10)
+    checks: dict[str, dict] = {}
+    bits = path.stat().st_size * 8 if path.is_file() else 0
+
+    def verdict(reason: str, decoded_md5: str | None = None, decoded: Path | None = None) -> Verdict:
+        return Verdict(path, reason == "ok", reason, checks, decoded_md5, bits, decoded)
+
+    # 1. structure
+    try:
+        info = read_bitstream(path)
+    except BitstreamError as exc:
+        checks["structure"] = {"ok": False, "detail": str(exc)}
+        return verdict(f"not decodable: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a parser bug on garbage must still be a verdict
+        checks["structure"] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+        return verdict(f"not decodable: unparseable ({type(exc).__name__}: {exc})")
+    sps = info.sps
+    assert sps is not None
+    checks["structure"] = {"ok": True, "nal_units": info.nal_count, "pictures": info.pictures,
+                           "width": sps.width, "height": sps.height, "chroma_format": sps.chroma_format,
+                           "bit_depth": sps.bit_depth, "sei_hashes": len(info.picture_hashes)}
+    if sps.chroma_format not in (400, 420, 444):
+        return verdict(f"format mismatch: chroma format {sps.chroma_format} is not supported")
+    if expected is not None:
+        mism = _expected_mismatch(info, expected)
+        if mism:
+            checks["structure"].update(ok=False, detail=mism)
+            return verdict(f"format mismatch: SPS says {mism}")
+    out_fmt = YuvFormat(sps.width, sps.height, sps.chroma_format, out_depth)
+
+    with tempfile.TemporaryDirectory(prefix="vcmbench-verify-") as tmp:
+        tmpd = Path(tmp)
+        outputs: dict[str, Path] = {}
+        md5s: dict[str, str] = {}
+        # 2. decode with every decoder
+        for k, spec in enumerate(decoders):
+            dec = get_decoder(spec)
+            label = spec if dec.name != "command" else f"command{k}"
+            out = tmpd / f"dec{k}.yuv"
+            log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
+            try:
+                res = dec.decode(path, out, bit_depth=out_depth, timeout=timeout, log_path=log)
+            except BitstreamError as exc:
+                checks[f"decode:{label}"] = {"ok": False, "detail": str(exc)}
+                return verdict(f"not decodable: {label}: {exc}")
+            size = out.stat().st_size
+            if res.fmt != out_fmt or size == 0 or size % out_fmt.frame_bytes:
+                detail = (f"{label} wrote {res.fmt.describe()} / {size} bytes; SPS says {out_fmt.describe()} "
+                          f"({out_fmt.frame_bytes} bytes per picture)")
+                checks[f"decode:{label}"] = {"ok": False, "detail": detail}
+                return verdict(f"not decodable: {detail}")
+            frames = size // out_fmt.frame_bytes
+            outputs[label] = out
+            md5s[label] = _md5_file(out)
+            checks[f"decode:{label}"] = {"ok": True, "seconds": round(res.seconds, 4), "frames": frames,
+                                         "md5": md5s[label], "command": res.command}
+            if info.pictures and frames != info.pictures:
+                checks[f"decode:{label}"].update(ok=False, detail=f"{frames} picture(s) decoded, {info.pictures} coded")
+                return verdict(f"not decodable: {label} output {frames} picture(s); the stream codes {info.pictures}")
+        first = next(iter(outputs))
+        decoded_md5 = md5s[first]
+        # 3. agreement between decoders
+        if len(set(md5s.values())) > 1:
+            checks["agreement"] = {"ok": False, "md5": md5s}
+            return verdict("hash mismatch: decoders disagree (" + ", ".join(f"{d} {m}" for d, m in md5s.items()) + ")",
+                           decoded_md5)
+        if len(md5s) > 1:
+            checks["agreement"] = {"ok": True, "decoders": list(md5s)}
+        # 4. SEI picture hash
+        if check_sei and info.picture_hashes:
+            problem = _check_sei(path, info, outputs[first], out_fmt, decoders, timeout, tmpd, checks)
+            if problem:
+                return verdict(f"hash mismatch: {problem}", decoded_md5)
+        # 5. given MD5
+        if md5:
+            ok = md5.strip().lower() == decoded_md5
+            checks["md5"] = {"ok": ok, "expected": md5.strip().lower(), "actual": decoded_md5}
+            if not ok:
+                return verdict(f"hash mismatch: decoded MD5 {decoded_md5} != expected {md5.strip().lower()}", decoded_md5)
+        # 6. encoder reconstruction
+        if recon is not None:
+            problem = _check_recon(Path(recon), outputs[first], out_fmt, sps.bit_depth, tmpd, checks)
+            if problem:
+                return verdict(f"hash mismatch: {problem}", decoded_md5)
+        kept = None
+        if keep_decoded is not None:
+            kept = Path(keep_decoded)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(outputs[first], kept)
+        return verdict("ok", decoded_md5, kept)
+
+
+def _md5_file(p: Path) -> str:
+    from ..core.hashing import md5_file
+
+    return md5_file(p)
+
+
+def _check_sei(path: Path, info: StreamInfo, decoded: Path, out_fmt: YuvFormat, decoders: Sequence[str],
+               timeout: float, tmpd: Path, checks: dict[str, dict]) -> str | None:
+    """Compare SEI picture hashes with the decoded pictures; returns a problem or None."""
+    from .codecs.decoders import get_decoder
+
+    sps = info.sps
+    assert sps is not None
+    cropped = sps.conf_win != (0, 0, 0, 0)
+    full_fmt = YuvFormat(sps.coded_width, sps.coded_height, sps.chroma_format, sps.bit_depth)
+    if cropped or out_fmt.bit_depth != sps.bit_depth:
+        # need the full coded picture at the coded bit depth: an uncropped FFmpeg/PyAV decode
+        name = next((d for d in decoders if d in ("ffmpeg", "pyav")), "ffmpeg")
+        src = tmpd / "uncropped.yuv"
+        try:
+            get_decoder(name).decode(path, src, bit_depth=sps.bit_depth, timeout=timeout, crop=not cropped)
+        except BitstreamError as exc:
+            checks["sei_hash"] = {"ok": False, "detail": f"uncropped decode failed: {exc}"}
+            return f"SEI picture hash not checkable: uncropped decode failed ({exc})"
+        fmt = full_fmt if cropped else YuvFormat(sps.width, sps.height, sps.chroma_format, sps.bit_depth)
+    else:
+        src, fmt = decoded, out_fmt
+    n = src.stat().st_size // fmt.frame_bytes
+    results = []
+    for k, ph in enumerate(info.picture_hashes):
+        if k >= n:
+            break
+        try:
+            planes = read_yuv(src, fmt, k)
+        except Exception as exc:  # noqa: BLE001
+            return f"decoded picture {k} unreadable ({exc})"
+        actual = [plane_hash(p, sps.bit_depth, ph.hash_type) for p in planes[: len(ph.values)]]
+        ok = actual == ph.values
+        results.append({"picture": k, "type": ph.hash_type, "ok": ok, "sei": ph.values, "decoded": actual})
+        if not ok:
+            checks["sei_hash"] = {"ok": False, "pictures": results}
+            return f"picture {k} {ph.hash_type} {actual} != SEI {ph.values}"
+    checks["sei_hash"] = {"ok": True, "pictures": results, "full_picture": cropped}
+    return None
+
+
+def _check_recon(recon: Path, decoded: Path, out_fmt: YuvFormat, coded_depth: int, tmpd: Path,
+                 checks: dict[str, dict]) -> str | None:
+    if not recon.is_file():
+        checks["recon"] = {"ok": False, "detail": f"{recon} not found"}
+        return f"encoder reconstruction {recon} not found"
+    rsize, dsize = recon.stat().st_size, decoded.stat().st_size
+    if rsize != dsize:
+        checks["recon"] = {"ok": False, "detail": f"recon {rsize} bytes vs decoded {dsize}"}
+        return f"encoder reconstruction has {rsize} bytes, the decoded file {dsize}"
+    rm, dm = _md5_file(recon), _md5_file(decoded)
+    checks["recon"] = {"ok": rm == dm, "recon_md5": rm, "decoded_md5": dm}
+    if rm != dm:
+        return f"decoded pictures differ from the encoder reconstruction ({dm} vs {rm})"
+    return None

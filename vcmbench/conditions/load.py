@@ -1,0 +1,115 @@
+"""Loading conditions: by name from ``cttc/`` or by path, one level of ``base:`` inheritance, validation."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core.errors import ConditionError
+from ..core.resources import resource_dir
+from .model import Condition, content_hash
+from .schema import Issue
+from .validate import validate_data
+
+
+def conditions_dir() -> Path:
+    return resource_dir("cttc")
+
+
+def list_conditions(directory: Path | None = None) -> list[str]:
+    d = directory or conditions_dir()
+    return sorted(p.stem for p in d.glob("*.yaml"))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConditionError(f"Condition file {path} does not exist.") from None
+    except yaml.YAMLError as exc:
+        raise ConditionError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConditionError(f"{path}: a condition must be a YAML mapping, got {type(data).__name__}.")
+    return data
+
+
+def resolve_path(name_or_path: str | Path, directory: Path | None = None) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    d = directory or conditions_dir()
+    cand = d / f"{name_or_path}.yaml"
+    if cand.exists():
+        return cand
+    avail = ", ".join(list_conditions(d))
+    raise ConditionError(f"Unknown condition {str(name_or_path)!r}. Available: {avail} — see `vcmbench cttc list`.")
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in child.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def resolve_inheritance(path: Path) -> tuple[dict[str, Any], list[Issue]]:
+    """Read ``path`` and apply its ``base:`` (one level).  Returns the merged data and issues."""
+    data = _read_yaml(path)
+    issues: list[Issue] = []
+    base_name = data.get("base")
+    if not base_name:
+        return data, issues
+    if base_name == data.get("name") or base_name == path.stem:
+        return data, [Issue(str(path), "base", f"inheritance cycle: {path.stem} names itself as base")]
+    base_path = path.parent / f"{base_name}.yaml"
+    if not base_path.exists():
+        return data, [Issue(str(path), "base", f"base condition {base_name!r} not found beside it ({base_path})")]
+    base = _read_yaml(base_path)
+    grand = base.get("base")
+    if grand:
+        if grand in (data.get("name"), path.stem):
+            issues.append(Issue(str(path), "base", f"inheritance cycle: {path.stem} -> {base_name} -> {grand}"))
+        else:
+            issues.append(Issue(str(path), "base", f"inheritance depth > 1: {path.stem} -> {base_name} -> {grand}; "
+                                "at most one level of base: is allowed — inherit from a condition without a base"))
+        return data, issues
+    merged = _merge(base, {k: v for k, v in data.items() if k not in ("base", "abstract")})
+    merged["base"] = base_name
+    merged.pop("abstract", None)
+    return merged, issues
+
+
+def validate_file(path: str | Path) -> list[Issue]:
+    path = Path(path)
+    try:
+        data, issues = resolve_inheritance(path)
+    except ConditionError as exc:
+        return [Issue(str(path), "(file)", str(exc))]
+    if issues:
+        return issues
+    if data.get("abstract"):
+        # An abstract base is only checked for its keys and values, not for completeness.
+        return [i for i in validate_data(data, str(path)) if "required key is missing" not in i.message]
+    return validate_data(data, str(path))
+
+
+def load_condition(name_or_path: str | Path, directory: Path | None = None) -> Condition:
+    """Load, resolve and validate a condition by name (``cttc/NAME.yaml``) or path."""
+    path = resolve_path(name_or_path, directory)
+    data, issues = resolve_inheritance(path)
+    if not issues:
+        if data.get("abstract"):
+            raise ConditionError(f"{path.stem} is an abstract base condition; run one of the conditions built on it.")
+        issues = validate_data(data, str(path))
+    if issues:
+        raise ConditionError(
+            f"Condition {path} is invalid:\n  " + "\n  ".join(map(str, issues))
+            + "\nFix the file (see `vcmbench cttc validate`)."
+        )
+    return Condition(data=data, path=path, content_hash=content_hash(data))

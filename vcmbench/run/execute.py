@@ -1,0 +1,25 @@
+"""Running one job of any kind in a worker: the dispatch table from job kind to job function.
+
+The job modules (``image_jobs``, ``feature_jobs``) import the shared ``jobs`` module and never this
+one, so there is no import circle; a new kind of job adds one line to ``JOB_FUNCTIONS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .feature_jobs import feature_job, frange_job
+from .image_jobs import code_job, reference_job
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_FRANGE, KIND_REFERENCE, JobSpec
+
+JOB_FUNCTIONS: dict[str, Callable[[JobSpec], dict[str, Any]]] = {
+    KIND_REFERENCE: reference_job,
+    KIND_CODE: code_job,
+    KIND_FRANGE: frange_job,
+    KIND_FEATURE: feature_job,
+}
+
+
+def execute_job(spec: JobSpec) -> dict[str, Any]:
+    """Run one job (see ``run.jobs``).  Raises VcmbenchError for tool failures."""
+    return JOB_FUNCTIONS[spec.kind](spec)

@@ -1,0 +1,74 @@
+"""Image jobs: the task network on the uncompressed image (``reference``), and one (image, scale, QP)
+picture coded and scored (``code``): preprocess -> encode -> verify -> decode -> postprocess -> task.
+
+Conventions: the coded picture is the CTC-prepared image (pad to even size at 100 %, FFmpeg
+bicubic down-scale below), converted with the condition's colour mode to 4:2:0 at
+``codec.input_bit_depth`` bits; the expected bitstream format is 4:2:0 at the internal bit depth;
+the decoded picture is converted back to RGB, cropped / scaled back to the original size and given
+to the task network.  ``bits`` = 8 x bitstream file size.  Times are wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ..conditions.datasets import load_rgb
+from ..core.records import JobRecord
+from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace, yuv_to_rgb_file
+
+
+def reference_job(spec: JobSpec) -> dict[str, Any]:
+    task = get_cached_task(spec.task, spec.task_options)
+    rgb = load_rgb(spec.image)
+    t0 = time.perf_counter()
+    det = task.run(rgb)
+    dt = time.perf_counter() - t0
+    rec = {"job_id": spec.job_id, "image_id": spec.image.image_id, "width": spec.image.width,
+           "height": spec.image.height, "task_seconds": dt, "signature": spec.signature}
+    return {"record": rec, "predictions": det.to_json(), "commands": []}
+
+
+def code_job(spec: JobSpec) -> dict[str, Any]:
+    from ..coding.yuv import YuvFormat, ctc_prepare, ctc_restore, rgb_to_yuv, write_yuv
+
+    run_dir = Path(spec.run_dir)
+    codec = get_cached_codec(spec.codec, spec.codec_options)
+    task = get_cached_task(spec.task, spec.task_options)
+    img = spec.image
+    with job_workspace(spec) as tmp:
+        t0 = time.perf_counter()
+        rgb = load_rgb(img)
+        prepared = ctc_prepare(rgb, spec.scale)
+        ch, cw = prepared.shape[:2]
+        fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
+        src = tmp / "src.yuv"
+        write_yuv(src, rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth), fmt_in)
+        pre_s = time.perf_counter() - t0
+
+        coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
+        enc, verdict, expected, final_bs = coded.enc, coded.verdict, coded.expected, coded.bitstream
+        decoded = coded.decoded
+
+        predictions = None
+        post_s = task_s = 0.0
+        if verdict.ok:
+            t2 = time.perf_counter()
+            dec_rgb = yuv_to_rgb_file(decoded, expected, spec.color)
+            restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
+            post_s = time.perf_counter() - t2
+            t3 = time.perf_counter()
+            predictions = task.run(restored).to_json()
+            task_s = time.perf_counter() - t3
+        rec = JobRecord(
+            job_id=spec.job_id, image_id=img.image_id, scale=spec.scale, qp=spec.qp, width=img.width,
+            height=img.height, coded_width=cw, coded_height=ch, bits=int(final_bs.stat().st_size * 8),
+            verified=bool(verdict.ok), verdict=verdict.reason, encode_seconds=float(enc.seconds),
+            decode_seconds=float(coded.verify_seconds), task_seconds=float(task_s),
+            bitstream=str(final_bs.relative_to(run_dir)),
+            extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
+                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info),
+                   **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
+            signature=spec.signature)
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}

@@ -1,0 +1,154 @@
+"""What every job of a run shares: the picklable ``JobSpec``, the job kinds, a per-job workspace,
+per-worker caches of codecs and task networks, and the encode -> verify -> keep step.
+
+``run.execute.execute_job(spec)`` runs one job in a worker (image jobs: ``run.image_jobs``;
+feature jobs: ``run.feature_jobs``) and returns a plain dict (the job record, the predictions,
+the command lines) that the parent process stores.  Workers never touch the database.  The
+bitstream is written under a temporary name and renamed into ``RUNDIR/bitstreams/<job_id>.266``
+only after it has been verified or rejected, so a killed job leaves no half-written bitstream.
+Codecs and task networks are built once per worker process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..conditions.datasets import ImageRef
+
+KIND_CODE = "code"  # image x scale x QP
+KIND_REFERENCE = "reference"  # the task network on the uncompressed image
+KIND_FRANGE = "frange"  # min/max of an image's coded feature layers (for a global quantisation range)
+KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack, head (stored as "code")
+
+_CACHE: dict[Any, Any] = {}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: str
+    kind: str
+    image: ImageRef
+    run_dir: str
+    task: str
+    task_options: tuple[tuple[str, Any], ...]
+    scale: float = 1.0
+    qp: int = 0
+    codec: str = ""
+    codec_options: tuple[tuple[str, Any], ...] = ()
+    encode: tuple[tuple[str, Any], ...] = ()  # EncodeSettings fields except qp/fmt
+    color: str = "ctc"
+    input_bit_depth: int = 8
+    decoders: tuple[str, ...] = ("pyav",)
+    verify_timeout: float = 120.0
+    signature: str = ""
+    extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def describe(self) -> str:
+        if self.kind == KIND_REFERENCE:
+            return f"reference {self.image.image_id}"
+        return f"{self.image.image_id} scale {self.scale:g} qp {self.qp}"
+
+
+@contextmanager
+def job_workspace(spec: JobSpec) -> Iterator[Path]:
+    """A fresh per-job temporary folder under ``RUNDIR/tmp`` (left-overs of a killed attempt are
+    removed first), deleted when the job ends, whatever happens."""
+    tmp = Path(spec.run_dir) / "tmp" / f"{spec.job_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def get_cached_task(name: str, options: tuple[tuple[str, Any], ...]):
+    key = ("task", name, options)
+    if key not in _CACHE:
+        from ..tasks import get_task
+
+        _CACHE[key] = get_task(name, **dict(options))
+    return _CACHE[key]
+
+
+def get_cached_codec(name: str, options: tuple[tuple[str, Any], ...]):
+    key = ("codec", name, options)
+    if key not in _CACHE:
+        from ..coding.codecs import get_codec
+
+        _CACHE[key] = get_codec(name, **dict(options))
+    return _CACHE[key]
+
+
+@dataclass
+class CodedPicture:
+    """A picture encoded, verified and kept under ``RUNDIR/bitstreams/<job_id>.266``."""
+
+    enc: Any  # codecs.EncodeResult
+    verdict: Any  # verify.Verdict
+    expected: Any  # yuv.YuvFormat of the decoded picture
+    bitstream: Path
+    decoded: Path  # decoded YUV (in the job's temporary folder)
+    verify_seconds: float
+    first_reason: str | None  # the first verdict when a second verification was needed
+    commands: list[list[str]]  # encoder and decoder command lines, naming the kept bitstream
+
+
+def encode_and_verify(spec: JobSpec, codec: Any, src: Path, fmt_in: Any, tmp: Path) -> CodedPicture:
+    """Encode ``src`` at ``spec.qp``, verify the bitstream and move it into the run directory.
+
+    The expected decoded format is ``fmt_in``'s size and chroma at the internal bit depth.  A failed
+    verification is repeated once: a decoder process that crashed for a reason outside the bitstream
+    (memory, a signal) must not brand a good stream.  Decoders are deterministic, so a bad stream
+    fails again; both reasons are recorded.
+    """
+    from ..coding.codecs import EncodeSettings
+    from ..coding.verify import verify_bitstream
+    from ..coding.yuv import YuvFormat
+
+    run_dir = Path(spec.run_dir)
+    settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
+    tmp_bs = tmp / f"{spec.job_id}.266"
+    enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
+    t1 = time.perf_counter()
+    expected = YuvFormat(fmt_in.width, fmt_in.height, fmt_in.chroma, settings.internal_bit_depth)
+    decoded = tmp / "decoded.yuv"
+
+    def verify():
+        return verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
+                                timeout=spec.verify_timeout, keep_decoded=decoded)
+
+    verdict = verify()
+    first_reason = None
+    if not verdict.ok:
+        first_reason = verdict.reason
+        verdict = verify()
+    verify_s = time.perf_counter() - t1
+    final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
+    os.replace(tmp_bs, final_bs)
+
+    def kept(cmd):  # command lines as they apply to the kept bitstream (encoded under a temporary name)
+        return [str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in cmd]
+
+    commands = [kept(enc.command)]
+    commands += [kept(chk["command"]) for name, chk in verdict.checks.items()
+                 if name.startswith("decode:") and chk.get("command")]
+    return CodedPicture(enc, verdict, expected, final_bs, decoded, verify_s, first_reason, commands)
+
+
+def yuv_to_rgb_file(path: Path, fmt, color: str):
+    from ..coding.yuv import read_yuv, yuv_to_rgb
+
+    return yuv_to_rgb(read_yuv(path, fmt), fmt, mode=color)
+
+
+def _small(info: dict[str, Any]) -> dict[str, Any]:
+    """The scalar parts of the encoder's parsed log (no per-picture lists)."""
+    return {k: v for k, v in (info or {}).items() if isinstance(v, (int, float, str, bool))}

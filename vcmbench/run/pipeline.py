@@ -1,0 +1,394 @@
+"""The end-to-end pipeline: condition + dataset -> jobs -> run directory -> result set.
+
+This is the only module that strings the stages together (DESIGN.md §2).  ``run_condition``
+plans every (image, scale, QP) job plus one ``reference`` job per image (the task network on the
+uncompressed image: the reference-output ground truth, and the "uncompressed" accuracy recorded in
+the provenance), skips the jobs already in the run's store, executes the rest on an
+``Executor`` and stores each result as it arrives, then builds ``RUNDIR/resultset.json``.
+
+Job ids are content hashes of (image bytes, scale, QP, codec signature, encode settings, colour
+mode, task signature and thresholds, condition signature, results version): a re-run with the
+same inputs finds its jobs done; any change that can move a number gives new ids.
+
+Scoring rules (documented verdicts, never silent):
+* bpp of a point = Σ bits / Σ original pixels over its **verified** jobs (metrics.rate.dataset_bpp);
+  accuracy is evaluated over the same images (the ground truth restricted to them).
+* A job whose bitstream fails verification is stored with its verdict, counted in
+  ``RatePoint.failed`` and excluded from both bpp and accuracy; the point carries a note.
+* A job that raised (tool failure) is reported in ``errors.json``; a point missing any job is
+  left out of the result set with a note saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import RESULTS_VERSION
+from ..conditions import Condition, load_condition
+from ..conditions.datasets import ImageRef, list_images
+from ..core.errors import ConditionError, UsageError, VcmbenchError
+from ..core.hashing import md5_file
+from ..core.jsonio import write_json
+from .execute import execute_job
+from .executor import Executor, make_executor
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_FRANGE, KIND_REFERENCE, JobSpec, get_cached_codec, get_cached_task
+from .progress import ProgressCallback, ProgressEvent
+from .store import RunStore
+
+SUPPORTED_METRICS = ("coco-ap", "oid-challenge")
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    total: int
+    skipped: int
+    ran: int
+    not_verified: int
+    errors: list[dict[str, Any]]
+    seconds: float
+    result_set: Any = None  # records.ResultSet, or None when no point could be scored
+    result_error: str = ""
+
+
+@dataclass
+class RunPlan:
+    condition: Condition
+    images: list[ImageRef]
+    specs: list[JobSpec]
+    codec_signature: str
+    task_signature: str
+    options: dict[str, Any] = field(default_factory=dict)
+    needs_range: bool = False  # feature condition waiting for its global quantisation range
+
+
+def _hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _codec_options(cond: Condition, codec_options: dict[str, Any] | None, data_dir: str | Path | None) -> dict[str, Any]:
+    c = cond.codec
+    opts = dict(codec_options or {})
+    if c["name"] == "vvenc":
+        opts.setdefault("preset", c.get("preset") or "medium")
+    if c["name"] == "vtm" and c.get("cfg"):
+        opts["cfg"] = str(resolve_cfg(cond, opts.get("cfg"), opts.get("vtm_dir"), data_dir))
+    return opts
+
+
+def resolve_cfg(cond: Condition, given: str | None, vtm_dir: str | None, data_dir: str | Path | None) -> Path:
+    """The VTM cfg file the condition names, checked against its md5.
+
+    Looked for as given (``--cfg``), in ``VCMBENCH_VTM_CFG``, then as ``cfg/<file>`` in the VTM
+    directory and ``<file>`` in the data directory."""
+    import os
+
+    ref = cond.codec["cfg"]
+    cands = [given, os.environ.get("VCMBENCH_VTM_CFG")]
+    vdir = vtm_dir or os.environ.get("VCMBENCH_VTM_DIR")
+    if vdir:
+        cands += [str(Path(vdir) / "cfg" / ref["file"]), str(Path(vdir) / ref["file"])]
+    if data_dir:
+        cands.append(str(Path(data_dir) / ref["file"]))
+    path = next((Path(c) for c in cands if c and Path(c).is_file()), None)
+    if path is None:
+        raise ConditionError(f"Condition {cond.name} needs the VTM cfg {ref['file']} (md5 {ref.get('md5')}): give --cfg FILE "
+                             "or set VCMBENCH_VTM_CFG.")
+    if ref.get("md5"):
+        md5 = md5_file(path)
+        if md5 != ref["md5"]:
+            raise ConditionError(f"VTM cfg {path} has md5 {md5}, but condition {cond.name} records {ref['md5']}: "
+                                 "use the cfg the condition names (e.g. VTM-12.0 encoder_intra_vtm.cfg).")
+    return path
+
+
+def _encode_settings(cond: Condition) -> dict[str, Any]:
+    c = cond.codec
+    return {"internal_bit_depth": int(c["internal_bit_depth"]), "preset": c.get("preset") or "medium",
+            "loop_filter": bool(c.get("loop_filter", True)), "extra_args": tuple(c.get("extra_args") or ()),
+            "threads": 1}
+
+
+def task_options_for(cond: Condition, task_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The options the pipeline builds the condition's task network with (cross-check uses the same)."""
+    t = cond.task
+    opts = {"score_threshold": float(t.get("score_threshold", 0.05)), "max_detections": int(t.get("max_detections", 100)),
+            "threads": 1}  # single-threaded inference: results do not depend on --jobs
+    opts.update(task_options or {})
+    return opts
+
+
+def check_supported(cond: Condition, task: Any = None) -> None:
+    """Refuse conditions the pipeline cannot run, with the reason and the fix.  With ``task`` (the built
+    network) a feature condition also needs the network to split at the condition's split point."""
+    if cond.kind == "feature" and task is not None:  # (checked again once the network is built)
+        split = cond.task.get("split_point")
+        points = tuple(getattr(task, "split_points", ()))
+        if split not in points:
+            raise ConditionError(f"Condition {cond.name} is a feature condition: it needs a task network that can be "
+                                 f"split at {split!r}; {cond.task['network']!r} cannot"
+                                 f"{' (split points: ' + ', '.join(points) + ')' if points else ''}. "
+                                 "Use a split-capable network such as detectron2.")
+    if cond.metric["name"] not in SUPPORTED_METRICS:
+        raise ConditionError(f"`vcmbench run` scores {', '.join(SUPPORTED_METRICS)}; {cond.metric['name']!r} is not "
+                             "wired into the pipeline yet — evaluate the stored predictions with `vcmbench evaluate`.")
+    if cond.ground_truth_mode == "reference-output" and cond.metric["name"] != "coco-ap":
+        raise ConditionError("reference-output ground truth is scored with coco-ap; set metric.name: coco-ap.")
+
+
+def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path, *, limit: int | None = None,
+              codec_options: dict[str, Any] | None = None, task_options: dict[str, Any] | None = None,
+              decoders: Sequence[str] | None = None, feature_range: tuple[float, float] | None = None) -> RunPlan:
+    """Every job of the run, with content-hash ids (no work done besides hashing the images).
+
+    Feature conditions with a global min/max first need its value: without ``feature_range`` the
+    plan holds the reference and ``frange`` jobs only and ``needs_range`` is set."""
+    from ..coding.codecs import EncodeSettings
+    from ..coding.yuv import YuvFormat
+
+    check_supported(cond)
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {limit}.")
+    images = list_images(cond, data_dir, limit)
+    if not images:
+        raise UsageError(f"Condition {cond.name} lists no images in {data_dir}.")
+    copts = _codec_options(cond, codec_options, data_dir)
+    codec = get_cached_codec(cond.codec["name"], tuple(sorted(copts.items())))  # reused by in-process jobs
+    enc = _encode_settings(cond)
+    chroma = 400 if cond.kind == "feature" else 420
+    probe = EncodeSettings(qp=cond.qps[0], fmt=YuvFormat(16, 16, chroma, int(cond.codec.get("input_bit_depth", 8))), **enc)
+    try:
+        codec_sig = codec.signature(probe)
+    except TypeError:
+        codec_sig = codec.signature()
+    topts = task_options_for(cond, task_options)
+    task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
+    check_supported(cond, task)
+    task_sig = task.signature()
+    cond_sig = str(cond.signature())
+    decs = tuple(decoders) if decoders else default_decoders(cond.codec["name"])
+    run_dir = str(Path(run_dir).resolve())
+    thresholds = {k: topts[k] for k in ("score_threshold", "max_detections")}
+    specs: list[JobSpec] = []
+    for im in images:
+        key = _hash({"kind": KIND_REFERENCE, "image": im.digest, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION})
+        specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=cond.task["network"],
+                             task_options=tuple(sorted(topts.items())), signature=task_sig))
+    feature = feature_settings(cond) if cond.kind == "feature" else None
+    needs_range = False
+    if feature is not None and feature["range_mode"] == "global-minmax":
+        for im in images:
+            key = _hash({"kind": KIND_FRANGE, "image": im.digest, "task": task_sig, "layers": feature["layers"],
+                         "v": RESULTS_VERSION})
+            specs.append(JobSpec(job_id="f" + key, kind=KIND_FRANGE, image=im, run_dir=run_dir, task=cond.task["network"],
+                                 task_options=tuple(sorted(topts.items())), signature=task_sig,
+                                 extra=_freeze(feature)))
+        if feature_range is None:
+            needs_range = True
+        else:
+            feature = {**feature, "range": [float(feature_range[0]), float(feature_range[1])]}
+    for scale in ([] if needs_range else cond.scales):
+        for qp in cond.qps:
+            for im in images:
+                if feature is not None:
+                    key = _hash({"kind": KIND_FEATURE, "image": im.digest, "qp": qp, "codec": codec_sig, "encode": enc,
+                                 "feature": feature, "task": task_sig, "t": thresholds, "cond": cond_sig,
+                                 "decoders": decs, "v": RESULTS_VERSION})
+                    specs.append(JobSpec(
+                        job_id="c" + key, kind=KIND_FEATURE, image=im, run_dir=run_dir, task=cond.task["network"],
+                        task_options=tuple(sorted(topts.items())), scale=1.0, qp=int(qp), codec=cond.codec["name"],
+                        codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
+                        input_bit_depth=10, decoders=decs, signature=codec_sig, extra=_freeze(feature)))
+                    continue
+                key = _hash({"kind": KIND_CODE, "image": im.digest, "scale": scale, "qp": qp, "codec": codec_sig,
+                             "encode": enc, "color": cond.color_mode, "ibd": cond.codec.get("input_bit_depth", 8),
+                             "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
+                             "v": RESULTS_VERSION})
+                specs.append(JobSpec(
+                    job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=cond.task["network"],
+                    task_options=tuple(sorted(topts.items())), scale=float(scale), qp=int(qp), codec=cond.codec["name"],
+                    codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
+                    color=cond.color_mode, input_bit_depth=int(cond.codec.get("input_bit_depth", 8)), decoders=decs,
+                    signature=codec_sig))
+    options = {"limit": limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
+               "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
+    if feature is not None:
+        options["feature"] = feature
+    return RunPlan(cond, images, specs, codec_sig, task_sig, options, needs_range)
+
+
+def feature_settings(cond: Condition) -> dict[str, Any]:
+    """The feature section as job settings (see vcmbench.features.packing for the conventions)."""
+    f = cond.section("feature")
+    if cond.codec["chroma_format"] != 400 or int(f.get("quant_bits", 10)) > int(cond.codec["internal_bit_depth"]):
+        raise ConditionError(f"Condition {cond.name}: feature pictures are coded as 4:0:0 at the quantisation bit depth; "
+                             "set codec.chroma_format 400 and quant_bits <= internal_bit_depth.")
+    side = (cond.section("rate").get("side_info") or f.get("side_info") or "none")
+    return {"layers": list(f["coded_layers"]), "tiling": {k: list(v) for k, v in f["tiling"].items()},
+            "bits": int(f.get("quant_bits", 10)), "range_mode": f.get("quant_range", "global-minmax"),
+            "derived": sorted((f.get("derived_layers") or {})), "side_info": side, "range": None}
+
+
+def _freeze(d: dict[str, Any]) -> tuple:
+    return (("json", json.dumps(d, sort_keys=True)),)
+
+
+def feature_range_from_store(store: RunStore, plan: RunPlan) -> tuple[float, float]:
+    """Global min/max of the coded feature layers over the plan's images (their ``frange`` jobs)."""
+    lo, hi, missing = None, None, []
+    for spec in plan.specs:
+        if spec.kind != KIND_FRANGE:
+            continue
+        got = store.get(spec.job_id)
+        if got is None:
+            missing.append(spec.image.image_id)
+            continue
+        rec = got[0]
+        lo = rec["min"] if lo is None else min(lo, rec["min"])
+        hi = rec["max"] if hi is None else max(hi, rec["max"])
+    if missing or lo is None:
+        raise UsageError(f"The global feature range needs every image's features; {len(missing)} feature-range job(s) "
+                         f"failed (e.g. image {missing[:1]}); see errors.json and re-run.")
+    return float(lo), float(hi)
+
+
+def default_decoders(codec: str) -> tuple[str, ...]:
+    """PyAV (FFmpeg's VVC decoder, in-process) for every stream; VTM streams also through DecoderApp."""
+    return ("pyav", "vtm") if codec == "vtm" else ("pyav",)
+
+
+def run_condition(condition: str | Path | Condition, data_dir: str | Path | None, out_dir: str | Path, *,
+                  codec: str | None = None, qps: Sequence[int] | None = None, scales: Sequence[float] | None = None,
+                  limit: int | None = None, jobs: int | None = None, label: str | None = None,
+                  codec_options: dict[str, Any] | None = None, task_options: dict[str, Any] | None = None,
+                  decoders: Sequence[str] | None = None, executor: Executor | None = None,
+                  progress: ProgressCallback | None = None, command_line: Sequence[str] | None = None,
+                  env: dict[str, Any] | None = None) -> RunSummary:
+    """Run (or resume) a condition into ``out_dir`` and build its result set (see module docstring)."""
+    from .resultset import build_result_set
+
+    cond = condition if isinstance(condition, Condition) else load_condition(condition)
+    if codec:
+        cond = cond.with_overrides(codec=codec)
+    if qps or scales:
+        cond = cond.with_overrides(qps=list(qps) if qps else None, scales=list(scales) if scales else None)
+    t_start = time.monotonic()
+    with RunStore(out_dir) as store:
+        _check_same_run(store, cond)
+        plan = make_plan(cond, data_dir, store.dir, limit=limit, codec_options=codec_options,
+                         task_options=task_options, decoders=decoders)
+        store.write_meta_json("condition.json", cond.to_dict())
+        if env is None:
+            env = _collect_env(plan.options["codec_options"].get("vtm_dir"))
+        store.write_meta_json("env.json", env)
+        store.write_meta_json("run.json", _run_json(plan, label, command_line))
+        errors: list[dict[str, Any]] = []
+        counters = {"done": 0, "skipped": 0, "failed": 0, "total": 0}
+
+        def emit(msg: str = "") -> None:
+            if progress is not None:
+                progress(ProgressEvent(counters["done"], counters["total"], counters["skipped"], counters["failed"],
+                                       len(errors), time.monotonic() - t_start, msg, phase=label or default_label(cond)))
+
+        own = executor is None
+        ex = make_executor(jobs) if own else executor
+        try:
+            seen: set[str] = set()
+            while True:
+                done = store.done_ids()
+                new = [s for s in plan.specs if s.job_id not in seen]
+                seen.update(s.job_id for s in new)
+                todo = [s for s in new if s.job_id not in done]
+                counters["total"] = len(plan.specs) + (len(plan.images) * len(cond.qps) if plan.needs_range else 0)
+                counters["skipped"] += len(new) - len(todo)
+                counters["done"] += len(new) - len(todo)
+                emit()
+                for spec, result, err in ex.run(execute_job, todo):
+                    counters["done"] += 1
+                    if err is not None:
+                        errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
+                    else:
+                        rec = result["record"]
+                        coded = spec.kind in (KIND_CODE, KIND_FEATURE)
+                        if coded:  # the exact command lines, stored with the job (commands.log is a convenience copy)
+                            rec.setdefault("extra", {})["commands"] = result.get("commands") or []
+                        store.put(spec.job_id, KIND_CODE if coded else spec.kind, spec.image.image_id,
+                                  spec.scale if coded else None, spec.qp if coded else None, rec, result["predictions"])
+                        store.append_commands(spec.job_id, result.get("commands") or [])
+                        if coded and not rec["verified"]:
+                            counters["failed"] += 1
+                    emit(spec.describe)
+                if not plan.needs_range:
+                    break
+                rng = feature_range_from_store(store, plan)
+                plan = make_plan(cond, data_dir, store.dir, limit=limit, codec_options=codec_options,
+                                 task_options=task_options, decoders=decoders, feature_range=rng)
+                store.write_meta_json("run.json", _run_json(plan, label, command_line))
+        finally:
+            if own:
+                ex.close()
+            write_json(store.path("errors.json"), errors)
+        total, skipped = counters["total"], counters["skipped"]
+        # bitstreams of this plan that did not verify, this session or an earlier one
+        failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE)
+                     and (got := store.get(s.job_id)) is not None and not got[0]["verified"])
+        summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
+                             time.monotonic() - t_start)
+        try:
+            summary.result_set = build_result_set(store.dir, store=store)
+        except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
+            summary.result_error = str(exc)
+        return summary
+
+
+def _check_same_run(store: RunStore, cond: Condition) -> None:
+    """Refuse to mix two different conditions / codecs in one run directory."""
+    p = store.path("condition.json")
+    if not p.exists() or store.count() == 0:
+        return
+    old = json.loads(p.read_text(encoding="utf-8"))
+    for key in ("name", "version"):
+        if old.get(key) != cond.data.get(key):
+            raise UsageError(f"{store.dir} holds a run of condition {old.get('name')}@{old.get('version')}; "
+                             f"this is {cond.name}@{cond.version}. Use another --out.")
+    if old.get("_content_hash") != cond.to_dict()["_content_hash"]:
+        raise UsageError(f"{store.dir} holds a run of {cond.name}@{cond.version} made when the condition's settings "
+                         f"were different (content hash {old.get('_content_hash')} vs {cond.to_dict()['_content_hash']}): "
+                         "use another --out, and bump the condition's version if its numbers can move.")
+    if (old.get("codec") or {}).get("name") != cond.codec["name"]:
+        raise UsageError(f"{store.dir} holds a run with codec {(old.get('codec') or {}).get('name')}; this run uses "
+                         f"{cond.codec['name']}. Use another --out.")
+
+
+def _collect_env(vtm_dir: str | None) -> dict[str, Any]:
+    from .env import collect_env
+
+    return collect_env(vtm_dir=vtm_dir)
+
+
+def default_label(cond: Condition) -> str:
+    """``vvenc-<preset>`` or the codec name."""
+    c = cond.codec
+    return c["name"] + (f"-{c.get('preset')}" if c["name"] == "vvenc" and c.get("preset") else "")
+
+
+def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | None) -> dict[str, Any]:
+    cond = plan.condition
+    c = cond.codec
+    return {
+        "condition": cond.name, "condition_version": cond.version, "overrides": list(cond.overrides),
+        "label": label or default_label(cond), "codec": c["name"], "codec_signature": plan.codec_signature,
+        "task": cond.task["network"], "task_signature": plan.task_signature, "qps": cond.qps,
+        "scales": cond.scales, "images": [im.__dict__ for im in plan.images],
+        "jobs": [{"job_id": s.job_id, "kind": KIND_CODE if s.kind == KIND_FEATURE else s.kind,
+                  "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp}
+                 for s in plan.specs],
+        "command_line": list(command_line) if command_line else None,
+        "results_version": RESULTS_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **plan.options,
+    }

@@ -1,0 +1,148 @@
+"""Build a ``records.ResultSet`` from a run directory's store (scored by ``run.scoring``); Pareto and
+per-scale selections.
+
+``build_result_set(run_dir)`` scores every (scale, QP) point of the run's plan (``run.json``) from
+the stored job records and predictions (see ``vcmbench.run.pipeline`` for the scoring rules) and
+writes ``RUNDIR/resultset.json``.  It needs the ground truth: the annotation files in the run's
+data directory, or the stored reference jobs (reference-output mode).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import EvaluationError
+from ..core.jsonio import read_json
+from ..core.records import RatePoint, ResultSet
+from ..core.signature import Signature
+from .scoring import Scorer
+from .store import RunStore
+
+RESULTSET_FILE = "resultset.json"
+PARETO_FILE = "resultset-pareto.json"
+
+
+def _fmt_list(values: list[Any], pct: bool = False) -> str:
+    return ",".join(f"{round(v * 100):d}" if pct else str(v) for v in values)
+
+
+def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: bool = True) -> ResultSet:
+    """Score the run's plan from its store (see the module docstring)."""
+    from ..metrics.rate import dataset_bpp
+
+    run_dir = Path(run_dir)
+    own = store is None
+    st = store or RunStore(run_dir, create=False)
+    try:
+        run = read_json(run_dir / "run.json")
+        cond = read_json(run_dir / "condition.json")
+        refs = run["images"]
+        rows = {jid: (rec, pred) for jid, rec, pred in st.rows()}
+        ref_preds = {j["image_id"]: rows[j["job_id"]][1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
+        scorer = Scorer(cond, run, refs, ref_preds)
+        notes = list(scorer.notes)
+        points: list[RatePoint] = []
+        for scale in run["scales"]:
+            for qp in run["qps"]:
+                jobs = [j for j in run["jobs"] if j["kind"] == "code" and j["scale"] == scale and j["qp"] == qp]
+                missing = [j["image_id"] for j in jobs if j["job_id"] not in rows]
+                if missing:
+                    notes.append(f"scale {scale:g} QP {qp}: left out — {len(missing)} job(s) did not finish "
+                                 f"(e.g. image {missing[0]}; see errors.json); re-run to complete it")
+                    continue
+                recs = [rows[j["job_id"]][0] for j in jobs]
+                ok = [r for r in recs if r["verified"]]
+                bad = [r for r in recs if not r["verified"]]
+                if not ok:
+                    notes.append(f"scale {scale:g} QP {qp}: left out — no bitstream verified "
+                                 f"({bad[0]['verdict']})")
+                    continue
+                preds = {r["image_id"]: rows[r["job_id"]][1] for r in ok}
+                acc, extra = scorer.score(preds)
+                if bad:
+                    extra["not_verified"] = {r["image_id"]: r["verdict"] for r in bad}
+                    notes.append(f"scale {scale:g} QP {qp}: {len(bad)} of {len(recs)} bitstream(s) failed verification; "
+                                 "they are excluded from bpp and accuracy — do not publish this point")
+                bits = [r["bits"] + r.get("side_info_bits", 0) for r in ok]
+                pixels = [r["width"] * r["height"] for r in ok]
+                points.append(RatePoint(
+                    scale=float(scale), qp=int(qp), bits=int(sum(bits)), pixels=int(sum(pixels)),
+                    bpp=dataset_bpp(bits, pixels), accuracy=acc, images=len(ok),
+                    encode_seconds=sum(r["encode_seconds"] for r in ok), decode_seconds=sum(r["decode_seconds"] for r in ok),
+                    task_seconds=sum(r["task_seconds"] for r in ok), failed=len(bad), extra=extra))
+        if not points:
+            raise EvaluationError(f"No rate point of {run_dir} could be scored: " + "; ".join(notes[-3:]))
+        sig = _signature(cond, run)
+        provenance: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "command_line": run.get("command_line"),
+                                      "overrides": run.get("overrides"), "data_dir": run.get("data_dir"),
+                                      "limit": run.get("limit"), "codec_options": run.get("codec_options"),
+                                      "decoders": run.get("decoders"), "results_version": run.get("results_version")}
+        if len(ref_preds) == len(refs) and scorer.gt_mode != "reference-output":
+            acc, _ = scorer.score(ref_preds)
+            provenance["uncompressed_accuracy"] = acc
+        env_p = run_dir / "env.json"
+        if env_p.exists():
+            provenance["env"] = read_json(env_p)
+        rs = ResultSet(condition=f"{cond['name']}@{cond['version']}", codec=run["codec_signature"], label=run["label"],
+                       quality_key=cond["metric"]["quality_key"], points=points, signature=str(sig),
+                       metric=scorer.metric_name(), dataset=cond["dataset"]["name"], provenance=provenance, notes=notes)
+        if write:
+            rs.save(run_dir / RESULTSET_FILE)
+        return rs
+    finally:
+        if own:
+            st.close()
+
+
+def _signature(cond: dict[str, Any], run: dict[str, Any]) -> Signature:
+    from ..conditions import Condition
+
+    c = Condition(data={k: v for k, v in cond.items() if k not in ("_overrides", "_content_hash")},
+                  content_hash=cond.get("_content_hash", ""))
+    sig = c.signature().with_part("codec", run["codec_signature"].replace(":", "~").replace("|", "~").replace(" ", ""))
+    sig = sig.with_part("task", run["task_signature"].replace(":", "~").replace("/", "~"))
+    sig = sig.with_part("qp", _fmt_list(run["qps"])).with_part("scale", _fmt_list(run["scales"], pct=True))
+    return sig.with_part("bd", cond["bd"]["method"]).with_version()
+
+
+# ------------------------------------------------------------------------------------------------------
+def pareto_front(rs: ResultSet) -> ResultSet:
+    """The points not dominated in (lower bpp, higher quality) across all scales, by ascending bpp.
+
+    A point is dropped when another has bpp <= and quality >= with one strictly better.  Recorded
+    in the signature (``selection:pareto``), the label (``+pareto``) and a note.
+    """
+    key = rs.quality_key
+    pts = [p for p in rs.points if p.failed == 0]
+    for p in pts:
+        if key not in p.accuracy:
+            raise EvaluationError(f"Point scale {p.scale} QP {p.qp} has no {key!r}; cannot select a Pareto front.")
+    front = []
+    for p in pts:
+        dominated = any((q.bpp <= p.bpp and q.accuracy[key] >= p.accuracy[key])
+                        and (q.bpp < p.bpp or q.accuracy[key] > p.accuracy[key]) for q in pts)
+        if not dominated:
+            front.append(p)
+    front.sort(key=lambda p: (p.bpp, -p.accuracy[key]))
+    out = copy.deepcopy(rs)
+    out.points = copy.deepcopy(front)
+    out.label = rs.label + "+pareto"
+    out.signature = str(Signature.parse(rs.signature).with_part("selection", "pareto"))
+    kept = ", ".join(f"{p.scale:g}/QP{p.qp}" for p in front)
+    out.notes = list(rs.notes) + [f"selection: Pareto front over (bpp, {key}) across scales "
+                                  f"({len(front)} of {len(rs.points)} points kept: {kept})"]
+    return out
+
+
+def split_by_scale(rs: ResultSet) -> dict[float, ResultSet]:
+    """One result set per scale (label ``<label>-<pct>%``, signature ``scale:<pct>``)."""
+    out: dict[float, ResultSet] = {}
+    for scale in sorted({p.scale for p in rs.points}, reverse=True):
+        sub = copy.deepcopy(rs)
+        sub.points = [copy.deepcopy(p) for p in rs.points if p.scale == scale]
+        sub.label = f"{rs.label}-{round(scale * 100)}%"
+        sub.signature = str(Signature.parse(rs.signature).with_part("scale", str(round(scale * 100))))
+        out[scale] = sub
+    return out

@@ -1,0 +1,199 @@
+"""Run directory and SQLite result store: caching, resume, atomic writes.
+
+Layout of a run directory (``RUNDIR``)::
+
+    condition.json   resolved condition (overrides under ``_overrides``, the condition's content hash under ``_content_hash``)
+    run.json         how the run was asked for: data dir, codec options, label, plan, command lines
+    env.json         provenance (vcmbench.run.env.collect_env)
+    commands.log     every external command line, one per line, prefixed with the job id (a copy: the
+                     store keeps each job's command lines in its record, ``extra.commands``)
+    bitstreams/      <job_id>.266 (written to a temporary name, then renamed)
+    logs/            codec logs per job
+    predictions/     <job_id>.json task-network output (Detections JSON)
+    results.sqlite   one row per finished job (the store of record)
+    resultset.json   the records.ResultSet built from the store
+    tmp/             scratch (YUV files); emptied when a run starts
+
+Concurrency and crash safety: only the parent process writes the database (WAL journal,
+``synchronous=FULL``); workers return results.  A job's row is inserted in one transaction
+after its bitstream and predictions files are in place, so a job is either finished (row
+present, files complete) or not started; killing the process at any moment loses at most the
+jobs in flight, which a re-run redoes.  Job ids are content hashes, so ``INSERT OR REPLACE``
+of a re-done job writes the same row: nothing is duplicated.  An exclusive lock file refuses a
+second run on the same directory at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..core.errors import DataError, UsageError
+from ..core.jsonio import atomic_write_text, read_json, write_json
+
+DB_FILE = "results.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id      TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,          -- 'code' (image x scale x QP) or 'reference' (uncompressed image)
+    image_id    TEXT NOT NULL,
+    scale       REAL,
+    qp          INTEGER,
+    record      TEXT NOT NULL,          -- JSON: records.JobRecord (code) or reference metadata
+    predictions TEXT,                   -- JSON: tasks.Detections, NULL when the bitstream did not verify
+    finished    REAL NOT NULL           -- unix time
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class RunStore:
+    """A run directory with its SQLite store.  Use as a context manager to hold the run lock."""
+
+    def __init__(self, run_dir: str | os.PathLike, create: bool = True) -> None:
+        self.dir = Path(run_dir)
+        if not self.dir.exists():
+            if not create:
+                raise DataError(f"Run directory {self.dir} does not exist; give the --out directory of a `vcmbench run`.")
+            self.dir.mkdir(parents=True)
+        elif not self.dir.is_dir():
+            raise UsageError(f"{self.dir} exists and is not a directory; choose another --out.")
+        if not create and not (self.dir / DB_FILE).exists():
+            raise DataError(f"{self.dir} holds no {DB_FILE}: is it a vcmbench run directory? "
+                            "Give the --out directory of a `vcmbench run`.")
+        for sub in ("bitstreams", "logs", "predictions", "tmp"):
+            if create:
+                (self.dir / sub).mkdir(exist_ok=True)
+        self._lock_fh = None
+        self._db = sqlite3.connect(str(self.dir / DB_FILE), timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    # -- locking ------------------------------------------------------------------------------------
+    def lock(self) -> "RunStore":
+        """Take the exclusive run lock (a second `vcmbench run` on this directory is refused)."""
+        import fcntl
+
+        fh = open(self.dir / ".lock", "a+")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            raise UsageError(f"Another vcmbench run is using {self.dir} right now; wait for it or choose another --out.") from None
+        self._lock_fh = fh
+        self.clean_tmp()
+        return self
+
+    def unlock(self) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def close(self) -> None:
+        self.unlock()
+        self._db.close()
+
+    def __enter__(self) -> "RunStore":
+        return self.lock()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def clean_tmp(self) -> None:
+        """Remove scratch files and half-written outputs left by a killed run."""
+        shutil.rmtree(self.dir / "tmp", ignore_errors=True)
+        (self.dir / "tmp").mkdir(exist_ok=True)
+        for sub in ("bitstreams", "predictions"):
+            for f in (self.dir / sub).glob(".*.tmp*"):
+                f.unlink(missing_ok=True)
+
+    # -- paths ----------------------------------------------------------------------------------------
+    def path(self, *parts: str) -> Path:
+        return self.dir.joinpath(*parts)
+
+    def job_tmp(self, job_id: str) -> Path:
+        d = self.dir / "tmp" / f"{job_id}-{os.getpid()}"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    # -- metadata files ---------------------------------------------------------------------------------
+    def write_meta_json(self, name: str, obj: Any) -> Path:
+        return write_json(self.dir / name, obj)
+
+    def read_meta_json(self, name: str) -> Any:
+        p = self.dir / name
+        if not p.exists():
+            raise DataError(f"{p} is missing: is {self.dir} a complete vcmbench run directory? Re-run `vcmbench run`.")
+        return read_json(p)
+
+    def append_commands(self, job_id: str, commands: list[list[str]]) -> None:
+        """Append command lines to commands.log (a log, not the store of record: a crash may cut a line)."""
+        if not commands:
+            return
+        import shlex
+
+        with open(self.dir / "commands.log", "a", encoding="utf-8") as fh:
+            for cmd in commands:
+                fh.write(f"{job_id}\t{shlex.join(str(c) for c in cmd)}\n")
+
+    # -- jobs -------------------------------------------------------------------------------------------
+    def done_ids(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT job_id FROM jobs")}
+
+    def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
+            record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
+        """Record a finished job: predictions file first (atomic), then the row (one transaction)."""
+        if predictions is not None:
+            atomic_write_text(self.dir / "predictions" / f"{job_id}.json", json.dumps(predictions))
+        rec = json.dumps(record, sort_keys=True)
+        pred = None if predictions is None else json.dumps(predictions, sort_keys=True)
+        with self._tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO jobs (job_id, kind, image_id, scale, qp, record, predictions, finished) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, kind, image_id, scale, qp, rec, pred, time.time()))
+
+    def get(self, job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        row = self._db.execute("SELECT record, predictions FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        return json.loads(row[0]), (None if row[1] is None else json.loads(row[1]))
+
+    def rows(self, kind: str | None = None) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+        sql = "SELECT job_id, record, predictions FROM jobs"
+        args: tuple = ()
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args = (kind,)
+        for job_id, rec, pred in self._db.execute(sql + " ORDER BY job_id", args):
+            yield job_id, json.loads(rec), (None if pred is None else json.loads(pred))
+
+    def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+        return int(self._db.execute("SELECT COUNT(*) FROM jobs WHERE kind = ?", (kind,)).fetchone()[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._tx():
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def _tx(self):
+        db = self._db
+
+        class _Tx:
+            def __enter__(self_inner):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, et, ev, tb):
+                db.execute("COMMIT" if et is None else "ROLLBACK")
+
+        return _Tx()
