@@ -13,7 +13,6 @@ template with ``{input}``/``{output}`` placeholders.
 
 from __future__ import annotations
 
-import html
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,29 +128,12 @@ def write_report(report: SuiteReport, out: str | Path) -> Path:
     if suffix == ".json":
         return write_json(out, report.to_dict())
     if suffix in (".html", ".htm"):
-        return atomic_write_text(out, _html(report))
+        from ..core.templating import render
+
+        return atomic_write_text(out, render("conformance.html.j2", r=report))
     if suffix == ".xlsx":
         return _xlsx(report, out)
     raise UsageError(f"Unknown report type {out.suffix!r}: use .json, .html or .xlsx.")
-
-
-def _html(r: SuiteReport) -> str:
-    e = html.escape
-    rows = "\n".join(
-        f"<tr class=\"{'pass' if c.ok else 'fail'}\"><td>{e(c.name)}</td><td>{'PASS' if c.ok else 'FAIL'}</td>"
-        f"<td><code>{e(c.expected_md5)}</code></td><td><code>{e(c.decoded_md5 or '')}</code></td>"
-        f"<td>{c.seconds:.3f}</td><td>{e(c.reason)}</td></tr>" for c in r.cases)
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Conformance: {e(r.suite)}</title>
-<style>body{{font-family:sans-serif}} table{{border-collapse:collapse}} td,th{{border:1px solid #999;padding:3px 6px}}
-tr.pass td:nth-child(2){{color:#070}} tr.fail td:nth-child(2){{color:#b00;font-weight:bold}}</style></head>
-<body><h1>Conformance report</h1>
-<p>Suite: <code>{e(r.suite)}</code><br>Decoder: <code>{e(r.decoder)}</code> ({e(r.decoder_version)})<br>
-Result: {r.passed} / {len(r.cases)} passed</p>
-<table><tr><th>case</th><th>verdict</th><th>expected MD5</th><th>decoded MD5</th><th>seconds</th><th>reason</th></tr>
-{rows}
-</table></body></html>
-"""
 
 
 def _xlsx(r: SuiteReport, out: Path) -> Path:

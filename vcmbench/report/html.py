@@ -1,9 +1,8 @@
 """The report as one self-contained HTML file laid out as an MPEG input contribution.
 
-jinja2 template ``templates/contribution.html.j2`` (autoescaped, StrictUndefined); CSS and
-SVG plots inline, no scripts, no fonts, no external resource.  Every rendered value passes a
-``finalize`` hook that defangs ``http://``/``https://`` to ``hxxp://``/``hxxps://`` so the file
-contains no URL at all, even when provenance text (command lines, notes) holds one.
+Template ``templates/contribution.html.j2`` (extends ``base.html.j2``), rendered by the shared
+environment of ``core.templating`` (autoescaped, StrictUndefined, URLs defanged); CSS and SVG plots
+inline, no scripts, no fonts, no external resource.
 """
 
 from __future__ import annotations
@@ -11,30 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.jsonio import atomic_write_text
-from ..core.resources import resource_dir
+from ..core.templating import render
 from .model import ConditionSection, ReportModel, set_label
 from .svg import PlotSeries, rd_plot_svg
 
 TEMPLATE = "contribution.html.j2"
-
-
-def defang(value):
-    if isinstance(value, str):
-        return value.replace("https://", "hxxps://").replace("http://", "hxxp://") \
-            .replace("HTTPS://", "hxxps://").replace("HTTP://", "hxxp://")
-    return value
-
-
-def fmt_num(v, digits: int = 4) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, int):
-        return f"{v:d}"
-    return f"{v:.{digits}f}"
-
-
-def fmt_pct(v, digits: int = 2) -> str:
-    return "–" if v is None else f"{v:.{digits}f} %"
 
 
 def _rows(sec: ConditionSection) -> list[dict]:
@@ -65,17 +45,11 @@ def _plot(sec: ConditionSection) -> str:
 
 
 def render_html(model: ReportModel, wg: str = "ISO/IEC JTC 1/SC 29/WG 4") -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
     from markupsafe import Markup
 
-    env = Environment(loader=FileSystemLoader(str(resource_dir("templates"))), autoescape=True,
-                      undefined=StrictUndefined, finalize=defang, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = fmt_num
-    env.filters["pct"] = fmt_pct
-    env.filters["scale"] = lambda s: f"{s:.0%}"
     sections = [{"sec": s, "label": set_label, "rows": _rows(s), "plot": Markup(_plot(s)),
                  "sets": [s.anchor, *s.tests]} for s in model.sections]
-    return env.get_template(TEMPLATE).render(model=model, sections=sections, label=set_label, wg=wg)
+    return render(TEMPLATE, model=model, sections=sections, label=set_label, wg=wg)
 
 
 def write_html(model: ReportModel, path: str | Path) -> Path:
