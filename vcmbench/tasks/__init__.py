@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import age as _age  # noqa: F401  (registers "age-and-gender-v1"; imports onnxruntime lazily)
 from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
 from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports cv2 lazily)
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork

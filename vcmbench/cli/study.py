@@ -1,0 +1,162 @@
+"""``vcmbench study``: the design documents' experiments (S1-S4) as runnable, resumable studies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import echo_json, table
+
+
+@click.group("study", context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="\b\nExample:\n  vcmbench study run s2-distortions-ssd --data ../shared/data/coco-tiny-cc --out s2")
+def study() -> None:
+    """Studies described as data (cttc/studies/*.yaml): list, show, run, report, train-restore."""
+
+
+@study.command("list", epilog="\b\nExample:\n  vcmbench study list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_cmd(as_json: bool) -> None:
+    """List the studies shipped in cttc/studies."""
+    from ..studies.model import list_studies, load_study
+
+    rows = []
+    for name in list_studies():
+        s = load_study(name)
+        rows.append({"name": s.name, "type": s.type, "version": s.version, "title": s.data["title"]})
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table(["study", "type", "v", "title"], [[r["name"], r["type"], r["version"], r["title"]] for r in rows]))
+
+
+@study.command("show", epilog="\b\nExample:\n  vcmbench study show s2-distortions-ssd")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(name: str, as_json: bool) -> None:
+    """Print a study: what it runs, the published figures it reproduces and where the reproduced ones go."""
+    from ..studies.model import load_study
+
+    s = load_study(name)
+    info = {"name": s.name, "version": s.version, "type": s.type, "title": s.data["title"],
+            "content_hash": s.content_hash, "condition": s.data.get("condition"), "task": s.task,
+            "settings": s.settings, "published": s.data["published"], "reproduced": s.data["reproduced"],
+            "signature": str(s.signature())}
+    if as_json:
+        echo_json(info)
+        return
+    click.echo(f"{s.name} v{s.version} ({s.type}) — {s.data['title']}")
+    click.echo(f"condition: {info['condition'] or '-'}   task: {s.task.get('network', '-')}   hash: {s.content_hash}")
+    if s.data.get("description"):
+        click.echo(s.data["description"].strip())
+    pub = s.data["published"]
+    click.echo(f"\nPublished figures ({pub['source']}):")
+    for t in pub["tables"]:
+        click.echo(f"\n{t['name']}")
+        click.echo(table([str(c) for c in t["columns"]], t["rows"]))
+    click.echo(f"\nReproduced figures: {s.data['reproduced']}")
+
+
+def _progress(quiet: bool):
+    if quiet:
+        return None
+    from ..run.progress import renderer_for
+
+    return renderer_for(sys.stderr)
+
+
+@study.command("run", epilog="\b\nExample:\n  vcmbench study run s3-layers-ssd --data ../shared/data/coco-tiny-cc "
+               "--out s3 --jobs 2")
+@click.argument("name")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Input data folder.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Study output directory.")
+@click.option("--limit", type=int, default=None, help="Only the first N images (faces).")
+@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--restoration", "restorations", multiple=True, type=click.Path(),
+              help="A `study train-restore` output directory to add as a restoration (S1); repeatable.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run_cmd(name, data_dir, out_dir, limit, jobs, restorations, quiet, as_json):
+    """Run (or resume) a study into --out; re-running the same command resumes where it stopped."""
+    from ..studies.model import load_study
+    from ..studies.runner import run_study
+    from ..studies.train import restoration_spec
+
+    s = load_study(name)
+    opts = {"restorations": [restoration_spec(r) for r in restorations]} if restorations else {}
+    summary = run_study(s, data_dir, out_dir, jobs=jobs, limit=limit, progress=_progress(quiet or as_json),
+                        options=opts)
+    if as_json:
+        echo_json(summary)
+        return
+    j = summary["jobs"]
+    click.echo(f"study {s.name}: {j['total']} jobs ({j['skipped']} cached, {j['ran']} run), {summary['images']} images")
+    for t in summary["tables"]:
+        click.echo(f"\n{t['name']}" + (f"  ({t['note']})" if t.get("note") else ""))
+        click.echo(table([str(c) for c in t["columns"]], t["rows"]))
+    click.echo(f"\nresults: {Path(out_dir) / 'study-results.json'}  (report: vcmbench study report {out_dir} -o x.html)")
+
+
+@study.command("report", epilog="\b\nExample:\n  vcmbench study report s2 s3 -o studies.xlsx -o studies.html")
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
+@click.option("-o", "--output", "outputs", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Output file, .xlsx or .html; repeatable.")
+def report_cmd(dirs, outputs):
+    """Write the study report sections of finished study directories (xlsx and/or HTML)."""
+    from ..core.errors import UsageError
+    from ..studies.report import write_html, write_xlsx
+    from ..studies.runner import read_results
+
+    results = [read_results(d) for d in dirs]
+    for o in outputs:
+        suffix = Path(o).suffix.lower()
+        if suffix == ".xlsx":
+            write_xlsx(results, o)
+        elif suffix in (".html", ".htm"):
+            write_html(results, o, dirs)
+        else:
+            raise UsageError(f"Cannot tell the format of {o}: use a .xlsx or .html file name.")
+        click.echo(f"wrote {o}")
+
+
+@study.command("train-restore", epilog="\b\nExample:\n  vcmbench study train-restore --data ../shared/data/coco-tiny-cc "
+               "--out restore-x2 --steps 400")
+@click.option("--study", "study_name", default="s1-downscaled-ssd", show_default=True,
+              help="The S1 study whose network, layers and factor to train for.")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Input data folder (images).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Checkpoint/weights directory.")
+@click.option("--steps", type=int, default=400, show_default=True, help="Training steps (in total, over resumes).")
+@click.option("--batch", type=int, default=16, show_default=True, help="Channels per batch.")
+@click.option("--lr", type=float, default=1e-4, show_default=True, help="Adam learning rate (β 0.5, 0.99).")
+@click.option("--holdout", type=int, default=4, show_default=True, help="Images held out for the evaluation.")
+@click.option("--limit", type=int, default=None, help="Only the first N images.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def train_cmd(study_name, data_dir, out_dir, steps, batch, lr, holdout, limit, as_json):
+    """Train the S1 restoration network (ESPCN, 10·L2 + (1 − SSIM)); resumable from OUT/checkpoint.pt."""
+    from ..conditions.datasets import list_images
+    from ..core.errors import UsageError
+    from ..run.jobs import get_cached_task
+    from ..studies.model import load_study
+    from ..studies.train import train_restoration
+
+    s = load_study(study_name)
+    if s.type != "downscaled-coding":
+        raise UsageError(f"{study_name} is a {s.type} study; train-restore needs a downscaled-coding (S1) study.")
+    factors = {k: int(v) for k, v in s.settings["factors"].items() if int(v) != 1}
+    scales = sorted(set(factors.values()))
+    if len(scales) != 1:
+        raise UsageError(f"{study_name} down-scales by {scales}; train-restore trains one factor at a time.")
+    task = get_cached_task(str(s.task["network"]), s.task_options())
+    images = list_images(s.condition, data_dir, limit)
+    info = train_restoration(task, images, out_dir, layers=sorted(factors), scale=scales[0], bits=int(s.settings.get("bits", 8)),
+                             steps=steps, batch=batch, lr=lr, holdout=holdout)
+    if as_json:
+        echo_json(info)
+        return
+    ev = info["heldout"]
+    click.echo(f"trained {info['steps']} steps; held-out PSNR network {ev['psnr_net']:.3f} dB vs bicubic "
+               f"{ev['psnr_bicubic']:.3f} dB over {ev['maps']} maps ({'better' if info['beats_bicubic'] else 'NOT better'})")
+    click.echo(f"weights: {info['weights']} (sha256 {info['sha256'][:12]}); use: vcmbench study run {study_name} "
+               f"--restoration {out_dir}")

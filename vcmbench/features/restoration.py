@@ -1,0 +1,212 @@
+"""Restoration after decoding: feature-map up-scaling (S1) and image inpainting (S4).
+
+Feature restorers take a *down-scaled, de-quantised* layer ``(C, h, w)`` float32 and the target
+``(H, W)`` and return ``(C, H, W)``:
+
+* ``bicubic`` (built in): OpenCV ``INTER_CUBIC`` per channel straight to ``(H, W)``.
+* ``ModuleRestorer``: any ``torch.nn.Module`` named by import path ``"pkg.module:Class"`` with
+  constructor options and a weights file (a ``state_dict`` saved by ``torch.save``; loaded with
+  ``weights_only=True``).  Its ``forward`` takes ``(N, 1, h, w)`` channels normalised to [0, 1]
+  with the layer's min/max and returns ``(N, 1, s*h, s*w)``; the result is cropped to ``(H, W)``
+  and mapped back to the layer's range.  The signature part is ``Class#<sha256 of the weights, 12>``.
+* ``ESPCN``: the small network ``vcmbench study train-restore`` trains — ESPCN (Shi et
+  al. 2016: 5x5 conv 32, 3x3 conv 16, 3x3 conv s², pixel shuffle, tanh activations) predicting the
+  residual over bicubic up-sampling (PyTorch ``interpolate(mode="bicubic", align_corners=False)``),
+  so that an untrained network starts at bicubic quality.  A module whose ``forward`` takes a
+  ``size`` keyword is given the target ``(H, W)`` (maps of odd size: ``ceil(H/s)*s != H``); ESPCN
+  then resizes its residual (bilinear) to that size.
+
+Image restorers (occlusion study) take an ``HxWx3`` uint8 picture and an ``HxW`` bool mask:
+``inpaint-telea`` / ``inpaint-ns`` (OpenCV ``cv2.inpaint``, radius 5) or a module whose
+``forward(image (N,3,H,W) in [0,1], mask (N,1,H,W))`` returns the restored image.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..core.errors import UsageError
+from ..core.hashing import file_digest
+from .distortions import resize_map
+
+
+def bicubic_restore(feature: np.ndarray, height: int, width: int) -> np.ndarray:
+    return resize_map(feature, width, height, "bicubic")
+
+
+def _import(path: str):
+    mod_name, sep, attr = str(path).partition(":")
+    if not sep or not mod_name or not attr:
+        raise UsageError(f"Restoration module {path!r} must be written 'package.module:Class'.")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise UsageError(f"Cannot import restoration module {mod_name!r} ({exc}); install it or fix the import path.") from None
+    try:
+        return getattr(mod, attr)
+    except AttributeError:
+        raise UsageError(f"Module {mod_name!r} has no {attr!r}; check the restoration import path.") from None
+
+
+def load_module(import_path: str, weights: str | Path | None, options: Mapping[str, Any] | None = None):
+    """Build ``import_path(**options)`` and load its state_dict from ``weights`` (eval mode, CPU)."""
+    import torch
+
+    cls = _import(import_path)
+    try:
+        net = cls(**dict(options or {}))
+    except TypeError as exc:
+        raise UsageError(f"Bad options for restoration module {import_path!r}: {exc}.") from None
+    if not isinstance(net, torch.nn.Module):
+        raise UsageError(f"{import_path!r} is not a torch.nn.Module.")
+    if weights is not None:
+        p = Path(weights)
+        if not p.is_file():
+            raise UsageError(f"Restoration weights {p} do not exist; train them with `vcmbench study train-restore` "
+                             "or give the right file.")
+        state = torch.load(str(p), map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+            state = state["model"]
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as exc:
+            raise UsageError(f"Weights {p} do not fit {import_path!r}: {str(exc).splitlines()[0]}") from None
+    return net.eval()
+
+
+class FeatureRestorer:
+    """``bicubic`` or a torch module (see the module docstring)."""
+
+    def __init__(self, spec: Mapping[str, Any] | str | None) -> None:
+        spec = {"method": spec} if isinstance(spec, str) or spec is None else dict(spec)
+        self.method = spec.get("method") or ("module" if spec.get("module") else "bicubic")
+        self.net = None
+        self.weights_sha = ""
+        if self.method == "bicubic":
+            return
+        if self.method != "module":
+            raise UsageError(f"Unknown restoration {self.method!r}; use 'bicubic' or a module (module: pkg.mod:Class, "
+                             "weights: FILE).")
+        if not spec.get("module") or not spec.get("weights"):
+            raise UsageError("A module restoration needs 'module: package.module:Class' and 'weights: FILE'.")
+        self.import_path = str(spec["module"])
+        self.net = load_module(self.import_path, spec["weights"], spec.get("options"))
+        self.weights_sha = file_digest(spec["weights"], "sha256")
+
+    def signature(self) -> str:
+        if self.net is None:
+            return "bicubic"
+        return f"{self.import_path.rpartition(':')[2]}#{self.weights_sha[:12]}"
+
+    def params(self) -> int:
+        return 0 if self.net is None else int(sum(p.numel() for p in self.net.parameters()))
+
+    def __call__(self, feature: np.ndarray, height: int, width: int) -> np.ndarray:
+        if self.net is None:
+            return bicubic_restore(feature, height, width)
+        return module_restore(self.net, feature, height, width)
+
+
+def module_restore(net, feature: np.ndarray, height: int, width: int) -> np.ndarray:
+    import inspect
+
+    import torch
+
+    f = np.asarray(feature, np.float32)
+    lo, hi = float(f.min()), float(f.max())
+    span = hi - lo if hi > lo else 1.0
+    x = torch.from_numpy((f - lo) / span)[:, None]
+    takes_size = "size" in inspect.signature(net.forward).parameters
+    with torch.no_grad():
+        y = (net(x, size=(height, width)) if takes_size else net(x))[:, 0].numpy()
+    if y.shape[1] < height or y.shape[2] < width:
+        return bicubic_restore(y * span + lo, height, width)
+    return np.ascontiguousarray(y[:, :height, :width] * span + lo, dtype=np.float32)
+
+
+def _build_espcn():
+    import torch
+    import torch.nn.functional as F
+
+    class ESPCN(torch.nn.Module):
+        """ESPCN residual over bicubic (see the module docstring)."""
+
+        def __init__(self, scale: int = 2, width: int = 32) -> None:
+            super().__init__()
+            self.scale = int(scale)
+            self.c1 = torch.nn.Conv2d(1, width, 5, padding=2)
+            self.c2 = torch.nn.Conv2d(width, width // 2, 3, padding=1)
+            self.c3 = torch.nn.Conv2d(width // 2, self.scale ** 2, 3, padding=1)
+            torch.nn.init.zeros_(self.c3.weight)
+            torch.nn.init.zeros_(self.c3.bias)
+
+        def forward(self, x, size=None):
+            size = tuple(size) if size is not None else (x.shape[-2] * self.scale, x.shape[-1] * self.scale)
+            base = F.interpolate(x, size=size, mode="bicubic", align_corners=False)
+            r = torch.tanh(self.c1(x))
+            r = torch.tanh(self.c2(r))
+            r = F.pixel_shuffle(self.c3(r), self.scale)
+            if tuple(r.shape[-2:]) != size:
+                r = F.interpolate(r, size=size, mode="bilinear", align_corners=False)
+            return base + r
+
+    return ESPCN
+
+
+def __getattr__(name: str):  # lazy: torch is imported only when the class is asked for
+    if name == "ESPCN":
+        cls = _build_espcn()
+        globals()["ESPCN"] = cls
+        return cls
+    raise AttributeError(name)
+
+
+ESPCN_IMPORT_PATH = "vcmbench.features.restoration:ESPCN"
+
+
+def gmacs(net, in_shape: tuple[int, ...]) -> float:
+    """Multiply-accumulates (G) of the Conv2d layers of ``net`` for one input of ``in_shape`` (N, C, H, W)."""
+    import torch
+
+    total = [0]
+
+    def hook(mod, inp, out):
+        k = mod.kernel_size[0] * mod.kernel_size[1] * (mod.in_channels // mod.groups)
+        total[0] += int(out.numel()) * k
+
+    hs = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            net(torch.zeros(in_shape))
+    finally:
+        for h in hs:
+            h.remove()
+    return total[0] / 1e9
+
+
+# -- images (occlusion study) ------------------------------------------------------------------------------
+IMAGE_RESTORERS = ("none", "inpaint-telea", "inpaint-ns")
+
+
+def restore_image(rgb: np.ndarray, mask: np.ndarray, method: str = "inpaint-telea", net=None, radius: int = 5) -> np.ndarray:
+    """Fill the masked pixels of ``rgb`` (see the module docstring)."""
+    import cv2
+
+    if net is not None:
+        import torch
+
+        x = torch.from_numpy(rgb.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+        m = torch.from_numpy(mask.astype(np.float32))[None, None]
+        with torch.no_grad():
+            y = net(x, m)[0].permute(1, 2, 0).numpy()
+        return np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8)
+    if method == "none":
+        return rgb.copy()
+    flags = {"inpaint-telea": cv2.INPAINT_TELEA, "inpaint-ns": cv2.INPAINT_NS}.get(method)
+    if flags is None:
+        raise UsageError(f"Unknown image restoration {method!r}; use one of {', '.join(IMAGE_RESTORERS)} or a module.")
+    return cv2.inpaint(np.ascontiguousarray(rgb), mask.astype(np.uint8) * 255, radius, flags)

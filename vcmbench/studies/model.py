@@ -1,0 +1,150 @@
+"""Studies as data: ``cttc/studies/*.yaml`` (``kind: study``), loaded, validated, content-hashed, signed.
+
+A study file names the experiment type (``study: distortions | layers | downscaled-coding |
+occlusion``), the test condition it draws its dataset, task network and metric from
+(``condition:``, a name in ``cttc/``), optional ``task:`` overrides (network, split point,
+thresholds), the experiment's ``settings`` (distortions, factors, QPs, restoration... as data), and
+``published:`` — the figures of the design document it reproduces, copied from
+``seed-tables.md`` — with ``reproduced:`` saying where the reproduced ones appear in the study
+report.  The content hash (conditions.model.content_hash of the file's data) goes into every
+study signature: ``study:NAME@VERSION#HASH``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..conditions import Condition
+from ..conditions.load import load_condition
+from ..conditions.model import content_hash
+from ..core.errors import ConditionError
+from ..core.resources import resource_dir
+from ..core.signature import Signature
+
+STUDY_TYPES = ("distortions", "layers", "downscaled-coding", "occlusion")
+REQUIRED = ("schema_version", "kind", "name", "version", "study", "title", "settings", "published", "reproduced")
+SCHEMA_VERSION = 1
+
+
+def studies_dir() -> Path:
+    return resource_dir("cttc") / "studies"
+
+
+def list_studies(directory: Path | None = None) -> list[str]:
+    d = directory or studies_dir()
+    return sorted(p.stem for p in d.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Study:
+    data: dict[str, Any]
+    path: Path
+    content_hash: str
+    condition: Condition | None  # None for studies whose dataset is given on the command line (occlusion)
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def version(self) -> int:
+        return int(self.data["version"])
+
+    @property
+    def type(self) -> str:
+        return self.data["study"]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.data.get("settings") or {}
+
+    @property
+    def task(self) -> dict[str, Any]:
+        """The condition's task section with the study's overrides applied."""
+        base = dict(self.condition.task) if self.condition is not None else {}
+        base.update(self.data.get("task") or {})
+        return base
+
+    def task_options(self) -> tuple[tuple[str, Any], ...]:
+        t = self.task
+        opts = {k: t[k] for k in ("score_threshold", "max_detections") if k in t}
+        opts.update(t.get("options") or {})
+        return tuple(sorted(opts.items()))
+
+    def signature(self) -> Signature:
+        sig = Signature.of(study=f"{self.name}@{self.version}#{self.content_hash}")
+        if self.condition is not None:
+            sig = sig.merged(Signature.of(cttc=self.condition.signature().get("cttc"),
+                                          map=self.condition.signature().get("map")))
+        net = str(self.task.get("network", "-")).replace(":", "/").replace("/", "~")
+        return sig.with_part("task", net)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConditionError(f"Study file {path} does not exist.") from None
+    except yaml.YAMLError as exc:
+        raise ConditionError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConditionError(f"{path}: a study must be a YAML mapping.")
+    return data
+
+
+def validate_study(data: dict[str, Any], where: str) -> list[str]:
+    """Problems with a study's data (empty: valid)."""
+    issues = [f"{where}: required key {k!r} is missing" for k in REQUIRED if k not in data]
+    if data.get("kind") not in (None, "study"):
+        issues.append(f"{where}: kind must be 'study', got {data.get('kind')!r}")
+    if "schema_version" in data and data["schema_version"] != SCHEMA_VERSION:
+        issues.append(f"{where}: schema_version {data['schema_version']!r} is not supported (use {SCHEMA_VERSION})")
+    if "study" in data and data["study"] not in STUDY_TYPES:
+        issues.append(f"{where}: study {data['study']!r} is not one of {', '.join(STUDY_TYPES)}")
+    if "version" in data and (not isinstance(data["version"], int) or data["version"] < 1):
+        issues.append(f"{where}: version must be a positive integer")
+    if data.get("study") != "occlusion" and not data.get("condition"):
+        issues.append(f"{where}: 'condition' (a test condition in cttc/) is required for a {data.get('study')} study")
+    pub = data.get("published")
+    if pub is not None:
+        if not isinstance(pub, dict) or not isinstance(pub.get("tables"), list) or not pub.get("source"):
+            issues.append(f"{where}: published must have 'source' and a list of 'tables'")
+        else:
+            for i, t in enumerate(pub["tables"]):
+                if not isinstance(t, dict) or not t.get("name") or not isinstance(t.get("columns"), list) \
+                        or not isinstance(t.get("rows"), list):
+                    issues.append(f"{where}: published.tables[{i}] needs name, columns and rows")
+                    continue
+                bad = [r for r in t["rows"] if not isinstance(r, list) or len(r) != len(t["columns"])]
+                if bad:
+                    issues.append(f"{where}: published.tables[{i}] ({t['name']}) has rows whose length differs "
+                                  f"from its {len(t['columns'])} columns")
+    if "settings" in data and not isinstance(data["settings"], dict):
+        issues.append(f"{where}: settings must be a mapping")
+    return issues
+
+
+def resolve_study_path(name_or_path: str | Path, directory: Path | None = None) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    d = directory or studies_dir()
+    cand = d / f"{name_or_path}.yaml"
+    if cand.exists():
+        return cand
+    raise ConditionError(f"Unknown study {str(name_or_path)!r}. Available: {', '.join(list_studies(d))} — "
+                         "see `vcmbench study list`.")
+
+
+def load_study(name_or_path: str | Path, directory: Path | None = None) -> Study:
+    path = resolve_study_path(name_or_path, directory)
+    data = _read(path)
+    issues = validate_study(data, str(path))
+    if issues:
+        raise ConditionError("Study is invalid:\n  " + "\n  ".join(issues) + "\nFix the file.")
+    cond = load_condition(data["condition"]) if data.get("condition") else None
+    return Study(data, path, content_hash(data), cond)

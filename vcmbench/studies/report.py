@@ -1,0 +1,180 @@
+"""Study report sections: xlsx (openpyxl, one sheet per table, the published figures beside) and HTML
+(``templates/study.html.j2`` of the shared family, plots as inline SVG).
+
+Plots: matplotlib (``pip install vcmbench[studies]``) renders lines (accuracy against strength or
+rate) and the S3 heat map (ΔAP per map x factor, one panel per object scale) to SVG, made
+self-contained (no XML declaration, DOCTYPE, metadata or namespace URLs).  Without matplotlib the
+line plots fall back to ``report.svg.rd_plot_svg`` and the heat map to a coloured table.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..core.jsonio import atomic_write_bytes, atomic_write_text
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, float) and math.isinf(v):
+        return "inf"
+    return v
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "-", name)[:28]
+    n, out = 1, base
+    while out in used:
+        n += 1
+        out = f"{base[:26]}~{n}"
+    used.add(out)
+    return out
+
+
+def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws0 = wb.active
+    ws0.title = "studies"
+    ws0.append(["study", "title", "images", "signature", "reproduces"])
+    used = {"studies"}
+    for res in results:
+        pub = res.get("published") or {}
+        ws0.append([res["study"], res["title"], res.get("images"), res["signature"], pub.get("source", "")])
+        for t in res["tables"]:
+            ws = wb.create_sheet(_sheet_name(t["name"], used))
+            ws.append([t["name"]])
+            ws["A1"].font = Font(bold=True)
+            ws.append([f"study {res['study']} — {res['signature']}"])
+            if t.get("note"):
+                ws.append([t["note"]])
+            ws.append(list(t["columns"]))
+            for c in ws[ws.max_row]:
+                c.font = Font(bold=True)
+            for row in t["rows"]:
+                ws.append([_cell(v) for v in row])
+        for t in pub.get("tables", []):
+            ws = wb.create_sheet(_sheet_name(f"pub {t['name']}", used))
+            ws.append([f"Published: {t['name']}"])
+            ws["A1"].font = Font(bold=True)
+            ws.append([pub.get("source", "")])
+            ws.append(list(t["columns"]))
+            for row in t["rows"]:
+                ws.append([_cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _clean_svg(svg: str) -> str:
+    svg = re.sub(r"<\?xml[^>]*\?>", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    return svg.strip()
+
+
+def _mpl():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    plt.rcParams["svg.hashsalt"] = "vcmbench"
+    return plt
+
+
+def _fig_svg(plt, fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return _clean_svg(buf.getvalue())
+
+
+def plot_svg(plot: dict[str, Any]) -> str:
+    plt = _mpl()
+    if plot["kind"] == "lines":
+        if plt is None:
+            from ..report.svg import PlotSeries, rd_plot_svg
+
+            return rd_plot_svg([PlotSeries(s["label"], [tuple(p) for p in s["points"]], i)
+                                for i, s in enumerate(plot["series"])], plot["x_label"], plot["y_label"], plot["name"])
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for s in plot["series"]:
+            pts = sorted(tuple(p) for p in s["points"])
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=s["label"])
+        if plot.get("baseline") is not None:
+            ax.axhline(plot["baseline"], color="grey", ls=":", label="clean")
+        ax.set_xlabel(plot["x_label"])
+        ax.set_ylabel(plot["y_label"])
+        ax.set_title(plot["name"], fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        return _fig_svg(plt, fig)
+    if plot["kind"] == "heatmap":
+        return heatmap_svg(plot, plt)
+    return ""
+
+
+def heatmap_grid(plot: dict[str, Any]) -> tuple[list[str], list[int], dict[str, list[list[float | None]]]]:
+    maps = list(plot["maps"])
+    factors = sorted({int(c["factor"]) for c in plot["cells"]})
+    grids = {}
+    for s in plot["scales"]:
+        g: list[list[float | None]] = [[None] * len(factors) for _ in maps]
+        for c in plot["cells"]:
+            v = c.get(s)
+            g[maps.index(c["map"])][factors.index(int(c["factor"]))] = v
+        grids[s] = g
+    return maps, factors, grids
+
+
+def heatmap_svg(plot: dict[str, Any], plt=None) -> str:
+    maps, factors, grids = heatmap_grid(plot)
+    if plt is None or not factors:
+        return ""
+    import numpy as np
+
+    vals = [abs(v) for g in grids.values() for r in g for v in r if v is not None and math.isfinite(v)]
+    lim = max(vals) if vals else 1.0
+    fig, axes = plt.subplots(1, len(grids), figsize=(3.0 * len(grids), 0.45 * len(maps) + 1.6), squeeze=False)
+    for ax, (s, g) in zip(axes[0], grids.items()):
+        arr = np.array([[np.nan if v is None else v for v in r] for r in g], float)
+        im = ax.imshow(arr, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+        ax.set_xticks(range(len(factors)), [str(f) for f in factors])
+        ax.set_yticks(range(len(maps)), maps)
+        ax.set_xlabel("factor")
+        ax.set_title(f"ΔAP {s}", fontsize=9)
+        for i in range(arr.shape[0]):
+            for j in range(arr.shape[1]):
+                if np.isfinite(arr[i, j]):
+                    ax.text(j, i, f"{arr[i, j] * 100:+.1f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+    fig.suptitle(plot["name"] + " (points x100)", fontsize=10)
+    return _fig_svg(plt, fig)
+
+
+def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Sequence[str] = ()) -> Path:
+    from markupsafe import Markup
+
+    from ..core.templating import render
+
+    sections = []
+    for res in results:
+        plots = []
+        for p in res.get("plots", []):
+            svg = plot_svg(p)
+            grid = heatmap_grid(p) if p["kind"] == "heatmap" else None
+            plots.append({"name": p["name"], "svg": Markup(svg) if svg else "", "grid": grid})
+        sections.append({**res, "plot_items": plots})
+    html = render("study.html.j2", sections=sections, out_dirs=list(out_dirs))
+    return atomic_write_text(path, html)
