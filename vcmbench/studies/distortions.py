@@ -74,7 +74,7 @@ def _variants(settings: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def plan(study, images, ctx):
     vs = _variants(study.settings)
-    return [(key, im, p) for key, p in vs for im in images]
+    return [(key, im, p) for im in images for key, p in vs]  # image-major: the clean features are reused
 
 
 def job(job) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def plan(study, images, ctx):
                     raise ConditionError(f"Reconstruction {sc['name']!r}: {t} has {shapes[t][0]} channels but its source "
                                          f"{s} has {shapes[s][0]}; rebuild a map only from maps of the same depth.")
         variants.append((f"rebuild/{sc['name']}", {"kind": "rebuild", "rebuild": sc["rebuild"]}))
-    return [(key, im, p) for key, p in variants for im in images]
+    return [(key, im, p) for im in images for key, p in variants]  # image-major: clean features reused
 
 
 def _rebuild(f0: dict[str, np.ndarray], rules: dict[str, Any]) -> dict[str, np.ndarray]:

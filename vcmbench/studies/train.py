@@ -151,7 +151,7 @@ def train_restoration(task, images, out: str | Path, *, layers: list[str], scale
         loss.backward()
         opt.step()
         step += 1
-        history.append(float(loss))
+        history.append(float(loss.detach()))
         if step % checkpoint_every == 0 or step == steps:
             save()
         if progress:
