@@ -1,11 +1,15 @@
 """The resumable, parallel study runner (built on the run store and executor of ``vcmbench.run``).
 
+Provenance: ``OUT/study.json`` (the study as run, its hash, data dir, options) and ``OUT/env.json``
+(``run.env.collect_env``).
+
 A study type module (``studies.distortions``, ``layers``, ``downscaled``, ``occlusion``) provides
 ``plan(study, images, ctx) -> [(variant, image, params)]``, ``job(job) -> record`` (run in a
 worker; pure function of the job) and ``summarise(study, records, ctx) -> results``.
 
 Each job's id is a content hash of what decides its result: the study type, the variant's
-parameters, the image's bytes (md5), the task network and its options, and ``RESULTS_VERSION``;
+parameters, the image's bytes (md5), the task network, its options and its signature (weights
+hash), and ``RESULTS_VERSION``;
 changing an unrelated setting of the study therefore keeps the finished jobs.  Finished jobs go
 into ``OUT/results.sqlite`` (``run.store.RunStore``: parent-only writer, one transaction per job,
 WAL), so killing a study at any moment loses only the jobs in flight and re-running resumes.
@@ -63,8 +67,9 @@ def module_for(study_type: str):
     return importlib.import_module(f"{__package__}.{MODULES[study_type]}")
 
 
-def job_id(study_type: str, params: dict[str, Any], image: ImageRef, task: str, task_options) -> str:
-    key = json.dumps([study_type, params, image.digest, image.image_id, task, list(task_options), RESULTS_VERSION],
+def job_id(study_type: str, params: dict[str, Any], image: ImageRef, task: str, task_options, task_sig: str = "") -> str:
+    key = json.dumps([study_type, params, image.digest, image.image_id, task, list(task_options), task_sig,
+                      RESULTS_VERSION],
                      sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
@@ -72,22 +77,28 @@ def job_id(study_type: str, params: dict[str, Any], image: ImageRef, task: str, 
 def execute_study_job(job: StudyJob) -> dict[str, Any]:
     """Run one study job (in a worker); returns the record the parent stores."""
     t0 = time.perf_counter()
+    from ..run.jobs import get_cached_task
+
     rec = module_for(job.study_type).job(job)
     rec.setdefault("seconds", time.perf_counter() - t0)
+    rec["task_signature"] = get_cached_task(job.task, job.task_options).signature()
     rec.update(job_id=job.job_id, variant=job.variant, image_id=job.image.image_id, eval_id=job.image.eval_id,
                params=job.p, signature=job.signature)
     return rec
 
 
 def build_jobs(study: Study, images: list[ImageRef], run_dir: Path, context: dict[str, Any]) -> list[StudyJob]:
+    from ..run.jobs import get_cached_task
+
     mod = module_for(study.type)
     task = str(study.task.get("network", ""))
     opts = study.task_options()
+    task_sig = get_cached_task(task, opts).signature()  # the weights' hash decides the results too
     sig = str(study.signature())
     ctx = tuple(sorted(context.items()))
     out = []
     for variant, image, params in mod.plan(study, images, context):
-        out.append(StudyJob(job_id(study.type, params, image, task, opts), study.type, variant, image,
+        out.append(StudyJob(job_id(study.type, params, image, task, opts, task_sig), study.type, variant, image,
                             json.dumps(params, sort_keys=True), str(run_dir), task, opts, sig, ctx))
     return out
 
@@ -118,6 +129,9 @@ def run_study(study: Study, data_dir: str | Path | None, out: str | Path, *, job
                                          "path": str(study.path), "signature": str(study.signature()),
                                          "data_dir": context["data_dir"], "limit": limit, "vcmbench": __version__,
                                          "options": options or {}})
+        from ..run.env import collect_env
+
+        write_json(out / "env.json", collect_env(with_codecs=study.type in ("distortions", "downscaled-coding")))
         specs = build_jobs(study, images, out, context)
         done = store.done_ids()
         todo = [s for s in specs if s.job_id not in done]
@@ -150,8 +164,15 @@ def run_study(study: Study, data_dir: str | Path | None, out: str | Path, *, job
 def summarise(study: Study, records: list[dict[str, Any]], context: dict[str, Any], out: Path) -> dict[str, Any]:
     mod = module_for(study.type)
     res = mod.summarise(study, records, context)
+    sig = study.signature()
+    task_sigs = sorted({r.get("task_signature") for r in records if r.get("task_signature")})
+    if len(task_sigs) > 1:
+        raise DataError(f"{out} holds results of different task networks ({', '.join(task_sigs)}); "
+                        "give a fresh --out for the new network.")
+    if task_sigs:
+        sig = sig.with_part("task", task_sigs[0].replace(":", "~").replace("/", "~"))
     res.update(study=study.name, title=study.data["title"], type=study.type, content_hash=study.content_hash,
-               signature=str(study.signature().with_version()), published=study.data.get("published"),
+               signature=str(sig.with_version()), published=study.data.get("published"),
                reproduced=study.data.get("reproduced"), images=len({r["image_id"] for r in records}))
     write_json(out / RESULTS_FILE, res)
     return res
