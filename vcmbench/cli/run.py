@@ -85,13 +85,17 @@ def _progress(quiet: bool):
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
 @click.option("--cfg", "cfg", default=None, type=click.Path(dir_okay=False),
               help="VTM encoder cfg file (its md5 must match the condition's).")
+@click.option("--allow-version-mismatch", is_flag=True,
+              help="Run VTM even when its banner version differs from the condition's codec.version (the signature "
+                   "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
-@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: pyav; +vtm for VTM).")
+@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: every installed decoder: pyav, ffmpeg, "
+                   "+vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, task_weights,
-        decoders, quiet, as_json):
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, allow_version_mismatch,
+        task_weights, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -114,6 +118,8 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg
+    if allow_version_mismatch:
+        codec_options["allow_version_mismatch"] = True
     task_options = {"weights": task_weights} if task_weights else None
     summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                             scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
