@@ -37,20 +37,31 @@ def _float_list(text: str | None, what: str) -> list[float] | None:
 def tasks_cmd(as_json: bool) -> None:
     """List the task networks: type, backend, split points, weights, and whether they run here.
 
+    With --json, each network that runs here also gives its split points, feature maps (shape,
+    value range) and complexity (parameters, MACs, kMAC/pixel before and after the split).
+
     \b
     Example:
       vcmbench tasks
     """
-    from ..tasks import TASK_INFO, task_names
+    from ..core.errors import VcmbenchError
+    from ..tasks import TASK_INFO, get_task, network_details, task_names
     from ..tasks.detectron2 import detectron2_available
-    from ..tasks.ssd import check_weights_present
+    from ..tasks.ssd import OPENCV_NAME, check_weights_present
 
-    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "detectron2": detectron2_available()}
+    ssd_ok = check_weights_present()
+    avail = {"ssd-mobilenet-v2-coco": ssd_ok, OPENCV_NAME: ssd_ok, "detectron2": detectron2_available()}
     rows = []
     for name in task_names():
         info = TASK_INFO.get(name, {})
         ok, why = avail.get(name, (True, ""))
-        rows.append({"name": name, **info, "available": ok, "reason": why})
+        row = {"name": name, **info, "available": ok, "reason": why}
+        if as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
+            try:
+                row.update(network_details(get_task(name)))
+            except VcmbenchError as exc:
+                row["details_error"] = str(exc)
+        rows.append(row)
     if as_json:
         echo_json(rows)
         return
