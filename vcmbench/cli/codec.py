@@ -35,7 +35,7 @@ def codecs_cmd(vtm_dir: str | None, as_json: bool) -> None:
         except Exception as exc:  # noqa: BLE001 - listed as unavailable with the reason
             return {"kind": kind, "name": name, "available": False, "reason": str(exc)}
 
-    rows = [probe("codec", n) for n in codec_names()] + [probe("decoder", n) for n in decoder_names()]
+    rows = [probe("codec", n) for n in codec_names() if n != "template"] + [probe("decoder", n) for n in decoder_names()]
     if as_json:
         echo_json(rows)
         return
@@ -43,6 +43,7 @@ def codecs_cmd(vtm_dir: str | None, as_json: bool) -> None:
                      [(r["kind"], r["name"], "yes" if r["available"] else "no",
                        r.get("version") or r.get("reason"), r.get("signature", "")) for r in rows]))
     click.echo("\nAny other decoder: give a command template, e.g. --decoder \"vvdecapp -b {input} -o {output}\".")
+    click.echo("Any other codec: give encode/decode command templates in the condition's codec section (README 'Codecs').")
 
 
 @click.group("bitstream")

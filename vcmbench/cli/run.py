@@ -37,20 +37,31 @@ def _float_list(text: str | None, what: str) -> list[float] | None:
 def tasks_cmd(as_json: bool) -> None:
     """List the task networks: type, backend, split points, weights, and whether they run here.
 
+    With --json, each network that runs here also gives its split points, feature maps (shape,
+    value range) and complexity (parameters, MACs, kMAC/pixel before and after the split).
+
     \b
     Example:
       vcmbench tasks
     """
-    from ..tasks import TASK_INFO, task_names
+    from ..core.errors import VcmbenchError
+    from ..tasks import TASK_INFO, get_task, network_details, task_names
     from ..tasks.detectron2 import detectron2_available
-    from ..tasks.ssd import check_weights_present
+    from ..tasks.ssd import OPENCV_NAME, check_weights_present
 
-    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "detectron2": detectron2_available()}
+    ssd_ok = check_weights_present()
+    avail = {"ssd-mobilenet-v2-coco": ssd_ok, OPENCV_NAME: ssd_ok, "detectron2": detectron2_available()}
     rows = []
     for name in task_names():
         info = TASK_INFO.get(name, {})
         ok, why = avail.get(name, (True, ""))
-        rows.append({"name": name, **info, "available": ok, "reason": why})
+        row = {"name": name, **info, "available": ok, "reason": why}
+        if as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
+            try:
+                row.update(network_details(get_task(name)))
+            except VcmbenchError as exc:
+                row["details_error"] = str(exc)
+        rows.append(row)
     if as_json:
         echo_json(rows)
         return
@@ -85,13 +96,17 @@ def _progress(quiet: bool):
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
 @click.option("--cfg", "cfg", default=None, type=click.Path(dir_okay=False),
               help="VTM encoder cfg file (its md5 must match the condition's).")
+@click.option("--allow-version-mismatch", is_flag=True,
+              help="Run VTM even when its banner version differs from the condition's codec.version (the signature "
+                   "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
-@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: pyav; +vtm for VTM).")
+@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: every installed decoder: pyav, ffmpeg, "
+                   "+vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, task_weights,
-        decoders, quiet, as_json):
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, allow_version_mismatch,
+        task_weights, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -114,6 +129,8 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg
+    if allow_version_mismatch:
+        codec_options["allow_version_mismatch"] = True
     task_options = {"weights": task_weights} if task_weights else None
     summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                             scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,

@@ -16,10 +16,12 @@ KINDS = ("image", "feature")
 TASK_TYPES = ("detection", "instance-segmentation")
 CODECS = ("vtm", "vvenc")
 CHROMA = (420, 400)
+TEMPLATE_PLACEHOLDERS = ("{input}", "{output}", "{recon}", "{qp}", "{width}", "{height}", "{bit_depth}",
+                         "{internal_bit_depth}", "{chroma}", "{pix_fmt}", "{cfg}")
 # The colour-conversion modes of vcmbench.coding.yuv (a test keeps the two lists equal; yuv is not imported
 # here so that reading conditions does not need numpy).
-COLOR_MODES = ("ctc", "ctc-bitexact", "bt601-full-numpy", "bt601-limited-numpy", "bt709-full-numpy",
-               "bt709-limited-numpy")
+COLOR_MODES = ("ctc", "ctc-bitexact", "scripts-literal", "bt601-full-int", "bt601-full-numpy", "bt601-limited-numpy",
+               "bt709-full-numpy", "bt709-limited-numpy")
 RESIZE_MODES = ("ctc",)
 RATE_DEFS = ("bpp-dataset",)
 SIDE_INFO = ("none", "counted", "not-counted")
@@ -170,10 +172,13 @@ SCHEMA: dict[str, dict[str, Checker]] = {
         "max_detections": _type(int), "split_point": _type(str, none=True), "source": SRC,
     },
     "codec": {
-        "name": _choice(CODECS), "version": _type(str), "cfg": _file_ref(None), "qps": _qps,
+        "name": _type(str), "version": _type(str), "cfg": _file_ref(None), "qps": _qps,
         "scales": _scales, "input_bit_depth": _choice((8, 10)), "internal_bit_depth": _choice((8, 10)),
         "chroma_format": _choice(CHROMA), "preset": _type(str, none=True), "loop_filter": _type(bool),
         "extra_args": _str_list, "source": SRC,
+        # a codec given by command templates (coding.codecs.template): name is then the tool's name
+        "encode": _type(str), "decode": _type(str, none=True), "version_command": _type(str, none=True),
+        "bitstream_format": _type(str),
     },
     "preprocess": {"color": _choice(COLOR_MODES), "resize": _choice(RESIZE_MODES), "source": SRC},
     "feature": {

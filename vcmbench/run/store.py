@@ -146,6 +146,26 @@ class RunStore:
     def done_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT job_id FROM jobs")}
 
+    def stale_bitstreams(self) -> set[str]:
+        """Coded jobs whose kept bitstream is missing, is not ``bits / 8`` bytes long, or no longer has the
+        recorded SHA-256 (``extra.bitstream_sha256``): a resume re-runs them instead of trusting the row."""
+        from ..core.hashing import file_digest
+
+        stale = set()
+        for job_id, rec_text in self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'"):
+            try:
+                rec = json.loads(rec_text)
+                path = self.dir / rec["bitstream"]
+                ok = path.is_file() and path.stat().st_size * 8 == int(rec["bits"])
+                digest = (rec.get("extra") or {}).get("bitstream_sha256")
+                if ok and digest:
+                    ok = file_digest(path, "sha256") == digest
+            except (KeyError, TypeError, ValueError, OSError):
+                ok = False
+            if not ok:
+                stale.add(job_id)
+        return stale
+
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
         """Record a finished job: predictions file first (atomic), then the row (one transaction)."""
