@@ -117,3 +117,10 @@ def test_study_cli_list_show_and_errors(tmp_path):
     for sub in ("list", "show", "run", "report", "train-restore"):
         r = CliRunner().invoke(cli, ["study", sub, "--help"])
         assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_study_refuses_a_network_that_cannot_split(tmp_path, coco_tiny):
+    path = _toy_study(tmp_path, {"study": "layers", "task": {"network": "ssd-mobilenet-v2-coco-opencv"},
+                                 "settings": {"map_shapes": {"t0": [4, 16, 16]}}})
+    r = CliRunner().invoke(cli, ["study", "run", path, "--data", str(coco_tiny), "--out", str(tmp_path / "o"), "-q"])
+    assert r.exit_code == 2 and "split-capable" in r.output

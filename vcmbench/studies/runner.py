@@ -93,7 +93,13 @@ def build_jobs(study: Study, images: list[ImageRef], run_dir: Path, context: dic
     mod = module_for(study.type)
     task = str(study.task.get("network", ""))
     opts = study.task_options()
-    task_sig = get_cached_task(task, opts).signature()  # the weights' hash decides the results too
+    net = get_cached_task(task, opts)
+    if study.type != "occlusion" and not net.split_points:
+        from ..core.errors import ConditionError
+
+        raise ConditionError(f"Study {study.name} needs a split-capable task network; {task!r} cannot be split. "
+                             "Use one listed with a split point by `vcmbench tasks`.")
+    task_sig = net.signature()  # the weights' hash decides the results too
     sig = str(study.signature())
     ctx = tuple(sorted(context.items()))
     out = []
