@@ -123,7 +123,7 @@ def encode_and_verify(spec: JobSpec, codec: Any, src: Path, fmt_in: Any, tmp: Pa
 
     def verify():
         return verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
-                                timeout=spec.verify_timeout, keep_decoded=decoded)
+                                timeout=spec.verify_timeout, keep_decoded=decoded, tmp_dir=tmp)
 
     verdict = verify()
     first_reason = None
