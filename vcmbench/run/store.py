@@ -10,6 +10,7 @@ Layout of a run directory (``RUNDIR``)::
     bitstreams/      <job_id>.266 (written to a temporary name, then renamed)
     logs/            codec logs per job
     predictions/     <job_id>.json task-network output (Detections JSON)
+    records/         <job_id>.json a copy of each job's row, written before it (rebuilds a damaged store)
     results.sqlite   one row per finished job (the store of record)
     resultset.json   the records.ResultSet built from the store
     tmp/             scratch (YUV files); emptied when a run starts
@@ -54,11 +55,12 @@ class RunStore:
         if not create and not (self.dir / DB_FILE).is_file():
             raise DataError(f"{self.dir} holds no {DB_FILE}: is it a vcmbench run directory? "
                             "Give the --out directory of a `vcmbench run`.")
-        for sub in ("bitstreams", "logs", "predictions", "tmp"):
+        for sub in ("bitstreams", "logs", "predictions", "records", "tmp"):
             if create:
                 (self.dir / sub).mkdir(exist_ok=True)
         self._lock_fh = None
-        self._db = _open_db(self.dir)
+        with _opening(self.dir):
+            self._db = _open_db(self.dir)
 
     # -- locking ------------------------------------------------------------------------------------
     def lock(self) -> "RunStore":
@@ -86,7 +88,7 @@ class RunStore:
         """Remove scratch files and half-written outputs left by a killed run."""
         shutil.rmtree(self.dir / "tmp", ignore_errors=True)
         (self.dir / "tmp").mkdir(exist_ok=True)
-        for sub in ("bitstreams", "predictions", "logs"):
+        for sub in ("bitstreams", "predictions", "records", "logs"):
             for f in (self.dir / sub).rglob(".*.tmp*"):
                 f.unlink(missing_ok=True)
         for f in self.dir.glob(".*.tmp*"):  # resultset.json, env.json ... written atomically beside
@@ -127,15 +129,20 @@ class RunStore:
 
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
-        """Record a finished job: predictions file first (atomic), then the row (one transaction)."""
+        """Record a finished job: predictions file and the row's copy ``records/<job_id>.json`` first
+        (atomic; what a rebuild of a damaged store reads), then the row (one transaction)."""
         if predictions is not None:
             atomic_write_text(self.dir / "predictions" / f"{job_id}.json", json.dumps(predictions))
         rec = json.dumps(record, sort_keys=True)
         pred = None if predictions is None else json.dumps(predictions, sort_keys=True)
+        finished = time.time()
+        atomic_write_text(self.dir / "records" / f"{job_id}.json", json.dumps(
+            {"job_id": job_id, "kind": kind, "image_id": image_id, "scale": scale, "qp": qp, "record": rec,
+             "predictions": pred, "finished": finished}))
         with self._tx():
             self._db.execute(
                 "INSERT OR REPLACE INTO jobs (job_id, kind, image_id, scale, qp, record, predictions, finished) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, kind, image_id, scale, qp, rec, pred, time.time()))
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, kind, image_id, scale, qp, rec, pred, finished))
 
     def get(self, job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
         row = self._db.execute("SELECT record, predictions FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
@@ -204,3 +211,27 @@ def repair_store(run_dir: str | os.PathLike) -> dict[str, Any]:
         return rebuild_store(run_dir)
     finally:
         fh.close()
+
+
+class _opening:
+    """Serialise opening the store: two runs started at the same instant would otherwise race on
+    creating the SQLite schema and switching to WAL ("database is locked") before either reaches the
+    run lock, which is where the second must be refused.  Held only while opening."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / ".open.lock"
+        self.fh = None
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            self.fh = open(self.path, "a+")
+        except OSError:  # a read-only run directory: nobody can be creating it
+            return self
+        fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.fh is not None:
+            self.fh.close()

@@ -4,8 +4,10 @@ A store damaged on disk (truncated, overwritten, a flipped page) is detected whe
 (``PRAGMA quick_check``) and when a row does not parse; either way :class:`StoreCorrupt` says how
 to rebuild it: ``vcmbench results RUNDIR --rebuild-store``.
 
-The rebuild is exact, never a guess: it keeps every row it can still read *and* that agrees with
-the files the run holds — the record and the predictions parse, the predictions equal
+The rebuild is exact, never a guess.  Its sources are each job's copy of its row,
+``records/<job_id>.json`` (written atomically before the row), and, for jobs without one (runs made
+before that copy existed), the rows that can still be read from the damaged file.  A row is kept only
+if it agrees with the files the run holds — the record and the predictions parse, the predictions equal
 ``predictions/<job_id>.json`` (written before the row), and a recorded bitstream file still exists.
 Everything else is dropped, so the next ``vcmbench run`` with the same arguments redoes exactly those
 jobs.  The damaged file is kept beside, as ``results.sqlite.damaged-<time>``, for inspection.
@@ -127,6 +129,21 @@ def _salvage(path: Path, limit: int) -> tuple[list[tuple], list[tuple], str]:
     return jobs, meta, problem
 
 
+def _row_copies(run_dir: Path) -> dict[str, tuple]:
+    """The rows saved beside the store as ``records/<job_id>.json`` (unreadable copies are skipped)."""
+    out: dict[str, tuple] = {}
+    for f in sorted((run_dir / "records").glob("*.json")):
+        try:
+            d = json.loads(f.read_text(encoding="utf-8"))
+            row = tuple(d[k] for k in ("job_id", "kind", "image_id", "scale", "qp", "record", "predictions",
+                                       "finished"))
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            continue
+        if row[0] == f.stem:
+            out[row[0]] = row
+    return out
+
+
 def _row_intact(run_dir: Path, row: tuple) -> bool:
     job_id, kind, image_id, scale, qp, record, predictions, finished = row
     if not isinstance(job_id, str) or not job_id or "/" in job_id or not isinstance(record, str):
@@ -165,6 +182,8 @@ def rebuild_store(run_dir: str | os.PathLike) -> dict[str, Any]:
     n_files = sum(1 for _ in (run_dir / "predictions").glob("*.json")) + sum(
         1 for _ in (run_dir / "bitstreams").glob("*.266"))
     jobs, meta, problem = _salvage(path, 2 * n_files + 1000) if path.is_file() else ([], [], "missing")
+    copies = _row_copies(run_dir)
+    jobs = list(copies.values()) + [r for r in jobs if r[0] not in copies]
     kept = [r for r in jobs if _row_intact(run_dir, r)]
     tmp = run_dir / f".{DB_FILE}.rebuild.tmp"
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
