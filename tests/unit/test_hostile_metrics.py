@@ -113,7 +113,7 @@ def test_plot_ticks_on_a_range_of_a_few_float_steps_end():
 def test_report_on_rates_near_1e16_ends(tmp_path):
     a = make_anchor().to_dict()
     for k, pt in enumerate(a["points"]):
-        pt["bpp"] = 1e16 + 2 * (k % 6)
+        pt["bpp"] = 1e16 + 2 * (pt["qp"] > 32)  # two rates one float step apart: a tick step below it
     p = tmp_path / "rs.json"
     p.write_text(json.dumps(a))
     invoke(["report", "--anchor", p, "--test", p, "-o", tmp_path / "r.html"], seconds=60)
