@@ -23,7 +23,7 @@ from tests.unit._hostile import invoke
 from tests.unit._resultsets import make_anchor
 
 CASES = {"files": 300, "json": 120, "conditions": 120, "options": 100, "bitstreams": 50}
-SPECIAL = ("fifo", "directory", "/dev/zero", "missing")
+SPECIAL = ("fifo", "directory", "/dev/null", "missing")  # /dev/zero: tests/unit (memory-capped child)
 _counter = itertools.count()
 
 
@@ -56,7 +56,7 @@ def env(tmp_path_factory) -> dict[str, Path]:
     e["fifo"] = d / "fifo"
     (d / "a-directory").mkdir()
     e["directory"] = d / "a-directory"
-    e["/dev/zero"] = Path("/dev/zero")
+    e["/dev/null"] = Path("/dev/null")
     e["missing"] = d / "missing.bin"
     bs = SHARED / "fixtures" / "vtm12" / "texture_256x192_420_qp22.266"
     e["bitstream"] = bs if bs.is_file() else None

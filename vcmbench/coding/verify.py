@@ -116,6 +116,9 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
     path = check_regular(path, "Bitstream", MAX_BITSTREAM)
     if not decoders:
         raise UsageError("verify needs at least one decoder (ffmpeg, pyav, vtm or a command template).")
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):  # NaN fails too
+        raise UsageError(f"timeout {timeout!r} must be a finite number of seconds > 0; a zero or negative timeout "
+                         "would brand every stream 'not decodable'.")
     out_depth = output_bit_depth or (expected.bit_depth if expected else 10)
     checks: dict[str, dict] = {}
     bits = path.stat().st_size * 8 if path.is_file() else 0
