@@ -7,6 +7,7 @@ import sys
 import click
 
 from .common import echo_json, exit_with, table
+from .params import POSITIVE_INT
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
@@ -89,8 +90,8 @@ def _progress(quiet: bool):
 @click.option("--preset", default=None, help="Override the VVenC preset (faster, fast, medium, slow, slower).")
 @click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
 @click.option("--scales", default=None, help="Override the scales, comma-separated (1,0.75 or 100,75).")
-@click.option("--limit", type=int, default=None, help="Only the first N images of the dataset.")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images of the dataset.")
+@click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
 @click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
@@ -174,7 +175,9 @@ def _print_points(rs) -> None:
 @click.option("--pareto", is_flag=True,
               help="Select the Pareto front over (bpp, quality) across scales; written to resultset-pareto.json.")
 @click.option("--rebuild", is_flag=True, help="Re-score the result set from the run's store first.")
-def results(run_dir, as_json, as_csv, pareto, rebuild):
+@click.option("--rebuild-store", is_flag=True,
+              help="Rebuild a damaged results.sqlite from the rows and files the run still has (implies --rebuild).")
+def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     """Show a run's result set: per (scale, QP) rows and the condition's summary.
 
     \b
@@ -190,6 +193,14 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
     if as_json and as_csv:
         raise UsageError("Choose one of --json and --csv.")
     rd = Path(run_dir)
+    if rebuild_store:
+        from ..run.store import repair_store
+
+        fixed = repair_store(rd)
+        click.echo(f"store rebuilt: {fixed['kept']} job(s) kept, {fixed['dropped']} dropped"
+                   + (f"; the damaged file is kept as {fixed['damaged_copy']}" if fixed["damaged_copy"] else "")
+                   + ". Re-run the same `vcmbench run` to redo the dropped jobs.", err=True)
+        rebuild = True
     if rebuild or not (rd / RESULTSET_FILE).exists():
         rs = build_result_set(rd)
     else:
@@ -232,8 +243,8 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
 @click.command("demo")
 @click.option("--out", "out_dir", default="vcmbench-demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (two run directories and the reports).")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
-@click.option("--limit", type=int, default=None, help="Only the first N sample images (quicker).")
+@click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N sample images (quicker).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def demo(out_dir, jobs, limit, quiet):
     """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.

@@ -23,6 +23,7 @@ decoder program (a tool problem, not the bitstream's) raises :class:`CodecError`
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ def _expected_mismatch(info: StreamInfo, expected: YuvFormat) -> str | None:
 def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5: str | None = None,
                      recon: Path | None = None, decoders: Sequence[str] = ("pyav",), timeout: float = 60.0,
                      keep_decoded: Path | None = None, output_bit_depth: int | None = None,
-                     check_sei: bool = True, log_dir: Path | None = None,
+                     check_sei: bool = True, log_dir: Path | None = None, tmp_dir: Path | None = None,
                      bitstream_format: str = "vvc") -> Verdict:
     """Verify one bitstream (see the module docstring).  ``decoders`` are names (``ffmpeg``,
     ``pyav``, ``vtm``), command templates or :class:`~.codecs.decoders.Decoder` objects.
@@ -106,12 +107,21 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
     and SEI checks are skipped and ``expected`` (required) is the decoded format.  The decoded file is written at ``output_bit_depth``
     (default: the expected format's bit depth, else 10 as ``DecoderApp -d 10`` does).
     ``log_dir`` keeps each decoder process's command line and output as
-    ``<bitstream stem>_<decoder>_decoder.log``."""
+    ``<bitstream stem>_<decoder>_decoder.log``.  Decoded pictures go to a scratch folder under
+    ``tmp_dir`` (a run passes its own ``RUNDIR/tmp``, emptied when a run starts; default: the system
+    temporary folder, where folders left by killed processes are swept on the next call).
+
+    A missing path or one that is not a regular file (a directory, FIFO, device) is bad input and
+    raises :class:`DataError`; anything a regular file holds gets a verdict."""
+    from ..core.inputs import MAX_BITSTREAM, check_regular
     from .codecs.decoders import get_decoder
 
-    path = Path(path)
+    path = check_regular(path, "Bitstream", MAX_BITSTREAM)
     if not decoders:
         raise UsageError("verify needs at least one decoder (ffmpeg, pyav, vtm or a command template).")
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):  # NaN fails too
+        raise UsageError(f"timeout {timeout!r} must be a finite number of seconds > 0; a zero or negative timeout "
+                         "would brand every stream 'not decodable'.")
     out_depth = output_bit_depth or (expected.bit_depth if expected else 10)
     checks: dict[str, dict] = {}
     bits = path.stat().st_size * 8 if path.is_file() else 0
@@ -145,7 +155,9 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
             return verdict(f"format mismatch: SPS says {mism}")
     out_fmt = YuvFormat(sps.width, sps.height, sps.chroma_format, out_depth)
 
-    with tempfile.TemporaryDirectory(prefix="vcmbench-verify-") as tmp:
+    if tmp_dir is None:
+        _sweep_stale(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=tmp_dir) as tmp:
         tmpd = Path(tmp)
         outputs: dict[str, Path] = {}
         md5s: dict[str, str] = {}
@@ -205,6 +217,30 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(outputs[first], kept)
         return verdict("ok", decoded_md5, kept)
+
+
+_TMP_PREFIX = "vcmbench-verify-"
+
+
+def _sweep_stale(root: Path) -> None:
+    """Remove ``vcmbench-verify-<pid>-*`` folders of processes that no longer run (a killed verify)."""
+    try:
+        entries = list(root.glob(f"{_TMP_PREFIX}*"))
+    except OSError:
+        return
+    uid = os.getuid()
+    for d in entries:
+        pid_text = d.name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            if d.is_symlink() or not d.is_dir() or d.stat().st_uid != uid:
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _md5_file(p: Path) -> str:

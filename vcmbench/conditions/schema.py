@@ -104,6 +104,13 @@ def _str_list(v: Any) -> str | None:
     return None
 
 
+def _duplicates(values: list) -> list:
+    """Values listed more than once, in linear time (a list of 100,000 QPs validates at once)."""
+    from collections import Counter
+
+    return sorted(x for x, n in Counter(values).items() if n > 1)
+
+
 def _qps(v: Any) -> str | None:
     if not isinstance(v, list) or not v:
         return "expected a non-empty list of integer QPs"
@@ -112,7 +119,7 @@ def _qps(v: Any) -> str | None:
             return f"QP {q!r} is not an integer"
         if not 0 <= q <= 63:
             return f"QP {q} is outside 0-63"
-    dup = sorted({q for q in v if v.count(q) > 1})
+    dup = _duplicates(v)
     if dup:
         return f"duplicate QP(s) {dup}"
     return None
@@ -124,9 +131,9 @@ def _scales(v: Any) -> str | None:
     for s in v:
         if not isinstance(s, (int, float)) or isinstance(s, bool):
             return f"scale {s!r} is not a number"
-        if not 0 < s <= 1:
+        if not 0 < s <= 1:  # also refuses NaN
             return f"scale {s} is outside (0, 1] (write 0.75, not 75)"
-    dup = sorted({s for s in v if v.count(s) > 1})
+    dup = _duplicates(v)
     if dup:
         return f"duplicate scale(s) {dup}"
     return None

@@ -147,7 +147,7 @@ def encode_and_verify(spec: JobSpec, codec: Any, src: Path, fmt_in: Any, tmp: Pa
 
         def verify():
             return verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=decoders,
-                                    timeout=spec.verify_timeout, keep_decoded=decoded,
+                                    timeout=spec.verify_timeout, keep_decoded=decoded, tmp_dir=tmp,
                                     bitstream_format=getattr(codec, "bitstream_format", "vvc"))
 
         verdict = verify()
