@@ -87,12 +87,14 @@ def test_result_sets_per_scale_and_signature(tmp_path):
     res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["results"]
-    assert [r["scale"] for r in rows] == [1.0, 0.5]
+    assert [r["scale_pct"] for r in rows] == [100, 50]
     for r in rows:
         assert abs(r["bd"]["bd_rate_pct"] + 10.0) < 1e-9  # test rates are 0.9 x anchor
         assert "|bd:pchip-jvet" in r["signature"] and "cttc:vcm-oiv6-det@1" in r["signature"]
-    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--scale", "0.5", "--json"])
-    assert [r["scale"] for r in json.loads(res.stdout)["results"]] == [0.5]
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--scale", "50", "--json"])
+    assert [r["scale_pct"] for r in json.loads(res.stdout)["results"]] == [50]
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--scale", "0.5"])
+    assert res.exit_code == 2 and "in percent" in res.output
 
 
 def test_result_sets_with_differing_task_refused_unless_forced(tmp_path):
