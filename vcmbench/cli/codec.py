@@ -67,8 +67,12 @@ def info_cmd(file: str, as_json: bool) -> None:
       vcmbench bitstream info picture.266 --json
     """
     from ..coding.bitstream import read_bitstream
+    from ..core.errors import BitstreamError, DataError
 
-    info = read_bitstream(file)
+    try:
+        info = read_bitstream(file)
+    except BitstreamError as exc:  # a file that is not a VVC bitstream is bad input here (exit 2)
+        raise DataError(f"{file}: {exc}. Give an Annex-B VVC bitstream (.266/.vvc).") from None
     if as_json:
         echo_json({"file": file, **info.to_dict()})
         return
@@ -114,7 +118,7 @@ _decoders = expand_decoders
 
 
 @click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--width", type=int, help="Expected (cropped) picture width.")
 @click.option("--height", type=int, help="Expected (cropped) picture height.")
 @click.option("--chroma", type=click.Choice(["420", "400", "444"]), help="Expected chroma format.")

@@ -229,7 +229,8 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
 @click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
 @click.option("--limit", type=int, default=None, help="Only the first N sample images (quicker).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def demo(out_dir, jobs, limit, quiet):
+@click.option("--json", "as_json", is_flag=True, help="Print the BD results and output paths as JSON.")
+def demo(out_dir, jobs, limit, quiet, as_json):
     """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.
 
     Runs the `demo` condition twice (VVenC preset faster = anchor, preset fast = test) at
@@ -244,12 +245,20 @@ def demo(out_dir, jobs, limit, quiet):
     from ..demo import REMEDIES, run_demo
 
     res = run_demo(out_dir, jobs=jobs, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]])
+    if as_json:
+        echo_json({"remedies": list(REMEDIES), "bd": res.bd, "anchor_dir": str(res.anchor_dir),
+                   "test_dir": str(res.test_dir), "xlsx": str(res.xlsx), "html": str(res.html)})
+        return
+    click.echo(f"BD method: pchip-jvet with the remedy {'+'.join(REMEDIES)} (the demo's eight-image AP curves are not "
+               "monotonic; remedies are off by default elsewhere)")
     for e in res.bd:
         if e["error"]:
-            click.echo(f"scale {e['scale']:g}: BD not computed: {e['error']}", err=True)
+            click.echo(f"scale {e['scale'] * 100:g} %: BD not computed: {e['error']}", err=True)
         else:
-            click.echo(f"scale {e['scale']:g}: BD-rate {e['test']} vs {e['anchor']}: {e['bd_rate_pct']:+.2f} % "
+            click.echo(f"scale {e['scale'] * 100:g} %: BD-rate {e['test']} vs {e['anchor']}: {e['bd_rate_pct']:+.2f} % "
                        f"({e['method']}, remedy {'+'.join(REMEDIES)})")
+    click.echo(f"reproduce: vcmbench bdrate --anchor {res.anchor_dir} --test {res.test_dir} "
+               f"{' '.join('--remedy ' + r for r in REMEDIES)}")
     click.echo(f"anchor run: {res.anchor_dir}   (vcmbench results {res.anchor_dir})")
     click.echo(f"test run:   {res.test_dir}")
     click.echo(f"xlsx report: {res.xlsx}")
