@@ -198,13 +198,14 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
         import csv
 
         w = csv.writer(sys.stdout, lineterminator="\n")
-        # The quality key is the first accuracy column; `bdrate` picks mAP, map50, AP, ... by default.
+        # The last column names the quality key: `bdrate` reads it as its default quality column.
         w.writerow(["condition", "label", "scale", "qp", "images", "failed", "bits", "pixels", "bpp", *keys,
-                    "encode_seconds", "decode_seconds", "task_seconds"])
+                    "encode_seconds", "decode_seconds", "task_seconds", "quality_key"])
         for p in rs.points:
             w.writerow([rs.condition, rs.label, f"{p.scale * 100:g}", p.qp, p.images, p.failed, p.bits, p.pixels, repr(p.bpp),
                         *[repr(p.accuracy[k]) if k in p.accuracy else "" for k in keys],
-                        round(p.encode_seconds, 3), round(p.decode_seconds, 3), round(p.task_seconds, 3)])
+                        round(p.encode_seconds, 3), round(p.decode_seconds, 3), round(p.task_seconds, 3),
+                        rs.quality_key])
         return
     click.echo(f"condition: {rs.condition}   dataset: {rs.dataset}   label: {rs.label}")
     click.echo(f"codec:     {rs.codec}")

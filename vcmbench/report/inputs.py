@@ -12,7 +12,8 @@ Inputs (``load_curves``):
 * a CompressAI-style JSON (``{"name": ..., "results": {"bpp": [...], "<metric>": [...], ...}}``).
 
 Columns are matched case-insensitively.  Without ``rate_col`` the first present of
-``RATE_COLS`` is used; without ``quality_col`` the first present of ``QUALITY_COLS`` (mAP, map50, AP, end_accuracy, ...).  Rows are
+``RATE_COLS`` is used; without ``quality_col`` the column a ``quality_key`` column names (vcmbench's
+own CSV), else the first present of ``QUALITY_COLS`` (mAP, map50, AP, end_accuracy, ...).  Rows are
 grouped into one curve per **group** and scale: the group is the value of every present column of
 ``GROUP_COLS`` (``Dataset``, ``sequence``, ``class``, ``condition``), so a two-dataset CSV gives
 two curves and one BD per dataset.  A ``scale`` column gives one curve per scale, written as
@@ -116,9 +117,14 @@ def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: 
     if len(rows) < 2:
         raise DataError(f"{path}: expected a header row and at least one data row.")
     header = [h.strip() for h in rows[0]]
-    rc = _pick(header, rate_col, RATE_COLS, "rate", path)
-    qc = _pick(header, quality_col, QUALITY_COLS, "quality", path)
     lower = {h.lower(): h for h in header}
+    rc = _pick(header, rate_col, RATE_COLS, "rate", path)
+    if quality_col is None and "quality_key" in lower:  # vcmbench `results --csv` names its quality column
+        kc = header.index(lower["quality_key"])
+        named = {r[kc].strip() for r in rows[1:] if len(r) > kc and r[kc].strip()}
+        if len(named) == 1:
+            quality_col = named.pop()
+    qc = _pick(header, quality_col, QUALITY_COLS, "quality", path)
     sc = lower.get("scale")
     qpc = lower.get("qp")
     gcs = [lower[g] for g in GROUP_COLS if g in lower]
