@@ -67,7 +67,7 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
       vcmbench crosscheck proposal.zip -o report.html -o report.xlsx
       vcmbench crosscheck proposal/ --decoder pyav --decoder ffmpeg --anchor demo-run -o report.html
     """
-    from ..crosscheck import Limits, write_report
+    from ..crosscheck import Limits
     from ..crosscheck import crosscheck as run_check
 
     for o in outputs:
@@ -78,7 +78,9 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
                     tolerances=_tolerances(tolerance), anchor_curves=anchor,
                     accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, bd_remedies=bd_remedies,
                     limits=limits)
-    written = [str(write_report(res, o)) for o in outputs]
+    from ..crosscheck.report import write_reports
+
+    written = [str(p) for p in write_reports(res, list(outputs))]
     if as_json:
         echo_json({**res.to_dict(), "reports": written})
     else:

@@ -95,7 +95,7 @@ def verify_data(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
 
 def _expected_images(cond: Condition, d: Path) -> tuple[list[str], list[Path], str] | None:
     """(expected image names, candidate folders, where the names come from) or None (sample images)."""
-    from .datasets import _read_coco, coco_json_ref
+    import json
 
     ds = cond.dataset
     if ds.get("sample_images"):
@@ -107,14 +107,15 @@ def _expected_images(cond: Condition, d: Path) -> tuple[list[str], list[Path], s
         names = [ln.strip() for ln in lst.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
         folders = [d / ds["images"]] if ds.get("images") else [d / "images", d]
         return names, folders, ds["image_list"]["file"]
-    coco = coco_json_ref(cond)
+    coco = next((ref for ref in (ds.get("annotations") or {}).values() if ref.get("format") == "coco-json"), None)
     if coco is not None:
         p = d / coco["file"]
         if not p.is_file():
             return [], [], f"{coco['file']} (missing)"
         try:
-            images = _read_coco(str(p)).get("images", [])
-        except (DataError, ValueError):
+            data = json.loads(p.read_text(encoding="utf-8"))
+            images = data.get("images", []) if isinstance(data, dict) else []
+        except (ValueError, RecursionError):
             return [], [], f"{coco['file']} (unreadable)"
         if ds.get("image_ids"):
             want = {int(i) for i in ds["image_ids"]}
