@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, percent_list, table
+from .params import FRACTION
 
 METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, akima, pchip-trapz"
 
@@ -26,7 +27,7 @@ METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, a
               help="Explicit remedy for non-monotonic curves (off by default; recorded in the signature).")
 @click.option("--extend", type=click.Choice(EXTEND_NAMES), default="none", show_default=True,
               help="pchip-jvet extension mode (the VBA's bdRateExtend modes).")
-@click.option("--min-overlap", type=float, default=0.75, show_default=True, help="Warn when the overlap is below this fraction.")
+@click.option("--min-overlap", type=FRACTION, default=0.75, show_default=True, help="Warn when the overlap is below this fraction.")
 @click.option("--force", is_flag=True, help="Compare result sets whose signatures differ in a part that matters (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, extend, min_overlap, force, as_json):

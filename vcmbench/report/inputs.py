@@ -23,13 +23,13 @@ percent (``100``, ``75``) or as a fraction (``1``, ``0.75``); a value of 1 or le
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import DataError
+from ..core.inputs import csv_rows, read_text
 from .model import bd_signature
 
 RATE_COLS = ("bpp", "avg_bpp", "bitrate (kbps)", "kbps", "bitrate", "bits")
@@ -91,29 +91,17 @@ def _float(text: str, path: Path, line: int, col: str) -> float:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        if not path.is_file():
-            if not path.exists():
-                raise DataError(f"{path} does not exist. Give a CSV file, a result-set JSON or a run directory.")
-            raise DataError(f"{path} is not a regular file. Give a CSV file, a result-set JSON or a run directory.")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise DataError(f"{path} is larger than {MAX_INPUT_BYTES // 2**20} MiB; a curve file is far smaller. "
-                            "Check that this is the right file.")
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text. Save it as UTF-8 (CSV) and try again.") from None
-    except OSError as exc:
-        raise DataError(f"{path} cannot be read ({exc.strerror}).") from None
+    if not path.exists():
+        raise DataError(f"{path} does not exist. Give a CSV file, a result-set JSON or a run directory.")
+    return read_text(path, "curve file", MAX_INPUT_BYTES).lstrip("\ufeff")
 
 
 def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
     path = Path(path)
     text = _read_text(path)
     dialect = csv.excel_tab if path.suffix.lower() in (".tsv", ".tab") else csv.excel
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
-    except csv.Error as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc}).") from None
+    rows = csv_rows(text, path, dialect)
+    rows = [r for r in rows if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DataError(f"{path}: expected a header row and at least one data row.")
     header = [h.strip() for h in rows[0]]
