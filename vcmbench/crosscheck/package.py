@@ -318,8 +318,8 @@ def check_directory(root: Path, limits: Limits = Limits()) -> None:
 def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: Limits = Limits()) -> Path:
     """The package root directory: ``path`` itself (checked) or a zip extracted under ``work_dir``."""
     p = Path(path)
-    limits = manifest_sized_limits(p, limits) if (p.is_dir() or zipfile.is_zipfile(p)) else limits
     if p.is_dir():
+        limits = manifest_sized_limits(p, limits)
         check_directory(p, limits)
         return _package_root(p)
     if not p.exists():
@@ -328,7 +328,7 @@ def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: L
         raise UsageError(f"Package {p} is neither a directory nor a regular file. Give a directory or a .zip file.")
     if not zipfile.is_zipfile(p):
         raise PackageRefused(f"{p} is neither a directory nor a zip file.")
-    return extract_zip(p, Path(work_dir) / "package", limits)
+    return extract_zip(p, Path(work_dir) / "package", manifest_sized_limits(p, limits))
 
 
 # ---------------------------------------------------------------------------------------------

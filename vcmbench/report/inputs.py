@@ -23,7 +23,6 @@ percent (``100``, ``75``) or as a fraction (``1``, ``0.75``); a value of 1 or le
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,10 +187,11 @@ def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str 
     if p.is_dir():
         return curves_from_result_set(load_result_set(p), str(p), rate_col, quality_col)
     if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(_read_text(p))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        from ..core.jsonio import read_json
+
+        if not p.exists():
+            raise DataError(f"{p} does not exist. Give a CSV file, a result-set JSON or a run directory.")
+        data = read_json(p, "curve file", MAX_INPUT_BYTES)  # regular file, size, depth and syntax checked
         if isinstance(data, dict) and "points" in data:
             return curves_from_result_set(ResultSet.load(p), str(p), rate_col, quality_col)
         if isinstance(data, dict):
