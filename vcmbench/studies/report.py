@@ -1,10 +1,10 @@
 """Study report sections: xlsx (openpyxl, one sheet per table, the published figures beside) and HTML
 (``templates/study.html.j2`` of the shared family, plots as inline SVG).
 
-Plots: matplotlib (``pip install vcmbench[studies]``) renders lines (accuracy against strength or
-rate) and the S3 heat map (ΔAP per map x factor, one panel per object scale) to SVG, made
-self-contained (no XML declaration, DOCTYPE, metadata or namespace URLs).  Without matplotlib the
-line plots fall back to ``report.svg.rd_plot_svg`` and the heat map to a coloured table.
+Plots: matplotlib (a dependency) renders lines (accuracy against strength or rate) and the S3 heat
+map (ΔAP per map x factor, one panel per object scale) to inline SVG through ``report.plots.svg``
+(no XML prolog, DOCTYPE, metadata or namespace URLs; deterministic).  The heat map's values are
+also written as a table.
 """
 
 from __future__ import annotations
@@ -73,42 +73,25 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
-def _clean_svg(svg: str) -> str:
-    svg = re.sub(r"<\?xml[^>]*\?>", "", svg)
-    svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg)
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
-    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
-    return svg.strip()
+def _figure(w: float, h: float):
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h))
 
 
-def _mpl():
-    try:
-        import matplotlib
+def _svg(fig) -> str:
+    from ..report.plots import svg
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    plt.rcParams["svg.hashsalt"] = "vcmbench"
-    return plt
-
-
-def _fig_svg(plt, fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    return _clean_svg(buf.getvalue())
+    return svg(fig)
 
 
 def plot_svg(plot: dict[str, Any]) -> str:
-    plt = _mpl()
     if plot["kind"] == "lines":
-        if plt is None:
-            from ..report.svg import PlotSeries, rd_plot_svg
-
-            return rd_plot_svg([PlotSeries(s["label"], [tuple(p) for p in s["points"]], i)
-                                for i, s in enumerate(plot["series"])], plot["x_label"], plot["y_label"], plot["name"])
-        fig, ax = plt.subplots(figsize=(6, 3.6))
+        fig = _figure(6, 3.6)
+        ax = fig.add_subplot()
         for s in plot["series"]:
             pts = sorted(tuple(p) for p in s["points"])
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=s["label"])
@@ -119,9 +102,10 @@ def plot_svg(plot: dict[str, Any]) -> str:
         ax.set_title(plot["name"], fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        return _fig_svg(plt, fig)
+        fig.tight_layout()
+        return _svg(fig)
     if plot["kind"] == "heatmap":
-        return heatmap_svg(plot, plt)
+        return heatmap_svg(plot)
     return ""
 
 
@@ -138,15 +122,16 @@ def heatmap_grid(plot: dict[str, Any]) -> tuple[list[str], list[int], dict[str, 
     return maps, factors, grids
 
 
-def heatmap_svg(plot: dict[str, Any], plt=None) -> str:
+def heatmap_svg(plot: dict[str, Any]) -> str:
     maps, factors, grids = heatmap_grid(plot)
-    if plt is None or not factors:
+    if not factors:
         return ""
     import numpy as np
 
     vals = [abs(v) for g in grids.values() for r in g for v in r if v is not None and math.isfinite(v)]
     lim = max(vals) if vals else 1.0
-    fig, axes = plt.subplots(1, len(grids), figsize=(3.0 * len(grids), 0.45 * len(maps) + 1.6), squeeze=False)
+    fig = _figure(3.0 * len(grids), 0.45 * len(maps) + 1.6)
+    axes = fig.subplots(1, len(grids), squeeze=False)
     for ax, (s, g) in zip(axes[0], grids.items()):
         arr = np.array([[np.nan if v is None else v for v in r] for r in g], float)
         im = ax.imshow(arr, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
@@ -160,7 +145,7 @@ def heatmap_svg(plot: dict[str, Any], plt=None) -> str:
                     ax.text(j, i, f"{arr[i, j] * 100:+.1f}", ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
     fig.suptitle(plot["name"] + " (points x100)", fontsize=10)
-    return _fig_svg(plt, fig)
+    return _svg(fig)
 
 
 def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Sequence[str] = ()) -> Path:
