@@ -103,7 +103,8 @@ def run_cmd(name, data_dir, out_dir, limit, jobs, restorations, quiet, as_json):
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
 @click.option("-o", "--output", "outputs", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="Output file, .xlsx or .html; repeatable.")
-def report_cmd(dirs, outputs):
+@click.option("--json", "as_json", is_flag=True, help="Print the files written and the studies as JSON.")
+def report_cmd(dirs, outputs, as_json):
     """Write the study report sections of finished study directories (xlsx and/or HTML)."""
     from ..core.errors import UsageError
     from ..studies.report import write_html, write_xlsx
@@ -118,7 +119,11 @@ def report_cmd(dirs, outputs):
             write_html(results, o, dirs)
         else:
             raise UsageError(f"Cannot tell the format of {o}: use a .xlsx or .html file name.")
-        click.echo(f"wrote {o}")
+        if not as_json:
+            click.echo(f"wrote {o}")
+    if as_json:
+        echo_json({"written": list(outputs), "studies": [{"study": r["study"], "signature": r["signature"]}
+                                                          for r in results]})
 
 
 @study.command("train-restore", epilog="\b\nExample:\n  vcmbench study train-restore --data ../shared/data/coco-tiny-cc "
