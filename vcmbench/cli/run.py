@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import echo_json, exit_with, table
+from .common import echo_json, executor_options, exit_with, table
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
@@ -79,7 +79,12 @@ def _progress(quiet: bool):
 @click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
 @click.option("--scales", default=None, help="Override the scales, comma-separated (1,0.75 or 100,75).")
 @click.option("--limit", type=int, default=None, help="Only the first N images of the dataset.")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@executor_options
+@click.option("--timeout", type=float, default=3600.0, show_default=True,
+              help="Seconds one job may run; a job past it is stopped and reported, the run goes on.")
+@click.option("--phase", type=click.Choice(["all", "encode", "score"]), default="all", show_default=True,
+              help="encode: preprocess, encode, verify, keep the decoded pictures; score: task network and "
+                   "metrics on them (e.g. on a GPU box); all: both.")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
 @click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
@@ -90,8 +95,8 @@ def _progress(quiet: bool):
 @click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: pyav; +vtm for VTM).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, task_weights,
-        decoders, quiet, as_json):
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choice, timeout, phase, label, vtm_dir, cfg,
+        task_weights, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -102,6 +107,7 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
     \b
     Example:
       vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --qps 22,37,47 --limit 4 --out runs/coco-tiny
+      vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --out runs/coco-tiny --executor dask --jobs 2
     """
     from ..conditions import load_condition
     from ..run.pipeline import run_condition
@@ -115,13 +121,15 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
     if cfg:
         codec_options["cfg"] = cfg
     task_options = {"weights": task_weights} if task_weights else None
-    summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
-                            scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
-                            codec_options=codec_options or None, task_options=task_options,
-                            decoders=decoders.split(",") if decoders else None, progress=_progress(quiet),
-                            command_line=["vcmbench", *sys.argv[1:]])
+    with ex_choice.make(timeout=timeout) as ex:
+        summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
+                                scales=_float_list(scales, "scales"), limit=limit, label=label,
+                                codec_options=codec_options or None, task_options=task_options,
+                                decoders=decoders.split(",") if decoders else None, progress=_progress(quiet),
+                                command_line=["vcmbench", *sys.argv[1:]], executor=ex, phase=phase)
     info = {"run_dir": str(summary.run_dir), "jobs": summary.total, "cached": summary.skipped, "ran": summary.ran,
             "not_verified": summary.not_verified, "errors": len(summary.errors), "seconds": round(summary.seconds, 1),
+            "retries": summary.retries, "phase": summary.phase, "executor": summary.executor,
             "resultset": str(summary.run_dir / "resultset.json") if summary.result_set else None,
             "result_error": summary.result_error or None}
     if as_json:
@@ -130,14 +138,18 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         click.echo(f"run directory: {summary.run_dir}")
         click.echo(f"jobs: {summary.total} ({summary.skipped} cached, {summary.ran} run, {len(summary.errors)} failed, "
                    f"{summary.not_verified} not verified) in {summary.seconds:.1f} s")
+        if summary.retries:
+            click.echo(f"{summary.retries} job(s) started again after their worker died", err=True)
         for e in summary.errors[:5]:
             click.echo(f"  error: {e['job']}: {e['error'].splitlines()[0]}", err=True)
         if summary.result_set is not None:
             _print_points(summary.result_set)
             click.echo(f"result set: {summary.run_dir / 'resultset.json'}")
+        elif phase == "encode":
+            click.echo(summary.result_error)
         else:
             click.echo(f"no result set: {summary.result_error}", err=True)
-    if summary.errors or summary.result_set is None:
+    if summary.errors or (summary.result_set is None and phase != "encode"):
         exit_with(1)
     if summary.not_verified:
         exit_with(4)

@@ -52,6 +52,11 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                     notes.append(f"scale {scale:g} QP {qp}: left out — {len(missing)} job(s) did not finish "
                                  f"(e.g. image {missing[0]}; see errors.json); re-run to complete it")
                     continue
+                unscored = [j["image_id"] for j in jobs if (rows[j["job_id"]][0].get("extra") or {}).get("awaiting_score")]
+                if unscored:  # split phases: encoded and verified, task network not run yet
+                    notes.append(f"scale {scale:g} QP {qp}: left out — {len(unscored)} picture(s) await "
+                                 "`vcmbench run --phase score`")
+                    continue
                 recs = [rows[j["job_id"]][0] for j in jobs]
                 ok = [r for r in recs if r["verified"]]
                 bad = [r for r in recs if not r["verified"]]
