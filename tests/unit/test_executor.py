@@ -83,6 +83,7 @@ def test_cluster_options_and_slurm_job_script_without_sbatch():
         assert line in script, script
 
 
+@pytest.mark.slow  # ~16 s (cluster start-up); the default run kills a Dask worker in tests/integration/test_pipeline_dask.py
 def test_dask_local_cluster_runs_jobs_probes_the_run_dir_and_survives_a_killed_worker(tmp_path):
     pytest.importorskip("distributed")
     from vcmbench.run.executor import make_executor
