@@ -227,10 +227,10 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
 @click.command("demo")
 @click.option("--out", "out_dir", default="vcmbench-demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (two run directories and the reports).")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@executor_options
 @click.option("--limit", type=int, default=None, help="Only the first N sample images (quicker).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def demo(out_dir, jobs, limit, quiet):
+def demo(out_dir, ex_choice, limit, quiet):
     """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.
 
     Runs the `demo` condition twice (VVenC preset faster = anchor, preset fast = test) at
@@ -244,7 +244,9 @@ def demo(out_dir, jobs, limit, quiet):
     """
     from ..demo import REMEDIES, run_demo
 
-    res = run_demo(out_dir, jobs=jobs, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]])
+    with ex_choice.make() as ex:
+        res = run_demo(out_dir, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]],
+                       executor=ex)
     for e in res.bd:
         if e["error"]:
             click.echo(f"scale {e['scale']:g}: BD not computed: {e['error']}", err=True)

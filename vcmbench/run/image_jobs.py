@@ -18,6 +18,10 @@ from ..conditions.datasets import load_rgb
 from ..core.records import JobRecord
 from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace, yuv_to_rgb_file
 
+# The last few coded source pictures of this worker: the jobs of one (image, scale) at every QP follow one another
+# in the plan, so a worker converts each source once instead of once per QP (the same FFmpeg call, the same bytes).
+_SOURCES: dict[Any, Any] = {}
+_SOURCES_KEPT = 4
 PHASE_ENCODE = "encode"  # JobSpec.extra ("phase", ...): stop before the task network (split phases)
 AWAITING_SCORE = "awaiting_score"  # record.extra flag of a verified picture whose task network has not run
 DECODED_DIR = "decoded"  # RUNDIR/decoded/<job_id>.png: the task network's input, lossless (encode phase)
@@ -79,12 +83,18 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
     img = spec.image
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
-        rgb = load_rgb(img)
-        prepared = ctc_prepare(rgb, spec.scale)
-        ch, cw = prepared.shape[:2]
+        key = (img.digest, spec.scale, spec.color, spec.input_bit_depth)
+        planes = _SOURCES.get(key)
+        if planes is None:  # the coded picture depends on (image, scale, colour, bit depth) only, not on the QP
+            prepared = ctc_prepare(load_rgb(img), spec.scale)
+            planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
+            _SOURCES[key] = planes
+            while len(_SOURCES) > _SOURCES_KEPT:
+                _SOURCES.pop(next(iter(_SOURCES)))
+        ch, cw = planes[0].shape
         fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
         src = tmp / "src.yuv"
-        write_yuv(src, rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth), fmt_in)
+        write_yuv(src, planes, fmt_in)
         pre_s = time.perf_counter() - t0
 
         coded = encode_and_verify(spec, codec, src, fmt_in, tmp)

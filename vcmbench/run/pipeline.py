@@ -219,6 +219,9 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                     codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
                     color=cond.color_mode, input_bit_depth=int(cond.codec.get("input_bit_depth", 8)), decoders=decs,
                     signature=codec_sig))
+    # the QPs of one (image, scale) one after another (stable sort): a worker converts each source picture once
+    rank = {im.image_id: i for i, im in enumerate(images)}
+    specs.sort(key=lambda s: (0, 0) if s.kind in (KIND_REFERENCE, KIND_FRANGE) else (1, rank[s.image.image_id]))
     options = {"limit": limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
                "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
     if feature is not None:
