@@ -85,3 +85,22 @@ def executor_options(f):
     for opt in reversed(_EXECUTOR_OPTIONS):
         wrapper = opt(wrapper)
     return wrapper
+
+
+def progress_for(label: str, quiet: bool = False):
+    """``on_done(done, total, what)`` drawing the run progress renderer (a bar on a TTY, log lines otherwise) on
+    stderr, for commands that report progress as counts; ``None`` when ``quiet``."""
+    import sys
+    import time
+
+    from ..run.progress import ProgressEvent, renderer_for
+
+    if quiet:
+        return None
+    draw = renderer_for(sys.stderr)
+    t0 = time.monotonic()
+
+    def on_done(done: int, total: int, what: object = "") -> None:
+        draw(ProgressEvent(done, total, 0, 0, 0, time.monotonic() - t0, str(what), phase=label))
+
+    return on_done

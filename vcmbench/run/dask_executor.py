@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.errors import UsageError
-from .executor import DEFAULT_MAX_TRIES, Executor, Outcome, _describe, guarded_call
+from .executor_base import DEFAULT_MAX_TRIES, Executor, Outcome, _describe, default_jobs, guarded_call
 
 CLUSTERS = ("slurm", "pbs", "sge", "lsf")
 _INT_OPTS = ("cores", "processes")
@@ -121,8 +121,6 @@ class DaskExecutor(Executor):
 
         import dask
         from distributed import Client, LocalCluster
-
-        from .executor import default_jobs
 
         if scheduler and cluster:
             raise UsageError("Give either --scheduler (join a running cluster) or --cluster (start one), not both.")
