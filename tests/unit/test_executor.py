@@ -26,6 +26,9 @@ def _job(x):
             marker.write_text(str(os.getpid()))
             os.kill(os.getpid(), signal.SIGKILL)
         return "survived"
+    if x == "deaf":  # stuck where the timeout's interruption cannot reach it
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+        time.sleep(3600)
     if isinstance(x, str) and x.startswith("always-die"):
         os.kill(os.getpid(), signal.SIGKILL)
     return x
@@ -53,6 +56,17 @@ def test_pool_worker_killed_mid_job_is_retried_and_a_job_that_always_kills_is_re
     assert out[f"die:{tmp_path / 'm'}"] == ("survived", None)
     assert out["x"] == ("x", None) and out["y"] == ("y", None)
     assert out["always-die"][0] is None and "died 2 time(s)" in out["always-die"][1]
+
+
+def test_pool_ends_a_worker_whose_job_ignores_the_timeout():
+    from vcmbench.run.executor import LocalPoolExecutor
+
+    t0 = time.monotonic()
+    with LocalPoolExecutor(2, timeout=1.0, hard_grace=1.0) as ex:
+        out = {item: (res, err) for item, res, err in ex.run(_job, ["deaf", "a", "b"])}
+    assert time.monotonic() - t0 < 30
+    assert out["a"] == ("a", None) and out["b"] == ("b", None)
+    assert out["deaf"][0] is None and "its worker was ended" in out["deaf"][1]
 
 
 def test_executor_options_are_checked():

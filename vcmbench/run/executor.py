@@ -89,10 +89,10 @@ def _pool_worker(conn: Any) -> None:
             return
         if msg is None:
             return
-        fn, item = msg
+        fn, item, timeout = msg
         conn.send(("started",))  # the timeout counts from here, not from the worker's start-up
         try:
-            out = (True, fn(item))
+            out = (True, guarded_call(fn, item, timeout, hard_exit=False))
         except BaseException as exc:  # noqa: BLE001 - reported per job
             out = (False, _describe(exc))
         try:
@@ -129,10 +129,12 @@ class _Slot:
 
 class LocalPoolExecutor(Executor):
     """N ``spawn``ed worker processes, one job each at a time.  The parent knows which worker runs which
-    job, so a worker that dies costs only its own job a try, and a job past its timeout is ended by
-    ending its worker (whatever it is stuck in); the worker is replaced."""
+    job, so a worker that dies costs only its own job a try.  A job past its timeout is interrupted inside its
+    worker (``guarded_call``: the job's tool processes are killed, the worker stays); one that does not stop
+    within ``hard_grace`` more seconds (stuck in native code) is ended with its worker, which is replaced."""
 
-    def __init__(self, workers: int, timeout: float | None = None, max_tries: int = DEFAULT_MAX_TRIES) -> None:
+    def __init__(self, workers: int, timeout: float | None = None, max_tries: int = DEFAULT_MAX_TRIES,
+                 hard_grace: float = HARD_GRACE) -> None:
         import multiprocessing
 
         if workers < 1:
@@ -140,6 +142,7 @@ class LocalPoolExecutor(Executor):
         self.workers = workers
         self.timeout = timeout
         self.max_tries = max_tries
+        self.hard_grace = hard_grace
         self.retries = 0
         self._ctx = multiprocessing.get_context("spawn")
         self._slots = [_Slot(self._ctx) for _ in range(workers)]
@@ -167,7 +170,7 @@ class LocalPoolExecutor(Executor):
                     else:
                         break
                     try:
-                        slot.conn.send((fn, item))
+                        slot.conn.send((fn, item, self.timeout))
                     except (OSError, ValueError):  # the worker is gone: replace it, try again next round
                         slot.stop(kill=True)
                         self._slots[i] = _Slot(self._ctx)
@@ -180,7 +183,7 @@ class LocalPoolExecutor(Executor):
                 wait_s = None
                 running = [s.started for s in busy if s.started is not None]
                 if self.timeout is not None and running:
-                    wait_s = max(0.0, min(running) + self.timeout - time.monotonic()) + 0.01
+                    wait_s = max(0.0, min(running) + self.timeout + self.hard_grace - time.monotonic()) + 0.01
                 wait([x for s in busy for x in (s.conn, s.proc.sentinel)], timeout=wait_s)
                 for i, slot in enumerate(self._slots):
                     if slot.job is None:
@@ -212,11 +215,12 @@ class LocalPoolExecutor(Executor):
                             self.retries += 1
                         continue
                     if (self.timeout is not None and slot.started is not None
-                            and time.monotonic() - slot.started > self.timeout):
+                            and time.monotonic() - slot.started > self.timeout + self.hard_grace):
                         slot.stop(kill=True)
                         self._slots[i] = _Slot(self._ctx)
-                        yield item, None, (f"JobTimeout: the job ran longer than its timeout of {self.timeout:g} s "
-                                           "and was stopped (raise --timeout if it is legitimately slow)")
+                        yield item, None, (f"JobTimeout: the job ran longer than its timeout of {self.timeout:g} s and did "
+                                           f"not stop within {self.hard_grace:g} s more: its worker was ended "
+                                           "(raise --timeout if it is legitimately slow)")
         finally:
             for i, slot in enumerate(self._slots):  # a job abandoned mid-way: end its worker
                 if slot.job is not None:
