@@ -76,6 +76,7 @@ def reference_job(spec: JobSpec) -> dict[str, Any]:
 
 def code_job(spec: JobSpec) -> dict[str, Any]:
     from ..coding.yuv import YuvFormat, ctc_prepare, ctc_restore, rgb_to_yuv, write_yuv
+    from ..core.process import recording_commands
 
     run_dir = Path(spec.run_dir)
     codec = get_cached_codec(spec.codec, spec.codec_options)
@@ -84,13 +85,15 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
         key = (img.digest, spec.scale, spec.color, spec.input_bit_depth)
-        planes = _SOURCES.get(key)
-        if planes is None:  # the coded picture depends on (image, scale, colour, bit depth) only, not on the QP
-            prepared = ctc_prepare(load_rgb(img), spec.scale)
-            planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
-            _SOURCES[key] = planes
+        cached = _SOURCES.get(key)
+        if cached is None:  # the coded picture depends on (image, scale, colour, bit depth) only, not on the QP
+            with recording_commands() as cmds:  # FFmpeg pad/scale and colour conversion, for commands.log
+                prepared = ctc_prepare(load_rgb(img), spec.scale)
+                planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
+            cached = _SOURCES[key] = (planes, [list(c) for c in cmds])
             while len(_SOURCES) > _SOURCES_KEPT:
                 _SOURCES.pop(next(iter(_SOURCES)))
+        planes, pre_cmds = cached  # the same commands whichever job of the group made them
         ch, cw = planes[0].shape
         fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
         src = tmp / "src.yuv"
@@ -104,10 +107,12 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
         predictions = None
         post_s = task_s = 0.0
         encode_only = dict(spec.extra).get("phase") == PHASE_ENCODE
+        post_cmds: list[list[str]] = []
         if verdict.ok:
             t2 = time.perf_counter()
-            dec_rgb = yuv_to_rgb_file(decoded, expected, spec.color)
-            restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
+            with recording_commands() as post_cmds:
+                dec_rgb = yuv_to_rgb_file(decoded, expected, spec.color)
+                restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
             if encode_only:  # the task network's exact input, kept losslessly for `--phase score`
                 save_decoded(run_dir, spec.job_id, restored, tmp)
             post_s = time.perf_counter() - t2
@@ -123,7 +128,9 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             bitstream=str(final_bs.relative_to(run_dir)),
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
                    "checks": sorted(verdict.checks), "encoder_info": _small(enc.info),
+                   "bitstream_sha256": coded.sha256,
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {}),
                    **({AWAITING_SCORE: True} if encode_only and verdict.ok else {})},
             signature=spec.signature)
-        return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
+        commands = [*pre_cmds, *coded.commands, *post_cmds]
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
