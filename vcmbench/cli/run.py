@@ -45,11 +45,21 @@ def tasks_cmd(as_json: bool) -> None:
     from ..tasks.detectron2 import detectron2_available
     from ..tasks.ssd import check_weights_present
 
+    from ..tasks.rcnn import get_config, supported_models
+
     avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "detectron2": detectron2_available()}
     rows = []
     for name in task_names():
         info = TASK_INFO.get(name, {})
         ok, why = avail.get(name, (True, ""))
+        if name == "rcnn":  # the native networks, one row per model-zoo config
+            for m in supported_models():
+                cfg = get_config(m)
+                pkl = next(iter(cfg.published_sha256), "model_final_*.pkl")
+                rows.append({"name": f"rcnn:{m}", **{k: v for k, v in info.items() if k != "models"},
+                             "type": cfg.task_type, "weights": f"model-zoo {pkl} (--task-weights)",
+                             "available": ok, "reason": why})
+            continue
         rows.append({"name": name, **info, "available": ok, "reason": why})
     if as_json:
         echo_json(rows)
@@ -87,11 +97,13 @@ def _progress(quiet: bool):
               help="VTM encoder cfg file (its md5 must match the condition's).")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Where the task network runs (rcnn/detectron2; default: cuda when torch sees one).")
 @click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: pyav; +vtm for VTM).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, task_weights,
-        decoders, quiet, as_json):
+        device, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -114,7 +126,9 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg
-    task_options = {"weights": task_weights} if task_weights else None
+    task_options = {"weights": task_weights} if task_weights else {}
+    if device:
+        task_options["device"] = device
     summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                             scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
                             codec_options=codec_options or None, task_options=task_options,
