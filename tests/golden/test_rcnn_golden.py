@@ -53,11 +53,30 @@ def _check(tmp_path, stem: str, first_only: bool = False) -> list[dict]:
         assert r["score_maxdiff"] <= SCORE_TOL, r
         if "masks_rle" in info:
             assert r["mask_min_iou"] >= MASK_IOU, r
-    return report
+    return net, meta
 
 
 def test_faster_rcnn_r50_equals_detectron2(tmp_path):
-    _check(tmp_path, "faster_rcnn_R_50_FPN_3x")
+    import numpy as np
+
+    from tests.golden.rcnn_golden_common import load_image
+    from vcmbench.tasks.rcnn.weights import expected_shapes
+
+    net, meta = _check(tmp_path, "faster_rcnn_R_50_FPN_3x")
+    # split at the FPN: features() then head() gives what run() gives
+    rgb = load_image(meta["images"][0])
+    whole = net.run(rgb)
+    feats = net.features(rgb)
+    assert sorted(feats) == ["p2", "p3", "p4", "p5", "p6"] and all(f.shape[0] == 256 for f in feats.values())
+    split = net.head(feats, (rgb.shape[1], rgb.shape[0]))
+    assert len(split) == len(whole) > 0 and split.labels == whole.labels
+    assert np.abs(split.boxes - whole.boxes).max() <= 1e-4 and np.abs(split.scores - whole.scores).max() <= 1e-6
+    # complexity: every parameter counted once (FrozenBN folded: 4 vectors -> 1 bias per conv)
+    c = net.complexity((1067, 800))
+    raw = sum(int(np.prod(s)) for s in expected_shapes(net.cfg).values())
+    bn = sum(int(np.prod(s)) for k, s in expected_shapes(net.cfg).items() if ".norm." in k)
+    assert c["front"]["params"] + c["back"]["params"] == raw - bn * 3 // 4
+    assert c["input_pixels"] == 800 * 1067 and c["front"]["macs"] > c["back"]["macs"] > 0
 
 
 def test_mask_rcnn_r50_equals_detectron2(tmp_path):

@@ -43,9 +43,8 @@ def tasks_cmd(as_json: bool) -> None:
     """
     from ..tasks import TASK_INFO, task_names
     from ..tasks.detectron2 import detectron2_available
-    from ..tasks.ssd import check_weights_present
-
     from ..tasks.rcnn import get_config, supported_models
+    from ..tasks.ssd import check_weights_present
 
     avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "detectron2": detectron2_available()}
     rows = []

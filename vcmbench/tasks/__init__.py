@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.errors import UsageError
 from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
 from . import rcnn as _rcnn  # noqa: F401  (registers "rcnn", the native R-CNN; imports torch lazily)
 from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports cv2 lazily)
-from ..core.errors import UsageError
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork
 
 task_registry = TASKS
