@@ -72,6 +72,9 @@ def test_faster_rcnn_r50_equals_detectron2(tmp_path):
     assert len(split) == len(whole) > 0 and split.labels == whole.labels
     assert np.abs(split.boxes - whole.boxes).max() <= 1e-4 and np.abs(split.scores - whole.scores).max() <= 1e-6
     # complexity: every parameter counted once (FrozenBN folded: 4 vectors -> 1 bias per conv)
+    info = net.feature_info((rgb.shape[1], rgb.shape[0]))
+    assert {k: v["shape"] for k, v in info.items()} == {k: list(f.shape) for k, f in feats.items()}
+    assert net.feature_info()["p2"]["shape"] == [256, 200, 272] and net.feature_info()["p6"]["shape"] == [256, 13, 17]
     c = net.complexity((1067, 800))
     raw = sum(int(np.prod(s)) for s in expected_shapes(net.cfg).values())
     bn = sum(int(np.prod(s)) for k, s in expected_shapes(net.cfg).items() if ".norm." in k)

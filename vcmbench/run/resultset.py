@@ -78,7 +78,8 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         provenance: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "command_line": run.get("command_line"),
                                       "overrides": run.get("overrides"), "data_dir": run.get("data_dir"),
                                       "limit": run.get("limit"), "codec_options": run.get("codec_options"),
-                                      "decoders": run.get("decoders"), "results_version": run.get("results_version")}
+                                      "decoders": run.get("decoders"), "decoder_policy": run.get("decoder_policy"),
+                                      "results_version": run.get("results_version")}
         if len(ref_preds) == len(refs) and scorer.gt_mode != "reference-output":
             acc, _ = scorer.score(ref_preds)
             provenance["uncompressed_accuracy"] = acc
@@ -103,6 +104,8 @@ def _signature(cond: dict[str, Any], run: dict[str, Any]) -> Signature:
                   content_hash=cond.get("_content_hash", ""))
     sig = c.signature().with_part("codec", run["codec_signature"].replace(":", "~").replace("|", "~").replace(" ", ""))
     sig = sig.with_part("task", run["task_signature"].replace(":", "~").replace("/", "~"))
+    if run.get("color_signature"):  # the colour mode with the converter's identity (coding.color)
+        sig = sig.with_part("color", run["color_signature"])
     sig = sig.with_part("qp", _fmt_list(run["qps"])).with_part("scale", _fmt_list(run["scales"], pct=True))
     return sig.with_part("bd", cond["bd"]["method"]).with_version()
 

@@ -1,6 +1,7 @@
 """Task networks: the registry ``task_registry`` and ``get_task(name, **opts)``.
 
-Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco``,
+Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco`` (PyTorch, split-capable),
+``ssd-mobilenet-v2-coco-opencv`` (the same network on OpenCV DNN, the reference backend),
 ``rcnn:<model-zoo config>`` (the native Faster/Mask R-CNN, e.g.
 ``rcnn:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x``) or ``detectron2:<model-zoo config>``
 (the same model run by detectron2 itself where it imports; elsewhere the native ``rcnn`` backend
@@ -15,13 +16,15 @@ from typing import Any
 from ..core.errors import UsageError
 from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
 from . import rcnn as _rcnn  # noqa: F401  (registers "rcnn", the native R-CNN; imports torch lazily)
-from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports cv2 lazily)
+from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco-opencv"; imports cv2 lazily)
+from . import ssd_torch as _ssd_torch  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports torch lazily)
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork
 
 task_registry = TASKS
 DEVICE_BACKENDS = ("rcnn", "detectron2")  # backends that take the ``device`` option (cpu|cuda)
 
-__all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO"]
+__all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO",
+           "network_details"]
 
 
 def split_network_name(name: str) -> tuple[str, str | None]:
@@ -63,3 +66,15 @@ def resolve_detectron2_backend(model: str) -> str:
 
 def task_names() -> list[str]:
     return TASKS.names()
+
+
+def network_details(net: TaskNetwork) -> dict[str, Any]:
+    """Split points, feature maps (shape, value range) and complexity of a built network, for
+    ``vcmbench tasks --json``; complexity also per input pixel (kMAC/pixel, as the FCM conditions report it)."""
+    out: dict[str, Any] = {"split_points": list(net.split_points), "feature_layers": net.feature_info()}
+    c = net.complexity()
+    if c:
+        px = c["input_pixels"]
+        c = {**c, "kmac_per_pixel": {part: round(c[part]["macs"] / px / 1000, 3) for part in ("front", "back")}}
+    out["complexity"] = c
+    return out

@@ -124,11 +124,21 @@ class RCNNNetwork(TaskNetwork):
         return self._detections(out, w, h)
 
     # -- descriptions used by studies (h11's TaskNetwork additions) --------------------------------
-    def feature_info(self) -> dict[str, dict[str, Any]]:
-        """Per split layer: shape (C, H, W) — None: it depends on the image size — and value range (None: unbounded)."""
-        return {k: {"shape": None, "channels": self.cfg.fpn_channels, "range": None} for k in self.feature_layers}
+    def feature_info(self, image_size: tuple[int, int] = (640, 480)) -> dict[str, dict[str, Any]]:
+        """Per split layer: shape (C, H, W) for an image of ``image_size`` (W, H; nominal: a 640x480 COCO
+        image, resized to 1067x800 and padded to 1088x800) and value range (None: unbounded)."""
+        from .complexity import count
 
-    def complexity(self, image_size: tuple[int, int] = (1067, 800)) -> dict[str, Any]:
+        pw, ph = count(self.model, image_size)["padded_size"]
+        out = {}
+        for i, k in enumerate(self.feature_layers):
+            h, w = ph, pw
+            for _ in range(i + 2):  # p2 = 1/4 ... p6 = 1/64, each halving rounds up
+                h, w = (h + 1) // 2, (w + 1) // 2
+            out[k] = {"shape": [self.cfg.fpn_channels, h, w], "range": None}
+        return out
+
+    def complexity(self, image_size: tuple[int, int] = (640, 480)) -> dict[str, Any]:
         """Parameters and multiply-accumulates of the front (backbone + FPN) and back (heads) at ``image_size``."""
         from .complexity import count
 
