@@ -40,8 +40,9 @@ def get_task(name: str, **opts: Any) -> TaskNetwork:
     ``threads`` for OpenCV).
     """
     backend, model = split_network_name(name)
-    if backend == "detectron2" and model is not None:
-        backend = resolve_detectron2_backend(model)
+    fallback = backend == "detectron2" and model is not None and resolve_detectron2_backend(model) == "rcnn"
+    if fallback:
+        backend = "rcnn"
     factory = TASKS.get(backend)
     if backend not in DEVICE_BACKENDS and "device" in opts:
         opts = dict(opts)
@@ -49,7 +50,12 @@ def get_task(name: str, **opts: Any) -> TaskNetwork:
             raise UsageError(f"Task network {name} runs on the CPU only; drop --device or use --device cpu.")
     if model is not None:
         opts = {"model": model, **opts}
-    return factory(**opts)
+    if not fallback:
+        return factory(**opts)
+    try:
+        return factory(**opts)
+    except UsageError as exc:
+        raise UsageError(f"detectron2 does not import here, so {name} runs on the native rcnn backend: {exc}") from None
 
 
 def resolve_detectron2_backend(model: str) -> str:
