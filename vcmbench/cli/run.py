@@ -49,6 +49,7 @@ def tasks_cmd(as_json: bool) -> None:
     from ..core.errors import VcmbenchError
     from ..tasks import TASK_INFO, get_task, network_details, task_names
     from ..tasks.detectron2 import detectron2_available
+    from ..tasks.rcnn import get_config, supported_models
     from ..tasks.ssd import OPENCV_NAME, check_weights_present
 
     ssd_ok = check_weights_present()
@@ -57,6 +58,14 @@ def tasks_cmd(as_json: bool) -> None:
     for name in task_names():
         info = TASK_INFO.get(name, {})
         ok, why = avail.get(name, (True, ""))
+        if name == "rcnn":  # the native networks, one row per model-zoo config (building one needs weights)
+            for m in supported_models():
+                cfg = get_config(m)
+                pkl = next(iter(cfg.published_sha256), "model_final_*.pkl")
+                rows.append({"name": f"rcnn:{m}", **{k: v for k, v in info.items() if k != "models"},
+                             "type": cfg.task_type, "weights": f"model-zoo {pkl} (--task-weights)",
+                             "split_points": ["fpn"], "available": ok, "reason": why})
+            continue
         row = {"name": name, **info, "available": ok, "reason": why}
         if as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
             try:
@@ -108,13 +117,15 @@ def _progress(quiet: bool):
                    "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Where the task network runs (rcnn/detectron2; default: cuda when torch sees one).")
 @click.option("--decoder", "decoders", multiple=True,
               help="Verification decoder, repeatable: pyav, ffmpeg, vtm, all (default: every installed decoder: pyav, "
                    "ffmpeg, +vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choice, timeout, phase, label, vtm_dir, cfg,
-        allow_version_mismatch, task_weights, decoders, quiet, as_json):
+        allow_version_mismatch, task_weights, device, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -140,11 +151,13 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
         codec_options["cfg"] = cfg
     if allow_version_mismatch:
         codec_options["allow_version_mismatch"] = True
-    task_options = {"weights": task_weights} if task_weights else None
+    task_options = {"weights": task_weights} if task_weights else {}
+    if device:
+        task_options["device"] = device
     with ex_choice.make(timeout=timeout) as ex:
         summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                                 scales=_ctc_scales(scales), limit=limit, label=label,
-                                codec_options=codec_options or None, task_options=task_options,
+                                codec_options=codec_options or None, task_options=task_options or None,
                                 decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
                                 command_line=["vcmbench", *sys.argv[1:]], executor=ex, phase=phase)
     info = {"run_dir": str(summary.run_dir), "jobs": summary.total, "cached": summary.skipped, "ran": summary.ran,

@@ -240,6 +240,8 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
     if feature is not None:
         options["feature"] = feature
+    if getattr(task, "device", None):
+        options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
     return RunPlan(cond, images, specs, codec_sig, task_sig, options, needs_range)
 
 
