@@ -52,8 +52,9 @@ def with_preset(cond: Condition, preset: str) -> Condition:
 
 def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None = None,
              qps: Sequence[int] | None = None, scales: Sequence[float] | None = None, test_preset: str = TEST_PRESET,
-             progress: ProgressCallback | None = None, command_line: Sequence[str] | None = None) -> DemoResult:
-    """Run the demo into ``out_dir`` (see the module docstring)."""
+             progress: ProgressCallback | None = None, command_line: Sequence[str] | None = None,
+             executor=None) -> DemoResult:
+    """Run the demo into ``out_dir`` (see the module docstring); ``executor`` (run.executor) runs the jobs."""
     import time
 
     from .core.errors import EvaluationError
@@ -70,7 +71,7 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
     for role, cond in (("anchor", anchor_cond), ("test", test_cond)):
         label = f"vvenc-{cond.codec.get('preset')}"
         summary = run_condition(cond, None, out / role, qps=qps, scales=scales, limit=limit, jobs=jobs, label=label,
-                                progress=progress, command_line=command_line)
+                                progress=progress, command_line=command_line, executor=executor)
         if summary.errors:
             raise VcmbenchError(f"demo {role} run: {len(summary.errors)} job(s) failed, e.g. {summary.errors[0]['error']} "
                                 f"(see {out / role / 'errors.json'}).")

@@ -55,11 +55,17 @@ def test_detectron2_pure_parts():
     assert resized_size(2000, 500) == (1333, 333)
 
 
-def test_detectron2_absent_is_a_clear_error():
+def test_detectron2_absent_is_a_clear_error(monkeypatch):
+    for var in ("VCMBENCH_D2_WEIGHTS", "VCMBENCH_RCNN_WEIGHTS"):
+        monkeypatch.delenv(var, raising=False)
     ok, why = detectron2_available()
     if ok:
         pytest.skip("detectron2 is installed here; the absent-path error is not reachable")
-    with pytest.raises(UsageError, match="detectron2"):
+    with pytest.raises(UsageError, match="needs detectron2"):  # a config the native backend does not implement
+        get_task("detectron2:Cityscapes/mask_rcnn_R_50_FPN", weights="w.pkl")
+    # a CTC config falls back to the native backend, and says so
+    with pytest.raises(UsageError, match="detectron2 does not import here, so .* runs on the native rcnn backend: "
+                                         ".*model_final_68b088.pkl"):
         get_task("detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x")
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from ..core.errors import EXIT_REGRESSION, EXIT_USAGE
-from .common import echo_json, exit_with, table
+from .common import echo_json, executor_options, exit_with, table
 
 
 def _dir(ctx: click.Context) -> str | None:
@@ -140,7 +141,7 @@ def _expand_runs(paths: list[str]) -> list[str]:
     return out
 
 
-def _rerun(anchor, work_dir: str | None) -> tuple[list[tuple[object, str]], Path]:
+def _rerun(anchor, work_dir: str | None, ex_choice=None) -> tuple[list[tuple[object, str]], Path]:
     """Re-run what an anchor stores (only anchors with a ``rerun`` recipe, i.e. the demo)."""
     from ..core.errors import UsageError
     from ..core.records import load_result_set
@@ -155,7 +156,13 @@ def _rerun(anchor, work_dir: str | None) -> tuple[list[tuple[object, str]], Path
 
     out = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="vcmbench-anchor-demo-"))
     click.echo(f"re-running the demo into {out} (a few minutes)...", err=True)
-    res = run_demo(out)
+    from ..run.progress import renderer_for
+
+    if ex_choice is None:
+        res = run_demo(out, progress=renderer_for(sys.stderr))
+    else:
+        with ex_choice.make() as ex:
+            res = run_demo(out, progress=renderer_for(sys.stderr), executor=ex)
     return [(load_result_set(d), str(d)) for d in (res.anchor_dir, res.test_dir)], out
 
 
@@ -167,10 +174,11 @@ def _rerun(anchor, work_dir: str | None) -> tuple[list[tuple[object, str]], Path
 @click.option("--label", default=None, help="Which of the anchor's curves the run reproduces (e.g. anchor, proposal-rcan).")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=None,
               help="Where a re-run writes its run directory (default: a new temporary directory).")
+@executor_options
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, name: str, run_dir: tuple[str, ...], label: str | None, work_dir: str | None,
-           as_json: bool) -> None:
+           ex_choice, as_json: bool) -> None:
     """Compare a run with an anchor row by row; exit 3 when anything is out of tolerance.
 
     Refuses (exit 2) when a signature part that matters differs, naming the part. A smoke reference
@@ -190,7 +198,7 @@ def verify(ctx: click.Context, name: str, run_dir: tuple[str, ...], label: str |
     if run_dir:
         runs = [(load_result_set(p), p) for p in _expand_runs(list(run_dir))]
     else:
-        runs, out = _rerun(a, work_dir)
+        runs, out = _rerun(a, work_dir, ex_choice)
         scratch = None if work_dir else out
     if label and len(runs) > 1:
         raise UsageError("--label applies to a single run; give one --run.")

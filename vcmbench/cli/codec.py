@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
-from .common import echo_json, exit_with, table
+from .common import echo_json, executor_options, exit_with, progress_for, table
 from .params import POSITIVE_INT, TIMEOUT, RegularFile
 
 _VTM_DIR = click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
@@ -132,10 +132,11 @@ _decoders = expand_decoders
 @click.option("--timeout", type=TIMEOUT, default=60.0, show_default=True, help="Seconds allowed per decode.")
 @click.option("--keep-decoded", type=click.Path(file_okay=False), help="Folder to keep the decoded YUV files in.")
 @_VTM_DIR
+@executor_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON verdicts.")
 def verify(files: tuple[str, ...], width: int | None, height: int | None, chroma: str | None,
            bit_depth: int | None, md5: str | None, recon: str | None, decoders: tuple[str, ...], timeout: float,
-           keep_decoded: str | None, vtm_dir: str | None, as_json: bool) -> None:
+           keep_decoded: str | None, vtm_dir: str | None, ex_choice, as_json: bool) -> None:
     """Prove that each bitstream decodes: structure, SPS format, decoder exit status and output
     size, SEI picture hash, the given MD5 / encoder reconstruction, and agreement between decoders.
     Exits 4 when any verdict is negative.
@@ -144,7 +145,7 @@ def verify(files: tuple[str, ...], width: int | None, height: int | None, chroma
     Example:
       vcmbench verify out.266 --width 256 --height 192 --chroma 420 --bit-depth 10 --decoder all
     """
-    from ..coding.verify import verify_bitstream
+    from ..coding.verify import verify_many
     from ..coding.yuv import YuvFormat
 
     given = [width, height, chroma, bit_depth]
@@ -156,11 +157,15 @@ def verify(files: tuple[str, ...], width: int | None, height: int | None, chroma
     if (md5 or recon) and len(files) > 1:
         raise UsageError("--md5 and --recon describe one bitstream: give a single FILE with them.")
     decs = _decoders(decoders, vtm_dir)
-    verdicts = []
-    for f in files:
-        keep = Path(keep_decoded) / (Path(f).stem + "_dec.yuv") if keep_decoded else None
-        verdicts.append(verify_bitstream(f, expected=expected, md5=md5, recon=Path(recon) if recon else None,
-                                         decoders=decs, timeout=timeout, keep_decoded=keep))
+    calls = [{"path": f, "expected": expected, "md5": md5, "recon": Path(recon) if recon else None, "decoders": decs,
+              "timeout": timeout,
+              "keep_decoded": Path(keep_decoded) / (Path(f).stem + "_dec.yuv") if keep_decoded else None}
+             for f in files]
+    if len(calls) == 1 or ex_choice.jobs == 1 and ex_choice.executor == "local":
+        verdicts = verify_many(calls)
+    else:
+        with ex_choice.make() as ex:
+            verdicts = verify_many(calls, ex, progress_for("verify", as_json))
     if as_json:
         echo_json([v.to_dict() for v in verdicts])
     else:
@@ -187,12 +192,13 @@ def conformance() -> None:
                    "(and optionally {bitdepth}); repeatable (the suite runs once per decoder). Default pyav.")
 @click.option("--timeout", type=TIMEOUT, default=60.0, show_default=True, help="Seconds allowed per decode.")
 @_VTM_DIR
+@executor_options
 @click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
               help="Also write the report: .json, .html or .xlsx; repeatable. With several decoders each file "
                    "name gets the decoder before its suffix (report.pyav.html).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def run_cmd(suite: str, decoders: tuple[str, ...], timeout: float, vtm_dir: str | None, outputs: tuple[str, ...],
-            as_json: bool) -> None:
+def run_cmd(suite: str, decoders: tuple[str, ...], timeout: float, vtm_dir: str | None, ex_choice,
+            outputs: tuple[str, ...], as_json: bool) -> None:
     """Decode every case of SUITE and compare with its expected MD5.  Exits 4 when a case fails.
 
     SUITE is a JSON/YAML file whose `cases` have bitstream, decoded_md5, width, height,
@@ -210,7 +216,9 @@ def run_cmd(suite: str, decoders: tuple[str, ...], timeout: float, vtm_dir: str 
         if Path(o).suffix.lower() not in (".json", ".html", ".htm", ".xlsx"):
             raise UsageError(f"-o {o}: unknown report type; use a name ending in .json, .html or .xlsx.")
     decs = expand_decoders(decoders, vtm_dir)
-    reports = [run_suite(suite, d, timeout) for d in decs]
+    with ex_choice.make() as ex:
+        reports = [run_suite(suite, d, timeout, executor=ex, on_done=progress_for(f"conformance {d}", as_json))
+                   for d in decs]
     for rep in reports:
         for o in outputs:
             p = Path(o)

@@ -70,3 +70,77 @@ def percent_list(values: Iterable[str] | str | None, what: str) -> list[float] |
 def exit_with(code: int) -> None:
     """Leave the command with ``code`` (used for verdict exit codes such as regression)."""
     raise SystemExit(code)
+
+
+# -- executor options: one definition for every command that runs many jobs (--jobs/--executor mean the same
+#    everywhere) ------------------------------------------------------------------------------------------------
+class ExecutorChoice:
+    """What the executor options asked for; ``make()`` builds it (``run.executor.make_executor``)."""
+
+    def __init__(self, jobs: int | None, executor: str, scheduler: str | None, cluster: str | None,
+                 cluster_opts: Sequence[str]) -> None:
+        self.jobs, self.executor, self.scheduler, self.cluster = jobs, executor, scheduler, cluster
+        self.cluster_opts = tuple(cluster_opts or ())
+
+    def make(self, timeout: float | None = None):
+        from ..run.executor import make_executor
+
+        opts = None
+        if self.cluster_opts:
+            from ..run.dask_executor import parse_cluster_options
+
+            opts = parse_cluster_options(self.cluster_opts)
+        ex = make_executor(self.jobs, self.executor, timeout=timeout, scheduler=self.scheduler, cluster=self.cluster,
+                           cluster_options=opts)
+        if ex.dashboard:
+            click.echo(f"Dask dashboard: {ex.dashboard}", err=True)
+        return ex
+
+
+_EXECUTOR_OPTIONS = [
+    click.option("--jobs", "-j", type=int, default=None,
+                 help="Parallel jobs: worker processes (default: one per core; with --executor dask, the workers "
+                      "of the LocalCluster or the job-queue cluster)."),
+    click.option("--executor", "executor_name", type=click.Choice(["local", "dask"]), default="local",
+                 show_default=True, help="local: a process pool on this machine; dask: a Dask cluster "
+                                         "(pip install 'vcmbench[dask]')."),
+    click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                 help="With --executor dask: join this running Dask scheduler."),
+    click.option("--cluster", type=click.Choice(["slurm", "pbs", "sge", "lsf"]), default=None,
+                 help="With --executor dask: start workers as batch jobs (dask-jobqueue)."),
+    click.option("--cluster-opt", "cluster_opts", multiple=True, metavar="KEY=VALUE",
+                 help="Job-queue option, repeatable: queue, account, walltime, cores, memory, processes, "
+                      "job-extra (one scheduler directive each), interface, local-directory, python."),
+]
+
+
+def executor_options(f):
+    """Add the shared executor options; the command receives one ``ex_choice`` (``ExecutorChoice``)."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args, jobs, executor_name, scheduler, cluster, cluster_opts, **kwargs):
+        return f(*args, ex_choice=ExecutorChoice(jobs, executor_name, scheduler, cluster, cluster_opts), **kwargs)
+
+    for opt in reversed(_EXECUTOR_OPTIONS):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+def progress_for(label: str, quiet: bool = False):
+    """``on_done(done, total, what)`` drawing the run progress renderer (a bar on a TTY, log lines otherwise) on
+    stderr, for commands that report progress as counts; ``None`` when ``quiet``."""
+    import sys
+    import time
+
+    from ..run.progress import ProgressEvent, renderer_for
+
+    if quiet:
+        return None
+    draw = renderer_for(sys.stderr)
+    t0 = time.monotonic()
+
+    def on_done(done: int, total: int, what: object = "") -> None:
+        draw(ProgressEvent(done, total, 0, 0, 0, time.monotonic() - t0, str(what), phase=label))
+
+    return on_done

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from .common import echo_json, exit_with, table
-from .params import POSITIVE_INT
+from .common import echo_json, executor_options, exit_with, table
+from .params import POSITIVE_INT, TIMEOUT
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
@@ -49,6 +49,7 @@ def tasks_cmd(as_json: bool) -> None:
     from ..core.errors import VcmbenchError
     from ..tasks import TASK_INFO, get_task, network_details, task_names
     from ..tasks.detectron2 import detectron2_available
+    from ..tasks.rcnn import get_config, supported_models
     from ..tasks.ssd import OPENCV_NAME, check_weights_present
 
     ssd_ok = check_weights_present()
@@ -57,6 +58,14 @@ def tasks_cmd(as_json: bool) -> None:
     for name in task_names():
         info = TASK_INFO.get(name, {})
         ok, why = avail.get(name, (True, ""))
+        if name == "rcnn":  # the native networks, one row per model-zoo config (building one needs weights)
+            for m in supported_models():
+                cfg = get_config(m)
+                pkl = next(iter(cfg.published_sha256), "model_final_*.pkl")
+                rows.append({"name": f"rcnn:{m}", **{k: v for k, v in info.items() if k != "models"},
+                             "type": cfg.task_type, "weights": f"model-zoo {pkl} (--task-weights)",
+                             "split_points": ["fpn"], "available": ok, "reason": why})
+            continue
         row = {"name": name, **info, "available": ok, "reason": why}
         if as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
             try:
@@ -92,7 +101,12 @@ def _progress(quiet: bool):
 @click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
 @click.option("--scales", default=None, help="Override the scales, in percent, comma-separated (100,75,50,25).")
 @click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images of the dataset.")
-@click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
+@executor_options
+@click.option("--timeout", type=TIMEOUT, default=3600.0, show_default=True,
+              help="Seconds one job may run; a job past it is stopped and reported, the run goes on.")
+@click.option("--phase", type=click.Choice(["all", "encode", "score"]), default="all", show_default=True,
+              help="encode: preprocess, encode, verify, keep the decoded pictures; score: task network and "
+                   "metrics on them (e.g. on a GPU box); all: both.")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
 @click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
@@ -103,13 +117,15 @@ def _progress(quiet: bool):
                    "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Where the task network runs (rcnn/detectron2; default: cuda when torch sees one).")
 @click.option("--decoder", "decoders", multiple=True,
               help="Verification decoder, repeatable: pyav, ffmpeg, vtm, all (default: every installed decoder: pyav, "
                    "ffmpeg, +vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, allow_version_mismatch,
-        task_weights, decoders, quiet, as_json):
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choice, timeout, phase, label, vtm_dir, cfg,
+        allow_version_mismatch, task_weights, device, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -120,6 +136,7 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
     \b
     Example:
       vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --qps 22,37,47 --limit 4 --out runs/coco-tiny
+      vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --out runs/coco-tiny --executor dask --jobs 2
     """
     from ..conditions import load_condition
     from ..run.pipeline import run_condition
@@ -134,14 +151,18 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         codec_options["cfg"] = cfg
     if allow_version_mismatch:
         codec_options["allow_version_mismatch"] = True
-    task_options = {"weights": task_weights} if task_weights else None
-    summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
-                            scales=_ctc_scales(scales), limit=limit, jobs=jobs, label=label,
-                            codec_options=codec_options or None, task_options=task_options,
-                            decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
-                            command_line=["vcmbench", *sys.argv[1:]])
+    task_options = {"weights": task_weights} if task_weights else {}
+    if device:
+        task_options["device"] = device
+    with ex_choice.make(timeout=timeout) as ex:
+        summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
+                                scales=_ctc_scales(scales), limit=limit, label=label,
+                                codec_options=codec_options or None, task_options=task_options or None,
+                                decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
+                                command_line=["vcmbench", *sys.argv[1:]], executor=ex, phase=phase)
     info = {"run_dir": str(summary.run_dir), "jobs": summary.total, "cached": summary.skipped, "ran": summary.ran,
             "not_verified": summary.not_verified, "errors": len(summary.errors), "seconds": round(summary.seconds, 1),
+            "retries": summary.retries, "phase": summary.phase, "executor": summary.executor,
             "resultset": str(summary.run_dir / "resultset.json") if summary.result_set else None,
             "result_error": summary.result_error or None}
     if as_json:
@@ -150,14 +171,18 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         click.echo(f"run directory: {summary.run_dir}")
         click.echo(f"jobs: {summary.total} ({summary.skipped} cached, {summary.ran} run, {len(summary.errors)} failed, "
                    f"{summary.not_verified} not verified) in {summary.seconds:.1f} s")
+        if summary.retries:
+            click.echo(f"{summary.retries} job(s) started again after their worker died", err=True)
         for e in summary.errors[:5]:
             click.echo(f"  error: {e['job']}: {e['error'].splitlines()[0]}", err=True)
         if summary.result_set is not None:
             _print_points(summary.result_set)
             click.echo(f"result set: {summary.run_dir / 'resultset.json'}")
+        elif phase == "encode":
+            click.echo(summary.result_error)
         else:
             click.echo(f"no result set: {summary.result_error}", err=True)
-    if summary.errors or summary.result_set is None:
+    if summary.errors or (summary.result_set is None and phase != "encode"):
         exit_with(1)
     if summary.not_verified:
         exit_with(4)
@@ -255,11 +280,11 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
 @click.command("demo")
 @click.option("--out", "out_dir", default="vcmbench-demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (two run directories and the reports).")
-@click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
+@executor_options
 @click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N sample images (quicker).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the BD results and output paths as JSON.")
-def demo(out_dir, jobs, limit, quiet, as_json):
+def demo(out_dir, ex_choice, limit, quiet, as_json):
     """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.
 
     Runs the `demo` condition twice (VVenC preset faster = anchor, preset fast = test) at
@@ -273,7 +298,9 @@ def demo(out_dir, jobs, limit, quiet, as_json):
     """
     from ..demo import REMEDIES, run_demo
 
-    res = run_demo(out_dir, jobs=jobs, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]])
+    with ex_choice.make() as ex:
+        res = run_demo(out_dir, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]],
+                       executor=ex)
     if as_json:
         echo_json({"remedies": list(REMEDIES), "bd": res.bd, "anchor_dir": str(res.anchor_dir),
                    "test_dir": str(res.test_dir), "xlsx": str(res.xlsx), "html": str(res.html)})

@@ -13,13 +13,12 @@ template with ``{input}``/``{output}`` placeholders.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataError
-from .verify import verify_bitstream
+from .verify import verify_many
 from .yuv import YuvFormat
 
 REQUIRED = ("bitstream", "decoded_md5", "width", "height", "chroma_format", "bit_depth")
@@ -94,23 +93,28 @@ def load_suite(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
-def run_suite(suite: str | Path, decoder: str = "pyav", timeout: float = 60.0) -> SuiteReport:
-    """Decode every case with ``decoder`` and compare the decoded MD5 with the expected one."""
+def run_suite(suite: str | Path, decoder: str = "pyav", timeout: float = 60.0, *, executor: Any = None,
+              on_done: Any = None) -> SuiteReport:
+    """Decode every case with ``decoder`` and compare the decoded MD5 with the expected one; cases run on
+    ``executor`` (the run executor) when given, ``on_done(done, total, path)`` reports progress."""
     from .codecs.decoders import get_decoder
 
     cases = load_suite(suite)
     dec = get_decoder(decoder)
+    present = [i for i, c in enumerate(cases) if c["path"].is_file()]
+    got = verify_many([{"path": cases[i]["path"], "expected": cases[i]["fmt"], "md5": str(cases[i]["decoded_md5"]),
+                        "decoders": (decoder,), "timeout": timeout, "output_bit_depth": cases[i]["fmt"].bit_depth}
+                       for i in present], executor, on_done, with_seconds=True)
+    by_case = dict(zip(present, got))
     results = []
-    for c in cases:
-        t0 = time.perf_counter()
-        if not c["path"].is_file():
+    for i, c in enumerate(cases):
+        if i not in by_case:
             results.append(CaseResult(c["name"], str(c["path"]), False, f"not decodable: {c['path']} is missing",
                                       c["decoded_md5"], None, 0.0))
             continue
-        v = verify_bitstream(c["path"], expected=c["fmt"], md5=str(c["decoded_md5"]), decoders=(decoder,),
-                             timeout=timeout, output_bit_depth=c["fmt"].bit_depth)
+        v, seconds = by_case[i]
         results.append(CaseResult(c["name"], str(c["path"]), v.ok, v.reason, str(c["decoded_md5"]).lower(),
-                                  v.decoded_md5, round(time.perf_counter() - t0, 4), v.checks))
+                                  v.decoded_md5, round(seconds, 4), v.checks))
     try:
         version = dec.version()
     except Exception as exc:  # noqa: BLE001 - a version is provenance, not a verdict

@@ -370,3 +370,36 @@ def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, reco
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(outputs[first], kept)
         return verdict("ok", decoded_md5, kept)
+
+
+def _verify_item(item: tuple[int, dict[str, Any]]) -> tuple[int, Verdict, float]:
+    """One ``verify_bitstream`` call and its seconds (picklable: runs in an executor's worker)."""
+    import time
+
+    k, kwargs = item
+    kwargs = dict(kwargs)
+    t0 = time.perf_counter()
+    v = verify_bitstream(kwargs.pop("path"), **kwargs)
+    return k, v, time.perf_counter() - t0
+
+
+def verify_many(calls: Sequence[dict[str, Any]], executor: Any = None, on_done: Any = None,
+                with_seconds: bool = False) -> list[Any]:
+    """``verify_bitstream(**call)`` for every call (each a dict with ``path`` and the keyword arguments),
+    on ``executor`` (the run executor interface: ``run(fn, items)`` yields ``(item, result, error)``)
+    when given; verdicts (``with_seconds``: ``(verdict, seconds)``) in the order of ``calls``.
+    ``on_done(done, total, path)`` after each one.
+    A call that raised (a tool failure, not a verdict) raises ``BitstreamError`` naming the file."""
+    items = list(enumerate(calls))
+    out: list[Verdict | None] = [None] * len(items)
+    if executor is None:
+        results = ((it, _verify_item(it), None) for it in items)
+    else:
+        results = executor.run(_verify_item, items)
+    for n, (item, res, err) in enumerate(results, 1):
+        if err is not None:
+            raise BitstreamError(f"verifying {item[1]['path']} failed: {err.splitlines()[0]}")
+        out[res[0]] = (res[1], res[2]) if with_seconds else res[1]
+        if on_done is not None:
+            on_done(n, len(items), item[1]["path"])
+    return out  # type: ignore[return-value]

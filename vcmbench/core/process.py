@@ -92,6 +92,10 @@ def run_process(cmd: Sequence[str | os.PathLike], *, timeout: float, log_path: P
         timed_out = True
         _kill_group(proc)
         out, err = proc.communicate()
+    except BaseException:  # the job itself was stopped (per-job timeout, Ctrl-C): leave no orphaned tool running
+        _kill_group(proc)
+        proc.wait()
+        raise
     seconds = time.perf_counter() - t0
     res = ProcResult(args, None if timed_out else proc.returncode, out or b"", err or b"", seconds, timed_out)
     if log_path is not None:

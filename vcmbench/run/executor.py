@@ -1,57 +1,57 @@
 """Executors: run independent jobs and hand back their results as they finish.
 
-The pipeline talks only to the small ``Executor`` interface, so a distributed engine (SLURM,
-Ray, ...) can replace the local pool: ``run(fn, items)`` yields ``(item, result, error)`` in
-completion order; ``fn`` is a picklable top-level function, ``item`` a picklable spec, and
-``error`` is the exception text when ``fn`` raised (the job is reported, the run goes on).
+The pipeline (and every long command) talks only to the small ``Executor`` interface:
+``run(fn, items)`` yields ``(item, result, error)`` in completion order; ``fn`` is a picklable
+top-level function, ``item`` a picklable spec carrying everything the job needs, and ``error`` is
+the exception text when ``fn`` raised (the job is reported, the run goes on).
 
 * ``SerialExecutor``  runs in the calling process (``--jobs 1``; tests, debugging).
-* ``LocalPoolExecutor`` a ``spawn`` process pool of N workers (``--jobs N``, default = cores),
-  keeping at most ``2 N`` jobs in flight so that a huge job list costs no memory.
+* ``LocalPoolExecutor`` N ``spawn``ed worker processes (``--jobs N``, default = cores), one job each
+  at a time, taking jobs from the (streamed) job list as they free up: a huge list costs no memory.
+* ``run.dask_executor.DaskExecutor`` (``--executor dask``): a Dask LocalCluster, an existing
+  scheduler, or a dask-jobqueue cluster (SLURM, PBS, SGE, LSF).
+
+Faults, the same on every executor:
+
+* **per-job timeout** (``timeout`` seconds, ``None`` = no limit): a job still running after it is
+  interrupted inside its worker (``JobTimeout``, reported with the job's error; the worker stays
+  usable).  A job stuck in native code that ignores the interruption for ``HARD_GRACE`` more
+  seconds makes its worker process exit: the worker is replaced and the job counts a failed try.
+* **a worker process dies** (killed, out of memory): the jobs it was running are tried again on
+  another worker, at most ``max_tries`` times in all; a job that kills its worker every time is
+  reported with that error.  Re-runs are counted in ``Executor.retries``.
 """
 
 from __future__ import annotations
 
 import os
-import traceback
-from abc import ABC, abstractmethod
+import threading
 from typing import Any, Callable, Iterable, Iterator
 
-from ..core.errors import UsageError, VcmbenchError
-
-Outcome = tuple[Any, Any, "str | None"]
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, VcmbenchError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exception(exc)[-6:])
-
-
-class Executor(ABC):
-    workers: int = 1
-
-    @abstractmethod
-    def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        """Yield ``(item, result, None)`` or ``(item, None, error text)`` as jobs finish."""
-
-    def close(self) -> None:
-        """Release workers (idempotent)."""
-
-    def __enter__(self) -> "Executor":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+from ..core.errors import UsageError
+from .executor_base import (  # noqa: F401 - the executor API in one place
+    DEFAULT_MAX_TRIES,
+    EXECUTORS,
+    HARD_GRACE,
+    Executor,
+    JobTimeout,
+    Outcome,
+    _describe,
+    default_jobs,
+    guarded_call,
+)
 
 
 class SerialExecutor(Executor):
     workers = 1
 
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout
+
     def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
         for item in items:
             try:
-                res = fn(item)
+                res = guarded_call(fn, item, self.timeout, hard_exit=False)
             except Exception as exc:  # noqa: BLE001 - reported per job
                 yield item, None, _describe(exc)
             else:
@@ -68,7 +68,6 @@ def _worker_init() -> None:
 def _watch_parent(parent: int, interval: float = 0.5) -> None:
     """Leave when the parent dies (e.g. ``kill -9`` of the run): an orphaned worker would otherwise wait
     on its job queue forever.  A job in flight is abandoned; its outputs were never recorded."""
-    import threading
     import time
 
     def watch() -> None:
@@ -80,67 +79,178 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="vcmbench-parent-watch", daemon=True).start()
 
 
+def _pool_worker(conn: Any) -> None:
+    """A pool worker: receive ``(fn, item)``, send back ``(True, result)`` or ``(False, error text)``."""
+    _worker_init()
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        fn, item, timeout = msg
+        conn.send(("started",))  # the timeout counts from here, not from the worker's start-up
+        try:
+            out = (True, guarded_call(fn, item, timeout, hard_exit=False))
+        except BaseException as exc:  # noqa: BLE001 - reported per job
+            out = (False, _describe(exc))
+        try:
+            conn.send(out)
+        except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
+            conn.send((False, f"the job's result could not be sent back: {_describe(exc)}"))
+
+
+class _Slot:
+    """One worker process of the pool, and the job it is running."""
+
+    def __init__(self, ctx: Any) -> None:
+        parent, child = ctx.Pipe()
+        self.conn = parent
+        self.proc = ctx.Process(target=_pool_worker, args=(child,), daemon=True, name="vcmbench-worker")
+        self.proc.start()
+        child.close()
+        self.job: tuple[Any, int] | None = None  # (item, tries before this one)
+        self.started: float | None = None  # when the worker began the job
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                kill = True
+            else:
+                self.proc.join(5.0)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5.0)
+        self.conn.close()
+
+
 class LocalPoolExecutor(Executor):
-    def __init__(self, workers: int) -> None:
+    """N ``spawn``ed worker processes, one job each at a time.  The parent knows which worker runs which
+    job, so a worker that dies costs only its own job a try.  A job past its timeout is interrupted inside its
+    worker (``guarded_call``: the job's tool processes are killed, the worker stays); one that does not stop
+    within ``hard_grace`` more seconds (stuck in native code) is ended with its worker, which is replaced."""
+
+    def __init__(self, workers: int, timeout: float | None = None, max_tries: int = DEFAULT_MAX_TRIES,
+                 hard_grace: float = HARD_GRACE) -> None:
+        import multiprocessing
+
         if workers < 1:
             raise UsageError(f"--jobs must be at least 1, got {workers}.")
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_worker_init)
+        self.timeout = timeout
+        self.max_tries = max_tries
+        self.hard_grace = hard_grace
+        self.retries = 0
+        self._ctx = multiprocessing.get_context("spawn")
+        self._slots = [_Slot(self._ctx) for _ in range(workers)]
 
     def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
+        import time
+        from multiprocessing.connection import wait
 
         it = iter(items)
-        pending: dict[Any, Any] = {}
-        limit = 2 * self.workers
+        retry: list[tuple[Any, int]] = []
         exhausted = False
         try:
             while True:
-                while not exhausted and len(pending) < limit:
-                    try:
-                        item = next(it)
-                    except StopIteration:
-                        exhausted = True
+                for i, slot in enumerate(self._slots):  # keep every worker busy
+                    if slot.job is not None:
+                        continue
+                    if retry:
+                        item, tries = retry.pop(0)
+                    elif not exhausted:
+                        try:
+                            item, tries = next(it), 0
+                        except StopIteration:
+                            exhausted = True
+                            break
+                    else:
                         break
                     try:
-                        pending[self._pool.submit(fn, item)] = item
-                    except BrokenProcessPool as exc:
-                        raise VcmbenchError(f"A worker process died ({exc}); the finished jobs are stored — "
-                                            "re-run the same command to resume.") from None
-                if not pending:
+                        slot.conn.send((fn, item, self.timeout))
+                    except (OSError, ValueError):  # the worker is gone: replace it, try again next round
+                        slot.stop(kill=True)
+                        self._slots[i] = _Slot(self._ctx)
+                        retry.insert(0, (item, tries))
+                        continue
+                    slot.job, slot.started = (item, tries), None
+                busy = [s for s in self._slots if s.job is not None]
+                if not busy:
                     return
-                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    item = pending.pop(fut)
-                    exc = fut.exception()
-                    if exc is not None:
-                        yield item, None, _describe(exc)
-                    else:
-                        yield item, fut.result(), None
+                wait_s = None
+                running = [s.started for s in busy if s.started is not None]
+                if self.timeout is not None and running:
+                    wait_s = max(0.0, min(running) + self.timeout + self.hard_grace - time.monotonic()) + 0.01
+                wait([x for s in busy for x in (s.conn, s.proc.sentinel)], timeout=wait_s)
+                for i, slot in enumerate(self._slots):
+                    if slot.job is None:
+                        continue
+                    item, tries = slot.job
+                    got = None
+                    try:
+                        while slot.conn.poll():
+                            got = slot.conn.recv()
+                            if got == ("started",):
+                                slot.started, got = time.monotonic(), None
+                                continue
+                            break
+                    except (EOFError, OSError):
+                        got = None
+                    if got is not None:
+                        slot.job = None
+                        ok, val = got
+                        yield (item, val, None) if ok else (item, None, val)
+                        continue
+                    if not slot.proc.is_alive():  # killed, out of memory, ...
+                        slot.stop(kill=True)
+                        self._slots[i] = _Slot(self._ctx)
+                        if tries + 1 >= self.max_tries:
+                            yield item, None, (f"WorkerDied: the worker process running this job died {tries + 1} "
+                                               f"time(s) (exit status {slot.proc.exitcode}); not tried again")
+                        else:
+                            retry.append((item, tries + 1))
+                            self.retries += 1
+                        continue
+                    if (self.timeout is not None and slot.started is not None
+                            and time.monotonic() - slot.started > self.timeout + self.hard_grace):
+                        slot.stop(kill=True)
+                        self._slots[i] = _Slot(self._ctx)
+                        yield item, None, (f"JobTimeout: the job ran longer than its timeout of {self.timeout:g} s and did "
+                                           f"not stop within {self.hard_grace:g} s more: its worker was ended "
+                                           "(raise --timeout if it is legitimately slow)")
         finally:
-            for fut in pending:
-                fut.cancel()
+            for i, slot in enumerate(self._slots):  # a job abandoned mid-way: end its worker
+                if slot.job is not None:
+                    slot.stop(kill=True)
+                    self._slots[i] = _Slot(self._ctx)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for slot in self._slots:
+            slot.stop()
+        self._slots = []
 
 
-def default_jobs() -> int:
-    """Number of cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+def make_executor(jobs: int | None = None, executor: str = "local", *, timeout: float | None = None,
+                  scheduler: str | None = None, cluster: str | None = None,
+                  cluster_options: dict[str, str] | None = None) -> Executor:
+    """The executor ``--executor`` names.  ``local``: ``SerialExecutor`` for 1 job, else a
+    ``LocalPoolExecutor`` (``None``: one per core).  ``dask``: ``run.dask_executor.DaskExecutor``
+    (a LocalCluster of ``jobs`` workers, ``scheduler`` an existing one, or a ``cluster`` job queue)."""
+    if timeout is not None and not (0 < float(timeout) < float("inf")):
+        raise UsageError(f"--timeout must be a finite number of seconds > 0, got {timeout}.")
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}; got {executor!r}.")
+    if jobs is not None and int(jobs) < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}.")
+    if executor == "dask":
+        from .dask_executor import DaskExecutor
 
-
-def make_executor(jobs: int | None = None) -> Executor:
-    """``SerialExecutor`` for 1 job, else a ``LocalPoolExecutor`` (``None``: one per core)."""
+        return DaskExecutor(jobs, scheduler=scheduler, cluster=cluster, cluster_options=cluster_options,
+                            timeout=timeout)
+    if scheduler or cluster or cluster_options:
+        raise UsageError("--scheduler, --cluster and --cluster-opt need --executor dask.")
     n = default_jobs() if jobs is None else int(jobs)
-    if n < 1:
-        raise UsageError(f"--jobs must be at least 1, got {n}.")
-    return SerialExecutor() if n == 1 else LocalPoolExecutor(n)
+    return SerialExecutor(timeout) if n == 1 else LocalPoolExecutor(n, timeout)

@@ -18,6 +18,50 @@ from ..conditions.datasets import load_rgb
 from ..core.records import JobRecord
 from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace, yuv_to_rgb_file
 
+# The last few coded source pictures of this worker: the jobs of one (image, scale) at every QP follow one another
+# in the plan, so a worker converts each source once instead of once per QP (the same FFmpeg call, the same bytes).
+_SOURCES: dict[Any, Any] = {}
+_SOURCES_KEPT = 4
+PHASE_ENCODE = "encode"  # JobSpec.extra ("phase", ...): stop before the task network (split phases)
+AWAITING_SCORE = "awaiting_score"  # record.extra flag of a verified picture whose task network has not run
+DECODED_DIR = "decoded"  # RUNDIR/decoded/<job_id>.png: the task network's input, lossless (encode phase)
+
+
+def decoded_path(run_dir: str | Path, job_id: str) -> Path:
+    return Path(run_dir) / DECODED_DIR / f"{job_id}.png"
+
+
+def save_decoded(run_dir: Path, job_id: str, rgb: Any, tmp: Path) -> None:
+    """Write the restored RGB picture as PNG (lossless: reading it back gives the same array), atomically."""
+    import os
+
+    from PIL import Image
+
+    final = decoded_path(run_dir, job_id)
+    final.parent.mkdir(exist_ok=True)
+    part = tmp / "decoded.png"
+    Image.fromarray(rgb).save(part, format="PNG", compress_level=1)
+    os.replace(part, final)
+
+
+def score_job(spec: JobSpec) -> dict[str, Any]:
+    """``--phase score`` of one encode-phase picture: the task network on its kept decoded picture."""
+    import numpy as np
+    from PIL import Image
+
+    from ..core.errors import DataError
+
+    path = decoded_path(spec.run_dir, spec.job_id)
+    if not path.is_file():
+        raise DataError(f"{path} is missing: the encode phase's decoded picture is gone; delete the job's row by "
+                        "re-running `--phase encode` in a fresh --out, or run without --phase.")
+    task = get_cached_task(spec.task, spec.task_options)
+    with Image.open(path) as im:
+        rgb = np.asarray(im.convert("RGB"))
+    t0 = time.perf_counter()
+    predictions = task.run(rgb).to_json()
+    return {"predictions": predictions, "task_seconds": time.perf_counter() - t0}
+
 
 def reference_job(spec: JobSpec) -> dict[str, Any]:
     task = get_cached_task(spec.task, spec.task_options)
@@ -40,13 +84,20 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
     img = spec.image
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
-        with recording_commands() as pre_cmds:  # FFmpeg pad/scale and colour conversion, for commands.log
-            rgb = load_rgb(img)
-            prepared = ctc_prepare(rgb, spec.scale)
-            ch, cw = prepared.shape[:2]
-            fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
-            src = tmp / "src.yuv"
-            write_yuv(src, rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth), fmt_in)
+        key = (img.digest, spec.scale, spec.color, spec.input_bit_depth)
+        cached = _SOURCES.get(key)
+        if cached is None:  # the coded picture depends on (image, scale, colour, bit depth) only, not on the QP
+            with recording_commands() as cmds:  # FFmpeg pad/scale and colour conversion, for commands.log
+                prepared = ctc_prepare(load_rgb(img), spec.scale)
+                planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
+            cached = _SOURCES[key] = (planes, [list(c) for c in cmds])
+            while len(_SOURCES) > _SOURCES_KEPT:
+                _SOURCES.pop(next(iter(_SOURCES)))
+        planes, pre_cmds = cached  # the same commands whichever job of the group made them
+        ch, cw = planes[0].shape
+        fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
+        src = tmp / "src.yuv"
+        write_yuv(src, planes, fmt_in)
         pre_s = time.perf_counter() - t0
 
         coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
@@ -55,16 +106,20 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
 
         predictions = None
         post_s = task_s = 0.0
+        encode_only = dict(spec.extra).get("phase") == PHASE_ENCODE
         post_cmds: list[list[str]] = []
         if verdict.ok:
             t2 = time.perf_counter()
             with recording_commands() as post_cmds:
                 dec_rgb = yuv_to_rgb_file(decoded, expected, spec.color)
                 restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
+            if encode_only:  # the task network's exact input, kept losslessly for `--phase score`
+                save_decoded(run_dir, spec.job_id, restored, tmp)
             post_s = time.perf_counter() - t2
-            t3 = time.perf_counter()
-            predictions = task.run(restored).to_json()
-            task_s = time.perf_counter() - t3
+            if not encode_only:
+                t3 = time.perf_counter()
+                predictions = task.run(restored).to_json()
+                task_s = time.perf_counter() - t3
         rec = JobRecord(
             job_id=spec.job_id, image_id=img.image_id, scale=spec.scale, qp=spec.qp, width=img.width,
             height=img.height, coded_width=cw, coded_height=ch, bits=int(final_bs.stat().st_size * 8),
@@ -74,7 +129,8 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
                    "checks": sorted(verdict.checks), "encoder_info": _small(enc.info),
                    "bitstream_sha256": coded.sha256,
-                   **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
+                   **({"first_verdict": coded.first_reason} if coded.first_reason else {}),
+                   **({AWAITING_SCORE: True} if encode_only and verdict.ok else {})},
             signature=spec.signature)
         commands = [*pre_cmds, *coded.commands, *post_cmds]
         return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}

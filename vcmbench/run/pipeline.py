@@ -40,6 +40,7 @@ from .progress import ProgressCallback, ProgressEvent
 from .store import RunStore
 
 SUPPORTED_METRICS = ("coco-ap", "oid-challenge")
+PHASES = ("all", "encode", "score")
 
 
 @dataclass
@@ -53,6 +54,9 @@ class RunSummary:
     seconds: float
     result_set: Any = None  # records.ResultSet, or None when no point could be scored
     result_error: str = ""
+    phase: str = "all"
+    retries: int = 0  # jobs started again after their worker died
+    executor: dict[str, Any] = field(default_factory=dict)  # Executor.describe()
 
 
 @dataclass
@@ -228,11 +232,16 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                     codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
                     color=cond.color_mode, input_bit_depth=int(cond.codec.get("input_bit_depth", 8)), decoders=decs,
                     signature=codec_sig))
+    # the QPs of one (image, scale) one after another (stable sort): a worker converts each source picture once
+    rank = {im.image_id: i for i, im in enumerate(images)}
+    specs.sort(key=lambda s: (0, 0) if s.kind in (KIND_REFERENCE, KIND_FRANGE) else (1, rank[s.image.image_id]))
     options = {"limit": limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
                "decoder_policy": DECODER_POLICY, "color_signature": color_sig,
                "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
     if feature is not None:
         options["feature"] = feature
+    if getattr(task, "device", None):
+        options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
     return RunPlan(cond, images, specs, codec_sig, task_sig, options, needs_range)
 
 
@@ -304,11 +313,24 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                   codec_options: dict[str, Any] | None = None, task_options: dict[str, Any] | None = None,
                   decoders: Sequence[str] | None = None, executor: Executor | None = None,
                   progress: ProgressCallback | None = None, command_line: Sequence[str] | None = None,
-                  env: dict[str, Any] | None = None) -> RunSummary:
-    """Run (or resume) a condition into ``out_dir`` and build its result set (see module docstring)."""
+                  env: dict[str, Any] | None = None, phase: str = "all", timeout: float | None = None) -> RunSummary:
+    """Run (or resume) a condition into ``out_dir`` and build its result set (see module docstring).
+
+    ``phase`` (split runs for mixed clusters): ``encode`` runs preprocessing, encoding and verification
+    and keeps each verified picture's task-network input losslessly (``RUNDIR/decoded/<job_id>.png``);
+    ``score`` runs the task network on those (and the reference jobs) and scores; ``all`` (default)
+    does both in each job.  Job ids do not depend on the phase, and the task network sees the same
+    array either way, so encode-then-score gives the same records and result set as one run.
+    ``timeout``: seconds per job for the executor this function makes (``executor=None``)."""
+    from .jobs import KIND_SCORE
     from .resultset import build_result_set
 
+    if phase not in PHASES:
+        raise UsageError(f"--phase must be one of {', '.join(PHASES)}; got {phase!r}.")
     cond = condition if isinstance(condition, Condition) else load_condition(condition)
+    if phase != "all" and cond.kind == "feature":
+        raise UsageError(f"Condition {cond.name} is a feature condition: split phases apply to image conditions; "
+                         "run it without --phase.")
     if codec:
         cond = cond.with_overrides(codec=codec)
     if qps or scales:
@@ -333,22 +355,27 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                                        len(errors), time.monotonic() - t_start, msg, phase=label or default_label(cond)))
 
         own = executor is None
-        ex = make_executor(jobs) if own else executor
+        ex = make_executor(jobs, timeout=timeout) if own else executor
         try:
+            ex.check_shared_dir(store.dir)
+            store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex.describe()})
             seen: set[str] = set()
             while True:
                 done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
                 new = [s for s in plan.specs if s.job_id not in seen]
                 seen.update(s.job_id for s in new)
-                todo = [s for s in new if s.job_id not in done]
+                n_err = len(errors)
+                todo = _phase_jobs(store, [s for s in new if s.job_id not in done], new, phase, errors)
                 counters["total"] = len(plan.specs) + (len(plan.images) * len(cond.qps) if plan.needs_range else 0)
-                counters["skipped"] += len(new) - len(todo)
+                counters["skipped"] += len(new) - len(todo) - (len(errors) - n_err)
                 counters["done"] += len(new) - len(todo)
                 emit()
                 for spec, result, err in ex.run(execute_job, todo):
                     counters["done"] += 1
                     if err is not None:
                         errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
+                    elif spec.kind == KIND_SCORE:
+                        _store_score(store, spec, result)
                     else:
                         rec = result["record"]
                         coded = spec.kind in (KIND_CODE, KIND_FEATURE)
@@ -370,6 +397,8 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                 plan = make_plan(cond, data_dir, store.dir, limit=limit, codec_options=codec_options,
                                  task_options=task_options, decoders=decoders, feature_range=rng)
                 store.write_meta_json("run.json", _run_json(plan, label, command_line))
+            retries, ex_info = ex.retries, ex.describe()
+            store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex_info})
         finally:
             if own:
                 ex.close()
@@ -379,12 +408,52 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE)
                      and (got := store.get(s.job_id)) is not None and not got[0]["verified"])
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
-                             time.monotonic() - t_start)
+                             time.monotonic() - t_start, phase=phase, retries=retries, executor=ex_info)
+        if phase == "encode":
+            summary.result_error = ("encode phase done: the verified pictures await `--phase score` "
+                                    f"(kept under {store.path('decoded')})")
+            return summary
         try:
             summary.result_set = build_result_set(store.dir, store=store)
         except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
             summary.result_error = str(exc)
         return summary
+
+
+def _phase_jobs(store: RunStore, todo: list[JobSpec], new: list[JobSpec], phase: str,
+                errors: list[dict[str, Any]]) -> list[JobSpec]:
+    """The jobs this phase runs: ``encode`` leaves the task network out (reference jobs wait for the
+    score phase); ``score`` and ``all`` score the encode-phase pictures (``KIND_SCORE`` jobs);
+    ``score`` cannot encode, so a picture not encoded yet is reported."""
+    import dataclasses
+
+    from .image_jobs import AWAITING_SCORE, PHASE_ENCODE
+    from .jobs import KIND_SCORE
+
+    if phase == "encode":
+        return [dataclasses.replace(s, extra=(*s.extra, ("phase", PHASE_ENCODE))) for s in todo if s.kind == KIND_CODE]
+    ids = {s.job_id for s in new if s.kind == KIND_CODE}
+    awaiting = [jid for jid, rec, _ in store.rows(KIND_CODE) if jid in ids and (rec.get("extra") or {}).get(AWAITING_SCORE)]
+    specs = {s.job_id: s for s in new}
+    out = [dataclasses.replace(specs[jid], kind=KIND_SCORE) for jid in awaiting]
+    if phase == "score":
+        for s in todo:
+            if s.kind == KIND_CODE:
+                errors.append({"job_id": s.job_id, "job": s.describe,
+                               "error": "not encoded yet: run `--phase encode` (same command) first"})
+        todo = [s for s in todo if s.kind != KIND_CODE]
+    return out + todo
+
+
+def _store_score(store: RunStore, spec: JobSpec, result: dict[str, Any]) -> None:
+    """Complete an encode-phase record with the task network's output; its kept picture is no longer needed."""
+    from .image_jobs import AWAITING_SCORE, decoded_path
+
+    rec = store.get(spec.job_id)[0]
+    rec["task_seconds"] = float(result["task_seconds"])
+    rec["extra"].pop(AWAITING_SCORE, None)
+    store.put(spec.job_id, KIND_CODE, spec.image.image_id, spec.scale, spec.qp, rec, result["predictions"])
+    decoded_path(store.dir, spec.job_id).unlink(missing_ok=True)
 
 
 def _check_same_run(store: RunStore, cond: Condition) -> None:

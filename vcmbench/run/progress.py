@@ -1,6 +1,6 @@
 """Progress of a run: the library reports ``ProgressEvent``s through a callback; renderers draw them.
 
-The pipeline never prints.  The CLI chooses a renderer: ``TtyProgress`` (a one-line bar on a
+The pipeline never prints.  The CLI chooses a renderer: ``TtyProgress`` (a tqdm bar on a
 terminal: done/total, jobs/s, ETA, rewritten in place) or ``LogProgress`` (plain log lines,
 at most one every ``interval`` seconds, for pipes, files and cluster logs).
 """
@@ -64,21 +64,39 @@ def format_line(ev: ProgressEvent, width: int = 24) -> str:
 
 
 class TtyProgress:
-    """A one-line bar rewritten in place on ``stream`` (a terminal)."""
+    """A progress bar on a terminal (tqdm: done/total, jobs/s, ETA, rewritten in place)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self._last = 0.0
+        self._bar = None
 
     def __call__(self, ev: ProgressEvent) -> None:
-        now = time.monotonic()
-        if ev.done < ev.total and now - self._last < 0.2:
-            return
-        self._last = now
-        self.stream.write("\r\x1b[K" + format_line(ev))
+        from tqdm import tqdm
+
+        if self._bar is None or self._bar.desc != ev.phase:
+            self._close()
+            # cached jobs are the bar's initial count, so the rate and ETA count the jobs actually run
+            self._bar = tqdm(total=ev.total, initial=ev.done, desc=ev.phase, unit="job", file=self.stream,
+                             dynamic_ncols=True, mininterval=0.2, leave=True)
+        bar = self._bar
+        bar.total = ev.total
+        extra = []
+        if ev.skipped:
+            extra.append(f"{ev.skipped} cached")
+        if ev.failed:
+            extra.append(f"{ev.failed} not verified")
+        if ev.errors:
+            extra.append(f"{ev.errors} errors")
+        if extra:
+            bar.set_postfix_str(", ".join(extra), refresh=False)
+        bar.update(ev.done - bar.n)
         if ev.done >= ev.total:
-            self.stream.write("\n")
-        self.stream.flush()
+            self._close()
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 class LogProgress:

@@ -39,8 +39,9 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         run = read_json(run_dir / "run.json")
         cond = read_json(run_dir / "condition.json")
         refs = run["images"]
-        rows = {jid: (rec, pred) for jid, rec, pred in st.rows()}
-        ref_preds = {j["image_id"]: rows[j["job_id"]][1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
+        # records only: predictions are read one rate point at a time (memory flat in the number of points)
+        rows = {jid: (rec, None) for jid, rec, _ in st.rows()}
+        ref_preds = {j["image_id"]: st.get(j["job_id"])[1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
         scorer = Scorer(cond, run, refs, ref_preds)
         notes = list(scorer.notes)
         points: list[RatePoint] = []
@@ -52,6 +53,11 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                     notes.append(f"scale {scale:g} QP {qp}: left out — {len(missing)} job(s) did not finish "
                                  f"(e.g. image {missing[0]}; see errors.json); re-run to complete it")
                     continue
+                unscored = [j["image_id"] for j in jobs if (rows[j["job_id"]][0].get("extra") or {}).get("awaiting_score")]
+                if unscored:  # split phases: encoded and verified, task network not run yet
+                    notes.append(f"scale {scale:g} QP {qp}: left out — {len(unscored)} picture(s) await "
+                                 "`vcmbench run --phase score`")
+                    continue
                 recs = [rows[j["job_id"]][0] for j in jobs]
                 ok = [r for r in recs if r["verified"]]
                 bad = [r for r in recs if not r["verified"]]
@@ -59,7 +65,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                     notes.append(f"scale {scale:g} QP {qp}: left out — no bitstream verified "
                                  f"({bad[0]['verdict']})")
                     continue
-                preds = {r["image_id"]: rows[r["job_id"]][1] for r in ok}
+                preds = {r["image_id"]: st.get(r["job_id"])[1] for r in ok}
                 acc, extra = scorer.score(preds)
                 if bad:
                     extra["not_verified"] = {r["image_id"]: r["verdict"] for r in bad}

