@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import echo_json, table
+from .common import echo_json, executor_options, table
 
 
 @click.group("study", context_settings={"help_option_names": ["-h", "--help"]},
@@ -73,12 +73,12 @@ def _progress(quiet: bool):
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Input data folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Study output directory.")
 @click.option("--limit", type=int, default=None, help="Only the first N images (faces).")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@executor_options
 @click.option("--restoration", "restorations", multiple=True, type=click.Path(),
               help="A `study train-restore` output directory to add as a restoration (S1); repeatable.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run_cmd(name, data_dir, out_dir, limit, jobs, restorations, quiet, as_json):
+def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, quiet, as_json):
     """Run (or resume) a study into --out; re-running the same command resumes where it stopped."""
     from ..studies.model import load_study
     from ..studies.runner import run_study
@@ -86,8 +86,9 @@ def run_cmd(name, data_dir, out_dir, limit, jobs, restorations, quiet, as_json):
 
     s = load_study(name)
     opts = {"restorations": [restoration_spec(r) for r in restorations]} if restorations else {}
-    summary = run_study(s, data_dir, out_dir, jobs=jobs, limit=limit, progress=_progress(quiet or as_json),
-                        options=opts)
+    with ex_choice.make() as ex:
+        summary = run_study(s, data_dir, out_dir, limit=limit, progress=_progress(quiet or as_json), options=opts,
+                            executor=ex)
     if as_json:
         echo_json(summary)
         return

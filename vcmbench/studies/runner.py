@@ -118,8 +118,10 @@ def study_images(study: Study, data_dir: str | Path | None, limit: int | None) -
 
 def run_study(study: Study, data_dir: str | Path | None, out: str | Path, *, jobs: int | None = None,
               limit: int | None = None, progress: Callable[[ProgressEvent], None] | None = None,
-              options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run (or resume) ``study`` into ``out``; returns the summary (also in ``OUT/study-results.json``)."""
+              options: dict[str, Any] | None = None, executor=None) -> dict[str, Any]:
+    """Run (or resume) ``study`` into ``out``; returns the summary (also in ``OUT/study-results.json``).
+
+    ``executor``: a ``run.executor.Executor`` to use (the caller closes it); default: ``make_executor(jobs)``."""
     out = Path(out)
     context = {"data_dir": str(Path(data_dir).resolve()) if data_dir else None, **(options or {})}
     images = study_images(study, data_dir, limit)
@@ -147,7 +149,8 @@ def run_study(study: Study, data_dir: str | Path | None, out: str | Path, *, job
         n = skipped
         if progress:
             progress(ProgressEvent(n, len(specs), skipped, 0, 0, 0.0, "resuming" if skipped else "", "study"))
-        with make_executor(jobs) as ex:
+        ex = executor if executor is not None else make_executor(jobs)
+        try:
             for item, res, err in ex.run(execute_study_job, todo):
                 n += 1
                 if err is not None:
@@ -157,6 +160,9 @@ def run_study(study: Study, data_dir: str | Path | None, out: str | Path, *, job
                 if progress:
                     progress(ProgressEvent(n, len(specs), skipped, 0, len(errors), time.time() - t0,
                                            f"{item.variant} {item.image.image_id}", "study"))
+        finally:
+            if executor is None:
+                ex.close()
         wanted = {s.job_id for s in specs}
         records = [rec for jid, rec, _ in store.rows() if jid in wanted]
     if errors:
