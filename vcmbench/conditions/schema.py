@@ -254,7 +254,7 @@ SCHEMA: dict[str, dict[str, Checker]] = {
         "quality_key": _type(str), "report": _str_list, "group_of_weight": _type(int, float), "source": SRC,
         "yuv_weights": _yuv_weights,
     },
-    "bd": {"method": _choice(BD_METHODS), "quality": _type(str), "source": SRC},
+    "bd": {"method": _choice(BD_METHODS), "quality": _type(str), "twin": _type(str), "source": SRC},
     "ground_truth": {"mode": _choice(GROUND_TRUTH), "score_threshold": _type(int, float), "source": SRC},
 }
 REQUIRED = {

@@ -125,6 +125,20 @@ def common_scales(a: CurveSet, b: CurveSet) -> list[float | None]:
     return sorted(both, key=lambda s: (s is None, -(s or 0)))
 
 
+def twins(a: object, b: object) -> bool:
+    """True when one result set's condition names the other's as its ``bd.twin`` (e.g. a feature condition
+    and the image condition on the same images, network and metric): BD may pair them although their
+    ``cttc`` parts differ; every other comparable part must still agree."""
+    def name(rs):
+        return str(getattr(rs, "condition", "") or "").split("@")[0]
+
+    def twin(rs):
+        return str((getattr(rs, "provenance", None) or {}).get("twin") or "")
+
+    return bool(a is not None and b is not None and name(a) and name(b)
+                and (twin(a) == name(b) or twin(b) == name(a)))
+
+
 def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, remedies: tuple[str, ...] = (),
                    extend: str = "none", scales: list[float] | None = None, force: bool = False,
                    min_overlap: float | None = None) -> list[dict]:
@@ -140,8 +154,10 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
     from ..core.signature import BD_COMPARABLE_PARTS, Signature
 
     forced: list[str] = []
+    paired = twins(anchor.result_set, test.result_set)
+    parts = tuple(k for k in BD_COMPARABLE_PARTS if not (paired and k == "cttc"))
     if anchor.signature and test.signature:
-        diffs = Signature.parse(anchor.signature).differences(Signature.parse(test.signature), BD_COMPARABLE_PARTS)
+        diffs = Signature.parse(anchor.signature).differences(Signature.parse(test.signature), parts)
         if diffs:
             detail = "; ".join(f"{k}: {a!r} vs {b!r}" for k, a, b in diffs)
             if not force:
@@ -149,7 +165,7 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
                     f"Refusing to compute BD of {test.source} against {anchor.source}: signature parts differ "
                     f"({detail}). Compare results of the same condition, or pass --force (recorded in the signature).")
             forced = [k for k, _, _ in diffs]
-    if anchor.condition and test.condition and anchor.condition != test.condition and not force:
+    if anchor.condition and test.condition and anchor.condition != test.condition and not force and not paired:
         raise SignatureMismatch(f"Anchor is for condition {anchor.condition!r} but test for {test.condition!r}. "
                                 "Pair result sets of the same condition, or pass --force (recorded).")
     todo = common_scales(anchor, test)

@@ -107,6 +107,13 @@ def pair_result_sets(anchor_sets: Sequence[ResultSet], test_sets: Sequence[Resul
         anchors[a.condition] = a
     groups: dict[str, list[ResultSet]] = {}
     for t in test_sets:
+        if t.condition not in anchors:  # a twin condition (bd.twin: same images, network, metric) pairs with its anchor
+            from .inputs import twins
+
+            match = [c for c, a in anchors.items() if twins(a, t)]
+            if len(match) == 1:
+                groups.setdefault(match[0], []).append(t)
+                continue
         if t.condition not in anchors:
             raise DataError(f"Test result set {set_label(t)!r} is for condition {t.condition!r}, but no anchor is: "
                             f"anchors cover {sorted(anchors)}. Add --anchor for that condition.")
@@ -156,7 +163,10 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
         qkey = anchor.quality_key
         sec = ConditionSection(anchor.condition, anchor.dataset, anchor.metric or qkey, qkey, anchor, list(tests))
         for t in tests:
-            diffs = Signature.parse(anchor.signature).differences(Signature.parse(t.signature), BD_COMPARABLE_PARTS)
+            from .inputs import twins
+
+            parts = tuple(k for k in BD_COMPARABLE_PARTS if not (k == "cttc" and twins(anchor, t)))
+            diffs = Signature.parse(anchor.signature).differences(Signature.parse(t.signature), parts)
             if diffs:
                 text = [f"{set_label(t)}: {k}: {a!r} vs {b!r}" for k, a, b in diffs]
                 if not force:

@@ -85,6 +85,8 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                                       "overrides": run.get("overrides"), "data_dir": run.get("data_dir"),
                                       "limit": run.get("limit"), "codec_options": run.get("codec_options"),
                                       "decoders": run.get("decoders"), "results_version": run.get("results_version")}
+        if cond["bd"].get("twin"):  # the condition on the same images that BD may pair it with (report.inputs.twins)
+            provenance["twin"] = cond["bd"]["twin"]
         if run.get("complexity"):
             provenance["complexity"] = _complexity(run["complexity"], refs)
         if len(ref_preds) == len(refs) and scorer.gt_mode != "reference-output":
