@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import DataError
-from .model import bd_signature
+from .model import bd_signature, twins
 
 DEFAULT_RATE_COL = "bpp"
 DEFAULT_QUALITY_COL = "mAP"
@@ -123,20 +123,6 @@ def common_scales(a: CurveSet, b: CurveSet) -> list[float | None]:
                         f"{sorted(b.curves, key=str)}: no scale in common, so there is nothing to compare. "
                         "Add a 'scale' column to the CSV or choose matching inputs.")
     return sorted(both, key=lambda s: (s is None, -(s or 0)))
-
-
-def twins(a: object, b: object) -> bool:
-    """True when one result set's condition names the other's as its ``bd.twin`` (e.g. a feature condition
-    and the image condition on the same images, network and metric): BD may pair them although their
-    ``cttc`` parts differ; every other comparable part must still agree."""
-    def name(rs):
-        return str(getattr(rs, "condition", "") or "").split("@")[0]
-
-    def twin(rs):
-        return str((getattr(rs, "provenance", None) or {}).get("twin") or "")
-
-    return bool(a is not None and b is not None and name(a) and name(b)
-                and (twin(a) == name(b) or twin(b) == name(a)))
 
 
 def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, remedies: tuple[str, ...] = (),
