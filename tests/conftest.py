@@ -48,3 +48,18 @@ def golden_bd() -> Path:
 
 def have_libreoffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--vtm-dir", default=None,
+                     help="Folder of the VTM 12.0 EncoderApp/DecoderApp (else VCMBENCH_VTM_DIR) for the needs_vtm tests.")
+
+
+@pytest.fixture
+def vtm_dir(request) -> Path:
+    """The configured VTM 12.0 binaries (``--vtm-dir`` or VCMBENCH_VTM_DIR); skips with the reason otherwise."""
+    d = request.config.getoption("--vtm-dir") or os.environ.get("VCMBENCH_VTM_DIR")
+    names = ("EncoderApp", "EncoderAppStatic", "bin/EncoderApp", "bin/EncoderAppStatic")
+    if not d or not any((Path(d) / n).is_file() for n in names):
+        pytest.skip("no VTM 12.0 EncoderApp configured (pass --vtm-dir or set VCMBENCH_VTM_DIR to the folder holding it)")
+    return Path(d)

@@ -6,4 +6,4 @@ The library never prints and never exits; ``vcmbench.cli`` is the only module th
 __version__ = "0.1.0"
 
 # Bumped with every change that can move a published number (CHANGELOG "Results-affecting").
-RESULTS_VERSION = "0.1.0"
+RESULTS_VERSION = "0.2.0"

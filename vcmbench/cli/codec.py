@@ -8,6 +8,7 @@ import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
 from .common import echo_json, exit_with, table
+from .params import POSITIVE_INT, TIMEOUT, RegularFile
 
 _VTM_DIR = click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
                         help="Folder with VTM EncoderApp/DecoderApp (or set VCMBENCH_VTM_DIR).")
@@ -35,7 +36,7 @@ def codecs_cmd(vtm_dir: str | None, as_json: bool) -> None:
         except Exception as exc:  # noqa: BLE001 - listed as unavailable with the reason
             return {"kind": kind, "name": name, "available": False, "reason": str(exc)}
 
-    rows = [probe("codec", n) for n in codec_names()] + [probe("decoder", n) for n in decoder_names()]
+    rows = [probe("codec", n) for n in codec_names() if n != "template"] + [probe("decoder", n) for n in decoder_names()]
     if as_json:
         echo_json(rows)
         return
@@ -43,6 +44,7 @@ def codecs_cmd(vtm_dir: str | None, as_json: bool) -> None:
                      [(r["kind"], r["name"], "yes" if r["available"] else "no",
                        r.get("version") or r.get("reason"), r.get("signature", "")) for r in rows]))
     click.echo("\nAny other decoder: give a command template, e.g. --decoder \"vvdecapp -b {input} -o {output}\".")
+    click.echo("Any other codec: give encode/decode command templates in the condition's codec section (README 'Codecs').")
 
 
 @click.group("bitstream")
@@ -56,7 +58,7 @@ def bitstream() -> None:
 
 
 @bitstream.command("info")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=RegularFile())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (all NAL units included).")
 def info_cmd(file: str, as_json: bool) -> None:
     """Show NAL units, SPS fields (size, conformance window, chroma format, bit depth,
@@ -100,16 +102,16 @@ def _decoders(choice: tuple[str, ...], vtm_dir: str | None) -> list[str]:
 
 
 @click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--width", type=int, help="Expected (cropped) picture width.")
-@click.option("--height", type=int, help="Expected (cropped) picture height.")
+@click.argument("files", nargs=-1, required=True, type=RegularFile())
+@click.option("--width", type=POSITIVE_INT, help="Expected (cropped) picture width.")
+@click.option("--height", type=POSITIVE_INT, help="Expected (cropped) picture height.")
 @click.option("--chroma", type=click.Choice(["420", "400", "444"]), help="Expected chroma format.")
-@click.option("--bit-depth", type=int, help="Expected coded bit depth (also the decoded file's bit depth).")
+@click.option("--bit-depth", type=POSITIVE_INT, help="Expected coded bit depth (also the decoded file's bit depth).")
 @click.option("--md5", help="Expected MD5 of the decoded YUV file (one FILE only).")
-@click.option("--recon", type=click.Path(dir_okay=False), help="Encoder reconstruction to compare with (one FILE only).")
+@click.option("--recon", type=RegularFile(), help="Encoder reconstruction to compare with (one FILE only).")
 @click.option("--decoder", "decoders", multiple=True,
               help="ffmpeg | pyav | vtm | all | a command template with {input} and {output}; repeatable. Default pyav.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds allowed per decode.")
+@click.option("--timeout", type=TIMEOUT, default=60.0, show_default=True, help="Seconds allowed per decode.")
 @click.option("--keep-decoded", type=click.Path(file_okay=False), help="Folder to keep the decoded YUV files in.")
 @_VTM_DIR
 @click.option("--json", "as_json", is_flag=True, help="Print JSON verdicts.")
@@ -165,7 +167,7 @@ def conformance() -> None:
 @click.option("--decoder", default="pyav", show_default=True,
               help="ffmpeg | pyav | vtm, or a command template with {input} and {output} "
                    "(and optionally {bitdepth}).")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds allowed per decode.")
+@click.option("--timeout", type=TIMEOUT, default=60.0, show_default=True, help="Seconds allowed per decode.")
 @_VTM_DIR
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the report: .json, .html or .xlsx.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -6,6 +6,7 @@ import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
 from .common import echo_json, exit_with, table
+from .params import POSITIVE_INT
 
 
 def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
@@ -44,7 +45,7 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--tolerance", "tolerance", multiple=True, metavar="KEY=VALUE",
               help="Override a tolerance: bits_abs, bpp_rel, bpp_abs, accuracy_abs, bd_rate_abs.")
 @click.option("--strict", is_flag=True, help="Exit 4 also when some item could not be checked.")
-@click.option("--max-bytes", type=int, default=None,
+@click.option("--max-bytes", type=POSITIVE_INT, default=None,
               help="Refuse packages larger than this many bytes uncompressed (default 4 GiB).")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=None,
               help="Where a zip is unpacked and bitstreams decoded (default: a temporary directory, removed).")

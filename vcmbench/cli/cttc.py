@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import EXIT_USAGE, VerificationFailed
+from ..core.errors import EXIT_USAGE, UsageError, VerificationFailed
 from .common import echo_json, exit_with, table
 
 
@@ -94,7 +94,10 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     files: list[Path] = []
     for p in paths or (str(conditions_dir()),):
         pp = Path(p)
-        files.extend(sorted(pp.glob("*.yaml")) if pp.is_dir() else [pp])
+        found = sorted(pp.glob("*.yaml")) if pp.is_dir() else [pp]
+        if not found:
+            raise UsageError(f"{pp} holds no *.yaml condition files; give condition files or a folder of them.")
+        files.extend(found)
     results = {str(f): validate_file(f) for f in files}
     bad = {f: iss for f, iss in results.items() if iss}
     if as_json:

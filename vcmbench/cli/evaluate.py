@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .common import echo_json, table
+from .params import FRACTION, IOU, RegularFile
 
 
 def _fingerprint(*paths) -> str:
@@ -45,8 +46,8 @@ def evaluate() -> None:
 
 
 @evaluate.command("coco")
-@click.option("--gt", "gt", required=True, type=click.Path(exists=True, dir_okay=False), help="COCO instances JSON.")
-@click.option("--pred", "pred", required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--gt", "gt", required=True, type=RegularFile(), help="COCO instances JSON.")
+@click.option("--pred", "pred", required=True, type=RegularFile(),
               help="COCO results JSON (list of {image_id, category_id|category_name, bbox|segmentation, score}).")
 @click.option("--iou-type", type=click.Choice(["bbox", "segm"]), default="bbox", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (metric, signature, values).")
@@ -70,19 +71,19 @@ def coco_cmd(gt, pred, iou_type, as_json):
 
 
 @evaluate.command("oid")
-@click.option("--gt-boxes", type=click.Path(exists=True, dir_okay=False),
+@click.option("--gt-boxes", type=RegularFile(),
               help="GT boxes CSV (ImageID,LabelName,XMin,XMax,YMin,YMax,IsGroupOf).")
-@click.option("--gt-labels", required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--gt-labels", required=True, type=RegularFile(),
               help="Image-level labels CSV (ImageID,LabelName,Confidence).")
-@click.option("--pred", required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--pred", required=True, type=RegularFile(),
               help="Predictions CSV (ImageID,LabelName,Score,XMin,XMax,YMin,YMax[,ImageWidth,ImageHeight,Mask]).")
-@click.option("--classes", type=click.Path(exists=True, dir_okay=False),
+@click.option("--classes", type=RegularFile(),
               help="Class list (one name per line) or .pbtxt label map; default: the classes in the GT.")
 @click.option("--segmentation", is_flag=True, help="Instance-segmentation challenge metric (needs --gt-masks).")
-@click.option("--gt-masks", type=click.Path(exists=True, dir_okay=False),
+@click.option("--gt-masks", type=RegularFile(),
               help="GT masks CSV (box columns + ImageWidth,ImageHeight,Mask).")
-@click.option("--iou", "iou_threshold", type=float, default=0.5, show_default=True, help="Matching IoU threshold.")
-@click.option("--group-of-weight", type=float, default=1.0, show_default=True,
+@click.option("--iou", "iou_threshold", type=IOU, default=0.5, show_default=True, help="Matching IoU threshold.")
+@click.option("--group-of-weight", type=FRACTION, default=1.0, show_default=True,
               help="Weight of group-of boxes (1.0: what oid_challenge_evaluation runs, detection and "
                    "segmentation; 0.0: the TF OD API OpenImagesInstanceSegmentationChallengeEvaluator).")
 @click.option("--per-class", is_flag=True, help="Also list the AP of every class.")

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .common import echo_json, exit_with, table
+from .params import POSITIVE_INT
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
@@ -37,20 +38,31 @@ def _float_list(text: str | None, what: str) -> list[float] | None:
 def tasks_cmd(as_json: bool) -> None:
     """List the task networks: type, backend, split points, weights, and whether they run here.
 
+    With --json, each network that runs here also gives its split points, feature maps (shape,
+    value range) and complexity (parameters, MACs, kMAC/pixel before and after the split).
+
     \b
     Example:
       vcmbench tasks
     """
-    from ..tasks import TASK_INFO, task_names
+    from ..core.errors import VcmbenchError
+    from ..tasks import TASK_INFO, get_task, network_details, task_names
     from ..tasks.detectron2 import detectron2_available
-    from ..tasks.ssd import check_weights_present
+    from ..tasks.ssd import OPENCV_NAME, check_weights_present
 
-    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "detectron2": detectron2_available()}
+    ssd_ok = check_weights_present()
+    avail = {"ssd-mobilenet-v2-coco": ssd_ok, OPENCV_NAME: ssd_ok, "detectron2": detectron2_available()}
     rows = []
     for name in task_names():
         info = TASK_INFO.get(name, {})
         ok, why = avail.get(name, (True, ""))
-        rows.append({"name": name, **info, "available": ok, "reason": why})
+        row = {"name": name, **info, "available": ok, "reason": why}
+        if as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
+            try:
+                row.update(network_details(get_task(name)))
+            except VcmbenchError as exc:
+                row["details_error"] = str(exc)
+        rows.append(row)
     if as_json:
         echo_json(rows)
         return
@@ -78,20 +90,24 @@ def _progress(quiet: bool):
 @click.option("--preset", default=None, help="Override the VVenC preset (faster, fast, medium, slow, slower).")
 @click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
 @click.option("--scales", default=None, help="Override the scales, comma-separated (1,0.75 or 100,75).")
-@click.option("--limit", type=int, default=None, help="Only the first N images of the dataset.")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images of the dataset.")
+@click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
 @click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
 @click.option("--cfg", "cfg", default=None, type=click.Path(dir_okay=False),
               help="VTM encoder cfg file (its md5 must match the condition's).")
+@click.option("--allow-version-mismatch", is_flag=True,
+              help="Run VTM even when its banner version differs from the condition's codec.version (the signature "
+                   "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
-@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: pyav; +vtm for VTM).")
+@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: every installed decoder: pyav, ffmpeg, "
+                   "+vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, task_weights,
-        decoders, quiet, as_json):
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, allow_version_mismatch,
+        task_weights, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -114,6 +130,8 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg
+    if allow_version_mismatch:
+        codec_options["allow_version_mismatch"] = True
     task_options = {"weights": task_weights} if task_weights else None
     summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                             scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
@@ -158,7 +176,9 @@ def _print_points(rs) -> None:
 @click.option("--pareto", is_flag=True,
               help="Select the Pareto front over (bpp, quality) across scales; written to resultset-pareto.json.")
 @click.option("--rebuild", is_flag=True, help="Re-score the result set from the run's store first.")
-def results(run_dir, as_json, as_csv, pareto, rebuild):
+@click.option("--rebuild-store", is_flag=True,
+              help="Rebuild a damaged results.sqlite from the rows and files the run still has (implies --rebuild).")
+def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     """Show a run's result set: per (scale, QP) rows and the condition's summary.
 
     \b
@@ -174,6 +194,14 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
     if as_json and as_csv:
         raise UsageError("Choose one of --json and --csv.")
     rd = Path(run_dir)
+    if rebuild_store:
+        from ..run.store import repair_store
+
+        fixed = repair_store(rd)
+        click.echo(f"store rebuilt: {fixed['kept']} job(s) kept, {fixed['dropped']} dropped"
+                   + (f"; the damaged file is kept as {fixed['damaged_copy']}" if fixed["damaged_copy"] else "")
+                   + ". Re-run the same `vcmbench run` to redo the dropped jobs.", err=True)
+        rebuild = True
     if rebuild or not (rd / RESULTSET_FILE).exists():
         rs = build_result_set(rd)
     else:
@@ -223,8 +251,8 @@ def results(run_dir, as_json, as_csv, pareto, rebuild):
 @click.command("demo")
 @click.option("--out", "out_dir", default="vcmbench-demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (two run directories and the reports).")
-@click.option("--jobs", "-j", type=int, default=None, help="Parallel jobs (default: one per core).")
-@click.option("--limit", type=int, default=None, help="Only the first N sample images (quicker).")
+@click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N sample images (quicker).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def demo(out_dir, jobs, limit, quiet):
     """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.

@@ -367,11 +367,8 @@ def parse_bitstream(data: bytes) -> StreamInfo:
 
 
 def read_bitstream(path: str | Path) -> StreamInfo:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BitstreamError(f"bitstream not found: {path}") from None
-    except IsADirectoryError:
-        raise BitstreamError(f"{path} is a directory, not a bitstream") from None
-    return parse_bitstream(data)
+    """Parse the VVC bitstream file ``path``.  A missing file, a directory, FIFO or device, or a file over
+    ``core.inputs.MAX_BITSTREAM`` bytes is bad input (:class:`DataError`, never a hang)."""
+    from ..core.inputs import MAX_BITSTREAM, read_bytes
+
+    return parse_bitstream(read_bytes(path, "Bitstream", MAX_BITSTREAM))

@@ -23,6 +23,7 @@ decoder program (a tool problem, not the bitstream's) raises :class:`CodecError`
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -98,17 +99,29 @@ def _expected_mismatch(info: StreamInfo, expected: YuvFormat) -> str | None:
 def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5: str | None = None,
                      recon: Path | None = None, decoders: Sequence[str] = ("pyav",), timeout: float = 60.0,
                      keep_decoded: Path | None = None, output_bit_depth: int | None = None,
-                     check_sei: bool = True, log_dir: Path | None = None) -> Verdict:
+                     check_sei: bool = True, log_dir: Path | None = None, tmp_dir: Path | None = None,
+                     bitstream_format: str = "vvc") -> Verdict:
     """Verify one bitstream (see the module docstring).  ``decoders`` are names (``ffmpeg``,
-    ``pyav``, ``vtm``) or command templates.  The decoded file is written at ``output_bit_depth``
+    ``pyav``, ``vtm``), command templates or :class:`~.codecs.decoders.Decoder` objects.
+    ``bitstream_format`` other than ``vvc`` (a template codec's HEVC, JPEG AI...): the VVC structure
+    and SEI checks are skipped and ``expected`` (required) is the decoded format.  The decoded file is written at ``output_bit_depth``
     (default: the expected format's bit depth, else 10 as ``DecoderApp -d 10`` does).
     ``log_dir`` keeps each decoder process's command line and output as
-    ``<bitstream stem>_<decoder>_decoder.log``."""
+    ``<bitstream stem>_<decoder>_decoder.log``.  Decoded pictures go to a scratch folder under
+    ``tmp_dir`` (a run passes its own ``RUNDIR/tmp``, emptied when a run starts; default: the system
+    temporary folder, where folders left by killed processes are swept on the next call).
+
+    A missing path or one that is not a regular file (a directory, FIFO, device) is bad input and
+    raises :class:`DataError`; anything a regular file holds gets a verdict."""
+    from ..core.inputs import MAX_BITSTREAM, check_regular
     from .codecs.decoders import get_decoder
 
-    path = Path(path)
+    path = check_regular(path, "Bitstream", MAX_BITSTREAM)
     if not decoders:
         raise UsageError("verify needs at least one decoder (ffmpeg, pyav, vtm or a command template).")
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):  # NaN fails too
+        raise UsageError(f"timeout {timeout!r} must be a finite number of seconds > 0; a zero or negative timeout "
+                         "would brand every stream 'not decodable'.")
     out_depth = output_bit_depth or (expected.bit_depth if expected else 10)
     checks: dict[str, dict] = {}
     bits = path.stat().st_size * 8 if path.is_file() else 0
@@ -116,6 +129,9 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
     def verdict(reason: str, decoded_md5: str | None = None, decoded: Path | None = None) -> Verdict:
         return Verdict(path, reason == "ok", reason, checks, decoded_md5, bits, decoded)
 
+    if bitstream_format != "vvc":
+        return _verify_opaque(path, expected, md5, recon, decoders, timeout, keep_decoded, out_depth, log_dir,
+                              checks, bits)
     # 1. structure
     try:
         info = read_bitstream(path)
@@ -139,14 +155,16 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
             return verdict(f"format mismatch: SPS says {mism}")
     out_fmt = YuvFormat(sps.width, sps.height, sps.chroma_format, out_depth)
 
-    with tempfile.TemporaryDirectory(prefix="vcmbench-verify-") as tmp:
+    if tmp_dir is None:
+        _sweep_stale(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=tmp_dir) as tmp:
         tmpd = Path(tmp)
         outputs: dict[str, Path] = {}
         md5s: dict[str, str] = {}
         # 2. decode with every decoder
         for k, spec in enumerate(decoders):
-            dec = get_decoder(spec)
-            label = spec if dec.name != "command" else f"command{k}"
+            dec = get_decoder(spec) if isinstance(spec, str) else spec
+            label = dec.name if dec.name != "command" else f"command{k}"
             out = tmpd / f"dec{k}.yuv"
             log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
             try:
@@ -201,6 +219,30 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
         return verdict("ok", decoded_md5, kept)
 
 
+_TMP_PREFIX = "vcmbench-verify-"
+
+
+def _sweep_stale(root: Path) -> None:
+    """Remove ``vcmbench-verify-<pid>-*`` folders of processes that no longer run (a killed verify)."""
+    try:
+        entries = list(root.glob(f"{_TMP_PREFIX}*"))
+    except OSError:
+        return
+    uid = os.getuid()
+    for d in entries:
+        pid_text = d.name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            if d.is_symlink() or not d.is_dir() or d.stat().st_uid != uid:
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _md5_file(p: Path) -> str:
     from ..core.hashing import md5_file
 
@@ -218,7 +260,7 @@ def _check_sei(path: Path, info: StreamInfo, decoded: Path, out_fmt: YuvFormat, 
     full_fmt = YuvFormat(sps.coded_width, sps.coded_height, sps.chroma_format, sps.bit_depth)
     if cropped or out_fmt.bit_depth != sps.bit_depth:
         # need the full coded picture at the coded bit depth: an uncropped FFmpeg/PyAV decode
-        name = next((d for d in decoders if d in ("ffmpeg", "pyav")), "ffmpeg")
+        name = next((d for d in decoders if isinstance(d, str) and d in ("ffmpeg", "pyav")), "ffmpeg")
         src = tmpd / "uncropped.yuv"
         try:
             get_decoder(name).decode(path, src, bit_depth=sps.bit_depth, timeout=timeout, crop=not cropped)
@@ -261,3 +303,70 @@ def _check_recon(recon: Path, decoded: Path, out_fmt: YuvFormat, coded_depth: in
     if rm != dm:
         return f"decoded pictures differ from the encoder reconstruction ({dm} vs {rm})"
     return None
+
+
+def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, recon: Path | None, decoders: Sequence,
+                   timeout: float, keep_decoded: Path | None, out_depth: int, log_dir: Path | None,
+                   checks: dict[str, dict], bits: int) -> Verdict:
+    """A stream vcmbench cannot parse (not VVC): every decoder must write whole pictures of ``expected``,
+    agree with the others, and equal the given MD5 / the encoder's reconstruction."""
+    from .codecs.decoders import CommandDecoder, get_decoder
+
+    if expected is None:
+        raise UsageError("Verifying a non-VVC bitstream needs the expected picture format (width, height, chroma, "
+                         "bit depth).")
+    out_fmt = YuvFormat(expected.width, expected.height, expected.chroma, out_depth)
+
+    def verdict(reason: str, decoded_md5: str | None = None, decoded: Path | None = None) -> Verdict:
+        return Verdict(path, reason == "ok", reason, checks, decoded_md5, bits, decoded)
+
+    if not path.is_file() or bits == 0:
+        checks["structure"] = {"ok": False, "detail": "missing or empty file"}
+        return verdict("not decodable: the bitstream file is missing or empty")
+    checks["structure"] = {"ok": True, "detail": "not VVC: structure not parsed"}
+    with tempfile.TemporaryDirectory(prefix="vcmbench-verify-") as tmp:
+        tmpd, outputs, md5s = Path(tmp), {}, {}
+        for k, spec in enumerate(decoders):
+            if isinstance(spec, str):
+                dec = CommandDecoder(spec, fmt=out_fmt) if "{input}" in spec else get_decoder(spec)
+            else:
+                dec = spec
+            label = dec.name if dec.name != "command" else f"command{k}"
+            out = tmpd / f"dec{k}.yuv"
+            log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
+            try:
+                res = dec.decode(path, out, bit_depth=out_depth, timeout=timeout, log_path=log)
+            except BitstreamError as exc:
+                checks[f"decode:{label}"] = {"ok": False, "detail": str(exc)}
+                return verdict(f"not decodable: {label}: {exc}")
+            size = out.stat().st_size if out.is_file() else 0
+            if size != out_fmt.frame_bytes:
+                checks[f"decode:{label}"] = {"ok": False, "detail": f"{size} bytes, expected {out_fmt.frame_bytes}"}
+                return verdict(f"not decodable: {label} wrote {size} bytes; one {out_fmt.describe()} picture has "
+                               f"{out_fmt.frame_bytes}")
+            outputs[label], md5s[label] = out, _md5_file(out)
+            checks[f"decode:{label}"] = {"ok": True, "seconds": round(res.seconds, 4), "frames": 1,
+                                         "md5": md5s[label], "command": res.command}
+        if not outputs:
+            raise UsageError("verify needs at least one decoder for a non-VVC bitstream (the codec's decode template).")
+        first = next(iter(outputs))
+        decoded_md5 = md5s[first]
+        if len(set(md5s.values())) > 1:
+            checks["agreement"] = {"ok": False, "md5": md5s}
+            return verdict("hash mismatch: decoders disagree (" + ", ".join(f"{d} {m}" for d, m in md5s.items()) + ")",
+                           decoded_md5)
+        if md5:
+            ok = md5.strip().lower() == decoded_md5
+            checks["md5"] = {"ok": ok, "expected": md5.strip().lower(), "actual": decoded_md5}
+            if not ok:
+                return verdict(f"hash mismatch: decoded MD5 {decoded_md5} != expected {md5.strip().lower()}", decoded_md5)
+        if recon is not None:
+            problem = _check_recon(Path(recon), outputs[first], out_fmt, out_depth, tmpd, checks)
+            if problem:
+                return verdict(f"hash mismatch: {problem}", decoded_md5)
+        kept = None
+        if keep_decoded is not None:
+            kept = Path(keep_decoded)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(outputs[first], kept)
+        return verdict("ok", decoded_md5, kept)

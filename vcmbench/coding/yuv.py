@@ -5,34 +5,8 @@ Y only; 4:4:4: three full planes), one frame after another.  8-bit samples are o
 10-bit samples are 16-bit little-endian words (the layout of VTM/FFmpeg ``yuv420p10le``).
 In memory a picture is a list of 2-D numpy planes: ``uint8`` for 8-bit, ``uint16`` otherwise.
 
-Colour conversion modes (``mode=``), every one with its matrix, range and rounding named:
-
-``ctc``
-    What the public anchor scripts (CompressAI-Vision / VCM-RS) intend and what their FFmpeg of
-    the time did: swscale from ``rgb24`` to ``yuv420p``, BT.601 matrix (FFmpeg's default), FULL
-    range, 8-bit, swscale's own fixed-point arithmetic and chroma filtering; back from the
-    decoded planes to ``rgb24`` reading them as full range.  Computed by the bundled FFmpeg.
-    Caution (measured, see tests/unit/test_yuv.py): FFmpeg >= 7 silently ignores the scripts'
-    ``-dst_range 1`` / ``-src_range 1`` (FFmpeg 9.0.2 then writes LIMITED range), and FFmpeg
-    4.2.2 ignores ``-src_range 1`` placed before ``-i`` as the scripts do.  vcmbench therefore
-    spells full range as ``-color_range pc`` (output side / input side), which takes effect.
-    FFmpeg 4.2.2's ``-dst_range 1`` output differs from FFmpeg 9.0.2's full-range output by +-1
-    in chroma (about half the samples) and in ~0.03 % of luma samples.
-    10-bit output is the 8-bit result shifted left by 2, which is what VTM does with
-    ``--InputBitDepth=8 --InternalBitDepth=10`` (VCM-RS script; DESIGN.md §5.1).
-``ctc-bitexact``
-    ``ctc`` with swscale's ``accurate_rnd+bitexact`` flags: the portable C arithmetic.  Plain
-    ``ctc`` (like the scripts) lets swscale use its SIMD code, whose rounding differs by +-1 from
-    the C code (measured on x86-64 AVX2), so ``ctc`` is bit-exact only on the same FFmpeg build
-    and CPU family; ``ctc-bitexact`` is the same everywhere but is not what the scripts ran.
-``bt601-full-numpy``, ``bt709-full-numpy``, ``bt601-limited-numpy``, ``bt709-limited-numpy``
-    Pure numpy: float64 matrix, 4:2:0 chroma = mean of each 2x2 block of full-resolution
-    chroma (centre siting), round half up, clip; YUV->RGB upsamples chroma by sample
-    replication.  Named alternatives only — never the anchor's numbers.  Measured against
-    ``ctc`` on the 22 COCO photographs of ../shared: luma differs in 0.02 % of samples (by 1),
-    chroma in ~64 % (by up to 15: swscale's 4:2:0 chroma is a 2-pixel horizontal sum and a
-    4-tap vertical filter, not a 2x2 mean).  A numpy re-implementation of swscale's fixed-point
-    path was not reached: FFmpeg 9's full-range path did not match the legacy formulas tried.
+Colour conversion modes (``mode=``): see :mod:`vcmbench.coding.color` (named, exact modes, the
+FFmpeg range probe and the signature's colour part).
 """
 
 from __future__ import annotations
@@ -43,7 +17,22 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.errors import CodecError, DataError, UsageError
+from ..core.errors import DataError, UsageError
+from .color import (  # noqa: F401
+    BITEXACT,
+    FFMPEG_MODES,
+    INT_MODES,
+    MODES,
+    NUMPY_MODES,
+    check_mode,
+    ffmpeg_args,
+    ffmpeg_convert,
+    require_honoured,
+    rgb_to_yuv_int,
+    rgb_to_yuv_numpy,
+    yuv_to_rgb_int,
+    yuv_to_rgb_numpy,
+)
 
 CHROMA_FORMATS = (420, 400, 444)
 BIT_DEPTHS = (8, 10)
@@ -176,13 +165,7 @@ def to_bit_depth(planes: Sequence[np.ndarray], src_depth: int, dst_depth: int) -
 
 
 # ---------------------------------------------------------------------------------------------
-# RGB <-> YUV
-
-_MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
-NUMPY_MODES = tuple(f"{m}-{r}-numpy" for m in _MATRICES for r in ("full", "limited"))
-FFMPEG_MODES = ("ctc", "ctc-bitexact")
-MODES = (*FFMPEG_MODES, *NUMPY_MODES)
-_BITEXACT = ["-sws_flags", "bicubic+accurate_rnd+bitexact"]
+# RGB <-> YUV (the modes live in vcmbench.coding.color)
 
 
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -193,29 +176,33 @@ def _check_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 def _check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise UsageError(f"Unknown colour conversion mode {mode!r}. Available: {', '.join(MODES)}.")
+    check_mode(mode)
 
 
 def rgb_to_yuv(rgb: np.ndarray, mode: str = "ctc", chroma: int = 420, bit_depth: int = 8) -> list[np.ndarray]:
-    """Convert an HxWx3 uint8 RGB picture to planes Y[,U,V].
+    """Convert an HxWx3 uint8 RGB picture to planes Y[,U,V] with a colour mode of :mod:`.color`.
 
     ``chroma=400`` returns the luma plane of the 4:2:0 conversion.  ``bit_depth=10`` shifts the
-    8-bit result left by 2 (VTM's InputBitDepth=8 -> InternalBitDepth=10).
+    8-bit result left by 2 (VTM's InputBitDepth=8 -> InternalBitDepth=10).  FFmpeg modes are probed
+    first (a mode the FFmpeg in use cannot honour is refused).
     """
     _check_mode(mode)
     rgb = _check_rgb(rgb)
     if chroma not in CHROMA_FORMATS:
         raise UsageError(f"Unsupported chroma format {chroma!r}: use one of {CHROMA_FORMATS}.")
     h, w, _ = rgb.shape
+    sub = 444 if chroma == 444 else 420
     if mode in FFMPEG_MODES:
-        fmt8 = YuvFormat(w, h, 444 if chroma == 444 else 420, 8)
-        extra = _BITEXACT if mode == "ctc-bitexact" else []
+        require_honoured(mode)
+        fmt8 = YuvFormat(w, h, sub, 8)
+        out_args, _ = ffmpeg_args(mode)
         data = ffmpeg_convert(rgb.tobytes(), ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}"],
-                              [*extra, "-pix_fmt", fmt8.pix_fmt, "-color_range", "pc"], fmt8.frame_bytes)
+                              ["-pix_fmt", fmt8.pix_fmt, *out_args], fmt8.frame_bytes)
         planes = planes_from_bytes(data, fmt8)
+    elif mode in INT_MODES:
+        planes = rgb_to_yuv_int(rgb, sub)
     else:
-        planes = _rgb_to_yuv_numpy(rgb, mode, 444 if chroma == 444 else 420)
+        planes = rgb_to_yuv_numpy(rgb, mode, sub)
     if chroma == 400:
         planes = planes[:1]
     return to_bit_depth(planes, 8, bit_depth)
@@ -224,85 +211,24 @@ def rgb_to_yuv(rgb: np.ndarray, mode: str = "ctc", chroma: int = 420, bit_depth:
 def yuv_to_rgb(planes: Sequence[np.ndarray], fmt: YuvFormat, mode: str = "ctc") -> np.ndarray:
     """Convert planes of ``fmt`` to an HxWx3 uint8 RGB picture.
 
-    ``ctc``: FFmpeg, planes read as full range (``-color_range pc`` before ``-i``: the effective
-    spelling of the scripts' ``-src_range 1``) at their own bit depth (10-bit is converted by
-    swscale directly, as the anchor scripts feed ``yuv420p10le``) to ``rgb24``.  4:0:0 is
-    treated as grey.
+    FFmpeg modes convert the planes at their own bit depth (10-bit is converted by swscale
+    directly, as the anchor scripts feed ``yuv420p10le``) with the mode's input-side range
+    options; ``bt601-full-int`` works at the planes' bit depth too; the float modes first round
+    to 8 bits.  4:0:0 is treated as grey.
     """
     _check_mode(mode)
     if mode in FFMPEG_MODES:
-        extra = _BITEXACT if mode == "ctc-bitexact" else []
+        require_honoured(mode)
+        out_args, in_args = ffmpeg_args(mode)
+        extra = [a for a in out_args if a in BITEXACT]
         data = ffmpeg_convert(planes_to_bytes(planes, fmt),
-                              ["-f", "rawvideo", "-pix_fmt", fmt.pix_fmt, "-s", f"{fmt.width}x{fmt.height}",
-                               "-color_range", "pc"],
+                              ["-f", "rawvideo", "-pix_fmt", fmt.pix_fmt, "-s", f"{fmt.width}x{fmt.height}", *in_args],
                               [*extra, "-pix_fmt", "rgb24"], fmt.width * fmt.height * 3)
         return np.frombuffer(data, np.uint8).reshape(fmt.height, fmt.width, 3).copy()
+    if mode in INT_MODES:
+        return yuv_to_rgb_int(planes, fmt.width, fmt.height, fmt.chroma, fmt.bit_depth)
     p8 = to_bit_depth(planes, fmt.bit_depth, 8) if fmt.bit_depth != 8 else list(planes)
-    return _yuv_to_rgb_numpy(p8, fmt, mode)
-
-
-def _coeffs(mode: str) -> tuple[float, float, bool]:
-    mat, rng, _ = mode.split("-")
-    kr, kb = _MATRICES[mat]
-    return kr, kb, rng == "full"
-
-
-def _rgb_to_yuv_numpy(rgb: np.ndarray, mode: str, chroma: int) -> list[np.ndarray]:
-    kr, kb, full = _coeffs(mode)
-    kg = 1.0 - kr - kb
-    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
-    y = kr * r + kg * g + kb * b
-    cb = (b - y) / (2 * (1 - kb))
-    cr = (r - y) / (2 * (1 - kr))
-    if full:
-        y8, cb8, cr8 = y, cb + 128.0, cr + 128.0
-    else:
-        y8, cb8, cr8 = 16 + y * 219 / 255, 128 + cb * 224 / 255, 128 + cr * 224 / 255
-    if chroma == 420:
-        cb8, cr8 = _mean2x2(cb8), _mean2x2(cr8)
-    return [np.clip(np.floor(p + 0.5), 0, 255).astype(np.uint8) for p in (y8, cb8, cr8)]
-
-
-def _mean2x2(p: np.ndarray) -> np.ndarray:
-    h, w = p.shape
-    q = np.pad(p, ((0, h % 2), (0, w % 2)), mode="edge")
-    return (q[0::2, 0::2] + q[1::2, 0::2] + q[0::2, 1::2] + q[1::2, 1::2]) / 4.0
-
-
-def _yuv_to_rgb_numpy(planes: Sequence[np.ndarray], fmt: YuvFormat, mode: str) -> np.ndarray:
-    kr, kb, full = _coeffs(mode)
-    kg = 1.0 - kr - kb
-    y = planes[0].astype(np.float64)
-    if fmt.chroma == 400:
-        cb = cr = np.full_like(y, 128.0)
-    elif fmt.chroma == 420:
-        cb = np.repeat(np.repeat(planes[1], 2, 0), 2, 1)[: fmt.height, : fmt.width].astype(np.float64)
-        cr = np.repeat(np.repeat(planes[2], 2, 0), 2, 1)[: fmt.height, : fmt.width].astype(np.float64)
-    else:
-        cb, cr = planes[1].astype(np.float64), planes[2].astype(np.float64)
-    if full:
-        cb, cr = cb - 128.0, cr - 128.0
-    else:
-        y, cb, cr = (y - 16) * 255 / 219, (cb - 128) * 255 / 224, (cr - 128) * 255 / 224
-    r = y + 2 * (1 - kr) * cr
-    b = y + 2 * (1 - kb) * cb
-    g = (y - kr * r - kb * b) / kg
-    return np.clip(np.floor(np.stack([r, g, b], -1) + 0.5), 0, 255).astype(np.uint8)
-
-
-def ffmpeg_convert(data: bytes, in_args: list[str], out_args: list[str], expect_bytes: int,
-                   timeout: float = 120.0) -> bytes:
-    """Pipe one raw picture through the bundled FFmpeg (rawvideo in, rawvideo out)."""
-    from ..core.process import run_process
-    from .ffmpeg import ffmpeg_exe
-
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *in_args, "-i", "pipe:0",
-           "-frames:v", "1", *out_args, "-f", "rawvideo", "pipe:1"]
-    res = run_process(cmd, timeout=timeout, stdin=data)
-    if not res.ok or len(res.stdout) != expect_bytes:
-        raise CodecError(f"FFmpeg conversion failed ({'timeout' if res.timed_out else f'exit {res.returncode}'}, "
-                         f"{len(res.stdout)} of {expect_bytes} bytes): {res.tail()}. Command: {' '.join(cmd)}")
-    return res.stdout
+    return yuv_to_rgb_numpy(p8, fmt.width, fmt.height, fmt.chroma, mode)
 
 
 # ---------------------------------------------------------------------------------------------

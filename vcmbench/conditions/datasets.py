@@ -168,7 +168,9 @@ def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None 
         lst = d / ds["image_list"]["file"]
         if not lst.is_file():
             raise DataError(f"Image list {lst} is missing; put {ds['image_list']['file']} in the data directory.")
-        names = [ln.strip() for ln in lst.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        from ..core.inputs import read_text
+
+        names = [ln.strip() for ln in read_text(lst, "Image list").splitlines() if ln.strip()]
         if not names:
             raise DataError(f"Image list {lst} is empty.")
         candidates = [d / ds["images"]] if ds.get("images") else [d / "images", d]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..core.errors import ConditionError
+from ..core.errors import ConditionError, DataError
+from ..core.inputs import MAX_CONDITION, read_text
 from ..core.resources import resource_dir
 from .model import Condition, content_hash
 from .schema import Issue
@@ -24,15 +26,94 @@ def list_conditions(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml"))
 
 
+# Bounds on a condition document: real conditions have depth < 6 and a few hundred nodes; 100,000 QPs
+# (a stress test) are ~100k nodes.  Aliases are counted expanded, so an alias bomb is refused, not built.
+MAX_DEPTH = 32
+MAX_NODES = 500_000
+
+
+def _check_nodes(root: yaml.Node, path: Path) -> None:
+    """Refuse recursive aliases, deep nesting and alias bombs before anything is constructed."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise ConditionError(f"{path}: an alias refers to a node that contains it (a recursive structure); "
+                                 "write the values out instead of the self-reference.")
+        if depth > MAX_DEPTH:
+            raise ConditionError(f"{path}: nested more than {MAX_DEPTH} levels deep; a condition is a few "
+                                 "levels of mappings — check the file.")
+        active.add(key)
+        n = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                n += size(k, depth + 1) + size(v, depth + 1)
+                if n > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                n += size(v, depth + 1)
+                if n > MAX_NODES:
+                    break
+        active.discard(key)
+        if n > MAX_NODES:
+            raise ConditionError(f"{path}: expands to more than {MAX_NODES} values (aliases counted expanded, "
+                                 "e.g. an alias bomb); write the condition out plainly.")
+        sizes[key] = n
+        return n
+
+    size(root, 0)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _check_values(obj: Any, path: Path, where: str = "") -> None:
+    """Keys must be strings and values plain YAML scalars, lists or mappings, numbers finite."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                raise ConditionError(f"{path}: key {k!r}{' under ' + where if where else ''} is not a string; "
+                                     f"quote it (\"{k}\": ...) or use a named key.")
+            _check_values(v, path, f"{where}.{k}" if where else k)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _check_values(v, path, f"{where}[{i}]")
+    elif not isinstance(obj, _PLAIN):
+        raise ConditionError(f"{path}: {where or 'the document'} holds a {type(obj).__name__} ({obj!r:.60}); "
+                             "conditions hold strings, numbers, booleans, lists and mappings — quote the value.")
+    elif isinstance(obj, float) and not math.isfinite(obj):
+        raise ConditionError(f"{path}: {where} is {obj!r}; condition numbers must be finite — write a number.")
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConditionError(f"Condition file {path} does not exist.") from None
+        text = read_text(path, "Condition file", MAX_CONDITION)
+    except DataError as exc:
+        raise ConditionError(str(exc)) from None
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                data = None
+            else:
+                _check_nodes(node, path)
+                data = loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ConditionError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConditionError(f"{path}: nested too deeply to read; a condition is a few levels of mappings — "
+                             "check the file.") from None
     if not isinstance(data, dict):
         raise ConditionError(f"{path}: a condition must be a YAML mapping, got {type(data).__name__}.")
+    _check_values(data, path)
     return data
 
 

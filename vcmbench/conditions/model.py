@@ -125,6 +125,8 @@ class Condition:
             c["scales"] = list(scales)
             notes.append("scales=" + ",".join(f"{s:g}" for s in scales))
         if codec is not None and codec != c["name"]:
+            for key in ("encode", "decode", "version_command", "bitstream_format"):  # a template codec's own
+                c.pop(key, None)
             if codec == "vvenc":
                 for k in ("cfg", "extra_args", "version"):
                     c.pop(k, None)

@@ -16,10 +16,12 @@ KINDS = ("image", "feature")
 TASK_TYPES = ("detection", "instance-segmentation")
 CODECS = ("vtm", "vvenc")
 CHROMA = (420, 400)
+TEMPLATE_PLACEHOLDERS = ("{input}", "{output}", "{recon}", "{qp}", "{width}", "{height}", "{bit_depth}",
+                         "{internal_bit_depth}", "{chroma}", "{pix_fmt}", "{cfg}")
 # The colour-conversion modes of vcmbench.coding.yuv (a test keeps the two lists equal; yuv is not imported
 # here so that reading conditions does not need numpy).
-COLOR_MODES = ("ctc", "ctc-bitexact", "bt601-full-numpy", "bt601-limited-numpy", "bt709-full-numpy",
-               "bt709-limited-numpy")
+COLOR_MODES = ("ctc", "ctc-bitexact", "scripts-literal", "bt601-full-int", "bt601-full-numpy", "bt601-limited-numpy",
+               "bt709-full-numpy", "bt709-limited-numpy")
 RESIZE_MODES = ("ctc",)
 RATE_DEFS = ("bpp-dataset",)
 SIDE_INFO = ("none", "counted", "not-counted")
@@ -102,6 +104,13 @@ def _str_list(v: Any) -> str | None:
     return None
 
 
+def _duplicates(values: list) -> list:
+    """Values listed more than once, in linear time (a list of 100,000 QPs validates at once)."""
+    from collections import Counter
+
+    return sorted(x for x, n in Counter(values).items() if n > 1)
+
+
 def _qps(v: Any) -> str | None:
     if not isinstance(v, list) or not v:
         return "expected a non-empty list of integer QPs"
@@ -110,7 +119,7 @@ def _qps(v: Any) -> str | None:
             return f"QP {q!r} is not an integer"
         if not 0 <= q <= 63:
             return f"QP {q} is outside 0-63"
-    dup = sorted({q for q in v if v.count(q) > 1})
+    dup = _duplicates(v)
     if dup:
         return f"duplicate QP(s) {dup}"
     return None
@@ -122,9 +131,9 @@ def _scales(v: Any) -> str | None:
     for s in v:
         if not isinstance(s, (int, float)) or isinstance(s, bool):
             return f"scale {s!r} is not a number"
-        if not 0 < s <= 1:
+        if not 0 < s <= 1:  # also refuses NaN
             return f"scale {s} is outside (0, 1] (write 0.75, not 75)"
-    dup = sorted({s for s in v if v.count(s) > 1})
+    dup = _duplicates(v)
     if dup:
         return f"duplicate scale(s) {dup}"
     return None
@@ -236,10 +245,13 @@ SCHEMA: dict[str, dict[str, Checker]] = {
         "max_detections": _type(int), "split_point": _type(str, none=True), "source": SRC,
     },
     "codec": {
-        "name": _choice(CODECS), "version": _type(str), "cfg": _file_ref(None), "qps": _qps,
+        "name": _type(str), "version": _type(str), "cfg": _file_ref(None), "qps": _qps,
         "scales": _scales, "input_bit_depth": _choice((8, 10)), "internal_bit_depth": _choice((8, 10)),
         "chroma_format": _choice(CHROMA), "preset": _type(str, none=True), "loop_filter": _type(bool),
         "extra_args": _str_list, "source": SRC,
+        # a codec given by command templates (coding.codecs.template): name is then the tool's name
+        "encode": _type(str), "decode": _type(str, none=True), "version_command": _type(str, none=True),
+        "bitstream_format": _type(str),
     },
     "preprocess": {"color": _choice(COLOR_MODES), "resize": _choice(RESIZE_MODES), "source": SRC},
     "feature": {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .schema import _NAME, METRICS, REQUIRED, SCHEMA, SCHEMA_VERSION, Issue
+from .schema import _NAME, CODECS, METRICS, REQUIRED, SCHEMA, SCHEMA_VERSION, Issue
 
 
 def validate_data(data: dict[str, Any], file: str) -> list[Issue]:
@@ -65,6 +65,19 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     ibd, idepth = codec.get("input_bit_depth"), codec["internal_bit_depth"]
     if ibd is not None and ibd > idepth:
         add("codec.input_bit_depth", f"input bit depth {ibd} exceeds the internal bit depth {idepth}")
+    if codec.get("encode"):
+        for key in ("encode", "decode"):
+            t = codec.get(key) or ""
+            for ph in ("{input}", "{output}") + (("{qp}",) if key == "encode" else ()):
+                if t and ph not in t:
+                    add(f"codec.{key}", f"the {key} template needs the placeholder {ph}")
+        if codec.get("bitstream_format", "vvc") != "vvc" and not codec.get("decode"):
+            add("codec.decode", "a non-VVC template codec needs a decode template (its bitstreams must be verified)")
+        if codec["name"] in CODECS:
+            add("codec.name", f"{codec['name']!r} is a built-in codec; name a template codec after its tool (e.g. x265)")
+    elif codec["name"] not in CODECS:
+        add("codec.name", f"{codec['name']!r} is not a codec: use one of {', '.join(CODECS)}, or give encode/decode "
+                          "command templates (README 'Codecs')")
     if codec["name"] == "vtm" and not codec.get("cfg"):
         add("codec.cfg", "codec vtm needs its cfg file name and md5 (e.g. encoder_intra_vtm.cfg)")
     if codec["name"] == "vvenc" and codec.get("cfg"):

@@ -76,7 +76,7 @@ def verify_data(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
 
             try:
                 n = len(json.loads(path.read_text(encoding="utf-8")).get("annotations", []))
-            except (json.JSONDecodeError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):  # not JSON, not UTF-8, not an object
                 n = -1
         elif fmt.endswith("-csv"):
             n = max(lines - 1, 0)

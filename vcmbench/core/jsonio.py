@@ -51,16 +51,19 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, dumps(obj))
 
 
-def read_json(path: str | os.PathLike) -> Any:
+def read_json(path: str | os.PathLike, what: str = "JSON file", limit: int | None = None) -> Any:
+    """Parse a JSON file: a regular UTF-8 file within ``limit`` bytes; every failure is a DataError."""
     from .errors import DataError
+    from .inputs import MAX_TEXT, read_text
 
     path = Path(path)
+    text = read_text(path, what, MAX_TEXT if limit is None else limit)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"File not found: {path}. Check the path.") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}.") from None
+    except RecursionError:
+        raise DataError(f"{path} is nested too deeply to be read; check that it is the right file.") from None
 
 
 def _default(obj: Any) -> Any:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .errors import CodecError
 
@@ -43,6 +45,24 @@ class ProcResult:
         return " ".join(txt[-n:].split())
 
 
+_RECORDERS = threading.local()
+
+
+@contextmanager
+def recording_commands() -> Iterator[list[list[str]]]:
+    """Collect the argument list of every process :func:`run_process` starts in this thread while the
+    block runs (a job's ``commands.log``: FFmpeg conversions, encoder, decoders)."""
+    stack = getattr(_RECORDERS, "stack", None)
+    if stack is None:
+        stack = _RECORDERS.stack = []
+    got: list[list[str]] = []
+    stack.append(got)
+    try:
+        yield got
+    finally:
+        stack.remove(got)
+
+
 def run_process(cmd: Sequence[str | os.PathLike], *, timeout: float, log_path: Path | None = None,
                 stdin: bytes | None = None, cwd: Path | None = None,
                 env: dict[str, str] | None = None) -> ProcResult:
@@ -53,6 +73,8 @@ def run_process(cmd: Sequence[str | os.PathLike], *, timeout: float, log_path: P
     both output streams are written there.
     """
     args = [str(c) for c in cmd]
+    for got in getattr(_RECORDERS, "stack", None) or ():
+        got.append(list(args))
     t0 = time.perf_counter()
     try:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,

@@ -26,6 +26,8 @@ SCHEMA_VERSION = 1
 
 
 def _check_schema(d: dict, what: str) -> None:
+    if not isinstance(d, dict):
+        raise DataError(f"{what}: expected a JSON object, got {type(d).__name__}.")
     v = d.get("schema_version")
     if v != SCHEMA_VERSION:
         raise DataError(
@@ -35,6 +37,8 @@ def _check_schema(d: dict, what: str) -> None:
 
 
 def _from_dict(cls, d: dict, what: str):
+    if not isinstance(d, dict):
+        raise DataError(f"{what}: expected a JSON object, got {type(d).__name__}.")
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
@@ -43,7 +47,53 @@ def _from_dict(cls, d: dict, what: str):
                if f.name not in d and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         raise DataError(f"{what}: missing field(s) {missing}.")
+    for f in dataclasses.fields(cls):
+        if f.name in d:
+            _check_type(d[f.name], str(f.type), f"{what}: field {f.name!r}")
     return cls(**d)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_type(v: Any, annotation: str, where: str) -> None:
+    """Refuse a value of the wrong JSON type, and any non-finite number (a NaN would become a silent
+    wrong number downstream)."""
+    import math
+
+    def bad(expected: str) -> DataError:
+        return DataError(f"{where} is {v!r:.60}, expected {expected}; fix or re-create the file.")
+
+    if annotation == "float":
+        if not _is_number(v):
+            raise bad("a number")
+        if not math.isfinite(v):
+            raise bad("a finite number")
+    elif annotation == "int":
+        if not (_is_number(v) and math.isfinite(v) and float(v).is_integer()):
+            raise bad("an integer")
+    elif annotation == "str":
+        if not isinstance(v, str):
+            raise bad("a string")
+    elif annotation == "bool":
+        if not isinstance(v, bool):
+            raise bad("true or false")
+    elif annotation == "dict[str, float]":
+        if not isinstance(v, dict):
+            raise bad("an object of name: number")
+        for k, x in v.items():
+            if not _is_number(x) or not math.isfinite(x):
+                raise DataError(f"{where}[{k!r}] is {x!r:.60}, expected a finite number; fix or re-create the file.")
+    elif annotation.startswith("dict["):
+        if not isinstance(v, dict):
+            raise bad("an object")
+    elif annotation == "list[str]":
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise bad("a list of strings")
+    elif annotation.startswith("list["):
+        if not isinstance(v, list):
+            raise bad("a list")
 
 
 @dataclass
@@ -116,8 +166,12 @@ class ResultSet:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ResultSet":
+        if not isinstance(d, dict):
+            raise DataError(f"result set: expected a JSON object, got {type(d).__name__}.")
         _check_schema(d, "result set")
         d = dict(d)
+        if not isinstance(d.get("points", []), list):
+            raise DataError("result set: field 'points' must be a list of rate points; fix or re-create the file.")
         d["points"] = [RatePoint.from_dict(p) for p in d.get("points", [])]
         return _from_dict(cls, d, "result set")
 

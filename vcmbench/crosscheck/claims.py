@@ -19,13 +19,13 @@ inspection as a package.
 from __future__ import annotations
 
 import csv
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataError
+from ..core.inputs import csv_rows, read_text
 from .package import Limits, PackageRefused, inspect_zip
 
 ACCURACY_ALIASES = ("mAP", "map", "accuracy")
@@ -58,16 +58,13 @@ class Claims:
 def _cells_from_csv(path: Path, limits: Limits) -> list[list[Any]]:
     if path.stat().st_size > limits.max_manifest:
         raise PackageRefused(f"{path.name} is larger than {limits.max_manifest} bytes.")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path.name} is not UTF-8 text.") from None
+    text = read_text(path, "Claims file", limits.max_manifest)
     dialect = csv.excel
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=",;\t")
     except csv.Error:
         pass
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    return [row for row in csv_rows(text, path.name, dialect, "Claims file") if any(c.strip() for c in row)]
 
 
 def _cells_from_xlsx(path: Path, limits: Limits) -> list[list[Any]]:

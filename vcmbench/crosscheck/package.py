@@ -47,6 +47,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -57,6 +58,8 @@ from ..core.errors import DataError, UsageError
 FORMAT_VERSION = 1
 MANIFEST_NAMES = ("manifest.json", "manifest.csv")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
+MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)
+MAX_PATH_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def check_member_name(name: str) -> PurePosixPath:
     p = PurePosixPath(name)
     if any(part == ".." for part in p.parts):
         raise PackageRefused(f"Refusing package entry {name!r}: '..' would escape the package directory.")
+    long = next((part for part in p.parts if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES), None)
+    if long is not None or len(name.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise PackageRefused(f"Refusing package entry {name[:80]!r}...: a name is longer than {MAX_NAME_BYTES} bytes "
+                             f"(or the path longer than {MAX_PATH_BYTES}); use shorter file names.")
     return p
 
 
@@ -157,7 +164,25 @@ def extract_zip(zip_path: Path, dest: Path, limits: Limits = Limits()) -> Path:
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"Extraction directory {dest} is not empty; give a new directory.")
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
+    try:
+        _extract_all(zip_path, dest, infos, limits)
+    except BaseException as exc:
+        # nothing of a refused package survives: remove what was written (and ``dest`` if made here)
+        _remove_contents(dest, remove_dir=created)
+        if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+                            ValueError)):
+            raise PackageRefused(f"Refusing {zip_path.name}: the zip is corrupt ({type(exc).__name__}: {exc}); "
+                                 "ask the proponent for an intact package (re-create the zip).") from None
+        if isinstance(exc, OSError):
+            raise PackageRefused(f"Cannot extract {zip_path.name} into {dest} ({exc.strerror or exc}); "
+                                 "check the package and the free space of the work directory.") from None
+        raise
+    return _package_root(dest)
+
+
+def _extract_all(zip_path: Path, dest: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     written = 0
     with zipfile.ZipFile(zip_path) as zf:
         for info in infos:
@@ -179,7 +204,22 @@ def extract_zip(zip_path: Path, dest: Path, limits: Limits = Limits()) -> Path:
                         raise PackageRefused(f"Refusing package entry {info.filename!r}: it expands beyond its "
                                              "declared size (a zip bomb?).")
                     out.write(chunk)
-    return _package_root(dest)
+            if n != info.file_size:
+                raise PackageRefused(f"Refusing package entry {info.filename!r}: {n} bytes extracted, the zip "
+                                     f"declares {info.file_size}; re-create the zip.")
+
+
+def _remove_contents(d: Path, remove_dir: bool) -> None:
+    import shutil
+
+    if remove_dir:
+        shutil.rmtree(d, ignore_errors=True)
+        return
+    for child in list(d.iterdir()) if d.is_dir() else []:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _package_root(d: Path) -> Path:
@@ -218,8 +258,10 @@ def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: L
     if p.is_dir():
         check_directory(p, limits)
         return _package_root(p)
-    if not p.is_file():
+    if not p.exists():
         raise UsageError(f"Package {p} does not exist. Give a directory or a .zip file.")
+    if not p.is_file():
+        raise UsageError(f"Package {p} is neither a directory nor a regular file. Give a directory or a .zip file.")
     if not zipfile.is_zipfile(p):
         raise PackageRefused(f"{p} is neither a directory nor a zip file.")
     return extract_zip(p, Path(work_dir) / "package", limits)

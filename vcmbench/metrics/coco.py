@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import math
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -47,11 +48,78 @@ def load_coco_gt(gt: Mapping | str | os.PathLike) -> dict:
         p = Path(gt)
         if not p.is_file():
             raise DataError(f"COCO ground truth {p} does not exist; pass an instances_*.json file.")
-        data = read_json(p)
+        data = read_json(p, "COCO ground truth")
+    if not isinstance(data, dict):
+        raise DataError("COCO ground truth must be a JSON object with images, annotations and categories lists; "
+                        "give a COCO instances file.")
     for key in ("images", "annotations", "categories"):
-        if key not in data:
+        if not isinstance(data.get(key), list):
             raise DataError(f"COCO ground truth lacks the '{key}' list; give a COCO instances file.")
+    _check_gt(data)
     return data
+
+
+def _number(v: Any, where: str) -> float:
+    """A finite JSON number, or a DataError naming where it is."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise DataError(f"{where} is {v!r:.40}, not a number; fix the file.")
+    if not math.isfinite(v):
+        raise DataError(f"{where} is {v!r}; numbers must be finite (no NaN or infinity) — fix the file.")
+    return float(v)
+
+
+def _ident(v: Any, where: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, str)) or (isinstance(v, str) and not v.strip().isdigit()):
+        if not (isinstance(v, float) and math.isfinite(v) and v == int(v)):
+            raise DataError(f"{where} is {v!r:.40}, not an integer id; fix the file.")
+    return int(v)
+
+
+def _check_box(box: Any, where: str) -> None:
+    if not isinstance(box, (list, tuple)) or len(box) != 4:
+        raise DataError(f"{where} bbox is {box!r:.60}; a COCO box is [x, y, width, height] (4 numbers).")
+    for name, v in zip(("x", "y", "width", "height"), box):
+        _number(v, f"{where} bbox {name}")
+    if box[2] < 0 or box[3] < 0:
+        raise DataError(f"{where} bbox {list(box)} has a negative width or height; a COCO box is "
+                        "[x, y, width, height] — convert [x1, y1, x2, y2] boxes.")
+
+
+def _check_gt(data: dict) -> None:
+    """Types and finiteness of the ground truth (a NaN box would silently score as a match or a miss)."""
+    for i, im in enumerate(data["images"]):
+        if not isinstance(im, dict) or "id" not in im:
+            raise DataError(f"COCO ground truth images[{i}] has no id; fix the file.")
+        _ident(im["id"], f"COCO ground truth images[{i}].id")
+        for k in ("height", "width"):
+            if k in im:
+                _number(im[k], f"COCO ground truth images[{i}].{k}")
+    for i, c in enumerate(data["categories"]):
+        if not isinstance(c, dict) or "id" not in c or "name" not in c:
+            raise DataError(f"COCO ground truth categories[{i}] needs an id and a name; fix the file.")
+        _ident(c["id"], f"COCO ground truth categories[{i}].id")
+    for i, a in enumerate(data["annotations"]):
+        where = f"COCO ground truth annotations[{i}]"
+        if not isinstance(a, dict):
+            raise DataError(f"{where} is not an object; fix the file.")
+        for k in ("image_id", "category_id"):
+            if k not in a:
+                raise DataError(f"{where} has no {k}; fix the file.")
+            _ident(a[k], f"{where}.{k}")
+        if "bbox" in a:
+            _check_box(a["bbox"], where)
+        if "area" in a:
+            _number(a["area"], f"{where}.area")
+
+
+def _check_predictions(preds: list[dict], iou_type: str) -> None:
+    for i, p in enumerate(preds):
+        where = f"prediction {i} (image {p.get('image_id')!r:.20})"
+        _number(p.get("score"), f"{where} score")
+        if "bbox" in p:
+            _check_box(p["bbox"], where)
+        if iou_type == "segm" and not isinstance(p.get("segmentation"), (dict, list)):
+            raise DataError(f"{where} segmentation is not an RLE object or a polygon list; fix the predictions.")
 
 
 def coco_category_map(gt: Mapping | str | os.PathLike, names: Sequence[str]) -> dict[str, int]:
@@ -107,8 +175,8 @@ def _load_predictions(predictions: Any) -> list[dict]:
         p = Path(predictions)
         if not p.is_file():
             raise DataError(f"COCO predictions {p} do not exist; pass a COCO results JSON file.")
-        predictions = read_json(p)
-    if not isinstance(predictions, list):
+        predictions = read_json(p, "COCO predictions")
+    if not isinstance(predictions, list) or not all(isinstance(p, Mapping) for p in predictions):
         raise DataError("COCO predictions must be a list of result dicts (image_id, category_id, bbox, score).")
     return [dict(p) for p in predictions]
 
@@ -134,6 +202,12 @@ def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, i
 
     data = load_coco_gt(gt)
     preds = _load_predictions(predictions)
+    for i, p in enumerate(preds):
+        for k in ("image_id", "category_id"):
+            if k in p and (isinstance(p[k], bool) or not isinstance(p[k], int)):
+                raise DataError(f"prediction {i}: {k} is {p[k]!r:.40}, not an integer; fix the predictions.")
+        if "category_name" in p and not isinstance(p["category_name"], str):
+            raise DataError(f"prediction {i}: category_name is {p['category_name']!r:.40}, not a name; fix it.")
     _resolve_categories(preds, data)
     gt_img = {int(im["id"]) for im in data["images"]}
     cat_ids = {int(c["id"]) for c in data["categories"]}
@@ -150,6 +224,7 @@ def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, i
         miss = [k for k in need if k not in p]
         if miss:
             raise DataError(f"A prediction for image {p.get('image_id')} lacks {', '.join(miss)} (needed for {iou_type}).")
+    _check_predictions(preds, iou_type)
     if image_ids is not None:
         unknown = sorted(set(int(i) for i in image_ids) - gt_img)
         if unknown:

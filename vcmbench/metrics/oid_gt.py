@@ -11,6 +11,7 @@ import numpy as np
 from ..core.errors import DataError
 from .oid_io import (
     normalise_class_name,
+    numeric_columns,
     oid_mask_to_rle,
     read_boxes_csv,
     read_class_list,
@@ -86,16 +87,14 @@ def load_oid_ground_truth(boxes_csv, labels_csv, classes: Sequence[str] | str | 
     labels, lcls = labels[lcls >= 0].reset_index(drop=True), lcls[lcls >= 0]
     image_ids = sorted(set(boxes.ImageID.astype(str)) | set(labels.ImageID.astype(str)))
     index = pd.Index(image_ids)
-    coords = boxes[["YMin", "XMin", "YMax", "XMax"]].to_numpy(dtype=np.float64)
-    if np.isnan(coords).any():
-        raise DataError("GT boxes have empty coordinates; every GT row needs XMin,XMax,YMin,YMax.")
-    conf = pd.to_numeric(labels.Confidence, errors="coerce").to_numpy()
-    if np.isnan(conf).any():
+    coords = numeric_columns(boxes, ["YMin", "XMin", "YMax", "XMax"], "GT boxes")
+    conf = pd.to_numeric(labels.Confidence, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(conf).all():
         raise DataError("Image-level labels have a non-numeric Confidence; use 1 (present) or 0 (verified absent).")
     gt = OIDGroundTruth(
         classes=names, image_ids=image_ids,
         box_image=index.get_indexer(boxes.ImageID.astype(str)).astype(np.int64), box_class=bcls,
-        boxes=coords, group_of=boxes.IsGroupOf.fillna(0).astype(int).to_numpy() > 0,
+        boxes=coords, group_of=_group_of(boxes),
         label_image=index.get_indexer(labels.ImageID.astype(str)).astype(np.int64), label_class=lcls,
         label_confidence=conf, dropped=dropped)
     if masks_csv is not None:
@@ -118,3 +117,15 @@ def _attach_masks(gt: OIDGroundTruth, df) -> None:
                             "all masks of one image must have the image's size.")
         rles.append(oid_mask_to_rle(cell, w, h))
     gt.masks = rles
+
+
+def _group_of(boxes) -> np.ndarray:
+    """IsGroupOf as booleans: empty is 0; anything else must be a finite number."""
+    import pandas as pd
+
+    raw = boxes.IsGroupOf
+    v = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.flatnonzero(~np.isfinite(v) & raw.notna().to_numpy())
+    if bad.size:
+        raise DataError(f"GT boxes: row {int(bad[0]) + 1} has IsGroupOf = {raw.iloc[int(bad[0])]!r}; use 0 or 1.")
+    return np.nan_to_num(v, nan=0.0).astype(int) > 0

@@ -51,10 +51,10 @@ def normalise_class_name(name: str) -> str:
 def read_class_list(classes: Sequence[str] | str | os.PathLike) -> list[str]:
     """A class list from names, a text file (one per line) or a ``.pbtxt`` label map."""
     if isinstance(classes, (str, os.PathLike)):
+        from ..core.inputs import read_text
+
         path = Path(classes)
-        if not path.is_file():
-            raise DataError(f"Class list {path} does not exist; pass a text file with one class name per line.")
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "Class list")
         if path.suffix == ".pbtxt":
             names = re.findall(r'^\s*name\s*:\s*"([^"]*)"', text, flags=re.M)
         else:
@@ -77,9 +77,9 @@ def read_class_list(classes: Sequence[str] | str | os.PathLike) -> list[str]:
 def _read_csv(path: str | os.PathLike, required: Sequence[str], what: str):
     import pandas as pd
 
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{what} CSV {p} does not exist; check the path.")
+    from ..core.inputs import check_regular
+
+    p = check_regular(path, f"{what} CSV")
     try:
         df = pd.read_csv(p, dtype={"ImageID": str, "LabelName": str})
     except Exception as exc:  # pandas raises many parser error types
@@ -90,6 +90,22 @@ def _read_csv(path: str | os.PathLike, required: Sequence[str], what: str):
             f"{what} CSV {p} lacks column(s) {', '.join(missing)}; expected header {','.join(required)}."
         )
     return df
+
+
+def numeric_columns(df, columns: Sequence[str], what: str) -> np.ndarray:
+    """``df[columns]`` as float64; a cell that is not a finite number is a DataError naming its row."""
+    import pandas as pd
+
+    out = np.empty((len(df), len(columns)), dtype=np.float64)
+    for j, col in enumerate(columns):
+        v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.flatnonzero(~np.isfinite(v))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(f"{what}: row {i + 1} (data line {i + 2}) has {col} = {df[col].iloc[i]!r}, not a finite "
+                            f"number ({bad.size} such row(s)); every {col} must be a number.")
+        out[:, j] = v
+    return out
 
 
 def read_boxes_csv(path: str | os.PathLike):

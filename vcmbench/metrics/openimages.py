@@ -56,7 +56,7 @@ import numpy as np
 
 from ..core.errors import DataError, EvaluationError
 from .oid_gt import OIDGroundTruth, class_index, load_oid_ground_truth
-from .oid_io import encode_oid_mask, oid_mask_to_rle, read_predictions
+from .oid_io import encode_oid_mask, numeric_columns, oid_mask_to_rle, read_predictions
 
 __all__ = ["OIDGroundTruth", "OIDResult", "load_oid_ground_truth", "oid_evaluate", "voc_average_precision",
            "encode_oid_mask", "metric_name"]
@@ -338,7 +338,7 @@ def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool
     if segmentation:
         rles, boxes = _mask_rows(gt, df, rows, img)
     else:
-        boxes = df[["YMin", "XMin", "YMax", "XMax"]].iloc[rows].to_numpy(dtype=np.float64)
+        boxes = numeric_columns(df.iloc[rows], ["YMin", "XMin", "YMax", "XMax"], "Predictions")
     # invalid boxes; the reference's NMS step also keeps only scores > -10
     ok = (boxes[:, 0] < boxes[:, 2]) & (boxes[:, 1] < boxes[:, 3]) & (score > -10.0)
     counts["dropped_invalid_box"] = int((~ok).sum())
@@ -363,6 +363,10 @@ def oid_evaluate(gt: OIDGroundTruth, predictions, segmentation: bool = False, *,
     if segmentation and gt.masks is None:
         raise DataError("Segmentation evaluation needs GT masks: load the ground truth with masks_csv=...")
     weight = 1.0 if group_of_weight is None else float(group_of_weight)
+    if not (isinstance(iou_threshold, (int, float)) and 0 < iou_threshold <= 1):  # refuses NaN too
+        raise DataError(f"IoU threshold {iou_threshold!r} is outside (0, 1]; give e.g. 0.5.")
+    if not 0 <= weight <= 1:
+        raise DataError(f"group-of weight {group_of_weight!r} is outside [0, 1]; give 1.0 (the reference) or 0.")
     counts: dict[str, int] = {}
     det_key, score, boxes, rles, area = _prepare_detections(gt, predictions, segmentation, counts)
     e, has_mask = _match(gt, det_key, score, boxes, rles, area, iou_threshold, weight, segmentation)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import DataError
+from ..core.inputs import csv_rows, read_text
 from .model import bd_signature, twins
 
 DEFAULT_RATE_COL = "bpp"
@@ -57,12 +58,11 @@ def _float(text: str, path: Path, line: int, col: str) -> float:
 
 def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path} does not exist. Give a CSV file, a result-set JSON or a run directory.") from None
+    if not path.exists():
+        raise DataError(f"{path} does not exist. Give a CSV file, a result-set JSON or a run directory.")
+    text = read_text(path, "CSV file")
     dialect = csv.excel_tab if path.suffix.lower() in (".tsv", ".tab") else csv.excel
-    rows = list(csv.reader(text.splitlines(), dialect))
+    rows = csv_rows(text, path, dialect)
     rows = [r for r in rows if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DataError(f"{path}: expected a header row and at least one data row.")

@@ -27,18 +27,22 @@ def nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
     """About ``n`` round tick values covering [lo, hi]."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [0.0, 1.0]
+    # A range of a few float steps (0.5 vs nextafter(0.5), 1e16 vs 1e16 + 2) would give a step below the
+    # float resolution, and ``v += step`` would never advance: widen it, and bound the loop by count.
     if hi <= lo:
         hi = lo + (abs(lo) or 1.0) * 0.1
+    elif hi - lo <= 1e-9 * max(abs(lo), abs(hi)):
+        mid = (lo + hi) / 2
+        half = (abs(mid) or 1.0) * 0.05
+        lo, hi = mid - half, mid + half
     raw = (hi - lo) / max(n - 1, 1)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    ticks, v = [], start
-    while v <= hi + step * 1e-9:
-        ticks.append(round(v, 12))
-        v += step
-    if ticks[-1] < hi:
-        ticks.append(round(v, 12))
+    count = int(math.ceil((hi - start) / step - 1e-9)) + 1
+    ticks = [round(start + k * step, 12) for k in range(min(count, 4 * n) + 1)]
+    while len(ticks) > 2 and ticks[-2] >= hi:
+        ticks.pop()
     return ticks
 
 

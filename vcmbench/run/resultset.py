@@ -84,8 +84,9 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         provenance: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "command_line": run.get("command_line"),
                                       "overrides": run.get("overrides"), "data_dir": run.get("data_dir"),
                                       "limit": run.get("limit"), "codec_options": run.get("codec_options"),
-                                      "decoders": run.get("decoders"), "results_version": run.get("results_version")}
-        if cond["bd"].get("twin"):  # the condition on the same images that BD may pair it with (report.inputs.twins)
+                                      "decoders": run.get("decoders"), "decoder_policy": run.get("decoder_policy"),
+                                      "results_version": run.get("results_version")}
+        if cond["bd"].get("twin"):  # the condition on the same images that BD may pair it with (report.model.twins)
             provenance["twin"] = cond["bd"]["twin"]
         if run.get("complexity"):
             provenance["complexity"] = _complexity(run["complexity"], refs)
@@ -158,6 +159,8 @@ def _signature(cond: dict[str, Any], run: dict[str, Any]) -> Signature:
                   content_hash=cond.get("_content_hash", ""))
     sig = c.signature().with_part("codec", run["codec_signature"].replace(":", "~").replace("|", "~").replace(" ", ""))
     sig = sig.with_part("task", run["task_signature"].replace(":", "~").replace("/", "~"))
+    if run.get("color_signature"):  # the colour mode with the converter's identity (coding.color)
+        sig = sig.with_part("color", run["color_signature"])
     sig = sig.with_part("qp", _fmt_list(run["qps"])).with_part("scale", _fmt_list(run["scales"], pct=True))
     return sig.with_part("bd", cond["bd"]["method"]).with_version()
 

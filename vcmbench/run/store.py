@@ -10,6 +10,7 @@ Layout of a run directory (``RUNDIR``)::
     bitstreams/      <job_id>.266 (written to a temporary name, then renamed)
     logs/            codec logs per job
     predictions/     <job_id>.json task-network output (Detections JSON)
+    records/         <job_id>.json a copy of each job's row, written before it (rebuilds a damaged store)
     results.sqlite   one row per finished job (the store of record)
     resultset.json   the records.ResultSet built from the store
     tmp/             scratch (YUV files); emptied when a run starts
@@ -28,28 +29,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.errors import DataError, UsageError
 from ..core.jsonio import atomic_write_text, read_json, write_json
-
-DB_FILE = "results.sqlite"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id      TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,          -- 'code' (image x scale x QP) or 'reference' (uncompressed image)
-    image_id    TEXT NOT NULL,
-    scale       REAL,
-    qp          INTEGER,
-    record      TEXT NOT NULL,          -- JSON: records.JobRecord (code) or reference metadata
-    predictions TEXT,                   -- JSON: tasks.Detections, NULL when the bitstream did not verify
-    finished    REAL NOT NULL           -- unix time
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
 
 
 class RunStore:
@@ -60,33 +46,26 @@ class RunStore:
         if not self.dir.exists():
             if not create:
                 raise DataError(f"Run directory {self.dir} does not exist; give the --out directory of a `vcmbench run`.")
-            self.dir.mkdir(parents=True)
-        elif not self.dir.is_dir():
+            try:  # two runs started at the same instant both get here: creating is idempotent
+                self.dir.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                pass
+        if not self.dir.is_dir():
             raise UsageError(f"{self.dir} exists and is not a directory; choose another --out.")
-        if not create and not (self.dir / DB_FILE).exists():
+        if not create and not (self.dir / DB_FILE).is_file():
             raise DataError(f"{self.dir} holds no {DB_FILE}: is it a vcmbench run directory? "
                             "Give the --out directory of a `vcmbench run`.")
-        for sub in ("bitstreams", "logs", "predictions", "tmp"):
+        for sub in ("bitstreams", "logs", "predictions", "records", "tmp"):
             if create:
                 (self.dir / sub).mkdir(exist_ok=True)
         self._lock_fh = None
-        self._db = sqlite3.connect(str(self.dir / DB_FILE), timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        with _opening(self.dir):
+            self._db = _open_db(self.dir)
 
     # -- locking ------------------------------------------------------------------------------------
     def lock(self) -> "RunStore":
         """Take the exclusive run lock (a second `vcmbench run` on this directory is refused)."""
-        import fcntl
-
-        fh = open(self.dir / ".lock", "a+")
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            raise UsageError(f"Another vcmbench run is using {self.dir} right now; wait for it or choose another --out.") from None
-        self._lock_fh = fh
+        self._lock_fh = _take_lock(self.dir)
         self.clean_tmp()
         return self
 
@@ -109,9 +88,11 @@ class RunStore:
         """Remove scratch files and half-written outputs left by a killed run."""
         shutil.rmtree(self.dir / "tmp", ignore_errors=True)
         (self.dir / "tmp").mkdir(exist_ok=True)
-        for sub in ("bitstreams", "predictions"):
-            for f in (self.dir / sub).glob(".*.tmp*"):
+        for sub in ("bitstreams", "predictions", "records", "logs"):
+            for f in (self.dir / sub).rglob(".*.tmp*"):
                 f.unlink(missing_ok=True)
+        for f in self.dir.glob(".*.tmp*"):  # resultset.json, env.json ... written atomically beside
+            f.unlink(missing_ok=True)
 
     # -- paths ----------------------------------------------------------------------------------------
     def path(self, *parts: str) -> Path:
@@ -146,23 +127,48 @@ class RunStore:
     def done_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT job_id FROM jobs")}
 
+    def stale_bitstreams(self) -> set[str]:
+        """Coded jobs whose kept bitstream is missing, is not ``bits / 8`` bytes long, or no longer has the
+        recorded SHA-256 (``extra.bitstream_sha256``): a resume re-runs them instead of trusting the row."""
+        from ..core.hashing import file_digest
+
+        stale = set()
+        for job_id, rec_text in self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'"):
+            try:
+                rec = json.loads(rec_text)
+                path = self.dir / rec["bitstream"]
+                ok = path.is_file() and path.stat().st_size * 8 == int(rec["bits"])
+                digest = (rec.get("extra") or {}).get("bitstream_sha256")
+                if ok and digest:
+                    ok = file_digest(path, "sha256") == digest
+            except (KeyError, TypeError, ValueError, OSError):
+                ok = False
+            if not ok:
+                stale.add(job_id)
+        return stale
+
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
-        """Record a finished job: predictions file first (atomic), then the row (one transaction)."""
+        """Record a finished job: predictions file and the row's copy ``records/<job_id>.json`` first
+        (atomic; what a rebuild of a damaged store reads), then the row (one transaction)."""
         if predictions is not None:
             atomic_write_text(self.dir / "predictions" / f"{job_id}.json", json.dumps(predictions))
         rec = json.dumps(record, sort_keys=True)
         pred = None if predictions is None else json.dumps(predictions, sort_keys=True)
+        finished = time.time()
+        atomic_write_text(self.dir / "records" / f"{job_id}.json", json.dumps(
+            {"job_id": job_id, "kind": kind, "image_id": image_id, "scale": scale, "qp": qp, "record": rec,
+             "predictions": pred, "finished": finished}))
         with self._tx():
             self._db.execute(
                 "INSERT OR REPLACE INTO jobs (job_id, kind, image_id, scale, qp, record, predictions, finished) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, kind, image_id, scale, qp, rec, pred, time.time()))
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, kind, image_id, scale, qp, rec, pred, finished))
 
     def get(self, job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
         row = self._db.execute("SELECT record, predictions FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
             return None
-        return json.loads(row[0]), (None if row[1] is None else json.loads(row[1]))
+        return _loads(row[0], self.dir, job_id), (None if row[1] is None else _loads(row[1], self.dir, job_id))
 
     def rows(self, kind: str | None = None) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
         sql = "SELECT job_id, record, predictions FROM jobs"
@@ -171,7 +177,7 @@ class RunStore:
             sql += " WHERE kind = ?"
             args = (kind,)
         for job_id, rec, pred in self._db.execute(sql + " ORDER BY job_id", args):
-            yield job_id, json.loads(rec), (None if pred is None else json.loads(pred))
+            yield job_id, _loads(rec, self.dir, job_id), (None if pred is None else _loads(pred, self.dir, job_id))
 
     def count(self, kind: str | None = None) -> int:
         if kind is None:
@@ -184,7 +190,7 @@ class RunStore:
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        return default if row is None else _loads(row[0], self.dir, key)
 
     def _tx(self):
         db = self._db
@@ -197,3 +203,55 @@ class RunStore:
                 db.execute("COMMIT" if et is None else "ROLLBACK")
 
         return _Tx()
+
+
+def _take_lock(run_dir: Path):
+    import fcntl
+
+    try:
+        fh = open(run_dir / ".lock", "a+")
+    except OSError as exc:
+        raise UsageError(f"Cannot create the run lock in {run_dir} ({exc.strerror}); "
+                         "choose a writable --out.") from None
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UsageError(f"Another vcmbench run is using {run_dir} right now; wait for it or choose another --out.") from None
+    return fh
+
+
+def repair_store(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """Rebuild a damaged ``results.sqlite`` under the run lock (see ``store_repair.rebuild_store``)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise DataError(f"Run directory {run_dir} does not exist; give the --out directory of a `vcmbench run`.")
+    fh = _take_lock(run_dir)
+    try:
+        return rebuild_store(run_dir)
+    finally:
+        fh.close()
+
+
+class _opening:
+    """Serialise opening the store: two runs started at the same instant would otherwise race on
+    creating the SQLite schema and switching to WAL ("database is locked") before either reaches the
+    run lock, which is where the second must be refused.  Held only while opening."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / ".open.lock"
+        self.fh = None
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            self.fh = open(self.path, "a+")
+        except OSError:  # a read-only run directory: nobody can be creating it
+            return self
+        fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.fh is not None:
+            self.fh.close()

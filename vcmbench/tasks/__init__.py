@@ -1,6 +1,7 @@
 """Task networks: the registry ``task_registry`` and ``get_task(name, **opts)``.
 
-Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco`` or
+Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco`` (PyTorch, split-capable),
+``ssd-mobilenet-v2-coco-opencv`` (the same network on OpenCV DNN, the reference backend) or
 ``detectron2:<model-zoo config>`` (e.g. ``detectron2:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x``).
 Backend modules import their heavy dependencies (cv2, torch, detectron2) only when a network is built.
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
-from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports cv2 lazily)
+from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco-opencv"; imports cv2 lazily)
+from . import ssd_torch as _ssd_torch  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports torch lazily)
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork
 
 task_registry = TASKS
 
-__all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO"]
+__all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO",
+           "network_details"]
 
 
 def split_network_name(name: str) -> tuple[str, str | None]:
@@ -39,3 +42,15 @@ def get_task(name: str, **opts: Any) -> TaskNetwork:
 
 def task_names() -> list[str]:
     return TASKS.names()
+
+
+def network_details(net: TaskNetwork) -> dict[str, Any]:
+    """Split points, feature maps (shape, value range) and complexity of a built network, for
+    ``vcmbench tasks --json``; complexity also per input pixel (kMAC/pixel, as the FCM conditions report it)."""
+    out: dict[str, Any] = {"split_points": list(net.split_points), "feature_layers": net.feature_info()}
+    c = net.complexity()
+    if c:
+        px = c["input_pixels"]
+        c = {**c, "kmac_per_pixel": {part: round(c[part]["macs"] / px / 1000, 3) for part in ("front", "back")}}
+    out["complexity"] = c
+    return out

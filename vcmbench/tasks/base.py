@@ -13,7 +13,8 @@ Conventions
   result signature's ``task`` part contributed by the backend (name, weights hash, thresholds).
 * Split-capable backends (``split_points`` non-empty) implement ``features(rgb)`` returning
   ``{layer: float32 ndarray (C, H, W)}`` and ``head(features, image_size)`` producing the same
-  ``Detections`` as ``run`` would from those features.
+  ``Detections`` as ``run`` would from those features; ``feature_info()`` gives each layer's shape
+  and value range, ``complexity()`` the parameters and MACs of the network before/after the split.
 
 Backends register with ``@TASKS.register("name")``; ``vcmbench.tasks.get_task(name, **opts)``
 builds one.
@@ -125,6 +126,18 @@ class TaskNetwork(ABC):
 
     def head(self, features: dict[str, np.ndarray], image_size: tuple[int, int]) -> Detections:
         raise ConditionError(f"Task network {self.name!r} has no head to run on features; use a split-capable backend.")
+
+    def feature_info(self) -> dict[str, dict[str, Any]]:
+        """``{layer: {"shape": [C, H, W] | None, "range": [lo, hi] | None}}`` for each of ``feature_layers``
+        (shape for the backend's nominal input; range when the values are bounded, e.g. ReLU6 [0, 6]).
+        Empty for a backend that cannot split."""
+        return {}
+
+    def complexity(self) -> dict[str, Any] | None:
+        """``{"front": {"params", "macs"}, "back": {"params", "macs"}, "input_pixels"}`` for one image:
+        parameters and multiply-accumulates before and after the split (the backend's docstring says
+        what is counted); None when the backend does not know them."""
+        return None
 
     @abstractmethod
     def signature(self) -> str:

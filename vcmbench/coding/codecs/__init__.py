@@ -7,6 +7,7 @@ VTM EncoderApp/DecoderApp), ``x265`` (HEVC through FFmpeg, optional).  Decoders:
 
 from __future__ import annotations
 
+from . import template as _template  # noqa: F401  (registers "template")
 from . import vtm as _vtm  # noqa: F401  (registers "vtm")
 from . import vvenc as _vvenc  # noqa: F401  (registers "vvenc")
 from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, codec_names, get_codec

@@ -407,27 +407,37 @@ class VTMDecoder(Decoder):
 
 class CommandDecoder(Decoder):
     """Any decoder as a command template with ``{input}`` and ``{output}`` (and optionally
-    ``{bitdepth}``) placeholders, split like a shell line but run as an argument list.
-    The output is expected at ``{bitdepth}`` when the template names it, else at the coded bit
-    depth; its size is checked against the SPS."""
+    ``{bitdepth}``/``{bit_depth}``, ``{width}``, ``{height}``, ``{chroma}``) placeholders, split like a
+    shell line but run as an argument list.  The output is expected at ``{bitdepth}`` when the
+    template names it, else at the coded bit depth; its size is checked against the SPS (or, for a
+    stream that is not VVC, against ``fmt``, the format the encoder was given)."""
 
     name = "command"
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, fmt: YuvFormat | None = None) -> None:
         if "{input}" not in template or "{output}" not in template:
             raise UsageError(f"Decoder command template {template!r} needs both {{input}} and {{output}}.")
-        self.template = template
-        self.args = shlex.split(template)
+        self.template = template.replace("{bit_depth}", "{bitdepth}")
+        self.args = shlex.split(self.template)
+        self.fmt = fmt
 
     def command(self, bitstream: Path, out_yuv: Path, bit_depth: int) -> list[str]:
-        return [a.replace("{input}", str(bitstream)).replace("{output}", str(out_yuv))
-                .replace("{bitdepth}", str(bit_depth)) for a in self.args]
+        fmt = self.fmt
+        subs = {"{input}": str(bitstream), "{output}": str(out_yuv), "{bitdepth}": str(bit_depth)}
+        if fmt is not None:
+            subs.update({"{width}": str(fmt.width), "{height}": str(fmt.height), "{chroma}": str(fmt.chroma)})
+        out = []
+        for a in self.args:
+            for k, v in subs.items():
+                a = a.replace(k, v)
+            out.append(a)
+        return out
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 60.0,
                crop: bool = True, log_path: Path | None = None) -> DecodeResult:
         if not crop:
             raise UsageError("A command-template decoder cannot be asked for uncropped output.")
-        fmt = _sps_format(bitstream)
+        fmt = self.fmt if self.fmt is not None else _sps_format(bitstream)
         has_bd = "{bitdepth}" in self.template
         out_depth = bit_depth if has_bd else fmt.bit_depth
         cmd = self.command(bitstream, out_yuv, bit_depth)

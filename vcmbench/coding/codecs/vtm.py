@@ -30,7 +30,14 @@ from ...core.hashing import file_hash
 from ...core.process import run_process
 from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
 from .decoders import VTMDecoder
-from .vtm_apps import _BANNER, decoder_command, find_vtm_binary, vtm_banner_version  # noqa: F401  (decoder_command: public)
+from .vtm_apps import (  # noqa: F401  (decoder_command: public)
+    _BANNER,
+    DEFAULT_CFG,
+    decoder_command,
+    find_vtm_binary,
+    find_vtm_cfg,
+    vtm_banner_version,
+)
 
 _POC = re.compile(r"^POC\s+(\d+).*?\(\s*(\w+),\s*(\w)-SLICE,\s*QP\s+(-?\d+)\s*\)\s+(\d+) bits\s*"
                   r"\[Y\s+([\d.]+) dB\s+U\s+([\d.]+) dB\s+V\s+([\d.]+) dB\](?:.*\[MD5:([0-9a-f,]+)\])?", re.M)
@@ -86,7 +93,8 @@ def encoder_command(exe: str | Path, cfg: str | Path, src: str | Path, bitstream
         cmd.append("--ChromaFormatIDC=400")
     if not settings.loop_filter:
         cmd += ["--LoopFilterDisable=1", "--SAO=0", "--ALF=0", "--CCALF=0"]
-    return cmd + list(settings.extra_args)
+    # an option the condition repeats in extra_args (e.g. --ConformanceWindowMode=1) is passed once
+    return cmd + [a for a in settings.extra_args if not (a.startswith("--") and "=" in a and a in cmd)]
 
 
 @CODECS.register("vtm")
@@ -115,18 +123,7 @@ class VTMCodec(Codec):
                                  "--allow-version-mismatch.")
 
     def _find_cfg(self, cfg: str | os.PathLike | None) -> Path:
-        cands = [Path(cfg)] if cfg else []
-        if not cfg and os.environ.get("VCMBENCH_VTM_CFG"):
-            cands.append(Path(os.environ["VCMBENCH_VTM_CFG"]))
-        if not cands:
-            d = self.encoder.parent
-            cands += [d / "cfg" / "encoder_intra_vtm.cfg", d.parent / "cfg" / "encoder_intra_vtm.cfg",
-                      d / "encoder_intra_vtm.cfg"]
-        for c in cands:
-            if c.is_file():
-                return c
-        raise CodecError(f"VTM encoder configuration not found (tried {', '.join(map(str, cands))}). "
-                         "Pass cfg= / --vtm-cfg, or set VCMBENCH_VTM_CFG to encoder_intra_vtm.cfg of VTM 12.0.")
+        return find_vtm_cfg(DEFAULT_CFG, cfg, self.vtm_dir, encoder=self.encoder)
 
     def check_version(self) -> str:
         v = vtm_banner_version(self.encoder)
