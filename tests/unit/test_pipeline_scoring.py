@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from vcmbench import RESULTS_VERSION
 from vcmbench.core.errors import EvaluationError
 from vcmbench.core.jsonio import write_json
 from vcmbench.run.store import RunStore
@@ -69,7 +70,7 @@ def test_unverified_excluded_from_rate_and_accuracy_and_missing_point_left_out(r
     notes = " | ".join(rs.notes)
     assert "QP 40: 1 of 2 bitstream(s) failed verification" in notes and "do not publish" in notes
     assert "QP 50: left out" in notes and "reference-output" in notes
-    assert "gt:reference-output" in rs.signature and "qp:30,40,50" in rs.signature and rs.signature.endswith("v:0.1.0")
+    assert "gt:reference-output" in rs.signature and "qp:30,40,50" in rs.signature and rs.signature.endswith(f"v:{RESULTS_VERSION}")
     assert json.loads((run_dir / "resultset.json").read_text())["label"] == "t"
 
 
