@@ -53,6 +53,8 @@ REMEDIES = {
     "drop-nonmono": "drop every point that does not improve quality over all lower-rate points (Pareto front)",
     "upper-hull": "keep the upper convex hull in (log10 rate, quality) up to the highest quality",
     "monotone-fit": "isotonic (pool-adjacent-violators) fit of quality over rate; pooled points merged",
+    "cubic-fit-pcs2024": "Wang et al. (PCS 2024) monotone concave cubic fit of quality over log10 rate, "
+                         "applied to a non-monotonic curve only (as CompressAI-Vision's FCM reporting)",
 }
 
 EXTEND_MODES = ("none", "low", "high", "both", "low-always", "high-always", "both-always")
@@ -279,6 +281,47 @@ def _monotone_fit(r: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return rr, qq, merged
 
 
+def _cubic_fit_pcs2024(r: np.ndarray, q: np.ndarray, name: str) -> tuple[np.ndarray, list[str]]:
+    """Wang et al., "Improvements of the BD-Rate Metrics Using Monotonic Curve-Fitting Methods", PCS 2024,
+    as CompressAI-Vision ``scripts/metrics/cubic_polynomial.py`` + ``curve_fitting.py`` compute it.
+
+    A cubic ``q(x) = b0 x^3 + b1 x^2 + b2 x + b3`` of x = log10(rate) is fitted by least squares
+    (SLSQP from b = (1, 1, 1, 1)) under: q' >= 0 and q'' <= 0 at every point, q(x_min) >= 0 and
+    q(x_max) <= 100 (accuracy in percent).  The qualities are replaced by the fitted values at the
+    same rates.  Qualities given as fractions (all <= 1) are fitted in percent and scaled back, so the
+    numbers equal the reference's on its percent data.  Only a non-monotonic curve is refitted (the
+    reference's ``non_mono_only=True``; its CTTC script passes ``False`` for the SFU/TVD VCM tables).
+    The reference writes the fitted values to a column named ``ap`` whatever metric it was given
+    (``perf_name`` is ignored on write: an mIoU or MOTA table keeps its unfitted column and gains an
+    ``ap`` one); here the fitted values replace the quality that was fitted.  A failed fit leaves the
+    points unchanged (as the reference) and says so in a note.
+    """
+    from scipy.optimize import minimize
+
+    if all(q[i] > q[i - 1] for i in range(1, len(q))):
+        return q, []
+    factor = 100.0 if float(np.max(q)) <= 1.0 else 1.0
+    x = np.log10(r)
+    y = q * factor
+
+    def f(b, xs):
+        return b[0] * xs ** 3 + b[1] * xs ** 2 + b[2] * xs + b[3]
+
+    cons = (
+        {"type": "ineq", "fun": lambda b: 3 * b[0] * x ** 2 + 2 * b[1] * x + b[2]},
+        {"type": "ineq", "fun": lambda b: -6 * b[0] * x - 2 * b[1]},
+        {"type": "ineq", "fun": lambda b: f(b, x[0]) - 0.0},
+        {"type": "ineq", "fun": lambda b: 100.0 - f(b, x[-1])},
+    )
+    res = minimize(lambda b: float(np.sum((f(b, x) - y) ** 2)), x0=np.ones(4), method="SLSQP", constraints=cons)
+    if not res.success:
+        return q, [f"{name}: cubic-fit-pcs2024 did not converge ({res.message}); points left unchanged"]
+    fitted = f(res.x, x) / factor
+    notes = [f"{name}: cubic-fit-pcs2024 replaced quality {qi:.10g} by {fi:.10g} at rate {ri:.10g}"
+             for ri, qi, fi in zip(r, q, fitted)]
+    return np.asarray(fitted, dtype=float), notes
+
+
 def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies: Sequence[str] = ()) -> Curve:
     """Validate a curve, drop identical pairs, apply remedies, require strict monotonicity."""
     for rem in remedies:
@@ -311,6 +354,9 @@ def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies
         elif rem == "monotone-fit":
             r, q, merged = _monotone_fit(r, q)
             notes += [f"{name}: monotone-fit {m}" for m in merged]
+        elif rem == "cubic-fit-pcs2024":
+            q, fit_notes = _cubic_fit_pcs2024(r, q, name)
+            notes += fit_notes
     for i in range(1, len(r)):
         if q[i] <= q[i - 1]:
             what = "the same" if q[i] == q[i - 1] else "lower"

@@ -57,7 +57,7 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
     import time
 
     from .core.errors import EvaluationError
-    from .report import build_report, write_html, write_xlsx
+    from .report import build_report, write_reports
     from .run.pipeline import run_condition
 
     t0 = time.monotonic()
@@ -80,8 +80,7 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
     model = build_report([sets["anchor"]], [sets["test"]], "pchip-jvet", remedies=REMEDIES,
                          title="vcmbench demo: VVenC fast vs faster, SSD-MobileNetV2, reference-output ground truth",
                          command_line=" ".join(command_line) if command_line else "vcmbench demo")
-    xlsx = write_xlsx(model, out / "report.xlsx")
-    html = write_html(model, out / "report.html")
+    xlsx, html = write_reports(model, [out / "report.xlsx", out / "report.html"])
     bd = []
     for e in model.entries:
         bd.append({"scale": e.scale, "anchor": e.anchor_label, "test": e.test_label, "method": e.method,

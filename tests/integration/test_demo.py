@@ -10,16 +10,20 @@ from click.testing import CliRunner
 
 
 def _xlsx_rows(path):
-    """(scale, qp) -> (bpp, quality, bits) for the anchor and the test columns of the condition sheet."""
+    """(scale, qp) -> (bpp, quality, bits) for the anchor and the test columns of the condition sheet.
+
+    Layout (report/xlsx.py): Dataset, Scale, then per set QP, Bits, Pixels, bpp (=Bits/Pixels, a formula),
+    accuracy in percent, EncT, DecT (tests: + EncT/DecT ratios)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True)
     ws = wb[[n for n in wb.sheetnames if n not in ("Summary", "Provenance")][0]]
     anchor, test = {}, {}
     for row in ws.iter_rows(values_only=True):
-        if len(row) >= 16 and isinstance(row[2], int) and isinstance(row[3], float):
-            anchor[(float(row[1]), row[2])] = (row[3], row[4], row[7])
-            test[(float(row[1]), row[9])] = (row[10], row[11], row[14])
+        if len(row) >= 18 and isinstance(row[2], int) and isinstance(row[3], int) and isinstance(row[9], int):
+            assert str(row[5]).startswith("=") and str(row[12]).startswith("=")  # live bpp formulas
+            anchor[(float(row[1]), row[2])] = (row[3] / row[4], row[6] / 100, row[3])
+            test[(float(row[1]), row[9])] = (row[10] / row[11], row[13] / 100, row[10])
     return anchor, test
 
 
@@ -44,7 +48,7 @@ def _check_reports_match_results(res):
             assert x[k][2] == r[k][2] and x[k][:2] == pytest.approx(r[k][:2], rel=1e-14, abs=0), k
     html = res.html.read_text(encoding="utf-8")
     for bpp, q, _ in list(anchor_r.values()) + list(test_r.values()):
-        assert f"<td>{bpp:.6f}</td>" in html and f"<td>{q:.4f}</td>" in html
+        assert f">{bpp:.6f}</td>" in html and f">{q * 100:.2f}</td>" in html
     for rs in (rs_a, rs_t):
         assert "gt:reference-output" in rs["signature"] and any("reference-output" in n for n in rs["notes"])
         assert all(p["failed"] == 0 for p in rs["points"])
@@ -58,6 +62,32 @@ def test_small_demo_writes_both_reports(tmp_path):
     assert res.xlsx.is_file() and res.html.is_file()
     assert len(res.bd) == 1 and (res.bd[0]["bd_rate_pct"] is not None or res.bd[0]["error"])
     _check_reports_match_results(res)
+    _check_readme_commands_reproduce_bd(res)
+
+
+def _check_readme_commands_reproduce_bd(res):
+    """The README's commands (section "The demo's numbers") give the demo's BD-rates, remedy named."""
+    from pathlib import Path
+
+    from vcmbench.cli import cli
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "vcmbench bdrate --anchor vcmbench-demo/anchor --test vcmbench-demo/test --remedy drop-nonmono" in readme
+    html = res.html.read_text(encoding="utf-8")
+    assert "drop-nonmono" in html  # the remedy is named in the report
+    r = CliRunner().invoke(cli, ["bdrate", "--anchor", str(res.anchor_dir), "--test", str(res.test_dir),
+                                 "--remedy", "drop-nonmono", "--json"])
+    rows = json.loads(r.stdout)["results"]
+    for e, row in zip(res.bd, rows):
+        assert row["scale_pct"] == e["scale"] * 100
+        if e["bd_rate_pct"] is None:
+            assert row["error"] and r.exit_code == 2
+        else:
+            assert row["bd"]["bd_rate_pct"] == e["bd_rate_pct"] and row["bd"]["signature_part"] == "pchip-jvet+drop-nonmono"
+    r = CliRunner().invoke(cli, ["report", "--anchor", str(res.anchor_dir), "--test", str(res.test_dir),
+                                 "--remedy", "drop-nonmono", "-o", str(res.out_dir / "again.xlsx"), "--json"])
+    again = json.loads(r.stdout)["results"]
+    assert [a.get("bd", {}).get("bd_rate_pct") for a in again] == [e["bd_rate_pct"] for e in res.bd]
 
 
 @pytest.mark.integration

@@ -31,7 +31,7 @@ def test_cli_run_exits_4_when_a_bitstream_does_not_verify(tmp_path, monkeypatch)
     monkeypatch.setattr(verify, "verify_bitstream", fake_verify)
     monkeypatch.setitem(execute.JOB_FUNCTIONS, KIND_CODE, code_job)
     out = tmp_path / "run"
-    res = CliRunner().invoke(cli, ["run", "demo", "--qps", "42,47", "--scales", "1", "--limit", "1", "--preset",
+    res = CliRunner().invoke(cli, ["run", "demo", "--qps", "42,47", "--scales", "100", "--limit", "1", "--preset",
                                    "faster", "--jobs", "1", "--quiet", "--out", str(out)])
     assert res.exit_code == 4, res.output
     rs = json.loads((out / "resultset.json").read_text())
@@ -40,6 +40,6 @@ def test_cli_run_exits_4_when_a_bitstream_does_not_verify(tmp_path, monkeypatch)
     res = CliRunner().invoke(cli, ["results", str(out)])
     assert res.exit_code == 0 and "QP 47: left out" in res.output
     # resuming (everything cached) still reports the stored negative verdict
-    res = CliRunner().invoke(cli, ["run", "demo", "--qps", "42,47", "--scales", "1", "--limit", "1", "--preset",
+    res = CliRunner().invoke(cli, ["run", "demo", "--qps", "42,47", "--scales", "100", "--limit", "1", "--preset",
                                    "faster", "--jobs", "1", "--quiet", "--out", str(out)])
     assert res.exit_code == 4 and "3 cached" in res.output and "1 not verified" in res.output, res.output

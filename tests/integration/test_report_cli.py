@@ -1,9 +1,12 @@
-"""``vcmbench report`` end to end: run directories in, xlsx + HTML out; LibreOffice opens the xlsx."""
+"""``vcmbench report`` end to end: result sets in; .docx, HTML and xlsx out, all or nothing;
+LibreOffice converts all three (where it is installed)."""
 
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
+import zipfile
 
 import openpyxl
 import pytest
@@ -15,64 +18,143 @@ from vcmbench.cli import cli
 
 pytestmark = pytest.mark.integration
 
+META = """\
+m_number: m70001
+wg: 4
+meeting: 151st MPEG meeting
+location: Geneva, CH
+dates: 13-17 January 2026
+title: Proposal X for VCM
+purpose: Proposal
+authors:
+  - {name: A. Author, affiliation: Example University, email: a.author@example.org}
+  - {name: B. Author, affiliation: Example Corp}
+introduction: |
+  Proposal X changes the in-loop filter.
+
+  It is tested under the VCM CTC.
+proposal: Adopt Proposal X into the VCM reference software.
+conclusion: Proposal X saves rate on both tasks.
+"""
+
 
 @pytest.fixture
 def rundirs(tmp_path):
-    a, t = tmp_path / "runs" / "vtm", tmp_path / "runs" / "proposal"
-    a.mkdir(parents=True)
-    t.mkdir(parents=True)
-    make_anchor().save(a / "resultset.json")
-    make_test(label="Proposal <b>X</b>", rate_factor=0.75).save(t / "resultset.json")
-    return a, t
+    """Two conditions (datasets) with one anchor and one test each."""
+    out = {}
+    for cond in ("vcm-oiv6-det", "vcm-oiv6-seg"):
+        a, t = tmp_path / "runs" / f"vtm-{cond}", tmp_path / "runs" / f"proposal-{cond}"
+        a.mkdir(parents=True)
+        t.mkdir(parents=True)
+        make_anchor(cond).save(a / "resultset.json")
+        make_test(cond, label="Proposal <b>X</b>", rate_factor=0.75 if cond.endswith("det") else 0.8).save(
+            t / "resultset.json")
+        out[cond] = (a, t)
+    return out
 
 
-def _report(tmp_path, rundirs, *extra):
-    a, t = rundirs
-    xlsx, html = tmp_path / "out" / "r.xlsx", tmp_path / "out" / "r.html"
-    res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "-o", str(xlsx), "-o", str(html),
-                                   *extra])
-    return res, xlsx, html
+def _report(tmp_path, rundirs, *extra, outputs=("r.docx", "r.html", "r.xlsx")):
+    args = ["report"]
+    for a, t in rundirs.values():
+        args += ["--anchor", str(a), "--test", str(t)]
+    paths = [tmp_path / "out" / o for o in outputs]
+    for p in paths:
+        args += ["-o", str(p)]
+    return CliRunner().invoke(cli, args + list(extra)), paths
 
 
-def test_report_writes_both_outputs(tmp_path, rundirs):
-    res, xlsx, html = _report(tmp_path, rundirs, "--title", "Proposal X vs VTM")
+def _docx_text(path) -> str:
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    return re.sub(r"<[^>]+>", " ", xml)
+
+
+def test_report_docx_html_xlsx_with_meta(tmp_path, rundirs):
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(META)
+    res, (docx, html, xlsx) = _report(tmp_path, rundirs, "--meta", str(meta))
     assert res.exit_code == 0, res.output
-    assert "-25.00 %" in res.stdout and f"wrote {xlsx}" in res.stdout
-    wb = openpyxl.load_workbook(xlsx)
-    prov = [c for row in wb["Provenance"].iter_rows(values_only=True) for c in row if c]
-    cmd = next(v for v in prov if isinstance(v, str) and v.startswith("vcmbench report --anchor"))
-    assert "--title 'Proposal X vs VTM'" in cmd
+    assert "-25.00 %" in res.stdout and "-20.00 %" in res.stdout and "placeholders" not in res.output
     text = html.read_text()
-    assert "Proposal X vs VTM" in text and "Proposal &lt;b&gt;X&lt;/b&gt;" in text
-    assert "http://" not in text and "https://" not in text
+    dtext = _docx_text(docx)
+    for t in (text, dtext):
+        assert "ISO/IEC JTC 1/SC 29/WG 4" in t and "MPEG VIDEO CODING" in t and "MOVING PICTURES AND AUDIO" not in t
+        assert "m70001" in t and "Geneva, CH" in t and "13-17 January 2026" in t and "Example University" in t
+        assert "Adopt Proposal X" in t and "saves rate on both tasks" in t
+        assert not re.search(r"\[(m-number|authors|dates|meeting|Introduction|Conclusion)", t, re.I)
+        assert str(tmp_path) not in t and "/runs/anchor" not in t  # no local paths
+        assert "{'" not in t and "{&#39;" not in t  # no dict reprs
+    assert "Proposal &lt;b&gt;X&lt;/b&gt;" in text and "http://" not in text
+    assert text.count("<svg") == 4  # one figure per condition and scale
+    with zipfile.ZipFile(docx) as z:
+        assert len([n for n in z.namelist() if n.startswith("word/media/")]) == 4
+    ws = openpyxl.load_workbook(xlsx)["Summary"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = rows.index(next(r for r in rows if r and r[0] == "Dataset"))
+    data = [r for r in rows[head + 1:] if r and r[1] in ("vcm-oiv6-det", "vcm-oiv6-seg")]
+    assert [(r[1], r[2]) for r in data] == [("vcm-oiv6-det", 1), ("vcm-oiv6-det", 0.5), ("vcm-oiv6-seg", 1),
+                                            ("vcm-oiv6-seg", 0.5)]
+    assert [round(r[6], 6) for r in data] == [-0.25, -0.25, -0.2, -0.2]
+    overall = next(r for r in rows if r and r[0] == "Overall")
+    assert overall[6].startswith("=IFERROR(AVERAGE(") and overall[8].startswith("=IFERROR(GEOMEAN(")
+    assert ws.freeze_panes == "A7" and ws.page_setup.fitToWidth == 1
+
+
+def test_report_without_meta_keeps_named_placeholders(tmp_path, rundirs):
+    res, (html,) = _report(tmp_path, rundirs, outputs=("r.html",))
+    assert res.exit_code == 0, res.output
+    assert "placeholders for m_number, meeting, location, dates, authors, introduction, conclusion" in res.stderr
+    assert "[m-number]" in html.read_text()
+
+
+def test_report_outputs_all_or_nothing(tmp_path, rundirs):
+    blocker = tmp_path / "out"
+    blocker.mkdir()
+    (blocker / "file").write_text("x")
+    res, paths = _report(tmp_path, rundirs, outputs=("r.html", "file/r.xlsx"))
+    assert res.exit_code == 2, res.output
+    assert "nothing was written" in res.output and "Traceback" not in res.output
+    assert not (blocker / "r.html").exists() and not list(blocker.glob(".*.tmp"))
 
 
 def test_report_bad_output_type_and_help(tmp_path, rundirs):
-    a, t = rundirs
-    res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "-o", str(tmp_path / "r.pdf")])
-    assert res.exit_code == 2 and "use a name ending in .xlsx or .html" in res.output
+    res, _ = _report(tmp_path, rundirs, outputs=("r.pdf",))
+    assert res.exit_code == 2 and "use a name ending in .xlsx, .html or .docx" in res.output
     res = CliRunner().invoke(cli, ["report", "--help"])
     assert "Example:\n    vcmbench report --anchor" in res.output
 
 
-@pytest.mark.needs_libreoffice
-def test_xlsx_opens_in_libreoffice(tmp_path, rundirs):
+def _soffice(tmp_path, args):
     soffice = have_libreoffice()
-    if not soffice:
-        pytest.skip("LibreOffice (soffice) is not installed; install libreoffice-calc to run this check")
-    res, xlsx, _ = _report(tmp_path, rundirs)
+    return subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.needs_libreoffice
+def test_libreoffice_converts_all_three(tmp_path, rundirs):
+    if not have_libreoffice():
+        pytest.skip("LibreOffice (soffice) is not installed; install libreoffice-writer and libreoffice-calc to run this")
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(META)
+    res, (docx, html, xlsx) = _report(tmp_path, rundirs, "--meta", str(meta))
     assert res.exit_code == 0, res.output
-    outdir = tmp_path / "lo"
-    # all sheets to CSV "as shown" (sheet index -1, LibreOffice >= 7.2); a private profile avoids clashing with other runs
-    proc = subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1", "--outdir", str(outdir),
-         str(xlsx)], capture_output=True, text=True, timeout=180)
+    pdf = tmp_path / "pdf"
+    for src in (docx, xlsx):
+        proc = _soffice(tmp_path, ["--convert-to", "pdf", "--outdir", str(pdf), str(src)])
+        assert proc.returncode == 0 and "Error" not in proc.stderr, proc.stderr
+        assert (pdf / f"{src.stem}.pdf").stat().st_size > 1000
+    proc = _soffice(tmp_path, ["--convert-to", "pdf:writer_web_pdf_Export", "--outdir", str(tmp_path / "hpdf"),
+                               str(html)])
+    assert proc.returncode == 0 and "Error" not in proc.stderr, proc.stderr
+    assert (tmp_path / "hpdf" / "r.pdf").stat().st_size > 1000
+    # xlsx formulas evaluated by LibreOffice: the Overall row is the mean of the per-dataset BD-rates
+    outdir = tmp_path / "csv"
+    proc = _soffice(tmp_path, ["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,"
+                               "false,-1", "--outdir", str(outdir), str(xlsx)])
     assert proc.returncode == 0, proc.stderr
-    assert "could not be loaded" not in proc.stderr + proc.stdout
-    summary = outdir / "r-Summary.csv"
-    assert summary.exists(), (proc.stdout, proc.stderr, list(outdir.iterdir()) if outdir.exists() else None)
-    rows = list(csv.reader(summary.read_text().splitlines()))
-    data = [r for r in rows if r and r[0] == "vcm-oiv6-det"]
-    assert len(data) == 2 and data[0][6] == "-25.00%"  # a number with the percent format applied
-    assert (outdir / "r-vcm-oiv6-det.csv").exists() and (outdir / "r-Provenance.csv").exists()
+    rows = list(csv.reader((outdir / "r-Summary.csv").read_text().splitlines()))
+    overall = next(r for r in rows if r and r[0] == "Overall")
+    assert overall[6] == "-22.50%"
+    assert overall[8] == "100.0%"  # equal encode times in these sets
+    data = [r for r in rows if r and r[1] == "vcm-oiv6-det"]
+    assert data[0][6] == "-25.00%"

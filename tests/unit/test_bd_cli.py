@@ -87,12 +87,14 @@ def test_result_sets_per_scale_and_signature(tmp_path):
     res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["results"]
-    assert [r["scale"] for r in rows] == [1.0, 0.5]
+    assert [r["scale_pct"] for r in rows] == [100, 50]
     for r in rows:
         assert abs(r["bd"]["bd_rate_pct"] + 10.0) < 1e-9  # test rates are 0.9 x anchor
         assert "|bd:pchip-jvet" in r["signature"] and "cttc:vcm-oiv6-det@1" in r["signature"]
-    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--scale", "0.5", "--json"])
-    assert [r["scale"] for r in json.loads(res.stdout)["results"]] == [0.5]
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--scale", "50", "--json"])
+    assert [r["scale_pct"] for r in json.loads(res.stdout)["results"]] == [50]
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(run), "--scale", "0.5"])
+    assert res.exit_code == 2 and "in percent" in res.output
 
 
 def test_result_sets_with_differing_task_refused_unless_forced(tmp_path):
@@ -107,3 +109,39 @@ def test_result_sets_with_differing_task_refused_unless_forced(tmp_path):
     r = json.loads(res.stdout)["results"][0]
     assert r["forced"] == ["task"] and "|forced:task" in r["signature"]
     assert "FORCED" in res.stderr
+
+
+def test_results_csv_works_with_bdrate_defaults(tmp_path):
+    """`results --csv` output is a valid `bdrate` input as it is (the quality_key column names the quality)."""
+    for name, rs in (("a", make_anchor()), ("t", make_test())):
+        (tmp_path / name).mkdir()
+        rs.save(tmp_path / name / "resultset.json")
+        r = CliRunner().invoke(cli, ["results", str(tmp_path / name), "--csv"])
+        assert r.exit_code == 0, r.output
+        (tmp_path / f"{name}.csv").write_text(r.stdout)
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(tmp_path / "a.csv"), "--test", str(tmp_path / "t.csv"),
+                                   "--scale", "75", "--json"])
+    assert res.exit_code == 2 and "None of the requested scales" in res.output  # the sets have 100 % and 50 %
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(tmp_path / "a.csv"), "--test", str(tmp_path / "t.csv"),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["quality"] == "map50_oid" and [r["scale_pct"] for r in out["results"]] == [100, 50]
+    assert all(abs(r["bd"]["bd_rate_pct"] + 10.0) < 1e-9 for r in out["results"])
+
+
+def test_two_dataset_peer_csv_one_bd_per_dataset(tmp_path):
+    """CompressAI-Vision final_OIV6.csv layout: one BD-rate per Dataset, never one pooled curve."""
+    from tests.unit.test_report_inputs import _final_csv
+
+    a = _final_csv(tmp_path / "final_OIV6_anchor.csv")
+    t = _final_csv(tmp_path / "final_OIV6.csv", det_rate=0.9, seg_rate=0.8)
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(t)])
+    assert res.exit_code == 0, res.output
+    assert "mpeg-oiv6-detection" in res.stdout and "-10.0000 %" in res.stdout
+    assert "mpeg-oiv6-segmentation" in res.stdout and "-20.0000 %" in res.stdout
+    rep = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "-o", str(tmp_path / "r.xlsx"),
+                                   "--json"])
+    assert rep.exit_code == 0, rep.output
+    got = {r["condition"]: round(r["bd"]["bd_rate_pct"], 6) for r in json.loads(rep.stdout)["results"]}
+    assert got == {"mpeg-oiv6-detection": -10.0, "mpeg-oiv6-segmentation": -20.0}

@@ -135,4 +135,4 @@ def test_cli_bitstream_info_on_garbage_is_an_error(tmp_path):
     p = tmp_path / "x.266"
     p.write_bytes(b"not a bitstream")
     r = CliRunner().invoke(cli, ["bitstream", "info", str(p)])
-    assert r.exit_code == 1 and "no Annex-B start code" in r.output
+    assert r.exit_code == 2 and "no Annex-B start code" in r.output  # bad input (README exit codes)

@@ -40,9 +40,10 @@ def test_altered_md5_names_the_failing_case(vtm_fixtures, tmp_path):
 
 def test_cli_conformance_run_and_reports(vtm_fixtures, tmp_path):
     r = CliRunner().invoke(cli, ["conformance", "run", str(vtm_fixtures / "manifest.json"), "--decoder", "pyav",
-                                 "-o", str(tmp_path / "r.html")])
+                                 "-o", str(tmp_path / "r.html"), "-o", str(tmp_path / "both.xlsx")])
     assert r.exit_code == 0, r.output
     assert "5/5 passed" in r.output
+    assert (tmp_path / "both.xlsx").stat().st_size > 0  # every -o is kept
     html = (tmp_path / "r.html").read_text()
     assert html.count("PASS</td>") == 5 and "<script" not in html
     suite, name = _altered(vtm_fixtures, tmp_path, 0)

@@ -275,5 +275,5 @@ def test_oversized_bitstream_is_not_decoded(tmp_path):
 
 
 def test_unknown_bd_remedy_is_refused_before_any_work(tmp_path):
-    r = CliRunner().invoke(cli, ["crosscheck", str(tmp_path), "--bd-remedy", "nope"])
+    r = CliRunner().invoke(cli, ["crosscheck", str(tmp_path), "--remedy", "nope"])
     assert r.exit_code == 2 and "drop-nonmono" in r.output

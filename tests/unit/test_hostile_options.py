@@ -35,7 +35,8 @@ def test_counts_must_be_positive(opt, tmp_path):
 def test_bdrate_scale_and_overlap_ranges(tmp_path):
     f = tmp_path / "a.csv"
     f.write_text("bpp,mAP\n0.1,0.5\n0.2,0.6\n0.3,0.7\n0.4,0.8\n")
-    for opt in (["--scale", "nan"], ["--scale", "75"], ["--min-overlap", "inf"], ["--min-overlap", "-1"]):
+    # scales are percent (BRIEF.md grammar): 75 is valid, a fraction or over 100 is refused
+    for opt in (["--scale", "nan"], ["--scale", "0.75"], ["--scale", "150"], ["--min-overlap", "inf"], ["--min-overlap", "-1"]):
         r = invoke(["bdrate", "--anchor", f, "--test", f, *opt])
         assert r.exit_code == 2 and opt[0] in r.output, (opt, r.output)
 

@@ -9,7 +9,8 @@ import pytest
 
 from tests.unit._resultsets import make_anchor, make_test
 from vcmbench.report import build_report, write_html
-from vcmbench.report.svg import PlotSeries, nice_ticks, rd_plot_svg
+from vcmbench.report.document import build_document, scrub
+from vcmbench.report.meta import Meta, meta_from_dict
 
 EVIL = "<script>alert('x')</script>"
 
@@ -28,8 +29,8 @@ def test_no_url_and_no_external_resource(html):
     assert "http://" not in html.lower() and "https://" not in html.lower()
     assert "hxxps://example.org/weights.pth" in html  # defanged, still readable
     assert not re.search(r"<(link|script|img|iframe|object|embed)\b", html, re.I)
-    assert not re.search(r"\b(src|href)\s*=", html, re.I)
-    assert "@import" not in html and "url(" not in html
+    assert not re.search(r"\b(src|href)\s*=\s*\"(?!#)", html, re.I)  # only the SVG's internal #id references
+    assert "@import" not in html and not re.search(r"url\((?!#)", html)  # clip paths reference #ids only
 
 
 def test_user_text_is_escaped(html):
@@ -39,23 +40,35 @@ def test_user_text_is_escaped(html):
 
 def test_contribution_layout(html):
     for heading in ("Abstract", "1 Introduction", "2 Test conditions", "3 Results", "3.1 vcm-oiv6-det",
-                    "4 BD-rate summary", "5 Conclusion", "Annex A – Provenance"):
+                    "4 BD-rate summary", "5 Proposal", "6 Conclusion", "Annex A – Provenance"):
         assert f"{heading}</h" in html
-    assert "Input contribution" in html and "placeholder" in html
+    assert "placeholder" in html and "[m-number]" in html
     assert "-10.00 %" in html  # BD-rate of the test (0.9 x anchor rate)
-    assert html.count("<svg") == 1 and "<style>" in html
+    assert html.count("<svg") == 2 and "<style>" in html  # one figure per scale
+    assert "Overall" in html and "/runs/anchor" not in html  # no local paths
 
 
-def test_svg_is_wellformed_and_escaped():
-    svg = rd_plot_svg([PlotSeries("anchor", [(0.1, 0.5), (0.2, 0.6)]), PlotSeries(EVIL, [(0.15, 0.55)], role=1)],
-                      "bpp", "mAP & more", title="t")
-    assert EVIL not in svg and "mAP &amp; more" in svg
-    doc = xml.dom.minidom.parseString(svg)
-    assert doc.documentElement.tagName == "svg" and "xmlns" not in svg
-    xs = [float(c.getAttribute("cx")) for c in doc.getElementsByTagName("circle")]
-    assert all(64 <= x <= 640 - 170 for x in xs)
+def test_svg_figures_are_wellformed():
+    from vcmbench.report.html import figures_svg
+
+    model = build_report([make_anchor()], [make_test(label=f"P {EVIL} $x$")])
+    for svg in figures_svg(model).values():
+        doc = xml.dom.minidom.parseString(svg.replace("xlink:href", "href"))
+        assert doc.documentElement.tagName == "svg" and "http" not in svg and EVIL not in svg
 
 
-def test_nice_ticks_cover_range():
-    t = nice_ticks(0.013, 1.52)
-    assert t[0] <= 0.013 and t[-1] >= 1.52 and 4 <= len(t) <= 9
+def test_header_subtitle_follows_the_working_group():
+    model = build_report([make_anchor()], [make_test()])
+    assert build_document(model, Meta()).header_lines[2:] == ["ISO/IEC JTC 1/SC 29/WG 4", "MPEG VIDEO CODING"]
+    doc = build_document(model, meta_from_dict({"wg": 2}))
+    assert doc.header_lines[2:] == ["ISO/IEC JTC 1/SC 29/WG 2", "MPEG TECHNICAL REQUIREMENTS"]
+    with pytest.raises(Exception, match="known working groups"):
+        meta_from_dict({"wg": 99})
+    with pytest.raises(Exception, match="unknown key"):
+        meta_from_dict({"m_numbr": "m1"})
+
+
+def test_scrub_removes_paths_and_control_characters():
+    assert scrub("/home/user/runs/anchor/resultset.json") == "resultset.json"
+    assert scrub("vcmbench run --out /tmp/x/run1 --data ./data") == "vcmbench run --out run1 --data ./data"
+    assert scrub("a\x07b") == "ab"

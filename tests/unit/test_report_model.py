@@ -59,7 +59,7 @@ def test_scales_without_anchor_are_skipped_with_warning():
     t.points.append(RatePoint(scale=0.25, qp=37, bits=10, pixels=100, bpp=0.1, accuracy={"map50_oid": 0.5}, images=1))
     model = build_report([make_anchor()], [t])
     assert sorted(e.scale for e in model.entries) == [0.5, 1.0]
-    assert any("scale 0.25 has no anchor points" in w for w in model.warnings)
+    assert any("scale 25 % has no anchor points" in w for w in model.warnings)
 
 
 def test_remedy_is_in_every_signature():

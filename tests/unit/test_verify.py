@@ -204,8 +204,11 @@ def test_cli_verify(vtm_fixtures):
     args = ["verify", f, "--width", "250", "--height", "186", "--chroma", "420", "--bit-depth", "10", "--decoder", "all"]
     r = CliRunner().invoke(cli, [*args, "--md5", c["decoded_md5"], "--json"])
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output)[0]
+    d = json.loads(r.stdout)[0]
     assert d["ok"] and {"decode:ffmpeg", "decode:pyav"} <= set(d["checks"])
+    assert "decoders: ffmpeg, pyav" in r.stderr  # `all` names what ran
+    if "vtm" not in r.stderr:
+        assert "VTM (the reference decoder) is not installed" in r.stderr
     r = CliRunner().invoke(cli, [*args, "--md5", "1" * 32])
     assert r.exit_code == EXIT_NOT_VERIFIED and "hash mismatch" in r.output
     r = CliRunner().invoke(cli, ["verify", f, "--width", "250"])

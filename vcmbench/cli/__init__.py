@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "demo": "run:demo",
     "anchors": "anchors:anchors",
     "crosscheck": "crosscheck:crosscheck",
+    "package": "crosscheck:package_cmd",
 }
 
 _EXIT_HELP = "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())

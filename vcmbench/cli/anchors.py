@@ -284,3 +284,17 @@ def update(ctx: click.Context, name: str, from_run: tuple[str, ...], reason: str
         click.echo(f"  {c}")
     if len(changes) > 50:
         click.echo(f"  ... and {len(changes) - 50} more")
+
+
+def _sub_anchors_dir(ctx: click.Context, _param, value):
+    if value:
+        ctx.ensure_object(dict)
+        ctx.obj["anchors_dir"] = value
+    return value
+
+
+# Group options are accepted after the subcommand too (`vcmbench anchors list --anchors-dir DIR`).
+for _cmd in anchors.commands.values():
+    _cmd.params.append(click.Option(["--anchors-dir"], type=click.Path(file_okay=False), expose_value=False,
+                                    is_eager=True, callback=_sub_anchors_dir,
+                                    help="Anchor store to use (as `vcmbench anchors --anchors-dir DIR ...`)."))

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import click
 
-from .common import echo_json, table
-from .params import FRACTION, FiniteFloat
+from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, percent_list, table
+from .params import FRACTION
 
 METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, akima, pchip-trapz"
-REMEDY_NAMES = ("drop-nonmono", "upper-hull", "monotone-fit")
-EXTEND_NAMES = ("none", "low", "high", "both", "low-always", "high-always", "both-always")
 
 
 @click.command("bdrate")
-@click.option("--anchor", required=True, type=click.Path(exists=True), help="Anchor: CSV/TSV, result-set JSON or run directory.")
+@click.option("--anchor", required=True, type=click.Path(exists=True),
+              help="Anchor: CSV/TSV (vcmbench, CompressAI-Vision), result-set or CompressAI-style JSON, run directory.")
 @click.option("--test", "test_", required=True, type=click.Path(exists=True), help="Test: same kinds of input.")
 @click.option("--method", "-m", "methods", multiple=True, default=("pchip-jvet",), show_default=True,
               help=f"BD method; repeat for a comparison table: {METHOD_HELP}.")
-@click.option("--rate-col", default=None, help="Rate column (CSV, default bpp) or 'bpp'/'bits' for result sets.")
-@click.option("--quality-col", default=None, help="Quality column (CSV, default mAP) or accuracy key for result sets.")
-@click.option("--scale", "scales", type=FiniteFloat(0.0, 1.0, min_open=True), multiple=True, help="Only these scales (fractions, e.g. 1.0, 0.5).")
+@click.option("--rate-col", default=None,
+              help="Rate column (CSV; default the first of bpp, avg_bpp, 'bitrate (kbps)', kbps, bits) or 'bpp'/'bits' "
+                   "for result sets.")
+@click.option("--quality-col", default=None,
+              help="Quality column (CSV; default the first of mAP, AP, end_accuracy, mIoU, MOTA) or accuracy key "
+                   "for result sets.")
+@click.option("--scale", "scales", multiple=True, help="Only these scales, in percent (e.g. 100, 75); repeatable.")
 @click.option("--remedy", "remedies", multiple=True, type=click.Choice(REMEDY_NAMES),
               help="Explicit remedy for non-monotonic curves (off by default; recorded in the signature).")
 @click.option("--extend", type=click.Choice(EXTEND_NAMES), default="none", show_default=True,
@@ -31,41 +34,57 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
     """BD-rate (percent, negative = the test saves rate) and BD-quality of TEST against ANCHOR.
 
     Prints BD-rate, BD-quality (BD-mAP / BD-PSNR, in the quality's units), the overlap of the
-    quality ranges, the points used, the method and the signature.  Result sets with several
-    scales give one row per scale present in both.  Non-monotonic curves, too few points,
+    quality ranges, the points used, the method and the signature.  Inputs with several
+    scales give one row per scale present in both; a CSV with a Dataset (sequence, class)
+    column gives one row per dataset (a curve per dataset, never one pooled curve).  Non-monotonic curves, too few points,
     duplicate rates and non-overlapping curves are refused (exit code 2) unless a remedy is named.
 
     \b
     Example:
       vcmbench bdrate --anchor anchor.csv --test proposal.csv -m pchip-jvet -m cubic
-      vcmbench bdrate --anchor runs/vtm --test runs/vvenc --json
+      vcmbench bdrate --anchor runs/vtm --test runs/vvenc --scale 75 --json
+      vcmbench bdrate --anchor final_OIV6_anchor.csv --test final_OIV6.csv --remedy cubic-fit-pcs2024
     """
     from ..core.errors import BDError
     from ..report.inputs import compare_inputs, load_curves
 
+    scales = percent_list(scales, "scale")
+
     a = load_curves(anchor, rate_col, quality_col)
     t = load_curves(test_, rate_col, quality_col)
     rows = compare_inputs(a, t, list(dict.fromkeys(methods)), remedies=tuple(remedies), extend=extend,
-                          scales=list(scales), force=force, min_overlap=min_overlap)
+                          scales=scales, force=force, min_overlap=min_overlap)
     if as_json:
         echo_json({"anchor": a.source, "test": t.source, "rate": a.rate_name, "quality": a.quality_name,
-                   "results": [{"method": r["method"], "scale": r["scale"], "signature": r["signature"],
+                   "results": [{"method": r["method"], "group": r["group"],
+                                "scale_pct": None if r["scale"] is None else round(r["scale"] * 100, 6),
+                                "signature": r["signature"],
                                 "forced": r["forced"], "error": r["error"],
                                 **({"bd": r["result"].to_dict()} if r["result"] else {})} for r in rows]})
     else:
         click.echo(f"anchor: {a.source} ({a.label})   test: {t.source} ({t.label})")
         click.echo(f"rate: {a.rate_name}   quality: {a.quality_name}")
+        grouped = any(r["group"] is not None for r in rows)
         body = []
         for r in rows:
             res = r["result"]
-            sc = "-" if r["scale"] is None else f"{r['scale']:.0%}"
+            sc = "-" if r["scale"] is None else f"{r['scale'] * 100:g} %"
+            first = ([r["group"] or "-"] if grouped else []) + [r["method"] if res is None else res.signature_part, sc]
             if res is None:
-                body.append([r["method"], sc, "not computed", "", "", "", r["error"]])
+                body.append(first + ["not computed", "", "", "", ""])
             else:
                 q = "n/a" if res.bd_quality is None else f"{res.bd_quality:+.4f}"
-                body.append([res.signature_part, sc, f"{res.bd_rate_pct:+.4f} %", q, f"{res.overlap:.1%}",
-                             f"{res.points_anchor}/{res.points_test}", r["signature"]])
-        click.echo(table(["method", "scale", "BD-rate", "BD-quality", "overlap", "points A/T", "signature"], body))
+                body.append(first + [f"{res.bd_rate_pct:+.4f} %", q, f"{res.overlap:.1%}",
+                                     f"{res.points_anchor}/{res.points_test}", "FORCED" if r["forced"] else ""])
+        click.echo(table((["dataset"] if grouped else []) + ["method", "scale", "BD-rate", "BD-quality", "overlap",
+                                                              "points A/T", "note"], body))
+        for r in rows:
+            if r["error"]:
+                where = " ".join(x for x in (r["group"], None if r["scale"] is None else f"{r['scale'] * 100:g} %") if x)
+                click.echo(f"not computed ({r['method']}{', ' + where if where else ''}): {r['error']}", err=True)
+        sigs = list(dict.fromkeys(r["signature"] for r in rows if r["result"]))
+        for sg in sigs:
+            click.echo(f"signature: {sg}")
     for r in rows:
         res = r["result"]
         for w in (res.warnings if res else []):

@@ -69,8 +69,12 @@ def info_cmd(file: str, as_json: bool) -> None:
       vcmbench bitstream info picture.266 --json
     """
     from ..coding.bitstream import read_bitstream
+    from ..core.errors import BitstreamError, DataError
 
-    info = read_bitstream(file)
+    try:
+        info = read_bitstream(file)
+    except BitstreamError as exc:  # a file that is not a VVC bitstream is bad input here (exit 2)
+        raise DataError(f"{file}: {exc}. Give an Annex-B VVC bitstream (.266/.vvc).") from None
     if as_json:
         echo_json({"file": file, **info.to_dict()})
         return
@@ -87,18 +91,32 @@ def info_cmd(file: str, as_json: bool) -> None:
                      [(k, info.count_per_type[k], v) for k, v in info.bytes_per_type.items()]))
 
 
-def _decoders(choice: tuple[str, ...], vtm_dir: str | None) -> list[str]:
+def expand_decoders(choice: tuple[str, ...] | list[str], vtm_dir: str | None, default: str = "pyav") -> list[str]:
+    """The decoders a repeatable ``--decoder`` names; ``all`` = ffmpeg, pyav and vtm when VTM is found.
+
+    ``all`` without VTM warns on stderr (VTM's DecoderApp is the reference decoder) and says what runs.
+    """
     import os
 
     if vtm_dir:
         os.environ["VCMBENCH_VTM_DIR"] = vtm_dir
     out: list[str] = []
-    for d in choice or ("pyav",):
+    for d in choice or (default,):
         if d == "all":
-            out += ["ffmpeg", "pyav"] + (["vtm"] if os.environ.get("VCMBENCH_VTM_DIR") else [])
+            has_vtm = bool(os.environ.get("VCMBENCH_VTM_DIR"))
+            out += ["ffmpeg", "pyav"] + (["vtm"] if has_vtm else [])
+            if not has_vtm:
+                click.echo("warning: --decoder all: VTM (the reference decoder) is not installed, so it is left out; "
+                           "give --vtm-dir DIR or set VCMBENCH_VTM_DIR to include it.", err=True)
         else:
             out.append(d)
-    return list(dict.fromkeys(out))
+    out = list(dict.fromkeys(out))
+    if "all" in (choice or ()):
+        click.echo(f"decoders: {', '.join(out)}", err=True)
+    return out
+
+
+_decoders = expand_decoders
 
 
 @click.command("verify")
@@ -163,15 +181,18 @@ def conformance() -> None:
 
 
 @conformance.command("run")
-@click.argument("suite", type=click.Path(dir_okay=False))
-@click.option("--decoder", default="pyav", show_default=True,
-              help="ffmpeg | pyav | vtm, or a command template with {input} and {output} "
-                   "(and optionally {bitdepth}).")
+@click.argument("suite", type=RegularFile())
+@click.option("--decoder", "decoders", multiple=True,
+              help="ffmpeg | pyav | vtm | all, or a command template with {input} and {output} "
+                   "(and optionally {bitdepth}); repeatable (the suite runs once per decoder). Default pyav.")
 @click.option("--timeout", type=TIMEOUT, default=60.0, show_default=True, help="Seconds allowed per decode.")
 @_VTM_DIR
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the report: .json, .html or .xlsx.")
+@click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
+              help="Also write the report: .json, .html or .xlsx; repeatable. With several decoders each file "
+                   "name gets the decoder before its suffix (report.pyav.html).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def run_cmd(suite: str, decoder: str, timeout: float, vtm_dir: str | None, output: str | None, as_json: bool) -> None:
+def run_cmd(suite: str, decoders: tuple[str, ...], timeout: float, vtm_dir: str | None, outputs: tuple[str, ...],
+            as_json: bool) -> None:
     """Decode every case of SUITE and compare with its expected MD5.  Exits 4 when a case fails.
 
     SUITE is a JSON/YAML file whose `cases` have bitstream, decoded_md5, width, height,
@@ -181,22 +202,30 @@ def run_cmd(suite: str, decoder: str, timeout: float, vtm_dir: str | None, outpu
     Example:
       vcmbench conformance run ../shared/fixtures/vtm12/manifest.json --decoder "vvdecapp -b {input} -o {output}" -o report.html
     """
+    import re
+
     from ..coding.conformance import run_suite, write_report
 
-    if vtm_dir:
-        import os
-
-        os.environ["VCMBENCH_VTM_DIR"] = vtm_dir
-    rep = run_suite(suite, decoder, timeout)
-    if output:
-        write_report(rep, output)
+    for o in outputs:
+        if Path(o).suffix.lower() not in (".json", ".html", ".htm", ".xlsx"):
+            raise UsageError(f"-o {o}: unknown report type; use a name ending in .json, .html or .xlsx.")
+    decs = expand_decoders(decoders, vtm_dir)
+    reports = [run_suite(suite, d, timeout) for d in decs]
+    for rep in reports:
+        for o in outputs:
+            p = Path(o)
+            if len(reports) > 1:
+                tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", rep.decoder)[:40] or "decoder"
+                p = p.with_name(f"{p.stem}.{tag}{p.suffix}")
+            write_report(rep, p)
     if as_json:
-        echo_json(rep.to_dict())
+        echo_json(reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports])
     else:
-        click.echo(table(["case", "verdict", "seconds", "reason"],
-                         [(c.name, "PASS" if c.ok else "FAIL", c.seconds, c.reason) for c in rep.cases]))
-        click.echo(f"{rep.passed}/{len(rep.cases)} passed with {rep.decoder} ({rep.decoder_version})")
-        for c in rep.failing():
-            click.echo(f"FAILED: {c.name}: {c.reason}", err=True)
-    if not rep.ok:
+        for rep in reports:
+            click.echo(table(["case", "verdict", "seconds", "reason"],
+                             [(c.name, "PASS" if c.ok else "FAIL", c.seconds, c.reason) for c in rep.cases]))
+            click.echo(f"{rep.passed}/{len(rep.cases)} passed with {rep.decoder} ({rep.decoder_version})")
+            for c in rep.failing():
+                click.echo(f"FAILED: {c.name}: {c.reason}", err=True)
+    if not all(rep.ok for rep in reports):
         exit_with(EXIT_NOT_VERIFIED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
-from .common import echo_json, exit_with, table
+from .common import REMEDY_NAMES, echo_json, exit_with, table
 from .params import POSITIVE_INT
 
 
@@ -34,13 +34,13 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
               help="Decoder(s) every bitstream must decode with (identically): pyav, ffmpeg, vtm; repeatable. "
                    "Default: pyav, plus vtm (the reference decoder) when VTM is installed.")
 @click.option("--condition", default=None, help="Condition name, when the manifest names none (or to replace it).")
-@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None,
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="The condition's dataset (images, annotations), to recompute the accuracy.")
 @click.option("--anchor", default=None,
               help="Anchor curve for BD-rate: a run directory, a resultset.json, or a stored anchor NAME[:LABEL].")
-@click.option("--bd-remedy", "bd_remedies", multiple=True, metavar="NAME",
-              help="Explicit remedy for non-monotonic curves in the BD-rate items (drop-nonmono, upper-hull, "
-                   "monotone-fit; see `vcmbench bdrate --help`); recorded in the report.")
+@click.option("--remedy", "bd_remedies", multiple=True, type=click.Choice(REMEDY_NAMES),
+              help="Explicit remedy for non-monotonic curves in the BD-rate items (see `vcmbench bdrate --help`); "
+                   "recorded in the report.")
 @click.option("--no-accuracy", is_flag=True, help="Do not recompute the accuracy (rate and bitstreams only).")
 @click.option("--tolerance", "tolerance", multiple=True, metavar="KEY=VALUE",
               help="Override a tolerance: bits_abs, bpp_rel, bpp_abs, accuracy_abs, bd_rate_abs.")
@@ -57,9 +57,10 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     """Cross-check a proposal: verify every bitstream, recompute bits, bpp and accuracy, compare the claims.
 
     PACKAGE is a directory or a .zip with manifest.json, claims.csv (or .xlsx) and the bitstreams
-    (layout: see the vcmbench.crosscheck.package docstring and the README). The package is
-    untrusted: unsafe zip entries (absolute paths, '..', symlinks, oversize) are refused before
-    anything is written. Each item is verified, differs (by how much), failed (not decodable) or
+    (layout: README "Cross-check packages"; `vcmbench package RUNDIR -o pkg.zip` builds one). The
+    package is untrusted: unsafe zip entries (absolute paths, '..', symlinks, oversize) are refused
+    before anything is written; limits are sized from the items its manifest declares; a
+    manifest names its condition only by a shipped name or a .yaml file inside the package. Each item is verified, differs (by how much), failed (not decodable) or
     could not be checked (why). Exit code 4 when anything differs or failed.
 
     \b
@@ -67,7 +68,7 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
       vcmbench crosscheck proposal.zip -o report.html -o report.xlsx
       vcmbench crosscheck proposal/ --decoder pyav --decoder ffmpeg --anchor demo-run -o report.html
     """
-    from ..crosscheck import Limits, write_report
+    from ..crosscheck import Limits
     from ..crosscheck import crosscheck as run_check
 
     for o in outputs:
@@ -78,7 +79,9 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
                     tolerances=_tolerances(tolerance), anchor_curves=anchor,
                     accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, bd_remedies=bd_remedies,
                     limits=limits)
-    written = [str(write_report(res, o)) for o in outputs]
+    from ..crosscheck.report import write_reports
+
+    written = [str(p) for p in write_reports(res, list(outputs))]
     if as_json:
         echo_json({**res.to_dict(), "reports": written})
     else:
@@ -93,3 +96,42 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
             click.echo(f"report written: {w}")
     if not res.ok or (strict and res.counts()["unchecked"]):
         exit_with(EXIT_NOT_VERIFIED)
+
+
+@click.command("package")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(),
+              help="The package: a new .zip file, or a new directory.")
+@click.option("--proponent", default="", help="Proponent named in the manifest.")
+@click.option("--title", default="", help="Title (e.g. the m-number) named in the manifest.")
+@click.option("--label", default=None, help="Label of the proposal (default: the run's label).")
+@click.option("--quality-col", "quality_key", default=None, help="Accuracy to claim (default: the run's quality key).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was packaged as JSON.")
+def package_cmd(run_dir: str, output: str, proponent: str, title: str, label: str | None, quality_key: str | None,
+                as_json: bool) -> None:
+    """Build a cross-check package from a finished run: every verified bitstream (named
+    IMAGE_sSCALE_qQP.266), manifest.json with the coded format and decoded MD5 of each, and the
+    run's figures as claims.csv.  A cross-checker runs `vcmbench crosscheck` on it.
+
+    \b
+    Example:
+      vcmbench package runs/proposal -o proposal-pkg.zip --proponent ACME --title m71234
+    """
+    import json
+    import zipfile
+    from pathlib import Path
+
+    from ..crosscheck.build import package_from_run
+
+    dest = Path(package_from_run(run_dir, output, proponent=proponent, title=title, label=label,
+                                 quality_key=quality_key))
+    if dest.suffix.lower() == ".zip":
+        with zipfile.ZipFile(dest) as zf:
+            man = json.loads(zf.read("manifest.json"))
+    else:
+        man = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    info = {"package": str(dest), "items": len(man["items"]), "condition": man["condition"], "label": man["label"]}
+    if as_json:
+        echo_json(info)
+    else:
+        click.echo(f"wrote {dest}: {info['items']} bitstreams, condition {info['condition']}, label {info['label']}")

@@ -117,24 +117,29 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
 @click.argument("name")
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
               help="Folder holding the condition's image list and annotation files.")
+@click.option("--checksums", type=click.Path(exists=True, dir_okay=False),
+              help="md5sum-format file ('<md5>  <image name>') to check every image against.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def verify_data_cmd(name: str, data_dir: str, as_json: bool) -> None:
-    """Check your list/annotation files against the condition's recorded checksums and counts.
+def verify_data_cmd(name: str, data_dir: str, checksums: str | None, as_json: bool) -> None:
+    """Check your list/annotation files and images against the condition's recorded checksums and counts.
 
-    Names exactly which file differs (md5 and/or line/row count).  Exit code 4 when a file
-    is missing or differs.
+    Names exactly which file differs (md5 and/or line/row count), how many of the listed
+    images are missing (with examples) and, with --checksums, which images differ.  Exit code 4
+    when a file or image is missing or differs.
 
     \b
     Example:
       vcmbench cttc verify-data vcm-oiv6-det --data /data/openimages-vcm
     """
     from ..conditions import load_condition, verify_data
+    from ..conditions.verify_data import verify_images
 
-    checks = verify_data(load_condition(name), data_dir)
+    cond = load_condition(name)
+    checks = verify_data(cond, data_dir) + verify_images(cond, data_dir, checksums)
     if as_json:
         echo_json([c.__dict__ for c in checks])
     else:
-        click.echo(table(["file", "role", "status"], [(c.file, c.role, "ok" if c.ok else f"DIFFERS: {c.message}")
+        click.echo(table(["file", "role", "status"], [(c.file, c.role, (c.message if c.message.startswith("ok") else "ok") if c.ok else f"DIFFERS: {c.message}")
                                                       for c in checks]))
     bad = [c for c in checks if not c.ok]
     if bad:

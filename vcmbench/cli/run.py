@@ -21,16 +21,17 @@ def _int_list(text: str | None, what: str) -> list[int] | None:
         raise UsageError(f"--{what} takes integers separated by commas (e.g. 22,27,32); got {text!r}.") from None
 
 
-def _float_list(text: str | None, what: str) -> list[float] | None:
+def _ctc_scales(text: str | None) -> list[float] | None:
+    """``--scales`` in percent; only the CTC scales (100, 75, 50, 25) are supported, refused before any job."""
     from ..core.errors import UsageError
+    from .common import CTC_SCALES_PCT, percent_list
 
-    if not text:
-        return None
-    try:
-        vals = [float(x) for x in text.replace(" ", ",").split(",") if x]
-    except ValueError:
-        raise UsageError(f"--{what} takes numbers separated by commas (e.g. 1,0.75); got {text!r}.") from None
-    return [v / 100.0 if v > 1 else v for v in vals]
+    vals = percent_list(text, "scales")
+    for v in vals or []:
+        if round(v * 100, 6) not in CTC_SCALES_PCT:
+            raise UsageError(f"--scales {v * 100:g}: only the CTC scales {', '.join(map(str, CTC_SCALES_PCT))} (%) are "
+                             "supported (the anchor scripts' pad/scale filters exist for those only).")
+    return vals
 
 
 @click.command("tasks")
@@ -89,7 +90,7 @@ def _progress(quiet: bool):
 @click.option("--codec", type=click.Choice(["vvenc", "vtm"]), default=None, help="Override the condition's codec.")
 @click.option("--preset", default=None, help="Override the VVenC preset (faster, fast, medium, slow, slower).")
 @click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
-@click.option("--scales", default=None, help="Override the scales, comma-separated (1,0.75 or 100,75).")
+@click.option("--scales", default=None, help="Override the scales, in percent, comma-separated (100,75,50,25).")
 @click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images of the dataset.")
 @click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
@@ -102,8 +103,9 @@ def _progress(quiet: bool):
                    "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
-@click.option("--decoders", default=None, help="Verification decoders, comma-separated (default: every installed decoder: pyav, ffmpeg, "
-                   "+vtm when VTM is configured; they must all agree).")
+@click.option("--decoder", "decoders", multiple=True,
+              help="Verification decoder, repeatable: pyav, ffmpeg, vtm, all (default: every installed decoder: pyav, "
+                   "ffmpeg, +vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, label, vtm_dir, cfg, allow_version_mismatch,
@@ -134,9 +136,9 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         codec_options["allow_version_mismatch"] = True
     task_options = {"weights": task_weights} if task_weights else None
     summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
-                            scales=_float_list(scales, "scales"), limit=limit, jobs=jobs, label=label,
+                            scales=_ctc_scales(scales), limit=limit, jobs=jobs, label=label,
                             codec_options=codec_options or None, task_options=task_options,
-                            decoders=decoders.split(",") if decoders else None, progress=_progress(quiet),
+                            decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
                             command_line=["vcmbench", *sys.argv[1:]])
     info = {"run_dir": str(summary.run_dir), "jobs": summary.total, "cached": summary.skipped, "ran": summary.ran,
             "not_verified": summary.not_verified, "errors": len(summary.errors), "seconds": round(summary.seconds, 1),
@@ -161,9 +163,17 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, jobs, l
         exit_with(4)
 
 
+def _run_decoders(decoders: tuple[str, ...], vtm_dir: str | None) -> list[str] | None:
+    if not decoders:
+        return None
+    from .codec import expand_decoders
+
+    return expand_decoders(decoders, vtm_dir)
+
+
 def _print_points(rs) -> None:
     keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
-    rows = [[f"{p.scale:g}", p.qp, p.images, p.failed, p.bits, f"{p.bpp:.6f}", *[
+    rows = [[f"{p.scale * 100:g} %", p.qp, p.images, p.failed, p.bits, f"{p.bpp:.6f}", *[
         (f"{p.accuracy[k]:{'.4g' if k.endswith('mse') else '.4f'}}" if k in p.accuracy else "-") for k in keys]]
         for p in rs.points]
     click.echo(table(["scale", "qp", "images", "failed", "bits", "bpp", *keys], rows))
@@ -217,12 +227,14 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
         import csv
 
         w = csv.writer(sys.stdout, lineterminator="\n")
+        # The last column names the quality key: `bdrate` reads it as its default quality column.
         w.writerow(["condition", "label", "scale", "qp", "images", "failed", "bits", "pixels", "bpp", *keys,
-                    "encode_seconds", "decode_seconds", "task_seconds"])
+                    "encode_seconds", "decode_seconds", "task_seconds", "quality_key"])
         for p in rs.points:
-            w.writerow([rs.condition, rs.label, f"{p.scale:g}", p.qp, p.images, p.failed, p.bits, p.pixels, repr(p.bpp),
+            w.writerow([rs.condition, rs.label, f"{p.scale * 100:g}", p.qp, p.images, p.failed, p.bits, p.pixels, repr(p.bpp),
                         *[repr(p.accuracy[k]) if k in p.accuracy else "" for k in keys],
-                        round(p.encode_seconds, 3), round(p.decode_seconds, 3), round(p.task_seconds, 3)])
+                        round(p.encode_seconds, 3), round(p.decode_seconds, 3), round(p.task_seconds, 3),
+                        rs.quality_key])
         return
     click.echo(f"condition: {rs.condition}   dataset: {rs.dataset}   label: {rs.label}")
     click.echo(f"codec:     {rs.codec}")
@@ -254,7 +266,8 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
 @click.option("--jobs", "-j", type=POSITIVE_INT, default=None, help="Parallel jobs (default: one per core).")
 @click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N sample images (quicker).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def demo(out_dir, jobs, limit, quiet):
+@click.option("--json", "as_json", is_flag=True, help="Print the BD results and output paths as JSON.")
+def demo(out_dir, jobs, limit, quiet, as_json):
     """The whole chain on sample photographs: VVenC, SSD detector, verification, BD-rate, reports.
 
     Runs the `demo` condition twice (VVenC preset faster = anchor, preset fast = test) at
@@ -269,12 +282,20 @@ def demo(out_dir, jobs, limit, quiet):
     from ..demo import REMEDIES, run_demo
 
     res = run_demo(out_dir, jobs=jobs, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]])
+    if as_json:
+        echo_json({"remedies": list(REMEDIES), "bd": res.bd, "anchor_dir": str(res.anchor_dir),
+                   "test_dir": str(res.test_dir), "xlsx": str(res.xlsx), "html": str(res.html)})
+        return
+    click.echo(f"BD method: pchip-jvet with the remedy {'+'.join(REMEDIES)} (the demo's eight-image AP curves are not "
+               "monotonic; remedies are off by default elsewhere)")
     for e in res.bd:
         if e["error"]:
-            click.echo(f"scale {e['scale']:g}: BD not computed: {e['error']}", err=True)
+            click.echo(f"scale {e['scale'] * 100:g} %: BD not computed: {e['error']}", err=True)
         else:
-            click.echo(f"scale {e['scale']:g}: BD-rate {e['test']} vs {e['anchor']}: {e['bd_rate_pct']:+.2f} % "
+            click.echo(f"scale {e['scale'] * 100:g} %: BD-rate {e['test']} vs {e['anchor']}: {e['bd_rate_pct']:+.2f} % "
                        f"({e['method']}, remedy {'+'.join(REMEDIES)})")
+    click.echo(f"reproduce: vcmbench bdrate --anchor {res.anchor_dir} --test {res.test_dir} "
+               f"{' '.join('--remedy ' + r for r in REMEDIES)}")
     click.echo(f"anchor run: {res.anchor_dir}   (vcmbench results {res.anchor_dir})")
     click.echo(f"test run:   {res.test_dir}")
     click.echo(f"xlsx report: {res.xlsx}")

@@ -91,3 +91,96 @@ def verify_data(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
         checks.append(FileCheck(role, ref["file"], not problems, "; ".join(problems) or ok_msg,
                                 ref.get("md5", ""), md5, exp_n, n))
     return checks
+
+
+def _expected_images(cond: Condition, d: Path) -> tuple[list[str], list[Path], str] | None:
+    """(expected image names, candidate folders, where the names come from) or None (sample images)."""
+    import json
+
+    ds = cond.dataset
+    if ds.get("sample_images"):
+        return None
+    if ds.get("image_list"):
+        lst = d / ds["image_list"]["file"]
+        if not lst.is_file():
+            return [], [], f"{ds['image_list']['file']} (missing)"
+        names = [ln.strip() for ln in lst.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+        folders = [d / ds["images"]] if ds.get("images") else [d / "images", d]
+        return names, folders, ds["image_list"]["file"]
+    coco = next((ref for ref in (ds.get("annotations") or {}).values() if ref.get("format") == "coco-json"), None)
+    if coco is not None:
+        p = d / coco["file"]
+        if not p.is_file():
+            return [], [], f"{coco['file']} (missing)"
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+            images = data.get("images", []) if isinstance(data, dict) else []
+        except (ValueError, RecursionError):
+            return [], [], f"{coco['file']} (unreadable)"
+        if ds.get("image_ids"):
+            want = {int(i) for i in ds["image_ids"]}
+            images = [im for im in images if int(im.get("id", -1)) in want]
+        return [str(im.get("file_name", "")) for im in images], [d / (ds.get("images") or "images")], coco["file"]
+    return None
+
+
+def _read_checksums(path: Path) -> dict[str, str]:
+    """``md5sum`` output: ``<md5>  <name>`` per line (``*name`` for binary mode accepted)."""
+    out = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2 or len(parts[0]) != 32:
+            raise DataError(f"{path} line {n}: expected '<md5>  <file name>' (md5sum format).")
+        out[parts[1].strip().lstrip("*")] = parts[0].lower()
+    return out
+
+
+def verify_images(cond: Condition, data_dir: str | Path, checksums: str | Path | None = None) -> list[FileCheck]:
+    """Check the condition's images: the folder, the count, every expected name present and (with a
+    ``checksums`` file in md5sum format) every image's MD5.  No row for sample-image conditions."""
+    d = Path(data_dir)
+    exp = _expected_images(cond, d)
+    if exp is None:
+        return []
+    names, folders, src = exp
+    ds = cond.dataset
+    expected_n = (ds.get("image_list") or {}).get("count") or (len(ds["image_ids"]) if ds.get("image_ids") else None)
+    if not names:
+        return [FileCheck("images", "images", False, f"cannot tell which images to expect: {src}", "", "",
+                          expected_n, None)]
+    folder = next((f for f in folders if f.is_dir() and (f / names[0]).is_file()), None) or \
+        next((f for f in folders if f.is_dir()), None)
+    label = str(folder.relative_to(d)) if folder is not None and folder != d else "."
+    if folder is None:
+        return [FileCheck("images", str(folders[0].relative_to(d)), False,
+                          f"missing: images folder {folders[0]} does not exist ({len(names)} images expected)", "", "",
+                          expected_n or len(names), 0)]
+    present = [n for n in names if (folder / n).is_file()]
+    missing = [n for n in names if not (folder / n).is_file()]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} of {len(names)} images named in {src} are missing from {label} "
+                        f"(e.g. {', '.join(missing[:3])})")
+    if expected_n is not None and len(names) != expected_n:
+        problems.append(f"{src} names {len(names)} images, the condition records {expected_n}")
+    if checksums:
+        sums = _read_checksums(Path(checksums))
+        bad = []
+        for n in present:
+            want = sums.get(n)
+            if want is None:
+                bad.append(f"{n}: no checksum")
+                continue
+            h = hashlib.md5()
+            with open(folder / n, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            if h.hexdigest() != want:
+                bad.append(f"{n}: md5 {h.hexdigest()} differs from {want}")
+        if bad:
+            problems.append(f"{len(bad)} image checksum problem(s): {'; '.join(bad[:3])}")
+    ok_msg = f"ok: {len(present)} images" + (", checksums match" if checksums else " (no checksums given)")
+    return [FileCheck("images", label, not problems, "; ".join(problems) or ok_msg, "", "",
+                      expected_n or len(names), len(present))]

@@ -42,7 +42,7 @@ class AccuracyRecomputer:
         try:
             refs = {r.image_id: r for r in list_images(cond, data_dir)}
         except VcmbenchError as exc:
-            raise DataError(f"the condition's images are not available here ({exc}); pass --data-dir") from None
+            raise DataError(f"the condition's images are not available here ({exc}); pass --data") from None
         unknown = sorted({it.image for it in items if it.image not in refs})
         if unknown:
             raise DataError(f"image(s) {unknown[:5]} of the package are not in condition {cond.name}'s dataset")

@@ -75,13 +75,18 @@ def package_from_run(run_dir: str | Path, dest: str | Path, *, proponent: str = 
     if dest.suffix.lower() == ".zip":
         if dest.exists():
             raise UsageError(f"{dest} exists; choose a new file name.")
+        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("manifest.json", _dumps(manifest))
-            zf.writestr("claims.csv", claims)
-            for name, src in files.items():
-                zf.write(src, name)
-        tmp.replace(dest)
+        try:
+            # bitstreams are already entropy-coded: stored, not deflated (as fast to write as to read)
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+                zf.writestr("manifest.json", _dumps(manifest), compress_type=zipfile.ZIP_DEFLATED)
+                zf.writestr("claims.csv", claims, compress_type=zipfile.ZIP_DEFLATED)
+                for name, src in files.items():
+                    zf.write(src, name)
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
         return dest
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest} exists and is not empty; choose a new directory.")

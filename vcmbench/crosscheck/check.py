@@ -285,6 +285,24 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
             tmp.cleanup()
 
 
+def _load_condition(name: str, root: Path, trusted: bool):
+    """The condition a package names.  From the untrusted manifest only a shipped condition name or a
+    YAML file inside the package is accepted (never a path on this machine: ``/dev/zero`` or
+    ``/etc/passwd`` are refused without being opened); ``--condition`` on the command line is the
+    user's own and may be any name or path."""
+    from ..conditions import load_condition
+    from ..conditions.load import list_conditions
+
+    if trusted:
+        return load_condition(name)
+    if name in list_conditions():
+        return load_condition(name)
+    if not name.lower().endswith((".yaml", ".yml")):
+        raise PackageRefused(f"the manifest names condition {name[:80]!r}, which is neither a shipped condition "
+                             f"({', '.join(list_conditions())}) nor a .yaml file inside the package; give --condition")
+    return load_condition(resolve_member(root, name))
+
+
 def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anchor_curves, accuracy_fn, data_dir,
                 bd_method, bd_remedies, limits, timeout) -> CrossCheckResult:
     root = open_package(package, work, limits)
@@ -300,10 +318,8 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         notes.append(f"condition {condition!r} given on the command line replaces the manifest's "
                      f"{manifest.condition!r}")
     if cond_name:
-        from ..conditions import load_condition
-
         try:
-            cond = load_condition(cond_name)
+            cond = _load_condition(cond_name, root, trusted=bool(condition))
         except VcmbenchError as exc:
             cond_reason = f"condition {cond_name!r} is not known to this vcmbench ({exc})"
     else:

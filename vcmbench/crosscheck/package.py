@@ -64,18 +64,76 @@ MAX_PATH_BYTES = 1024
 
 @dataclass(frozen=True)
 class Limits:
+    """Defaults for a package of unknown size; ``sized_for(items)`` scales the entry count and the
+    total size to what the package's own manifest declares (a CTC package has ~120,000 bitstreams),
+    so a real package is accepted while a bomb is still refused with the limit named."""
+
     max_entries: int = 20000
     max_total: int = 4 * 1024 ** 3  # bytes, uncompressed
     max_file: int = 1024 ** 3  # bytes, one file
-    max_manifest: int = 32 * 1024 ** 2  # bytes, manifest / claims text
+    max_manifest: int = 128 * 1024 ** 2  # bytes, manifest / claims text (120,000 items: ~50 MB of JSON)
     max_items: int = 200000
     max_pixels: int = 8192 * 8192  # coded picture size a manifest may state (decoding allocates it)
     max_bitstream: int = 256 * 1024 ** 2  # bytes, one bitstream
     max_pictures: int = 16  # coded pictures in one (image) bitstream
 
 
+    # per manifest item: entries allowed (the bitstream) and bytes allowed on average
+    entries_slack: int = 1000
+    bytes_per_item: int = 8 * 1024 ** 2
+    max_total_ceiling: int = 2 * 1024 ** 4  # 2 TiB: never more, whatever a manifest says
+
+    def sized_for(self, items: int) -> "Limits":
+        from dataclasses import replace
+
+        if items <= 0:
+            return self
+        return replace(self, max_entries=max(self.max_entries, items + self.entries_slack),
+                       max_total=min(self.max_total_ceiling, max(self.max_total, items * self.bytes_per_item)))
+
+    def describe(self, name: str) -> str:
+        return f"limit {name} = {getattr(self, name):,}"
+
+
 class PackageRefused(UsageError):
     """The package is unsafe or malformed; nothing was written."""
+
+
+def _count_items(text: str, csv_manifest: bool) -> int:
+    """Items a manifest declares (0 when unreadable: the default limits then apply)."""
+    try:
+        if csv_manifest:
+            return max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+        data = json.loads(text)
+        items = data.get("items") if isinstance(data, dict) else None
+        return len(items) if isinstance(items, list) else 0
+    except (ValueError, RecursionError):
+        return 0
+
+
+def manifest_sized_limits(path: Path, limits: Limits) -> Limits:
+    """``limits`` sized from the manifest inside ``path`` (a zip or a directory), read with the
+    manifest size limit and without extracting anything."""
+    path = Path(path)
+    if path.is_dir():
+        for root in (path, *[c for c in sorted(path.iterdir())[:3] if c.is_dir() and not c.is_symlink()]):
+            for m in MANIFEST_NAMES:
+                f = root / m
+                if f.is_file() and not f.is_symlink() and f.stat().st_size <= limits.max_manifest:
+                    return limits.sized_for(_count_items(f.read_text(encoding="utf-8", errors="replace"),
+                                                         m.endswith(".csv")))
+        return limits
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist()[: limits.max_entries * 8]:
+                parts = info.filename.split("/")
+                if parts[-1] in MANIFEST_NAMES and len(parts) <= 2 and info.file_size <= limits.max_manifest:
+                    with zf.open(info) as fh:
+                        text = fh.read(limits.max_manifest + 1)[: limits.max_manifest].decode("utf-8", "replace")
+                    return limits.sized_for(_count_items(text, parts[-1].endswith(".csv")))
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+        return limits  # inspect_zip reports the problem
+    return limits
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +190,8 @@ def inspect_zip(zip_path: Path, limits: Limits = Limits()) -> list[zipfile.ZipIn
     with zf:
         infos = zf.infolist()
     if len(infos) > limits.max_entries:
-        raise PackageRefused(f"Refusing {zip_path}: {len(infos)} entries (limit {limits.max_entries}).")
+        raise PackageRefused(f"Refusing {zip_path}: {len(infos):,} entries ({limits.describe('max_entries')}, "
+                             "sized from the items its manifest declares).")
     total, seen = 0, set()
     for info in infos:
         p = check_member_name(info.filename)
@@ -149,11 +208,13 @@ def inspect_zip(zip_path: Path, limits: Limits = Limits()) -> list[zipfile.ZipIn
             raise PackageRefused(f"Refusing package entry {info.filename!r}: duplicate name.")
         seen.add(key)
         if info.file_size > limits.max_file:
-            raise PackageRefused(f"Refusing package entry {info.filename!r}: {info.file_size} bytes "
-                                 f"(limit {limits.max_file} per file).")
+            raise PackageRefused(f"Refusing package entry {info.filename!r}: {info.file_size:,} bytes "
+                                 f"({limits.describe('max_file')} bytes per file).")
         total += info.file_size
         if total > limits.max_total:
-            raise PackageRefused(f"Refusing {zip_path}: more than {limits.max_total} bytes uncompressed.")
+            raise PackageRefused(f"Refusing {zip_path}: more than {limits.max_total:,} bytes uncompressed "
+                                 f"({limits.describe('max_total')} bytes, sized from the manifest's items; "
+                                 "--max-bytes raises it).")
     return infos
 
 
@@ -202,7 +263,8 @@ def _extract_all(zip_path: Path, dest: Path, infos: list[zipfile.ZipInfo], limit
                     written += len(chunk)
                     if n > info.file_size or n > limits.max_file or written > limits.max_total:
                         raise PackageRefused(f"Refusing package entry {info.filename!r}: it expands beyond its "
-                                             "declared size (a zip bomb?).")
+                                             f"declared size (a zip bomb?; {limits.describe('max_file')}, "
+                                             f"{limits.describe('max_total')} bytes).")
                     out.write(chunk)
             if n != info.file_size:
                 raise PackageRefused(f"Refusing package entry {info.filename!r}: {n} bytes extracted, the zip "
@@ -248,14 +310,16 @@ def check_directory(root: Path, limits: Limits = Limits()) -> None:
             n += 1
             total += st.st_size
             if n > limits.max_entries or total > limits.max_total:
-                raise PackageRefused(f"Refusing package {root}: more than {limits.max_entries} files or "
-                                     f"{limits.max_total} bytes.")
+                raise PackageRefused(f"Refusing package {root}: more than {limits.max_entries:,} files or "
+                                     f"{limits.max_total:,} bytes ({limits.describe('max_entries')}, "
+                                     f"{limits.describe('max_total')} bytes, sized from the manifest's items).")
 
 
 def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: Limits = Limits()) -> Path:
     """The package root directory: ``path`` itself (checked) or a zip extracted under ``work_dir``."""
     p = Path(path)
     if p.is_dir():
+        limits = manifest_sized_limits(p, limits)
         check_directory(p, limits)
         return _package_root(p)
     if not p.exists():
@@ -264,7 +328,7 @@ def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: L
         raise UsageError(f"Package {p} is neither a directory nor a regular file. Give a directory or a .zip file.")
     if not zipfile.is_zipfile(p):
         raise PackageRefused(f"{p} is neither a directory nor a zip file.")
-    return extract_zip(p, Path(work_dir) / "package", limits)
+    return extract_zip(p, Path(work_dir) / "package", manifest_sized_limits(p, limits))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,7 +449,7 @@ def load_manifest(root: Path, limits: Limits = Limits()) -> Manifest:
     else:
         raise DataError("The package has no manifest.json or manifest.csv.")
     if len(raw_items) > limits.max_items:
-        raise PackageRefused(f"The manifest lists {len(raw_items)} items (limit {limits.max_items}).")
+        raise PackageRefused(f"The manifest lists {len(raw_items):,} items ({limits.describe('max_items')}).")
     items = [_item(r, f"manifest item {i + 1}", limits) for i, r in enumerate(raw_items)]
     keys = [(it.image, round(it.scale, 9), it.qp) for it in items]
     dup = sorted(k for k, n in Counter(keys).items() if n > 1)

@@ -35,6 +35,10 @@ def render_html(r: CrossCheckResult) -> str:
 
 
 def write_xlsx(r: CrossCheckResult, path: str | Path) -> Path:
+    return atomic_write_bytes(path, xlsx_bytes(r))
+
+
+def xlsx_bytes(r: CrossCheckResult) -> bytes:
     import io
 
     from openpyxl import Workbook
@@ -48,10 +52,14 @@ def write_xlsx(r: CrossCheckResult, path: str | Path) -> Path:
     ws.title = "summary"
 
     def put(sheet, row: int, col: int, value: Any):
+        from ..report.xlsx import _ILLEGAL
+
         cell = sheet.cell(row=row, column=col)
-        cell.value = value
         if isinstance(value, str):
+            cell.value = _ILLEGAL.sub("", value)  # characters XML cannot hold would break the file
             cell.data_type = "s"  # never a formula, whatever the package says
+        else:
+            cell.value = value
         return cell
 
     summary = [("verdict", "verified" if r.ok else "NOT verified"), ("package", r.package), ("proponent", r.proponent),
@@ -81,7 +89,7 @@ def write_xlsx(r: CrossCheckResult, path: str | Path) -> Path:
         items.column_dimensions[col].width = w
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def write_report(r: CrossCheckResult, path: str | Path, fmt: str | None = None) -> Path:
@@ -97,3 +105,21 @@ def write_report(r: CrossCheckResult, path: str | Path, fmt: str | None = None) 
     if fmt == "xlsx":
         return write_xlsx(r, p)
     return atomic_write_bytes(p, render_html(r).encode("utf-8"))
+
+
+def write_reports(r: CrossCheckResult, paths: list[str | Path]) -> list[Path]:
+    """Write every report of ``paths`` (.html, .xlsx, .json), all or nothing (``report.publish``)."""
+    from ..core.jsonio import dumps
+    from ..report.publish import publish
+
+    items = []
+    for path in paths:
+        p = Path(path)
+        fmt = p.suffix.lstrip(".").lower()
+        fmt = "html" if fmt == "htm" else fmt
+        if fmt not in FORMATS:
+            raise UsageError(f"Unknown report format {fmt!r} for {p}: use a .html, .xlsx or .json file name.")
+        render = {"json": lambda: dumps(r.to_dict()).encode("utf-8"), "xlsx": lambda: xlsx_bytes(r),
+                  "html": lambda: render_html(r).encode("utf-8")}[fmt]
+        items.append((p, render))
+    return publish(items)

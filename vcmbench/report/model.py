@@ -198,7 +198,7 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
                 raise DataError(f"Condition {anchor.condition!r}: anchor scales {sorted(a_scales)} and test "
                                 f"{set_label(t)!r} scales {sorted(t_scales)} have nothing in common.")
             for s in sorted(t_scales - a_scales):
-                warnings.append(f"{anchor.condition}: test {set_label(t)!r} scale {s:g} has no anchor points; skipped")
+                warnings.append(f"{anchor.condition}: test {set_label(t)!r} scale {s * 100:g} % has no anchor points; skipped")
             t_forced = [k for k, _, _ in diffs]
             for scale in common:
                 entry = BDEntry(anchor.condition, scale, set_label(anchor), set_label(t), method, qkey)
@@ -213,10 +213,10 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
                                            min_overlap=min_overlap)
                     entry.signature = bd_signature(t.signature, part, scale, t_forced, anchor=anchor.codec or anchor.label,
                                                    source=f"result set {t.label!r}")
-                    warnings += [f"{anchor.condition} {set_label(t)} scale {scale:g}: {w}" for w in entry.result.warnings]
+                    warnings += [f"{anchor.condition} {set_label(t)} scale {scale * 100:g} %: {w}" for w in entry.result.warnings]
                 except BDError as exc:
                     entry.error = str(exc)
-                    warnings.append(f"{anchor.condition} {set_label(t)} scale {scale:g}: BD not computed: {exc}")
+                    warnings.append(f"{anchor.condition} {set_label(t)} scale {scale * 100:g} %: BD not computed: {exc}")
                 sec.entries.append(entry)
         sections.append(sec)
     provenance = {
