@@ -152,3 +152,55 @@ def cityscapes_cmd(gt_dir, pred_dir, as_json):
     click.echo(f"{res['metric']}: AP {res['AP']:.4f}  AP50 {res['AP50']:.4f}  ({res['images']} images)")
     click.echo(table(["class", "AP", "AP50"], [[k, f"{v['ap']:.4f}", f"{v['ap50']:.4f}"] for k, v in res["per_class"].items()]))
     click.echo(f"# signature: {sig}")
+
+
+def _weights(text: str):
+    from ..core.errors import UsageError
+
+    if text in ("6:1:1", "4:1:1"):
+        return text
+    try:
+        w = [float(x) for x in text.replace(":", ",").split(",")]
+    except ValueError:
+        w = []
+    if len(w) != 3 or min(w) < 0 or sum(w) <= 0:
+        raise UsageError(f"--yuv-weights {text!r}: give 6:1:1 (JVET), 4:1:1 or three non-negative numbers like 6:1:1.")
+    return w
+
+
+@evaluate.command("quality")
+@click.argument("ref", type=click.Path(exists=True))
+@click.argument("test", type=click.Path(exists=True))
+@click.option("--yuv-weights", default="6:1:1", show_default=True,
+              help="Weights of the YUV PSNR: 6:1:1 (JVET), 4:1:1 (the seed study) or three numbers wY:wU:wV.")
+@click.option("--color", default="bt601-full-numpy", show_default=True,
+              help="Colour conversion of both pictures for the YUV PSNR (a numpy mode of `vcmbench` colour modes).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (per pair and mean).")
+def quality_cmd(ref, test, yuv_weights, color, as_json):
+    """Picture quality of TEST against REF: RGB PSNR, Y/U/V PSNR, weighted YUV PSNR and MS-SSIM.
+
+    REF and TEST are two pictures (PNG, JPEG...) or two folders holding the same file stems; each
+    pair must have the same size.  The last row is the mean over the pairs (PSNR in dB averaged per
+    picture).  n/a: not finite (identical pictures) or MS-SSIM of a picture under 176 samples.
+
+    \b
+    Example:
+      vcmbench evaluate quality original.png decoded.png
+      vcmbench evaluate quality originals/ decoded/ --yuv-weights 4:1:1 --json
+    """
+    from ..metrics.picture_files import compare_pictures
+
+    res = compare_pictures(ref, test, _weights(yuv_weights), color)
+    if as_json:
+        echo_json(res)
+        return
+    keys = ("psnr_rgb", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "ms_ssim")
+
+    def cell(v):
+        return "n/a" if v is None else f"{v:.4f}"
+
+    rows = [[r["name"], f"{r['width']}x{r['height']}", *[cell(r[k]) for k in keys]] for r in res["pairs"]]
+    rows.append(["mean", f"{res['count']} pair(s)", *[cell(res["mean"][k]) for k in keys]])
+    click.echo(table(["picture", "size", "PSNR RGB", "PSNR Y", "PSNR U", "PSNR V",
+                      f"PSNR YUV {yuv_weights}", "MS-SSIM"], rows))
+    click.echo(f"YUV: {res['pairs'][0]['yuv']}")

@@ -199,7 +199,8 @@ def _run_decoders(decoders: tuple[str, ...], vtm_dir: str | None) -> list[str] |
 def _print_points(rs) -> None:
     keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
     rows = [[f"{p.scale * 100:g} %", p.qp, p.images, p.failed, p.bits, f"{p.bpp:.6f}", *[
-        (f"{p.accuracy[k]:.4f}" if k in p.accuracy else "-") for k in keys]] for p in rs.points]
+        (f"{p.accuracy[k]:{'.4g' if k.endswith('mse') else '.4f'}}" if k in p.accuracy else "-") for k in keys]]
+        for p in rs.points]
     click.echo(table(["scale", "qp", "images", "failed", "bits", "bpp", *keys], rows))
 
 
@@ -271,6 +272,13 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     unc = rs.provenance.get("uncompressed_accuracy")
     if unc:
         click.echo("uncompressed: " + ", ".join(f"{k} {v:.4f}" for k, v in unc.items()))
+    cx = rs.provenance.get("complexity")
+    if cx:  # network parts of the split (front / back): parameters, MACs per image, kMAC per pixel
+        kpp = cx.get("kmac_per_pixel") or {}
+        click.echo("complexity: " + "; ".join(
+            f"{part} {cx[part].get('params', 0):,} params, {cx[part].get('macs', 0):,} MAC/image"
+            + (f" ({kpp[part]:.1f} kMAC/pixel of the {cx.get('input_pixels'):,}-pixel input)" if kpp.get(part) else "")
+            for part in ("front", "back") if cx.get(part)))
     for n in rs.notes:
         click.echo(f"note: {n}")
     if pareto:

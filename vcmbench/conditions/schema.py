@@ -160,6 +160,72 @@ def _tiling(v: Any) -> str | None:
     return None
 
 
+QUANT_FORMULAS = ("seed-eq1", "ee12-scale", "cav-minmax")  # = vcmbench.features.packing.FORMULAS (a test keeps them equal)
+ROUNDINGS = ("round", "floor")
+RANGE_MODES = ("fixed", "per-image")
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _quant_range(v: Any) -> str | None:
+    """{mode: fixed, min, max, source} or {mode: per-image, source}: the range is condition data."""
+    if isinstance(v, str):
+        return (f"{v!r}: the quantisation range is condition data, never measured over a run's images; write "
+                "{mode: fixed, min: .., max: .., source: ..} or {mode: per-image, source: ..} (per-image ranges are "
+                "transmitted: give feature.header.bits)")
+    if not isinstance(v, dict):
+        return "expected a mapping {mode: fixed|per-image, ...}"
+    mode = v.get("mode")
+    if mode not in RANGE_MODES:
+        return f"mode {mode!r} is not one of {list(RANGE_MODES)}"
+    allowed = {"mode", "source"} | ({"min", "max"} if mode == "fixed" else set())
+    unknown = sorted(set(v) - allowed)
+    if unknown:
+        return f"unknown key(s) {unknown}; allowed for mode {mode}: {sorted(allowed)}"
+    if not isinstance(v.get("source"), str) or not v["source"]:
+        return "missing 'source' (where the range comes from)"
+    if mode == "fixed":
+        lo, hi = v.get("min"), v.get("max")
+        if not (_num(lo) and _num(hi)):
+            return "a fixed range needs numeric min and max"
+        if not hi > lo:
+            return f"max {hi} must exceed min {lo}"
+    return None
+
+
+def _header(v: Any) -> str | None:
+    if not isinstance(v, dict) or set(v) - {"bits", "source"}:
+        return "expected {bits: N, source: ..} (bits per image sent beside the codec bitstream)"
+    b = v.get("bits")
+    if not isinstance(b, int) or isinstance(b, bool) or b < 0:
+        return f"bits must be a non-negative integer, got {b!r}"
+    if not isinstance(v.get("source"), str):
+        return "missing 'source'"
+    return None
+
+
+def _channels(v: Any) -> str | None:
+    if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+        return None
+    if isinstance(v, dict) and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in v.values()):
+        return None
+    return "expected a positive integer (every layer) or layer -> channel count"
+
+
+def _positive(v: Any) -> str | None:
+    return None if _num(v) and v > 0 else f"expected a positive number, got {v!r}"
+
+
+def _yuv_weights(v: Any) -> str | None:
+    if v in ("6:1:1", "4:1:1"):
+        return None
+    if isinstance(v, list) and len(v) == 3 and all(_num(x) and x >= 0 for x in v) and sum(v) > 0:
+        return None
+    return "expected '6:1:1' (JVET), '4:1:1' or three non-negative weights [wY, wU, wV]"
+
+
 SRC = _type(str)
 SCHEMA: dict[str, dict[str, Checker]] = {
     "": {
@@ -189,16 +255,18 @@ SCHEMA: dict[str, dict[str, Checker]] = {
     },
     "preprocess": {"color": _choice(COLOR_MODES), "resize": _choice(RESIZE_MODES), "source": SRC},
     "feature": {
-        "coded_layers": _str_list, "derived_layers": _type(dict), "channels": _type(int),
-        "tiling": _tiling, "quant_bits": _type(int), "quant_range": _choice(("global-minmax", "per-image-minmax")),
-        "side_info": _choice(SIDE_INFO), "source": SRC,
+        "coded_layers": _str_list, "derived_layers": _type(dict), "channels": _channels,
+        "tiling": _tiling, "quant_bits": _type(int), "quant_range": _quant_range,
+        "quant_formula": _choice(QUANT_FORMULAS), "quant_scale": _positive, "rounding": _choice(ROUNDINGS),
+        "header": _header, "side_info": _choice(SIDE_INFO), "source": SRC,
     },
     "rate": {"definition": _choice(RATE_DEFS), "side_info": _choice(SIDE_INFO), "source": SRC},
     "metric": {
         "name": _choice(tuple(METRICS)), "iou_type": _choice(("bbox", "segm")), "iou": _type(int, float, none=True),
         "quality_key": _type(str), "report": _str_list, "group_of_weight": _type(int, float), "source": SRC,
+        "yuv_weights": _yuv_weights,
     },
-    "bd": {"method": _choice(BD_METHODS), "quality": _type(str), "source": SRC},
+    "bd": {"method": _choice(BD_METHODS), "quality": _type(str), "twin": _type(str), "source": SRC},
     "ground_truth": {"mode": _choice(GROUND_TRUTH), "score_threshold": _type(int, float), "source": SRC},
 }
 REQUIRED = {
@@ -209,4 +277,5 @@ REQUIRED = {
     "rate": ("definition", "source"),
     "metric": ("name", "quality_key", "source"),
     "bd": ("method", "source"),
+    "feature": ("coded_layers", "tiling", "quant_bits", "quant_range", "rounding", "source"),
 }

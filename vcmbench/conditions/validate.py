@@ -61,17 +61,7 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
         if codec["chroma_format"] != 420:
             add("codec.chroma_format", "image conditions code RGB pictures as 4:2:0; set 420")
     if feature:
-        tiling = feature.get("tiling", {})
-        layers = feature.get("coded_layers", [])
-        ch = feature.get("channels", 256)
-        for layer in layers:
-            if layer not in tiling:
-                add(f"feature.tiling.{layer}", "coded layer has no tiling")
-        for layer, (w, h) in tiling.items():
-            if layer not in layers:
-                add(f"feature.tiling.{layer}", f"tiling given for {layer}, which is not in coded_layers")
-            elif w * h != ch:
-                add(f"feature.tiling.{layer}", f"{w} x {h} = {w * h} tiles, but the layer has {ch} channels")
+        out += _feature_consistency(feature, file)
     ibd, idepth = codec.get("input_bit_depth"), codec["internal_bit_depth"]
     if ibd is not None and ibd > idepth:
         add("codec.input_bit_depth", f"input bit depth {ibd} exceeds the internal bit depth {idepth}")
@@ -128,4 +118,36 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     n_qps = len(codec["qps"])
     if d["bd"]["method"] == "cubic" and n_qps < 4:
         add("bd.method", f"cubic needs at least 4 rate points per curve; the QP ladder has {n_qps}")
+    return out
+
+
+def _feature_consistency(feature: dict[str, Any], file: str) -> list[Issue]:
+    """Tiling against each layer's channel count; the range, formula and header agree."""
+    out: list[Issue] = []
+    add = lambda key, msg: out.append(Issue(file, key, msg))  # noqa: E731
+    tiling = feature.get("tiling", {})
+    layers = feature.get("coded_layers", [])
+    ch = feature.get("channels")
+    for layer in layers:
+        if layer not in tiling:
+            add(f"feature.tiling.{layer}", "coded layer has no tiling")
+    for layer, (w, h) in tiling.items():
+        n = ch.get(layer) if isinstance(ch, dict) else ch
+        if layer not in layers:
+            add(f"feature.tiling.{layer}", f"tiling given for {layer}, which is not in coded_layers")
+        elif n is not None and w * h != n:
+            add(f"feature.tiling.{layer}", f"{w} x {h} = {w * h} tiles, but the layer has {n} channels")
+    if isinstance(ch, dict):
+        for layer in sorted(set(ch) - set(layers)):
+            add(f"feature.channels.{layer}", f"channel count given for {layer}, which is not in coded_layers")
+    rng = feature["quant_range"]
+    header_bits = (feature.get("header") or {}).get("bits", 0)
+    if rng["mode"] == "per-image" and header_bits < 64:
+        add("feature.header", "a per-image range is transmitted: give header: {bits: N >= 64 (two float32), source: ..}")
+    if "quant_scale" in feature and feature.get("quant_formula") != "ee12-scale":
+        add("feature.quant_scale", "quant_scale belongs to quant_formula ee12-scale; remove it or set the formula")
+    if rng["mode"] == "per-image" and "quant_scale" in feature:
+        add("feature.quant_scale", "a literal scale needs a fixed range; remove quant_scale")
+    if not 1 <= feature["quant_bits"] <= 16:
+        add("feature.quant_bits", f"{feature['quant_bits']} is outside 1..16")
     return out

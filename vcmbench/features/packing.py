@@ -1,17 +1,31 @@
-"""Feature coding helpers (DESIGN.md 5.2): tile, quantise and pack FPN features into one picture, and back.
+"""Feature coding helpers (DESIGN.md 5.2): tile, quantise and pack feature maps into one picture, and back.
 
 Conventions
 -----------
 * A layer is a float32 array ``(C, H, W)`` (channels first, no batch), as
   ``TaskNetwork.features`` returns it.
-* Tiling ``{layer: (tiles_wide, tiles_high)}`` with ``tiles_wide * tiles_high == C``: channel
-  ``c`` goes to tile row ``c // tiles_wide``, column ``c % tiles_wide`` (row-major).  The layers'
-  pictures are stacked vertically in the order of ``layers``; each is left-aligned and padded on
-  the right with the quantised value of 0.0 (or 0 when no range is given) to the widest layer.
-* Uniform quantisation to ``bits``: ``q = round((F - lo) * (2^bits - 1) / (hi - lo))`` clipped to
-  ``[0, 2^bits - 1]`` (round half to even, numpy); de-quantisation ``F' = q * (hi - lo) / (2^bits - 1) + lo``
-  — the seed paper's ``Fq``.  ``lo``/``hi`` are the global min/max (fixed for the dataset) or the
-  per-picture min/max (then they are side information).
+* Tiling ``{layer: (tiles_wide, tiles_high)}`` with ``tiles_wide * tiles_high == C`` (each layer its
+  own channel count): channel ``c`` goes to tile row ``c // tiles_wide``, column ``c % tiles_wide``
+  (row-major, as the MPEG-137 EE1.2 ``utils._save_feature_map`` and CompressAI-Vision
+  ``tensor_to_tiled`` do).  The layers' pictures are stacked vertically in the order of ``layers``;
+  each is left-aligned and padded on the right with the quantised value of 0.0 (or 0 when 0.0 is
+  outside the range) to the widest layer.
+* Uniform quantisation to ``bits`` (``L = 2^bits - 1``) by a :class:`Quantiser`: the range
+  ``[lo, hi]`` comes from the condition (fixed) or from the picture (per-image, transmitted), never
+  from the run's other images.  Three formulas, each exactly as its source computes it:
+
+  - ``seed-eq1`` (seed paper eq. 1, float64): ``q = R((F - lo) * L / (hi - lo))``;
+    ``F' = q * (hi - lo) / L + lo``.
+  - ``ee12-scale`` (MPEG-137 EE1.2 P-layer anchor ``quantizer.py``, float32 like its torch
+    tensors): ``q = R((F - lo) * s)`` with the literal scale ``s`` (23.4838 there; default
+    ``L / (hi - lo)``); ``F' = q / s + lo``.
+  - ``cav-minmax`` (CompressAI-Vision ``codecs/utils.py`` ``min_max_normalization``, float32):
+    ``q = R(clamp((F - lo) / (hi - lo), 0, 1) * L)``; ``F' = q / L * (hi - lo) + lo``.
+
+  ``R`` is the rounding: ``round`` (numpy ``rint``, half to even) or ``floor`` (the anchor
+  scripts' truncation: ``astype(uint16)`` / ``.floor()``; equal to floor on the non-negative values
+  of the range).  Codes are then clipped to ``[0, L]`` (a value outside a fixed range saturates;
+  the EE1.2 script's ``astype(uint16)`` would wrap it instead, which numpy leaves undefined).
 * ``P6 = maxpool(P5, kernel 1, stride 2)`` = ``P5[:, ::2, ::2]``.
 The packed picture is a uint16 luma plane for 4:0:0 10-bit coding.
 """
@@ -75,34 +89,98 @@ def untile(picture: np.ndarray, tiles_wide: int, tiles_high: int) -> np.ndarray:
     return picture.reshape(tiles_high, h, tiles_wide, w).transpose(0, 2, 1, 3).reshape(tiles_high * tiles_wide, h, w)
 
 
-def quantise(x: np.ndarray, lo: float, hi: float, bits: int) -> np.ndarray:
-    if not hi > lo:
-        raise DataError(f"Quantisation range [{lo}, {hi}] is empty; max must exceed min.")
-    levels = (1 << bits) - 1
-    q = np.rint((np.asarray(x, np.float64) - lo) * levels / (hi - lo))
-    return np.clip(q, 0, levels).astype(np.uint16)
+FORMULAS = ("seed-eq1", "ee12-scale", "cav-minmax")
+ROUNDINGS = ("round", "floor")
+
+
+@dataclass(frozen=True)
+class Quantiser:
+    """Uniform quantisation of feature values to ``bits``-bit codes (see the module docstring)."""
+
+    lo: float
+    hi: float
+    bits: int = 10
+    rounding: str = "round"
+    formula: str = "seed-eq1"
+    scale: float | None = None  # ee12-scale only: codes per unit (default L / (hi - lo))
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.lo) and np.isfinite(self.hi) and self.hi > self.lo):
+            raise DataError(f"Quantisation range [{self.lo}, {self.hi}] is empty or not finite; max must exceed min.")
+        if self.formula not in FORMULAS:
+            raise UsageError(f"Unknown quantisation formula {self.formula!r}; use one of {list(FORMULAS)}.")
+        if self.rounding not in ROUNDINGS:
+            raise UsageError(f"Unknown rounding {self.rounding!r}; use one of {list(ROUNDINGS)}.")
+        if not 1 <= int(self.bits) <= 16:
+            raise UsageError(f"quant_bits {self.bits} must be 1..16.")
+        if self.scale is not None and (self.formula != "ee12-scale" or not self.scale > 0):
+            raise UsageError("quant_scale is a positive number and belongs to the ee12-scale formula only.")
+
+    @property
+    def levels(self) -> int:
+        return (1 << int(self.bits)) - 1
+
+    def _round(self, v: np.ndarray) -> np.ndarray:
+        return np.rint(v) if self.rounding == "round" else np.floor(v)
+
+    def quantise(self, x: np.ndarray) -> np.ndarray:
+        L = self.levels
+        if self.formula == "seed-eq1":
+            v = (np.asarray(x, np.float64) - self.lo) * L / (self.hi - self.lo)
+        elif self.formula == "ee12-scale":
+            s = np.float32(self.scale if self.scale is not None else L / (self.hi - self.lo))
+            v = (np.asarray(x, np.float32) - np.float32(self.lo)) * s
+        else:
+            v = np.clip((np.asarray(x, np.float32) - np.float32(self.lo)) / np.float32(self.hi - self.lo),
+                        np.float32(0), np.float32(1)) * np.float32(L)
+        return np.clip(self._round(v), 0, L).astype(np.uint16)
+
+    def dequantise(self, q: np.ndarray) -> np.ndarray:
+        L = self.levels
+        if self.formula == "seed-eq1":
+            return (q.astype(np.float64) * (self.hi - self.lo) / L + self.lo).astype(np.float32)
+        if self.formula == "ee12-scale":
+            s = np.float32(self.scale if self.scale is not None else L / (self.hi - self.lo))
+            return q.astype(np.float32) / s + np.float32(self.lo)
+        return (q.astype(np.float32) / np.float32(L)) * np.float32(self.hi - self.lo) + np.float32(self.lo)
+
+    def fill(self) -> int:
+        """The code of 0.0 (the padding value), or 0 when 0.0 is outside the range."""
+        return int(self.quantise(np.zeros(1, np.float32))[0]) if self.lo <= 0 <= self.hi else 0
+
+
+def quantise(x: np.ndarray, lo: float, hi: float, bits: int, rounding: str = "round") -> np.ndarray:
+    """Seed-paper eq. 1 quantisation (float64) with ``rounding`` — see :class:`Quantiser`."""
+    return Quantiser(lo, hi, bits, rounding).quantise(x)
 
 
 def dequantise(q: np.ndarray, lo: float, hi: float, bits: int) -> np.ndarray:
-    levels = (1 << bits) - 1
-    return (q.astype(np.float64) * (hi - lo) / levels + lo).astype(np.float32)
+    return Quantiser(lo, hi, bits).dequantise(q)
+
+
+def _as_quantiser(q: "Quantiser | float", hi: float | None, bits: int) -> Quantiser:
+    return q if isinstance(q, Quantiser) else Quantiser(float(q), float(hi), bits)
 
 
 def pack(features: Mapping[str, np.ndarray], tiling: Mapping[str, Sequence[int]], layers: Sequence[str],
-         lo: float, hi: float, bits: int = 10) -> tuple[np.ndarray, PackLayout]:
-    """Quantise and tile ``layers`` into one uint16 picture (see the module docstring)."""
+         lo: "float | Quantiser", hi: float | None = None, bits: int = 10) -> tuple[np.ndarray, PackLayout]:
+    """Quantise and tile ``layers`` into one uint16 picture (see the module docstring).
+
+    ``lo`` is a :class:`Quantiser` or, with ``hi``/``bits``, the range of a seed-eq1 rounding one."""
+    qz = _as_quantiser(lo, hi, bits)
     lay = layout({k: v.shape for k, v in features.items()}, tiling, layers)
-    fill = quantise(np.zeros(1), lo, hi, bits)[0] if lo <= 0 <= hi else 0
-    pic = np.full((lay.height, lay.width), fill, np.uint16)
+    pic = np.full((lay.height, lay.width), qz.fill(), np.uint16)
     for name in layers:
-        block = quantise(tile(np.asarray(features[name]), *lay.tiling[name]), lo, hi, bits)
+        block = qz.quantise(tile(np.asarray(features[name]), *lay.tiling[name]))
         y = lay.offsets[name]
         pic[y:y + block.shape[0], :block.shape[1]] = block
     return pic, lay
 
 
-def unpack(picture: np.ndarray, lay: PackLayout, lo: float, hi: float, bits: int = 10) -> dict[str, np.ndarray]:
+def unpack(picture: np.ndarray, lay: PackLayout, lo: "float | Quantiser", hi: float | None = None,
+           bits: int = 10) -> dict[str, np.ndarray]:
     """Inverse of :func:`pack` (up to quantisation)."""
+    qz = _as_quantiser(lo, hi, bits)
     if picture.shape != (lay.height, lay.width):
         raise DataError(f"Packed picture is {picture.shape[1]}x{picture.shape[0]}; the layout says {lay.width}x{lay.height}.")
     out = {}
@@ -110,7 +188,7 @@ def unpack(picture: np.ndarray, lay: PackLayout, lo: float, hi: float, bits: int
         c, h, w = lay.shapes[name]
         tw, th = lay.tiling[name]
         y = lay.offsets[name]
-        out[name] = dequantise(untile(picture[y:y + th * h, :tw * w], tw, th), lo, hi, bits)
+        out[name] = qz.dequantise(untile(picture[y:y + th * h, :tw * w], tw, th))
     return out
 
 

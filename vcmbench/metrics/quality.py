@@ -36,7 +36,7 @@ YUV_WEIGHTS = {"6:1:1": (6.0, 1.0, 1.0), "4:1:1": (4.0, 1.0, 1.0)}
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 __all__ = ["YUV_WEIGHTS", "as_array", "mse", "psnr", "psnr_yuv", "ssim", "ms_ssim", "mae", "feature_psnr",
-           "peak_for_bit_depth"]
+           "peak_for_bit_depth", "feature_quality", "image_quality", "weighted_yuv"]
 
 
 def as_array(x: Any) -> np.ndarray:
@@ -148,7 +148,7 @@ def _channels(a: np.ndarray) -> list[np.ndarray]:
     if a.ndim == 2:
         return [a]
     if a.ndim == 3:
-        return [a[..., i] for i in range(a.shape[2])]
+        return [np.ascontiguousarray(a[..., i]) for i in range(a.shape[2])]  # contiguous: faster filtering
     raise DataError(f"SSIM takes H×W or H×W×C arrays, got shape {a.shape}.")
 
 
@@ -215,3 +215,71 @@ def feature_psnr(ref: Any, test: Any, domain: str = "tensor", bit_depth: int = 1
             raise DataError("Packed-domain feature PSNR takes the integer packed picture; quantise first.")
         return psnr(r, test, bit_depth=bit_depth), f"feature PSNR (packed {bit_depth}-bit picture)"
     raise DataError(f"Unknown feature domain {domain!r}; use 'tensor' or 'packed'.")
+
+
+# ----------------------------------------------------------------------------- per-job quality records
+def _db(peak: float, m: float) -> float | None:
+    """PSNR in dB, or None when it is not finite (identical signals, or a constant reference)."""
+    if m <= 0 or peak <= 0:
+        return None
+    return 10.0 * math.log10(peak * peak / m)
+
+
+def feature_quality(ref: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    """Decoded features against the originals: ``feature_mse`` / ``feature_psnr`` over all the layers
+    of ``ref`` together and ``layers: {name: {mse, psnr}}``.
+
+    Tensor domain: the PSNR peak is the reference's dynamic range (max − min) of the layer, or of all
+    layers for the overall figure.  A PSNR that is not finite (no error, or a constant reference) is
+    None."""
+    layers: dict[str, dict[str, float | None]] = {}
+    sse, n, lo, hi = 0.0, 0, math.inf, -math.inf
+    for name in ref:
+        a, b = _pair(ref[name], test[name])
+        err = float(np.sum((a - b) ** 2))
+        rmin, rmax = float(a.min()), float(a.max())
+        m = err / a.size
+        layers[name] = {"mse": m, "psnr": _db(rmax - rmin, m)}
+        sse, n, lo, hi = sse + err, n + a.size, min(lo, rmin), max(hi, rmax)
+    if n == 0:
+        raise DataError("No feature layer to compare.")
+    m = sse / n
+    return {"feature_mse": m, "feature_psnr": _db(hi - lo, m), "layers": layers}
+
+
+def image_quality(ref_rgb: Any, test_rgb: Any, ref_yuv: Sequence[Any] | None = None,
+                  test_yuv: Sequence[Any] | None = None, ref_bit_depth: int = 8, test_bit_depth: int = 10) -> dict[str, Any]:
+    """A decoded picture against its original: ``psnr_rgb`` (8-bit RGB, all channels), ``ms_ssim`` (RGB,
+    mean over channels; None with ``ms_ssim_note`` when the picture is under 176 samples a side) and,
+    with the YUV planes, ``psnr_y``/``psnr_u``/``psnr_v`` of the coded picture at the decoder's bit
+    depth (the source planes scaled by ``2**(test_bit_depth - ref_bit_depth)``, as the VTM encoder
+    reports PSNR).  Weighted YUV PSNR is formed from the planes by :func:`weighted_yuv`.  A PSNR that
+    is not finite (identical pictures) is None."""
+    a, b = _pair(ref_rgb, test_rgb)
+    out: dict[str, Any] = {"psnr_rgb": _db(255.0, float(np.mean((a - b) ** 2)))}
+    need = 11 * 2 ** (len(MS_SSIM_WEIGHTS) - 1)
+    if min(a.shape[:2]) >= need:
+        out["ms_ssim"] = ms_ssim(as_array(ref_rgb), as_array(test_rgb), data_range=255.0)
+    else:
+        out["ms_ssim"] = None
+        out["ms_ssim_note"] = f"picture under {need} samples a side: MS-SSIM (5 scales) undefined"
+    if ref_yuv is not None and test_yuv is not None:
+        if test_bit_depth < ref_bit_depth:
+            raise DataError(f"Decoded bit depth {test_bit_depth} is below the source's {ref_bit_depth}.")
+        shift = float(2 ** (int(test_bit_depth) - int(ref_bit_depth)))
+        peak = peak_for_bit_depth(test_bit_depth)
+        for name, r, t in zip("yuv", ref_yuv, test_yuv):
+            ra, ta = _pair(as_array(r).astype(np.float64) * shift, t)
+            out[f"psnr_{name}"] = _db(peak, float(np.mean((ra - ta) ** 2)))
+    return out
+
+
+def weighted_yuv(planes: dict[str, float | None], weights: str | Sequence[float] = "6:1:1") -> float | None:
+    """(wY·PSNR_Y + wU·PSNR_U + wV·PSNR_V) / (wY + wU + wV) from ``psnr_y/u/v``; None if one is missing."""
+    w = YUV_WEIGHTS[weights] if isinstance(weights, str) and weights in YUV_WEIGHTS else weights
+    if isinstance(w, str) or len(tuple(w)) != 3 or min(w) < 0 or sum(w) <= 0:
+        raise DataError(f"YUV weights {weights!r}: use {', '.join(YUV_WEIGHTS)} or three non-negative numbers.")
+    vals = [planes.get(f"psnr_{c}") for c in "yuv"]
+    if any(v is None for v in vals):
+        return None
+    return float(sum(float(x) * v for x, v in zip(w, vals)) / sum(float(x) for x in w))

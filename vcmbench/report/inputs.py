@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..core.errors import DataError
 from ..core.inputs import csv_rows, read_text
-from .model import bd_signature
+from .model import bd_signature, twins
 
 RATE_COLS = ("bpp", "avg_bpp", "bitrate (kbps)", "kbps", "bitrate", "bits")
 QUALITY_COLS = ("mAP", "map50", "AP", "end_accuracy", "mIoU", "MOTA", "accuracy", "psnr")
@@ -249,8 +249,10 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
     from ..core.signature import BD_COMPARABLE_PARTS, Signature
 
     forced: list[str] = []
+    paired = twins(anchor.result_set, test.result_set)
+    parts = tuple(k for k in BD_COMPARABLE_PARTS if not (paired and k == "cttc"))
     if anchor.signature and test.signature:
-        diffs = Signature.parse(anchor.signature).differences(Signature.parse(test.signature), BD_COMPARABLE_PARTS)
+        diffs = Signature.parse(anchor.signature).differences(Signature.parse(test.signature), parts)
         if diffs:
             detail = "; ".join(f"{k}: {a!r} vs {b!r}" for k, a, b in diffs)
             if not force:
@@ -258,7 +260,7 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
                     f"Refusing to compute BD of {test.source} against {anchor.source}: signature parts differ "
                     f"({detail}). Compare results of the same condition, or pass --force (recorded in the signature).")
             forced = [k for k, _, _ in diffs]
-    if anchor.condition and test.condition and anchor.condition != test.condition and not force:
+    if anchor.condition and test.condition and anchor.condition != test.condition and not force and not paired:
         raise SignatureMismatch(f"Anchor is for condition {anchor.condition!r} but test for {test.condition!r}. "
                                 "Pair result sets of the same condition, or pass --force (recorded).")
     todo = pair_curves(anchor, test)

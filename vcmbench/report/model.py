@@ -92,6 +92,20 @@ def set_label(rs: ResultSet) -> str:
     return rs.label or rs.codec or "unnamed"
 
 
+def twins(a: object, b: object) -> bool:
+    """True when one result set's condition names the other's as its ``bd.twin`` (e.g. a feature condition
+    and the image condition on the same images, network and metric): BD may pair them although their
+    ``cttc`` parts differ; every other comparable part must still agree."""
+    def name(rs):
+        return str(getattr(rs, "condition", "") or "").split("@")[0]
+
+    def twin(rs):
+        return str((getattr(rs, "provenance", None) or {}).get("twin") or "")
+
+    return bool(a is not None and b is not None and name(a) and name(b)
+                and (twin(a) == name(b) or twin(b) == name(a)))
+
+
 def pair_result_sets(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet]
                      ) -> list[tuple[ResultSet, list[ResultSet]]]:
     """Group the tests by condition with that condition's single anchor (order of first appearance)."""
@@ -107,6 +121,11 @@ def pair_result_sets(anchor_sets: Sequence[ResultSet], test_sets: Sequence[Resul
         anchors[a.condition] = a
     groups: dict[str, list[ResultSet]] = {}
     for t in test_sets:
+        if t.condition not in anchors:  # a twin condition (bd.twin: same images, network, metric) pairs with its anchor
+            match = [c for c, a in anchors.items() if twins(a, t)]
+            if len(match) == 1:
+                groups.setdefault(match[0], []).append(t)
+                continue
         if t.condition not in anchors:
             raise DataError(f"Test result set {set_label(t)!r} is for condition {t.condition!r}, but no anchor is: "
                             f"anchors cover {sorted(anchors)}. Add --anchor for that condition.")
@@ -156,7 +175,8 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
         qkey = anchor.quality_key
         sec = ConditionSection(anchor.condition, anchor.dataset, anchor.metric or qkey, qkey, anchor, list(tests))
         for t in tests:
-            diffs = Signature.parse(anchor.signature).differences(Signature.parse(t.signature), BD_COMPARABLE_PARTS)
+            parts = tuple(k for k in BD_COMPARABLE_PARTS if not (k == "cttc" and twins(anchor, t)))
+            diffs = Signature.parse(anchor.signature).differences(Signature.parse(t.signature), parts)
             if diffs:
                 text = [f"{set_label(t)}: {k}: {a!r} vs {b!r}" for k, a, b in diffs]
                 if not force:

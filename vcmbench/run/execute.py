@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .feature_jobs import feature_job, frange_job
+from .feature_jobs import feature_job
 from .image_jobs import code_job, reference_job, score_job
-from .jobs import KIND_CODE, KIND_FEATURE, KIND_FRANGE, KIND_REFERENCE, KIND_SCORE, JobSpec
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, KIND_SCORE, JobSpec
 
 JOB_FUNCTIONS: dict[str, Callable[[JobSpec], dict[str, Any]]] = {
     KIND_REFERENCE: reference_job,
     KIND_CODE: code_job,
-    KIND_FRANGE: frange_job,
     KIND_FEATURE: feature_job,
     KIND_SCORE: score_job,
 }

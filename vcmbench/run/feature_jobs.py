@@ -1,13 +1,17 @@
 """Feature-coding jobs (DESIGN.md §2 F-VCM branch, §5.2): executed in workers by ``execute.execute_job``.
 
-``frange_job``: the min/max of an image's coded layers (the dataset's global range is their
-min/max).  ``feature_job``: ``task.features(image)`` -> quantise + tile + stack (vcmbench.features.packing)
--> pad to even size -> 4:0:0 YUV at ``quant_bits`` -> encode -> verify (expected 4:0:0 at the
-internal bit depth) -> decode -> crop -> unpack + de-quantise -> derived layers (``p6`` =
-``maxpool(p5, 1, 2)``) -> ``task.head`` -> detections on the original image.
+``feature_job``: the image's features (``features.cache.FeatureCache``: computed once per image by
+its reference job, loaded by every QP) -> quantise + tile + stack with the condition's quantiser
+(``features.packing.Quantiser``: fixed range from the condition, or the picture's own range sent as
+side information) -> pad to even size -> 4:0:0 YUV at ``quant_bits`` -> encode -> verify (expected
+4:0:0 at the internal bit depth) -> decode -> crop -> unpack + de-quantise -> derived layers (``p6`` =
+``maxpool(p5, 1, 2)``) -> ``task.head`` -> detections on the original image.  The decoded features'
+quality against the originals (MSE and PSNR per coded layer and over all of them) is stored in the
+job record (``extra.quality``).
 
-Rate: ``bits`` = 8 x bitstream size; with a per-image range and ``side_info: counted`` the two
-float32 range values (64 bits) are added as ``side_info_bits``.
+Rate: ``bits`` = 8 x bitstream size; with ``side_info: counted`` the condition's per-image header
+(``feature.header.bits``: e.g. two float32 for a per-image range, or CompressAI-Vision's 21-byte
+header) is added as ``side_info_bits``.
 """
 
 from __future__ import annotations
@@ -19,32 +23,37 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import DataError
 from ..core.records import JobRecord
 from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace
-
-SIDE_BITS_PER_IMAGE = 64  # float32 min and max
 
 
 def _settings(spec: JobSpec) -> dict[str, Any]:
     return json.loads(dict(spec.extra)["json"])
 
 
-def frange_job(spec: JobSpec) -> dict[str, Any]:
-    from ..conditions.datasets import load_rgb
+def quantiser_for(f: dict[str, Any], feats: dict[str, np.ndarray], image_id: str = ""):
+    """The condition's quantiser; a per-image range is the picture's float32 min/max (what is sent)."""
+    from ..features.packing import Quantiser
 
-    f = _settings(spec)
-    task = get_cached_task(spec.task, spec.task_options)
-    feats = task.features(load_rgb(spec.image))
-    lo = min(float(np.min(feats[k])) for k in f["layers"])
-    hi = max(float(np.max(feats[k])) for k in f["layers"])
-    rec = {"job_id": spec.job_id, "image_id": spec.image.image_id, "min": lo, "max": hi, "signature": spec.signature}
-    return {"record": rec, "predictions": None, "commands": []}
+    rng = f["range"]
+    if rng["mode"] == "fixed":
+        lo, hi = rng["min"], rng["max"]
+    else:
+        lo = float(np.float32(min(float(np.min(feats[k])) for k in f["layers"])))
+        hi = float(np.float32(max(float(np.max(feats[k])) for k in f["layers"])))
+        if not hi > lo:
+            raise DataError(f"Image {image_id}: its coded features are constant ({lo}); a per-image range cannot "
+                            "quantise them — use a fixed range in the condition.")
+    return Quantiser(lo, hi, f["bits"], f["rounding"], f["formula"], f.get("scale"))
 
 
 def feature_job(spec: JobSpec) -> dict[str, Any]:
     from ..coding.yuv import YuvFormat, read_yuv, write_yuv
     from ..conditions.datasets import load_rgb
-    from ..features.packing import derive_p6, even_size, pack, quantise, unpack
+    from ..features.cache import FeatureCache
+    from ..features.packing import derive_p6, even_size, pack, unpack
+    from ..metrics.quality import feature_quality
 
     f = _settings(spec)
     run_dir = Path(spec.run_dir)
@@ -53,18 +62,14 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
     img = spec.image
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
-        feats = task.features(load_rgb(img))
+        feats = FeatureCache(run_dir, f["split"]).get_or_compute(task, img, load_rgb)
         net_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        if f["range"] is not None:
-            lo, hi = f["range"]
-            side = 0
-        else:
-            lo = min(float(np.min(feats[k])) for k in f["layers"])
-            hi = max(float(np.max(feats[k])) for k in f["layers"])
-            side = SIDE_BITS_PER_IMAGE if f["side_info"] == "counted" else 0
-        pic, lay = pack({k: feats[k] for k in f["layers"]}, f["tiling"], f["layers"], lo, hi, f["bits"])
-        pic = even_size(pic, int(quantise(np.zeros(1), lo, hi, f["bits"])[0]) if lo <= 0 <= hi else 0)
+        coded_feats = {k: feats[k] for k in f["layers"]}
+        qz = quantiser_for(f, coded_feats, img.image_id)
+        side = f["header_bits"] if f["side_info"] == "counted" else 0
+        pic, lay = pack(coded_feats, f["tiling"], f["layers"], qz)
+        pic = even_size(pic, qz.fill())
         ph, pw = pic.shape
         fmt_in = YuvFormat(pw, ph, 400, f["bits"])
         src = tmp / "features.yuv"
@@ -74,26 +79,30 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
         coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
         enc, verdict, expected, final_bs = coded.enc, coded.verdict, coded.expected, coded.bitstream
         predictions = None
-        post_s = 0.0
+        post_s = head_s = 0.0
+        quality: dict[str, Any] = {}
         if verdict.ok:
             t2 = time.perf_counter()
             (y,) = read_yuv(coded.decoded, expected)[:1]
             if expected.bit_depth != f["bits"]:
                 y = (y.astype(np.int64) >> (expected.bit_depth - f["bits"])).astype(np.uint16)
-            rec_feats = unpack(y[:lay.height, :lay.width], lay, lo, hi, f["bits"])
+            rec_feats = unpack(y[:lay.height, :lay.width], lay, qz)
+            quality = feature_quality(coded_feats, rec_feats)
             if "p6" in f["derived"]:
                 rec_feats["p6"] = derive_p6(rec_feats["p5"])
             post_s = time.perf_counter() - t2
             t3 = time.perf_counter()
             predictions = task.head(rec_feats, (img.width, img.height)).to_json()
-            net_s += time.perf_counter() - t3
+            head_s = time.perf_counter() - t3
         rec = JobRecord(
             job_id=spec.job_id, image_id=img.image_id, scale=1.0, qp=spec.qp, width=img.width, height=img.height,
             coded_width=pw, coded_height=ph, bits=int(final_bs.stat().st_size * 8), verified=bool(verdict.ok),
             verdict=verdict.reason, encode_seconds=float(enc.seconds), decode_seconds=float(coded.verify_seconds),
-            task_seconds=float(net_s), bitstream=str(final_bs.relative_to(run_dir)), side_info_bits=side,
+            task_seconds=float(net_s + head_s), bitstream=str(final_bs.relative_to(run_dir)), side_info_bits=side,
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
-                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "range": [lo, hi],
+                   "front_seconds": net_s, "back_seconds": head_s,
+                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "range": [qz.lo, qz.hi],
+                   "quality": quality,
                    "layout": {"width": lay.width, "height": lay.height, "offsets": lay.offsets},
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)

@@ -5,7 +5,8 @@ Conventions: the coded picture is the CTC-prepared image (pad to even size at 10
 bicubic down-scale below), converted with the condition's colour mode to 4:2:0 at
 ``codec.input_bit_depth`` bits; the expected bitstream format is 4:2:0 at the internal bit depth;
 the decoded picture is converted back to RGB, cropped / scaled back to the original size and given
-to the task network.  ``bits`` = 8 x bitstream file size.  Times are wall-clock seconds.
+to the task network.  Each coded job records its picture quality (``extra.quality``:
+``metrics.quality.image_quality``).  ``bits`` = 8 x bitstream file size.  Times are wall-clock seconds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..conditions.datasets import load_rgb
 from ..core.records import JobRecord
-from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace, yuv_to_rgb_file
+from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace
 
 # The last few coded source pictures of this worker: the jobs of one (image, scale) at every QP follow one another
 # in the plan, so a worker converts each source once instead of once per QP (the same FFmpeg call, the same bytes).
@@ -64,10 +65,19 @@ def score_job(spec: JobSpec) -> dict[str, Any]:
 
 
 def reference_job(spec: JobSpec) -> dict[str, Any]:
+    """The network on the uncompressed image.  In a feature run (``extra`` names the split point) it is
+    ``head(features)`` (= ``run``, the split contract) with the features computed into the run's feature
+    cache, which every coded job of the image then loads."""
     task = get_cached_task(spec.task, spec.task_options)
-    rgb = load_rgb(spec.image)
+    split = dict(spec.extra).get("split_point")
     t0 = time.perf_counter()
-    det = task.run(rgb)
+    if split:
+        from ..features.cache import FeatureCache
+
+        feats = FeatureCache(spec.run_dir, split).get_or_compute(task, spec.image, load_rgb)
+        det = task.head(feats, (spec.image.width, spec.image.height))
+    else:
+        det = task.run(load_rgb(spec.image))
     dt = time.perf_counter() - t0
     rec = {"job_id": spec.job_id, "image_id": spec.image.image_id, "width": spec.image.width,
            "height": spec.image.height, "task_seconds": dt, "signature": spec.signature}
@@ -75,8 +85,9 @@ def reference_job(spec: JobSpec) -> dict[str, Any]:
 
 
 def code_job(spec: JobSpec) -> dict[str, Any]:
-    from ..coding.yuv import YuvFormat, ctc_prepare, ctc_restore, rgb_to_yuv, write_yuv
+    from ..coding.yuv import YuvFormat, ctc_prepare, ctc_restore, read_yuv, rgb_to_yuv, write_yuv, yuv_to_rgb
     from ..core.process import recording_commands
+    from ..metrics.quality import image_quality
 
     run_dir = Path(spec.run_dir)
     codec = get_cached_codec(spec.codec, spec.codec_options)
@@ -88,16 +99,17 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
         cached = _SOURCES.get(key)
         if cached is None:  # the coded picture depends on (image, scale, colour, bit depth) only, not on the QP
             with recording_commands() as cmds:  # FFmpeg pad/scale and colour conversion, for commands.log
-                prepared = ctc_prepare(load_rgb(img), spec.scale)
+                rgb = load_rgb(img)
+                prepared = ctc_prepare(rgb, spec.scale)
                 planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
-            cached = _SOURCES[key] = (planes, [list(c) for c in cmds])
+            cached = _SOURCES[key] = (rgb, planes, [list(c) for c in cmds])
             while len(_SOURCES) > _SOURCES_KEPT:
                 _SOURCES.pop(next(iter(_SOURCES)))
-        planes, pre_cmds = cached  # the same commands whichever job of the group made them
-        ch, cw = planes[0].shape
+        rgb, src_planes, pre_cmds = cached  # the same commands whichever job of the group made them
+        ch, cw = src_planes[0].shape
         fmt_in = YuvFormat(cw, ch, 420, spec.input_bit_depth)
         src = tmp / "src.yuv"
-        write_yuv(src, planes, fmt_in)
+        write_yuv(src, src_planes, fmt_in)
         pre_s = time.perf_counter() - t0
 
         coded = encode_and_verify(spec, codec, src, fmt_in, tmp)
@@ -108,14 +120,18 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
         post_s = task_s = 0.0
         encode_only = dict(spec.extra).get("phase") == PHASE_ENCODE
         post_cmds: list[list[str]] = []
+        quality: dict[str, Any] = {}
         if verdict.ok:
             t2 = time.perf_counter()
             with recording_commands() as post_cmds:
-                dec_rgb = yuv_to_rgb_file(decoded, expected, spec.color)
+                dec_planes = read_yuv(decoded, expected)
+                dec_rgb = yuv_to_rgb(dec_planes, expected, mode=spec.color)
                 restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
             if encode_only:  # the task network's exact input, kept losslessly for `--phase score`
                 save_decoded(run_dir, spec.job_id, restored, tmp)
             post_s = time.perf_counter() - t2
+            # RGB PSNR / MS-SSIM of the restored picture against the original; YUV PSNR of the coded picture
+            quality = image_quality(rgb, restored, src_planes, dec_planes, spec.input_bit_depth, expected.bit_depth)
             if not encode_only:
                 t3 = time.perf_counter()
                 predictions = task.run(restored).to_json()
@@ -127,7 +143,7 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             decode_seconds=float(coded.verify_seconds), task_seconds=float(task_s),
             bitstream=str(final_bs.relative_to(run_dir)),
             extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
-                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info),
+                   "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "quality": quality,
                    "bitstream_sha256": coded.sha256,
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {}),
                    **({AWAITING_SCORE: True} if encode_only and verdict.ok else {})},

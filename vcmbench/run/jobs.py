@@ -24,7 +24,6 @@ from ..conditions.datasets import ImageRef
 
 KIND_CODE = "code"  # image x scale x QP
 KIND_REFERENCE = "reference"  # the task network on the uncompressed image
-KIND_FRANGE = "frange"  # min/max of an image's coded feature layers (for a global quantisation range)
 KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack, head (stored as "code")
 KIND_SCORE = "score"  # --phase score: the task network on an encode-phase picture (updates its "code" row)
 

@@ -35,7 +35,7 @@ from ..core.errors import ConditionError, UsageError, VcmbenchError
 from ..core.jsonio import write_json
 from .execute import execute_job
 from .executor import Executor, make_executor
-from .jobs import KIND_CODE, KIND_FEATURE, KIND_FRANGE, KIND_REFERENCE, JobSpec, get_cached_codec, get_cached_task
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, JobSpec, get_cached_codec, get_cached_task
 from .progress import ProgressCallback, ProgressEvent
 from .store import RunStore
 
@@ -67,7 +67,6 @@ class RunPlan:
     codec_signature: str
     task_signature: str
     options: dict[str, Any] = field(default_factory=dict)
-    needs_range: bool = False  # feature condition waiting for its global quantisation range
 
 
 def _hash(obj: Any) -> str:
@@ -156,11 +155,12 @@ def check_supported(cond: Condition, task: Any = None) -> None:
 
 def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path, *, limit: int | None = None,
               codec_options: dict[str, Any] | None = None, task_options: dict[str, Any] | None = None,
-              decoders: Sequence[str] | None = None, feature_range: tuple[float, float] | None = None) -> RunPlan:
+              decoders: Sequence[str] | None = None) -> RunPlan:
     """Every job of the run, with content-hash ids (no work done besides hashing the images).
 
-    Feature conditions with a global min/max first need its value: without ``feature_range`` the
-    plan holds the reference and ``frange`` jobs only and ``needs_range`` is set."""
+    A feature job's id depends on its own image and the condition's data only (the quantisation
+    range is condition data): the same image gives the same job and bitstream whatever else the
+    run holds."""
     from ..coding.codecs import EncodeSettings
     from ..coding.yuv import YuvFormat
 
@@ -192,24 +192,14 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     run_dir = str(Path(run_dir).resolve())
     thresholds = {k: topts[k] for k in ("score_threshold", "max_detections")}
     specs: list[JobSpec] = []
+    feature = feature_settings(cond, task) if cond.kind == "feature" else None
+    split = {"split_point": feature["split"]} if feature else {}  # feature runs: the reference job fills the cache
     for im in images:
         key = _hash({"kind": KIND_REFERENCE, "image": im.digest, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION})
         specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=cond.task["network"],
-                             task_options=tuple(sorted(topts.items())), signature=task_sig))
-    feature = feature_settings(cond) if cond.kind == "feature" else None
-    needs_range = False
-    if feature is not None and feature["range_mode"] == "global-minmax":
-        for im in images:
-            key = _hash({"kind": KIND_FRANGE, "image": im.digest, "task": task_sig, "layers": feature["layers"],
-                         "v": RESULTS_VERSION})
-            specs.append(JobSpec(job_id="f" + key, kind=KIND_FRANGE, image=im, run_dir=run_dir, task=cond.task["network"],
-                                 task_options=tuple(sorted(topts.items())), signature=task_sig,
-                                 extra=_freeze(feature)))
-        if feature_range is None:
-            needs_range = True
-        else:
-            feature = {**feature, "range": [float(feature_range[0]), float(feature_range[1])]}
-    for scale in ([] if needs_range else cond.scales):
+                             task_options=tuple(sorted(topts.items())), signature=task_sig,
+                             extra=tuple(sorted(split.items()))))
+    for scale in cond.scales:
         for qp in cond.qps:
             for im in images:
                 if feature is not None:
@@ -234,7 +224,7 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                     signature=codec_sig))
     # the QPs of one (image, scale) one after another (stable sort): a worker converts each source picture once
     rank = {im.image_id: i for i, im in enumerate(images)}
-    specs.sort(key=lambda s: (0, 0) if s.kind in (KIND_REFERENCE, KIND_FRANGE) else (1, rank[s.image.image_id]))
+    specs.sort(key=lambda s: (0, 0) if s.kind == KIND_REFERENCE else (1, rank[s.image.image_id]))
     options = {"limit": limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
                "decoder_policy": DECODER_POLICY, "color_signature": color_sig,
                "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
@@ -242,42 +232,74 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
         options["feature"] = feature
     if getattr(task, "device", None):
         options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
-    return RunPlan(cond, images, specs, codec_sig, task_sig, options, needs_range)
+    cx = task_complexity(task)
+    if cx:
+        options["complexity"] = cx
+    return RunPlan(cond, images, specs, codec_sig, task_sig, options)
 
 
-def feature_settings(cond: Condition) -> dict[str, Any]:
-    """The feature section as job settings (see vcmbench.features.packing for the conventions)."""
+def feature_settings(cond: Condition, task: Any = None) -> dict[str, Any]:
+    """The feature section as job settings (see vcmbench.features.packing for the conventions).
+
+    With the built ``task``, each coded layer's tiling is checked against the channel count the
+    network publishes (``feature_info``)."""
     f = cond.section("feature")
     if cond.codec["chroma_format"] != 400 or int(f.get("quant_bits", 10)) > int(cond.codec["internal_bit_depth"]):
         raise ConditionError(f"Condition {cond.name}: feature pictures are coded as 4:0:0 at the quantisation bit depth; "
                              "set codec.chroma_format 400 and quant_bits <= internal_bit_depth.")
     side = (cond.section("rate").get("side_info") or f.get("side_info") or "none")
-    return {"layers": list(f["coded_layers"]), "tiling": {k: list(v) for k, v in f["tiling"].items()},
-            "bits": int(f.get("quant_bits", 10)), "range_mode": f.get("quant_range", "global-minmax"),
-            "derived": sorted((f.get("derived_layers") or {})), "side_info": side, "range": None}
+    rng = f["quant_range"]
+    out = {"split": cond.task.get("split_point"), "layers": list(f["coded_layers"]),
+           "tiling": {k: list(v) for k, v in f["tiling"].items()}, "bits": int(f.get("quant_bits", 10)),
+           "range": {"mode": rng["mode"], **({"min": float(rng["min"]), "max": float(rng["max"])}
+                                              if rng["mode"] == "fixed" else {})},
+           "formula": f.get("quant_formula", "seed-eq1"), "scale": f.get("quant_scale"), "rounding": f["rounding"],
+           "header_bits": int((f.get("header") or {}).get("bits", 0)),
+           "derived": sorted((f.get("derived_layers") or {})), "side_info": side}
+    if task is not None:
+        check_tiling(cond, task, out)
+    return out
+
+
+def check_tiling(cond: Condition, task: Any, feature: dict[str, Any]) -> None:
+    """Each coded layer's tiling holds exactly the channels the network gives it (ConditionError otherwise)."""
+    info_fn = getattr(task, "feature_info", None)
+    info = info_fn() if callable(info_fn) else {}
+    layers = tuple(getattr(task, "feature_layers", ()) or ())
+    for name in feature["layers"]:
+        if layers and name not in layers:
+            raise ConditionError(f"Condition {cond.name} codes layer {name!r}, but {cond.task['network']!r} gives "
+                                 f"{', '.join(layers)}; fix feature.coded_layers.")
+        shape = ((info or {}).get(name) or {}).get("shape")
+        if shape:
+            w, h = feature["tiling"][name]
+            if w * h != int(shape[0]):
+                raise ConditionError(f"Condition {cond.name}: tiling {w}x{h} of layer {name!r} holds {w * h} tiles, but "
+                                     f"{cond.task['network']!r} gives it {shape[0]} channels ({'x'.join(map(str, shape))}); "
+                                     "fix feature.tiling so that tiles_wide * tiles_high equals the channel count.")
+
+
+def task_complexity(task: Any) -> dict[str, Any] | None:
+    """``task.complexity()`` (front/back parameters and MACs per image) plus kMAC per input pixel, or None."""
+    fn = getattr(task, "complexity", None)
+    if not callable(fn):
+        return None
+    try:
+        cx = fn()
+    except NotImplementedError:
+        return None
+    if not cx:
+        return None
+    cx = json.loads(json.dumps(cx))
+    px = cx.get("input_pixels")
+    if px:
+        cx["kmac_per_pixel"] = {part: (cx[part]["macs"] / px / 1000.0 if cx.get(part) and cx[part].get("macs") is not None
+                                       else None) for part in ("front", "back")}
+    return cx
 
 
 def _freeze(d: dict[str, Any]) -> tuple:
     return (("json", json.dumps(d, sort_keys=True)),)
-
-
-def feature_range_from_store(store: RunStore, plan: RunPlan) -> tuple[float, float]:
-    """Global min/max of the coded feature layers over the plan's images (their ``frange`` jobs)."""
-    lo, hi, missing = None, None, []
-    for spec in plan.specs:
-        if spec.kind != KIND_FRANGE:
-            continue
-        got = store.get(spec.job_id)
-        if got is None:
-            missing.append(spec.image.image_id)
-            continue
-        rec = got[0]
-        lo = rec["min"] if lo is None else min(lo, rec["min"])
-        hi = rec["max"] if hi is None else max(hi, rec["max"])
-    if missing or lo is None:
-        raise UsageError(f"The global feature range needs every image's features; {len(missing)} feature-range job(s) "
-                         f"failed (e.g. image {missing[:1]}); see errors.json and re-run.")
-    return float(lo), float(hi)
 
 
 DECODER_POLICY = ("every installed decoder must decode the stream to identical pictures: PyAV and FFmpeg for "
@@ -359,18 +381,18 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         try:
             ex.check_shared_dir(store.dir)
             store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex.describe()})
-            seen: set[str] = set()
-            while True:
-                done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
-                new = [s for s in plan.specs if s.job_id not in seen]
-                seen.update(s.job_id for s in new)
-                n_err = len(errors)
-                todo = _phase_jobs(store, [s for s in new if s.job_id not in done], new, phase, errors)
-                counters["total"] = len(plan.specs) + (len(plan.images) * len(cond.qps) if plan.needs_range else 0)
-                counters["skipped"] += len(new) - len(todo) - (len(errors) - n_err)
-                counters["done"] += len(new) - len(todo)
-                emit()
-                for spec, result, err in ex.run(execute_job, todo):
+            done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
+            todo = _phase_jobs(store, [s for s in plan.specs if s.job_id not in done], plan.specs, phase, errors)
+            counters["total"] = len(plan.specs)
+            counters["done"] = len(plan.specs) - len(todo)
+            counters["skipped"] = counters["done"] - len(errors)
+            emit()
+            # feature runs: the reference jobs compute (and cache) each image's features first, so that the
+            # coded jobs of all its QPs load them (features computed once per image)
+            groups = ([[s for s in todo if s.kind == KIND_REFERENCE], [s for s in todo if s.kind != KIND_REFERENCE]]
+                      if cond.kind == "feature" else [todo])
+            for group in groups:
+                for spec, result, err in ex.run(execute_job, group):
                     counters["done"] += 1
                     if err is not None:
                         errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
@@ -391,12 +413,6 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                         if coded and not rec["verified"]:
                             counters["failed"] += 1
                     emit(spec.describe)
-                if not plan.needs_range:
-                    break
-                rng = feature_range_from_store(store, plan)
-                plan = make_plan(cond, data_dir, store.dir, limit=limit, codec_options=codec_options,
-                                 task_options=task_options, decoders=decoders, feature_range=rng)
-                store.write_meta_json("run.json", _run_json(plan, label, command_line))
             retries, ex_info = ex.retries, ex.describe()
             store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex_info})
         finally:

@@ -67,6 +67,12 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                     continue
                 preds = {r["image_id"]: st.get(r["job_id"])[1] for r in ok}
                 acc, extra = scorer.score(preds)
+                qual, layer_q, qnote = aggregate_quality(ok, (cond["metric"].get("yuv_weights") or "6:1:1"))
+                acc.update(qual)
+                if layer_q:
+                    extra["feature_layers"] = layer_q
+                if qnote:
+                    notes.append(f"scale {scale:g} QP {qp}: {qnote}")
                 if bad:
                     extra["not_verified"] = {r["image_id"]: r["verdict"] for r in bad}
                     notes.append(f"scale {scale:g} QP {qp}: {len(bad)} of {len(recs)} bitstream(s) failed verification; "
@@ -86,6 +92,10 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                                       "limit": run.get("limit"), "codec_options": run.get("codec_options"),
                                       "decoders": run.get("decoders"), "decoder_policy": run.get("decoder_policy"),
                                       "results_version": run.get("results_version")}
+        if cond["bd"].get("twin"):  # the condition on the same images that BD may pair it with (report.model.twins)
+            provenance["twin"] = cond["bd"]["twin"]
+        if run.get("complexity"):
+            provenance["complexity"] = _complexity(run["complexity"], refs)
         if len(ref_preds) == len(refs) and scorer.gt_mode != "reference-output":
             acc, _ = scorer.score(ref_preds)
             provenance["uncompressed_accuracy"] = acc
@@ -101,6 +111,51 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
     finally:
         if own:
             st.close()
+
+
+QUALITY_KEYS = ("psnr_rgb", "psnr_y", "psnr_u", "psnr_v", "ms_ssim", "feature_psnr", "feature_mse")
+
+
+def aggregate_quality(recs: list[dict[str, Any]], yuv_weights: Any) -> tuple[dict[str, float], dict[str, Any], str]:
+    """Per-point quality: the mean over the point's verified jobs of each per-image figure (PSNR in dB,
+    MS-SSIM, feature MSE), ``psnr_yuv`` = the weighted YUV PSNR of each image (``metric.yuv_weights``,
+    default JVET 6:1:1) averaged; per-layer feature figures likewise.  A figure some image lacks (e.g.
+    PSNR of identical pictures, MS-SSIM of a picture under 176 samples) is left out, with a note."""
+    from ..metrics.quality import weighted_yuv
+
+    quals = [(r.get("extra") or {}).get("quality") or {} for r in recs]
+    if not any(quals):
+        return {}, {}, ""
+    out: dict[str, float] = {}
+    lacking: list[str] = []
+    per_image = {k: [q.get(k) for q in quals] for k in QUALITY_KEYS if any(k in q for q in quals)}
+    if "psnr_y" in per_image:
+        per_image["psnr_yuv"] = [weighted_yuv(q, yuv_weights) for q in quals]
+    for k, vals in per_image.items():
+        if all(v is not None for v in vals):
+            out[k] = float(sum(vals) / len(vals))
+        else:
+            lacking.append(k)
+    layers: dict[str, Any] = {}
+    names = [n for q in quals for n in (q.get("layers") or {})]
+    for name in dict.fromkeys(names):
+        rows = [(q.get("layers") or {}).get(name) or {} for q in quals]
+        layers[name] = {m: (float(sum(r[m] for r in rows) / len(rows)) if all(r.get(m) is not None for r in rows) else None)
+                        for m in ("mse", "psnr")}
+    note = (f"quality {', '.join(lacking)} not averaged: undefined for some image (identical pictures, or MS-SSIM of a "
+            "picture under 176 samples a side)") if lacking else ""
+    return out, layers, note
+
+
+def _complexity(cx: dict[str, Any], refs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The network's complexity as the run recorded it, plus kMAC per original image pixel over the run."""
+    out = dict(cx)
+    pixels = sum(int(r["width"]) * int(r["height"]) for r in refs)
+    if pixels:
+        out["kmac_per_original_pixel"] = {
+            part: (cx[part]["macs"] * len(refs) / pixels / 1000.0 if (cx.get(part) or {}).get("macs") is not None
+                   else None) for part in ("front", "back")}
+    return out
 
 
 def _signature(cond: dict[str, Any], run: dict[str, Any]) -> Signature:
