@@ -131,7 +131,7 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
 
     if bitstream_format != "vvc":
         return _verify_opaque(path, expected, md5, recon, decoders, timeout, keep_decoded, out_depth, log_dir,
-                              checks, bits)
+                              checks, bits, tmp_dir)
     # 1. structure
     try:
         info = read_bitstream(path)
@@ -155,9 +155,7 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
             return verdict(f"format mismatch: SPS says {mism}")
     out_fmt = YuvFormat(sps.width, sps.height, sps.chroma_format, out_depth)
 
-    if tmp_dir is None:
-        _sweep_stale(Path(tempfile.gettempdir()))
-    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=tmp_dir) as tmp:
+    with _scratch(tmp_dir) as tmp:
         tmpd = Path(tmp)
         outputs: dict[str, Path] = {}
         md5s: dict[str, str] = {}
@@ -220,6 +218,14 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
 
 
 _TMP_PREFIX = "vcmbench-verify-"
+
+
+def _scratch(tmp_dir: Path | None):
+    """A scratch folder for decoded pictures: under ``tmp_dir`` (a run's own ``RUNDIR/tmp``), else in the
+    system temporary folder, where folders left by killed processes are swept first."""
+    if tmp_dir is None:
+        _sweep_stale(Path(tempfile.gettempdir()))
+    return tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=tmp_dir)
 
 
 def _sweep_stale(root: Path) -> None:
@@ -307,7 +313,7 @@ def _check_recon(recon: Path, decoded: Path, out_fmt: YuvFormat, coded_depth: in
 
 def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, recon: Path | None, decoders: Sequence,
                    timeout: float, keep_decoded: Path | None, out_depth: int, log_dir: Path | None,
-                   checks: dict[str, dict], bits: int) -> Verdict:
+                   checks: dict[str, dict], bits: int, tmp_dir: Path | None = None) -> Verdict:
     """A stream vcmbench cannot parse (not VVC): every decoder must write whole pictures of ``expected``,
     agree with the others, and equal the given MD5 / the encoder's reconstruction."""
     from .codecs.decoders import CommandDecoder, get_decoder
@@ -324,7 +330,7 @@ def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, reco
         checks["structure"] = {"ok": False, "detail": "missing or empty file"}
         return verdict("not decodable: the bitstream file is missing or empty")
     checks["structure"] = {"ok": True, "detail": "not VVC: structure not parsed"}
-    with tempfile.TemporaryDirectory(prefix="vcmbench-verify-") as tmp:
+    with _scratch(tmp_dir) as tmp:
         tmpd, outputs, md5s = Path(tmp), {}, {}
         for k, spec in enumerate(decoders):
             if isinstance(spec, str):

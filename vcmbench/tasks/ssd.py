@@ -44,6 +44,16 @@ GRAPH_MAX_DETECTIONS = 100  # keep_top_k
 OPENCV_NAME = "ssd-mobilenet-v2-coco-opencv"
 
 
+def check_graph_limits(name: str, score_threshold: float, max_detections: int) -> None:
+    """Refuse thresholds the graph's DetectionOutput cannot honour (it keeps scores >= 0.01, top 100)."""
+    if score_threshold < GRAPH_MIN_SCORE:
+        raise UsageError(f"{name} keeps detections with score >= {GRAPH_MIN_SCORE} only; "
+                         f"score_threshold {score_threshold} cannot be honoured — use >= {GRAPH_MIN_SCORE}.")
+    if not 0 < max_detections <= GRAPH_MAX_DETECTIONS:
+        raise UsageError(f"{name} gives at most {GRAPH_MAX_DETECTIONS} detections per image; "
+                         f"max_detections {max_detections} cannot be honoured.")
+
+
 def model_dir() -> Path:
     """Folder holding the frozen graph and its text graph."""
     env = os.environ.get("VCMBENCH_SSD_DIR")
@@ -74,12 +84,7 @@ class SSDMobileNetV2(TaskNetwork):
 
     def __init__(self, score_threshold: float = 0.05, max_detections: int = 100, threads: int | None = None) -> None:
         super().__init__(score_threshold, max_detections)
-        if self.score_threshold < GRAPH_MIN_SCORE:
-            raise UsageError(f"{OPENCV_NAME} keeps detections with score >= {GRAPH_MIN_SCORE} only; "
-                             f"score_threshold {self.score_threshold} cannot be honoured — use >= {GRAPH_MIN_SCORE}.")
-        if not 0 < self.max_detections <= GRAPH_MAX_DETECTIONS:
-            raise UsageError(f"{OPENCV_NAME} gives at most {GRAPH_MAX_DETECTIONS} detections per image; "
-                             f"max_detections {self.max_detections} cannot be honoured.")
+        check_graph_limits(OPENCV_NAME, self.score_threshold, self.max_detections)
         import cv2
 
         if threads is not None:

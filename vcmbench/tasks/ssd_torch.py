@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import DataError, UsageError
+from ..core.errors import DataError
 from ..core.hashing import short_hash
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
 from .coco_names import COCO_ID_TO_NAME, COCO_NAMES
-from .ssd import GRAPH_MAX_DETECTIONS, GRAPH_MIN_SCORE, PB, PBTXT, model_dir
+from .ssd import PB, PBTXT, check_graph_limits, model_dir
 from .ssd_graph import Add, Conv, SSDGraph, load_graph, out_size, same_pads
 from .ssd_post import detection_output, prior_boxes
 
@@ -74,12 +74,7 @@ class SSDMobileNetV2Torch(TaskNetwork):
 
     def __init__(self, score_threshold: float = 0.05, max_detections: int = 100, threads: int | None = 1) -> None:
         super().__init__(score_threshold, max_detections)
-        if self.score_threshold < GRAPH_MIN_SCORE:
-            raise UsageError(f"{NAME} keeps detections with score >= {GRAPH_MIN_SCORE} only; "
-                             f"score_threshold {self.score_threshold} cannot be honoured — use >= {GRAPH_MIN_SCORE}.")
-        if not 0 < self.max_detections <= GRAPH_MAX_DETECTIONS:
-            raise UsageError(f"{NAME} gives at most {GRAPH_MAX_DETECTIONS} detections per image; "
-                             f"max_detections {self.max_detections} cannot be honoured.")
+        check_graph_limits(NAME, self.score_threshold, self.max_detections)
         import torch
 
         if threads is not None:
