@@ -90,9 +90,11 @@ def _check_values(obj: Any, path: Path, where: str = "") -> None:
         raise ConditionError(f"{path}: {where} is {obj!r}; condition numbers must be finite — write a number.")
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, what: str = "condition") -> dict[str, Any]:
+    """A condition-like YAML file (conditions, studies) read safely: a regular file within a size limit,
+    UTF-8, aliases and depth bounded, string keys, plain finite values; else ConditionError."""
     try:
-        text = read_text(path, "Condition file", MAX_CONDITION)
+        text = read_text(path, f"{what.capitalize()} file", MAX_CONDITION)
     except DataError as exc:
         raise ConditionError(str(exc)) from None
     try:
@@ -109,10 +111,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConditionError(f"{path}: not valid YAML: {exc}") from None
     except RecursionError:
-        raise ConditionError(f"{path}: nested too deeply to read; a condition is a few levels of mappings — "
+        raise ConditionError(f"{path}: nested too deeply to read; a {what} is a few levels of mappings — "
                              "check the file.") from None
     if not isinstance(data, dict):
-        raise ConditionError(f"{path}: a condition must be a YAML mapping, got {type(data).__name__}.")
+        raise ConditionError(f"{path}: a {what} must be a YAML mapping, got {type(data).__name__}.")
     _check_values(data, path)
     return data
 
@@ -141,7 +143,7 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_inheritance(path: Path) -> tuple[dict[str, Any], list[Issue]]:
     """Read ``path`` and apply its ``base:`` (one level).  Returns the merged data and issues."""
-    data = _read_yaml(path)
+    data = read_yaml(path)
     issues: list[Issue] = []
     base_name = data.get("base")
     if not base_name:
@@ -151,7 +153,7 @@ def resolve_inheritance(path: Path) -> tuple[dict[str, Any], list[Issue]]:
     base_path = path.parent / f"{base_name}.yaml"
     if not base_path.exists():
         return data, [Issue(str(path), "base", f"base condition {base_name!r} not found beside it ({base_path})")]
-    base = _read_yaml(base_path)
+    base = read_yaml(base_path)
     grand = base.get("base")
     if grand:
         if grand in (data.get("name"), path.stem):

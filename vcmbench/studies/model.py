@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..conditions import Condition
 from ..conditions.load import load_condition
 from ..conditions.model import content_hash
@@ -85,15 +83,11 @@ class Study:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConditionError(f"Study file {path} does not exist.") from None
-    except yaml.YAMLError as exc:
-        raise ConditionError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConditionError(f"{path}: a study must be a YAML mapping.")
-    return data
+    from ..conditions.load import read_yaml
+
+    if not path.exists():
+        raise ConditionError(f"Study file {path} does not exist.")
+    return read_yaml(path, "study")
 
 
 def validate_study(data: dict[str, Any], where: str) -> list[str]:
