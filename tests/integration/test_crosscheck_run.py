@@ -158,3 +158,16 @@ def test_unchecked_items_pass_unless_strict(package):
     assert r.exit_code == 0 and "UNCHECKED" in r.output and "switched off" in r.output
     r = CliRunner().invoke(cli, ["crosscheck", str(package), "--no-accuracy", "--strict"])
     assert r.exit_code == 4
+
+
+def test_bitstreams_verify_on_the_run_executor_with_the_same_items(package, tmp_path):
+    """Issue 17: crosscheck's bitstream verifications run on the run executor (`--jobs 2`: a 2-worker pool),
+    in the manifest's order, with the same items as in one process, and an altered stream still flagged."""
+    from vcmbench.run.executor import make_executor
+
+    altered, _ = _alter(package, tmp_path / "pkg")
+    serial = crosscheck(tmp_path / "pkg", accuracy_fn=None)
+    with make_executor(2) as ex:
+        pooled = crosscheck(tmp_path / "pkg", accuracy_fn=None, executor=ex)
+    assert [i.to_dict() for i in pooled.items] == [i.to_dict() for i in serial.items]
+    assert "failed" in _by(pooled, "bitstream").values() or "differs" in _by(pooled, "bitstream").values()

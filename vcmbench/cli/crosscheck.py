@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
-from .common import REMEDY_NAMES, echo_json, exit_with, table
+from .common import REMEDY_NAMES, echo_json, executor_options, exit_with, table
 from .params import POSITIVE_INT
 
 
@@ -50,10 +50,11 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--work-dir", type=click.Path(file_okay=False), default=None,
               help="Where a zip is unpacked and bitstreams decoded (default: a temporary directory, removed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@executor_options
 def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...], condition: str | None,
                data_dir: str | None, anchor: str | None, bd_remedies: tuple[str, ...], no_accuracy: bool,
                tolerance: tuple[str, ...],
-               strict: bool, max_bytes: int | None, work_dir: str | None, as_json: bool) -> None:
+               strict: bool, max_bytes: int | None, work_dir: str | None, as_json: bool, ex_choice) -> None:
     """Cross-check a proposal: verify every bitstream, recompute bits, bpp and accuracy, compare the claims.
 
     PACKAGE is a directory or a .zip with manifest.json, claims.csv (or .xlsx) and the bitstreams
@@ -67,6 +68,7 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     Example:
       vcmbench crosscheck proposal.zip -o report.html -o report.xlsx
       vcmbench crosscheck proposal/ --decoder pyav --decoder ffmpeg --anchor demo-run -o report.html
+      vcmbench crosscheck proposal.zip --jobs 4 -o report.html
     """
     from ..crosscheck import Limits
     from ..crosscheck import crosscheck as run_check
@@ -75,10 +77,11 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
         if not o.lower().endswith((".html", ".htm", ".xlsx", ".json")):
             raise UsageError(f"-o {o}: use a .html, .xlsx or .json file name.")
     limits = Limits() if max_bytes is None else Limits(max_total=max_bytes, max_file=min(max_bytes, Limits().max_file))
-    res = run_check(package, work_dir=work_dir, decoders=list(decoders) or None, condition=condition,
-                    tolerances=_tolerances(tolerance), anchor_curves=anchor,
-                    accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, bd_remedies=bd_remedies,
-                    limits=limits)
+    with ex_choice.make() as ex:  # bitstream verifications run on the executor (--jobs / --executor)
+        res = run_check(package, work_dir=work_dir, decoders=list(decoders) or None, condition=condition,
+                        tolerances=_tolerances(tolerance), anchor_curves=anchor,
+                        accuracy_fn=None if no_accuracy else "auto", data_dir=data_dir, bd_remedies=bd_remedies,
+                        limits=limits, executor=ex)
     from ..crosscheck.report import write_reports
 
     written = [str(p) for p in write_reports(res, list(outputs))]

@@ -135,11 +135,17 @@ def _too_big(path: Path, limits: Limits) -> str:
 
 
 def _verify_items(root: Path, todo: list[tuple[int, Item]], decoders: Sequence[str], keep_dir: Path | None,
-                  timeout: float, limits: Limits = Limits()) -> tuple[list[CheckItem], dict[int, Path], dict[int, int]]:
-    from ..coding.verify import verify_bitstream
+                  timeout: float, limits: Limits = Limits(), executor: Any = None,
+                  ) -> tuple[list[CheckItem], dict[int, Path], dict[int, int]]:
+    """Verify the items' bitstreams: the checks that need no decoder here, then every decode on ``executor``
+    (the run executor; ``None``: in this process), results in the manifest's order."""
+    from ..coding.verify import verify_many
     from ..coding.yuv import YuvFormat
 
-    items, decoded, bits = [], {}, {}
+    slots: list[CheckItem | None] = []
+    calls: list[dict[str, Any]] = []
+    pending: list[tuple[int, int, Item, str, Any]] = []  # (slot, k, item, name, fmt)
+    bits: dict[int, int] = {}
     for k, it in todo:
         name = f"{it.image} {_point_name(it.scale, it.qp)}"
         try:
@@ -147,32 +153,37 @@ def _verify_items(root: Path, todo: list[tuple[int, Item]], decoders: Sequence[s
         except PackageRefused:
             raise
         except DataError as exc:
-            items.append(CheckItem("bitstream", name, "failed", it.bitstream, None, None, None, str(exc)))
+            slots.append(CheckItem("bitstream", name, "failed", it.bitstream, None, None, None, str(exc)))
             continue
         bits[k] = 8 * path.stat().st_size
         too_big = _too_big(path, limits)
         if too_big:
-            items.append(CheckItem("bitstream", name, "failed", it.bitstream, None, None, None, too_big))
+            slots.append(CheckItem("bitstream", name, "failed", it.bitstream, None, None, None, too_big))
             continue
         try:
             fmt = YuvFormat(it.width, it.height, it.chroma_format, it.bit_depth)
         except VcmbenchError as exc:
-            items.append(CheckItem("bitstream", name, "unchecked", detail=f"the manifest's format is invalid: {exc}"))
+            slots.append(CheckItem("bitstream", name, "unchecked", detail=f"the manifest's format is invalid: {exc}"))
             continue
         keep = keep_dir / f"{k:06d}.yuv" if keep_dir is not None else None
-        v = verify_bitstream(path, expected=fmt, md5=it.decoded_md5, decoders=tuple(decoders), timeout=timeout,
-                             keep_decoded=keep)
+        calls.append({"path": path, "expected": fmt, "md5": it.decoded_md5, "decoders": tuple(decoders),
+                      "timeout": timeout, "keep_decoded": keep})
+        pending.append((len(slots), k, it, name, fmt))
+        slots.append(None)
+    decoded: dict[int, Path] = {}
+    for (slot, k, it, name, fmt), v in zip(pending, verify_many(calls, executor)):
         claimed = it.decoded_md5 or f"{fmt.width}x{fmt.height} {fmt.chroma}/{fmt.bit_depth}-bit"
         if v.ok:
             detail = f"decodes with {', '.join(decoders)}; format as stated"
             detail += "; decoded MD5 matches" if it.decoded_md5 else "; no decoded MD5 given (decodability and format only)"
-            items.append(CheckItem("bitstream", name, "verified", claimed, v.decoded_md5, None, None, detail))
+            slots[slot] = CheckItem("bitstream", name, "verified", claimed, v.decoded_md5, None, None, detail)
             if v.decoded is not None:
                 decoded[k] = v.decoded
         elif v.reason.startswith("not decodable"):
-            items.append(CheckItem("bitstream", name, "failed", claimed, None, None, None, v.reason))
+            slots[slot] = CheckItem("bitstream", name, "failed", claimed, None, None, None, v.reason)
         else:
-            items.append(CheckItem("bitstream", name, "differs", claimed, v.decoded_md5, None, None, v.reason))
+            slots[slot] = CheckItem("bitstream", name, "differs", claimed, v.decoded_md5, None, None, v.reason)
+    items = [c for c in slots if c is not None]
     return items, decoded, bits
 
 
@@ -264,10 +275,11 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
                anchor_curves: dict[float, list[tuple[float, float]]] | str | None = None,
                accuracy_fn: AccuracyFn | None | str = "auto", data_dir: str | Path | None = None,
                bd_method: str | None = None, bd_remedies: Sequence[str] = (), limits: Limits = Limits(),
-               timeout: float = 60.0) -> CrossCheckResult:
+               timeout: float = 60.0, executor: Any = None) -> CrossCheckResult:
     """Cross-check a package (directory or zip); see the module docstring.  Never prints.
 
-    ``anchor_curves``: {scale: [(bpp, quality)]} or a source for ``anchor_curves_from``."""
+    ``anchor_curves``: {scale: [(bpp, quality)]} or a source for ``anchor_curves_from``.
+    ``executor``: the run executor the bitstream verifications run on (``None``: in this process)."""
     from ..bd import REMEDIES
 
     unknown = [r for r in bd_remedies if r not in REMEDIES]
@@ -279,7 +291,7 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
         work_dir = tmp.name
     try:
         return _crosscheck(Path(package), Path(work_dir), decoders, condition, tolerances, anchor_curves,
-                           accuracy_fn, data_dir, bd_method, tuple(bd_remedies), limits, timeout)
+                           accuracy_fn, data_dir, bd_method, tuple(bd_remedies), limits, timeout, executor)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -304,7 +316,7 @@ def _load_condition(name: str, root: Path, trusted: bool):
 
 
 def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anchor_curves, accuracy_fn, data_dir,
-                bd_method, bd_remedies, limits, timeout) -> CrossCheckResult:
+                bd_method, bd_remedies, limits, timeout, executor=None) -> CrossCheckResult:
     root = open_package(package, work, limits)
     manifest = load_manifest(root, limits)
     dec_note = ""
@@ -371,7 +383,7 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         ks = groups[key]
         keep = work / "decoded" if acc_fn is not None and claims.get(*key) is not None else None
         its, decoded, bits_g = _verify_items(root, [(k, manifest.items[k]) for k in ks], decoders, keep, timeout,
-                                             limits)
+                                             limits, executor)
         bit_items += its
         bits.update(bits_g)
         if keep is None:
