@@ -47,17 +47,17 @@ def _fmt_time(s: float | None) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
 
 
+def _counts(ev: ProgressEvent) -> list[str]:
+    """The non-zero cached / not-verified / error counts, as words."""
+    return [f"{n} {what}" for n, what in ((ev.skipped, "cached"), (ev.failed, "not verified"), (ev.errors, "errors"))
+            if n]
+
+
 def format_line(ev: ProgressEvent, width: int = 24) -> str:
     frac = ev.done / ev.total if ev.total else 1.0
     fill = int(round(frac * width))
     bar = "#" * fill + "-" * (width - fill)
-    extra = []
-    if ev.skipped:
-        extra.append(f"{ev.skipped} cached")
-    if ev.failed:
-        extra.append(f"{ev.failed} not verified")
-    if ev.errors:
-        extra.append(f"{ev.errors} errors")
+    extra = _counts(ev)
     tail = f" ({', '.join(extra)})" if extra else ""
     return (f"{ev.phase} [{bar}] {ev.done}/{ev.total} {ev.rate:.2f} jobs/s "
             f"elapsed {_fmt_time(ev.elapsed)} ETA {_fmt_time(ev.eta)}{tail}")
@@ -80,13 +80,7 @@ class TtyProgress:
                              dynamic_ncols=True, mininterval=0.2, leave=True)
         bar = self._bar
         bar.total = ev.total
-        extra = []
-        if ev.skipped:
-            extra.append(f"{ev.skipped} cached")
-        if ev.failed:
-            extra.append(f"{ev.failed} not verified")
-        if ev.errors:
-            extra.append(f"{ev.errors} errors")
+        extra = _counts(ev)
         if extra:
             bar.set_postfix_str(", ".join(extra), refresh=False)
         bar.update(ev.done - bar.n)
