@@ -187,34 +187,48 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
         first = next(iter(outputs))
         decoded_md5 = md5s[first]
         # 3. agreement between decoders
-        if len(set(md5s.values())) > 1:
-            checks["agreement"] = {"ok": False, "md5": md5s}
-            return verdict("hash mismatch: decoders disagree (" + ", ".join(f"{d} {m}" for d, m in md5s.items()) + ")",
-                           decoded_md5)
-        if len(md5s) > 1:
-            checks["agreement"] = {"ok": True, "decoders": list(md5s)}
+        problem = _agreement(md5s, checks)
         # 4. SEI picture hash
-        if check_sei and info.picture_hashes:
+        if not problem and check_sei and info.picture_hashes:
             problem = _check_sei(path, info, outputs[first], out_fmt, decoders, timeout, tmpd, checks)
-            if problem:
-                return verdict(f"hash mismatch: {problem}", decoded_md5)
-        # 5. given MD5
-        if md5:
-            ok = md5.strip().lower() == decoded_md5
-            checks["md5"] = {"ok": ok, "expected": md5.strip().lower(), "actual": decoded_md5}
-            if not ok:
-                return verdict(f"hash mismatch: decoded MD5 {decoded_md5} != expected {md5.strip().lower()}", decoded_md5)
-        # 6. encoder reconstruction
-        if recon is not None:
-            problem = _check_recon(Path(recon), outputs[first], out_fmt, sps.bit_depth, tmpd, checks)
-            if problem:
-                return verdict(f"hash mismatch: {problem}", decoded_md5)
-        kept = None
-        if keep_decoded is not None:
-            kept = Path(keep_decoded)
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(outputs[first], kept)
-        return verdict("ok", decoded_md5, kept)
+        # 5. given MD5, 6. encoder reconstruction, then keep the decoded picture
+        problem = problem or _given_md5_and_recon(md5, decoded_md5, recon, outputs[first], out_fmt, sps.bit_depth,
+                                                  tmpd, checks)
+        if problem:
+            return verdict(f"hash mismatch: {problem}", decoded_md5)
+        return verdict("ok", decoded_md5, _keep(outputs[first], keep_decoded))
+
+
+def _agreement(md5s: dict[str, str], checks: dict[str, dict]) -> str | None:
+    """Every decoder must give the same pictures (the reason when they do not)."""
+    if len(set(md5s.values())) > 1:
+        checks["agreement"] = {"ok": False, "md5": md5s}
+        return "decoders disagree (" + ", ".join(f"{d} {m}" for d, m in md5s.items()) + ")"
+    if len(md5s) > 1:
+        checks["agreement"] = {"ok": True, "decoders": list(md5s)}
+    return None
+
+
+def _given_md5_and_recon(md5: str | None, decoded_md5: str, recon: Path | None, decoded: Path, out_fmt: YuvFormat,
+                         recon_depth: int, tmpd: Path, checks: dict[str, dict]) -> str | None:
+    """The decoded pictures against the given MD5 and the encoder's reconstruction (the reason when not)."""
+    if md5:
+        ok = md5.strip().lower() == decoded_md5
+        checks["md5"] = {"ok": ok, "expected": md5.strip().lower(), "actual": decoded_md5}
+        if not ok:
+            return f"decoded MD5 {decoded_md5} != expected {md5.strip().lower()}"
+    if recon is not None:
+        return _check_recon(Path(recon), decoded, out_fmt, recon_depth, tmpd, checks)
+    return None
+
+
+def _keep(decoded: Path, keep_decoded: Path | None) -> Path | None:
+    if keep_decoded is None:
+        return None
+    kept = Path(keep_decoded)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(decoded, kept)
+    return kept
 
 
 _TMP_PREFIX = "vcmbench-verify-"
@@ -357,25 +371,11 @@ def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, reco
             raise UsageError("verify needs at least one decoder for a non-VVC bitstream (the codec's decode template).")
         first = next(iter(outputs))
         decoded_md5 = md5s[first]
-        if len(set(md5s.values())) > 1:
-            checks["agreement"] = {"ok": False, "md5": md5s}
-            return verdict("hash mismatch: decoders disagree (" + ", ".join(f"{d} {m}" for d, m in md5s.items()) + ")",
-                           decoded_md5)
-        if md5:
-            ok = md5.strip().lower() == decoded_md5
-            checks["md5"] = {"ok": ok, "expected": md5.strip().lower(), "actual": decoded_md5}
-            if not ok:
-                return verdict(f"hash mismatch: decoded MD5 {decoded_md5} != expected {md5.strip().lower()}", decoded_md5)
-        if recon is not None:
-            problem = _check_recon(Path(recon), outputs[first], out_fmt, out_depth, tmpd, checks)
-            if problem:
-                return verdict(f"hash mismatch: {problem}", decoded_md5)
-        kept = None
-        if keep_decoded is not None:
-            kept = Path(keep_decoded)
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(outputs[first], kept)
-        return verdict("ok", decoded_md5, kept)
+        problem = _agreement(md5s, checks) or _given_md5_and_recon(md5, decoded_md5, recon, outputs[first], out_fmt,
+                                                                   out_depth, tmpd, checks)
+        if problem:
+            return verdict(f"hash mismatch: {problem}", decoded_md5)
+        return verdict("ok", decoded_md5, _keep(outputs[first], keep_decoded))
 
 
 def _verify_item(item: tuple[int, dict[str, Any]]) -> tuple[int, Verdict, float]:
