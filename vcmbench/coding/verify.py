@@ -162,15 +162,9 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
         # 2. decode with every decoder
         for k, spec in enumerate(decoders):
             dec = get_decoder(spec) if isinstance(spec, str) else spec
-            label = dec.name if dec.name != "command" else f"command{k}"
-            out = tmpd / f"dec{k}.yuv"
-            log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
-            try:
-                res = dec.decode(path, out, bit_depth=out_depth, timeout=timeout, log_path=log)
-            except BitstreamError as exc:
-                checks[f"decode:{label}"] = {"ok": False, "detail": str(exc)}
-                return verdict(f"not decodable: {label}: {exc}")
-            size = out.stat().st_size
+            label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_depth, timeout, log_dir, checks)
+            if failed:
+                return verdict(failed)
             if res.fmt != out_fmt or size == 0 or size % out_fmt.frame_bytes:
                 detail = (f"{label} wrote {res.fmt.describe()} / {size} bytes; SPS says {out_fmt.describe()} "
                           f"({out_fmt.frame_bytes} bytes per picture)")
@@ -197,6 +191,21 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
         if problem:
             return verdict(f"hash mismatch: {problem}", decoded_md5)
         return verdict("ok", decoded_md5, _keep(outputs[first], keep_decoded))
+
+
+def _decode_one(dec: Any, k: int, path: Path, tmpd: Path, out_depth: int, timeout: float, log_dir: Path | None,
+                checks: dict[str, dict]) -> tuple[str, Path, Any, int, str | None]:
+    """Decode with the ``k``-th decoder into ``tmpd/dec<k>.yuv``: (label, output, result, output size, the
+    not-decodable reason or None).  Its process log goes to ``log_dir`` when given."""
+    label = dec.name if dec.name != "command" else f"command{k}"
+    out = tmpd / f"dec{k}.yuv"
+    log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
+    try:
+        res = dec.decode(path, out, bit_depth=out_depth, timeout=timeout, log_path=log)
+    except BitstreamError as exc:
+        checks[f"decode:{label}"] = {"ok": False, "detail": str(exc)}
+        return label, out, None, 0, f"not decodable: {label}: {exc}"
+    return label, out, res, (out.stat().st_size if out.is_file() else 0), None
 
 
 def _agreement(md5s: dict[str, str], checks: dict[str, dict]) -> str | None:
@@ -351,15 +360,9 @@ def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, reco
                 dec = CommandDecoder(spec, fmt=out_fmt) if "{input}" in spec else get_decoder(spec)
             else:
                 dec = spec
-            label = dec.name if dec.name != "command" else f"command{k}"
-            out = tmpd / f"dec{k}.yuv"
-            log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
-            try:
-                res = dec.decode(path, out, bit_depth=out_depth, timeout=timeout, log_path=log)
-            except BitstreamError as exc:
-                checks[f"decode:{label}"] = {"ok": False, "detail": str(exc)}
-                return verdict(f"not decodable: {label}: {exc}")
-            size = out.stat().st_size if out.is_file() else 0
+            label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_depth, timeout, log_dir, checks)
+            if failed:
+                return verdict(failed)
             if size != out_fmt.frame_bytes:
                 checks[f"decode:{label}"] = {"ok": False, "detail": f"{size} bytes, expected {out_fmt.frame_bytes}"}
                 return verdict(f"not decodable: {label} wrote {size} bytes; one {out_fmt.describe()} picture has "
