@@ -61,6 +61,17 @@ def test_ssim_and_ms_ssim_properties():
         ms_ssim(a[:100], a[:100])
 
 
+def test_ssim_of_many_channels_is_the_mean_over_channels():
+    """Channels are independent (OpenCV filters at most four at once; more are filtered one by one)."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (180, 190, 6)).astype(np.uint8)
+    b = np.clip(a + rng.normal(0, 9, a.shape), 0, 255).astype(np.uint8)
+    per_channel = [ssim(a[..., i], b[..., i]) for i in range(6)]
+    assert ssim(a, b) == pytest.approx(float(np.mean(per_channel)), abs=1e-14)
+    assert ssim(a[..., :3], b[..., :3]) == pytest.approx(float(np.mean(per_channel[:3])), abs=1e-14)
+    assert ms_ssim(a, b) == pytest.approx(float(np.mean([ms_ssim(a[..., i], b[..., i]) for i in range(6)])), abs=1e-14)
+
+
 def test_torch_tensors_are_accepted():
     torch = pytest.importorskip("torch")
     a = torch.zeros(4, 4)

@@ -244,3 +244,29 @@ def test_image_file_to_ctc_yuv(coco_tiny):
     assert [pl.shape for pl in planes] == fmt.plane_shapes() and int(planes[0].max()) % 4 == 0
     with pytest.raises(DataError):
         read_image_rgb(p.with_suffix(".nope"))
+
+
+@pytest.mark.parametrize("mode", ["ctc", "ctc-bitexact", "scripts-literal"])
+def test_one_process_scale_and_conversion_equal_two_processes(mode, coco_tiny):
+    """Reference: the two separate FFmpeg processes (``ctc_prepare`` then ``rgb_to_yuv``; ``yuv_to_rgb``
+    then ``ctc_restore``) that the anchor scripts run; the one-process chains must give the same bytes."""
+    from PIL import Image
+
+    from vcmbench.coding.yuv import ctc_rgb_to_yuv, ctc_yuv_to_rgb
+
+    rng = np.random.default_rng(7)
+    pictures = [np.asarray(Image.open(p).convert("RGB"))[:181, :263]
+                for p in sorted((coco_tiny / "images").glob("*.jpg"))[:2]]
+    pictures.append(rng.integers(0, 256, (59, 77, 3)).astype(np.uint8))
+    for rgb in pictures:
+        h, w, _ = rgb.shape
+        for scale in (0.75, 0.5):
+            two = rgb_to_yuv(ctc_prepare(rgb, scale), mode, 420, 10)
+            one = ctc_rgb_to_yuv(rgb, scale, mode, 10)
+            assert all(np.array_equal(a, b) for a, b in zip(two, one)), (mode, rgb.shape, scale)
+            fmt = YuvFormat(*ctc_coded_size(w, h, scale), 420, 10)
+            noisy = [np.clip(p.astype(np.int32) + rng.integers(-3, 4, p.shape), 0, 1023).astype(np.uint16) for p in two]
+            expected = ctc_restore(yuv_to_rgb(noisy, fmt, mode), w, h, scale)
+            assert np.array_equal(ctc_yuv_to_rgb(noisy, fmt, w, h, scale, mode), expected), (mode, rgb.shape, scale)
+    with pytest.raises(UsageError, match="coded as"):
+        ctc_yuv_to_rgb(two, YuvFormat(40, 30, 420, 10), w, h, 0.75, mode)

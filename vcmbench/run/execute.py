@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from .feature_jobs import feature_job
 from .image_jobs import code_job, reference_job, score_job
-from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, KIND_SCORE, JobSpec
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, KIND_SCORE, JobSpec, take_task_load_seconds
 
 JOB_FUNCTIONS: dict[str, Callable[[JobSpec], dict[str, Any]]] = {
     KIND_REFERENCE: reference_job,
@@ -22,4 +22,8 @@ JOB_FUNCTIONS: dict[str, Callable[[JobSpec], dict[str, Any]]] = {
 
 def execute_job(spec: JobSpec) -> dict[str, Any]:
     """Run one job (see ``run.jobs``).  Raises VcmbenchError for tool failures."""
-    return JOB_FUNCTIONS[spec.kind](spec)
+    result = JOB_FUNCTIONS[spec.kind](spec)
+    loaded = take_task_load_seconds()  # a network loaded in this process before or during the job
+    if loaded and isinstance(result.get("record"), dict):
+        result["record"].setdefault("extra", {})["task_load_seconds"] = loaded
+    return result

@@ -85,7 +85,7 @@ def reference_job(spec: JobSpec) -> dict[str, Any]:
 
 
 def code_job(spec: JobSpec) -> dict[str, Any]:
-    from ..coding.yuv import YuvFormat, ctc_prepare, ctc_restore, read_yuv, rgb_to_yuv, write_yuv, yuv_to_rgb
+    from ..coding.yuv import YuvFormat, ctc_rgb_to_yuv, ctc_yuv_to_rgb, read_yuv, write_yuv
     from ..core.process import recording_commands
     from ..metrics.quality import image_quality
 
@@ -100,8 +100,7 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
         if cached is None:  # the coded picture depends on (image, scale, colour, bit depth) only, not on the QP
             with recording_commands() as cmds:  # FFmpeg pad/scale and colour conversion, for commands.log
                 rgb = load_rgb(img)
-                prepared = ctc_prepare(rgb, spec.scale)
-                planes = rgb_to_yuv(prepared, mode=spec.color, chroma=420, bit_depth=spec.input_bit_depth)
+                planes = ctc_rgb_to_yuv(rgb, spec.scale, mode=spec.color, bit_depth=spec.input_bit_depth)
             cached = _SOURCES[key] = (rgb, planes, [list(c) for c in cmds])
             while len(_SOURCES) > _SOURCES_KEPT:
                 _SOURCES.pop(next(iter(_SOURCES)))
@@ -117,7 +116,7 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
         decoded = coded.decoded
 
         predictions = None
-        post_s = task_s = 0.0
+        post_s = task_s = quality_s = 0.0
         encode_only = dict(spec.extra).get("phase") == PHASE_ENCODE
         post_cmds: list[list[str]] = []
         quality: dict[str, Any] = {}
@@ -125,13 +124,14 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             t2 = time.perf_counter()
             with recording_commands() as post_cmds:
                 dec_planes = read_yuv(decoded, expected)
-                dec_rgb = yuv_to_rgb(dec_planes, expected, mode=spec.color)
-                restored = ctc_restore(dec_rgb, img.width, img.height, spec.scale)
+                restored = ctc_yuv_to_rgb(dec_planes, expected, img.width, img.height, spec.scale, mode=spec.color)
             if encode_only:  # the task network's exact input, kept losslessly for `--phase score`
                 save_decoded(run_dir, spec.job_id, restored, tmp)
             post_s = time.perf_counter() - t2
             # RGB PSNR / MS-SSIM of the restored picture against the original; YUV PSNR of the coded picture
+            t_q = time.perf_counter()
             quality = image_quality(rgb, restored, src_planes, dec_planes, spec.input_bit_depth, expected.bit_depth)
+            quality_s = time.perf_counter() - t_q
             if not encode_only:
                 t3 = time.perf_counter()
                 predictions = task.run(restored).to_json()
@@ -142,7 +142,8 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             verified=bool(verdict.ok), verdict=verdict.reason, encode_seconds=float(enc.seconds),
             decode_seconds=float(coded.verify_seconds), task_seconds=float(task_s),
             bitstream=str(final_bs.relative_to(run_dir)),
-            extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "decoded_md5": verdict.decoded_md5,
+            extra={"preprocess_seconds": pre_s, "postprocess_seconds": post_s, "quality_seconds": quality_s,
+                   "decoded_md5": verdict.decoded_md5,
                    "checks": sorted(verdict.checks), "encoder_info": _small(enc.info), "quality": quality,
                    "bitstream_sha256": coded.sha256,
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {}),

@@ -70,13 +70,26 @@ def job_workspace(spec: JobSpec) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_TASK_LOAD_SECONDS = [0.0]
+
+
 def get_cached_task(name: str, options: tuple[tuple[str, Any], ...]):
     key = ("task", name, options)
     if key not in _CACHE:
         from ..tasks import get_task
 
+        t0 = time.perf_counter()
         _CACHE[key] = get_task(name, **dict(options))
+        _TASK_LOAD_SECONDS[0] += time.perf_counter() - t0
     return _CACHE[key]
+
+
+def take_task_load_seconds() -> float:
+    """Seconds this process spent loading task networks (imports and weights) since the last call:
+    recorded with the job that follows (``extra.task_load_seconds``), so that a run's network time
+    counts loading as well as inference (benchmarks/bench_pipeline.py)."""
+    seconds, _TASK_LOAD_SECONDS[0] = _TASK_LOAD_SECONDS[0], 0.0
+    return seconds
 
 
 def get_cached_codec(name: str, options: tuple[tuple[str, Any], ...]):

@@ -194,11 +194,14 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     specs: list[JobSpec] = []
     feature = feature_settings(cond, task) if cond.kind == "feature" else None
     split = {"split_point": feature["split"]} if feature else {}  # feature runs: the reference job fills the cache
+    # one tuple of each kind of options, shared by every spec (a CTC anchor plans 120,000 jobs)
+    topts_t, copts_t, enc_t = tuple(sorted(topts.items())), tuple(sorted(copts.items())), tuple(sorted(enc.items()))
+    split_t, feature_t = tuple(sorted(split.items())), (_freeze(feature) if feature is not None else None)
+    ibd = int(cond.codec.get("input_bit_depth", 8))
     for im in images:
         key = _hash({"kind": KIND_REFERENCE, "image": im.digest, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION})
         specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=cond.task["network"],
-                             task_options=tuple(sorted(topts.items())), signature=task_sig,
-                             extra=tuple(sorted(split.items()))))
+                             task_options=topts_t, signature=task_sig, extra=split_t))
     for scale in cond.scales:
         for qp in cond.qps:
             for im in images:
@@ -208,9 +211,8 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                                  "decoders": decs, "v": RESULTS_VERSION})
                     specs.append(JobSpec(
                         job_id="c" + key, kind=KIND_FEATURE, image=im, run_dir=run_dir, task=cond.task["network"],
-                        task_options=tuple(sorted(topts.items())), scale=1.0, qp=int(qp), codec=codec_name,
-                        codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
-                        input_bit_depth=10, decoders=decs, signature=codec_sig, extra=_freeze(feature)))
+                        task_options=topts_t, scale=1.0, qp=int(qp), codec=codec_name, codec_options=copts_t,
+                        encode=enc_t, input_bit_depth=10, decoders=decs, signature=codec_sig, extra=feature_t))
                     continue
                 key = _hash({"kind": KIND_CODE, "image": im.digest, "scale": scale, "qp": qp, "codec": codec_sig,
                              "encode": enc, "color": color_sig, "ibd": cond.codec.get("input_bit_depth", 8),
@@ -218,10 +220,8 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                              "v": RESULTS_VERSION})
                 specs.append(JobSpec(
                     job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=cond.task["network"],
-                    task_options=tuple(sorted(topts.items())), scale=float(scale), qp=int(qp), codec=codec_name,
-                    codec_options=tuple(sorted(copts.items())), encode=tuple(sorted(enc.items())),
-                    color=cond.color_mode, input_bit_depth=int(cond.codec.get("input_bit_depth", 8)), decoders=decs,
-                    signature=codec_sig))
+                    task_options=topts_t, scale=float(scale), qp=int(qp), codec=codec_name, codec_options=copts_t,
+                    encode=enc_t, color=cond.color_mode, input_bit_depth=ibd, decoders=decs, signature=codec_sig))
     # the QPs of one (image, scale) one after another (stable sort): a worker converts each source picture once
     rank = {im.image_id: i for i, im in enumerate(images)}
     specs.sort(key=lambda s: (0, 0) if s.kind == KIND_REFERENCE else (1, rank[s.image.image_id]))
