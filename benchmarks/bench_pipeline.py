@@ -24,8 +24,8 @@ of ../shared/data/coco-tiny-cc x QPs 37, 42 at 75 %: the overhead fraction with 
 (target <= 0.02).
 
 Timings on a shared machine are noisy (this 2-core VM ran the same workload 1.7 times slower at times):
-each configuration runs --repeat times (default 2) and the fastest run counts; the load average is
-printed before each run.
+each configuration runs --repeat times (default 2), in rounds that interleave the configurations, and
+its fastest run counts; every run is a fresh process; the load average is printed before each run.
 """
 
 from __future__ import annotations
@@ -61,20 +61,48 @@ def _stage_seconds(run_dir: Path) -> dict[str, float]:
     return out
 
 
-REPEAT = [2]
+def workload(base: Path, name: str, cond, images: int, qps, scales, configs: list[tuple[int, str]], repeat: int,
+             **kw) -> dict[tuple[int, str], tuple[float, dict[str, float], float]]:
+    """Each configuration (jobs, executor) ``repeat`` times, interleaved round by round (the machine's speed
+    drifts over minutes), keeping each configuration's fastest run: (wall, stage seconds, executor start-up)."""
+    best: dict[tuple[int, str], tuple[float, dict[str, float], float]] = {}
+    for _ in range(repeat):
+        for jobs, executor in configs:
+            r = run_once(base / f"{name}-{executor}{jobs}", jobs, cond, images, qps, scales, executor, **kw)
+            if (jobs, executor) not in best or r[0] < best[(jobs, executor)][0]:
+                best[(jobs, executor)] = r
+    return best
 
 
-def run_best(out: Path, jobs: int, cond, images: int, qps: list[int] | None, scales: list[float] | None,
-             executor: str = "local", codec_options: dict | None = None,
-             data: Path | None = None) -> tuple[float, dict[str, float], float]:
-    """The fastest of ``REPEAT`` runs from scratch: (wall, stage seconds, executor start-up)."""
-    runs = [run_once(out, jobs, cond, images, qps, scales, executor, codec_options, data) for _ in range(REPEAT[0])]
-    return min(runs, key=lambda r: r[0])
+def run_once(*args, **kwargs) -> tuple[float, dict[str, float], float]:
+    """One run from scratch in a fresh process (its own imports, network loading and caches)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_child, args=(child, args, kwargs))
+    proc.start()
+    child.close()
+    try:
+        ok, value = parent.recv()
+    except EOFError:
+        ok, value = False, f"the benchmark process died (exit {proc.exitcode})"
+    proc.join()
+    if not ok:
+        raise SystemExit(f"benchmark run failed: {value}")
+    return value
 
 
-def run_once(out: Path, jobs: int, cond, images: int, qps: list[int] | None, scales: list[float] | None,
-             executor: str = "local", codec_options: dict | None = None,
-             data: Path | None = None) -> tuple[float, dict[str, float], float]:
+def _child(conn, args, kwargs) -> None:
+    try:
+        conn.send((True, _run(*args, **kwargs)))
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent
+        conn.send((False, f"{type(exc).__name__}: {exc}"))
+
+
+def _run(out: Path, jobs: int, cond, images: int, qps: list[int] | None, scales: list[float] | None,
+         executor: str = "local", codec_options: dict | None = None,
+         data: Path | None = None) -> tuple[float, dict[str, float], float]:
     from vcmbench.run.executor import make_executor
     from vcmbench.run.pipeline import run_condition
 
@@ -88,7 +116,7 @@ def run_once(out: Path, jobs: int, cond, images: int, qps: list[int] | None, sca
                           codec_options=codec_options)
         wall = time.perf_counter() - t0
     if s.errors or s.result_set is None:
-        raise SystemExit(f"benchmark run failed: {s.errors[:1] or s.result_error}")
+        raise RuntimeError(str(s.errors[:1] or s.result_error))
     st = _stage_seconds(out)
     print(f"  [{st['jobs']} jobs, wall {wall:.2f} s, {wall / st['jobs']:.2f} s per job; executor start-up "
           f"{started:.2f} s]", flush=True)
@@ -108,14 +136,12 @@ def overhead(wall: float, st: dict[str, float], label: str) -> float:
     return tool / wall
 
 
-def scaling(base: Path, name: str, cond, images: int, qps, scales, dask: bool, w1: float | None = None) -> None:
-    """--jobs 2 vs --jobs 1 (``w1``: the jobs-1 wall when already measured), and Dask vs the pool."""
-    if w1 is None:
-        w1, _, _ = run_best(base / f"{name}-jobs1", 1, cond, images, qps, scales)
-    w2, _, _ = run_best(base / f"{name}-jobs2", 2, cond, images, qps, scales)
+def scaling(name: str, best: dict, dask: bool) -> None:
+    """--jobs 2 vs --jobs 1 and Dask vs the pool, from ``workload``'s fastest runs."""
+    w1, w2 = best[(1, "local")][0], best[(2, "local")][0]
     print(f"{name}: jobs 1 {w1:.2f} s, jobs 2 {w2:.2f} s: speed-up jobs 2 vs jobs 1 = {w1 / w2:.2f}x")
     if dask:
-        wd, _, sd = run_best(base / f"{name}-dask2", 2, cond, images, qps, scales, "dask")
+        wd, _, sd = best[(2, "dask")]
         print(f"{name}: dask 2 workers {wd:.2f} s: throughput relative to the pool = {w2 / wd:.2f} "
               f"({w2 / (wd - sd):.2f} without the LocalCluster's start-up of {sd:.2f} s)")
 
@@ -139,23 +165,25 @@ def main(argv: list[str] | None = None) -> int:
     from vcmbench.conditions import load_condition
     from vcmbench.demo import with_preset
 
-    REPEAT[0] = max(1, args.repeat)
+    repeat = max(1, args.repeat)
+    configs = [(1, "local"), (2, "local")] + ([] if args.no_dask else [(2, "dask")])
     qps = [int(q) for q in args.qps.split(",")] if args.qps else None
     scales = [float(x) for x in args.scales.split(",")] if args.scales else None
     base = Path(args.out or tempfile.mkdtemp(prefix="vcmbench-bench-"))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     demo = load_condition("demo")
-    print(f"{cores} cores visible; load average {os.getloadavg()[0]:.2f}; fastest of {REPEAT[0]} run(s) each")
+    print(f"{cores} cores visible; load average {os.getloadavg()[0]:.2f}; fastest of {repeat} run(s) each")
 
     print(f"workload A: demo condition, {args.images} images, VVenC {args.preset}")
     cond_a = with_preset(demo, args.preset)
-    w1, st1, _ = run_best(base / "A-jobs1", 1, cond_a, args.images, qps, scales)
-    overhead(w1, st1, "A jobs 1")
-    scaling(base, "A", cond_a, args.images, qps, scales, not args.no_dask, w1)
+    best = workload(base, "A", cond_a, args.images, qps, scales, configs, repeat)
+    overhead(best[(1, "local")][0], best[(1, "local")][1], "A jobs 1")
+    scaling("A", best, not args.no_dask)
 
     if not args.no_long:
         print(f"workload B: demo condition, {args.images} images x QPs 27,37 at 100 %, VVenC {args.long_preset}")
-        scaling(base, "B", with_preset(demo, args.long_preset), args.images, [27, 37], [1.0], not args.no_dask)
+        best = workload(base, "B", with_preset(demo, args.long_preset), args.images, [27, 37], [1.0], configs, repeat)
+        scaling("B", best, not args.no_dask)
 
     if args.vtm_dir:
         print("workload C: coco-tiny-cc-vtm, 4 images x QPs 37,42 at 75 %, VTM (one run: VTM's time is steady)")

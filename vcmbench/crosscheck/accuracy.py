@@ -1,8 +1,8 @@
 """Recompute a package's accuracy from its decoded bitstreams, exactly as ``vcmbench run`` scores a run.
 
 Per decoded picture: YUV -> RGB with the condition's colour mode, crop / scale back to the
-original size (``yuv.ctc_restore``), the condition's task network with the pipeline's options,
-then the pipeline's scorer (``run.scoring.Scorer``: COCO AP or the OID challenge metric, with
+original size (``yuv.ctc_yuv_to_rgb``, as ``vcmbench run`` does), the condition's task network with
+the pipeline's options, then the pipeline's scorer (``run.scoring.Scorer``: COCO AP or the OID challenge metric, with
 annotations or reference-output ground truth) over the images of each (scale, QP) point.
 Nothing here re-implements a stage: it reuses the pipeline's functions so the recomputed number
 is the number ``vcmbench run`` would have produced for those images.
@@ -67,14 +67,13 @@ class AccuracyRecomputer:
         self.quality_key = quality_key or cond.metric["quality_key"]
 
     def __call__(self, group: list[tuple[Item, Path]]) -> float:
-        from ..coding.yuv import YuvFormat, ctc_restore
-        from ..run.jobs import yuv_to_rgb_file
+        from ..coding.yuv import YuvFormat, ctc_yuv_to_rgb, read_yuv
 
         preds: dict[str, dict] = {}
         for it, yuv in group:
             fmt = YuvFormat(it.width, it.height, it.chroma_format, it.bit_depth)
-            rgb = yuv_to_rgb_file(yuv, fmt, self.cond.color_mode)
-            restored = ctc_restore(rgb, it.original_width, it.original_height, it.scale)
+            restored = ctc_yuv_to_rgb(read_yuv(yuv, fmt), fmt, it.original_width, it.original_height, it.scale,
+                                      mode=self.cond.color_mode)
             preds[it.image] = self.task.run(restored).to_json()
         acc, _ = self.scorer.score(preds)
         if self.quality_key not in acc:
