@@ -31,6 +31,10 @@ def _job(x):
         time.sleep(3600)
     if isinstance(x, str) and x.startswith("always-die"):
         os.kill(os.getpid(), signal.SIGKILL)
+    if isinstance(x, str) and x.startswith("loaded:"):
+        import sys
+
+        return x[7:] in sys.modules
     return x
 
 
@@ -56,6 +60,18 @@ def test_pool_worker_killed_mid_job_is_retried_and_a_job_that_always_kills_is_re
     assert out[f"die:{tmp_path / 'm'}"] == ("survived", None)
     assert out["x"] == ("x", None) and out["y"] == ("y", None)
     assert out["always-die"][0] is None and "died 2 time(s)" in out["always-die"][1]
+
+
+def test_pool_workers_preload_modules_and_skip_missing_ones_and_replacements_preload_too(tmp_path):
+    from vcmbench.run.executor import LocalPoolExecutor
+
+    with LocalPoolExecutor(2) as ex:  # nothing here imports the stdlib's `wave`
+        assert [r for _, r, _ in ex.run(_job, ["loaded:wave"])] == [False]
+    with LocalPoolExecutor(2, preload=("wave", "no_such_module_vcmbench")) as ex:
+        assert [r for _, r, _ in ex.run(_job, ["loaded:wave", "loaded:wave"])] == [True, True]
+        out = dict((i, e or r) for i, r, e in ex.run(_job, [f"die:{tmp_path / 'm'}", "x"]))
+        assert out == {f"die:{tmp_path / 'm'}": "survived", "x": "x"}  # a replaced worker
+        assert [r for _, r, _ in ex.run(_job, ["loaded:wave"] * 3)] == [True] * 3
 
 
 def test_pool_ends_a_worker_whose_job_ignores_the_timeout():

@@ -161,7 +161,7 @@ def _rerun(anchor, work_dir: str | None, ex_choice=None) -> tuple[list[tuple[obj
     if ex_choice is None:
         res = run_demo(out, progress=renderer_for(sys.stderr))
     else:
-        with ex_choice.make() as ex:
+        with ex_choice.make(tasks=True) as ex:
             res = run_demo(out, progress=renderer_for(sys.stderr), executor=ex)
     return [(load_result_set(d), str(d)) for d in (res.anchor_dir, res.test_dir)], out
 

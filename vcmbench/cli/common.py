@@ -82,8 +82,9 @@ class ExecutorChoice:
         self.jobs, self.executor, self.scheduler, self.cluster = jobs, executor, scheduler, cluster
         self.cluster_opts = tuple(cluster_opts or ())
 
-    def make(self, timeout: float | None = None):
-        from ..run.executor import make_executor
+    def make(self, timeout: float | None = None, tasks: bool = False):
+        """The executor; ``tasks``: its jobs run task networks (local workers import them as they start)."""
+        from ..run.executor import TASK_PRELOAD, make_executor
 
         opts = None
         if self.cluster_opts:
@@ -91,7 +92,7 @@ class ExecutorChoice:
 
             opts = parse_cluster_options(self.cluster_opts)
         ex = make_executor(self.jobs, self.executor, timeout=timeout, scheduler=self.scheduler, cluster=self.cluster,
-                           cluster_options=opts)
+                           cluster_options=opts, preload=TASK_PRELOAD if tasks else ())
         if ex.dashboard:
             click.echo(f"Dask dashboard: {ex.dashboard}", err=True)
         return ex

@@ -154,7 +154,7 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
     task_options = {"weights": task_weights} if task_weights else {}
     if device:
         task_options["device"] = device
-    with ex_choice.make(timeout=timeout) as ex:
+    with ex_choice.make(timeout=timeout, tasks=True) as ex:
         summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                                 scales=_ctc_scales(scales), limit=limit, label=label,
                                 codec_options=codec_options or None, task_options=task_options or None,
@@ -306,7 +306,7 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
     """
     from ..demo import REMEDIES, run_demo
 
-    with ex_choice.make() as ex:
+    with ex_choice.make(tasks=True) as ex:
         res = run_demo(out_dir, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]],
                        executor=ex)
     if as_json:

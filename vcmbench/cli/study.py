@@ -86,7 +86,7 @@ def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, quiet, as_j
 
     s = load_study(name)
     opts = {"restorations": [restoration_spec(r) for r in restorations]} if restorations else {}
-    with ex_choice.make() as ex:
+    with ex_choice.make(tasks=True) as ex:
         summary = run_study(s, data_dir, out_dir, limit=limit, progress=_progress(quiet or as_json), options=opts,
                             executor=ex)
     if as_json:

@@ -162,8 +162,10 @@ class DaskExecutor(Executor):
                 self._cluster.scale(n=self._requested)
                 self.client = Client(self._cluster)
             else:
+                # CRITICAL: a worker's heartbeat racing the cluster's shutdown logs an ERROR traceback; failed
+                # jobs and dead workers are reported by run() itself
                 self._cluster = LocalCluster(n_workers=self._requested, threads_per_worker=1, processes=True,
-                                             dashboard_address=":0", silence_logs=logging.ERROR)
+                                             dashboard_address=":0", silence_logs=logging.CRITICAL)
                 self.client = Client(self._cluster)
 
     @property

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..core.errors import UsageError
 from .executor_base import (  # noqa: F401 - the executor API in one place
@@ -79,9 +79,22 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="vcmbench-parent-watch", daemon=True).start()
 
 
-def _pool_worker(conn: Any) -> None:
+def _preload(modules: Sequence[str]) -> None:
+    """Import ``modules`` now (what is not installed is skipped): a worker started beside the parent's
+    planning is ready when its first job comes (importing torch alone takes about 1.3 s here)."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def _pool_worker(conn: Any, preload: Sequence[str] = ()) -> None:
     """A pool worker: receive ``(fn, item)``, send back ``(True, result)`` or ``(False, error text)``."""
     _worker_init()
+    _preload(preload)
     while True:
         try:
             msg = conn.recv()
@@ -104,10 +117,10 @@ def _pool_worker(conn: Any) -> None:
 class _Slot:
     """One worker process of the pool, and the job it is running."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, preload: Sequence[str] = ()) -> None:
         parent, child = ctx.Pipe()
         self.conn = parent
-        self.proc = ctx.Process(target=_pool_worker, args=(child,), daemon=True, name="vcmbench-worker")
+        self.proc = ctx.Process(target=_pool_worker, args=(child, tuple(preload)), daemon=True, name="vcmbench-worker")
         self.proc.start()
         child.close()
         self.job: tuple[Any, int] | None = None  # (item, tries before this one)
@@ -134,7 +147,7 @@ class LocalPoolExecutor(Executor):
     within ``hard_grace`` more seconds (stuck in native code) is ended with its worker, which is replaced."""
 
     def __init__(self, workers: int, timeout: float | None = None, max_tries: int = DEFAULT_MAX_TRIES,
-                 hard_grace: float = HARD_GRACE) -> None:
+                 hard_grace: float = HARD_GRACE, preload: Sequence[str] = ()) -> None:
         import multiprocessing
 
         if workers < 1:
@@ -145,7 +158,8 @@ class LocalPoolExecutor(Executor):
         self.hard_grace = hard_grace
         self.retries = 0
         self._ctx = multiprocessing.get_context("spawn")
-        self._slots = [_Slot(self._ctx) for _ in range(workers)]
+        self._preload = tuple(preload)
+        self._slots = [_Slot(self._ctx, self._preload) for _ in range(workers)]
 
     def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
         import time
@@ -173,7 +187,7 @@ class LocalPoolExecutor(Executor):
                         slot.conn.send((fn, item, self.timeout))
                     except (OSError, ValueError):  # the worker is gone: replace it, try again next round
                         slot.stop(kill=True)
-                        self._slots[i] = _Slot(self._ctx)
+                        self._slots[i] = _Slot(self._ctx, self._preload)
                         retry.insert(0, (item, tries))
                         continue
                     slot.job, slot.started = (item, tries), None
@@ -206,7 +220,7 @@ class LocalPoolExecutor(Executor):
                         continue
                     if not slot.proc.is_alive():  # killed, out of memory, ...
                         slot.stop(kill=True)
-                        self._slots[i] = _Slot(self._ctx)
+                        self._slots[i] = _Slot(self._ctx, self._preload)
                         if tries + 1 >= self.max_tries:
                             yield item, None, (f"WorkerDied: the worker process running this job died {tries + 1} "
                                                f"time(s) (exit status {slot.proc.exitcode}); not tried again")
@@ -217,7 +231,7 @@ class LocalPoolExecutor(Executor):
                     if (self.timeout is not None and slot.started is not None
                             and time.monotonic() - slot.started > self.timeout + self.hard_grace):
                         slot.stop(kill=True)
-                        self._slots[i] = _Slot(self._ctx)
+                        self._slots[i] = _Slot(self._ctx, self._preload)
                         yield item, None, (f"JobTimeout: the job ran longer than its timeout of {self.timeout:g} s and did "
                                            f"not stop within {self.hard_grace:g} s more: its worker was ended "
                                            "(raise --timeout if it is legitimately slow)")
@@ -225,7 +239,7 @@ class LocalPoolExecutor(Executor):
             for i, slot in enumerate(self._slots):  # a job abandoned mid-way: end its worker
                 if slot.job is not None:
                     slot.stop(kill=True)
-                    self._slots[i] = _Slot(self._ctx)
+                    self._slots[i] = _Slot(self._ctx, self._preload)
 
     def close(self) -> None:
         for slot in self._slots:
@@ -233,12 +247,18 @@ class LocalPoolExecutor(Executor):
         self._slots = []
 
 
+# What workers that run task networks import as they start, while the parent plans the run.
+TASK_PRELOAD = ("vcmbench.run.execute", "torch")
+
+
 def make_executor(jobs: int | None = None, executor: str = "local", *, timeout: float | None = None,
                   scheduler: str | None = None, cluster: str | None = None,
-                  cluster_options: dict[str, str] | None = None) -> Executor:
+                  cluster_options: dict[str, str] | None = None, preload: Sequence[str] = ()) -> Executor:
     """The executor ``--executor`` names.  ``local``: ``SerialExecutor`` for 1 job, else a
     ``LocalPoolExecutor`` (``None``: one per core).  ``dask``: ``run.dask_executor.DaskExecutor``
-    (a LocalCluster of ``jobs`` workers, ``scheduler`` an existing one, or a ``cluster`` job queue)."""
+    (a LocalCluster of ``jobs`` workers, ``scheduler`` an existing one, or a ``cluster`` job queue).
+    ``preload``: modules the local pool's workers import as they start, beside the parent's planning
+    (``TASK_PRELOAD`` for runs of task networks; a Dask LocalCluster would wait for them before planning)."""
     if timeout is not None and not (0 < float(timeout) < float("inf")):
         raise UsageError(f"--timeout must be a finite number of seconds > 0, got {timeout}.")
     if executor not in EXECUTORS:
@@ -253,4 +273,4 @@ def make_executor(jobs: int | None = None, executor: str = "local", *, timeout: 
     if scheduler or cluster or cluster_options:
         raise UsageError("--scheduler, --cluster and --cluster-opt need --executor dask.")
     n = default_jobs() if jobs is None else int(jobs)
-    return SerialExecutor(timeout) if n == 1 else LocalPoolExecutor(n, timeout)
+    return SerialExecutor(timeout) if n == 1 else LocalPoolExecutor(n, timeout, preload=preload)

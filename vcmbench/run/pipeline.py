@@ -34,7 +34,7 @@ from ..conditions.datasets import ImageRef, list_images
 from ..core.errors import ConditionError, UsageError, VcmbenchError
 from ..core.jsonio import write_json
 from .execute import execute_job
-from .executor import Executor, make_executor
+from .executor import TASK_PRELOAD, Executor, make_executor
 from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, JobSpec, get_cached_codec, get_cached_task
 from .progress import ProgressCallback, ProgressEvent
 from .store import RunStore
@@ -377,7 +377,7 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                                        len(errors), time.monotonic() - t_start, msg, phase=label or default_label(cond)))
 
         own = executor is None
-        ex = make_executor(jobs, timeout=timeout) if own else executor
+        ex = make_executor(jobs, timeout=timeout, preload=TASK_PRELOAD) if own else executor
         try:
             ex.check_shared_dir(store.dir)
             store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex.describe()})

@@ -31,7 +31,7 @@ from .. import RESULTS_VERSION, __version__
 from ..conditions.datasets import ImageRef, list_images
 from ..core.errors import DataError, VcmbenchError
 from ..core.jsonio import read_json, write_json
-from ..run.executor import make_executor
+from ..run.executor import TASK_PRELOAD, make_executor
 from ..run.progress import ProgressEvent
 from ..run.store import RunStore
 from .model import Study
@@ -149,7 +149,7 @@ def run_study(study: Study, data_dir: str | Path | None, out: str | Path, *, job
         n = skipped
         if progress:
             progress(ProgressEvent(n, len(specs), skipped, 0, 0, 0.0, "resuming" if skipped else "", "study"))
-        ex = executor if executor is not None else make_executor(jobs)
+        ex = executor if executor is not None else make_executor(jobs, preload=TASK_PRELOAD)
         try:
             for item, res, err in ex.run(execute_study_job, todo):
                 n += 1
