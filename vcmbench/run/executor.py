@@ -80,14 +80,14 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
 
 
 def _preload(modules: Sequence[str]) -> None:
-    """Import ``modules`` now (what is not installed is skipped): a worker started beside the parent's
+    """Import ``modules`` now (what does not import is skipped): a worker started beside the parent's
     planning is ready when its first job comes (importing torch alone takes about 1.3 s here)."""
     import importlib
 
     for name in modules:
         try:
             importlib.import_module(name)
-        except ImportError:
+        except Exception:  # noqa: BLE001 - a module that cannot load fails the jobs that need it, with its error
             pass
 
 
