@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -119,16 +119,22 @@ def read_yaml(path: Path, what: str = "condition") -> dict[str, Any]:
     return data
 
 
-def resolve_path(name_or_path: str | Path, directory: Path | None = None) -> Path:
+def resolve_yaml(name_or_path: str | Path, directory: Path, what: str, available: Callable[[], list[str]],
+                 hint: str) -> Path:
+    """A YAML file given by path, or by name in ``directory`` (``<name>.yaml``); an unknown name is a
+    ``ConditionError`` listing ``available()`` and the command ``hint``."""
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
         return p
-    d = directory or conditions_dir()
-    cand = d / f"{name_or_path}.yaml"
+    cand = directory / f"{name_or_path}.yaml"
     if cand.exists():
         return cand
-    avail = ", ".join(list_conditions(d))
-    raise ConditionError(f"Unknown condition {str(name_or_path)!r}. Available: {avail} — see `vcmbench cttc list`.")
+    raise ConditionError(f"Unknown {what} {str(name_or_path)!r}. Available: {', '.join(available())} — see `{hint}`.")
+
+
+def resolve_path(name_or_path: str | Path, directory: Path | None = None) -> Path:
+    d = directory or conditions_dir()
+    return resolve_yaml(name_or_path, d, "condition", lambda: list_conditions(d), "vcmbench cttc list")
 
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

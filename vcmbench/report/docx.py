@@ -51,6 +51,17 @@ def _table(d, t) -> None:
         cap.runs[0].italic = True
 
 
+def _bold_lines(d, lines, alignment) -> None:
+    """One paragraph of bold lines (line breaks between them), aligned."""
+    par = d.add_paragraph()
+    par.alignment = alignment
+    for i, line in enumerate(lines):
+        run = par.add_run(xml_safe(line))
+        run.bold = True
+        if i < len(lines) - 1:
+            run.add_break()
+
+
 def docx_bytes(model: ReportModel, meta: Meta | None = None, *, percent: bool = True, log_rate: bool = True,
                doc: Document | None = None) -> bytes:
     import docx
@@ -66,20 +77,8 @@ def docx_bytes(model: ReportModel, meta: Meta | None = None, *, percent: bool = 
     style.font.size = Pt(11)
     d.core_properties.title = xml_safe(doc.title)[:255]
     d.core_properties.author = xml_safe("; ".join(a.name for a in doc.meta.authors))[:255]
-    head = d.add_paragraph()
-    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for i, line in enumerate(doc.header_lines):
-        run = head.add_run(xml_safe(line))
-        run.bold = True
-        if i < len(doc.header_lines) - 1:
-            run.add_break()
-    num = d.add_paragraph()
-    num.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for i, line in enumerate(doc.doc_lines):
-        run = num.add_run(xml_safe(line))
-        run.bold = True
-        if i < len(doc.doc_lines) - 1:
-            run.add_break()
+    _bold_lines(d, doc.header_lines, WD_ALIGN_PARAGRAPH.CENTER)
+    _bold_lines(d, doc.doc_lines, WD_ALIGN_PARAGRAPH.RIGHT)
     mt = d.add_table(rows=0, cols=2)
     for label, text, _ in doc.meta_rows:
         cells = mt.add_row().cells

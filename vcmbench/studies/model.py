@@ -123,15 +123,10 @@ def validate_study(data: dict[str, Any], where: str) -> list[str]:
 
 
 def resolve_study_path(name_or_path: str | Path, directory: Path | None = None) -> Path:
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
+    from ..conditions.load import resolve_yaml
+
     d = directory or studies_dir()
-    cand = d / f"{name_or_path}.yaml"
-    if cand.exists():
-        return cand
-    raise ConditionError(f"Unknown study {str(name_or_path)!r}. Available: {', '.join(list_studies(d))} — "
-                         "see `vcmbench study list`.")
+    return resolve_yaml(name_or_path, d, "study", lambda: list_studies(d), "vcmbench study list")
 
 
 def load_study(name_or_path: str | Path, directory: Path | None = None) -> Study:
