@@ -52,33 +52,41 @@ def main() -> None:
     args = ap.parse_args()
 
     from vcmbench.tasks import get_task
+    from vcmbench.tasks.ssd import opencv_dnn_available
 
+    cv_ok, cv_why = opencv_dnn_available()
     t0 = time.perf_counter()
     torch_net = get_task("ssd-mobilenet-v2-coco", score_threshold=0.05, threads=args.threads)
     t_load_torch = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cv_net = get_task("ssd-mobilenet-v2-coco-opencv", score_threshold=0.05, threads=args.threads)
+    cv_net = get_task("ssd-mobilenet-v2-coco-opencv", score_threshold=0.05, threads=args.threads) if cv_ok else None
     t_load_cv = time.perf_counter() - t0
     images = _images(args.data, args.images)
     for rgb in images[:1]:  # warm-up (first-call allocations)
         torch_net.run(rgb)
-        cv_net.run(rgb)
+        if cv_net is not None:
+            cv_net.run(rgb)
 
     rows = {"torch": [], "opencv": [], "features": [], "head": []}
     for rgb in images:
         size = (rgb.shape[1], rgb.shape[0])
         feats = torch_net.features(rgb)
         rows["torch"].append(_best_ms(lambda: torch_net.run(rgb), args.repeat))
-        rows["opencv"].append(_best_ms(lambda: cv_net.run(rgb), args.repeat))
+        if cv_net is not None:
+            rows["opencv"].append(_best_ms(lambda: cv_net.run(rgb), args.repeat))
         rows["features"].append(_best_ms(lambda: torch_net.features(rgb), args.repeat))
         rows["head"].append(_best_ms(lambda: torch_net.head(feats, size), args.repeat))
-    med = {k: statistics.median(v) for k, v in rows.items()}
+    med = {k: statistics.median(v) for k, v in rows.items() if v}
     c = torch_net.complexity()
     px = c["input_pixels"]
     print(f"SSD-MobileNetV2-COCO, {len(images)} images, {args.threads} thread(s), best of {args.repeat}, median")
-    print(f"load: torch {t_load_torch:.2f} s (graph parse + compile), opencv {t_load_cv:.2f} s")
-    print(f"run:  torch {med['torch']:.1f} ms/image   opencv {med['opencv']:.1f} ms/image   "
-          f"ratio torch/opencv {med['torch'] / med['opencv']:.2f}")
+    if cv_net is None:
+        print(f"load: torch {t_load_torch:.2f} s (graph parse + compile); OpenCV DNN not measured: {cv_why}")
+        print(f"run:  torch {med['torch']:.1f} ms/image")
+    else:
+        print(f"load: torch {t_load_torch:.2f} s (graph parse + compile), opencv {t_load_cv:.2f} s")
+        print(f"run:  torch {med['torch']:.1f} ms/image   opencv {med['opencv']:.1f} ms/image   "
+              f"ratio torch/opencv {med['torch'] / med['opencv']:.2f}")
     whole = med["features"] + med["head"]
     for part, key in (("front", "features"), ("back", "head")):
         macs = c[part]["macs"]

@@ -37,6 +37,17 @@ def coco_tiny() -> Path:
 
 
 @pytest.fixture
+def opencv_dnn() -> None:
+    """Skips the calling test, with the reason, where the OpenCV DNN SSD reference cannot run here
+    (no SSD weights, no cv2, or an OpenCV without cv2.dnn.readNetFromTensorflow: 5.1 and later)."""
+    from vcmbench.tasks.ssd import opencv_dnn_available
+
+    ok, why = opencv_dnn_available()
+    if not ok:
+        pytest.skip(why)
+
+
+@pytest.fixture
 def vtm_fixtures() -> Path:
     return shared_path("fixtures", "vtm12")
 

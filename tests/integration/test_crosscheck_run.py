@@ -1,7 +1,7 @@
 """Issue 7 "done when": a proposal package built from a real run cross-checks clean; one altered
 bitstream byte, one altered claimed bpp and one altered claimed accuracy are each flagged while
 everything else stays verified.  Uses the demo condition (scikit-image photographs, VVenC through
-FFmpeg, SSD-MobileNetV2 on OpenCV DNN): 2 images x 3 QPs at 100 %."""
+FFmpeg, SSD-MobileNetV2 in PyTorch): 2 images x 3 QPs at 100 %."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from vcmbench.anchors import (
 )
 from vcmbench.cli import cli
 from vcmbench.core.errors import DataError, SignatureMismatch, UsageError
-from vcmbench.core.records import RatePoint, ResultSet
+from vcmbench.core.records import RatePoint, ResultSet, load_result_set
 from vcmbench.core.resources import resource_dir
 
 SIG = ("cttc:demo@1|cfg:vvenc-faster|task:ssd-mobilenet-v2-coco#310fbd|map:coco-ap-bbox|rate:bpp-dataset+side-none|"
@@ -30,7 +30,7 @@ SIG = ("cttc:demo@1|cfg:vvenc-faster|task:ssd-mobilenet-v2-coco#310fbd|map:coco-
 
 
 def make_run(label: str = "vvenc-faster", signature: str = SIG, bpp_scale: float = 1.0,
-             ap_shift: float = 0.0) -> ResultSet:
+             ap_shift: float = 0.0, env: dict | None = None) -> ResultSet:
     pts = []
     for qp, bits, ap in ((27, 249208, 0.9666666666666666), (37, 79776, 0.8), (47, 23736, 0.4666666666666667)):
         pixels = 512 * 512 + 452 * 300
@@ -38,7 +38,8 @@ def make_run(label: str = "vvenc-faster", signature: str = SIG, bpp_scale: float
         pts.append(RatePoint(scale=1.0, qp=qp, bits=b, pixels=pixels, bpp=b / pixels,
                              accuracy={"AP": ap + ap_shift, "AP50": 1.0}, images=2))
     return ResultSet(condition="demo@1", codec="vvenc-1.15-faster-ffmpeg9.0.2#0d709a", label=label,
-                     quality_key="AP50", points=pts, signature=signature, metric="COCO AP", dataset="skimage-samples")
+                     quality_key="AP50", points=pts, signature=signature, metric="COCO AP", dataset="skimage-samples",
+                     provenance={"run_dir": "/runs/x", "env": env} if env is not None else {})
 
 
 @pytest.fixture
@@ -359,3 +360,117 @@ def test_anchors_dir_from_the_environment(demo_like):
     store, _ = demo_like
     r = CliRunner().invoke(cli, ["anchors", "list", "--json"], env={"VCMBENCH_ANCHORS_DIR": str(store)})
     assert r.exit_code == 0 and [a["name"] for a in json.loads(r.output)] == ["demo"]
+
+
+# ---------------------------------------------------------------------------------------------- environment
+def _env(opencv: str = "5.0.0.93", scipy: str = "1.17.1", old: bool = False) -> dict:
+    """An env.json: as written now (``results_affecting``) or, ``old``, before that section existed."""
+    from vcmbench.run.env import OPENCV_DISTRIBUTIONS
+
+    pk = {"numpy": "2.4.6", "scipy": scipy, "pycocotools": "2.0.11", "av": "18.1.0", "imageio-ffmpeg": "0.8.1",
+          "torch": "2.13.0+cpu", "opencv-python-headless": opencv}
+    ff = {"path": "/x/ffmpeg", "version": "9.0.2", "sha256_6": "0d709a", "libvvenc": True, "vvc_decoder": True}
+    env = {"python": "3.11.7", "packages": {**pk, "pandas": "3.1.1"}, "ffmpeg": ff}
+    if not old:
+        env["results_affecting"] = {
+            "packages": {**{d: None for d in OPENCV_DISTRIBUTIONS}, **pk},
+            "opencv": {"distribution": "opencv-python-headless", "version": opencv, "cv2": opencv,
+                       "cv2_from": "cv2/version.py"},
+            "ffmpeg": {"version": "9.0.2", "sha256_6": "0d709a"}}
+    return env
+
+
+def _anchor_with_env(store: Path, tmp_path: Path, env: dict | None, bits_shift: int = 0) -> None:
+    """A regression anchor made from a run recorded in ``env``; ``bits_shift`` moves one stored row."""
+    rs = make_run(env=env)
+    update_anchor("demo", rs, "initial", str(tmp_path / "anchor-run"), directory=store, create=True)
+    if bits_shift:
+        p = store / "demo.json"
+        d = json.loads(p.read_text())
+        next(x for x in d["rows"] if x["metric"] == "bits" and x["qp"] == 37)["expected"] += bits_shift
+        p.write_text(json.dumps(d))
+
+
+def _verify(store: Path, run: Path, *extra: str):
+    return _invoke("anchors", "--anchors-dir", str(store), "verify", "demo", "--run", str(run), *extra)
+
+
+def test_anchor_stores_the_env_of_each_label(store, tmp_path):
+    _anchor_with_env(store, tmp_path, _env())
+    a = load_anchor("demo", store)
+    from vcmbench.anchors.compare import anchor_env
+
+    assert anchor_env(a, "vvenc-faster")["results_affecting"]["opencv"]["version"] == "5.0.0.93"
+    assert anchor_env(a, "other") is None
+
+
+def test_verify_names_the_package_that_moved_next_to_a_regression(store, tmp_path):
+    _anchor_with_env(store, tmp_path, _env(), bits_shift=8)
+    run = tmp_path / "run.json"
+    make_run(env=_env(opencv="5.1.0.95")).save(run)
+    r = _verify(store, run)
+    assert r.exit_code == 3, r.output
+    out = r.output.split("REGRESSION: 1 of 12", 1)[1]
+    assert "These results-affecting packages differ from the anchor's run:" in out
+    assert "opencv-python-headless 5.0.0.93 → 5.1.0.95" in out and "scipy" not in out
+    r = _verify(store, run, "--json")
+    d = json.loads(r.output)
+    assert r.exit_code == 3 and d["environment_changes"] == ["opencv-python-headless 5.0.0.93 → 5.1.0.95"]
+    assert d["environment_note"] == ""
+
+
+def test_verify_with_identical_envs_names_no_change(store, tmp_path):
+    _anchor_with_env(store, tmp_path, _env(), bits_shift=8)
+    run = tmp_path / "run.json"
+    make_run(env=_env()).save(run)
+    r = _verify(store, run)
+    assert r.exit_code == 3 and "→" not in r.output and "differ from the anchor's run:" not in r.output
+    assert "No results-affecting package (nor the FFmpeg build) differs" in r.output
+    assert json.loads(_verify(store, run, "--json").output)["environment_changes"] == []
+
+
+def test_verify_pass_still_notes_a_package_change(store, tmp_path):
+    _anchor_with_env(store, tmp_path, _env())
+    run = tmp_path / "run.json"
+    make_run(env=_env(scipy="1.16.3")).save(run)
+    r = _verify(store, run)
+    assert r.exit_code == 0 and "PASS: 12 of 12" in r.output
+    assert "note: these results-affecting packages differ from the anchor's run (the rows still agree):" in r.output
+    assert "scipy 1.17.1 → 1.16.3" in r.output
+
+
+def test_old_anchor_with_only_packages_is_compared(store, tmp_path):
+    _anchor_with_env(store, tmp_path, _env(old=True), bits_shift=8)
+    assert "results_affecting" not in json.loads((store / "demo.json").read_text())[
+        "provenance"]["runs"]["vvenc-faster"]["run_provenance"]["env"]
+    run = tmp_path / "run.json"
+    make_run(env=_env(opencv="5.1.0.95", scipy="1.16.3")).save(run)
+    c = compare(load_anchor("demo", store), load_result_set(run))
+    assert c.environment_changes == ["opencv-python-headless 5.0.0.93 → 5.1.0.95", "scipy 1.17.1 → 1.16.3"]
+    r = _verify(store, run)
+    assert r.exit_code == 3 and "opencv-python-headless 5.0.0.93 → 5.1.0.95" in r.output
+
+
+@pytest.mark.parametrize("anchor_env, run_env, said", [
+    (None, _env(), "the anchor records no environment for label 'vvenc-faster': package changes cannot be named"),
+    (_env(), None, "the run records no environment (no env.json in its run directory): package changes cannot"),
+    (None, None, "neither the anchor (label 'vvenc-faster') nor the run records an environment"),
+])
+def test_a_missing_environment_is_said_once(store, tmp_path, anchor_env, run_env, said):
+    _anchor_with_env(store, tmp_path, anchor_env, bits_shift=8)
+    run = tmp_path / "run.json"
+    make_run(env=run_env).save(run)
+    r = _verify(store, run)
+    assert r.exit_code == 3 and r.output.count(said) == 1, r.output
+    assert r.output.count("cannot be named") == 1 and "No results-affecting package" not in r.output
+    d = json.loads(_verify(store, run, "--json").output)
+    assert d["environment_changes"] == [] and said in d["environment_note"]
+
+
+def test_published_reference_records_no_environment():
+    a = load_anchor("seed-s1-table2")
+    rs = ResultSet("fcm-oiv6-det-player@1", "x", "mine", "map50", [RatePoint(1.0, 41, 1, 1, 0.44, {"map50": 0.7475}, 1)],
+                   "cttc:fcm-oiv6-det-player@1|task:d2~faster_rcnn_X_101_32x8d_FPN_3x#aa|gt:annotations",
+                   provenance={"env": _env()})
+    c = compare(a, rs, label="anchor")
+    assert c.environment_changes == [] and "the anchor records no environment for label 'anchor'" in c.environment_note

@@ -119,8 +119,13 @@ def test_study_cli_list_show_and_errors(tmp_path):
         assert r.exit_code == 0 and "Example" in r.output
 
 
-def test_study_refuses_a_network_that_cannot_split(tmp_path, coco_tiny):
+def test_study_refuses_a_network_that_cannot_split(tmp_path, coco_tiny, monkeypatch):
+    """Refused from the registry, before building the network (which needs OpenCV <= 5.0 here)."""
+    from vcmbench.run import jobs
+
+    monkeypatch.setattr(jobs, "_CACHE", {})
     path = _toy_study(tmp_path, {"study": "layers", "task": {"network": "ssd-mobilenet-v2-coco-opencv"},
                                  "settings": {"map_shapes": {"t0": [4, 16, 16]}}})
     r = CliRunner().invoke(cli, ["study", "run", path, "--data", str(coco_tiny), "--out", str(tmp_path / "o"), "-q"])
-    assert r.exit_code == 2 and "split-capable" in r.output
+    assert r.exit_code == 2 and "split-capable" in r.output, r.output
+    assert jobs._CACHE == {}  # nothing was built

@@ -45,6 +45,17 @@ def test_registry_and_names():
         get_task("yolo")
 
 
+def test_cannot_split_is_known_from_the_registry():
+    import tests.toy_split  # noqa: F401  (registers toy-split)
+    from vcmbench.tasks import cannot_split
+
+    assert cannot_split("ssd-mobilenet-v2-coco-opencv") and cannot_split("age-and-gender-v1")
+    assert not any(cannot_split(n) for n in ("ssd-mobilenet-v2-coco", "toy-split", "rcnn:COCO-Detection/x",
+                                             "detectron2:COCO-Detection/x"))
+    with pytest.raises(RegistryError, match="Available"):
+        cannot_split("yolo")
+
+
 def test_detectron2_pure_parts():
     assert class_name(0) == "person" and class_name(79) == "toothbrush" and class_name(9) == "traffic light"
     with pytest.raises(UsageError):
@@ -101,12 +112,111 @@ def ssd():
 
 @pytest.fixture(scope="module")
 def ssd_opencv():
+    from vcmbench.tasks.ssd import opencv_dnn_available
+
+    ok, why = opencv_dnn_available()  # weights, cv2 and its TensorFlow importer (gone in OpenCV 5.1)
+    if not ok:
+        pytest.skip(why)
+    return get_task("ssd-mobilenet-v2-coco-opencv", score_threshold=0.05, max_detections=100, threads=1)
+
+
+@pytest.fixture
+def opencv_without_tf_importer(monkeypatch):
+    """cv2 as OpenCV 5.1 gives it: a ``cv2.dnn`` without ``readNetFromTensorflow``."""
+    import types
+
+    cv2 = pytest.importorskip("cv2", reason="OpenCV is not installed")
     from vcmbench.tasks.ssd import check_weights_present
 
     ok, why = check_weights_present()
     if not ok:
         pytest.skip(why)
-    return get_task("ssd-mobilenet-v2-coco-opencv", score_threshold=0.05, max_detections=100, threads=1)
+    dnn = types.SimpleNamespace(**{k: getattr(cv2.dnn, k) for k in dir(cv2.dnn)
+                                   if not k.startswith("__") and k != "readNetFromTensorflow"})
+    monkeypatch.setattr(cv2, "dnn", dnn)
+    monkeypatch.setattr(cv2, "__version__", "5.1.0")
+    assert not hasattr(cv2.dnn, "readNetFromTensorflow") and hasattr(cv2.dnn, "blobFromImage")
+    return cv2
+
+
+OPENCV_51_REASON = ("OpenCV 5.1.0 has no TensorFlow importer (cv2.dnn.readNetFromTensorflow was removed in OpenCV 5.1): "
+                    "install opencv-python-headless<5.1 (the lock file names 5.0.0.93) to run this reference backend.")
+
+
+def test_opencv_dnn_unavailable_says_why_and_the_fix(opencv_without_tf_importer):
+    from vcmbench.core.errors import EXIT_USAGE
+    from vcmbench.tasks.ssd import opencv_dnn_available
+
+    assert opencv_dnn_available() == (False, OPENCV_51_REASON)
+    with pytest.raises(UsageError) as exc:
+        get_task("ssd-mobilenet-v2-coco-opencv", score_threshold=0.01, max_detections=100, threads=1)
+    assert str(exc.value) == OPENCV_51_REASON and exc.value.exit_code == EXIT_USAGE
+    get_task("ssd-mobilenet-v2-coco", score_threshold=0.01, threads=1)  # the PyTorch port does not need it
+
+
+def test_opencv_dnn_unavailable_without_weights(monkeypatch, tmp_path):
+    from vcmbench.tasks.ssd import opencv_dnn_available
+
+    monkeypatch.setenv("VCMBENCH_SSD_DIR", str(tmp_path))  # an empty folder: the weights are missing
+    ok, why = opencv_dnn_available()
+    assert not ok and f"{tmp_path / 'frozen_inference_graph.pb'} is missing" in why
+
+
+def test_opencv_dnn_unavailable_without_cv2(monkeypatch):
+    import sys
+
+    from vcmbench.tasks.ssd import check_weights_present, opencv_dnn_available
+
+    ok, why = check_weights_present()
+    if not ok:
+        pytest.skip(why)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # `import cv2` raises ImportError
+    ok, why = opencv_dnn_available()
+    assert not ok and why.startswith("OpenCV does not import here") and "opencv-python-headless<5.1" in why
+    with pytest.raises(UsageError, match="OpenCV does not import here"):
+        get_task("ssd-mobilenet-v2-coco-opencv")
+
+
+def test_tasks_cli_reports_opencv_dnn_unavailable(opencv_without_tf_importer):
+    from click.testing import CliRunner
+
+    from vcmbench.cli import cli
+
+    res = CliRunner().invoke(cli, ["tasks", "--json"])
+    assert res.exit_code == 0 and res.exception is None, res.output
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    r = rows["ssd-mobilenet-v2-coco-opencv"]
+    assert r["available"] is False and r["reason"] == OPENCV_51_REASON and "details_error" not in r
+    assert rows["ssd-mobilenet-v2-coco"]["available"] is True and rows["ssd-mobilenet-v2-coco"]["split_points"] == ["heads"]
+    res = CliRunner().invoke(cli, ["tasks"])
+    assert res.exit_code == 0 and res.exception is None, res.output
+    row = next(line for line in res.output.splitlines() if line.startswith("ssd-mobilenet-v2-coco") and "OpenCV DNN" in line)
+    assert " no " in row  # the table's "available" column (the name wraps to the next line)
+    assert f"ssd-mobilenet-v2-coco-opencv: {OPENCV_51_REASON}" in res.output
+
+
+def test_building_opencv_dnn_unavailable_is_a_usage_error_in_the_cli(opencv_without_tf_importer, monkeypatch, tmp_path,
+                                                                     coco_tiny):
+    """A command that builds the network (here an occlusion study, which needs no split) exits 2 with the reason."""
+    import yaml
+    from click.testing import CliRunner
+
+    from vcmbench.cli import cli
+    from vcmbench.run import jobs
+
+    monkeypatch.setattr(jobs, "_CACHE", {})  # no network built earlier in this process
+    study = {"schema_version": 1, "kind": "study", "name": "toy-occlusion", "version": 1, "title": "toy",
+             "study": "occlusion", "condition": "coco-tiny-cc-ssd", "task": {"network": "ssd-mobilenet-v2-coco-opencv"},
+             "settings": {"dataset": {"format": "coco-people", "condition": "coco-tiny-cc-ssd", "min_size": 48},
+                          "labels": "reference-output", "restorations": ["inpaint-telea"],
+                          "occlusions": [{"name": "centre", "region": [0.3, 0.3, 0.7, 0.7]}]},
+             "published": {"source": "none", "tables": []}, "reproduced": "here"}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(study), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["study", "run", str(path), "--data", str(coco_tiny), "--out", str(tmp_path / "o"),
+                                   "--limit", "1", "-q"])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), (res.exit_code, res.output)
+    assert f"error: {OPENCV_51_REASON}" in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.parametrize("backend", ["ssd", "ssd_opencv"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import DataError, UsageError
 from ..core.records import ResultSet
 from ..core.signature import MATTERING_PARTS, Signature
+from ..run.env import results_affecting_changes, results_affecting_view
 from .format import Anchor, AnchorRow, _num
 
 # ---------------------------------------------------------------------------------------------
@@ -40,6 +41,11 @@ class Comparison:
     unchecked_parts: list[str]
     info: list[str]
     rows: list[RowResult]
+    # results-affecting packages (and FFmpeg) that differ from the environment the anchor's label was
+    # produced in (``vcmbench.run.env.results_affecting_changes``); empty when none differ or unknown
+    environment_changes: list[str] = field(default_factory=list)
+    # why the changes cannot be named (a side records no environment); "" when both sides record one
+    environment_note: str = ""
 
     @property
     def failures(self) -> list[RowResult]:
@@ -61,6 +67,7 @@ class Comparison:
                 "run_signature": self.run_signature, "checked_parts": self.checked_parts,
                 "unchecked_parts": self.unchecked_parts, "info": self.info, "passed": self.passed,
                 "compared": self.compared, "failures": len(self.failures),
+                "environment_changes": self.environment_changes, "environment_note": self.environment_note,
                 "rows": [r.to_dict() for r in self.rows]}
 
 
@@ -100,6 +107,31 @@ def _actual(point, metric: str, metric_keys: dict[str, dict[str, Any]]) -> tuple
         return None, f"the run's {key!r} is not a number ({val!r})"
     note = f"run {key} x {factor:g}" if (key != metric or factor != 1.0) else ""
     return float(val) * factor, note
+
+
+def anchor_env(anchor: Anchor, label: str) -> dict[str, Any] | None:
+    """The ``env.json`` of the run the anchor's ``label`` rows come from, if the anchor records it."""
+    runs = anchor.provenance.get("runs") if isinstance(anchor.provenance, dict) else None
+    entry = runs.get(label) if isinstance(runs, dict) else None
+    prov = entry.get("run_provenance") if isinstance(entry, dict) else None
+    env = prov.get("env") if isinstance(prov, dict) else None
+    return env if isinstance(env, dict) else None
+
+
+def environment_changes(anchor: Anchor, rs: ResultSet, label: str) -> tuple[list[str], str]:
+    """(results-affecting changes from the anchor's run of ``label`` to ``rs``, why they cannot be named)."""
+    rec, run = anchor_env(anchor, label), (rs.provenance or {}).get("env")
+    changes = results_affecting_changes(rec, run)
+    if changes is not None:
+        return changes, ""
+    no_anchor, no_run = results_affecting_view(rec) is None, results_affecting_view(run) is None
+    if no_anchor and no_run:
+        why = f"neither the anchor (label {label!r}) nor the run records an environment"
+    elif no_anchor:
+        why = f"the anchor records no environment for label {label!r}"
+    else:
+        why = "the run records no environment (no env.json in its run directory)"
+    return [], why + ": package changes cannot be named"
 
 
 def choose_label(anchor: Anchor, rs: ResultSet, label: str | None = None) -> str:
@@ -144,9 +176,10 @@ def compare(anchor: Anchor, rs: ResultSet, label: str | None = None) -> Comparis
             continue
         ok = abs(actual - float(row.expected)) <= row.bound
         results.append(RowResult(row, actual, "ok" if ok else "out-of-tolerance", note))
+    env_changes, env_note = environment_changes(anchor, rs, label)
     cmp = Comparison(anchor=anchor.name, kind=anchor.kind, label=label, run_label=rs.label,
                      run_signature=rs.signature, checked_parts=checked, unchecked_parts=unchecked, info=info,
-                     rows=results)
+                     rows=results, environment_changes=env_changes, environment_note=env_note)
     if cmp.compared == 0:
         raise DataError(f"The run ({rs.condition}, label {rs.label!r}) has none of anchor {anchor.name!r}'s points "
                         f"for label {label!r}: run the anchor's condition {anchor.condition!r} at its scales and QPs.")

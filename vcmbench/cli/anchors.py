@@ -246,6 +246,7 @@ def _print_comparison(a, cmp, where: str) -> None:
         click.echo(f"PASS: {cmp.compared} of {n} row(s) within tolerance{extra}.")
         if a.kind == "smoke-reference":
             click.echo("(smoke reference: a gross-error check, not a conformance verdict)")
+        _print_environment(cmp)
         return
     if a.kind == "smoke-reference":
         click.echo(f"SMOKE CHECK FAILED: {bad} of {n} row(s) out of tolerance. This is a smoke reference (public "
@@ -254,6 +255,21 @@ def _print_comparison(a, cmp, where: str) -> None:
     else:
         click.echo(f"REGRESSION: {bad} of {n} row(s) out of tolerance or missing. If the change is intended, "
                    f"record it with `vcmbench anchors update {a.name} --from RUNDIR --reason \"...\"`.")
+    _print_environment(cmp)
+
+
+def _print_environment(cmp) -> None:
+    """The results-affecting packages that differ from the anchor's run, next to the verdict."""
+    if cmp.environment_note:
+        click.echo(f"note: {cmp.environment_note}.")
+    elif cmp.environment_changes:
+        head = ("These results-affecting packages differ from the anchor's run" if not cmp.passed else
+                "note: these results-affecting packages differ from the anchor's run (the rows still agree)")
+        click.echo(f"{head}:")
+        for change in cmp.environment_changes:
+            click.echo(f"  {change}")
+    elif not cmp.passed:
+        click.echo("No results-affecting package (nor the FFmpeg build) differs from the anchor's run.")
 
 
 @anchors.command("update")

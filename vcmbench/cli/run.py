@@ -50,10 +50,10 @@ def tasks_cmd(as_json: bool) -> None:
     from ..tasks import TASK_INFO, get_task, network_details, task_names
     from ..tasks.detectron2 import detectron2_available
     from ..tasks.rcnn import get_config, supported_models
-    from ..tasks.ssd import OPENCV_NAME, check_weights_present
+    from ..tasks.ssd import OPENCV_NAME, check_weights_present, opencv_dnn_available
 
-    ssd_ok = check_weights_present()
-    avail = {"ssd-mobilenet-v2-coco": ssd_ok, OPENCV_NAME: ssd_ok, "detectron2": detectron2_available()}
+    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), OPENCV_NAME: opencv_dnn_available(),
+             "detectron2": detectron2_available()}
     rows = []
     for name in task_names():
         info = TASK_INFO.get(name, {})

@@ -89,16 +89,20 @@ def execute_study_job(job: StudyJob) -> dict[str, Any]:
 
 def build_jobs(study: Study, images: list[ImageRef], run_dir: Path, context: dict[str, Any]) -> list[StudyJob]:
     from ..run.jobs import get_cached_task
+    from ..tasks import cannot_split
 
     mod = module_for(study.type)
     task = str(study.task.get("network", ""))
     opts = study.task_options()
-    net = get_cached_task(task, opts)
-    if study.type != "occlusion" and not net.split_points:
+    needs_split = study.type != "occlusion"
+    # refused from the registry before building when it shows the network cannot split (building may need
+    # weights or a library this machine lacks), else once built
+    if needs_split and (cannot_split(task) or not get_cached_task(task, opts).split_points):
         from ..core.errors import ConditionError
 
         raise ConditionError(f"Study {study.name} needs a split-capable task network; {task!r} cannot be split. "
                              "Use one listed with a split point by `vcmbench tasks`.")
+    net = get_cached_task(task, opts)
     task_sig = net.signature()  # the weights' hash decides the results too
     sig = str(study.signature())
     ctx = tuple(sorted(context.items()))

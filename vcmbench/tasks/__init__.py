@@ -25,7 +25,7 @@ task_registry = TASKS
 DEVICE_BACKENDS = ("rcnn", "detectron2")  # backends that take the ``device`` option (cpu|cuda)
 
 __all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO",
-           "network_details"]
+           "network_details", "cannot_split"]
 
 
 def split_network_name(name: str) -> tuple[str, str | None]:
@@ -69,6 +69,17 @@ def resolve_detectron2_backend(model: str) -> str:
     if detectron2_available()[0] or (model[:-5] if model.endswith(".yaml") else model) not in CONFIGS:
         return "detectron2"
     return "rcnn"
+
+
+def cannot_split(name: str) -> bool:
+    """True when the registry alone shows that the network ``name`` cannot be split: its backend is a
+    ``TaskNetwork`` class that declares no split points and keeps the base class's ``features`` (which
+    refuses).  False when only building it tells (a split-capable class, a plain factory) — callers then
+    check the built network's ``split_points``.  Unknown names raise ``RegistryError``."""
+    backend, _ = split_network_name(name)
+    factory = TASKS.get(backend)
+    return (isinstance(factory, type) and issubclass(factory, TaskNetwork) and not factory.split_points
+            and factory.features is TaskNetwork.features)
 
 
 def task_names() -> list[str]:

