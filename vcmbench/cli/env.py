@@ -16,8 +16,8 @@ def env_cmd(vtm_dir: str | None, as_json: bool) -> None:
 
     The packages that can move a number (OpenCV, numpy, scipy, pycocotools, PyAV, imageio-ffmpeg and
     its FFmpeg, torch) are listed again under "results-affecting": a run records them in env.json
-    and `vcmbench anchors verify` names those that differ from an anchor's run. Each codec is listed with its version banner and the short hash of its binary, or the
-    reason it is unavailable.
+    and `vcmbench anchors verify` names those that differ from an anchor's run. Each codec is listed
+    with its version banner and the short hash of its binary, or the reason it is unavailable.
 
     \b
     Example:
