@@ -7,6 +7,13 @@ tests/golden/rcnn/*.json).  The test regenerates the weights, runs the native ba
 FPN features (512 seeded samples per level, mean and std) <= 1e-4, RPN proposals as sets <= 0.01 px
 with objectness <= 1e-4, the first 100 proposals' class logits <= 1e-4, detections matched one to one
 (same class) with boxes <= 0.01 px and scores <= 1e-5, masks IoU >= 0.99.
+
+Cityscapes (tests/golden/rcnn/cityscapes_mask_rcnn_R_50_FPN.*): detectron2 0.6 from the PyPI sdist
+``pb1-detectron2==0.6`` (ext_modules=[], stub ``detectron2._C``), torch 2.14.1 / torchvision 0.29.1, CPU,
+config ``configs/Cityscapes/mask_rcnn_R_50_FPN.yaml`` (8 classes, ResizeShortestEdge 1024 / max 2048),
+weights seed 2, on a 640x29 strip (resized to 2048x93: the max-size clamp) and a 134x128 crop (resized to
+1072x1024: the shortest edge) of coco-tiny-cc images, both in the default run; same comparisons and bounds
+as the COCO mask test, plus the split point's Detections (Cityscapes class names, full-image masks).
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ def _check(tmp_path, stem: str, first_only: bool = False) -> list[dict]:
     meta, arrays = load_golden(stem)
     if first_only:
         meta = {**meta, "images": meta["images"][:1]}
-    pkl = write_model_zoo_pkl(seeded_state(get_config(meta["model"]), 0), tmp_path / "seeded.pkl")
+    seed = meta.get("weights_seed", 0)  # the COCO goldens: seed 0 (not recorded then)
+    pkl = write_model_zoo_pkl(seeded_state(get_config(meta["model"]), seed), tmp_path / "seeded.pkl")
     net = get_task("rcnn:" + meta["model"], weights=str(pkl), score_threshold=meta["score_threshold"],
                    max_detections=meta["detections_per_image"], device="cpu")
     report = compare(net, meta, arrays)
@@ -94,3 +102,35 @@ def test_mask_rcnn_r50_equals_detectron2_all_images(tmp_path):
 @pytest.mark.slow
 def test_faster_rcnn_x101_equals_detectron2(tmp_path):
     _check(tmp_path, "faster_rcnn_X_101_32x8d_FPN_3x")
+
+
+def test_cityscapes_mask_rcnn_equals_detectron2(tmp_path):
+    import numpy as np
+
+    from tests.golden.rcnn_golden_common import load_image, match
+    from vcmbench.tasks.cityscapes_names import CITYSCAPES_THING_CLASSES
+
+    # both images: the strip hits the max-size clamp, the crop the 1024 shortest edge
+    net, meta = _check(tmp_path, "cityscapes_mask_rcnn_R_50_FPN")
+    assert [i["resized_hw"] for i in meta["images"]] == [[93, 2048], [1024, 1072]]
+    assert meta["model"] == "Cityscapes/mask_rcnn_R_50_FPN" and (meta["min_size_test"], meta["max_size_test"]) == (1024, 2048)
+    assert tuple(net.classes) == CITYSCAPES_THING_CLASSES and net.task_type == "instance-segmentation"
+    # through the split point, the Detections carry detectron2's classes as Cityscapes names and full-image masks
+    _, arrays = load_golden("cityscapes_mask_rcnn_R_50_FPN")
+    info = meta["images"][0]
+    rgb = load_image(info)
+    feats = net.features(rgb)
+    assert {k: list(f.shape) for k, f in feats.items()} == {k: v["shape"] for k, v in info["features"].items()}
+    det = net.head(feats, (rgb.shape[1], rgb.shape[0]))
+    names = {n: i for i, n in enumerate(CITYSCAPES_THING_CLASSES)}
+    ours = np.array([names[n] for n in det.labels])
+    rb, rs, rc = arrays["i0_boxes"], arrays["i0_scores"], arrays["i0_classes"]
+    pairs = match(det.boxes, det.scores, ours, rb, rs, rc)
+    assert len(pairs) == len(det) == len(rb) and len(set(det.labels)) >= 4, sorted(set(det.labels))
+    assert max(float(np.abs(det.boxes[i] - rb[j]).max()) for i, j in pairs) <= BOX_TOL
+    assert max(abs(float(det.scores[i] - rs[j])) for i, j in pairs) <= SCORE_TOL
+    assert det.masks is not None and det.masks.shape == (len(det), rgb.shape[0], rgb.shape[1])
+    # the nominal input of tasks --json is a 2048x1024 Cityscapes frame, kept at its size
+    nominal = net.feature_info()
+    assert nominal["p2"]["shape"] == [256, 256, 512] and nominal["p6"]["shape"] == [256, 16, 32]
+    assert net.complexity()["input_pixels"] == 2048 * 1024

@@ -73,7 +73,7 @@ def test_detectron2_absent_is_a_clear_error(monkeypatch):
     if ok:
         pytest.skip("detectron2 is installed here; the absent-path error is not reachable")
     with pytest.raises(UsageError, match="needs detectron2"):  # a config the native backend does not implement
-        get_task("detectron2:Cityscapes/mask_rcnn_R_50_FPN", weights="w.pkl")
+        get_task("detectron2:COCO-Detection/retinanet_R_50_FPN_3x", weights="w.pkl")
     # a CTC config falls back to the native backend, and says so
     with pytest.raises(UsageError, match="detectron2 does not import here, so .* runs on the native rcnn backend: "
                                          ".*model_final_68b088.pkl"):

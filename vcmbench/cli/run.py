@@ -61,7 +61,7 @@ def tasks_cmd(as_json: bool) -> None:
         if name == "rcnn":  # the native networks, one row per model-zoo config (building one needs weights)
             for m in supported_models():
                 cfg = get_config(m)
-                pkl = next(iter(cfg.published_sha256), "model_final_*.pkl")
+                pkl = cfg.weights_file or "model_final_*.pkl"
                 rows.append({"name": f"rcnn:{m}", **{k: v for k, v in info.items() if k != "models"},
                              "type": cfg.task_type, "weights": f"model-zoo {pkl} (--task-weights)",
                              "split_points": ["fpn"], "available": ok, "reason": why})

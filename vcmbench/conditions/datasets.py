@@ -8,6 +8,11 @@ Dataset forms (``dataset`` section of a condition):
 * ``image_list``: a file in the data dir, one image name per line, relative to the images folder:
   ``DIR/<images>`` when the condition names one, else ``DIR/images`` or ``DIR`` (the first that
   holds the first listed image).  The image id is the file stem (OpenImages ``ImageID``).
+* ``annotations.*`` of format ``cityscapes-gtfine`` (the Cityscapes layout): the images are
+  ``DIR/<images>/<city>/<city>_<seq>_<frame>_leftImg8bit.png`` (``images``: e.g. ``leftImg8bit/val``),
+  listed sorted by file name; the image id is ``<city>_<seq>_<frame>`` (the name cityscapesscripts
+  matches predictions by), the evaluation id 1..N.  Each listed image needs its ground truth
+  ``DIR/<file>/<city>/<image id>_gtFine_instanceIds.png`` (``file``: e.g. ``gtFine/val``).
 
 Images are loaded as HxWx3 uint8 RGB with Pillow, without applying EXIF orientation (annotations
 refer to the stored pixel grid); grey and CMYK images are converted to RGB, alpha is dropped.
@@ -16,6 +21,7 @@ refer to the stored pixel grid); grey and CMYK images are converted to RGB, alph
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +31,7 @@ import numpy as np
 
 from ..core.errors import ConditionError, DataError
 from ..core.hashing import md5_file
-from . import Condition
+from .model import Condition
 
 
 @dataclass(frozen=True)
@@ -183,5 +189,73 @@ def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None 
             w, h = _size_of(p)
             refs.append(ImageRef(Path(name).stem, i + 1, w, h, md5_file(p), str(p)))
         return refs
+    cs = cityscapes_ref(cond)
+    if cs is not None:
+        return _list_cityscapes(cond, d, cs, limit)
     raise ConditionError(f"Condition {cond.name}: cannot tell which images to run (no sample_images, coco-json with "
-                         "images, or image_list).")
+                         "images, image_list, or a cityscapes-gtfine layout).")
+
+
+# ---- the Cityscapes layout ---------------------------------------------------------------------------
+CITYSCAPES_FORMAT = "cityscapes-gtfine"
+CITYSCAPES_IMAGE_SUFFIX = "_leftImg8bit.png"
+GTFINE_SUFFIXES = ("_gtFine_instanceIds.png", "_gtFine_labelIds.png", "_gtFine_polygons.json")
+_CS_ID = re.compile(r"[^_]+_[^_]+_[^_]+")  # <city>_<seq>_<frame>, the three parts cityscapesscripts splits names into
+
+
+def cityscapes_ref(cond: Condition) -> dict[str, Any] | None:
+    """The condition's ``cityscapes-gtfine`` annotation entry (the gtFine folder), or None."""
+    for ref in (cond.dataset.get("annotations") or {}).values():
+        if ref.get("format") == CITYSCAPES_FORMAT:
+            return ref
+    return None
+
+
+def cityscapes_dirs(cond: Condition, data_dir: str | Path) -> tuple[Path, Path]:
+    """(images folder, gtFine folder) of a Cityscapes condition in ``data_dir``."""
+    ref = cityscapes_ref(cond)
+    if ref is None:
+        raise ConditionError(f"Condition {cond.name} has no {CITYSCAPES_FORMAT} annotation folder.")
+    return Path(data_dir) / (cond.dataset.get("images") or "leftImg8bit/val"), Path(data_dir) / ref["file"]
+
+
+def cityscapes_image_files(folder: Path) -> list[Path]:
+    """``<city>/*_leftImg8bit.png`` under ``folder``, sorted by file name."""
+    return sorted(folder.glob(f"*/*{CITYSCAPES_IMAGE_SUFFIX}"), key=lambda p: p.name)
+
+
+def cityscapes_image_id(path: Path) -> str:
+    """``<city>_<seq>_<frame>`` of a ``*_leftImg8bit.png`` or ``*_gtFine_*`` file (DataError for another name)."""
+    name = path.name
+    for suffix in (CITYSCAPES_IMAGE_SUFFIX, *GTFINE_SUFFIXES):
+        if name.endswith(suffix) and _CS_ID.fullmatch(name[: -len(suffix)]):
+            return name[: -len(suffix)]
+    raise DataError(f"{path} is not named like a Cityscapes file (<city>_<seq>_<frame>{CITYSCAPES_IMAGE_SUFFIX}, "
+                    "<city>_<seq>_<frame>_gtFine_instanceIds.png); keep the names of the official download.")
+
+
+def cityscapes_gt_file(gt_dir: Path, image_path: str | Path, suffix: str = GTFINE_SUFFIXES[0]) -> Path:
+    """The gtFine file of an image: same city folder, ``<image id><suffix>``."""
+    p = Path(image_path)
+    return gt_dir / p.parent.name / (cityscapes_image_id(p) + suffix)
+
+
+def _list_cityscapes(cond: Condition, d: Path, ref: dict[str, Any], limit: int | None) -> list[ImageRef]:
+    folder, gt_dir = cityscapes_dirs(cond, d)
+    if not folder.is_dir():
+        raise DataError(f"Images folder {folder} does not exist; put the Cityscapes leftImg8bit/<split> folder "
+                        f"(<city>/<city>_<seq>_<frame>{CITYSCAPES_IMAGE_SUFFIX}) in DIR/{cond.dataset.get('images')}.")
+    files = cityscapes_image_files(folder)
+    if not files:
+        raise DataError(f"No <city>/*{CITYSCAPES_IMAGE_SUFFIX} under {folder}; put the Cityscapes images there, "
+                        "one folder per city.")
+    refs = []
+    for i, p in enumerate(files[: limit or None]):
+        image_id = cityscapes_image_id(p)
+        gt = cityscapes_gt_file(gt_dir, p)
+        if not gt.is_file():
+            raise DataError(f"Image {image_id} has no ground truth {gt}; put the gtFine/<split> folder of the same "
+                            f"split in DIR/{ref['file']} (check with `vcmbench cttc verify-data {cond.name}`).")
+        w, h = _size_of(p)
+        refs.append(ImageRef(image_id, i + 1, w, h, md5_file(p), str(p)))
+    return refs

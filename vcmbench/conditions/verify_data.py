@@ -1,5 +1,15 @@
 """Checking a user's data files (image lists, annotations, class lists) against the checksums and
-counts a condition records."""
+counts a condition records.
+
+A Cityscapes layout (annotation ``format: cityscapes-gtfine``) is checked as a whole: the gtFine
+folder holds exactly the recorded number of ``<city>/*_gtFine_instanceIds.png`` (``rows``; 500 for
+the val split), each with its ``_gtFine_labelIds.png`` and ``_gtFine_polygons.json`` of the same size;
+every ``leftImg8bit`` image has its gtFine files and every gtFine set its image, of the same size.
+verify-data always checks the whole dataset (``--limit`` does not apply): a subset or a synthetic
+layout with fewer files is refused with its count.  Such a layout is verified against a condition
+file that records its own count (a copy of the condition with ``rows: N``, as the tests do); `vcmbench
+run --limit N` does not need verify-data.
+"""
 
 from __future__ import annotations
 
@@ -63,9 +73,11 @@ def verify_data(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
                                     ref.get("md5", ""), "", exp_n, None))
             continue
         fmt = ref.get("format", "")
+        if fmt == "cityscapes-gtfine":  # (datasets.CITYSCAPES_FORMAT; imported lazily: datasets loads numpy)
+            checks.append(_check_gtfine(role, ref, path))
+            continue
         if path.is_dir():
-            n = sum(1 for _ in path.rglob("*_instanceIds.png")) if fmt == "cityscapes-gtfine" else \
-                sum(1 for f in path.rglob("*") if f.is_file())
+            n = sum(1 for f in path.rglob("*") if f.is_file())
             ok = exp_n is None or n == exp_n
             checks.append(FileCheck(role, ref["file"], ok, "ok (directory; no checksum)" if ok else
                                     f"{count_key} {n} differs from the recorded {exp_n}", "", "", exp_n, n))
@@ -91,6 +103,13 @@ def verify_data(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
         checks.append(FileCheck(role, ref["file"], not problems, "; ".join(problems) or ok_msg,
                                 ref.get("md5", ""), md5, exp_n, n))
     return checks
+
+
+def _check_gtfine(role: str, ref: dict[str, Any], path: Path) -> FileCheck:
+    from .verify_cityscapes import check_gtfine
+
+    ok, msg, n = check_gtfine(path, ref.get("rows"), ref["file"])
+    return FileCheck(role, ref["file"], ok, msg, "", "", ref.get("rows"), n)
 
 
 def _expected_images(cond: Condition, d: Path) -> tuple[list[str], list[Path], str] | None:
@@ -140,7 +159,14 @@ def _read_checksums(path: Path) -> dict[str, str]:
 def verify_images(cond: Condition, data_dir: str | Path, checksums: str | Path | None = None) -> list[FileCheck]:
     """Check the condition's images: the folder, the count, every expected name present and (with a
     ``checksums`` file in md5sum format) every image's MD5.  No row for sample-image conditions."""
+    from .datasets import cityscapes_ref
+
     d = Path(data_dir)
+    if cityscapes_ref(cond) is not None:
+        from .verify_cityscapes import check_cityscapes_images
+
+        label, ok, msg, exp_n, n = check_cityscapes_images(cond, d, _read_checksums(Path(checksums)) if checksums else None)
+        return [FileCheck("images", label, ok, msg, "", "", exp_n, n)]
     exp = _expected_images(cond, d)
     if exp is None:
         return []

@@ -31,6 +31,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from ..core.errors import DataError, EvaluationError
 
@@ -55,11 +56,12 @@ class _NumpyCompat:
 
 
 def _find_predictions(gt_files: list[Path], pred_dir: Path) -> list[str]:
-    walk = [(root, files) for root, _, files in os.walk(pred_dir)]
+    """Per GT file the one ``<city>_<seq>_<frame>*.txt`` under ``pred_dir`` (cityscapesscripts' rule)."""
+    txts = [(f, os.path.join(r, f)) for r, _, files in os.walk(pred_dir) for f in fnmatch.filter(files, "*.txt")]
     out = []
     for gt in gt_files:
         core = "_".join(gt.name.split("_")[:3])
-        hits = [os.path.join(r, f) for r, files in walk for f in fnmatch.filter(files, f"{core}*.txt")]
+        hits = [path for f, path in txts if fnmatch.fnmatch(f, f"{core}*.txt")]
         if len(hits) != 1:
             what = "no" if not hits else "several"
             raise DataError(f"Found {what} prediction file {core}*.txt under {pred_dir} for {gt.name}; "
@@ -68,16 +70,37 @@ def _find_predictions(gt_files: list[Path], pred_dir: Path) -> list[str]:
     return out
 
 
-def cityscapes_instance_ap(gt_dir: str | os.PathLike, pred_dir: str | os.PathLike) -> dict:
-    """Official Cityscapes instance AP of the predictions under ``pred_dir`` (see module doc)."""
+def _gt_files(gt_root: Path, image_ids: Sequence[str] | None) -> list[Path]:
+    files = sorted(gt_root.rglob("*_gtFine_instanceIds.png"))
+    if not files:
+        raise DataError(f"No *_gtFine_instanceIds.png under {gt_root}; give the gtFine folder of the split.")
+    if image_ids is None:
+        return files
+    by_id: dict[str, list[Path]] = {}
+    for f in files:
+        by_id.setdefault(f.name[: -len("_gtFine_instanceIds.png")], []).append(f)
+    missing = [i for i in image_ids if i not in by_id]
+    several = [i for i in image_ids if len(by_id.get(i, ())) > 1]
+    if missing:
+        raise DataError(f"No ground truth {missing[0]}_gtFine_instanceIds.png under {gt_root} "
+                        f"({len(missing)} image(s) lack one); give the gtFine folder of the images' split.")
+    if several:
+        raise DataError(f"Several {several[0]}_gtFine_instanceIds.png under {gt_root}; keep one gtFine split there.")
+    return [by_id[i][0] for i in image_ids]
+
+
+def cityscapes_instance_ap(gt_dir: str | os.PathLike, pred_dir: str | os.PathLike,
+                           image_ids: Sequence[str] | None = None) -> dict:
+    """Official Cityscapes instance AP of the predictions under ``pred_dir`` (see module doc).
+
+    ``image_ids`` (``<city>_<seq>_<frame>``): evaluate only those images' ground truth (a run's scored
+    images, e.g. with ``--limit``); by default every ``*_gtFine_instanceIds.png`` under ``gt_dir``."""
     gt_root, pred_root = Path(gt_dir).resolve(), Path(pred_dir).resolve()
     if not gt_root.is_dir():
         raise DataError(f"Cityscapes ground-truth folder {gt_root} does not exist.")
     if not pred_root.is_dir():
         raise DataError(f"Cityscapes prediction folder {pred_root} does not exist.")
-    gt_files = sorted(gt_root.rglob("*_gtFine_instanceIds.png"))
-    if not gt_files:
-        raise DataError(f"No *_gtFine_instanceIds.png under {gt_root}; give the gtFine folder of the split.")
+    gt_files = _gt_files(gt_root, image_ids)
     preds = _find_predictions(gt_files, pred_root)
 
     import numpy as np

@@ -39,7 +39,7 @@ from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, JobSpec, get_cached_c
 from .progress import ProgressCallback, ProgressEvent
 from .store import RunStore
 
-SUPPORTED_METRICS = ("coco-ap", "oid-challenge")
+SUPPORTED_METRICS = ("coco-ap", "oid-challenge", "cityscapes-ap")
 PHASES = ("all", "encode", "score")
 
 
@@ -151,6 +151,10 @@ def check_supported(cond: Condition, task: Any = None) -> None:
                              "wired into the pipeline yet — evaluate the stored predictions with `vcmbench evaluate`.")
     if cond.ground_truth_mode == "reference-output" and cond.metric["name"] != "coco-ap":
         raise ConditionError("reference-output ground truth is scored with coco-ap; set metric.name: coco-ap.")
+    if cond.metric["name"] == "cityscapes-ap" and task is not None:
+        from .cityscapes_scoring import check_network
+
+        check_network(cond, task)
 
 
 def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path, *, limit: int | None = None,

@@ -4,7 +4,8 @@ per-scale selections.
 ``build_result_set(run_dir)`` scores every (scale, QP) point of the run's plan (``run.json``) from
 the stored job records and predictions (see ``vcmbench.run.pipeline`` for the scoring rules) and
 writes ``RUNDIR/resultset.json``.  It needs the ground truth: the annotation files in the run's
-data directory, or the stored reference jobs (reference-output mode).
+data directory, or the stored reference jobs (reference-output mode).  Cityscapes points keep their
+result layout and scores in ``RUNDIR/cityscapes-results/<point>/`` (``run.cityscapes_scoring``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..core.errors import EvaluationError
 from ..core.jsonio import read_json
 from ..core.records import RatePoint, ResultSet
 from ..core.signature import Signature
+from .cityscapes_scoring import RESULTS_DIR, point_name
 from .scoring import Scorer
 from .store import RunStore
 
@@ -42,7 +44,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         # records only: predictions are read one rate point at a time (memory flat in the number of points)
         rows = {jid: (rec, None) for jid, rec, _ in st.rows()}
         ref_preds = {j["image_id"]: st.get(j["job_id"])[1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
-        scorer = Scorer(cond, run, refs, ref_preds)
+        scorer = Scorer(cond, run, refs, ref_preds, results_dir=run_dir / RESULTS_DIR)
         notes = list(scorer.notes)
         points: list[RatePoint] = []
         for scale in run["scales"]:
@@ -66,7 +68,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                                  f"({bad[0]['verdict']})")
                     continue
                 preds = {r["image_id"]: st.get(r["job_id"])[1] for r in ok}
-                acc, extra = scorer.score(preds)
+                acc, extra = scorer.score(preds, point_name(scale, qp))
                 qual, layer_q, qnote = aggregate_quality(ok, (cond["metric"].get("yuv_weights") or "6:1:1"))
                 acc.update(qual)
                 if layer_q:
@@ -97,7 +99,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         if run.get("complexity"):
             provenance["complexity"] = _complexity(run["complexity"], refs)
         if len(ref_preds) == len(refs) and scorer.gt_mode != "reference-output":
-            acc, _ = scorer.score(ref_preds)
+            acc, _ = scorer.score(ref_preds, "uncompressed")
             provenance["uncompressed_accuracy"] = acc
         env_p = run_dir / "env.json"
         if env_p.exists():

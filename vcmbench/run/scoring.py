@@ -1,7 +1,8 @@
 """Scoring a run's predictions: the condition's metric on the condition's ground truth.
 
-``Scorer`` loads the ground truth once (COCO JSON, OpenImages CSVs, or the reference-output pseudo
-ground truth from the run's own reference jobs) and scores any subset of the images' predictions;
+``Scorer`` loads the ground truth once (COCO JSON, OpenImages CSVs, the Cityscapes gtFine files, or the
+reference-output pseudo ground truth from the run's own reference jobs) and scores any subset of the
+images' predictions (Cityscapes: ``run.cityscapes_scoring``);
 ``detections_to_coco`` / ``detections_to_oid`` turn stored Detections JSON into metric rows.
 """
 
@@ -18,7 +19,9 @@ from ..core.errors import ConditionError, DataError, EvaluationError
 class Scorer:
     """Accuracy of a set of images' predictions under the condition's metric and ground truth."""
 
-    def __init__(self, cond: dict[str, Any], run: dict[str, Any], refs: list[Any], reference_preds: dict[str, dict]) -> None:
+    def __init__(self, cond: dict[str, Any], run: dict[str, Any], refs: list[Any], reference_preds: dict[str, dict],
+                 results_dir: Path | None = None) -> None:
+        """``results_dir``: where metrics that score files keep them per point (Cityscapes result layout)."""
         self.cond = cond
         self.metric = cond["metric"]
         self.iou_type = self.metric.get("iou_type", "bbox")
@@ -46,6 +49,11 @@ class Scorer:
         elif name == "oid-challenge":
             self._load_oid(run)
             self.kind = "oid"
+        elif name == "cityscapes-ap":
+            from .cityscapes_scoring import CityscapesScoring
+
+            self.cityscapes = CityscapesScoring(cond, Path(_data_dir(run)), self.refs, results_dir)
+            self.kind = "cityscapes"
         else:
             raise ConditionError(f"metric {name!r} is not scored by the pipeline.")
         if self.kind == "coco":
@@ -68,9 +76,13 @@ class Scorer:
                                         masks_csv=by_fmt.get("oid-masks-csv") if seg else None)
         self.classes = set(self.gt.classes)
 
-    def score(self, preds: dict[str, dict]) -> tuple[dict[str, float], dict[str, Any]]:
-        """(accuracy dict, extra) over the images in ``preds`` (image_id -> Detections JSON)."""
+    def score(self, preds: dict[str, dict], point: str | None = None) -> tuple[dict[str, float], dict[str, Any]]:
+        """(accuracy dict, extra) over the images in ``preds`` (image_id -> Detections JSON); ``point`` names
+        the rate point for a metric that keeps files per point (``results_dir``)."""
         refs = [self.refs[i] for i in preds]
+        if self.kind == "cityscapes":
+            keys = list(dict.fromkeys([self.metric["quality_key"], *(self.metric.get("report") or [])]))
+            return self.cityscapes.score(preds, keys, point)
         if self.kind == "coco":
             from ..metrics.coco import coco_evaluate
 
@@ -102,6 +114,10 @@ class Scorer:
 
             base = metric_name(self.iou_type)
             return base + (" vs reference-output pseudo ground truth" if self.gt_mode == "reference-output" else "")
+        if self.kind == "cityscapes":
+            from ..metrics.cityscapes import metric_name as cityscapes_metric_name
+
+            return cityscapes_metric_name()
         from ..metrics.openimages import metric_name
 
         return metric_name(self.iou_type == "segm", float(self.metric.get("iou") or 0.5))

@@ -11,7 +11,8 @@ turned into the config's ``INPUT.FORMAT`` (BGR for the model-zoo models), resize
 ``ResizeShortestEdge(MIN_SIZE_TEST=800, MAX_SIZE_TEST=1333)`` (PIL bilinear), and the model
 subtracts ``PIXEL_MEAN`` / divides by ``PIXEL_STD`` and pads to ``SIZE_DIVISIBILITY`` (32) itself.
 Outputs are rescaled by detectron2 to the input image size.  Classes: the 80 COCO classes numbered
-contiguously 0..79 (``coco_names.COCO_NAMES`` order).
+contiguously 0..79 (``coco_names.COCO_NAMES`` order), or for ``Cityscapes/`` configs the 8 Cityscapes
+thing classes (``cityscapes_names.CITYSCAPES_THING_CLASSES``, detectron2's own order).
 
 Split point ``fpn``: ``features(rgb)`` = ``backbone(preprocessed image)`` = ``{p2..p6}`` (256
 channels each, float32 ``(C, H, W)``); ``head(features, (W, H))`` runs the RPN, the ROI heads and
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..core.errors import UsageError
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
+from .cityscapes_names import CITYSCAPES_THING_CLASSES
 from .coco_names import COCO_NAMES
 
 
@@ -40,11 +42,17 @@ def detectron2_available() -> tuple[bool, str]:
     return True, ""
 
 
-def class_name(index: int) -> str:
-    """Contiguous detectron2 COCO class index (0..79) -> COCO name."""
-    if not 0 <= int(index) < len(COCO_NAMES):
-        raise UsageError(f"detectron2 class index {index} is outside 0..{len(COCO_NAMES) - 1} (COCO has 80 classes).")
-    return COCO_NAMES[int(index)]
+def model_classes(model: str) -> tuple[str, ...]:
+    """The contiguous class names of a model-zoo config: Cityscapes' 8 for ``Cityscapes/...``, else COCO's 80."""
+    return CITYSCAPES_THING_CLASSES if model.startswith("Cityscapes/") else COCO_NAMES
+
+
+def class_name(index: int, classes: tuple[str, ...] = COCO_NAMES) -> str:
+    """Contiguous detectron2 class index (0..len(classes) - 1) -> name (COCO by default)."""
+    if not 0 <= int(index) < len(classes):
+        raise UsageError(f"detectron2 class index {index} is outside 0..{len(classes) - 1} "
+                         f"(the model has {len(classes)} classes).")
+    return classes[int(index)]
 
 
 def resized_size(width: int, height: int, short: int = 800, max_size: int = 1333) -> tuple[int, int]:
@@ -94,6 +102,10 @@ class Detectron2Network(TaskNetwork):
         cfg.MODEL.DEVICE = device
         self.cfg = cfg
         self.model_name = model
+        self.classes = model_classes(model)
+        if len(self.classes) != cfg.MODEL.ROI_HEADS.NUM_CLASSES:
+            raise UsageError(f"detectron2:{model} has {cfg.MODEL.ROI_HEADS.NUM_CLASSES} classes; vcmbench knows the "
+                             f"names of {len(self.classes)} for it: use a COCO or Cityscapes model-zoo config.")
         self.name = f"detectron2:{model}"
         self.task_type = "instance-segmentation" if cfg.MODEL.MASK_ON else "detection"
         self._model = build_model(cfg).eval()
@@ -120,7 +132,7 @@ class Detectron2Network(TaskNetwork):
         inst = instances.to("cpu")
         boxes = inst.pred_boxes.tensor.numpy().astype(np.float64)
         scores = inst.scores.numpy()
-        labels = [class_name(i) for i in inst.pred_classes.numpy()]
+        labels = [class_name(i, self.classes) for i in inst.pred_classes.numpy()]
         masks = inst.pred_masks.numpy().astype(bool) if inst.has("pred_masks") else None
         return Detections(boxes, scores, labels, masks, (w, h)).filtered(self.score_threshold, self.max_detections)
 

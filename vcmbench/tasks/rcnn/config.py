@@ -3,7 +3,7 @@
 Values are detectron2's defaults (``detectron2/config/defaults.py``) merged with
 ``configs/Base-RCNN-FPN.yaml`` and each model's own yaml, for **inference** only:
 
-* input: BGR, ``ResizeShortestEdge(800, max 1333)`` (PIL bilinear on uint8), ``PIXEL_MEAN``
+* input: BGR, ``ResizeShortestEdge(800, max 1333)`` (PIL bilinear on uint8; Cityscapes: 1024, max 2048), ``PIXEL_MEAN``
   103.530/116.280/123.675, ``PIXEL_STD`` 1/1/1 (MSRA R50/R101) or 57.375/57.120/58.395 (the
   C2-trained X101-32x8d), padding to a multiple of 32 (``SIZE_DIVISIBILITY``) with zeros after
   normalisation;
@@ -15,12 +15,21 @@ Values are detectron2's defaults (``detectron2/config/defaults.py``) merged with
   box head 2 x fc 1024 on 7x7, box deltas weights 10/10/5/5, scale clamp log(1000/16),
   score threshold 0.05, NMS 0.5, 100 detections; mask head 4 x conv 256 on 14x14, deconv x2,
   class-specific 28x28 masks, pasted with threshold 0.5.
+
+``Cityscapes/mask_rcnn_R_50_FPN`` (``configs/Cityscapes/mask_rcnn_R_50_FPN.yaml``, detectron2 0.6 and
+main alike) is Base-RCNN-FPN with ``MASK_ON: True``, ``ROI_HEADS.NUM_CLASSES: 8`` and
+``INPUT.MIN_SIZE_TEST: 1024`` / ``MAX_SIZE_TEST: 2048``; depth, strides, mean/std and every head setting
+are the defaults above (R50, MSRA).  Its classes are the Cityscapes things (``cityscapes_names``).
+Weights file names are the model zoo's (``detectron2/model_zoo/model_zoo.py``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+from ..cityscapes_names import CITYSCAPES_THING_CLASSES
+from ..coco_names import COCO_NAMES
 
 PIXEL_MEAN_BGR = (103.530, 116.280, 123.675)
 C2_PIXEL_STD = (57.375, 57.120, 58.395)
@@ -39,6 +48,9 @@ class RCNNConfig:
     stride_in_1x1: bool = True
     mask_on: bool = False
     num_classes: int = 80
+    classes: tuple[str, ...] = COCO_NAMES  # contiguous class order of the model's outputs
+    weights_file: str = ""  # the model zoo's file name, e.g. model_final_280758.pkl
+    nominal_size: tuple[int, int] = (640, 480)  # (W, H) of a typical input of the dataset (tasks --json shapes, MACs)
     pixel_mean: tuple[float, float, float] = PIXEL_MEAN_BGR
     pixel_std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     input_format: str = "BGR"
@@ -74,6 +86,11 @@ class RCNNConfig:
     def task_type(self) -> str:
         return "instance-segmentation" if self.mask_on else "detection"
 
+    @property
+    def input_convention(self) -> str:
+        return (f"RGB uint8 -> {self.input_format}, ResizeShortestEdge {self.min_size_test}/{self.max_size_test} "
+                f"(PIL bilinear), config mean/std, pad {self.size_divisibility}")
+
 
 # sha256 of the model-zoo files, as pinned by CompressAI-Vision's scripts/install.sh (WEIGHTS list).
 _SHA = {
@@ -85,6 +102,12 @@ _SHA = {
                               "9a737e290372f1f70994ebcbd89d8004dbb3ae30a605fd915a190fa4a782dd66"},
     "mask_rcnn_X_101_32x8d_FPN_3x": {"model_final_2d9806.pkl":
                                      "12f6e1811baf1b4d329c3f5ac5ec52d8f634d3cedc82a13fff55d0c05d84f442"},
+}
+# The model zoo's file of each config (detectron2/model_zoo/model_zoo.py, _ModelZooUrls.CONFIG_PATH_TO_URL_SUFFIX).
+_FILES = {
+    "faster_rcnn_R_50_FPN_3x": "model_final_280758.pkl", "faster_rcnn_R_101_FPN_3x": "model_final_f6e8b1.pkl",
+    "faster_rcnn_X_101_32x8d_FPN_3x": "model_final_68b088.pkl", "mask_rcnn_R_50_FPN_3x": "model_final_f10217.pkl",
+    "mask_rcnn_R_101_FPN_3x": "model_final_a3ec72.pkl", "mask_rcnn_X_101_32x8d_FPN_3x": "model_final_2d9806.pkl",
 }
 
 
@@ -99,7 +122,8 @@ def _make(task: str, arch: str, schedule: str = "3x") -> RCNNConfig:
     elif arch == "X_101_32x8d":
         extra = {"depth": 101, "num_groups": 32, "width_per_group": 8, "stride_in_1x1": False,
                  "pixel_std": C2_PIXEL_STD}
-    return RCNNConfig(name=f"{task}/{short}", mask_on=kind == "mask", published_sha256=_SHA.get(short, {}), **extra)
+    return RCNNConfig(name=f"{task}/{short}", mask_on=kind == "mask", published_sha256=_SHA.get(short, {}),
+                      weights_file=_FILES[short], **extra)
 
 
 CONFIGS: dict[str, RCNNConfig] = {}
@@ -107,6 +131,12 @@ for _task in ("COCO-Detection", "COCO-InstanceSegmentation"):
     for _arch in ("R_50", "R_101", "X_101_32x8d"):
         _c = _make(_task, _arch)
         CONFIGS[_c.name] = _c
+# configs/Cityscapes/mask_rcnn_R_50_FPN.yaml: no sha256 of model_final_af9cf5.pkl is published by the model zoo or
+# pinned by CompressAI-Vision (its install script lists the COCO files only), so none is checked.
+CITYSCAPES_MASK_RCNN = RCNNConfig(name="Cityscapes/mask_rcnn_R_50_FPN", mask_on=True, num_classes=8,
+                                  classes=CITYSCAPES_THING_CLASSES, min_size_test=1024, max_size_test=2048,
+                                  weights_file="model_final_af9cf5.pkl", nominal_size=(2048, 1024))
+CONFIGS[CITYSCAPES_MASK_RCNN.name] = CITYSCAPES_MASK_RCNN
 
 
 def supported_models() -> list[str]:

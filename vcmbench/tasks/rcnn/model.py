@@ -1,8 +1,9 @@
 """The native Faster/Mask R-CNN FPN: preprocessing, the split at the FPN, and detectron2's postprocessing.
 
 Preprocessing = detectron2's ``DefaultPredictor`` + ``GeneralizedRCNN.preprocess_image``: RGB ->
-BGR, ``ResizeShortestEdge(800, 1333)`` with PIL bilinear on the uint8 image (as ``ResizeTransform``
-does), float32, ``(x - mean) / std``, zero padding right/bottom to a multiple of 32.
+BGR, ``ResizeShortestEdge(MIN_SIZE_TEST, MAX_SIZE_TEST)`` (800/1333 COCO, 1024/2048 Cityscapes) with
+PIL bilinear on the uint8 image (as ``ResizeTransform`` does), float32, ``(x - mean) / std``, zero
+padding right/bottom to a multiple of 32.
 Postprocessing = ``detector_postprocess``: boxes scaled by (W / w, H / h) of the resized image,
 clipped to the original size, empty boxes dropped, masks pasted at threshold 0.5.
 """

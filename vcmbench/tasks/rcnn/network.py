@@ -18,7 +18,6 @@ import numpy as np
 
 from ...core.errors import UsageError
 from ..base import Detections, TaskNetwork, check_rgb
-from ..coco_names import COCO_NAMES
 from .config import get_config
 from .weights import check_published, file_sha256, read_state, validate_state
 
@@ -45,8 +44,8 @@ def resolve_device(device: str | None) -> str:
 class RCNNNetwork(TaskNetwork):
     split_points = ("fpn",)
     feature_layers = ("p2", "p3", "p4", "p5", "p6")
-    classes = COCO_NAMES
-    input_convention = "RGB uint8 -> BGR, ResizeShortestEdge 800/1333 (PIL bilinear), config mean/std, pad 32"
+    # classes (the config's contiguous class order: COCO's 80 or Cityscapes' 8) and input_convention are
+    # set per instance from the config
 
     def __init__(self, model: str = "COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x", weights: str | None = None,
                  score_threshold: float = 0.05, max_detections: int = 100, device: str | None = None,
@@ -57,10 +56,12 @@ class RCNNNetwork(TaskNetwork):
         from .model import RCNNModel
 
         self.cfg = get_config(model)
+        self.classes = self.cfg.classes
+        self.input_convention = self.cfg.input_convention
         weights = weights or os.environ.get(WEIGHTS_ENV) or os.environ.get("VCMBENCH_D2_WEIGHTS")
         if not weights:
             raise UsageError(f"rcnn:{self.cfg.name} needs its model-zoo weights file (e.g. "
-                             f"{next(iter(self.cfg.published_sha256), 'model_final_*.pkl')}): pass --task-weights "
+                             f"{self.cfg.weights_file or 'model_final_*.pkl'}): pass --task-weights "
                              f"FILE.pkl or set {WEIGHTS_ENV}; nothing is downloaded.")
         path = Path(weights)
         if not path.is_file():
@@ -88,7 +89,7 @@ class RCNNNetwork(TaskNetwork):
     def _detections(self, out: Any, w: int, h: int) -> Detections:
         boxes = out.boxes.cpu().numpy().astype(np.float64)
         scores = out.scores.cpu().numpy()
-        labels = [COCO_NAMES[int(i)] for i in out.classes.cpu().numpy()]
+        labels = [self.classes[int(i)] for i in out.classes.cpu().numpy()]
         masks = out.masks.cpu().numpy().astype(bool) if out.masks is not None else None
         return Detections(boxes, scores, labels, masks, (w, h)).filtered(self.score_threshold, self.max_detections)
 
@@ -124,12 +125,13 @@ class RCNNNetwork(TaskNetwork):
         return self._detections(out, w, h)
 
     # -- descriptions used by studies (h11's TaskNetwork additions) --------------------------------
-    def feature_info(self, image_size: tuple[int, int] = (640, 480)) -> dict[str, dict[str, Any]]:
-        """Per split layer: shape (C, H, W) for an image of ``image_size`` (W, H; nominal: a 640x480 COCO
-        image, resized to 1067x800 and padded to 1088x800) and value range (None: unbounded)."""
+    def feature_info(self, image_size: tuple[int, int] | None = None) -> dict[str, dict[str, Any]]:
+        """Per split layer: shape (C, H, W) for an image of ``image_size`` (W, H; default the config's
+        nominal size: a 640x480 COCO image, resized to 1067x800 and padded to 1088x800, or a 2048x1024
+        Cityscapes frame, kept as it is) and value range (None: unbounded)."""
         from .complexity import count
 
-        pw, ph = count(self.model, image_size)["padded_size"]
+        pw, ph = count(self.model, image_size or self.cfg.nominal_size)["padded_size"]
         out = {}
         for i, k in enumerate(self.feature_layers):
             h, w = ph, pw
@@ -138,8 +140,9 @@ class RCNNNetwork(TaskNetwork):
             out[k] = {"shape": [self.cfg.fpn_channels, h, w], "range": None}
         return out
 
-    def complexity(self, image_size: tuple[int, int] = (640, 480)) -> dict[str, Any]:
-        """Parameters and multiply-accumulates of the front (backbone + FPN) and back (heads) at ``image_size``."""
+    def complexity(self, image_size: tuple[int, int] | None = None) -> dict[str, Any]:
+        """Parameters and multiply-accumulates of the front (backbone + FPN) and back (heads) at ``image_size``
+        (default the config's nominal size, as ``feature_info``)."""
         from .complexity import count
 
-        return count(self.model, image_size)
+        return count(self.model, image_size or self.cfg.nominal_size)
