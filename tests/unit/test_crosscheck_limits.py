@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from vcmbench.crosscheck.check import _load_condition
 from vcmbench.crosscheck.package import Limits, PackageRefused, inspect_zip, manifest_sized_limits
+from vcmbench.crosscheck.proponent import checked_condition
 
 
 def _zip(path, declared: int, entries: int):
@@ -39,13 +39,14 @@ def test_ctc_sized_package_accepted_and_bomb_refused_with_limit_named(tmp_path):
 @pytest.mark.parametrize("name", ["/dev/zero", "/etc/passwd", "../../etc/passwd.yaml", "/etc/x.yaml"])
 def test_manifest_condition_is_never_a_local_path(tmp_path, name):
     with pytest.raises(PackageRefused):
-        _load_condition(name, tmp_path, trusted=False)
+        checked_condition(name, tmp_path, trusted=False)
 
 
 def test_manifest_condition_shipped_name_or_file_inside_package(tmp_path):
-    assert _load_condition("demo", tmp_path, trusted=False).name == "demo"
+    assert checked_condition("demo", tmp_path, trusted=False).condition.name == "demo"
     from vcmbench.conditions.load import resolve_path
 
     (tmp_path / "conds").mkdir()
     (tmp_path / "conds" / "coco-tiny-cc-ssd.yaml").write_text(resolve_path("coco-tiny-cc-ssd").read_text())
-    assert _load_condition("conds/coco-tiny-cc-ssd.yaml", tmp_path, trusted=False).name == "coco-tiny-cc-ssd"
+    c = checked_condition("conds/coco-tiny-cc-ssd.yaml", tmp_path, trusted=False)
+    assert c.condition.name == "coco-tiny-cc-ssd" and c.source == "shipped" and c.file == "conds/coco-tiny-cc-ssd.yaml"

@@ -16,7 +16,8 @@ from vcmbench.core.errors import DataError
 from vcmbench.crosscheck import CheckItem, CrossCheckResult, Limits, PackageRefused, extract_zip, write_report
 from vcmbench.crosscheck.check import crosscheck
 from vcmbench.crosscheck.claims import load_claims
-from vcmbench.crosscheck.package import load_manifest, open_package, resolve_member
+from vcmbench.crosscheck.manifest import load_manifest
+from vcmbench.crosscheck.package import open_package, resolve_member
 
 ITEM = {"image": "a", "scale": 1.0, "qp": 22, "bitstream": "bitstreams/a.266", "width": 64, "height": 64,
         "chroma_format": 420, "bit_depth": 10, "original_width": 64, "original_height": 64}

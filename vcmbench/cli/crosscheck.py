@@ -10,7 +10,7 @@ from .params import POSITIVE_INT
 
 
 def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
-    from ..crosscheck.package import TOLERANCE_KEYS
+    from ..crosscheck.manifest import TOLERANCE_KEYS
 
     out = {}
     for v in values:
@@ -33,7 +33,8 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--decoder", "decoders", multiple=True,
               help="Decoder(s) every bitstream must decode with (identically): pyav, ffmpeg, vtm; repeatable. "
                    "Default: pyav, plus vtm (the reference decoder) when VTM is installed.")
-@click.option("--condition", default=None, help="Condition name, when the manifest names none (or to replace it).")
+@click.option("--condition", default=None,
+              help="Condition name or file (the checker's), when the manifest names none or to replace it.")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="The condition's dataset (images, annotations), to recompute the accuracy.")
 @click.option("--anchor", default=None,
@@ -60,9 +61,15 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     PACKAGE is a directory or a .zip with manifest.json, claims.csv (or .xlsx) and the bitstreams
     (layout: README "Cross-check packages"; `vcmbench package RUNDIR -o pkg.zip` builds one). The
     package is untrusted: unsafe zip entries (absolute paths, '..', symlinks, oversize) are refused
-    before anything is written; limits are sized from the items its manifest declares; a
-    manifest names its condition only by a shipped name or a .yaml file inside the package. Each item is verified, differs (by how much), failed (not decodable) or
-    could not be checked (why). Exit code 4 when anything differs or failed.
+    before anything is written; limits are sized from the items its manifest declares; member
+    names and image ids must be plain names (letters, digits, '.', '_', '-'). The checker decides:
+    tolerances (--tolerance), decoders (--decoder), condition and task network are never the
+    package's (a manifest field that tries is reported and ignored). A manifest names its condition
+    by a shipped name or as a .yaml file inside the package ("the proponent's condition": read
+    contained, compared with the shipped condition of its name; a modified look-alike differs).
+    Each item is verified, differs (by how much), failed (not decodable) or could not be checked
+    (why); the verdict names the condition it was checked under. Exit code 4 when anything differs
+    or failed, 2 when the package is refused.
 
     \b
     Example:
@@ -94,7 +101,8 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
         for n in res.notes:
             click.echo(f"note: {n}")
         c = res.counts()
-        click.echo(f"{'VERIFIED' if res.ok else 'NOT VERIFIED'}: " + ", ".join(f"{c[s]} {s}" for s in c))
+        click.echo(f"{'VERIFIED' if res.ok else 'NOT VERIFIED'}: " + ", ".join(f"{c[s]} {s}" for s in c)
+                   + f" (checked under {res.checked_under})")
         for w in written:
             click.echo(f"report written: {w}")
     if not res.ok or (strict and res.counts()["unchecked"]):

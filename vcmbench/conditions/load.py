@@ -147,19 +147,31 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resolve_inheritance(path: Path) -> tuple[dict[str, Any], list[Issue]]:
+# A contained condition (a cross-check package's): ``check(data, path)`` vets each document read (raising
+# to refuse it) and ``base_file(name)`` gives the base's path (raising when it is outside the container),
+# so nothing outside the container is ever opened.
+CheckDoc = Callable[[dict[str, Any], Path], None]
+BaseFile = Callable[[str], Path]
+
+
+def resolve_inheritance(path: Path, *, check: CheckDoc | None = None, base_file: BaseFile | None = None
+                        ) -> tuple[dict[str, Any], list[Issue]]:
     """Read ``path`` and apply its ``base:`` (one level).  Returns the merged data and issues."""
     data = read_yaml(path)
+    if check is not None:
+        check(data, path)
     issues: list[Issue] = []
     base_name = data.get("base")
     if not base_name:
         return data, issues
     if base_name == data.get("name") or base_name == path.stem:
         return data, [Issue(str(path), "base", f"inheritance cycle: {path.stem} names itself as base")]
-    base_path = path.parent / f"{base_name}.yaml"
+    base_path = base_file(base_name) if base_file is not None else path.parent / f"{base_name}.yaml"
     if not base_path.exists():
         return data, [Issue(str(path), "base", f"base condition {base_name!r} not found beside it ({base_path})")]
     base = read_yaml(base_path)
+    if check is not None:
+        check(base, base_path)
     grand = base.get("base")
     if grand:
         if grand in (data.get("name"), path.stem):
@@ -188,10 +200,12 @@ def validate_file(path: str | Path) -> list[Issue]:
     return validate_data(data, str(path))
 
 
-def load_condition(name_or_path: str | Path, directory: Path | None = None) -> Condition:
-    """Load, resolve and validate a condition by name (``cttc/NAME.yaml``) or path."""
+def load_condition(name_or_path: str | Path, directory: Path | None = None, *, check: CheckDoc | None = None,
+                   base_file: BaseFile | None = None) -> Condition:
+    """Load, resolve and validate a condition by name (``cttc/NAME.yaml``) or path.  ``check`` and
+    ``base_file``: a contained condition (see ``CheckDoc``)."""
     path = resolve_path(name_or_path, directory)
-    data, issues = resolve_inheritance(path)
+    data, issues = resolve_inheritance(path, check=check, base_file=base_file)
     if not issues:
         if data.get("abstract"):
             raise ConditionError(f"{path.stem} is an abstract base condition; run one of the conditions built on it.")

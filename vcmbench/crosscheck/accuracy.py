@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataError, EvaluationError, VcmbenchError
-from .package import Item
+from .manifest import Item
 
 
 class AccuracyRecomputer:

@@ -10,7 +10,14 @@ Per item the verdict is one of
 * ``unchecked``  could not be checked here (the reason is stated: no accuracy claim, the
   condition's task network or data absent, too few points for a BD-rate...).
 
-Tolerances (``DEFAULT_TOLERANCES``; the manifest's ``tolerances`` and the command line override):
+The checker decides, never the package: tolerances (``DEFAULT_TOLERANCES``, overridden only by the
+checker: ``tolerances=`` / ``--tolerance``), decoders, condition and task network come from the checking
+side; a manifest field that tries to set them is reported as a ``package`` item and ignored.  A
+package's own condition is "the proponent's condition" (``proponent.py``): read contained, compared
+with the shipped condition of its name; a look-alike that differs is a ``differs`` item.  The
+verdict says which condition the package was checked under (``CrossCheckResult.checked_under``).
+
+Tolerances:
 bits exact; bpp relative 1e-6 — or half a unit in the last digit of a figure claimed in a CSV,
 when that is larger (the claim says how precisely it was printed); accuracy absolute 1e-4 (same
 printed-digit rule); BD-rate absolute 0.01 percentage points.
@@ -35,8 +42,11 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..core.errors import BDError, DataError, UsageError, VcmbenchError
+from .anchor import anchor_curves_from
 from .claims import Claims, find_claims_file, load_claims
-from .package import Item, Limits, PackageRefused, load_manifest, open_package, resolve_member
+from .manifest import CHECKER_SIDE, Item, ignored_text, load_manifest
+from .package import Limits, PackageRefused, open_package, resolve_member
+from .proponent import PROPONENT, CheckedCondition, checked_condition
 
 STATUSES = ("verified", "differs", "failed", "unchecked")
 DEFAULT_TOLERANCES = {"bits_abs": 0.0, "bpp_rel": 1e-6, "bpp_abs": 0.0, "accuracy_abs": 1e-4, "bd_rate_abs": 0.01}
@@ -70,6 +80,7 @@ class CrossCheckResult:
     items: list[CheckItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     curves: dict[str, Any] = field(default_factory=dict)  # scale -> {"claimed": [...], "recomputed": [...]}
+    checked_under: str = "no condition"  # which condition, and whose (CheckedCondition.describe)
 
     def counts(self) -> dict[str, int]:
         return {s: sum(i.status == s for i in self.items) for s in STATUSES}
@@ -83,7 +94,8 @@ class CrossCheckResult:
         return {"package": self.package, "proponent": self.proponent, "title": self.title,
                 "condition": self.condition, "label": self.label, "quality_key": self.quality_key,
                 "decoders": self.decoders, "tolerances": self.tolerances, "counts": self.counts(),
-                "verdict": "verified" if self.ok else "not verified", "notes": self.notes,
+                "verdict": "verified" if self.ok else "not verified", "checked_under": self.checked_under,
+                "notes": self.notes,
                 "curves": self.curves, "items": [i.to_dict() for i in self.items]}
 
 
@@ -297,22 +309,24 @@ def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decod
             tmp.cleanup()
 
 
-def _load_condition(name: str, root: Path, trusted: bool):
-    """The condition a package names.  From the untrusted manifest only a shipped condition name or a
-    YAML file inside the package is accepted (never a path on this machine: ``/dev/zero`` or
-    ``/etc/passwd`` are refused without being opened); ``--condition`` on the command line is the
-    user's own and may be any name or path."""
-    from ..conditions import load_condition
-    from ..conditions.load import list_conditions
-
-    if trusted:
-        return load_condition(name)
-    if name in list_conditions():
-        return load_condition(name)
-    if not name.lower().endswith((".yaml", ".yml")):
-        raise PackageRefused(f"the manifest names condition {name[:80]!r}, which is neither a shipped condition "
-                             f"({', '.join(list_conditions())}) nor a .yaml file inside the package; give --condition")
-    return load_condition(resolve_member(root, name))
+def _condition_items(c: CheckedCondition) -> list[CheckItem]:
+    """The ``condition`` item of a proponent's condition (none for the checker's own)."""
+    if c.file is None:
+        return []
+    name = f"the proponent's condition {c.file}"
+    claimed = f"#{c.condition.content_hash} sha256 {c.sha256}"
+    prose = f"; prose differs ({', '.join(c.prose)}: no number depends on it)" if c.prose else ""
+    if c.source != PROPONENT:
+        return [CheckItem("condition", name, "verified", claimed, f"shipped {c.shipped!r}",
+                          detail=f"same settings as the shipped condition {c.shipped!r}: checked under the shipped "
+                                 f"condition{prose}")]
+    if c.differences:
+        return [CheckItem("condition", name, "differs", claimed, f"shipped {c.shipped!r}",
+                          detail=f"a look-alike of the shipped condition {c.shipped!r}, which it differs from in: "
+                                 + "; ".join(c.differences) + prose)]
+    return [CheckItem("condition", name, "unchecked", claimed,
+                      detail=f"no shipped condition is named {c.condition.name!r}: checked under the proponent's "
+                             "condition as given (compare it with the condition the proposal should use)")]
 
 
 def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anchor_curves, accuracy_fn, data_dir,
@@ -322,29 +336,47 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
     dec_note = ""
     if not decoders:
         decoders, dec_note = default_decoders()
-    tol = {**DEFAULT_TOLERANCES, **manifest.tolerances, **(tolerances or {})}
+    tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}  # the checker's: never the manifest's
+    pkg_items = [CheckItem("package", f"manifest field {k!r}", "unchecked", ignored_text(v),
+                           detail=f"ignored: the package only claims; this is set by {CHECKER_SIDE[k]}")
+                 for k, v in manifest.ignored.items()]
     cond_name = condition or manifest.condition
-    cond, cond_reason = None, ""
+    cond, cond_reason, checked = None, "", None
     notes: list[str] = []
+    if manifest.unknown:
+        notes.append(f"manifest field(s) not used by this vcmbench (ignored): {', '.join(manifest.unknown[:10])}")
     if condition and manifest.condition and condition != manifest.condition:
         notes.append(f"condition {condition!r} given on the command line replaces the manifest's "
                      f"{manifest.condition!r}")
     if cond_name:
         try:
-            cond = _load_condition(cond_name, root, trusted=bool(condition))
+            checked = checked_condition(cond_name, root, trusted=bool(condition))
+            cond = checked.condition
+        except PackageRefused:
+            raise  # a condition that reaches outside the package: the package is refused (nothing read)
         except VcmbenchError as exc:
             cond_reason = f"condition {cond_name!r} is not known to this vcmbench ({exc})"
+            if not condition and cond_name.lower().endswith((".yaml", ".yml")):
+                pkg_items.append(CheckItem("condition", f"the proponent's condition {cond_name}", "unchecked",
+                                           detail=f"not usable, nothing checked under it: {exc}"))
     else:
         cond_reason = "no condition named (manifest 'condition' or --condition)"
     if cond_reason:
         notes.append(cond_reason)
+    if checked is not None:
+        pkg_items += _condition_items(checked)
     qkey = manifest.quality_key or (cond.metric.get("quality_key") if cond else None)
+    if cond is not None and manifest.quality_key and manifest.quality_key != cond.metric.get("quality_key"):
+        notes.append(f"the claims are in {manifest.quality_key!r} (the manifest's quality_key), not the condition's "
+                     f"{cond.metric.get('quality_key')!r}: that accuracy is recomputed and compared")
     method = bd_method or (cond.bd_method if cond else "pchip-jvet")
     if isinstance(anchor_curves, str):
         anchor_curves = anchor_curves_from(anchor_curves, quality_key=qkey)
     res = CrossCheckResult(package=str(package), proponent=manifest.proponent, title=manifest.title,
                            condition=cond_name, label=manifest.label, quality_key=qkey, decoders=list(decoders),
-                           tolerances=tol, notes=notes + ([dec_note] if dec_note else []))
+                           tolerances=tol, notes=notes + ([dec_note] if dec_note else []),
+                           checked_under=checked.describe() if checked else f"no condition ({cond_reason})")
+    res.items += pkg_items
     # claims
     claims: Claims | None = None
     cname = find_claims_file(root, manifest.claims)
@@ -467,52 +499,3 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
             res.items += _bd_items(claimed_pts, rec_pts, anchor_curves, method, tol["bd_rate_abs"], note,
                                    _stated_bd(manifest.extra), bd_remedies)
     return res
-
-
-def anchor_curves_from(source: str, label: str | None = None, quality_key: str | None = None
-                       ) -> dict[float, list[tuple[float, float]]]:
-    """Anchor curves per scale from a run directory / result-set JSON or a stored anchor (``NAME[:LABEL]``)."""
-    p = Path(source)
-    if p.exists():
-        from ..core.records import load_result_set
-
-        rs = load_result_set(p)
-        key = quality_key or rs.quality_key
-        out: dict[float, list[tuple[float, float]]] = {}
-        for pt in sorted(rs.points, key=lambda q: q.qp):
-            if key not in pt.accuracy:
-                raise UsageError(f"Anchor run {source}: no accuracy {key!r} (has {sorted(pt.accuracy)}).")
-            out.setdefault(round(pt.scale, 9), []).append((pt.bpp, pt.accuracy[key]))
-        return out
-    from ..anchors import load_anchor
-
-    name, _, lab = source.partition(":")
-    a = load_anchor(name)
-    lab = lab or label or (a.labels[0] if len(a.labels) == 1 else "anchor")
-    if lab not in a.labels:
-        raise UsageError(f"Anchor {name!r} has no label {lab!r} (labels: {', '.join(a.labels)}).")
-    pts: dict[tuple[float, int], dict[str, float]] = {}
-    for r in a.rows:
-        if r.label == lab:
-            pts.setdefault((round(r.scale, 9), r.qp), {})[r.metric] = r.expected
-    metrics = sorted({r.metric for r in a.rows if r.label == lab and r.metric not in ("bpp", "bits")})
-
-    def run_key(metric: str) -> tuple[str, float]:
-        spec = a.metric_keys.get(metric, {"key": metric, "factor": 1.0})
-        return spec["key"], float(spec.get("factor", 1.0))
-
-    if quality_key:
-        chosen = [m for m in metrics if run_key(m)[0] == quality_key]
-    else:
-        chosen = metrics if len(metrics) == 1 else []
-    if not chosen:
-        raise UsageError(f"Anchor {name!r} label {lab!r}: no accuracy row matches the quality key {quality_key!r} "
-                         f"(its metrics: {metrics}).")
-    metric, factor = chosen[0], run_key(chosen[0])[1]
-    out = {}
-    for (s, qp), m in sorted(pts.items(), key=lambda kv: kv[0][1]):
-        if "bpp" in m and metric in m:
-            out.setdefault(s, []).append((m["bpp"], m[metric] / factor))
-    if not out:
-        raise UsageError(f"Anchor {name!r} label {lab!r} has no (bpp, {metric}) rows to form a curve.")
-    return out

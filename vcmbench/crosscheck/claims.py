@@ -68,7 +68,8 @@ def _cells_from_csv(path: Path, limits: Limits) -> list[list[Any]]:
 
 
 def _cells_from_xlsx(path: Path, limits: Limits) -> list[list[Any]]:
-    inspect_zip(path, Limits(max_entries=1000, max_total=limits.max_manifest * 4, max_file=limits.max_manifest * 4))
+    inspect_zip(path, Limits(max_entries=1000, max_total=limits.max_manifest * 4, max_file=limits.max_manifest * 4),
+                plain=False)  # read by openpyxl, never extracted
     from openpyxl import load_workbook
 
     try:

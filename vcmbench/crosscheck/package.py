@@ -15,14 +15,17 @@ Package layout (a directory or a ``.zip`` of it)::
      "claims": "claims.csv",                                   # default: claims.csv / claims.xlsx
      "claimed_bd_rate_pct": -20.0,                             # optional: the BD-rate stated (or {scale: %})
      "quality_key": "AP50",                                    # default: the condition's quality key
-     "tolerances": {"bpp_rel": 1e-6, "accuracy_abs": 1e-4},   # optional: bits_abs, bpp_rel, bpp_abs,
-                                                               # accuracy_abs, bd_rate_abs (check.py)
      "items": [{"image": "astronaut", "scale": 1.0, "qp": 22,
                 "bitstream": "bitstreams/astronaut_s100_q22.266",
                 "width": 512, "height": 512,                   # coded (SPS, cropped) size
                 "chroma_format": 420, "bit_depth": 10,         # coded format
                 "original_width": 512, "original_height": 512, # the image's size, for bpp
                 "decoded_md5": "..."}]}                        # optional: MD5 of the decoded YUV
+
+The package only claims; the checker decides.  Tolerances, decoders, the task network, the BD method
+and its remedies come from the checking side (``DEFAULT_TOLERANCES``, the command line, the condition):
+a manifest field that tries to set them (``tolerances``, ``decoders``, ...) is reported in the report
+and ignored (``manifest.py``).
 
 ``decoded_md5`` is the MD5 of the decoded picture written as planar YUV at the coded bit depth
 (8-bit: 1 byte per sample; 10-bit: 16-bit little-endian), 4:0:0 as luma only — what
@@ -34,24 +37,22 @@ Safety: a zip is inspected completely before anything is written — entries wit
 entries, duplicates, more than ``Limits.max_entries`` entries or more than ``Limits.max_total``
 bytes uncompressed are refused with nothing written; extraction then enforces the sizes on the
 bytes actually read.  A directory package may hold no symlinks.  Every path named by the
-manifest must stay inside the package.  No shell is ever involved.
+manifest must stay inside the package.  Names are data: every path part of a member matches
+``MEMBER_PART`` (letters, digits, ``.``, ``_``, ``-``; no space, no shell metacharacter, no leading ``-``),
+so no member name can change the meaning of a decoder's command line (a user's decoder template may
+wrap a shell); a zip's ``__MACOSX/`` resource forks are skipped, never extracted.  No shell is ever involved.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import os
 import re
 import stat
 import zipfile
 import zlib
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from ..core.errors import DataError, UsageError
 
@@ -60,6 +61,9 @@ MANIFEST_NAMES = ("manifest.json", "manifest.csv")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)
 MAX_PATH_BYTES = 1024
+# one path part of a package member: what reaches a file name or a decoder's command line
+MEMBER_PART = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9._-]*$")
+MACOSX = "__MACOSX"  # Finder's resource-fork folder in a zip: skipped, never extracted
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,9 @@ def manifest_sized_limits(path: Path, limits: Limits) -> Limits:
 # ---------------------------------------------------------------------------------------------
 # Paths
 
-def check_member_name(name: str) -> PurePosixPath:
-    """A package-relative path, refused when it could escape the package (returns it normalised)."""
+def check_member_name(name: str, plain: bool = True) -> PurePosixPath:
+    """A package-relative path, refused when it could escape the package (returns it normalised);
+    ``plain``: also refused unless every part is a plain name (``MEMBER_PART``)."""
     if not name or "\x00" in name:
         raise PackageRefused(f"Refusing package entry {name!r}: empty name or NUL byte.")
     if "\\" in name:
@@ -155,7 +160,19 @@ def check_member_name(name: str) -> PurePosixPath:
     if long is not None or len(name.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
         raise PackageRefused(f"Refusing package entry {name[:80]!r}...: a name is longer than {MAX_NAME_BYTES} bytes "
                              f"(or the path longer than {MAX_PATH_BYTES}); use shorter file names.")
+    if plain and p.parts[0] != MACOSX:
+        check_safe_parts(name, p.parts)
     return p
+
+
+def check_safe_parts(name: str, parts: tuple[str, ...] | list[str]) -> None:
+    """Refuse a member whose path parts are not plain names (``MEMBER_PART``)."""
+    bad = next((part for part in parts if not MEMBER_PART.match(part)), None)
+    if bad is not None:
+        raise PackageRefused(f"Refusing package entry {name[:120]!r}: {bad[:80]!r} holds characters other than "
+                             "letters, digits, '.', '_' and '-' (spaces and shell metacharacters are not allowed: "
+                             "member names reach file names and decoder command lines); ask the proponent to "
+                             "rename the file (e.g. IMAGE_sSCALE_qQP.266).")
 
 
 def resolve_member(root: Path, rel: str) -> Path:
@@ -181,8 +198,9 @@ def resolve_member(root: Path, rel: str) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Zip inspection and extraction
 
-def inspect_zip(zip_path: Path, limits: Limits = Limits()) -> list[zipfile.ZipInfo]:
-    """Check every entry of a zip; raise PackageRefused naming the first problem.  Writes nothing."""
+def inspect_zip(zip_path: Path, limits: Limits = Limits(), plain: bool = True) -> list[zipfile.ZipInfo]:
+    """Check every entry of a zip; raise PackageRefused naming the first problem.  Writes nothing.
+    ``plain=False``: a zip that is never extracted (an xlsx) may hold names like ``[Content_Types].xml``."""
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -194,7 +212,7 @@ def inspect_zip(zip_path: Path, limits: Limits = Limits()) -> list[zipfile.ZipIn
                              "sized from the items its manifest declares).")
     total, seen = 0, set()
     for info in infos:
-        p = check_member_name(info.filename)
+        p = check_member_name(info.filename, plain)
         mode = info.external_attr >> 16
         ftype = stat.S_IFMT(mode)  # 0 when the zip records no Unix file type (then: a plain file)
         if ftype and stat.S_ISLNK(mode):
@@ -248,6 +266,8 @@ def _extract_all(zip_path: Path, dest: Path, infos: list[zipfile.ZipInfo], limit
     with zipfile.ZipFile(zip_path) as zf:
         for info in infos:
             p = check_member_name(info.filename)
+            if p.parts[0] == MACOSX:
+                continue
             target = dest.joinpath(*p.parts)
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -302,6 +322,7 @@ def check_directory(root: Path, limits: Limits = Limits()) -> None:
             p = Path(cur) / name
             if p.is_symlink():
                 raise PackageRefused(f"Refusing package: {p.relative_to(root)} is a symbolic link.")
+            check_safe_parts(str(p.relative_to(root)), [name])
         for name in files:
             p = Path(cur) / name
             st = p.lstat()
@@ -329,143 +350,3 @@ def open_package(path: str | os.PathLike, work_dir: str | os.PathLike, limits: L
     if not zipfile.is_zipfile(p):
         raise PackageRefused(f"{p} is neither a directory nor a zip file.")
     return extract_zip(p, Path(work_dir) / "package", manifest_sized_limits(p, limits))
-
-
-# ---------------------------------------------------------------------------------------------
-# Manifest
-
-@dataclass
-class Item:
-    image: str
-    scale: float
-    qp: int
-    bitstream: str  # package-relative
-    width: int
-    height: int
-    chroma_format: int
-    bit_depth: int
-    original_width: int
-    original_height: int
-    decoded_md5: str | None = None
-
-    @property
-    def pixels(self) -> int:
-        return self.original_width * self.original_height
-
-
-@dataclass
-class Manifest:
-    condition: str | None
-    items: list[Item]
-    claims: str | None = None
-    proponent: str = ""
-    title: str = ""
-    label: str = "proposal"
-    codec: str = ""
-    quality_key: str | None = None
-    tolerances: dict[str, float] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-_ITEM_INT = ("qp", "width", "height", "chroma_format", "bit_depth", "original_width", "original_height")
-TOLERANCE_KEYS = ("bits_abs", "bpp_rel", "bpp_abs", "accuracy_abs", "bd_rate_abs")
-
-
-def _read_text(path: Path, limits: Limits) -> str:
-    if path.stat().st_size > limits.max_manifest:
-        raise PackageRefused(f"{path.name} is larger than {limits.max_manifest} bytes.")
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path.name} is not UTF-8 text.") from None
-
-
-def _item(d: dict[str, Any], where: str, limits: Limits = Limits()) -> Item:
-    if not isinstance(d, dict):
-        raise DataError(f"{where}: expected an object with image, scale, qp, bitstream, ...")
-    missing = [k for k in ("image", "scale", "qp", "bitstream", "width", "height", "original_width",
-                           "original_height") if d.get(k) in (None, "")]
-    if missing:
-        raise DataError(f"{where}: missing {missing}. Each item needs image, scale, qp, bitstream, width, height, "
-                        "original_width, original_height (chroma_format 420 and bit_depth 10 by default).")
-    out: dict[str, Any] = {"image": str(d["image"]), "bitstream": str(d["bitstream"])}
-    for k in _ITEM_INT:
-        v = d.get(k, {"chroma_format": 420, "bit_depth": 10}.get(k))
-        try:
-            f = float(v)
-            if not f.is_integer():
-                raise ValueError
-            out[k] = int(f)
-        except (TypeError, ValueError):
-            raise DataError(f"{where}: {k} = {v!r} is not an integer.") from None
-    try:
-        scale = float(d["scale"])
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: scale = {d['scale']!r} is not a number.") from None
-    if 1 < scale <= 100:
-        scale /= 100.0  # given in percent
-    if not (0 < scale <= 1) or not math.isfinite(scale):
-        raise DataError(f"{where}: scale {d['scale']!r} is outside (0, 1] (or 1-100 %).")
-    out["scale"] = scale
-    for k in ("width", "height", "original_width", "original_height"):
-        if out[k] <= 0:
-            raise DataError(f"{where}: {k} must be positive.")
-    for w, h in (("width", "height"), ("original_width", "original_height")):
-        if out[w] * out[h] > limits.max_pixels:
-            raise PackageRefused(f"{where}: {out[w]}x{out[h]} is larger than the limit of {limits.max_pixels} pixels.")
-    md5 = d.get("decoded_md5") or None
-    if md5 is not None:
-        md5 = str(md5).strip().lower()
-        if not _MD5.match(md5):
-            raise DataError(f"{where}: decoded_md5 {d['decoded_md5']!r} is not 32 hex digits.")
-    out["decoded_md5"] = md5
-    check_member_name(out["bitstream"])
-    return Item(**out)
-
-
-def load_manifest(root: Path, limits: Limits = Limits()) -> Manifest:
-    """Read and validate ``manifest.json`` (or ``manifest.csv``) of a package root."""
-    mj, mc = root / "manifest.json", root / "manifest.csv"
-    if mj.is_file() and not mj.is_symlink():
-        try:
-            d = json.loads(_read_text(mj, limits))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"manifest.json is not valid JSON (line {exc.lineno}): {exc.msg}.") from None
-        if not isinstance(d, dict):
-            raise DataError("manifest.json must be a JSON object.")
-        ver = d.get("vcmbench_crosscheck", FORMAT_VERSION)
-        if ver != FORMAT_VERSION:
-            raise DataError(f"manifest.json: vcmbench_crosscheck {ver!r} is not supported (this vcmbench reads "
-                            f"{FORMAT_VERSION}).")
-        raw_items = d.get("items")
-        if not isinstance(raw_items, list) or not raw_items:
-            raise DataError("manifest.json: 'items' must be a non-empty list of bitstream entries.")
-        meta = {k: v for k, v in d.items() if k != "items"}
-    elif mc.is_file() and not mc.is_symlink():
-        raw_items = list(csv.DictReader(io.StringIO(_read_text(mc, limits))))
-        if not raw_items:
-            raise DataError("manifest.csv has no rows.")
-        meta = {}
-    else:
-        raise DataError("The package has no manifest.json or manifest.csv.")
-    if len(raw_items) > limits.max_items:
-        raise PackageRefused(f"The manifest lists {len(raw_items):,} items ({limits.describe('max_items')}).")
-    items = [_item(r, f"manifest item {i + 1}", limits) for i, r in enumerate(raw_items)]
-    keys = [(it.image, round(it.scale, 9), it.qp) for it in items]
-    dup = sorted(k for k, n in Counter(keys).items() if n > 1)
-    if dup:
-        raise DataError(f"The manifest lists the same (image, scale, QP) twice: {dup[:3]}.")
-    tol = meta.get("tolerances") or {}
-    if not isinstance(tol, dict) or any(k not in TOLERANCE_KEYS for k in tol):
-        raise DataError(f"manifest.json: tolerances must be an object with keys among {list(TOLERANCE_KEYS)}.")
-    for k, v in tol.items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
-            raise DataError(f"manifest.json: tolerance {k} = {v!r} must be a non-negative number.")
-    known = {"vcmbench_crosscheck", "condition", "claims", "proponent", "title", "label", "codec", "quality_key",
-             "tolerances"}
-    cond = meta.get("condition")
-    return Manifest(condition=str(cond) if cond else None, items=items, claims=meta.get("claims"),
-                    proponent=str(meta.get("proponent", "")), title=str(meta.get("title", "")),
-                    label=str(meta.get("label", "proposal")), codec=str(meta.get("codec", "")),
-                    quality_key=meta.get("quality_key"), tolerances={k: float(v) for k, v in tol.items()},
-                    extra={k: v for k, v in meta.items() if k not in known})
