@@ -44,7 +44,7 @@ from typing import Any, Callable, Sequence
 from ..core.errors import BDError, DataError, UsageError, VcmbenchError
 from .anchor import anchor_curves_from
 from .claims import Claims, find_claims_file, load_claims
-from .manifest import CHECKER_SIDE, Item, ignored_text, load_manifest
+from .manifest import CHECKER_SIDE, Item, ignored_text, load_manifest, stated_bd_rates
 from .package import Limits, PackageRefused, open_package, resolve_member
 from .proponent import PROPONENT, CheckedCondition, checked_condition
 
@@ -203,21 +203,6 @@ def _curve(points: dict[tuple[float, int], tuple[float, float]], scale: float) -
     return [v for (s, _), v in sorted(points.items(), key=lambda kv: kv[0][1]) if abs(s - scale) < 1e-9]
 
 
-def _stated_bd(extra: dict[str, Any]) -> dict[float, float]:
-    """The manifest's ``claimed_bd_rate_pct``: a number (every scale) or {scale: number}."""
-    v = extra.get("claimed_bd_rate_pct")
-    if v is None:
-        return {}
-    items = v.items() if isinstance(v, dict) else [("*", v)]
-    out = {}
-    for k, x in items:
-        try:
-            out[-1.0 if k == "*" else round(float(k), 9)] = float(x)
-        except (TypeError, ValueError):
-            raise DataError(f"manifest.json: claimed_bd_rate_pct {v!r} must be a number or {{scale: number}}.") from None
-    return out
-
-
 def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str, tol: float,
               acc_note: str, stated: dict[float, float] | None = None, remedies: Sequence[str] = ()
               ) -> list[CheckItem]:
@@ -344,7 +329,8 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
     cond, cond_reason, checked = None, "", None
     notes: list[str] = []
     if manifest.unknown:
-        notes.append(f"manifest field(s) not used by this vcmbench (ignored): {', '.join(manifest.unknown[:10])}")
+        notes.append("manifest field(s) not used by this vcmbench (ignored): "
+                     + ", ".join(ignored_text(k, 40) for k in manifest.unknown[:10]))
     if condition and manifest.condition and condition != manifest.condition:
         notes.append(f"condition {condition!r} given on the command line replaces the manifest's "
                      f"{manifest.condition!r}")
@@ -497,5 +483,5 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
                       for s in sorted({k[0] for k in claimed_pts}, reverse=True)}
         if claimed_pts:
             res.items += _bd_items(claimed_pts, rec_pts, anchor_curves, method, tol["bd_rate_abs"], note,
-                                   _stated_bd(manifest.extra), bd_remedies)
+                                   stated_bd_rates(manifest.extra), bd_remedies)
     return res

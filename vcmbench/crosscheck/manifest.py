@@ -263,3 +263,18 @@ def ignored_text(value: Any, limit: int = 200) -> str:
     except (TypeError, ValueError, RecursionError):
         text = type(value).__name__
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def stated_bd_rates(extra: dict[str, Any]) -> dict[float, float]:
+    """The manifest's ``claimed_bd_rate_pct``: a number (every scale) or {scale: number}."""
+    v = extra.get("claimed_bd_rate_pct")
+    if v is None:
+        return {}
+    items = v.items() if isinstance(v, dict) else [("*", v)]
+    out = {}
+    for k, x in items:
+        try:
+            out[-1.0 if k == "*" else round(float(k), 9)] = float(x)
+        except (TypeError, ValueError):
+            raise DataError(f"manifest.json: claimed_bd_rate_pct {str(v)[:80]!r} must be a number or {{scale: number}}.") from None
+    return out
