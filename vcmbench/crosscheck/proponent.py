@@ -196,6 +196,22 @@ def load_package_condition(rel: str, root: Path) -> CheckedCondition:
     return out
 
 
+def look_alike_of(rel: str, root: Path) -> str | None:
+    """The shipped condition a package's condition file is named like (its file stem or its ``name:``), or None;
+    for a file that could not be loaded (it is read again only as a plain YAML member of the package)."""
+    from ..conditions.load import list_conditions, read_yaml
+
+    shipped = list_conditions()
+    stem = PurePosixPath(rel).stem
+    if stem in shipped:
+        return stem
+    try:
+        name = read_yaml(resolve_member(root, rel)).get("name")
+    except VcmbenchError:
+        return None
+    return name if isinstance(name, str) and name in shipped else None
+
+
 def checked_condition(name: str, root: Path, trusted: bool) -> CheckedCondition:
     """The condition a package is checked under.  ``trusted``: named by the checker (``--condition``: any
     name or path of this machine).  From the untrusted manifest only a shipped condition name or a
