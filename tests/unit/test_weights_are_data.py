@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import collections
 import io
+import json
 import pickle
 from pathlib import Path
 
@@ -160,3 +161,28 @@ def test_detectron2_checkpoint_reader(tmp_path):
     c2.write_bytes(pickle.dumps({"blobs": {"conv1_w": np.ones(1), "conv1_w_momentum": np.ones(1)}}))
     got = checkpoint_dict(str(c2))
     assert list(got["model"]) == ["conv1_w"] and got["matching_heuristics"] and got["__author__"] == "Caffe2"
+
+
+def test_train_restore_resumes_from_its_own_checkpoint_with_weights_only(tmp_path):
+    """The checkpoint train-restore writes (model, optimiser, RNG states, settings) loads under
+    weights_only=True, so a resume continues where it stopped."""
+    pytest.importorskip("torch")
+    from vcmbench.studies.train import train_restoration
+
+    class Task:
+        def features(self, rgb):
+            return {"a": rgb[:, :, :4].transpose(2, 0, 1).astype(np.float32)}
+
+    images = [type("Im", (), {"digest": f"d{i}", "seed": i})() for i in range(3)]
+
+    def load(im):
+        return np.random.default_rng(im.seed).random((8, 8, 4)).astype(np.float32)
+
+    out = tmp_path / "restore"
+    first = train_restoration(Task(), images, out, layers=["a"], steps=2, batch=2, holdout=1, checkpoint_every=1,
+                              load_rgb=load)
+    done = []
+    second = train_restoration(Task(), images, out, layers=["a"], steps=3, batch=2, holdout=1, checkpoint_every=1,
+                               load_rgb=load, progress=lambda step, total, loss: done.append(step))
+    assert first["steps"] == 2 and second["steps"] == 3 and done == [3]  # one step more, not three
+    assert json.loads((out / "restoration.json").read_text())["network"] == "espcn"

@@ -157,7 +157,7 @@ def train_restoration(task, images, out: str | Path, *, layers: list[str], scale
         if step % checkpoint_every == 0 or step == steps:
             save()
         if progress:
-            progress(step, steps, float(loss))
+            progress(step, steps, history[-1])
     net.eval()
     train_s = time.perf_counter() - t0
     wpath = out / "restoration.pt"
