@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from vcmbench.core.errors import DataError
-from vcmbench.core.safe_pickle import ALLOWED_GLOBALS, ZooUnpickler, _allowed, load_zoo_pickle
+from vcmbench.core.safe_pickle import ALLOWED_GLOBALS, Refused, ZooUnpickler, _allowed, load_zoo_pickle
 
 
 class _Payload:
@@ -59,18 +59,18 @@ def test_payload_through_the_real_unpickler_would_run(tmp_path):
 def test_names_outside_the_table_are_refused(name):
     module, attr = name.rsplit(".", 1)
     data = b"\x80\x02c" + f"{module}\n{attr}\n".encode() + b")R."
-    with pytest.raises(pickle.UnpicklingError, match=name.replace(".", r"\.")):
+    with pytest.raises(Refused, match=name.replace(".", r"\.")):
         ZooUnpickler(io.BytesIO(data)).load()
 
 
 def test_codecs_and_object_arrays_are_refused():
     bad_codec = b"\x80\x02c_codecs\nencode\nX\x02\x00\x00\x00abX\x04\x00\x00\x00zlib\x86R."
-    with pytest.raises(pickle.UnpicklingError, match="zlib"):
+    with pytest.raises(Refused, match="zlib"):
         ZooUnpickler(io.BytesIO(bad_codec)).load()
     good_codec = bad_codec.replace(b"X\x04\x00\x00\x00zlib", b"X\x06\x00\x00\x00latin1")
     assert ZooUnpickler(io.BytesIO(good_codec)).load() == b"ab"
     objs = np.array([1, "x"], dtype=object)
-    with pytest.raises(pickle.UnpicklingError, match="Python objects"):
+    with pytest.raises(Refused, match="Python objects"):
         ZooUnpickler(io.BytesIO(pickle.dumps(objs, protocol=2))).load()
 
 
@@ -90,6 +90,18 @@ def test_model_zoo_shaped_files_load_under_every_protocol(tmp_path, protocol):
         out = load_zoo_pickle(p)
         assert np.array_equal(out["model"]["w"], state["w"]) and out["model"]["w"].dtype == np.float32
         assert out["model"]["n"] == 7 and out["__author__"] == "zoo"
+
+
+def test_broken_files_are_unreadable_not_refused(tmp_path):
+    """A truncated or foreign file is 'cannot read', not a refusal that blames code it does not hold."""
+    from vcmbench.tasks.rcnn.weights import read_state
+
+    (tmp_path / "cut.pkl").write_bytes(pickle.dumps({"model": {"a": np.ones(3)}})[:-20])
+    (tmp_path / "junk.pth").write_bytes(b"junk")
+    for name in ("cut.pkl", "junk.pth"):
+        with pytest.raises(DataError, match="Cannot read weights file") as err:
+            read_state(tmp_path / name)
+        assert "was not loaded" not in str(err.value)
 
 
 def test_seeded_weights_still_load(tmp_path):

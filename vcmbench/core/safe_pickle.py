@@ -34,9 +34,13 @@ from typing import Any
 from .errors import DataError
 
 
+class Refused(pickle.UnpicklingError):
+    """The file names something a model-zoo file never holds."""
+
+
 def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
     if encoding.replace("_", "-").lower() not in ("latin1", "latin-1"):
-        raise pickle.UnpicklingError(f"_codecs.encode with the codec {encoding!r} (pickle only uses latin1)")
+        raise Refused(f"_codecs.encode with the codec {encoding!r} (pickle only uses latin1)")
     return text.encode("latin1")
 
 
@@ -51,7 +55,7 @@ def _allowed() -> dict[tuple[str, str], Any]:
     def dtype(*args: Any) -> Any:
         dt = np.dtype(*args)
         if dt.hasobject:
-            raise pickle.UnpicklingError(f"an array of Python objects (dtype {dt}); weights are numbers")
+            raise Refused(f"an array of Python objects (dtype {dt}); weights are numbers")
         return dt
 
     table: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): dtype,
@@ -82,11 +86,11 @@ class ZooUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         obj = self._table.get((module, name))
         if obj is None:
-            raise pickle.UnpicklingError(f"it references {module}.{name}, which a model-zoo file never holds")
+            raise Refused(f"it references {module}.{name}, which a model-zoo file never holds")
         return obj
 
     def persistent_load(self, pid: Any) -> Any:
-        raise pickle.UnpicklingError("it holds a persistent reference (a torch file saved as .pkl?)")
+        raise Refused("it holds a persistent reference (a torch file saved as .pkl?)")
 
 
 def load_zoo_pickle(path: str | Path, what: str = "Weights file") -> Any:
@@ -95,7 +99,7 @@ def load_zoo_pickle(path: str | Path, what: str = "Weights file") -> Any:
     data = p.read_bytes()
     try:
         return ZooUnpickler(io.BytesIO(data)).load()
-    except pickle.UnpicklingError as exc:
+    except Refused as exc:
         raise DataError(f"{what} {p} was not loaded: {exc}. A model-zoo .pkl holds only dicts, lists, strings, "
                         "numbers and numpy arrays, and a pickle that names other code could run it; use the "
                         "published model-zoo file (or a detectron2 .pth checkpoint).") from None
@@ -106,13 +110,18 @@ def load_zoo_pickle(path: str | Path, what: str = "Weights file") -> Any:
 
 def load_torch_weights(path: str | Path, what: str = "Weights file") -> Any:
     """``torch.load(path, map_location="cpu", weights_only=True)``: tensors and plain data, never code."""
-    import torch
-
     p = Path(path)
+    try:
+        import torch
+    except ImportError as exc:
+        raise DataError(f"{what} {p} is a torch file and torch does not import here ({exc}); install vcmbench's "
+                        "locked torch, or give a model-zoo .pkl.") from None
     try:
         return torch.load(str(p), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        if "weights only" not in str(exc).lower():  # not a refusal: a file that is no torch file at all
+            raise DataError(f"Cannot read {what.lower()} {p} ({exc}); it must be a file written by torch.save.") from None
+        first = str(exc).strip().splitlines()[-1]
         raise DataError(f"{what} {p} was not loaded: it holds objects other than tensors and plain data "
                         f"({first}); torch.load(weights_only=True) refuses them because unpickling them could "
                         "run code. Save a state_dict (torch.save(model.state_dict(), FILE)).") from None

@@ -130,7 +130,7 @@ def read_state(path: str | Path) -> dict[str, np.ndarray]:
         data = load_torch_weights(p)
     model = data.get("model") if isinstance(data, dict) else None
     if not isinstance(model, dict):
-        raise DataError(f"Weights file {p} has no 'model' dict (keys: {sorted(data)[:8] if isinstance(data, dict) else type(data).__name__}); "
+        raise DataError(f"Weights file {p} has no 'model' dict (keys: {sorted(map(str, data))[:8] if isinstance(data, dict) else type(data).__name__}); "
                         "it is not a detectron2 model-zoo file.")
     return {str(k): _to_numpy(v) for k, v in model.items()}
 
