@@ -117,6 +117,9 @@ def _progress(quiet: bool):
                    "then says '!override').")
 @click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
               help="Weights of the task network (detectron2 model-zoo .pkl).")
+@click.option("--allow-unpublished-weights", is_flag=True,
+              help="Use a model-zoo weights file named like a published one whose sha256 differs (rcnn: and "
+                   "detectron2: networks); the task signature records it.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Where the task network runs (rcnn/detectron2; default: cuda when torch sees one).")
 @click.option("--decoder", "decoders", multiple=True,
@@ -125,7 +128,7 @@ def _progress(quiet: bool):
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choice, timeout, phase, label, vtm_dir, cfg,
-        allow_version_mismatch, task_weights, device, decoders, quiet, as_json):
+        allow_version_mismatch, task_weights, allow_unpublished_weights, device, decoders, quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
@@ -154,6 +157,10 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
     task_options = {"weights": task_weights} if task_weights else {}
     if device:
         task_options["device"] = device
+    if allow_unpublished_weights:
+        from ..tasks.rcnn.weights import unpublished_weights_option
+
+        task_options.update(unpublished_weights_option(str(cond.task.get("network", ""))))
     with ex_choice.make(timeout=timeout, tasks=True) as ex:
         summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
                                 scales=_ctc_scales(scales), limit=limit, label=label,

@@ -76,16 +76,36 @@ def _progress(quiet: bool):
 @executor_options
 @click.option("--restoration", "restorations", multiple=True, type=click.Path(),
               help="A `study train-restore` output directory to add as a restoration (S1); repeatable.")
+@click.option("--restoration-module", "restoration_modules", multiple=True, metavar="PKG.MODULE:CLASS",
+              help="A restoration network class (a torch.nn.Module subclass) that a restoration.json or the "
+                   "study's settings name by its class name (network: CLASS); repeatable. Study files and "
+                   "restoration.json never name code themselves.")
+@click.option("--allow-unpublished-weights", is_flag=True,
+              help="Use a model-zoo weights file named like a published one whose sha256 differs (rcnn: and "
+                   "detectron2: networks); the task signature records it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, quiet, as_json):
+def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, restoration_modules, allow_unpublished_weights,
+            quiet, as_json):
     """Run (or resume) a study into --out; re-running the same command resumes where it stopped."""
     from ..studies.model import load_study
     from ..studies.runner import run_study
     from ..studies.train import restoration_spec
 
     s = load_study(name)
-    opts = {"restorations": [restoration_spec(r) for r in restorations]} if restorations else {}
+    opts: dict = {}
+    if restoration_modules:
+        from ..features.restoration import import_plugin
+
+        for m in restoration_modules:
+            import_plugin(m)  # importable and a torch.nn.Module subclass, checked before a job starts
+        opts["restoration_modules"] = list(restoration_modules)
+    if restorations:
+        opts["restorations"] = [restoration_spec(r, restoration_modules) for r in restorations]
+    if allow_unpublished_weights:
+        from ..tasks.rcnn.weights import unpublished_weights_option
+
+        opts["task_options"] = unpublished_weights_option(str(s.task.get("network", "")))
     with ex_choice.make(tasks=True) as ex:
         summary = run_study(s, data_dir, out_dir, limit=limit, progress=_progress(quiet or as_json), options=opts,
                             executor=ex)

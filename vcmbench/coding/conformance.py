@@ -147,19 +147,21 @@ def _xlsx(r: SuiteReport, out: Path) -> Path:
     from openpyxl.styles import Font
 
     from ..core.jsonio import atomic_write_bytes
+    from ..core.sheets import append_row
 
     wb = Workbook()
     ws = wb.active
     ws.title = "conformance"
-    ws.append(["suite", r.suite])
-    ws.append(["decoder", r.decoder, r.decoder_version])
-    ws.append(["passed", r.passed, "of", len(r.cases)])
+    # every string from the suite (case names, MD5s, reasons, the decoder's banner) is a text cell, never a formula
+    append_row(ws, ["suite", r.suite])
+    append_row(ws, ["decoder", r.decoder, r.decoder_version])
+    append_row(ws, ["passed", r.passed, "of", len(r.cases)])
     ws.append([])
-    ws.append(["case", "verdict", "expected MD5", "decoded MD5", "seconds", "reason"])
+    append_row(ws, ["case", "verdict", "expected MD5", "decoded MD5", "seconds", "reason"])
     for cell in ws[5]:
         cell.font = Font(bold=True)
     for c in r.cases:
-        ws.append([c.name, "PASS" if c.ok else "FAIL", c.expected_md5, c.decoded_md5 or "", c.seconds, c.reason])
+        append_row(ws, [c.name, "PASS" if c.ok else "FAIL", c.expected_md5, c.decoded_md5 or "", c.seconds, c.reason])
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(out, buf.getvalue())

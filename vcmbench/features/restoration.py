@@ -4,9 +4,12 @@ Feature restorers take a *down-scaled, de-quantised* layer ``(C, h, w)`` float32
 ``(H, W)`` and return ``(C, H, W)``:
 
 * ``bicubic`` (built in): OpenCV ``INTER_CUBIC`` per channel straight to ``(H, W)``.
-* ``ModuleRestorer``: any ``torch.nn.Module`` named by import path ``"pkg.module:Class"`` with
-  constructor options and a weights file (a ``state_dict`` saved by ``torch.save``; loaded with
-  ``weights_only=True``).  Its ``forward`` takes ``(N, 1, h, w)`` channels normalised to [0, 1]
+* a module: a ``torch.nn.Module`` subclass with plain-data constructor options and a weights file
+  (a ``state_dict`` saved by ``torch.save``; loaded with ``weights_only=True``).  Data (study
+  settings, ``restoration.json``) names it, never its code: ``network: espcn`` (built in), an
+  installed entry point of group ``vcmbench.restorations``, or a class the user gave on the command
+  line (``--restoration-module package.module:Class``, matched by class name); the class is checked
+  to be a ``torch.nn.Module`` subclass before anything of it is called.  Its ``forward`` takes ``(N, 1, h, w)`` channels normalised to [0, 1]
   with the layer's min/max and returns ``(N, 1, s*h, s*w)``; the result is cropped to ``(H, W)``
   and mapped back to the layer's range.  The signature part is ``Class#<sha256 of the weights, 12>``.
 * ``ESPCN``: the small network ``vcmbench study train-restore`` trains — ESPCN (Shi et
@@ -31,6 +34,7 @@ import numpy as np
 
 from ..core.errors import UsageError
 from ..core.hashing import file_digest
+from ..core.safe_pickle import load_torch_weights
 from .distortions import resize_map
 
 
@@ -38,43 +42,143 @@ def bicubic_restore(feature: np.ndarray, height: int, width: int) -> np.ndarray:
     return resize_map(feature, width, height, "bicubic")
 
 
-def _import(path: str):
+ENTRY_POINT_GROUP = "vcmbench.restorations"
+BUILTIN_NETWORKS = ("espcn",)
+ESPCN_IMPORT_PATH = "vcmbench.features.restoration:ESPCN"  # the built-in ESPCN (older restoration.json name it)
+PLAIN = (str, int, float, bool, type(None))
+CLI_HINT = ("data never names code: name the network (network: espcn, an installed entry point of group "
+            f"{ENTRY_POINT_GROUP}, or the class given on the command line with --restoration-module "
+            "package.module:Class)")
+
+
+def plain_options(options: Any, where: str) -> dict[str, Any]:
+    """A restoration's options: a mapping of plain data (strings, numbers, booleans, lists, mappings)."""
+    if options is None:
+        return {}
+
+    def ok(v: Any, depth: int) -> bool:
+        if depth > 8:
+            return False
+        if isinstance(v, PLAIN):
+            return True
+        if isinstance(v, (list, tuple)):
+            return all(ok(x, depth + 1) for x in v)
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and ok(x, depth + 1) for k, x in v.items())
+        return False
+
+    if not isinstance(options, dict) or not ok(options, 0):
+        raise UsageError(f"{where}: restoration options must be a mapping of plain data (strings, numbers, booleans, "
+                         "lists, mappings, at most 8 deep); fix them.")
+    return dict(options)
+
+
+def _module_class(obj: Any, label: str) -> type:
+    """``obj`` if it is a ``torch.nn.Module`` subclass (checked before anything of it is called)."""
+    import torch
+
+    if not (isinstance(obj, type) and issubclass(obj, torch.nn.Module)):
+        what = obj.__name__ if isinstance(obj, type) else type(obj).__name__
+        raise UsageError(f"{label} is {what}, not a torch.nn.Module subclass; a restoration plug-in must be one "
+                         "(nothing of it was called).")
+    return obj
+
+
+def import_plugin(path: str) -> type:
+    """The class ``package.module:Class`` the user gave on the command line (``--restoration-module``)."""
     mod_name, sep, attr = str(path).partition(":")
     if not sep or not mod_name or not attr:
         raise UsageError(f"Restoration module {path!r} must be written 'package.module:Class'.")
+    if path == ESPCN_IMPORT_PATH:
+        return _module_class(__getattr__("ESPCN"), f"Restoration module {path!r}")
     try:
         mod = importlib.import_module(mod_name)
     except ImportError as exc:
         raise UsageError(f"Cannot import restoration module {mod_name!r} ({exc}); install it or fix the import path.") from None
     try:
-        return getattr(mod, attr)
+        obj = getattr(mod, attr)
     except AttributeError:
         raise UsageError(f"Module {mod_name!r} has no {attr!r}; check the restoration import path.") from None
+    return _module_class(obj, f"Restoration module {path!r}")
 
 
-def load_module(import_path: str, weights: str | Path | None, options: Mapping[str, Any] | None = None):
-    """Build ``import_path(**options)`` and load its state_dict from ``weights`` (eval mode, CPU)."""
-    import torch
+def network_class(name: str) -> type:
+    """A restoration network named by data: built in (``espcn``) or an installed entry point."""
+    if str(name).lower() == "espcn":
+        return __getattr__("ESPCN")
+    from importlib.metadata import entry_points
 
-    cls = _import(import_path)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return _module_class(ep.load(), f"Entry point {name!r} ({ep.value})")
+    raise UsageError(f"Unknown restoration network {name!r}: it is neither built in ({', '.join(BUILTIN_NETWORKS)}) "
+                     f"nor an installed entry point of group {ENTRY_POINT_GROUP}; give its class on the command line "
+                     "with --restoration-module package.module:Class.")
+
+
+def resolve_spec(entry: Any, plugins: tuple[str, ...] | list[str] = (), where: str = "restoration") -> Any:
+    """A restoration read from data (study settings, ``restoration.json``) as the spec the studies run.
+
+    A string is a method name; a mapping names its network (``network: NAME``: ``espcn``, a class given
+    with ``--restoration-module`` — ``plugins``, matched by class name — or an installed entry point),
+    its ``weights`` and plain-data ``options``.  A mapping that names code (``module: pkg.mod:Class``) is
+    refused, except the built-in ESPCN's own path that older ``restoration.json`` files carry."""
+    if isinstance(entry, str):
+        return entry
+    if not isinstance(entry, dict):
+        raise UsageError(f"{where}: a restoration is a method name or a mapping (network, weights, options); "
+                         f"got {type(entry).__name__}.")
+    unknown = sorted(set(entry) - {"method", "network", "module", "weights", "options"})
+    if unknown:
+        raise UsageError(f"{where}: unknown restoration keys {unknown}; use network, weights and options.")
+    if not isinstance(entry.get("weights"), str) or not entry["weights"]:
+        raise UsageError(f"{where}: a module restoration needs 'weights: FILE' (a state_dict saved by torch.save).")
+    out: dict[str, Any] = {"method": "module", "weights": entry["weights"],
+                           "options": plain_options(entry.get("options"), where)}
+    module = entry.get("module")
+    if module is not None and module != ESPCN_IMPORT_PATH:
+        raise UsageError(f"{where} names code to import ({module!r}); {CLI_HINT}.")
+    name = "espcn" if module is not None else entry.get("network")
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"{where}: a module restoration needs 'network: NAME' ({CLI_HINT}).")
+    plugin = next((p for p in plugins if str(p).rpartition(":")[2] == name), None)
+    if plugin is not None:
+        out["module"] = str(plugin)
+    elif name.lower() == "espcn":
+        out["module"] = ESPCN_IMPORT_PATH  # a constant of this package, never a name from the data
+    else:
+        network_class(name)  # refused now, with the reason, if it is not installed
+        out["network"] = name
+    return out
+
+
+def spec_class(spec: Mapping[str, Any]) -> type:
+    """The class of a resolved spec (``module``: a command-line path or the built-in; ``network``: an entry point)."""
+    return import_plugin(spec["module"]) if spec.get("module") else network_class(spec["network"])
+
+
+def load_module(target: str | type, weights: str | Path | None, options: Mapping[str, Any] | None = None):
+    """Build ``target(**options)`` and load its state_dict from ``weights`` (eval mode, CPU).
+
+    ``target``: a ``torch.nn.Module`` subclass, or its command-line import path ``package.module:Class``."""
+    cls = import_plugin(target) if isinstance(target, str) else _module_class(target, f"Restoration {target!r}")
+    label = target if isinstance(target, str) else cls.__name__
     try:
-        net = cls(**dict(options or {}))
+        net = cls(**plain_options(dict(options or {}), f"Restoration {label!r}"))
     except TypeError as exc:
-        raise UsageError(f"Bad options for restoration module {import_path!r}: {exc}.") from None
-    if not isinstance(net, torch.nn.Module):
-        raise UsageError(f"{import_path!r} is not a torch.nn.Module.")
+        raise UsageError(f"Bad options for restoration module {label!r}: {exc}.") from None
     if weights is not None:
         p = Path(weights)
         if not p.is_file():
             raise UsageError(f"Restoration weights {p} do not exist; train them with `vcmbench study train-restore` "
                              "or give the right file.")
-        state = torch.load(str(p), map_location="cpu", weights_only=True)
+        state = load_torch_weights(p, "Restoration weights")
         if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
             state = state["model"]
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
-            raise UsageError(f"Weights {p} do not fit {import_path!r}: {str(exc).splitlines()[0]}") from None
+            raise UsageError(f"Weights {p} do not fit {label!r}: {str(exc).splitlines()[0]}") from None
     return net.eval()
 
 
@@ -89,18 +193,20 @@ class FeatureRestorer:
         if self.method == "bicubic":
             return
         if self.method != "module":
-            raise UsageError(f"Unknown restoration {self.method!r}; use 'bicubic' or a module (module: pkg.mod:Class, "
-                             "weights: FILE).")
-        if not spec.get("module") or not spec.get("weights"):
-            raise UsageError("A module restoration needs 'module: package.module:Class' and 'weights: FILE'.")
-        self.import_path = str(spec["module"])
-        self.net = load_module(self.import_path, spec["weights"], spec.get("options"))
+            raise UsageError(f"Unknown restoration {self.method!r}; use 'bicubic' or a network (network: espcn, "
+                             "weights: FILE; or a class given with --restoration-module package.module:Class).")
+        if not (spec.get("module") or spec.get("network")) or not spec.get("weights"):
+            raise UsageError("A module restoration needs 'network: NAME' (or --restoration-module package.module:Class) "
+                             "and 'weights: FILE'.")
+        cls = spec_class(spec)
+        self.class_name = cls.__name__
+        self.net = load_module(cls, spec["weights"], spec.get("options"))
         self.weights_sha = file_digest(spec["weights"], "sha256")
 
     def signature(self) -> str:
         if self.net is None:
             return "bicubic"
-        return f"{self.import_path.rpartition(':')[2]}#{self.weights_sha[:12]}"
+        return f"{self.class_name}#{self.weights_sha[:12]}"
 
     def params(self) -> int:
         return 0 if self.net is None else int(sum(p.numel() for p in self.net.parameters()))
@@ -164,8 +270,6 @@ def __getattr__(name: str):  # lazy: torch is imported only when the class is as
         return cls
     raise AttributeError(name)
 
-
-ESPCN_IMPORT_PATH = "vcmbench.features.restoration:ESPCN"
 
 
 def gmacs(net, in_shape: tuple[int, ...]) -> float:

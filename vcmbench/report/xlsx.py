@@ -29,6 +29,7 @@ import re
 from pathlib import Path
 
 from ..core.jsonio import atomic_write_bytes
+from ..core.sheets import ILLEGAL, set_text
 from .document import acc_factor, rate_name, scrub
 from .model import ConditionSection, ReportModel, set_label
 
@@ -37,24 +38,33 @@ NUM4 = "0.0000"
 NUM2 = "0.00"
 SEC = "0.00"
 RATIO = "0.0%"
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ILLEGAL = ILLEGAL  # the characters XML cannot hold (core.sheets); crosscheck.report uses this name
 SERIES_STYLE = [("000000", "circle"), ("D62728", "square"), ("1F77B4", "triangle"), ("2CA02C", "diamond"),
                 ("9467BD", "x"), ("FF7F0E", "star"), ("8C564B", "plus")]
 
 
 def put_text(ws, row: int, col: int, value, bold=None):
-    """Write untrusted text as text: XML-illegal characters removed, never a formula."""
-    text = _ILLEGAL.sub("", "" if value is None else str(value))
-    cell = ws.cell(row, col)
-    cell.value = text
-    cell.data_type = "s"  # a leading '=' stays a literal string
+    """Write untrusted text as text: XML-illegal characters removed, never a formula (core.sheets)."""
+    cell = set_text(ws.cell(row, col), value)
     if bold is not None:
         cell.font = bold
     return cell
 
 
 def put_num(ws, row: int, col: int, value, fmt: str | None = None):
-    cell = ws.cell(row, col, value)
+    """A number (or None); a string that reached here from input is written as text, never a formula."""
+    if isinstance(value, str):
+        cell = set_text(ws.cell(row, col), value)
+    else:
+        cell = ws.cell(row, col, value)
+    if fmt:
+        cell.number_format = fmt
+    return cell
+
+
+def put_formula(ws, row: int, col: int, formula: str, fmt: str | None = None):
+    """A formula this module built (cell references and functions only, no input text)."""
+    cell = ws.cell(row, col, formula)
     if fmt:
         cell.number_format = fmt
     return cell
@@ -134,7 +144,7 @@ def _condition_sheet(wb, sec: ConditionSection, name: str, bold, percent: bool) 
                 put_num(ws, r, c0 + 1, p.bits, "0")
                 put_num(ws, r, c0 + 2, p.pixels, "0")
                 if p.pixels > 0:
-                    put_num(ws, r, c0 + 3, f"={_col(c0 + 1)}{r}/{_col(c0 + 2)}{r}", "0.000000")
+                    put_formula(ws, r, c0 + 3, f"={_col(c0 + 1)}{r}/{_col(c0 + 2)}{r}", "0.000000")
                 else:  # a curve file without bits/pixels: the rate as given
                     put_num(ws, r, c0 + 3, p.bpp, "0.000000")
                 acc = p.accuracy.get(sec.quality_key)
@@ -145,7 +155,7 @@ def _condition_sheet(wb, sec: ConditionSection, name: str, bold, percent: bool) 
                     a0 = starts[0]
                     for j, aj in ((7, 5), (8, 6)):
                         ref_a, ref_t = f"{_col(a0 + aj)}{r}", f"{_col(c0 + aj)}{r}"
-                        put_num(ws, r, c0 + j, f'=IF({ref_a}>0,{ref_t}/{ref_a},"")', RATIO)
+                        put_formula(ws, r, c0 + j, f'=IF({ref_a}>0,{ref_t}/{ref_a},"")', RATIO)
         total = row + n
         put_text(ws, total, 1, "Total / average", bold)
         put_num(ws, total, 2, scale, "0%")
@@ -155,18 +165,18 @@ def _condition_sheet(wb, sec: ConditionSection, name: str, bold, percent: bool) 
                 continue
             last = row + len(pts) - 1
             rng = lambda j: f"{_col(c0 + j)}{first}:{_col(c0 + j)}{last}"  # noqa: E731
-            put_num(ws, total, c0 + 1, f"=SUM({rng(1)})", "0")
-            put_num(ws, total, c0 + 2, f"=SUM({rng(2)})", "0")
+            put_formula(ws, total, c0 + 1, f"=SUM({rng(1)})", "0")
+            put_formula(ws, total, c0 + 2, f"=SUM({rng(2)})", "0")
             if all(p.pixels > 0 for p in pts):
-                put_num(ws, total, c0 + 3, f"={_col(c0 + 1)}{total}/{_col(c0 + 2)}{total}", "0.000000")
-            put_num(ws, total, c0 + 4, f"=AVERAGE({rng(4)})", NUM2 if factor == 100.0 else NUM4)
-            put_num(ws, total, c0 + 5, f"=SUM({rng(5)})", SEC)
-            put_num(ws, total, c0 + 6, f"=SUM({rng(6)})", SEC)
+                put_formula(ws, total, c0 + 3, f"={_col(c0 + 1)}{total}/{_col(c0 + 2)}{total}", "0.000000")
+            put_formula(ws, total, c0 + 4, f"=AVERAGE({rng(4)})", NUM2 if factor == 100.0 else NUM4)
+            put_formula(ws, total, c0 + 5, f"=SUM({rng(5)})", SEC)
+            put_formula(ws, total, c0 + 6, f"=SUM({rng(6)})", SEC)
             if k > 0:
                 a0 = starts[0]
                 for j, aj in ((7, 5), (8, 6)):
                     ref_a, ref_t = f"{_col(a0 + aj)}{total}", f"{_col(c0 + aj)}{total}"
-                    put_num(ws, total, c0 + j, f'=IF({ref_a}>0,{ref_t}/{ref_a},"")', RATIO)
+                    put_formula(ws, total, c0 + j, f'=IF({ref_a}>0,{ref_t}/{ref_a},"")', RATIO)
                 ratio_cells[(k - 1, scale)] = (f"'{ws.title}'!{_col(c0 + 7)}{total}", f"'{ws.title}'!{_col(c0 + 8)}{total}")
         # chart for this scale
         chart = ScatterChart()
@@ -241,8 +251,8 @@ def _summary(wb, model: ReportModel, bold, ratio_cells: dict, percent: bool) -> 
             put_text(ws, r, 6, f"{e.quality_key} (%)" if factor == 100.0 else e.quality_key)
             enc, dec = ratio_cells.get((sec.condition, ti, e.scale), (None, None))
             if enc:
-                put_num(ws, r, 9, f"={enc}", RATIO)
-                put_num(ws, r, 10, f"={dec}", RATIO)
+                put_formula(ws, r, 9, f"={enc}", RATIO)
+                put_formula(ws, r, 10, f"={dec}", RATIO)
             res = e.result
             if res is None:
                 put_text(ws, r, 7, "not computed")
@@ -266,10 +276,10 @@ def _summary(wb, model: ReportModel, bold, ratio_cells: dict, percent: bool) -> 
         put_text(ws, r, 1, "Overall", bold)
         put_text(ws, r, 5, label, bold)
         refs = ",".join(f"G{x}" for x in rows)
-        put_num(ws, r, 7, f'=IFERROR(AVERAGE({refs}),"not computed")', PCT).font = bold
+        put_formula(ws, r, 7, f'=IFERROR(AVERAGE({refs}),"not computed")', PCT).font = bold
         for col in ("I", "J"):
             cells = ",".join(f"{col}{x}" for x in rows)
-            put_num(ws, r, {"I": 9, "J": 10}[col], f'=IFERROR(GEOMEAN({cells}),"")', RATIO).font = bold
+            put_formula(ws, r, {"I": 9, "J": 10}[col], f'=IFERROR(GEOMEAN({cells}),"")', RATIO).font = bold
         put_text(ws, r, 17, "AVERAGE of the BD-rates above (not-computed ones left out); GEOMEAN of the time ratios")
     if model.warnings:
         r += 2

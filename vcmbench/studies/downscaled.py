@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.errors import ConditionError
 from ..features.distortions import FeaturePicture, resize_map
-from ..features.restoration import FeatureRestorer, gmacs
+from ..features.restoration import FeatureRestorer, gmacs, resolve_spec
 from .common import AP_KEYS, clean, coco_ap, code_picture, group, gt_path, layers_of, split_task
 
 SIDE_BITS = 64
@@ -34,8 +34,13 @@ _RESTORERS: dict[str, FeatureRestorer] = {}
 
 
 def restorations(study, ctx) -> list[dict[str, Any]]:
+    """The study's restorations (data: names, resolved by ``resolve_spec``) and those of the command line."""
+    plugins = tuple(ctx.get("restoration_modules") or ())
     out = []
-    for r in list(study.settings.get("restorations", ["bicubic"])) + list(ctx.get("restorations") or []):
+    for r in list(study.settings.get("restorations", ["bicubic"])):
+        r = resolve_spec(r, plugins, f"Study {study.name}: settings.restorations")
+        out.append({"method": r} if isinstance(r, str) else dict(r))
+    for r in list(ctx.get("restorations") or []):
         out.append({"method": r} if isinstance(r, str) else dict(r))
     return out
 

@@ -12,6 +12,7 @@ study signature: ``study:NAME@VERSION#HASH``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,33 @@ def validate_study(data: dict[str, Any], where: str) -> list[str]:
                                   f"from its {len(t['columns'])} columns")
     if "settings" in data and not isinstance(data["settings"], dict):
         issues.append(f"{where}: settings must be a mapping")
+    issues += [f"{where}: {p}" for p in _code_names(data)]
     return issues
+
+
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def _code_names(data: Any, at: str = "", depth: int = 0) -> list[str]:
+    """Places where a study names code to import (a ``module:`` key, a ``package.module:Callable`` string)."""
+    from ..features.restoration import CLI_HINT
+
+    if depth > 32:
+        return []
+    out: list[str] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            here = f"{at}.{k}" if at else str(k)
+            if k == "module":
+                out.append(f"{here} names code to import ({v!r}); {CLI_HINT}")
+            else:
+                out += _code_names(v, here, depth + 1)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += _code_names(v, f"{at}[{i}]", depth + 1)
+    elif isinstance(data, str) and at.startswith("settings.") and _IMPORT_PATH.match(data):
+        out.append(f"{at} names code to import ({data!r}); {CLI_HINT}")
+    return out
 
 
 def resolve_study_path(name_or_path: str | Path, directory: Path | None = None) -> Path:

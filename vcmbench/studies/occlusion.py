@@ -16,7 +16,8 @@ the network's own estimate on the clean crop; the table says so, and the "origin
 construction.  Occlusions (``settings.occlusions``: ``{name, region: [x0, y0, x1, y1]}`` relative
 to the crop, or ``{name, mask: FILE}`` a mask image under --data) are applied with
 ``features.distortions.occlude``; restorations (``settings.restorations``: ``inpaint-telea``,
-``inpaint-ns`` or ``{module, weights}``) fill them.  Scored by MAE (metrics.quality.mae) of the
+``inpaint-ns`` or ``{network, weights, options}``, the network named, never imported from the
+data: see ``features.restoration.resolve_spec``) fill them.  Scored by MAE (metrics.quality.mae) of the
 estimates against the labels: original / occluded / restored.
 """
 
@@ -128,7 +129,11 @@ def plan(study, images, ctx):
     for o in occl:
         if o.get("mask"):
             o["mask_path"] = str(Path(ctx["data_dir"]) / o["mask"])
-    rest = study.settings.get("restorations") or ["inpaint-telea"]
+    from ..features.restoration import resolve_spec
+
+    plugins = tuple(ctx.get("restoration_modules") or ())
+    rest = [resolve_spec(r, plugins, f"Study {study.name}: settings.restorations")
+            for r in (study.settings.get("restorations") or ["inpaint-telea"])]
     out = []
     for im in images:
         e = extras.get(im.image_id, {})
@@ -163,10 +168,11 @@ def job(job) -> dict[str, Any]:
         rec["occluded"][o["name"]] = task.estimate(occ)
         for r in p["restorations"]:
             if isinstance(r, dict):
-                from ..features.restoration import load_module
+                from ..features.restoration import load_module, spec_class
 
-                net = load_module(r["module"], r.get("weights"), r.get("options"))
-                restored, rname = restore_image(occ, mask, net=net), r["module"].rpartition(":")[2]
+                cls = spec_class(r)
+                net = load_module(cls, r.get("weights"), r.get("options"))
+                restored, rname = restore_image(occ, mask, net=net), cls.__name__
             else:
                 restored, rname = restore_image(occ, mask, r), r
             rec["restored"].setdefault(o["name"], {})[rname] = task.estimate(restored)

@@ -40,34 +40,36 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from ..core.sheets import append_row  # every string from a study (labels, names, notes) is text
+
     wb = Workbook()
     ws0 = wb.active
     ws0.title = "studies"
-    ws0.append(["study", "title", "images", "signature", "reproduces"])
+    append_row(ws0, ["study", "title", "images", "signature", "reproduces"])
     used = {"studies"}
     for res in results:
         pub = res.get("published") or {}
-        ws0.append([res["study"], res["title"], res.get("images"), res["signature"], pub.get("source", "")])
+        append_row(ws0, [res["study"], res["title"], res.get("images"), res["signature"], pub.get("source", "")])
         for t in res["tables"]:
             ws = wb.create_sheet(_sheet_name(t["name"], used))
-            ws.append([t["name"]])
+            append_row(ws, [t["name"]])
             ws["A1"].font = Font(bold=True)
-            ws.append([f"study {res['study']} — {res['signature']}"])
+            append_row(ws, [f"study {res['study']} — {res['signature']}"])
             if t.get("note"):
-                ws.append([t["note"]])
-            ws.append(list(t["columns"]))
+                append_row(ws, [t["note"]])
+            append_row(ws, list(t["columns"]))
             for c in ws[ws.max_row]:
                 c.font = Font(bold=True)
             for row in t["rows"]:
-                ws.append([_cell(v) for v in row])
+                append_row(ws, [_cell(v) for v in row])
         for t in pub.get("tables", []):
             ws = wb.create_sheet(_sheet_name(f"pub {t['name']}", used))
-            ws.append([f"Published: {t['name']}"])
+            append_row(ws, [f"Published: {t['name']}"])
             ws["A1"].font = Font(bold=True)
-            ws.append([pub.get("source", "")])
-            ws.append(list(t["columns"]))
+            append_row(ws, [pub.get("source", "")])
+            append_row(ws, list(t["columns"]))
             for row in t["rows"]:
-                ws.append([_cell(v) for v in row])
+                append_row(ws, [_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(path, buf.getvalue())

@@ -93,7 +93,8 @@ def build_jobs(study: Study, images: list[ImageRef], run_dir: Path, context: dic
 
     mod = module_for(study.type)
     task = str(study.task.get("network", ""))
-    opts = study.task_options()
+    # the study's task options, plus those of the command line (--allow-unpublished-weights)
+    opts = tuple(sorted({**dict(study.task_options()), **(context.get("task_options") or {})}.items()))
     needs_split = study.type != "occlusion"
     # refused from the registry before building when it shows the network cannot split (building may need
     # weights or a library this machine lacks), else once built

@@ -10,10 +10,11 @@ Model: ``features.restoration.ESPCN`` (residual over bicubic).  Loss ``10·L2 + 
 with a 7x7 Gaussian window, σ 1.5, valid region, on the [0, 1] maps), Adam lr 1e-4, β (0.5, 0.99)
 (the seed paper's settings), batches of ``batch`` channels of one layer.
 
-Resumable: ``OUT/checkpoint.pt`` (model, optimiser, step, RNG states, loss history) is written
-atomically every ``checkpoint_every`` steps and at the end; a re-run continues from it (the
+Resumable: ``OUT/checkpoint.pt`` (model, optimiser, step, RNG states, loss history: tensors and plain
+data, read back with ``torch.load(weights_only=True)``) is written atomically every ``checkpoint_every`` steps and at the end; a re-run continues from it (the
 settings must match, they are stored in it).  Output: ``OUT/restoration.pt`` (state_dict),
-``OUT/restoration.json`` (import path, options, weights sha256, held-out evaluation): PSNR/SSIM
+``OUT/restoration.json`` (the network's name ``espcn`` — data, never an import path — options, weights
+sha256, held-out evaluation): PSNR/SSIM
 of the network and of bicubic on the held-out images' channels from the same quantised input
 (the same rate).
 """
@@ -31,9 +32,10 @@ import numpy as np
 from ..core.errors import UsageError
 from ..core.hashing import file_digest
 from ..core.jsonio import write_json
+from ..core.safe_pickle import load_torch_weights
 from ..features.distortions import resize_map
 from ..features.packing import dequantise, quantise
-from ..features.restoration import ESPCN_IMPORT_PATH, bicubic_restore
+from ..features.restoration import bicubic_restore, resolve_spec
 
 
 def _pairs(task, images, layers: list[str], scale: int, bits: int, load_rgb) -> list[dict[str, tuple]]:
@@ -115,7 +117,7 @@ def train_restoration(task, images, out: str | Path, *, layers: list[str], scale
     step, history = 0, []
     ck = out / "checkpoint.pt"
     if ck.is_file():
-        state = torch.load(str(ck), map_location="cpu", weights_only=False)
+        state = load_torch_weights(ck, "Training checkpoint")
         old = {k: v for k, v in state["settings"].items() if k != "steps"}
         if old != {k: v for k, v in settings.items() if k != "steps"}:
             raise UsageError(f"{ck} was trained with other settings ({state['settings']}); give another --out "
@@ -155,7 +157,7 @@ def train_restoration(task, images, out: str | Path, *, layers: list[str], scale
         if step % checkpoint_every == 0 or step == steps:
             save()
         if progress:
-            progress(step, steps, float(loss))
+            progress(step, steps, history[-1])
     net.eval()
     train_s = time.perf_counter() - t0
     wpath = out / "restoration.pt"
@@ -163,7 +165,7 @@ def train_restoration(task, images, out: str | Path, *, layers: list[str], scale
     torch.save(net.state_dict(), str(tmp))
     os.replace(tmp, wpath)
     ev = evaluate(net, test_pairs)
-    info = {"module": ESPCN_IMPORT_PATH, "weights": str(wpath.resolve()), "options": {"scale": int(scale)},
+    info = {"network": "espcn", "weights": str(wpath.resolve()), "options": {"scale": int(scale)},
             "sha256": file_digest(wpath, "sha256"), "settings": settings, "steps": step,
             "train_seconds_this_session": train_s, "final_loss": history[-1] if history else None,
             "heldout": ev, "beats_bicubic": ev["psnr_net"] > ev["psnr_bicubic"],
@@ -172,12 +174,22 @@ def train_restoration(task, images, out: str | Path, *, layers: list[str], scale
     return info
 
 
-def restoration_spec(path: str | Path) -> dict[str, Any]:
-    """The restoration named by a train-restore output directory (or its restoration.json)."""
+def restoration_spec(path: str | Path, plugins: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """The restoration named by a train-restore output directory (or its restoration.json).
+
+    The file is data: it names a network (``espcn``, an installed entry point, or a class given on the
+    command line with ``--restoration-module``, in ``plugins``), never code to import."""
     p = Path(path)
     if p.is_dir():
         p = p / "restoration.json"
     if not p.is_file():
         raise UsageError(f"{p} does not exist: give the --out directory of `vcmbench study train-restore`.")
-    info = json.loads(p.read_text(encoding="utf-8"))
-    return {"method": "module", "module": info["module"], "weights": info["weights"], "options": info.get("options", {})}
+    try:
+        info = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UsageError(f"{p} is not a restoration.json ({type(exc).__name__}: {exc}); give the --out directory of "
+                         "`vcmbench study train-restore`.") from None
+    if not isinstance(info, dict) or not info.get("weights"):
+        raise UsageError(f"{p} names no weights; give the --out directory of `vcmbench study train-restore`.")
+    entry = {k: info[k] for k in ("network", "module", "weights", "options") if k in info}
+    return resolve_spec(entry, plugins, str(p))

@@ -2,9 +2,10 @@
 
 Used where detectron2 imports (it is not installable from the package registries, DESIGN.md 5.6);
 imported lazily, so this module loads anywhere.  Weights are the user's model-zoo ``.pkl`` (or
-``.pth``) file, loaded by detectron2's own ``DetectionCheckpointer`` (``pickle.load(f,
-encoding="latin1")["model"]`` plus the zoo's name conversions); give it as ``weights=`` or in
-``VCMBENCH_D2_WEIGHTS``.  Nothing is downloaded.
+``.pth``) file, loaded by detectron2's own ``DetectionCheckpointer`` (the zoo's name conversions)
+except that the file is read by :func:`checkpoint_dict`: a ``.pkl`` through the restricted unpickler
+of ``core.safe_pickle`` (never ``pickle.load``), anything else with ``torch.load(weights_only=True)``;
+give it as ``weights=`` or in ``VCMBENCH_D2_WEIGHTS``.  Nothing is downloaded.
 
 Preprocessing is detectron2's own ``DefaultPredictor`` path (DESIGN.md 5.1): the RGB input is
 turned into the config's ``INPUT.FORMAT`` (BGR for the model-zoo models), resized with
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import UsageError
+from ..core.errors import DataError, UsageError
 from .base import TASK_INFO, TASKS, Detections, TaskNetwork, check_rgb
 from .cityscapes_names import CITYSCAPES_THING_CLASSES
 from .coco_names import COCO_NAMES
@@ -40,6 +41,42 @@ def detectron2_available() -> tuple[bool, str]:
     except Exception as exc:  # noqa: BLE001 - the reason is reported
         return False, f"detectron2 does not import here ({type(exc).__name__}: {exc}); install it from its own instructions"
     return True, ""
+
+
+def checkpoint_dict(filename: str) -> dict[str, Any]:
+    """What detectron2 0.6's ``DetectionCheckpointer._load_file`` returns for ``filename``, read safely.
+
+    ``.pkl``: a detectron2 zoo file (``model`` and ``__author__``) as it is, else a Detectron/Caffe2
+    file (its ``blobs`` without ``*_momentum``, ``matching_heuristics``); other files: a torch
+    checkpoint, wrapped in ``{"model": ...}`` when it is a bare state_dict.
+    """
+    from ..core.safe_pickle import load_torch_weights, load_zoo_pickle
+
+    if filename.endswith(".pkl"):
+        data = load_zoo_pickle(filename)
+        if not isinstance(data, dict):
+            raise DataError(f"Weights file {filename} holds a {type(data).__name__}, not a model-zoo dict; give the "
+                             "model-zoo .pkl.")
+        if "model" in data and "__author__" in data:
+            return data
+        data = data.get("blobs", data)
+        data = {k: v for k, v in data.items() if not str(k).endswith("_momentum")}
+        return {"model": data, "__author__": "Caffe2", "matching_heuristics": True}
+    loaded = load_torch_weights(filename)
+    if not isinstance(loaded, dict):
+        raise DataError(f"Weights file {filename} holds a {type(loaded).__name__}, not a checkpoint dict; give a "
+                         "detectron2 checkpoint or model-zoo .pkl.")
+    return loaded if "model" in loaded else {"model": loaded}
+
+
+def safe_checkpointer(base: type) -> type:
+    """``base`` (detectron2's ``DetectionCheckpointer``) reading its file with :func:`checkpoint_dict`."""
+
+    class SafeDetectionCheckpointer(base):  # type: ignore[misc, valid-type]
+        def _load_file(self, filename: str) -> dict[str, Any]:
+            return checkpoint_dict(filename)
+
+    return SafeDetectionCheckpointer
 
 
 def model_classes(model: str) -> tuple[str, ...]:
@@ -77,7 +114,9 @@ class Detectron2Network(TaskNetwork):
 
     def __init__(self, model: str = "COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x", weights: str | None = None,
                  score_threshold: float = 0.05, max_detections: int = 100, device: str = "cpu",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, allow_unpublished_weights: bool = False) -> None:
+        # allow_unpublished_weights: accepted for the same command lines as the native backend; detectron2
+        # checks no published sha256 (its signature carries the weights file's hash)
         super().__init__(score_threshold, max_detections)
         ok, why = detectron2_available()
         if not ok:
@@ -109,7 +148,7 @@ class Detectron2Network(TaskNetwork):
         self.name = f"detectron2:{model}"
         self.task_type = "instance-segmentation" if cfg.MODEL.MASK_ON else "detection"
         self._model = build_model(cfg).eval()
-        DetectionCheckpointer(self._model).load(str(weights))
+        safe_checkpointer(DetectionCheckpointer)(self._model).load(str(weights))
         self._weights = Path(weights)
         self._aug = T.ResizeShortestEdge([cfg.INPUT.MIN_SIZE_TEST] * 2, cfg.INPUT.MAX_SIZE_TEST)
         self._torch = torch

@@ -4,7 +4,9 @@ Needs only torch (no torchvision, no detectron2) and the model-zoo weights file 
 ``--task-weights``, ``VCMBENCH_RCNN_WEIGHTS`` or ``VCMBENCH_D2_WEIGHTS``; nothing is downloaded).  Split point ``fpn`` with
 the detectron2 adapter's conventions: ``features(rgb)`` = ``{p2..p6}`` (256 x H/4..H/64 of the
 padded resized image, float32), ``head(features, (W, H))`` = RPN + ROI heads + postprocessing.
-Signature part: ``rcnn~<config>#<weights sha256[:12]>`` (the device and torch version go to the
+Signature part: ``rcnn~<config>#<weights sha256[:12]>``, plus ``~unpublished`` when
+``allow_unpublished_weights`` (``--allow-unpublished-weights``) admitted a file named like a
+published model-zoo file whose sha256 differs from the published one (the device and torch version go to the
 provenance, not the signature).
 """
 
@@ -68,7 +70,8 @@ class RCNNNetwork(TaskNetwork):
             raise UsageError(f"Weights file {path} for rcnn:{self.cfg.name} does not exist; pass the model-zoo .pkl "
                              "with --task-weights FILE.pkl.")
         self.weights_sha256 = file_sha256(path)
-        check_published(self.cfg, path, self.weights_sha256, bool(allow_unpublished_weights))
+        # True when --allow-unpublished-weights admitted a file named like a published one whose sha256 differs
+        self.unpublished = check_published(self.cfg, path, self.weights_sha256, bool(allow_unpublished_weights))
         state = validate_state(self.cfg, read_state(path), str(path))
         self.device = resolve_device(device)
         if threads is not None:
@@ -80,7 +83,8 @@ class RCNNNetwork(TaskNetwork):
         self._torch = torch
 
     def signature(self) -> str:
-        return f"rcnn~{Path(self.cfg.name).name}#{self.weights_sha256[:12]}"
+        mark = "~unpublished" if self.unpublished else ""
+        return f"rcnn~{Path(self.cfg.name).name}#{self.weights_sha256[:12]}{mark}"
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "backend": "vcmbench native R-CNN (torch)", "device": self.device,

@@ -1,21 +1,23 @@
 """Model-zoo weights: the parameter names/shapes a configuration needs, loading a ``.pkl``, sha256 checks.
 
-A detectron2 model-zoo file is a pickle (``pickle.load(f, encoding="latin1")``) of
+A detectron2 model-zoo file is a pickle (read by ``core.safe_pickle``'s restricted unpickler, never
+``pickle.load``: it builds numpy arrays and plain data only) of
 ``{"model": {name: ndarray}, "__author__": ...}`` with detectron2's module names
 (``backbone.bottom_up.res2.0.conv1.weight``, ``roi_heads.box_predictor.cls_score.weight``...).
-Files saved by detectron2's own checkpointer (``.pth``, ``{"model": {name: tensor}}``) load too.
+Files saved by detectron2's own checkpointer (``.pth``, ``{"model": {name: tensor}}``) load too
+(``torch.load(weights_only=True)``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...core.errors import DataError, UsageError
+from ...core.safe_pickle import load_torch_weights, load_zoo_pickle
 from .config import RCNNConfig
 
 # Keys a model-zoo file may carry that inference does not use (detectron2 ignores them as well:
@@ -95,13 +97,18 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def check_published(cfg: RCNNConfig, path: Path, sha: str, allow_mismatch: bool) -> None:
-    """Refuse a file named like a published model-zoo file whose sha256 differs (unless allowed)."""
+def check_published(cfg: RCNNConfig, path: Path, sha: str, allow_mismatch: bool) -> bool:
+    """Refuse a file named like a published model-zoo file whose sha256 differs (unless allowed).
+
+    Returns True when ``allow_mismatch`` admitted such a file (the signature records it)."""
     want = cfg.published_sha256.get(path.name)
-    if want is not None and want != sha and not allow_mismatch:
+    mismatch = want is not None and want != sha
+    if mismatch and not allow_mismatch:
         raise DataError(f"{path} is named like the model-zoo file of {cfg.name}, whose published sha256 is {want}, "
                         f"but its sha256 is {sha}: the file is corrupt or not the published one. Download it again, "
-                        "or pass the task option allow_unpublished_weights=true to use it anyway.")
+                        "or pass --allow-unpublished-weights (task option allow_unpublished_weights=true) to use it "
+                        "anyway; the signature then records it.")
+    return mismatch
 
 
 def _to_numpy(v: Any) -> np.ndarray:
@@ -117,20 +124,13 @@ def read_state(path: str | Path) -> dict[str, np.ndarray]:
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"Weights file {p} does not exist; pass the model-zoo .pkl with --task-weights FILE.")
-    try:
-        if p.suffix == ".pkl":
-            with open(p, "rb") as f:
-                data = pickle.load(f, encoding="latin1")
-        else:
-            import torch
-
-            data = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - reported with the file name
-        raise DataError(f"Cannot read weights file {p} ({type(exc).__name__}: {exc}); it must be a detectron2 "
-                        "model-zoo .pkl or a detectron2 checkpoint .pth.") from None
+    if p.suffix == ".pkl":
+        data = load_zoo_pickle(p)
+    else:
+        data = load_torch_weights(p)
     model = data.get("model") if isinstance(data, dict) else None
     if not isinstance(model, dict):
-        raise DataError(f"Weights file {p} has no 'model' dict (keys: {sorted(data)[:8] if isinstance(data, dict) else type(data).__name__}); "
+        raise DataError(f"Weights file {p} has no 'model' dict (keys: {sorted(map(str, data))[:8] if isinstance(data, dict) else type(data).__name__}); "
                         "it is not a detectron2 model-zoo file.")
     return {str(k): _to_numpy(v) for k, v in model.items()}
 
@@ -155,3 +155,13 @@ def validate_state(cfg: RCNNConfig, state: dict[str, np.ndarray], source: str) -
         raise DataError(f"Weights {source} do not fit {cfg.name}: " + "; ".join(parts)
                         + ". Give the model-zoo file of this config (--task-weights) or the matching network name.")
     return {k: np.asarray(state[k], dtype=np.float32) for k in want}
+
+
+def unpublished_weights_option(network: str) -> dict[str, bool]:
+    """The task option of ``--allow-unpublished-weights`` for ``network``; refused for a network without
+    published model-zoo weights (only ``rcnn:`` and ``detectron2:`` networks check a published sha256)."""
+    backend = network.partition(":")[0] if ":" in network else network
+    if backend not in ("rcnn", "detectron2"):
+        raise UsageError(f"--allow-unpublished-weights applies to rcnn: and detectron2: networks (model-zoo weights "
+                         f"with a published sha256); this task network is {network or 'not set'!r}: drop the option.")
+    return {"allow_unpublished_weights": True}
