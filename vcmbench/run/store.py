@@ -29,12 +29,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.errors import DataError, UsageError
 from ..core.jsonio import atomic_write_text, read_json, write_json
+from ..core.storage import is_storage_fault, storage_error
 from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
 
 
@@ -150,7 +152,17 @@ class RunStore:
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
         """Record a finished job: predictions file and the row's copy ``records/<job_id>.json`` first
-        (atomic; what a rebuild of a damaged store reads), then the row (one transaction)."""
+        (atomic; what a rebuild of a damaged store reads), then the row (one transaction).  A disk fault
+        raises :class:`StorageError` and records nothing (the job is redone on resume)."""
+        try:
+            self._put(job_id, kind, image_id, scale, qp, record, predictions)
+        except (OSError, sqlite3.Error) as exc:
+            if is_storage_fault(exc):
+                raise storage_error(exc, f"storing job {job_id} in {self.dir}") from None
+            raise
+
+    def _put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
+             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
         if predictions is not None:
             atomic_write_text(self.dir / "predictions" / f"{job_id}.json", json.dumps(predictions))
         rec = json.dumps(record, sort_keys=True)

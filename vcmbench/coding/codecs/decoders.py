@@ -182,6 +182,15 @@ def _out_fmt(fmt: YuvFormat, bit_depth: int) -> YuvFormat:
 # -------------------------------------------------------------------------------- PyAV
 
 
+def _answer_error(ans: dict) -> Exception:
+    """The PyAV worker's refusal: an ``OSError`` (re-raised as one, so that a full disk is a storage fault
+    and never a verdict) when it could not read or write a file, else the stream's :class:`BitstreamError`."""
+    code = ans.get("errno")
+    if isinstance(code, int):
+        return OSError(code, f"{os.strerror(code)}: the PyAV decoder {ans.get('error')}")
+    return BitstreamError(str(ans.get("error")))
+
+
 @lru_cache(maxsize=None)
 def pyav_version() -> str:
     try:
@@ -300,8 +309,9 @@ class PyAVDecoder(Decoder):
             from .pyav_worker import PIX_FMTS, decode_planes
 
             t0 = time.perf_counter()
+            data = bitstream.read_bytes()  # an OSError here is the disk's, not the stream's
             try:
-                pix_fmt, frames = decode_planes(bitstream.read_bytes(), crop)
+                pix_fmt, frames = decode_planes(data, crop)
             except Exception as exc:  # noqa: BLE001 - libav errors become the verdict reason
                 raise BitstreamError(f"{type(exc).__name__}: {exc}") from None
             if not frames:
@@ -319,7 +329,7 @@ class PyAVDecoder(Decoder):
                 raise BitstreamError(problem)
             assert ans is not None
             if not ans.get("ok"):
-                raise BitstreamError(str(ans.get("error")))
+                raise _answer_error(ans)
             fmt = YuvFormat(ans["width"], ans["height"], ans["chroma"], bit_depth)
             return DecodeResult(out_yuv, fmt, seconds, ["pyav-worker", str(bitstream)])
         cmd = [sys.executable, "-m", "vcmbench.coding.codecs.pyav_worker", str(bitstream), str(out_yuv),
@@ -338,7 +348,7 @@ class PyAVDecoder(Decoder):
                 raise BitstreamError(f"the decoder process crashed (signal {-res.returncode})")
             raise _fail(res)
         if not info.get("ok"):
-            raise BitstreamError(str(info.get("error")))
+            raise _answer_error(info)
         fmt = YuvFormat(info["width"], info["height"], info["chroma"], bit_depth)
         return DecodeResult(out_yuv, fmt, res.seconds, cmd)
 
