@@ -71,9 +71,12 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
     import time
 
     def watch() -> None:
+        from ..core.process import kill_live_groups
+
         while True:
             time.sleep(interval)
             if os.getppid() != parent:
+                kill_live_groups()  # the job's encoder/decoder groups go with it
                 os._exit(3)
 
     threading.Thread(target=watch, name="vcmbench-parent-watch", daemon=True).start()

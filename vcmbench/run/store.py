@@ -61,13 +61,18 @@ class RunStore:
             if create:
                 (self.dir / sub).mkdir(exist_ok=True)
         self._lock_fh = None
+        self.reaped: list[str] = []  # tool process groups of a killed run, killed when this one took the lock
         with _opening(self.dir):
             self._db = _open_db(self.dir)
 
     # -- locking ------------------------------------------------------------------------------------
     def lock(self) -> "RunStore":
-        """Take the exclusive run lock (a second `vcmbench run` on this directory is refused)."""
+        """Take the exclusive run lock (a second `vcmbench run` on this directory is refused), kill the tool
+        process groups a killed run left running (recorded in ``tmp/pgroups``), then empty ``tmp``."""
+        from ..core.process import reap_recorded_groups
+
         self._lock_fh = _take_lock(self.dir)
+        self.reaped = reap_recorded_groups(self.dir / "tmp" / "pgroups")
         self.clean_tmp()
         return self
 

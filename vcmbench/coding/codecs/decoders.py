@@ -29,7 +29,7 @@ import numpy as np
 
 from ...core.errors import BitstreamError, CodecError, UsageError
 from ...core.hashing import file_hash
-from ...core.process import run_process, write_log
+from ...core.process import register_group, run_process, unregister_group, write_log
 from ...core.registry import Registry
 from ..ffmpeg import ffmpeg_exe, ffmpeg_version
 from ..yuv import YuvFormat, planes_from_bytes, to_bit_depth
@@ -216,6 +216,7 @@ class _PyAVServer:
         proc = subprocess.Popen(list(cls.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         cls._proc, cls._owner, cls._buf = proc, os.getpid(), b""
+        register_group(proc.pid, cls.command)
         ready = cls._readline(proc, 60.0)
         if not ready or b"ready" not in ready:
             cls._reset()
@@ -234,6 +235,7 @@ class _PyAVServer:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:  # pragma: no cover
                 pass
+            unregister_group(proc.pid)
 
     @classmethod
     def _readline(cls, proc: subprocess.Popen, timeout: float) -> bytes | None:

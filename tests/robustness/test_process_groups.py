@@ -1,0 +1,132 @@
+"""Tool processes die with their job (issue 26): every tool runs in its own process group, so ``kill -9`` of
+the process that started it does not reach it.  A pool worker whose parent dies kills its tools' groups
+before it leaves; and the groups a run records under ``RUNDIR/tmp/pgroups`` are killed when the run is
+resumed (the case where the job's own process was killed with ``-9``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait(pred, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def _tool_pid(folder: Path, seconds: float = 30.0) -> int:
+    assert _wait(lambda: any(folder.glob("*.json")), seconds), f"no tool recorded in {folder}"
+    import json
+
+    return int(json.loads(next(folder.glob("*.json")).read_text())["pid"])
+
+
+def _recorded(folder: Path) -> list[int]:
+    import json
+
+    return [int(json.loads(p.read_text())["pid"]) for p in folder.glob("*.json")] if folder.is_dir() else []
+
+
+def _kill_groups(*pids: int) -> None:
+    """Teardown: the test's own processes never outlive it, whatever failed."""
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _start(script: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], start_new_session=True,
+                            cwd=str(Path(__file__).resolve().parents[2]))
+
+
+def test_a_run_killed_with_sigkill_leaves_tools_that_the_resume_kills(tmp_path):
+    from vcmbench.run.store import RunStore
+
+    run = tmp_path / "run"
+    RunStore(run).close()
+    groups = run / "tmp" / "pgroups"
+    job = _start("""
+        import sys
+        from vcmbench.core.process import run_process, tracking_groups
+        with tracking_groups(sys.argv[1]):
+            run_process(["sleep", "120"], timeout=300)
+        """, str(groups))
+    try:
+        tool = _tool_pid(groups)
+        os.kill(job.pid, signal.SIGKILL)
+        job.wait(10)
+        time.sleep(0.3)
+        assert _alive(tool), "precondition: the tool outlives the job's process (its own process group)"
+        with RunStore(run) as st:  # the resume
+            assert len(st.reaped) == 1 and f"process group {tool} (sleep 120)" in st.reaped[0]
+        assert _wait(lambda: not _alive(tool), 5), "the leftover tool still runs after the resume"
+        assert not groups.exists() or not list(groups.iterdir())
+    finally:
+        _kill_groups(job.pid, *_recorded(groups))
+
+
+def test_a_pool_worker_whose_parent_is_killed_kills_its_tools(tmp_path):
+    groups = tmp_path / "pgroups"
+    script = tmp_path / "parent.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        from vcmbench.core.process import run_process, tracking_groups
+        from vcmbench.run.executor import LocalPoolExecutor
+
+        def job(folder):
+            with tracking_groups(folder):
+                run_process(["sleep", "120"], timeout=300)
+
+        if __name__ == "__main__":
+            ex = LocalPoolExecutor(2)
+            for _ in ex.run(job, [sys.argv[1]]):
+                pass
+        """))
+    parent = subprocess.Popen([sys.executable, str(script), str(groups)], start_new_session=True,
+                              cwd=str(Path(__file__).resolve().parents[2]))
+    try:
+        tool = _tool_pid(groups, 60)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        assert _wait(lambda: not _alive(tool), 10), "the worker left its tool running after kill -9 of the run"
+    finally:
+        _kill_groups(parent.pid, *_recorded(groups))
+
+
+def test_a_live_tool_of_this_process_is_not_reaped(tmp_path):
+    """The control: only leftovers are killed, never a tool this process still runs (its PyAV decoder)."""
+    from vcmbench.core.process import reap_recorded_groups, register_group, tracking_groups, unregister_group
+
+    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        with tracking_groups(tmp_path):
+            register_group(proc.pid, ["sleep", "60"])
+        assert reap_recorded_groups(tmp_path) == [] and _alive(proc.pid)
+        unregister_group(proc.pid)
+        assert not list(tmp_path.glob("*.json"))
+    finally:
+        proc.kill()
+        proc.wait()
