@@ -223,3 +223,36 @@ def test_a_run_whose_disk_fills_while_decoding_resumes_to_the_undisturbed_result
         assert rows[j][1] == pred, j
     bs = {p.name: p.read_bytes() for p in (out / "bitstreams").iterdir()}
     assert bs == {p.name: p.read_bytes() for p in (tmp_path / "straight" / "bitstreams").iterdir()}
+
+
+def _remount_ro(disk: Path) -> None:
+    r = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot remount the tmpfs read-only here: {r.stderr.strip()}")
+
+
+RUN = ["run", "coco-tiny-cc-ssd", "--qps", "47", "--limit", "1", "--jobs", "1", "--quiet"]
+
+
+def test_a_read_only_output_folder_is_exit_2_and_leaves_nothing(coco_tiny, small_disk):
+    from tests.unit._hostile import invoke
+    from vcmbench.run.store import RunStore
+
+    disk = small_disk("4m")
+    RunStore(disk / "old").close()  # a run directory, then the disk goes read-only
+    _remount_ro(disk)
+    r = invoke([*RUN, "--data", coco_tiny, "--out", disk / "new" / "run"])
+    assert r.exit_code == 2 and "Read-only file system" in r.output and "choose a writable --out" in r.output, r.output
+    assert not (disk / "new").exists()
+    r = invoke([*RUN, "--data", coco_tiny, "--out", disk / "old"])  # resuming on read-only media: not "damaged"
+    assert r.exit_code == 2 and "Cannot write in" in r.output and "damaged" not in r.output, r.output
+
+
+def test_a_full_output_folder_is_a_message_and_leaves_nothing(coco_tiny, small_disk):
+    from tests.unit._hostile import invoke
+
+    disk = small_disk("2m")
+    fill(disk)
+    r = invoke([*RUN, "--data", coco_tiny, "--out", disk / "new" / "run"], seconds=60)
+    assert r.exit_code == 1 and "No space left on device" in r.output and "Traceback" not in r.output, r.output
+    assert sorted(p.name for p in disk.iterdir() if not p.name.startswith("ballast")) == []

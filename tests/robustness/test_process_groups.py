@@ -1,7 +1,7 @@
 """Tool processes die with their job (issue 26): every tool runs in its own process group, so ``kill -9`` of
 the process that started it does not reach it.  A pool worker whose parent dies kills its tools' groups
-before it leaves; and the groups a run records under ``RUNDIR/tmp/pgroups`` are killed when the run is
-resumed (the case where the job's own process was killed with ``-9``)."""
+before it leaves; and the groups a run's jobs record under ``RUNDIR/tmp/<job>/pgroups`` are killed when the run is
+resumed (the case where the job's own process was killed with ``-9``: its folder ``RUNDIR/tmp/<job>`` is left)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_a_run_killed_with_sigkill_leaves_tools_that_the_resume_kills(tmp_path):
 
     run = tmp_path / "run"
     RunStore(run).close()
-    groups = run / "tmp" / "pgroups"
+    groups = run / "tmp" / "job1-123" / "pgroups"  # a job's folder (run.jobs.job_workspace)
     job = _start("""
         import sys
         from vcmbench.core.process import run_process, tracking_groups
@@ -83,7 +83,7 @@ def test_a_run_killed_with_sigkill_leaves_tools_that_the_resume_kills(tmp_path):
         with RunStore(run) as st:  # the resume
             assert len(st.reaped) == 1 and f"process group {tool} (sleep 120)" in st.reaped[0]
         assert _wait(lambda: not _alive(tool), 5), "the leftover tool still runs after the resume"
-        assert not groups.exists() or not list(groups.iterdir())
+        assert list((run / "tmp").iterdir()) == []
     finally:
         _kill_groups(job.pid, *_recorded(groups))
 

@@ -7,7 +7,7 @@ A timeout kills the whole process group so that no decoder is left running.
 Every tool runs in its own process group (its own session), so a timeout can kill it and its children
 without killing the caller.  Those groups must not outlive their job: each live one is known to this
 process (:func:`kill_live_groups`: a pool worker calls it when its parent dies), and, inside a run's job
-(:func:`tracking_groups`), recorded as a small file in the run's ``tmp/pgroups/`` until it ends, so that a
+(:func:`tracking_groups`), recorded as a small file in the job's ``tmp/<job>/pgroups/`` until it ends, so that a
 resume after ``kill -9`` of the whole run kills the ones still running (:func:`reap_recorded_groups`).
 """
 
@@ -96,10 +96,11 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
-def register_group(pid: int, command: Sequence[str]) -> None:
-    """A tool process group leader ``pid`` started by this process (see the module docstring)."""
+def register_group(pid: int, command: Sequence[str], record: bool = True) -> None:
+    """A tool process group leader ``pid`` started by this process (see the module docstring); ``record=False``:
+    not recorded in the job's folder (a per-process server that outlives the job, such as the PyAV decoder)."""
     marker = None
-    folder = getattr(_TRACK, "dir", None)
+    folder = getattr(_TRACK, "dir", None) if record else None
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,11 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .errors import StorageError
+from .errors import StorageError, UsageError
+
+
+class ReadOnlyOutput(UsageError):
+    """An output folder this process cannot write (read-only file system, permissions)."""
 
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EIO, errno.EDQUOT})
 _FIX = {
@@ -43,10 +47,29 @@ def storage_error(exc: BaseException, what: str) -> StorageError:
         return exc
     code = getattr(exc, "errno", None)
     where = getattr(exc, "filename", None)
+    if code is None and isinstance(exc, sqlite3.Error):  # SQLite names the fault in words only
+        text = str(exc).lower()
+        code = errno.ENOSPC if "full" in text else errno.EROFS if "readonly" in text else errno.EIO
     why = os.strerror(code) if code in STORAGE_ERRNOS else str(exc)
     fix = _FIX.get(code, "free some space on it or choose another --out")  # type: ignore[arg-type]
     return StorageError(f"{what}: {why}" + (f" ({where})" if where else "") + f": {fix}, then re-run the same "
                         "command; the jobs that did not finish are redone (nothing was recorded for them).")
+
+
+def unwritable(folder: str | os.PathLike, exc: BaseException, what: str = "--out") -> Exception | None:
+    """The error to raise for ``exc``, met creating or opening files in ``folder``: a read-only folder (or one
+    this user may not write) is bad usage (:class:`~.errors.UsageError`, exit 2: choose another ``what``); a
+    full or failing disk a :class:`StorageError`; ``None`` when ``exc`` is neither."""
+    code = getattr(exc, "errno", None)
+    readonly = code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in str(exc).lower()
+    if not readonly and isinstance(exc, sqlite3.Error) and not is_storage_fault(exc):
+        readonly = os.path.isdir(folder) and not os.access(folder, os.W_OK)
+    if readonly:
+        why = os.strerror(code) if isinstance(code, int) and code else "it is read-only"
+        return ReadOnlyOutput(f"Cannot write in {folder} ({why}): choose a writable {what} (nothing was written).")
+    if is_storage_fault(exc):
+        return storage_error(exc, f"writing in {folder}")
+    return None
 
 
 def check_room(folder: str | os.PathLike, nbytes: int, what: str) -> None:

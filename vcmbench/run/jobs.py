@@ -28,7 +28,7 @@ KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack,
 KIND_SCORE = "score"  # --phase score: the task network on an encode-phase picture (updates its "code" row)
 
 _CACHE: dict[Any, Any] = {}
-PGROUPS_DIR = "pgroups"  # RUNDIR/tmp/pgroups/<host>-<pid>.json: a running tool's process group (core.process)
+PGROUPS_DIR = "pgroups"  # RUNDIR/tmp/<job>/pgroups/<host>-<pid>.json: a running tool's process group (core.process)
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,14 @@ class JobSpec:
 def job_workspace(spec: JobSpec) -> Iterator[Path]:
     """A fresh per-job temporary folder under ``RUNDIR/tmp`` (left-overs of a killed attempt are
     removed first), deleted when the job ends, whatever happens.  The tool process groups the job starts are
-    recorded under ``RUNDIR/tmp/pgroups`` while they run (a resume after ``kill -9`` kills leftovers)."""
+    recorded under ``<folder>/pgroups`` while they run (a resume after ``kill -9`` kills leftovers)."""
     from ..core.process import tracking_groups
 
     tmp = Path(spec.run_dir) / "tmp" / f"{spec.job_id}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        with tracking_groups(Path(spec.run_dir) / "tmp" / PGROUPS_DIR):
+        with tracking_groups(tmp / PGROUPS_DIR):
             yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -34,9 +34,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..core.errors import DataError, UsageError
+from ..core.errors import DataError, StorageError, UsageError
 from ..core.jsonio import atomic_write_text, read_json, write_json
-from ..core.storage import is_storage_fault, storage_error
+from ..core.storage import ReadOnlyOutput, is_storage_fault, storage_error, unwritable
 from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
 
 
@@ -45,13 +45,29 @@ class RunStore:
 
     def __init__(self, run_dir: str | os.PathLike, create: bool = True) -> None:
         self.dir = Path(run_dir)
+        self.created: Path | None = None  # the top folder this call created: removed again if the run fails empty
         if not self.dir.exists():
             if not create:
                 raise DataError(f"Run directory {self.dir} does not exist; give the --out directory of a `vcmbench run`.")
+            self.created = _first_missing(self.dir)
             try:  # two runs started at the same instant both get here: creating is idempotent
                 self.dir.mkdir(parents=True, exist_ok=True)
             except FileExistsError:
                 pass
+            except OSError as exc:
+                self._discard_created()
+                raise (unwritable(self.dir, exc) or exc) from None
+        try:
+            self._open(create)
+        except (OSError, sqlite3.Error, StorageError, ReadOnlyOutput) as exc:  # (not other errors: a run
+            # started beside may own the folder)
+            fault = exc if isinstance(exc, (StorageError, ReadOnlyOutput)) else unwritable(self.dir, exc)
+            if fault is None:
+                raise
+            self._discard_created()
+            raise fault from None
+
+    def _open(self, create: bool) -> None:
         if not self.dir.is_dir():
             raise UsageError(f"{self.dir} exists and is not a directory; choose another --out.")
         if not create and not (self.dir / DB_FILE).is_file():
@@ -68,11 +84,11 @@ class RunStore:
     # -- locking ------------------------------------------------------------------------------------
     def lock(self) -> "RunStore":
         """Take the exclusive run lock (a second `vcmbench run` on this directory is refused), kill the tool
-        process groups a killed run left running (recorded in ``tmp/pgroups``), then empty ``tmp``."""
+        process groups a killed run left running (recorded in ``tmp/<job>/pgroups``), then empty ``tmp``."""
         from ..core.process import reap_recorded_groups
 
         self._lock_fh = _take_lock(self.dir)
-        self.reaped = reap_recorded_groups(self.dir / "tmp" / "pgroups")
+        self.reaped = [g for d in sorted((self.dir / "tmp").glob("*/pgroups")) for g in reap_recorded_groups(d)]
         self.clean_tmp()
         return self
 
@@ -88,8 +104,20 @@ class RunStore:
     def __enter__(self) -> "RunStore":
         return self.lock()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, et: Any, *exc: Any) -> None:
+        """Release the lock; a run that failed before storing any job in a folder it created leaves nothing."""
+        try:
+            empty = et is not None and self.created is not None and self.count() == 0
+        except Exception:  # noqa: BLE001 - an unreadable store is kept for inspection
+            empty = False
         self.close()
+        if empty:
+            self._discard_created()
+
+    def _discard_created(self) -> None:
+        if self.created is not None:
+            shutil.rmtree(self.created, ignore_errors=True)
+            self.created = None
 
     def clean_tmp(self) -> None:
         """Remove scratch files and half-written outputs left by a killed run."""
@@ -112,7 +140,13 @@ class RunStore:
 
     # -- metadata files ---------------------------------------------------------------------------------
     def write_meta_json(self, name: str, obj: Any) -> Path:
-        return write_json(self.dir / name, obj)
+        try:
+            return write_json(self.dir / name, obj)
+        except OSError as exc:
+            fault = unwritable(self.dir, exc)
+            if fault is not None:
+                raise fault from None
+            raise
 
     def read_meta_json(self, name: str) -> Any:
         p = self.dir / name
@@ -220,6 +254,14 @@ class RunStore:
                 db.execute("COMMIT" if et is None else "ROLLBACK")
 
         return _Tx()
+
+
+def _first_missing(path: Path) -> Path:
+    """The top-most folder of ``path`` that does not exist yet (what creating it makes)."""
+    top = path
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    return top
 
 
 def _take_lock(run_dir: Path):

@@ -87,6 +87,11 @@ def _open_db(run_dir: Path) -> sqlite3.Connection:
         if "locked" in str(exc) or "busy" in str(exc):
             raise DataError(f"The result store {path} is locked by another process ({exc}); wait for it to "
                             "finish, or choose another --out.") from None
+        from ..core.storage import unwritable
+
+        fault = unwritable(run_dir, exc)  # a read-only or full disk is not a damaged store
+        if fault is not None:
+            raise fault from None
         raise _corrupt(run_dir, str(exc)) from None
     except StoreCorrupt:
         if db is not None:

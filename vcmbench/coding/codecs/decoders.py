@@ -216,7 +216,7 @@ class _PyAVServer:
         proc = subprocess.Popen(list(cls.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         cls._proc, cls._owner, cls._buf = proc, os.getpid(), b""
-        register_group(proc.pid, cls.command)
+        register_group(proc.pid, cls.command, record=False)  # ends when this process does (its stdin closes)
         ready = cls._readline(proc, 60.0)
         if not ready or b"ready" not in ready:
             cls._reset()
