@@ -256,3 +256,24 @@ def test_a_full_output_folder_is_a_message_and_leaves_nothing(coco_tiny, small_d
     r = invoke([*RUN, "--data", coco_tiny, "--out", disk / "new" / "run"], seconds=60)
     assert r.exit_code == 1 and "No space left on device" in r.output and "Traceback" not in r.output, r.output
     assert sorted(p.name for p in disk.iterdir() if not p.name.startswith("ballast")) == []
+
+
+def test_results_of_a_run_on_read_only_media_is_checked_and_shown(small_disk):
+    """The store check of `vcmbench results` reads a read-only run directory (not "damaged"); a damaged
+    store there is still refused."""
+    from tests.unit._hostile import invoke
+    from tests.unit._resultsets import make_anchor
+    from vcmbench.run.store import DB_FILE, RunStore
+
+    disk = small_disk("4m")
+    for name in ("good", "bad"):
+        with RunStore(disk / name) as st:
+            st.put("job0", "reference", "img0", None, None, {"job_id": "job0"}, {"labels": []})
+        make_anchor().save(disk / name / "resultset.json")
+    db = disk / "bad" / DB_FILE
+    db.write_bytes(db.read_bytes()[:100])
+    _remount_ro(disk)
+    r = invoke(["results", disk / "good"])
+    assert r.exit_code == 0 and "signature:" in r.output, r.output
+    r = invoke(["results", disk / "bad"])
+    assert r.exit_code == 2 and "damaged" in r.output, r.output

@@ -109,9 +109,11 @@ def check_store(run_dir: str | os.PathLike) -> None:
         return
     if not path.is_file():
         raise DataError(f"{path} is not a regular file; move it away (a run's store is a SQLite file).")
+    # a run kept on read-only media: SQLite cannot make the WAL index beside it, so it is read as immutable
+    mode = "mode=ro" if os.access(run_dir, os.W_OK) else "immutable=1"
     db = None
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+        db = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=5.0)
         rows = db.execute("PRAGMA quick_check").fetchall()
         db.execute("SELECT COUNT(*) FROM jobs").fetchone()
     except sqlite3.DatabaseError as exc:
