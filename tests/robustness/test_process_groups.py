@@ -130,3 +130,42 @@ def test_a_live_tool_of_this_process_is_not_reaped(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def _tool_then_done(args):
+    """First try: start a long tool (recorded in ``folder``) and wait on it; a retry returns at once."""
+    folder, flag = args
+    from vcmbench.core.process import run_process, tracking_groups
+
+    if Path(flag).exists():
+        return "retried"
+    Path(flag).write_text("1")
+    with tracking_groups(folder):
+        run_process(["sleep", "120"], timeout=300)
+    return "first"
+
+
+def test_a_pool_worker_that_dies_takes_its_tools_with_it(tmp_path):
+    """A worker killed (out of memory, kill -9) while its job runs a tool: the parent kills the tool's group
+    before it retries the job elsewhere."""
+    import json
+    import threading
+
+    from vcmbench.run.executor import LocalPoolExecutor
+
+    groups = tmp_path / "pgroups"
+    ex = LocalPoolExecutor(1)
+    out: list = []
+    try:
+        t = threading.Thread(target=lambda: out.extend(ex.run(_tool_then_done, [(str(groups), str(tmp_path / "f"))])),
+                             daemon=True)
+        t.start()
+        tool = _tool_pid(groups, 60)
+        worker = int(json.loads(next(groups.glob("*.json")).read_text())["owner"])
+        os.kill(worker, signal.SIGKILL)
+        t.join(60)
+        assert out and out[0][1] == "retried", out
+        assert _wait(lambda: not _alive(tool), 5), "the dead worker's tool still runs"
+    finally:
+        _kill_groups(*_recorded(groups))
+        ex.close()

@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .errors import CodecError
 
@@ -74,6 +74,33 @@ def recording_commands() -> Iterator[list[list[str]]]:
 _LIVE: dict[int, Path | None] = {}  # process group id of a running tool -> its record file (or None)
 _LIVE_LOCK = threading.Lock()
 _TRACK = threading.local()
+_LISTENERS: list[Callable[[str, int, str | None], None]] = []
+
+
+def set_group_listener(fn: Callable[[str, int, str | None], None] | None) -> None:
+    """``fn("group", pid, start_time)`` when a tool group starts, ``fn("ungroup", pid, None)`` when it ends (a
+    pool worker tells its parent, which kills the groups of a worker that died)."""
+    _LISTENERS[:] = [fn] if fn is not None else []
+
+
+def _tell(event: str, pid: int, start: str | None) -> None:
+    for fn in list(_LISTENERS):
+        try:
+            fn(event, pid, start)
+        except Exception:  # noqa: BLE001 - a parent that is gone cannot be told
+            pass
+
+
+def kill_group_if_same(pid: int, start: str | None) -> bool:
+    """Kill process group ``pid`` if its leader is still the process that started at ``start`` (never a later
+    process with a reused id); whether it was signalled."""
+    if pid <= 1 or start is None or _start_time(pid) != start:
+        return False
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 @contextmanager
@@ -111,11 +138,15 @@ def register_group(pid: int, command: Sequence[str], record: bool = True) -> Non
             marker = None
     with _LIVE_LOCK:
         _LIVE[pid] = marker
+    _tell("group", pid, _start_time(pid))
 
 
 def unregister_group(pid: int) -> None:
     with _LIVE_LOCK:
+        known = pid in _LIVE
         marker = _LIVE.pop(pid, None)
+    if known:
+        _tell("ungroup", pid, None)
     if marker is not None:
         try:
             marker.unlink()
@@ -152,12 +183,8 @@ def reap_recorded_groups(folder: str | os.PathLike) -> list[str]:
             pid, start, host = 0, None, None
         if host == here and rec.get("owner") == os.getpid() and pid in _LIVE:
             continue  # this process's own live tool (e.g. its persistent PyAV decoder): not a leftover
-        if host == here and pid > 1 and start is not None and _start_time(pid) == start:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-                killed.append(f"process group {pid} ({' '.join(rec.get('command') or [])})")
-            except (ProcessLookupError, PermissionError):
-                pass
+        if host == here and kill_group_if_same(pid, start):
+            killed.append(f"process group {pid} ({' '.join(rec.get('command') or [])})")
         if host in (here, None):
             try:
                 marker.unlink()
