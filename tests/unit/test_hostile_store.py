@@ -15,6 +15,7 @@ from vcmbench.core.errors import UsageError
 from vcmbench.run.store import DB_FILE, RunStore, StoreCorrupt, repair_store
 
 from ._hostile import invoke
+from ._resultsets import make_anchor
 
 N = 120
 
@@ -157,3 +158,17 @@ def ctx_dead_pid() -> int:
     p.start()
     p.join()
     return p.pid
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garbage, _flip_page])
+def test_results_checks_the_store_as_run_does(damage, tmp_path):
+    """Issue 26: `vcmbench results` on a damaged store (its resultset.json still there) exits 2 naming the
+    rebuild, instead of showing the old result set with exit 0."""
+    run = tmp_path / "run"
+    _make_run(run)
+    make_anchor().save(run / "resultset.json")
+    assert invoke(["results", run]).exit_code == 0  # intact: the result set is shown
+    damage(run / DB_FILE)
+    r = invoke(["results", run])
+    assert r.exit_code == 2, r.output
+    assert "damaged" in r.output and "--rebuild-store" in r.output and "Traceback" not in r.output

@@ -56,6 +56,14 @@ class LazyGroup(click.Group):
         except VcmbenchError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a disk fault the library met outside the places that name it: still no traceback
+            from ..core.storage import is_storage_fault, storage_error
+
+            if not is_storage_fault(exc):
+                raise
+            err = storage_error(exc, "a file could not be written or read")
+            click.echo(f"error: {err}", err=True)
+            sys.exit(err.exit_code)
 
 
 @click.group(

@@ -244,6 +244,10 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
                    + (f"; the damaged file is kept as {fixed['damaged_copy']}" if fixed["damaged_copy"] else "")
                    + ". Re-run the same `vcmbench run` to redo the dropped jobs.", err=True)
         rebuild = True
+    if not rebuild:  # the store is checked as `run` checks it: a damaged one is never shown as if intact
+        from ..run.store_repair import check_store
+
+        check_store(rd)
     if rebuild or not (rd / RESULTSET_FILE).exists():
         rs = build_result_set(rd)
     else:

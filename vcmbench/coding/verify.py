@@ -17,7 +17,11 @@ Checks, in order (each recorded in ``Verdict.checks``):
 
 The verdict's ``reason`` is ``ok`` or starts with ``not decodable:``, ``format mismatch:`` or
 ``hash mismatch:``.  Corrupted input never raises: it yields a negative verdict.  A missing
-decoder program (a tool problem, not the bitstream's) raises :class:`CodecError`.
+decoder program (a tool problem, not the bitstream's) raises :class:`CodecError`.  A disk fault
+(full, read-only, an I/O error) is never a verdict: a decoder that failed or wrote a short file is
+believed only once its scratch folder is shown to have room for the pictures
+(``core.storage.check_room``); otherwise, and for any ``OSError`` of a storage errno, it raises
+:class:`~vcmbench.core.errors.StorageError` (the job fails to run; a resume redoes it).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.errors import BitstreamError, UsageError
+from ..core.storage import check_room, is_storage_fault, storage_error
 from .bitstream import StreamInfo, read_bitstream
 from .yuv import YuvFormat, read_yuv
 
@@ -112,7 +117,20 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
     temporary folder, where folders left by killed processes are swept on the next call).
 
     A missing path or one that is not a regular file (a directory, FIFO, device) is bad input and
-    raises :class:`DataError`; anything a regular file holds gets a verdict."""
+    raises :class:`DataError`; anything a regular file holds gets a verdict.  A disk fault raises
+    :class:`~vcmbench.core.errors.StorageError` (module docstring)."""
+    try:
+        return _verify(path, expected, md5, recon, decoders, timeout, keep_decoded, output_bit_depth, check_sei,
+                       log_dir, tmp_dir, bitstream_format)
+    except OSError as exc:
+        if is_storage_fault(exc):
+            raise storage_error(exc, f"verifying {path}") from None
+        raise
+
+
+def _verify(path: str | Path, expected: YuvFormat | None, md5: str | None, recon: Path | None,
+            decoders: Sequence[str], timeout: float, keep_decoded: Path | None, output_bit_depth: int | None,
+            check_sei: bool, log_dir: Path | None, tmp_dir: Path | None, bitstream_format: str) -> Verdict:
     from ..core.inputs import MAX_BITSTREAM, check_regular
     from .codecs.decoders import get_decoder
 
@@ -138,6 +156,11 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
     except BitstreamError as exc:
         checks["structure"] = {"ok": False, "detail": str(exc)}
         return verdict(f"not decodable: {exc}")
+    except OSError as exc:  # reading the file failed: the disk's fault, not the stream's
+        if is_storage_fault(exc):
+            raise
+        checks["structure"] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+        return verdict(f"not decodable: unparseable ({type(exc).__name__}: {exc})")
     except Exception as exc:  # noqa: BLE001 - a parser bug on garbage must still be a verdict
         checks["structure"] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
         return verdict(f"not decodable: unparseable ({type(exc).__name__}: {exc})")
@@ -154,6 +177,7 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
             checks["structure"].update(ok=False, detail=mism)
             return verdict(f"format mismatch: SPS says {mism}")
     out_fmt = YuvFormat(sps.width, sps.height, sps.chroma_format, out_depth)
+    need = out_fmt.frame_bytes * max(1, info.pictures)  # what each decoder must be able to write
 
     with _scratch(tmp_dir) as tmp:
         tmpd = Path(tmp)
@@ -162,10 +186,11 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
         # 2. decode with every decoder
         for k, spec in enumerate(decoders):
             dec = get_decoder(spec) if isinstance(spec, str) else spec
-            label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_depth, timeout, log_dir, checks)
+            label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_depth, timeout, log_dir, checks, need)
             if failed:
                 return verdict(failed)
             if res.fmt != out_fmt or size == 0 or size % out_fmt.frame_bytes:
+                _disk_not_at_fault(tmpd, need, label, path)
                 detail = (f"{label} wrote {res.fmt.describe()} / {size} bytes; SPS says {out_fmt.describe()} "
                           f"({out_fmt.frame_bytes} bytes per picture)")
                 checks[f"decode:{label}"] = {"ok": False, "detail": detail}
@@ -176,6 +201,7 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
             checks[f"decode:{label}"] = {"ok": True, "seconds": round(res.seconds, 4), "frames": frames,
                                          "md5": md5s[label], "command": res.command}
             if info.pictures and frames != info.pictures:
+                _disk_not_at_fault(tmpd, need, label, path)
                 checks[f"decode:{label}"].update(ok=False, detail=f"{frames} picture(s) decoded, {info.pictures} coded")
                 return verdict(f"not decodable: {label} output {frames} picture(s); the stream codes {info.pictures}")
         first = next(iter(outputs))
@@ -194,18 +220,27 @@ def verify_bitstream(path: str | Path, *, expected: YuvFormat | None = None, md5
 
 
 def _decode_one(dec: Any, k: int, path: Path, tmpd: Path, out_depth: int, timeout: float, log_dir: Path | None,
-                checks: dict[str, dict]) -> tuple[str, Path, Any, int, str | None]:
+                checks: dict[str, dict], need: int) -> tuple[str, Path, Any, int, str | None]:
     """Decode with the ``k``-th decoder into ``tmpd/dec<k>.yuv``: (label, output, result, output size, the
-    not-decodable reason or None).  Its process log goes to ``log_dir`` when given."""
+    not-decodable reason or None).  Its process log goes to ``log_dir`` when given.  A failure is the
+    stream's only if ``tmpd`` has room for the ``need`` bytes the decoder had to write."""
     label = dec.name if dec.name != "command" else f"command{k}"
     out = tmpd / f"dec{k}.yuv"
     log = Path(log_dir) / f"{path.stem}_{label}_decoder.log" if log_dir is not None else None
     try:
         res = dec.decode(path, out, bit_depth=out_depth, timeout=timeout, log_path=log)
     except BitstreamError as exc:
+        _disk_not_at_fault(tmpd, need, label, path)
         checks[f"decode:{label}"] = {"ok": False, "detail": str(exc)}
         return label, out, None, 0, f"not decodable: {label}: {exc}"
     return label, out, res, (out.stat().st_size if out.is_file() else 0), None
+
+
+def _disk_not_at_fault(tmpd: Path, need: int, label: str, path: Path) -> None:
+    """Before a failed decode becomes a verdict: :class:`StorageError` when the scratch folder cannot take the
+    ``need`` bytes the decoder had to write (full, read-only, failing disk)."""
+    check_room(tmpd, need + (1 << 16), f"decoding {path.name} with {label} (the decoder's output could not be "
+                                      f"written to {tmpd})")
 
 
 def _agreement(md5s: dict[str, str], checks: dict[str, dict]) -> str | None:
@@ -294,6 +329,7 @@ def _check_sei(path: Path, info: StreamInfo, decoded: Path, out_fmt: YuvFormat, 
         try:
             get_decoder(name).decode(path, src, bit_depth=sps.bit_depth, timeout=timeout, crop=not cropped)
         except BitstreamError as exc:
+            _disk_not_at_fault(tmpd, full_fmt.frame_bytes * max(1, info.pictures), name, path)
             checks["sei_hash"] = {"ok": False, "detail": f"uncropped decode failed: {exc}"}
             return f"SEI picture hash not checkable: uncropped decode failed ({exc})"
         fmt = full_fmt if cropped else YuvFormat(sps.width, sps.height, sps.chroma_format, sps.bit_depth)
@@ -360,10 +396,12 @@ def _verify_opaque(path: Path, expected: YuvFormat | None, md5: str | None, reco
                 dec = CommandDecoder(spec, fmt=out_fmt) if "{input}" in spec else get_decoder(spec)
             else:
                 dec = spec
-            label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_depth, timeout, log_dir, checks)
+            label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_depth, timeout, log_dir, checks,
+                                                        out_fmt.frame_bytes)
             if failed:
                 return verdict(failed)
             if size != out_fmt.frame_bytes:
+                _disk_not_at_fault(tmpd, out_fmt.frame_bytes, label, path)
                 checks[f"decode:{label}"] = {"ok": False, "detail": f"{size} bytes, expected {out_fmt.frame_bytes}"}
                 return verdict(f"not decodable: {label} wrote {size} bytes; one {out_fmt.describe()} picture has "
                                f"{out_fmt.frame_bytes}")

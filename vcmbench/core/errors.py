@@ -44,6 +44,11 @@ class BitstreamError(VcmbenchError):
     """A bitstream cannot be parsed or does not decode."""
 
 
+class StorageError(VcmbenchError):
+    """The disk failed under a run (full, read-only, an I/O error): a fault of the machine, never a verdict.
+    The job that met it is not recorded, so re-running the same command redoes it."""
+
+
 class EvaluationError(VcmbenchError):
     """A metric cannot be computed from the given inputs."""
 

@@ -51,6 +51,72 @@ WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": N
                  "distributed.admin.system-monitor.interval": "1s"}
 
 
+CONNECT_TIMEOUT = 20.0  # seconds to reach a scheduler and hear its handshake (--scheduler)
+SUBMIT_COMMANDS = {"slurm": "sbatch", "pbs": "qsub", "sge": "qsub", "lsf": "bsub"}
+_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+_MAX_HANDSHAKE = 1 << 20  # a scheduler's first message (its handshake) is a few hundred bytes
+
+
+def check_submit_command(kind: str) -> None:
+    """``--cluster KIND`` needs its batch system's submit command on PATH: refused at once (exit 2) otherwise,
+    instead of waiting for workers that can never be submitted."""
+    import shutil
+
+    cmd = SUBMIT_COMMANDS.get(kind)
+    if cmd and shutil.which(cmd) is None:
+        raise UsageError(f"--cluster {kind} submits its workers with `{cmd}`, which is not on PATH: run vcmbench on a "
+                         f"login node of the {kind.upper()} cluster (where `{cmd}` works), or use --executor local, or "
+                         "--scheduler tcp://HOST:PORT to join workers started by hand.")
+
+
+def check_scheduler(address: str, timeout: float | None = None) -> None:
+    """Refuse, within ``timeout`` seconds, an address that is not a Dask scheduler: an unknown scheme
+    (``junk://``), a port nobody listens on, a server that says nothing (Dask's says its handshake at once)
+    or one that speaks another protocol.  :class:`UsageError` naming the address and the fix."""
+    import socket
+    import struct
+
+    timeout = CONNECT_TIMEOUT if timeout is None else float(timeout)
+    addr = str(address).strip()
+    scheme, sep, loc = addr.partition("://")
+    if not sep:
+        scheme, loc = "tcp", addr
+    fix = "Start it (`dask scheduler`) or check the address (tcp://HOST:PORT, the one the scheduler prints)."
+    if scheme not in _SCHEMES:
+        raise UsageError(f"--scheduler {address!r}: unknown address scheme {scheme!r} (Dask knows "
+                         f"{', '.join(_SCHEMES)}). {fix}")
+    if scheme != "tcp":
+        return  # TLS/UCX/WebSocket handshakes are Dask's own, under its connect timeout
+    host, _, port_text = loc.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"--scheduler {address!r} is not tcp://HOST:PORT. {fix}")
+    try:
+        with socket.create_connection((host, int(port_text)), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            head = _recv_exactly(sock, 8)
+            (size,) = struct.unpack("<Q", head)
+            if not 0 < size <= _MAX_HANDSHAKE:
+                raise UsageError(f"The server at {address} does not speak the Dask protocol (its first bytes are "
+                                 f"{head!r}): is another program on that port? {fix}")
+            _recv_exactly(sock, size)
+    except socket.timeout:
+        raise UsageError(f"The server at {address} accepted the connection but sent no Dask handshake within "
+                         f"{timeout:g} s: it is not a Dask scheduler, or it is stuck. {fix}") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot reach the Dask scheduler {address}: {exc.strerror or exc}. {fix}") from None
+
+
+def _recv_exactly(sock, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(min(n - len(buf), 65536))
+        if not chunk:
+            raise ConnectionResetError(0, "the server closed the connection without a Dask handshake")
+        buf += chunk
+    return buf
+
+
 def _need_dask() -> None:
     try:
         import distributed  # noqa: F401
@@ -127,7 +193,9 @@ def _suspicious(key: str, dask_scheduler: Any = None) -> int:
 class DaskExecutor(Executor):
     def __init__(self, workers: int | None = None, *, scheduler: str | None = None, cluster: str | None = None,
                  cluster_options: dict[str, Any] | None = None, timeout: float | None = None,
-                 max_tries: int = DEFAULT_MAX_TRIES) -> None:
+                 max_tries: int = DEFAULT_MAX_TRIES, connect_timeout: float | None = None) -> None:
+        if cluster:
+            check_submit_command(cluster)  # at once: before importing Dask or starting anything
         _need_dask()
         import logging
 
@@ -151,9 +219,11 @@ class DaskExecutor(Executor):
         with dask.config.set(config):
             if scheduler:
                 self._kind = "scheduler"
+                wait = CONNECT_TIMEOUT if connect_timeout is None else float(connect_timeout)
+                check_scheduler(scheduler, wait)
                 try:
-                    self.client = Client(scheduler, timeout=30)
-                except OSError as exc:
+                    self.client = Client(scheduler, timeout=wait)
+                except (OSError, ValueError) as exc:
                     raise UsageError(f"Cannot reach the Dask scheduler {scheduler}: {exc}. Start it (`dask scheduler`) "
                                      "or check the address (tcp://HOST:PORT).") from None
             elif cluster:

@@ -71,9 +71,12 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
     import time
 
     def watch() -> None:
+        from ..core.process import kill_live_groups
+
         while True:
             time.sleep(interval)
             if os.getppid() != parent:
+                kill_live_groups()  # the job's encoder/decoder groups go with it
                 os._exit(3)
 
     threading.Thread(target=watch, name="vcmbench-parent-watch", daemon=True).start()
@@ -92,8 +95,13 @@ def _preload(modules: Sequence[str]) -> None:
 
 
 def _pool_worker(conn: Any, preload: Sequence[str] = ()) -> None:
-    """A pool worker: receive ``(fn, item)``, send back ``(True, result)`` or ``(False, error text)``."""
+    """A pool worker: receive ``(fn, item)``, send back ``(True, result)`` or ``(False, error text)``; it also
+    tells the parent each tool process group it starts and ends (``("group", pid, start)``, ``("ungroup", ...)``),
+    so that the parent kills them when this worker dies or is ended."""
+    from ..core.process import set_group_listener
+
     _worker_init()
+    set_group_listener(lambda event, pid, start: conn.send((event, pid, start)))
     _preload(preload)
     while True:
         try:
@@ -124,7 +132,31 @@ class _Slot:
         self.proc.start()
         child.close()
         self.job: tuple[Any, int] | None = None  # (item, tries before this one)
+        self.groups: dict[int, str | None] = {}  # the worker's running tool process groups -> leader start time
         self.started: float | None = None  # when the worker began the job
+
+    def note(self, msg: Any) -> bool:
+        """Keep track of a ``("group"|"ungroup", pid, start)`` message; whether it was one."""
+        if isinstance(msg, tuple) and len(msg) == 3 and msg[0] in ("group", "ungroup"):
+            if msg[0] == "group":
+                self.groups[int(msg[1])] = msg[2]
+            else:
+                self.groups.pop(int(msg[1]), None)
+            return True
+        return False
+
+    def kill_groups(self) -> None:
+        """The dead or ended worker's tools go with it."""
+        from ..core.process import kill_group_if_same
+
+        try:
+            while self.conn.poll():
+                self.note(self.conn.recv())
+        except (EOFError, OSError, ValueError):
+            pass
+        for pid, start in self.groups.items():
+            kill_group_if_same(pid, start)
+        self.groups.clear()
 
     def stop(self, kill: bool = False) -> None:
         if not kill:
@@ -137,6 +169,7 @@ class _Slot:
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join(5.0)
+        self.kill_groups()
         self.conn.close()
 
 
@@ -209,6 +242,9 @@ class LocalPoolExecutor(Executor):
                             got = slot.conn.recv()
                             if got == ("started",):
                                 slot.started, got = time.monotonic(), None
+                                continue
+                            if slot.note(got):
+                                got = None
                                 continue
                             break
                     except (EOFError, OSError):

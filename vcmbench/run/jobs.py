@@ -28,6 +28,7 @@ KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack,
 KIND_SCORE = "score"  # --phase score: the task network on an encode-phase picture (updates its "code" row)
 
 _CACHE: dict[Any, Any] = {}
+PGROUPS_DIR = "pgroups"  # RUNDIR/tmp/<job>/pgroups/<host>-<pid>.json: a running tool's process group (core.process)
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,16 @@ class JobSpec:
 @contextmanager
 def job_workspace(spec: JobSpec) -> Iterator[Path]:
     """A fresh per-job temporary folder under ``RUNDIR/tmp`` (left-overs of a killed attempt are
-    removed first), deleted when the job ends, whatever happens."""
+    removed first), deleted when the job ends, whatever happens.  The tool process groups the job starts are
+    recorded under ``<folder>/pgroups`` while they run (a resume after ``kill -9`` kills leftovers)."""
+    from ..core.process import tracking_groups
+
     tmp = Path(spec.run_dir) / "tmp" / f"{spec.job_id}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        yield tmp
+        with tracking_groups(tmp / PGROUPS_DIR):
+            yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -422,7 +422,7 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         finally:
             if own:
                 ex.close()
-            write_json(store.path("errors.json"), errors)
+            _write_errors(store, errors)
         total, skipped = counters["total"], counters["skipped"]
         # bitstreams of this plan that did not verify, this session or an earlier one
         failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE)
@@ -438,6 +438,18 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
             summary.result_error = str(exc)
         return summary
+
+
+def _write_errors(store: RunStore, errors: list[dict[str, Any]]) -> None:
+    """``errors.json``; a disk fault is a :class:`StorageError` (the jobs it lists are redone on resume anyway)."""
+    from ..core.storage import is_storage_fault, storage_error
+
+    try:
+        write_json(store.path("errors.json"), errors)
+    except OSError as exc:
+        if is_storage_fault(exc):
+            raise storage_error(exc, f"writing {store.path('errors.json')}") from None
+        raise
 
 
 def _phase_jobs(store: RunStore, todo: list[JobSpec], new: list[JobSpec], phase: str,

@@ -29,12 +29,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..core.errors import DataError, UsageError
+from ..core.errors import DataError, StorageError, UsageError
 from ..core.jsonio import atomic_write_text, read_json, write_json
+from ..core.storage import ReadOnlyOutput, is_storage_fault, storage_error, unwritable
 from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
 
 
@@ -43,13 +45,29 @@ class RunStore:
 
     def __init__(self, run_dir: str | os.PathLike, create: bool = True) -> None:
         self.dir = Path(run_dir)
+        self.created: Path | None = None  # the top folder this call created: removed again if the run fails empty
         if not self.dir.exists():
             if not create:
                 raise DataError(f"Run directory {self.dir} does not exist; give the --out directory of a `vcmbench run`.")
+            self.created = _first_missing(self.dir)
             try:  # two runs started at the same instant both get here: creating is idempotent
                 self.dir.mkdir(parents=True, exist_ok=True)
             except FileExistsError:
                 pass
+            except OSError as exc:
+                self._discard_created()
+                raise (unwritable(self.dir, exc) or exc) from None
+        try:
+            self._open(create)
+        except (OSError, sqlite3.Error, StorageError, ReadOnlyOutput) as exc:  # (not other errors: a run
+            # started beside may own the folder)
+            fault = exc if isinstance(exc, (StorageError, ReadOnlyOutput)) else unwritable(self.dir, exc)
+            if fault is None:
+                raise
+            self._discard_created()
+            raise fault from None
+
+    def _open(self, create: bool) -> None:
         if not self.dir.is_dir():
             raise UsageError(f"{self.dir} exists and is not a directory; choose another --out.")
         if not create and not (self.dir / DB_FILE).is_file():
@@ -59,13 +77,18 @@ class RunStore:
             if create:
                 (self.dir / sub).mkdir(exist_ok=True)
         self._lock_fh = None
+        self.reaped: list[str] = []  # tool process groups of a killed run, killed when this one took the lock
         with _opening(self.dir):
             self._db = _open_db(self.dir)
 
     # -- locking ------------------------------------------------------------------------------------
     def lock(self) -> "RunStore":
-        """Take the exclusive run lock (a second `vcmbench run` on this directory is refused)."""
+        """Take the exclusive run lock (a second `vcmbench run` on this directory is refused), kill the tool
+        process groups a killed run left running (recorded in ``tmp/<job>/pgroups``), then empty ``tmp``."""
+        from ..core.process import reap_recorded_groups
+
         self._lock_fh = _take_lock(self.dir)
+        self.reaped = [g for d in sorted((self.dir / "tmp").glob("*/pgroups")) for g in reap_recorded_groups(d)]
         self.clean_tmp()
         return self
 
@@ -81,8 +104,20 @@ class RunStore:
     def __enter__(self) -> "RunStore":
         return self.lock()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, et: Any, *exc: Any) -> None:
+        """Release the lock; a run that failed before storing any job in a folder it created leaves nothing."""
+        try:
+            empty = et is not None and self.created is not None and self.count() == 0
+        except Exception:  # noqa: BLE001 - an unreadable store is kept for inspection
+            empty = False
         self.close()
+        if empty:
+            self._discard_created()
+
+    def _discard_created(self) -> None:
+        if self.created is not None:
+            shutil.rmtree(self.created, ignore_errors=True)
+            self.created = None
 
     def clean_tmp(self) -> None:
         """Remove scratch files and half-written outputs left by a killed run."""
@@ -105,7 +140,13 @@ class RunStore:
 
     # -- metadata files ---------------------------------------------------------------------------------
     def write_meta_json(self, name: str, obj: Any) -> Path:
-        return write_json(self.dir / name, obj)
+        try:
+            return write_json(self.dir / name, obj)
+        except OSError as exc:
+            fault = unwritable(self.dir, exc)
+            if fault is not None:
+                raise fault from None
+            raise
 
     def read_meta_json(self, name: str) -> Any:
         p = self.dir / name
@@ -150,7 +191,17 @@ class RunStore:
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
         """Record a finished job: predictions file and the row's copy ``records/<job_id>.json`` first
-        (atomic; what a rebuild of a damaged store reads), then the row (one transaction)."""
+        (atomic; what a rebuild of a damaged store reads), then the row (one transaction).  A disk fault
+        raises :class:`StorageError` and records nothing (the job is redone on resume)."""
+        try:
+            self._put(job_id, kind, image_id, scale, qp, record, predictions)
+        except (OSError, sqlite3.Error) as exc:
+            if is_storage_fault(exc):
+                raise storage_error(exc, f"storing job {job_id} in {self.dir}") from None
+            raise
+
+    def _put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
+             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
         if predictions is not None:
             atomic_write_text(self.dir / "predictions" / f"{job_id}.json", json.dumps(predictions))
         rec = json.dumps(record, sort_keys=True)
@@ -203,6 +254,14 @@ class RunStore:
                 db.execute("COMMIT" if et is None else "ROLLBACK")
 
         return _Tx()
+
+
+def _first_missing(path: Path) -> Path:
+    """The top-most folder of ``path`` that does not exist yet (what creating it makes)."""
+    top = path
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    return top
 
 
 def _take_lock(run_dir: Path):

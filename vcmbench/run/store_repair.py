@@ -87,11 +87,45 @@ def _open_db(run_dir: Path) -> sqlite3.Connection:
         if "locked" in str(exc) or "busy" in str(exc):
             raise DataError(f"The result store {path} is locked by another process ({exc}); wait for it to "
                             "finish, or choose another --out.") from None
+        from ..core.storage import unwritable
+
+        fault = unwritable(run_dir, exc)  # a read-only or full disk is not a damaged store
+        if fault is not None:
+            raise fault from None
         raise _corrupt(run_dir, str(exc)) from None
     except StoreCorrupt:
         if db is not None:
             db.close()
         raise
+
+
+def check_store(run_dir: str | os.PathLike) -> None:
+    """Check a run's ``results.sqlite`` without writing to it (``vcmbench results``: the same check as a
+    run's, on a folder that may be read-only): :class:`StoreCorrupt` naming the rebuild when it is damaged.
+    A folder without a store (a copied result set) passes."""
+    run_dir = Path(run_dir)
+    path = run_dir / DB_FILE
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise DataError(f"{path} is not a regular file; move it away (a run's store is a SQLite file).")
+    # a run kept on read-only media: SQLite cannot make the WAL index beside it, so it is read as immutable
+    mode = "mode=ro" if os.access(run_dir, os.W_OK) else "immutable=1"
+    db = None
+    try:
+        db = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=5.0)
+        rows = db.execute("PRAGMA quick_check").fetchall()
+        db.execute("SELECT COUNT(*) FROM jobs").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DataError(f"The result store {path} is locked by another process ({exc}); wait for it to "
+                            "finish.") from None
+        raise _corrupt(run_dir, str(exc)) from None
+    finally:
+        if db is not None:
+            db.close()
+    if [r[0] for r in rows] != ["ok"]:
+        raise _corrupt(run_dir, "; ".join(str(r[0]) for r in rows[:3]))
 
 
 def _salvage(path: Path, limit: int) -> tuple[list[tuple], list[tuple], str]:

@@ -29,7 +29,7 @@ import numpy as np
 
 from ...core.errors import BitstreamError, CodecError, UsageError
 from ...core.hashing import file_hash
-from ...core.process import run_process, write_log
+from ...core.process import register_group, run_process, unregister_group, write_log
 from ...core.registry import Registry
 from ..ffmpeg import ffmpeg_exe, ffmpeg_version
 from ..yuv import YuvFormat, planes_from_bytes, to_bit_depth
@@ -182,6 +182,15 @@ def _out_fmt(fmt: YuvFormat, bit_depth: int) -> YuvFormat:
 # -------------------------------------------------------------------------------- PyAV
 
 
+def _answer_error(ans: dict) -> Exception:
+    """The PyAV worker's refusal: an ``OSError`` (re-raised as one, so that a full disk is a storage fault
+    and never a verdict) when it could not read or write a file, else the stream's :class:`BitstreamError`."""
+    code = ans.get("errno")
+    if isinstance(code, int):
+        return OSError(code, f"{os.strerror(code)}: the PyAV decoder {ans.get('error')}")
+    return BitstreamError(str(ans.get("error")))
+
+
 @lru_cache(maxsize=None)
 def pyav_version() -> str:
     try:
@@ -207,6 +216,7 @@ class _PyAVServer:
         proc = subprocess.Popen(list(cls.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         cls._proc, cls._owner, cls._buf = proc, os.getpid(), b""
+        register_group(proc.pid, cls.command, record=False)  # ends when this process does (its stdin closes)
         ready = cls._readline(proc, 60.0)
         if not ready or b"ready" not in ready:
             cls._reset()
@@ -225,6 +235,7 @@ class _PyAVServer:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:  # pragma: no cover
                 pass
+            unregister_group(proc.pid)
 
     @classmethod
     def _readline(cls, proc: subprocess.Popen, timeout: float) -> bytes | None:
@@ -300,8 +311,9 @@ class PyAVDecoder(Decoder):
             from .pyav_worker import PIX_FMTS, decode_planes
 
             t0 = time.perf_counter()
+            data = bitstream.read_bytes()  # an OSError here is the disk's, not the stream's
             try:
-                pix_fmt, frames = decode_planes(bitstream.read_bytes(), crop)
+                pix_fmt, frames = decode_planes(data, crop)
             except Exception as exc:  # noqa: BLE001 - libav errors become the verdict reason
                 raise BitstreamError(f"{type(exc).__name__}: {exc}") from None
             if not frames:
@@ -319,7 +331,7 @@ class PyAVDecoder(Decoder):
                 raise BitstreamError(problem)
             assert ans is not None
             if not ans.get("ok"):
-                raise BitstreamError(str(ans.get("error")))
+                raise _answer_error(ans)
             fmt = YuvFormat(ans["width"], ans["height"], ans["chroma"], bit_depth)
             return DecodeResult(out_yuv, fmt, seconds, ["pyav-worker", str(bitstream)])
         cmd = [sys.executable, "-m", "vcmbench.coding.codecs.pyav_worker", str(bitstream), str(out_yuv),
@@ -338,7 +350,7 @@ class PyAVDecoder(Decoder):
                 raise BitstreamError(f"the decoder process crashed (signal {-res.returncode})")
             raise _fail(res)
         if not info.get("ok"):
-            raise BitstreamError(str(info.get("error")))
+            raise _answer_error(info)
         fmt = YuvFormat(info["width"], info["height"], info["chroma"], bit_depth)
         return DecodeResult(out_yuv, fmt, res.seconds, cmd)
 

@@ -65,7 +65,11 @@ def decode_to_file(src: str, dst: str, bit_depth: int, crop: bool) -> dict:
     from ..yuv import to_bit_depth
 
     try:
-        pix_fmt, frames = decode_planes(Path(src).read_bytes(), crop=crop)
+        data = Path(src).read_bytes()
+    except OSError as exc:  # the disk's fault or a missing file, never the stream's: not a verdict
+        return {"ok": False, "errno": exc.errno, "error": f"cannot read {src}: {exc}"}
+    try:
+        pix_fmt, frames = decode_planes(data, crop=crop)
     except Exception as exc:  # noqa: BLE001 - reported to the parent as the verdict reason
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     if not frames:
@@ -76,8 +80,8 @@ def decode_to_file(src: str, dst: str, bit_depth: int, crop: bool) -> dict:
             for planes in frames:
                 for p in to_bit_depth(planes, depth, bit_depth):
                     fh.write(np.ascontiguousarray(p.astype(np.uint8 if bit_depth == 8 else "<u2")).tobytes())
-    except OSError as exc:
-        return {"ok": False, "error": f"cannot write {dst}: {exc}"}
+    except OSError as exc:  # e.g. a full disk: the parent raises StorageError, not a verdict
+        return {"ok": False, "errno": exc.errno, "error": f"cannot write {dst}: {exc}"}
     h, w = frames[0][0].shape
     return {"ok": True, "width": w, "height": h, "chroma": chroma, "coded_bit_depth": depth,
             "frames": len(frames), "pix_fmt": pix_fmt}
