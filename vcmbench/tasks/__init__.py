@@ -56,7 +56,9 @@ def get_task(name: str, **opts: Any) -> TaskNetwork:
     try:
         return factory(**opts)
     except UsageError as exc:
-        raise UsageError(f"detectron2 does not import here, so {name} runs on the native rcnn backend: {exc}") from None
+        from .detectron2 import detectron2_available
+
+        raise UsageError(f"{detectron2_available()[1]}, so {name} runs on the native rcnn backend: {exc}") from None
 
 
 def resolve_detectron2_backend(model: str) -> str:

@@ -35,11 +35,32 @@ from .coco_names import COCO_NAMES
 
 
 def detectron2_available() -> tuple[bool, str]:
-    """(importable?, reason when not)."""
+    """(usable?, reason when not), without building a model.
+
+    detectron2 must import, and so must its compiled extension ``detectron2._C`` (``detectron2.layers``
+    imports it at load: a source tree or an sdist built without its extension imports, then fails in
+    ``build_model``) and the torchvision operators its R-CNN heads call (``nms``, ``roi_align``: a
+    torchvision built for another torch imports without them)."""
     try:
         import detectron2  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - the reason is reported
         return False, f"detectron2 does not import here ({type(exc).__name__}: {exc}); install it from its own instructions"
+    try:
+        import detectron2._C  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        return False, (f"detectron2 imports here but its compiled extension detectron2._C does not "
+                       f"({type(exc).__name__}: {exc}); build detectron2 with its extension (its own install "
+                       "instructions)")
+    try:
+        import torch
+        import torchvision.ops
+
+        boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0]])
+        torchvision.ops.nms(boxes, torch.tensor([1.0]), 0.5)
+        torchvision.ops.roi_align(torch.zeros((1, 1, 4, 4)), [boxes], (1, 1))
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        return False, (f"detectron2 imports here but the torchvision operators it calls do not run "
+                       f"({type(exc).__name__}: {exc}); install the torchvision built for this torch")
     return True, ""
 
 
