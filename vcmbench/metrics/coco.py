@@ -92,12 +92,17 @@ def _check_gt(data: dict) -> None:
             raise DataError(f"COCO ground truth images[{i}] has no id; fix the file.")
         _ident(im["id"], f"COCO ground truth images[{i}].id")
         for k in ("height", "width"):
-            if k in im:
-                _number(im[k], f"COCO ground truth images[{i}].{k}")
+            if k in im and _number(im[k], f"COCO ground truth images[{i}].{k}") <= 0:
+                raise DataError(f"COCO ground truth images[{i}].{k} is {im[k]!r}; an image size is positive — "
+                                "fix the file.")
     for i, c in enumerate(data["categories"]):
         if not isinstance(c, dict) or "id" not in c or "name" not in c:
             raise DataError(f"COCO ground truth categories[{i}] needs an id and a name; fix the file.")
         _ident(c["id"], f"COCO ground truth categories[{i}].id")
+        if not isinstance(c["name"], str):
+            raise DataError(f"COCO ground truth categories[{i}].name is {c['name']!r:.40}, not a name; fix the file.")
+    for key in ("images", "categories"):
+        _unique([int(x["id"]) for x in data[key]], f"COCO ground truth {key}")
     for i, a in enumerate(data["annotations"]):
         where = f"COCO ground truth annotations[{i}]"
         if not isinstance(a, dict):
@@ -108,11 +113,56 @@ def _check_gt(data: dict) -> None:
             _ident(a[k], f"{where}.{k}")
         if "bbox" in a:
             _check_box(a["bbox"], where)
-        if "area" in a:
-            _number(a["area"], f"{where}.area")
+        if "area" in a and _number(a["area"], f"{where}.area") < 0:
+            raise DataError(f"{where}.area is {a['area']!r}; an area is not negative — fix the file.")
+        if "iscrowd" in a and (isinstance(a["iscrowd"], bool) or a["iscrowd"] not in (0, 1)):
+            raise DataError(f"{where}.iscrowd is {a['iscrowd']!r:.40}; iscrowd is 0 or 1 — fix the file.")
+        if "id" in a:
+            _ident(a["id"], f"{where}.id")
 
 
-def _check_predictions(preds: list[dict], iou_type: str) -> None:
+def _unique(ids: list[int], what: str) -> None:
+    seen: set[int] = set()
+    dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dup:
+        raise DataError(f"{what} repeat the id(s) {dup[:10]}; ids are unique — fix the file.")
+
+
+def _check_gt_for_eval(data: dict, iou_type: str) -> None:
+    """What pycocotools' evaluation reads of the ground truth: every annotation's id, area, iscrowd and
+    box or segmentation, image and category ids that exist, image sizes for segm."""
+    from .coco_segm import check_segmentation
+
+    img = {int(im["id"]): im for im in data["images"]}
+    cats = {int(c["id"]) for c in data["categories"]}
+    if iou_type == "segm":
+        for i, im in enumerate(data["images"]):
+            if "height" not in im or "width" not in im:
+                raise DataError(f"COCO ground truth images[{i}] has no height or width; segm evaluation needs "
+                                "both — fix the file.")
+    need = ("id", "area", "iscrowd", "bbox" if iou_type == "bbox" else "segmentation")
+    for i, a in enumerate(data["annotations"]):
+        where = f"COCO ground truth annotations[{i}]"
+        miss = [k for k in need if k not in a]
+        if miss:
+            raise DataError(f"{where} has no {', '.join(miss)} ({iou_type} evaluation needs {', '.join(need)}); "
+                            "fix the file.")
+        if int(a["image_id"]) not in img:
+            raise DataError(f"{where}.image_id {a['image_id']!r} is not in the ground truth's images; fix the file.")
+        if int(a["category_id"]) not in cats:
+            raise DataError(f"{where}.category_id {a['category_id']!r} is not in the ground truth's categories; "
+                            "fix the file.")
+        if iou_type == "segm":
+            im = img[int(a["image_id"])]
+            check_segmentation(a["segmentation"], where, (int(im["height"]), int(im["width"])))
+    _unique([int(a["id"]) for a in data["annotations"]], "COCO ground truth annotations")
+
+
+def _check_predictions(preds: list[dict], iou_type: str, data: dict | None = None) -> None:
+    from .coco_segm import check_segmentation
+
+    sizes = {int(im["id"]): (int(im["height"]), int(im["width"])) for im in (data or {}).get("images", [])
+             if "height" in im and "width" in im}
     for i, p in enumerate(preds):
         where = f"prediction {i} (image {p.get('image_id')!r:.20})"
         _number(p.get("score"), f"{where} score")
@@ -120,6 +170,8 @@ def _check_predictions(preds: list[dict], iou_type: str) -> None:
             _check_box(p["bbox"], where)
         if iou_type == "segm" and not isinstance(p.get("segmentation"), (dict, list)):
             raise DataError(f"{where} segmentation is not an RLE object or a polygon list; fix the predictions.")
+        if iou_type == "segm" and p.get("image_id") in sizes:
+            check_segmentation(p["segmentation"], where, sizes[p["image_id"]])
 
 
 def coco_category_map(gt: Mapping | str | os.PathLike, names: Sequence[str]) -> dict[str, int]:
@@ -209,6 +261,7 @@ def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, i
         if "category_name" in p and not isinstance(p["category_name"], str):
             raise DataError(f"prediction {i}: category_name is {p['category_name']!r:.40}, not a name; fix it.")
     _resolve_categories(preds, data)
+    _check_gt_for_eval(data, iou_type)
     gt_img = {int(im["id"]) for im in data["images"]}
     cat_ids = {int(c["id"]) for c in data["categories"]}
     bad_img = sorted({p.get("image_id") for p in preds} - gt_img, key=str)
@@ -224,7 +277,7 @@ def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, i
         miss = [k for k in need if k not in p]
         if miss:
             raise DataError(f"A prediction for image {p.get('image_id')} lacks {', '.join(miss)} (needed for {iou_type}).")
-    _check_predictions(preds, iou_type)
+    _check_predictions(preds, iou_type, data)
     if image_ids is not None:
         unknown = sorted(set(int(i) for i in image_ids) - gt_img)
         if unknown:
