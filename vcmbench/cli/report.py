@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..core.templating import fixed
 from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, table
 
 METHOD_HELP = "pchip-jvet (default), cubic, pchip, akima, pchip-trapz"
@@ -119,8 +120,8 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
         for e in model.entries:
             r = e.result
             rows.append([e.condition, e.test_label, f"{e.scale * 100:g} %",
-                         "not computed" if r is None else f"{r.bd_rate_pct:+.2f} %",
-                         "" if r is None or r.bd_quality is None else f"{r.bd_quality:+.4f}",
+                         "not computed" if r is None else f"{fixed(r.bd_rate_pct, 2, signed=True)} %",
+                         "" if r is None or r.bd_quality is None else fixed(r.bd_quality, 4, signed=True),
                          "" if r is None else f"{r.overlap:.0%}"])
         click.echo(table(["condition", "test", "scale", "BD-rate", "BD-accuracy", "overlap"], rows))
         click.echo(f"method: {model.bd_signature_part}"

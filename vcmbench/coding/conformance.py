@@ -68,10 +68,16 @@ def load_suite(path: str | Path) -> list[dict[str, Any]]:
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
+        from ..core.inputs import MAX_CONDITION, read_text
+
+        text = read_text(path, "Suite file", MAX_CONDITION)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(f"Suite file not found: {path}.") from None
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise DataError(f"Suite file {path} is not valid YAML: {exc}") from None
+        except RecursionError:
+            raise DataError(f"Suite file {path} is nested too deeply to read; a suite is a list of cases — check "
+                            "the file.") from None
     else:
         data = read_json(path)
     cases = data.get("cases") if isinstance(data, dict) else None

@@ -22,17 +22,29 @@ def defang(value: Any) -> Any:
     return value
 
 
+FIXED_LIMIT = 1e9  # from here on a fixed-point figure would print hundreds of digits: scientific notation
+
+
+def fixed(v: float, digits: int, signed: bool = False) -> str:
+    """``v`` with ``digits`` decimals, or in scientific notation when ``|v| >= 1e9`` (a BD-rate of 1e302 %
+    from a hostile result set is one short field, not 300 digits)."""
+    sign = "+" if signed else ""
+    if abs(v) >= FIXED_LIMIT:
+        return f"{v:{sign}.{digits}e}"
+    return f"{v:{sign}.{digits}f}"
+
+
 def fmt_num(v: Any, digits: int = 4) -> str:
     """A number for a table cell: integers as they are, floats with ``digits`` decimals, None as –."""
     if v is None:
         return "–"
     if isinstance(v, int):
         return f"{v:d}"
-    return f"{v:.{digits}f}"
+    return fixed(v, digits)
 
 
 def fmt_pct(v: Any, digits: int = 2) -> str:
-    return "–" if v is None else f"{v:.{digits}f} %"
+    return "–" if v is None else f"{fixed(v, digits)} %"
 
 
 def fmt_sig(v: Any, signed: bool = False) -> str:

@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..core.templating import fixed
 from .meta import Meta
 from .model import ConditionSection, ReportModel, set_label
 
@@ -44,11 +45,11 @@ def rate_name(sec: ConditionSection) -> str:
 
 
 def pct(v: float | None, digits: int = 2) -> str:
-    return "" if v is None else f"{v:+.{digits}f} %"
+    return "" if v is None else f"{fixed(v, digits, signed=True)} %"
 
 
 def num(v, digits: int) -> str:
-    return "" if v is None else f"{v:.{digits}f}"
+    return "" if v is None else fixed(v, digits)
 
 
 @dataclass

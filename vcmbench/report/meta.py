@@ -151,6 +151,9 @@ def load_meta(path: str | Path) -> Meta:
         raise DataError(f"--meta {p}: not UTF-8 text.") from None
     except yaml.YAMLError as exc:
         raise DataError(f"--meta {p}: not valid YAML ({exc}).") from None
+    except RecursionError:
+        raise DataError(f"--meta {p}: nested too deeply to read; a metadata file is one mapping of plain values "
+                        "— check that it is the right file.") from None
     return meta_from_dict(data or {}, str(p))
 
 

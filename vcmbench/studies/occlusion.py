@@ -23,7 +23,6 @@ estimates against the labels: original / occluded / restored.
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import numpy as np
 from ..conditions.datasets import ImageRef, load_rgb
 from ..core.errors import ConditionError, DataError
 from ..core.hashing import md5_file
+from ..core.inputs import csv_rows, read_text
 from ..features.distortions import occlude
 from ..features.restoration import restore_image
 from ..metrics.quality import mae
@@ -71,12 +71,20 @@ def faces(study, data_dir, limit) -> list[tuple[ImageRef, dict[str, Any]]]:
         f = d / ds.get("file", "labels.csv")
         if not f.is_file():
             raise DataError(f"Label file {f} is missing; write a CSV with columns image,age.")
-        with open(f, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        if not rows or not {"image", "age"} <= set(rows[0]):
+        table = [r for r in csv_rows(read_text(f, "Label file"), f, what="Label file") if r]
+        if len(table) < 2 or not {"image", "age"} <= set(table[0]):
             raise DataError(f"{f} must have the columns image,age.")
-        for i, r in enumerate(rows):
-            out.append((_ref(d / r["image"], Path(r["image"]).stem, i + 1), {"label": float(r["age"]), "person": None}))
+        head = table[0]
+        for i, row in enumerate(table[1:]):
+            r = dict(zip(head, row))
+            try:
+                age = float(r["age"])
+                if not r["image"] or age != age or abs(age) == float("inf"):
+                    raise ValueError
+            except (KeyError, ValueError):
+                raise DataError(f"{f} row {i + 2}: {row!r:.80} needs an image name and a finite age; fix the "
+                                "file.") from None
+            out.append((_ref(d / r["image"], Path(r["image"]).stem, i + 1), {"label": age, "person": None}))
     elif ds["format"] == "fgnet":
         folder = d / "images" if (d / "images").is_dir() else d
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png") and FGNET.match(p.stem))
