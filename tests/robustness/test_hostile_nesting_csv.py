@@ -136,3 +136,12 @@ def test_report_on_extreme_values_ends(kind, fmt, tmp_path, rs):
         # every figure a short field: a BD-rate of 1e302 % is not printed as 300 digits
         assert not re.search(r"\d{30}", r.output), r.output
         out.unlink(missing_ok=True)
+
+
+def test_fixed_switches_to_scientific_only_for_huge_figures():
+    from vcmbench.core.templating import fixed, fmt_num, fmt_pct
+
+    assert fixed(12.5, 2, signed=True) == "+12.50" and fixed(-0.25, 4) == "-0.2500"
+    assert fixed(999_999_999.0, 2) == "999999999.00"
+    assert fixed(1e302, 2, signed=True) == "+1.00e+302" and fixed(-3e9, 1) == "-3.0e+09"
+    assert fmt_num(1e308) == "1.0000e+308" and fmt_pct(1e300) == "1.00e+300 %" and fmt_num(7) == "7"

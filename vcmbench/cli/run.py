@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..core.templating import fixed
 from .common import echo_json, executor_options, exit_with, table
 from .params import POSITIVE_INT, TIMEOUT
 
@@ -330,7 +331,7 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
         if e["error"]:
             click.echo(f"scale {e['scale'] * 100:g} %: BD not computed: {e['error']}", err=True)
         else:
-            click.echo(f"scale {e['scale'] * 100:g} %: BD-rate {e['test']} vs {e['anchor']}: {e['bd_rate_pct']:+.2f} % "
+            click.echo(f"scale {e['scale'] * 100:g} %: BD-rate {e['test']} vs {e['anchor']}: {fixed(e['bd_rate_pct'], 2, True)} % "
                        f"({e['method']}, remedy {'+'.join(REMEDIES)})")
     click.echo(f"reproduce: vcmbench bdrate --anchor {res.anchor_dir} --test {res.test_dir} "
                f"{' '.join('--remedy ' + r for r in REMEDIES)}")
