@@ -155,19 +155,21 @@ class Condition:
 _DOC_KEYS = {"title", "description", "source", "abstract", "base", "image_ids_source", "_overrides", "_content_hash"}
 
 
+def settings_of(obj: Any) -> Any:
+    """A condition's data without its prose (title, description, ``source`` texts, ...), at every level."""
+    if isinstance(obj, dict):
+        return {k: settings_of(v) for k, v in obj.items() if k not in _DOC_KEYS}
+    if isinstance(obj, list):
+        return [settings_of(v) for v in obj]
+    return obj
+
+
 def content_hash(data: dict[str, Any]) -> str:
-    """6 hex digits of SHA-256 over the condition's settings, without its prose (title, description,
-    ``source`` texts).  It is part of the ``cttc`` signature part (``demo@1#3fa2c1``), so an edit that
-    can move a number but forgot to bump ``version`` still makes results incomparable."""
+    """6 hex digits of SHA-256 over the condition's settings (:func:`settings_of`).  It is part of the
+    ``cttc`` signature part (``demo@1#3fa2c1``), so an edit that can move a number but forgot to bump
+    ``version`` still makes results incomparable."""
     import hashlib
     import json
 
-    def strip(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {k: strip(v) for k, v in obj.items() if k not in _DOC_KEYS}
-        if isinstance(obj, list):
-            return [strip(v) for v in obj]
-        return obj
-
-    text = json.dumps(strip(data), sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(settings_of(data), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:6]

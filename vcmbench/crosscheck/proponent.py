@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..conditions.model import settings_of
 from ..core.errors import VcmbenchError
 from .package import PackageRefused, check_member_name, resolve_member
 
@@ -134,17 +135,6 @@ def _base_file(root: Path, rel: str):
     return base_file
 
 
-def _settings(data: dict[str, Any]) -> dict[str, Any]:
-    from ..conditions.model import _DOC_KEYS
-
-    def strip(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {k: strip(v) for k, v in obj.items() if k not in _DOC_KEYS}
-        if isinstance(obj, list):
-            return [strip(v) for v in obj]
-        return obj
-    return strip(data)
-
 
 def _flat(obj: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(obj, dict) and obj:
@@ -188,7 +178,7 @@ def load_package_condition(rel: str, root: Path) -> CheckedCondition:
         return out
     ours = load_condition(name)
     a, b = dict(ours.data), dict(theirs.data)
-    out.differences = differences(_settings(a), _settings(b))
+    out.differences = differences(settings_of(a), settings_of(b))
     out.prose = sorted(k for k in set(_flat(a)) | set(_flat(b))
                        if k.split(".")[-1] in PROSE and _flat(a).get(k) != _flat(b).get(k))
     if not out.differences:
