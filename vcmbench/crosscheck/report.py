@@ -53,14 +53,12 @@ def xlsx_bytes(r: CrossCheckResult) -> bytes:
     ws.title = "summary"
 
     def put(sheet, row: int, col: int, value: Any):
-        from ..report.xlsx import _ILLEGAL
+        from ..core.sheets import set_text
 
         cell = sheet.cell(row=row, column=col)
         if isinstance(value, str):
-            cell.value = _ILLEGAL.sub("", value)  # characters XML cannot hold would break the file
-            cell.data_type = "s"  # never a formula, whatever the package says
-        else:
-            cell.value = value
+            return set_text(cell, value)  # never a formula, whatever the package says
+        cell.value = value
         return cell
 
     summary = [("verdict", "verified" if r.ok else "NOT verified"), ("package", r.package), ("proponent", r.proponent),

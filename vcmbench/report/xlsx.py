@@ -38,7 +38,6 @@ NUM4 = "0.0000"
 NUM2 = "0.00"
 SEC = "0.00"
 RATIO = "0.0%"
-_ILLEGAL = ILLEGAL  # the characters XML cannot hold (core.sheets); crosscheck.report uses this name
 SERIES_STYLE = [("000000", "circle"), ("D62728", "square"), ("1F77B4", "triangle"), ("2CA02C", "diamond"),
                 ("9467BD", "x"), ("FF7F0E", "star"), ("8C564B", "plus")]
 
@@ -71,7 +70,7 @@ def put_formula(ws, row: int, col: int, formula: str, fmt: str | None = None):
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\']", "_", _ILLEGAL.sub("", text)).strip() or "condition"
+    base = re.sub(r"[\[\]:*?/\\']", "_", ILLEGAL.sub("", text)).strip() or "condition"
     base = base[:31]
     name, n = base, 2
     while name.lower() in used or name.lower() in ("summary", "provenance"):
@@ -194,7 +193,7 @@ def _condition_sheet(wb, sec: ConditionSection, name: str, bold, percent: bool) 
             c0 = starts[k]
             xs = Reference(ws, min_col=c0 + 3, min_row=row, max_row=row + len(pts) - 1)
             ys = Reference(ws, min_col=c0 + 4, min_row=row, max_row=row + len(pts) - 1)
-            s = Series(ys, xs, title=_ILLEGAL.sub("", f"{'Anchor' if k == 0 else 'Test'}: {set_label(sets[k])}")[:250])
+            s = Series(ys, xs, title=ILLEGAL.sub("", f"{'Anchor' if k == 0 else 'Test'}: {set_label(sets[k])}")[:250])
             colour, symbol = SERIES_STYLE[k % len(SERIES_STYLE)]
             s.marker.symbol = symbol
             s.marker.size = 7
