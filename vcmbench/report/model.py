@@ -38,10 +38,42 @@ class BDEntry:
     result: BDResult | None = None
     error: str | None = None  # why no BD value (then result is None)
     signature: str = ""
+    # Bootstrap confidence interval (run.bootstrap), None when not asked for or not computable:
+    # {"level": 95.0, "low": float, "high": float (BD-rate, percent), "resamples": int, "seed": int,
+    #  "items": int, "method": str, "bd_quality_low"/"bd_quality_high": float | None (stored units)}
+    # or {"level": 95.0, "error": "why not (e.g. CSV input has no per-image records)"}.
+    ci: dict | None = None
 
     @property
     def ok(self) -> bool:
         return self.result is not None
+
+
+@dataclass
+class SummaryEntry:
+    """A summary figure the conditions define (the report's first BD figure per test), with its rule and source.
+
+    ``scope``: "dataset" (one condition's figure across its scales, e.g. BD-rate on the Pareto fronts of
+    all scale x QP points) or "overall" (across conditions/classes as the reporting template defines it).
+    ``result`` holds a BD computation; ``value_pct`` an aggregate that is not one BD computation (e.g. a
+    mean over classes the template defines); ``error`` why none was computed.
+    """
+    test_label: str
+    scope: str
+    name: str
+    rule: str
+    source: str
+    result: BDResult | None = None
+    value_pct: float | None = None
+    error: str | None = None
+    signature: str = ""
+    ci: dict | None = None  # same form as BDEntry.ci
+
+    @property
+    def bd_rate_pct(self) -> float | None:
+        if self.result is not None:
+            return self.result.bd_rate_pct
+        return self.value_pct
 
 
 @dataclass
@@ -74,6 +106,7 @@ class ReportModel:
     provenance: dict
     warnings: list[str] = field(default_factory=list)
     abstract: str = ""
+    summaries: list[SummaryEntry] = field(default_factory=list)  # condition-defined figures, shown first
 
     @property
     def entries(self) -> list[BDEntry]:
