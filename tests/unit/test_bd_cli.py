@@ -41,7 +41,7 @@ def test_named_columns_and_tsv(tmp_path):
     p = _write(tmp_path, "a.tsv", text)
     res = CliRunner().invoke(cli, ["bdrate", "--anchor", p, "--test", p, "--rate-col", "kbps", "--quality-col", "psnr"])
     assert res.exit_code == 0, res.output
-    assert "+0.0000 %" in res.stdout
+    assert "+0.00 %" in res.stdout
 
 
 def test_missing_column_names_the_fix(tmp_path):
@@ -138,8 +138,8 @@ def test_two_dataset_peer_csv_one_bd_per_dataset(tmp_path):
     t = _final_csv(tmp_path / "final_OIV6.csv", det_rate=0.9, seg_rate=0.8)
     res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(t)])
     assert res.exit_code == 0, res.output
-    assert "mpeg-oiv6-detection" in res.stdout and "-10.0000 %" in res.stdout
-    assert "mpeg-oiv6-segmentation" in res.stdout and "-20.0000 %" in res.stdout
+    assert "mpeg-oiv6-detection" in res.stdout and "-10.00 %" in res.stdout
+    assert "mpeg-oiv6-segmentation" in res.stdout and "-20.00 %" in res.stdout
     rep = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "-o", str(tmp_path / "r.xlsx"),
                                    "--json"])
     assert rep.exit_code == 0, rep.output

@@ -45,7 +45,8 @@ def test_contribution_layout(html):
     assert "placeholder" in html and "[m-number]" in html
     assert "-10.00 %" in html  # BD-rate of the test (0.9 x anchor rate)
     assert html.count("<svg") == 2 and "<style>" in html  # one figure per scale
-    assert "Overall" in html and "/runs/anchor" not in html  # no local paths
+    assert "/runs/anchor" not in html  # no local paths
+    assert "Pareto fronts of all scale x QP points" in html and "mean of" not in html  # no undefined mean
 
 
 def test_svg_figures_are_wellformed():

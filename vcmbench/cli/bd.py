@@ -29,15 +29,26 @@ METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, a
               help="pchip-jvet extension mode (the VBA's bdRateExtend modes).")
 @click.option("--min-overlap", type=FRACTION, default=0.75, show_default=True, help="Warn when the overlap is below this fraction.")
 @click.option("--force", is_flag=True, help="Compare result sets whose signatures differ in a part that matters (recorded).")
+@click.option("--allow-mixed", is_flag=True,
+              help="Compare result sets that differ in kind (image vs feature coding, not twins), dataset or number of "
+                   "images, which no condition allows (recorded in the signature as mixed:<what>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, extend, min_overlap, force, as_json):
-    """BD-rate (percent, negative = the test saves rate) and BD-quality of TEST against ANCHOR.
+def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, extend, min_overlap, force, allow_mixed,
+           as_json):
+    """BD-rate (percent, negative = the test saves rate) and BD-accuracy of TEST against ANCHOR.
 
-    Prints BD-rate, BD-quality (BD-mAP / BD-PSNR, in the quality's units), the overlap of the
-    quality ranges, the points used, the method and the signature.  Inputs with several
-    scales give one row per scale present in both; a CSV with a Dataset (sequence, class)
-    column gives one row per dataset (a curve per dataset, never one pooled curve).  Non-monotonic curves, too few points,
-    duplicate rates and non-overlapping curves are refused (exit code 2) unless a remedy is named.
+    Prints the summary figure first, with its rule and source, then the per-scale detail.  The
+    summary: one scale (or one curve each) -> the BD of that curve; several scales -> BD between the
+    Pareto fronts of anchor and test over all their scale x QP points, the selection of `vcmbench
+    results --pareto` (so bdrate on the two resultset-pareto.json files gives the same figure).  No
+    public text of the conditions defines that aggregation; the output says so.  Each row: BD-rate
+    (%), BD-accuracy (percentage points, pp, for accuracies stored as fractions), the quality
+    overlap (the share of the two quality ranges that BD-rate integrates over), the points used, the
+    method.  A CSV with a Dataset (sequence, class) column gives one figure per dataset (never one
+    pooled curve).  Non-monotonic curves, too few points, duplicate rates and non-overlapping curves
+    are refused (exit code 2) unless a remedy is named.  Anchor and test of different datasets,
+    numbers of images, or kinds (image vs feature coding that are not twin conditions) are refused
+    unless --allow-mixed; twins are compared with a warning, each curve named by condition and codec.
 
     \b
     Example:
@@ -45,57 +56,112 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --scale 75 --json
       vcmbench bdrate --anchor final_OIV6_anchor.csv --test final_OIV6.csv --remedy cubic-fit-pcs2024
     """
+    from ..core import units
     from ..core.errors import BDError
-    from ..report.inputs import compare_inputs, load_curves
+    from ..report.inputs import compare_inputs, load_curves, summarize_inputs
+    from ..report.summaries import describe
 
     scales = percent_list(scales, "scale")
 
     a = load_curves(anchor, rate_col, quality_col)
     t = load_curves(test_, rate_col, quality_col)
     rows = compare_inputs(a, t, list(dict.fromkeys(methods)), remedies=tuple(remedies), extend=extend,
-                          scales=scales, force=force, min_overlap=min_overlap)
+                          scales=scales, force=force, min_overlap=min_overlap, allow_mixed=allow_mixed)
+    summary = summarize_inputs(a, t, rows, remedies=tuple(remedies), extend=extend, scales=scales,
+                               min_overlap=min_overlap)
+    compared = rows[0]["compared"] if rows else []
+    acc = units.bd_accuracy(a.quality_name)
+    label_a = describe(a.result_set, "anchor") if a.result_set is not None else f"anchor: {a.label}"
+    label_t = describe(t.result_set, "test") if t.result_set is not None else f"test: {t.label}"
     if as_json:
-        echo_json({"anchor": a.source, "test": t.source, "rate": a.rate_name, "quality": a.quality_name,
+        echo_json({"anchor": a.source, "test": t.source, "anchor_label": label_a, "test_label": label_t,
+                   "rate": a.rate_name, "quality": a.quality_name,
+                   "bd_quality_unit": "fraction" if acc.unit == "pp" else (a.quality_name + " units"),
+                   "compared": compared,
+                   "summary": [{"method": s["method"], "group": s["group"], "name": s["name"], "rule": s["rule"],
+                                "source": s["source"], "selection": s["selection"],
+                                "scales_pct": [None if x is None else round(x * 100, 6) for x in s["scales"]],
+                                "signature": s["signature"], "error": s["error"],
+                                **_unit_fields(s["result"], acc)} for s in summary],
                    "results": [{"method": r["method"], "group": r["group"],
                                 "scale_pct": None if r["scale"] is None else round(r["scale"] * 100, 6),
-                                "signature": r["signature"],
-                                "forced": r["forced"], "error": r["error"],
-                                **({"bd": r["result"].to_dict()} if r["result"] else {})} for r in rows]})
+                                "signature": r["signature"], "forced": r["forced"], "mixed": r["mixed"],
+                                "error": r["error"], **_unit_fields(r["result"], acc)} for r in rows]})
     else:
-        click.echo(f"anchor: {a.source} ({a.label})   test: {t.source} ({t.label})")
-        click.echo(f"rate: {a.rate_name}   quality: {a.quality_name}")
+        click.echo(f"{label_a}   [{a.source}]")
+        click.echo(f"{label_t}   [{t.source}]")
+        click.echo(f"rate: {a.rate_name}   quality: {a.quality_name}"
+                   + ("   (BD-accuracy in percentage points, pp)" if acc.unit == "pp" else ""))
         grouped = any(r["group"] is not None for r in rows)
+        head = ["BD-rate", acc.header("BD-accuracy") if acc.unit else "BD-accuracy", "quality overlap", "points A/T"]
+        body = []
+        for s in summary:
+            body.append(([s["group"] or "-"] if grouped else []) + [_method(s), _short(s)] + _cells(s["result"], acc))
+        click.echo("summary (the figure first; per-scale detail below):")
+        click.echo(table((["dataset"] if grouped else []) + ["method", "figure"] + head, body))
+        for short, name, rule, source in dict.fromkeys((_short(s), s["name"], s["rule"], s["source"]) for s in summary):
+            click.echo(f"  {short!r} = {name}\n    rule: {rule}\n    source: {source}")
         body = []
         for r in rows:
-            res = r["result"]
-            sc = "-" if r["scale"] is None else f"{r['scale'] * 100:g} %"
-            first = ([r["group"] or "-"] if grouped else []) + [r["method"] if res is None else res.signature_part, sc]
-            if res is None:
-                body.append(first + ["not computed", "", "", "", ""])
-            else:
-                q = "n/a" if res.bd_quality is None else f"{res.bd_quality:+.4f}"
-                body.append(first + [f"{res.bd_rate_pct:+.4f} %", q, f"{res.overlap:.1%}",
-                                     f"{res.points_anchor}/{res.points_test}", "FORCED" if r["forced"] else ""])
-        click.echo(table((["dataset"] if grouped else []) + ["method", "scale", "BD-rate", "BD-quality", "overlap",
-                                                              "points A/T", "note"], body))
-        for r in rows:
+            sc = "-" if r["scale"] is None else units.scale_text(r["scale"])
+            note = ", ".join(x for x in ("FORCED" if r["forced"] else "", "MIXED" if r["mixed"] else "") if x)
+            body.append(([r["group"] or "-"] if grouped else []) + [_method(r), sc] + _cells(r["result"], acc) + [note])
+        click.echo("detail per scale:")
+        click.echo(table((["dataset"] if grouped else []) + ["method", "scale"] + head + ["note"], body))
+        for r in [*summary, *rows]:
             if r["error"]:
-                where = " ".join(x for x in (r["group"], None if r["scale"] is None else f"{r['scale'] * 100:g} %") if x)
+                where = " ".join(x for x in (r["group"], None if r.get("scale") is None else
+                                             units.scale_text(r["scale"]), r.get("name")) if x)
                 click.echo(f"not computed ({r['method']}{', ' + where if where else ''}): {r['error']}", err=True)
-        sigs = list(dict.fromkeys(r["signature"] for r in rows if r["result"]))
+        sigs = list(dict.fromkeys(r["signature"] for r in [*summary, *rows] if r["result"]))
         for sg in sigs:
             click.echo(f"signature: {sg}")
-    for r in rows:
+    for w in compared:
+        click.echo(f"warning: {w}", err=True)
+    for r in [*[dict(x, method=f"{x['method']} summary") for x in summary if x["selection"]], *rows]:
         res = r["result"]
         for w in (res.warnings if res else []):
             click.echo(f"warning: {r['method']}: {w}", err=True)
         for n in (res.notes if res else []):
             click.echo(f"note: {r['method']}: {n}", err=True)
         if res and res.bd_quality_error:
-            click.echo(f"note: {r['method']}: BD-quality not computed: {res.bd_quality_error}", err=True)
-        if r["forced"]:
-            click.echo(f"warning: FORCED despite differing signature parts {r['forced']}", err=True)
-    failed = [r for r in rows if r["error"]]
+            click.echo(f"note: {r['method']}: BD-accuracy not computed: {res.bd_quality_error}", err=True)
+    if any(r["forced"] for r in rows):
+        click.echo(f"warning: FORCED despite differing signature parts {rows[0]['forced']}", err=True)
+    failed = [r for r in [*summary, *rows] if r["error"]]
     if failed:
-        raise BDError(f"{len(failed)} of {len(rows)} BD computation(s) refused; first: {failed[0]['method']}: "
-                      f"{failed[0]['error']}")
+        raise BDError(f"{len(failed)} of {len(rows) + len(summary)} BD computation(s) refused; first: "
+                      f"{failed[0]['method']}: {failed[0]['error']}")
+
+
+def _short(s: dict) -> str:
+    return "Pareto fronts, all scales" if s.get("selection") == "pareto" else "one curve"
+
+
+def _method(r: dict) -> str:
+    res = r["result"]
+    return r["method"] if res is None else res.signature_part
+
+
+def _cells(res, acc) -> list[str]:
+    """BD-rate, BD-accuracy, quality overlap, points: in core.units' units and decimals."""
+    from ..core import units
+
+    if res is None:
+        return ["not computed", "", "", ""]
+    q = "n/a" if res.bd_quality is None else acc.text(res.bd_quality, unit=True)
+    return [units.BD_RATE.text(res.bd_rate_pct, unit=True), q, units.OVERLAP.text(res.overlap, unit=True),
+            f"{res.points_anchor}/{res.points_test}"]
+
+
+def _unit_fields(res, acc) -> dict:
+    """JSON: the stored values under unit-named keys, plus ``bd`` (the full result) when computed."""
+    if res is None:
+        return {}
+    out = {"bd_rate_pct": res.bd_rate_pct, "bd_quality": res.bd_quality,
+           "quality_overlap_pct": res.overlap * 100.0,
+           "rate_overlap_pct": None if res.overlap_rate is None else res.overlap_rate * 100.0}
+    if acc.unit == "pp":
+        out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
+    out["bd"] = res.to_dict()
+    return out

@@ -3,7 +3,8 @@
 Layout of an MPEG input document: the organisation header with the working group's line and
 subtitle (``meta.WG_SUBTITLES``), the document number and meeting, a Title / Source / Purpose
 table, then Abstract, 1 Introduction, 2 Test conditions, 3 Results (per condition: per-QP table,
-one figure per scale, BD table), 4 BD-rate summary (per dataset and an Overall row per test),
+one figure per scale, BD table), 4 BD-rate summary (the summary figure per test and condition with its
+rule and source — ``summary_rows`` — then the per-scale detail; no Overall figure: no source defines one),
 5 Proposal, 6 Conclusion and Annex A (provenance as readable tables).
 
 Blocks are tuples: ``("p", text)``, ``("placeholder", text)``, ``("table", Table)`` and
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from ..core.templating import fixed
 from .meta import Meta
 from .model import ConditionSection, ReportModel, set_label
+from .summaries import describe
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _ABS_PATH = re.compile(r"(?<![\w.:/-])(?:[A-Za-z]:\\|~?/)(?:[^\s/\\'\"|]+[/\\])*([^\s/\\'\"|]*)")
@@ -93,9 +95,13 @@ def _abstract(model: ReportModel) -> str:
             f"common test conditions. BD-rates are computed with {model.bd_signature_part}")
     text += (f" (remedy for non-monotonic curves: {', '.join(model.remedies)})." if model.remedies else
              " (no remedy for non-monotonic curves).")
-    if ok:
-        text += " Summary: " + "; ".join(f"{e.test_label}, {e.condition}, scale {e.scale:.0%}: BD-rate "
-                                         f"{pct(e.result.bd_rate_pct)}" for e in ok) + "."
+    done = [e for e in model.summaries if e.result is not None]
+    if done:
+        text += " Summary: " + "; ".join(f"{e.test_label}, {e.condition}: {e.name} {pct(e.result.bd_rate_pct)}"
+                                         for e in done) + " (rules and sources in Section 4)."
+    elif ok:
+        text += " Per scale: " + "; ".join(f"{e.test_label}, {e.condition}, scale {e.scale:.0%}: BD-rate "
+                                           f"{pct(e.result.bd_rate_pct)}" for e in ok) + "."
     missing = len(model.entries) - len(ok)
     if missing:
         text += f" {missing} of {len(model.entries)} BD values could not be computed (reasons in Section 3)."
@@ -137,7 +143,7 @@ def _results_table(sec: ConditionSection, scale: float, factor: float) -> Table:
                 row += [str(p.qp), f"{p.bpp:.6f}", num(None if acc is None else acc * factor, 4 if factor == 1 else 2),
                         num(p.encode_seconds, 2), num(p.decode_seconds, 2)]
         rows.append(row)
-    names = "; ".join(f"{'anchor' if k == 0 else 'test'}: {scrub(set_label(rs))}" for k, rs in enumerate(sets))
+    names = "; ".join(scrub(describe(rs, "anchor" if k == 0 else "test")) for k, rs in enumerate(sets))
     return Table(headers, rows, caption=f"{scrub(sec.condition)}, scale {scale * 100:g} % ({names})")
 
 
@@ -156,19 +162,28 @@ def _bd_rows(entries, factor: float) -> list[list[str]]:
     return rows
 
 
-def overall_rows(model: ReportModel) -> list[list[str]]:
-    """Per test: the mean BD-rate over every (condition, scale) computed; named as such."""
-    out = []
-    for label in dict.fromkeys(e.test_label for e in model.entries):
-        es = [e for e in model.entries if e.test_label == label]
-        ok = [e.result.bd_rate_pct for e in es if e.ok]
-        if not ok:
-            out.append(["Overall", scrub(label), "", "not computed", "", "", "", "no BD value computed"])
-            continue
-        note = f"mean of {len(ok)} BD-rates" + (f"; {len(es) - len(ok)} not computed, left out" if len(ok) < len(es)
-                                                 else "")
-        out.append(["Overall", scrub(label), "", pct(sum(ok) / len(ok)), "", "", "", note])
-    return out
+SUMMARY_HEAD = ["Test", "Condition", "Figure", "BD-rate", "BD-accuracy", "Rule", "Source"]
+
+
+def summary_rows(model: ReportModel) -> list[list[str]]:
+    """Rows of the summary table (``SUMMARY_HEAD``): per test and condition the figure the conditions define
+    (``model.summaries``; see ``report.summaries``), with its rule and source.  No row is an "Overall" unless a
+    source defines one; no mean of per-scale BD-rates is made."""
+    from ..core import units
+
+    rows = []
+    for e in model.summaries:
+        r = e.result
+        if r is None:
+            rate, acc = "not computed", scrub(e.error or "")
+        else:
+            rate = units.BD_RATE.text(r.bd_rate_pct, unit=True)
+            acc = "" if r.bd_quality is None else units.bd_accuracy(e.quality_key).text(r.bd_quality, unit=True)
+        if r is None and e.value_pct is not None:
+            rate = units.BD_RATE.text(e.value_pct, unit=True)
+        rows.append([scrub(e.test_label), scrub(e.condition or "all conditions"), scrub(e.name), rate, acc,
+                     scrub(e.rule), scrub(e.source)])
+    return rows
 
 
 def _annex(model: ReportModel) -> list[tuple]:
@@ -263,11 +278,16 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
         if s.forced:
             sub.blocks.append(("p", "Comparison forced despite differing signature parts: " + scrub("; ".join(s.forced))))
         secs.append(sub)
-    summary = _bd_rows(model.entries, 1.0) + overall_rows(model)
-    for row in summary:
+    from .summaries import NO_OVERALL
+
+    detail = _bd_rows(model.entries, 1.0)
+    for row in detail:
         row[4] = ""  # BD-accuracy units differ between conditions: in the per-condition tables only
-    secs.append(Section("4 BD-rate summary", 1, [("table", Table(bd_head, summary, "BD-rate per dataset and overall"))]
-                        + [("p", "Warning: " + scrub(w)) for w in model.warnings]))
+    secs.append(Section("4 BD-rate summary", 1, [
+        ("table", Table(SUMMARY_HEAD, summary_rows(model), "Summary figure per test and condition (rule and source named)")),
+        ("p", NO_OVERALL),
+        ("table", Table(bd_head, detail, "Detail: BD-rate per condition and scale"))]
+        + [("p", "Warning: " + scrub(w)) for w in model.warnings]))
     secs.append(Section("5 Proposal", 1, _paragraphs(meta.proposal) if meta.proposal else [
         ("p", "This contribution is provided for information.")]))
     secs.append(Section("6 Conclusion", 1, _paragraphs(meta.conclusion) if meta.conclusion else [

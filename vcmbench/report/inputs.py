@@ -163,14 +163,17 @@ def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
     rate = rate_col or RATE_POINT_COLS[0]
     if rate not in RATE_POINT_COLS:
         raise DataError(f"Result set {rs.label!r}: rate column {rate!r} unknown; use one of {list(RATE_POINT_COLS)}.")
+    from ..run.resultset import is_pareto_selection
+
     qkey = quality_col or rs.quality_key
+    one_curve = is_pareto_selection(rs)  # `results --pareto`: points of several scales form one curve
     curves: dict[Key, list[tuple[float, float]]] = {}
     qps: dict[Key, list[int | None]] = {}
     for p in rs.points:
         if qkey not in p.accuracy:
-            raise DataError(f"Result set {rs.label!r}: point scale={p.scale} qp={p.qp} has no accuracy {qkey!r} "
-                            f"(it has {sorted(p.accuracy)}); choose one with --quality-col.")
-        key = (None, float(p.scale))
+            raise DataError(f"Result set {rs.label!r}: point scale {p.scale * 100:g} % QP {p.qp} has no accuracy "
+                            f"{qkey!r} (it has {sorted(p.accuracy)}); choose one with --quality-col.")
+        key = (None, None) if one_curve else (None, float(p.scale))
         curves.setdefault(key, []).append((float(getattr(p, rate)), float(p.accuracy[qkey])))
         qps.setdefault(key, []).append(p.qp)
     if not curves:
@@ -236,17 +239,19 @@ def common_scales(a: CurveSet, b: CurveSet) -> list[float | None]:
 
 def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, remedies: tuple[str, ...] = (),
                    extend: str = "none", scales: list[float] | None = None, force: bool = False,
-                   min_overlap: float | None = None) -> list[dict]:
+                   min_overlap: float | None = None, allow_mixed: bool = False) -> list[dict]:
     """BD of ``test`` vs ``anchor`` per method, group and common scale; one dict per (method, group, scale).
 
     Each dict has ``method``, ``group``, ``scale``, ``result`` (a ``bd.BDResult`` or None), ``error``
-    (str or None), ``signature`` and ``forced`` (signature parts that differed and were overridden).
-    Result sets must agree on ``BD_COMPARABLE_PARTS`` unless ``force``; a difference raises
-    SignatureMismatch naming the part.
+    (str or None), ``signature``, ``forced`` (signature parts that differed and were overridden),
+    ``mixed`` (differences allowed by ``allow_mixed``) and ``compared`` (warnings on what is compared,
+    ``report.summaries.check_mixed``).  Result sets must agree on ``BD_COMPARABLE_PARTS`` unless
+    ``force``; a difference raises SignatureMismatch naming the part.
     """
     from ..bd import MIN_OVERLAP, compare, signature_part
     from ..core.errors import BDError, SignatureMismatch
     from ..core.signature import BD_COMPARABLE_PARTS, Signature
+    from .summaries import check_mixed
 
     forced: list[str] = []
     paired = twins(anchor.result_set, test.result_set)
@@ -263,6 +268,7 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
     if anchor.condition and test.condition and anchor.condition != test.condition and not force and not paired:
         raise SignatureMismatch(f"Anchor is for condition {anchor.condition!r} but test for {test.condition!r}. "
                                 "Pair result sets of the same condition, or pass --force (recorded).")
+    compared, mixed = check_mixed(anchor.result_set, test.result_set, allow_mixed)
     todo = pair_curves(anchor, test)
     if scales:
         want = [float(s) for s in scales]
@@ -279,8 +285,8 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
             scale = ka[1] if ka[1] is not None else kt[1]
             group = ka[0] if ka[0] is not None else kt[0]
             row = {"method": method, "group": group, "scale": scale, "result": None, "error": None,
-                   "signature": bd_signature(test.signature, part, scale, forced, source=str(test.source)),
-                   "forced": forced}
+                   "signature": bd_signature(test.signature, part, scale, forced, source=str(test.source), mixed=mixed),
+                   "forced": forced, "mixed": mixed, "compared": compared}
             try:
                 row["result"] = compare(anchor.curves[ka], test.curves[kt], method, remedies=remedies,
                                         extend=extend, min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
@@ -316,4 +322,91 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
                              points=pts, signature="", metric=cs.quality_name, dataset=name,
                              provenance={"source": Path(cs.source).name, "role": role, "rate_name": cs.rate_name},
                              notes=[f"read from {Path(cs.source).name} (no signature)"]))
+    return out
+
+
+def _group_points(cs: CurveSet, group) -> tuple[list, str]:
+    """The rate points of one group of an input (``records.RatePoint``) and the attribute holding the rate."""
+    from ..core.records import RatePoint
+
+    if cs.result_set is not None:
+        return list(cs.result_set.points), cs.rate_name
+    pts = []
+    for (g, scale), curve in cs.curves.items():
+        if g != group:
+            continue
+        qps = cs.qps.get((g, scale)) or [None] * len(curve)
+        for i, ((rate, q), qp) in enumerate(zip(curve, qps)):
+            pts.append(RatePoint(scale=1.0 if scale is None else scale, qp=i if qp is None else qp, bits=0, pixels=0,
+                                 bpp=rate, accuracy={cs.quality_name: q}, images=0))
+    return pts, "bpp"
+
+
+def summarize_inputs(anchor: CurveSet, test: CurveSet, rows: list[dict], *, remedies: tuple[str, ...] = (),
+                     extend: str = "none", scales: list[float] | None = None,
+                     min_overlap: float | None = None) -> list[dict]:
+    """The summary figure per method and group for ``vcmbench bdrate`` (rules in ``report.summaries``).
+
+    ``rows`` are ``compare_inputs``'s.  One dict per (method, group): ``method``, ``group``, ``name``,
+    ``rule``, ``source``, ``selection`` ("pareto" or ""), ``scales`` (fractions; None = one curve
+    without a scale), ``result``, ``error``, ``signature``.  One scale on each side (or one curve each, e.g.
+    two ``resultset-pareto.json``): the row's own figure.  Several scales on either side: BD between the
+    Pareto fronts (``run.resultset.pareto_points``) of all points of the group (of the ``scales`` asked for).
+    """
+    from ..bd import MIN_OVERLAP, compare, signature_part
+    from ..core.errors import VcmbenchError
+    from ..core.signature import Signature
+    from ..run.resultset import is_pareto_selection, pareto_points
+    from . import summaries as S
+
+    groups = list(dict.fromkeys((ka[0], kt[0]) for ka, kt in pair_curves(anchor, test)))
+    want = [float(w) for w in scales] if scales else None
+
+    def pick(points):
+        return [p for p in points if want is None or any(abs(p.scale - w) < 1e-9 for w in want)]
+
+    out = []
+    for method in dict.fromkeys(r["method"] for r in rows):
+        part = signature_part(method, remedies, extend)
+        for ga, gt in groups:
+            group = ga if ga is not None else gt
+            mine = [r for r in rows if r["method"] == method and r["group"] == group]
+            pa, rate_a = _group_points(anchor, ga)
+            pt, rate_t = _group_points(test, gt)
+            pa, pt = pick(pa), pick(pt)
+            one = all(k[1] is None for k in [*anchor.curves, *test.curves] if k[0] in (ga, gt))
+            sa, st = {p.scale for p in pa}, {p.scale for p in pt}
+            base = {"method": method, "group": group, "result": None, "error": None, "signature": "",
+                    "mixed": mine[0]["mixed"] if mine else [], "forced": mine[0]["forced"] if mine else []}
+            if one or (len(sa) <= 1 and len(st) <= 1):
+                r = mine[0] if mine else None
+                pareto_in = anchor.result_set is not None and is_pareto_selection(anchor.result_set)
+                out.append({**base, "name": S.ONE_CURVE_NAME,
+                            "rule": S.PARETO_INPUT_RULE if pareto_in else S.ONE_CURVE_RULE,
+                            "source": S.ONE_CURVE_SOURCE, "selection": "", "scales": [None if r is None else r["scale"]],
+                            "result": None if r is None else r["result"],
+                            "error": "no curve in common" if r is None else r["error"],
+                            "signature": "" if r is None else r["signature"]})
+                continue
+            row = {**base, "name": S.PARETO_NAME, "rule": S.PARETO_RULE, "source": S.PARETO_SOURCE,
+                   "selection": "pareto", "scales": sorted(sa | st, reverse=True)}
+            try:
+                qa = anchor.quality_name
+                qt = test.quality_name
+                fa, ft = pareto_points(pa, qa, rate_a), pareto_points(pt, qt, rate_t)
+                row["result"] = compare([(float(getattr(p, rate_a)), p.accuracy[qa]) for p in fa],
+                                        [(float(getattr(p, rate_t)), p.accuracy[qt]) for p in ft], method,
+                                        remedies=remedies, extend=extend,
+                                        min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
+                row["result"].notes = [f"anchor Pareto front: {len(fa)} of {len(pa)} points ({S.kept_points(fa)})",
+                                       f"test Pareto front: {len(ft)} of {len(pt)} points ({S.kept_points(ft)})",
+                                       *row["result"].notes]
+                sig = test.signature
+                if want and sig:  # only some scales entered the front: say which
+                    sig = str(Signature.parse(sig).with_part("scale", ",".join(f"{round(w * 100):d}" for w in want)))
+                row["signature"] = bd_signature(sig, part, None, base["forced"], source=str(test.source),
+                                                mixed=base["mixed"], selection="pareto")
+            except VcmbenchError as exc:
+                row["error"] = str(exc)
+            out.append(row)
     return out

@@ -25,6 +25,7 @@ from ..bd import DEFAULT_METHOD, MIN_OVERLAP, BDResult, compare, signature_part
 from ..core.errors import BDError, DataError, SignatureMismatch, UsageError
 from ..core.records import RatePoint, ResultSet
 from ..core.signature import BD_COMPARABLE_PARTS, Signature
+from .summaries import set_label, twins  # noqa: F401  (re-exported: the report's names for them)
 
 
 @dataclass
@@ -68,6 +69,10 @@ class SummaryEntry:
     error: str | None = None
     signature: str = ""
     ci: dict | None = None  # same form as BDEntry.ci
+    condition: str = ""  # the condition (dataset) the figure is for; "" for scope "overall"
+    quality_key: str = ""  # accuracy key of BD-accuracy (its unit: core.units.bd_accuracy)
+    scales: tuple[float, ...] = ()  # scales whose points entered the figure
+    selection: str = ""  # "pareto" when each side was reduced to its Pareto front (run.resultset.pareto_points)
 
     @property
     def bd_rate_pct(self) -> float | None:
@@ -86,6 +91,7 @@ class ConditionSection:
     tests: list[ResultSet]
     entries: list[BDEntry] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)  # "test label: part: anchor value vs test value"
+    mixed: list[str] = field(default_factory=list)  # "test label: what" allowed by --allow-mixed
 
     def scales(self) -> list[float]:
         found = {p.scale for rs in [self.anchor, *self.tests] for p in rs.points}
@@ -119,24 +125,6 @@ class ReportModel:
 
 def _clean_sig_value(text: str) -> str:
     return re.sub(r"[|:\s]+", "_", str(text)).strip("_") or "unnamed"
-
-
-def set_label(rs: ResultSet) -> str:
-    return rs.label or rs.codec or "unnamed"
-
-
-def twins(a: object, b: object) -> bool:
-    """True when one result set's condition names the other's as its ``bd.twin`` (e.g. a feature condition
-    and the image condition on the same images, network and metric): BD may pair them although their
-    ``cttc`` parts differ; every other comparable part must still agree."""
-    def name(rs):
-        return str(getattr(rs, "condition", "") or "").split("@")[0]
-
-    def twin(rs):
-        return str((getattr(rs, "provenance", None) or {}).get("twin") or "")
-
-    return bool(a is not None and b is not None and name(a) and name(b)
-                and (twin(a) == name(b) or twin(b) == name(a)))
 
 
 def pair_result_sets(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet]
@@ -175,14 +163,19 @@ def _environment() -> dict:
 
 
 def bd_signature(test_signature: str, part: str, scale: float | None, forced: Sequence[str],
-                 anchor: str | None = None, source: str = "the test") -> str:
+                 anchor: str | None = None, source: str = "the test", mixed: Sequence[str] = (),
+                 selection: str | None = None) -> str:
     """Signature of one BD result: the test's own signature plus ``scale``, ``bd`` (method and
-    remedies), ``anchor`` (what it was compared with), ``forced`` (signature parts overridden)."""
+    remedies), ``anchor`` (what it was compared with), ``forced`` (signature parts overridden),
+    ``mixed`` (differences allowed by --allow-mixed, report.summaries.check_mixed) and ``selection``
+    (``pareto`` for the Pareto-front summary figure)."""
     try:
         sig = Signature.parse(test_signature) if test_signature else Signature()
     except UsageError as exc:
         raise DataError(f"{source} carries a malformed signature ({exc}); re-create it with vcmbench "
                         "or remove its signature field.") from None
+    if selection:  # first, as run.resultset.pareto_front marks a selection: the same signature either way
+        sig = sig.with_part("selection", selection)
     if scale is not None:
         sig = sig.with_part("scale", f"{round(scale * 100):d}")
     sig = sig.with_part("bd", part)
@@ -190,20 +183,37 @@ def bd_signature(test_signature: str, part: str, scale: float | None, forced: Se
         sig = sig.with_part("anchor", _clean_sig_value(anchor))
     if forced:
         sig = sig.with_part("forced", ",".join(sorted(forced)))
+    if mixed:
+        sig = sig.with_part("mixed", ",".join(sorted(mixed)))
     return str(sig.with_version())
 
 
 def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet], method: str = DEFAULT_METHOD, *,
                  remedies: Sequence[str] = (), extend: str = "none", force: bool = False, title: str | None = None,
-                 abstract: str = "", command_line: str | None = None, min_overlap: float = MIN_OVERLAP) -> ReportModel:
-    """Pair result sets, check comparability, compute BD per condition and scale."""
+                 abstract: str = "", command_line: str | None = None, min_overlap: float = MIN_OVERLAP,
+                 allow_mixed: bool = False) -> ReportModel:
+    """Pair result sets, check comparability, compute BD per condition and scale, then the summary figure
+    of each test per condition (``report.summaries``: Pareto fronts over all scales, or the one curve).
+
+    What is compared is checked by ``report.summaries.check_mixed`` (kind, dataset, image count):
+    refused unless ``allow_mixed``, which is recorded like ``force``.  Pareto selections
+    (``resultset-pareto.json``) are refused: the report selects the front itself from the full set.
+    """
     from ..bd import METHODS
+    from ..run.resultset import is_pareto_selection
+    from .summaries import check_mixed
 
     METHODS.get(method)
+    for rs in [*anchor_sets, *test_sets]:
+        if is_pareto_selection(rs):
+            raise DataError(f"Result set {set_label(rs)!r} is a Pareto selection (resultset-pareto.json): its points mix "
+                            "scales. Give the full result set (resultset.json); the report computes the Pareto-front "
+                            "figure itself, and `vcmbench bdrate` compares Pareto selections directly.")
     remedies = tuple(dict.fromkeys(remedies))
     part = signature_part(method, remedies, extend)
     warnings: list[str] = []
     sections = []
+    summaries: list[SummaryEntry] = []
     for anchor, tests in pair_result_sets(anchor_sets, test_sets):
         qkey = anchor.quality_key
         sec = ConditionSection(anchor.condition, anchor.dataset, anchor.metric or qkey, qkey, anchor, list(tests))
@@ -221,6 +231,9 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
                     )
                 sec.forced += text
                 warnings += [f"FORCED comparison despite differing signature part — {x}" for x in text]
+            mixed_warn, mixed = check_mixed(anchor, t, allow_mixed)
+            warnings += [f"{anchor.condition}: {w}" for w in mixed_warn]
+            sec.mixed += [f"{set_label(t)}: {m}" for m in mixed]
             if t.quality_key != qkey:
                 warnings.append(f"{anchor.condition}: test {set_label(t)!r} names quality {t.quality_key!r}; "
                                 f"the anchor's {qkey!r} is used for both")
@@ -245,12 +258,21 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
                     entry.result = compare(a_pts, t_pts, method, remedies=remedies, extend=extend,
                                            min_overlap=min_overlap)
                     entry.signature = bd_signature(t.signature, part, scale, t_forced, anchor=anchor.codec or anchor.label,
-                                                   source=f"result set {t.label!r}")
+                                                   source=f"result set {t.label!r}", mixed=mixed)
                     warnings += [f"{anchor.condition} {set_label(t)} scale {scale * 100:g} %: {w}" for w in entry.result.warnings]
                 except BDError as exc:
                     entry.error = str(exc)
                     warnings.append(f"{anchor.condition} {set_label(t)} scale {scale * 100:g} %: BD not computed: {exc}")
                 sec.entries.append(entry)
+            summary = dataset_summary(anchor, t, [e for e in sec.entries if e.test_label == set_label(t)], method,
+                                      remedies=remedies, extend=extend, min_overlap=min_overlap, forced=t_forced,
+                                      mixed=mixed)
+            if summary.error:
+                warnings.append(f"{anchor.condition} {set_label(t)}: summary figure not computed: {summary.error}")
+            else:
+                warnings += [f"{anchor.condition} {set_label(t)} summary ({summary.name}): {w}"
+                             for w in summary.result.warnings] if summary.result is not None and len(common) > 1 else []
+            summaries.append(summary)
         sections.append(sec)
     provenance = {
         "generated_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -258,9 +280,63 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
         "bd_method": part,
         "environment": _environment(),
         "forced": [f for s in sections for f in s.forced],
+        "mixed": [f for s in sections for f in s.mixed],
     }
     if title is None:
         conds = ", ".join(s.condition for s in sections)
         title = f"Results of {', '.join(dict.fromkeys(set_label(t) for t in test_sets))} under {conds}"
     return ReportModel(title=title, method=method, remedies=remedies, extend=extend, sections=sections,
-                       provenance=provenance, warnings=warnings, abstract=abstract)
+                       provenance=provenance, warnings=warnings, abstract=abstract, summaries=summaries)
+
+
+def _scales_of(rs) -> list[float]:
+    return sorted({float(p.scale) for p in rs.points}, reverse=True)
+
+
+def dataset_summary(anchor, test, entries, method: str, *, remedies=(), extend: str = "none",
+                    min_overlap: float | None = None, forced=(), mixed=()):
+    """The summary figure of ``test`` against ``anchor`` for one condition (``SummaryEntry``, scope "dataset").
+
+    One scale each: the per-scale entry's figure (``entries``, the same BD computation).  More scales on
+    either side: BD between the Pareto fronts over all scale x QP points (``run.resultset.pareto_points``
+    on bpp and the anchor's quality key), with the kept points named in the notes.
+    """
+    from ..core.errors import VcmbenchError
+    from ..run.resultset import pareto_points
+    from .summaries import (
+        ONE_CURVE_NAME,
+        ONE_CURVE_RULE,
+        ONE_CURVE_SOURCE,
+        PARETO_NAME,
+        PARETO_RULE,
+        PARETO_SOURCE,
+        kept_points,
+    )
+
+    qkey = anchor.quality_key
+    sa, st = _scales_of(anchor), _scales_of(test)
+    common = tuple(s for s in sa if s in st)
+    base = dict(test_label=set_label(test), scope="dataset", condition=anchor.condition, quality_key=qkey)
+    if len(sa) <= 1 and len(st) <= 1:
+        e = entries[0] if entries else None
+        return SummaryEntry(**base, name=ONE_CURVE_NAME, rule=ONE_CURVE_RULE, source=ONE_CURVE_SOURCE,
+                            result=None if e is None else e.result,
+                            error=("no curve in common" if e is None else e.error),
+                            signature="" if e is None else e.signature, scales=common)
+    out = SummaryEntry(**base, name=PARETO_NAME, rule=PARETO_RULE, source=PARETO_SOURCE,
+                       scales=tuple(sorted(set(sa) | set(st), reverse=True)), selection="pareto")
+    try:
+        fa = pareto_points(anchor.points, qkey)
+        ft = pareto_points(test.points, qkey)
+        out.result = compare([(p.bpp, p.accuracy[qkey]) for p in fa], [(p.bpp, p.accuracy[qkey]) for p in ft], method,
+                             remedies=remedies, extend=extend,
+                             min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
+        out.result.notes = [f"anchor Pareto front: {len(fa)} of {len(anchor.points)} points ({kept_points(fa)})",
+                            f"test Pareto front: {len(ft)} of {len(test.points)} points ({kept_points(ft)})",
+                            *out.result.notes]
+        out.signature = bd_signature(test.signature, signature_part(method, remedies, extend), None, forced,
+                                     anchor=anchor.codec or anchor.label, source=f"result set {test.label!r}",
+                                     mixed=mixed, selection="pareto")
+    except VcmbenchError as exc:
+        out.result, out.error = None, str(exc)
+    return out

@@ -15,6 +15,7 @@ import re
 
 from .document import scrub
 from .model import ConditionSection, set_label
+from .summaries import describe  # curves labelled by condition and codec (what is compared)
 
 
 def _label(text: str) -> str:
@@ -51,7 +52,7 @@ def figure(sec: ConditionSection, scale: float, factor: float = 1.0, rate: str =
         used = _used(sec, set_label(rs), scale, role)
         shown = used if used is not None else pts
         ax.plot([x for x, _ in shown], [y * factor for _, y in shown], color=colour, marker=marker, linestyle=dash,
-                linewidth=1.6, markersize=5, label=_label(f"{'Anchor' if k == 0 else 'Test'}: {set_label(rs)}"))
+                linewidth=1.6, markersize=5, label=_label(describe(rs, "Anchor" if k == 0 else "Test")))
         if used is not None:
             kept = {(round(x, 12), round(y, 12)) for x, y in used}
             gone = [(x, y) for x, y in pts if (round(x, 12), round(y, 12)) not in kept]

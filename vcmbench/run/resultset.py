@@ -94,6 +94,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                                       "limit": run.get("limit"), "codec_options": run.get("codec_options"),
                                       "decoders": run.get("decoders"), "decoder_policy": run.get("decoder_policy"),
                                       "results_version": run.get("results_version")}
+        provenance["kind"] = cond.get("kind") or "image"  # image or feature coding (report: say what is compared)
         if cond["bd"].get("twin"):  # the condition on the same images that BD may pair it with (report.model.twins)
             provenance["twin"] = cond["bd"]["twin"]
         if run.get("complexity"):
@@ -174,29 +175,54 @@ def _signature(cond: dict[str, Any], run: dict[str, Any]) -> Signature:
 
 
 # ------------------------------------------------------------------------------------------------------
-def pareto_front(rs: ResultSet) -> ResultSet:
-    """The points not dominated in (lower bpp, higher quality) across all scales, by ascending bpp.
+PARETO_RULE = ("the points not dominated in (lower bpp, higher accuracy) among all scale x QP points, "
+               "ascending bpp (points with a failed bitstream left out)")
 
-    A point is dropped when another has bpp <= and quality >= with one strictly better.  Recorded
-    in the signature (``selection:pareto``), the label (``+pareto``) and a note.
-    """
-    key = rs.quality_key
-    pts = [p for p in rs.points if p.failed == 0]
+
+def is_pareto_selection(rs: ResultSet) -> bool:
+    """True for a result set written by ``pareto_front`` (signature part ``selection:pareto``): its points
+    mix scales and form one curve."""
+    try:
+        return Signature.parse(rs.signature).get("selection") == "pareto" if rs.signature else False
+    except Exception:  # a malformed signature is reported where it is parsed for BD
+        return False
+
+
+def pareto_points(points: list[RatePoint], key: str, rate: str = "bpp") -> list[RatePoint]:
+    """The one Pareto selection of vcmbench (``results --pareto``, the ``bdrate``/``report`` summary figure):
+    the points not dominated in (lower ``rate``, higher ``accuracy[key]``), by ascending rate.  A point is
+    dropped when another has rate <= and quality >= with one strictly better; points with a failed bitstream
+    (``failed > 0``) are left out."""
+    pts = [p for p in points if p.failed == 0]
     for p in pts:
         if key not in p.accuracy:
-            raise EvaluationError(f"Point scale {p.scale} QP {p.qp} has no {key!r}; cannot select a Pareto front.")
-    front = []
-    for p in pts:
-        dominated = any((q.bpp <= p.bpp and q.accuracy[key] >= p.accuracy[key])
-                        and (q.bpp < p.bpp or q.accuracy[key] > p.accuracy[key]) for q in pts)
-        if not dominated:
-            front.append(p)
-    front.sort(key=lambda p: (p.bpp, -p.accuracy[key]))
+            raise EvaluationError(f"Point scale {p.scale * 100:g} % QP {p.qp} has no {key!r}; cannot select a Pareto "
+                                  "front. Choose a quality key every point has.")
+
+    def r(p):
+        return float(getattr(p, rate))
+
+    front = [p for p in pts
+             if not any((r(q) <= r(p) and q.accuracy[key] >= p.accuracy[key])
+                        and (r(q) < r(p) or q.accuracy[key] > p.accuracy[key]) for q in pts)]
+    front.sort(key=lambda p: (r(p), -p.accuracy[key]))
+    return front
+
+
+def pareto_front(rs: ResultSet, quality_key: str | None = None) -> ResultSet:
+    """The Pareto front (``pareto_points``) across all scales as a result set.
+
+    Recorded in the signature (``selection:pareto``), the label (``+pareto``) and a note naming the
+    kept points by scale and QP.  ``quality_key`` defaults to the set's own.
+    """
+    key = quality_key or rs.quality_key
+    front = pareto_points(rs.points, key)
     out = copy.deepcopy(rs)
     out.points = copy.deepcopy(front)
+    out.quality_key = key
     out.label = rs.label + "+pareto"
     out.signature = str(Signature.parse(rs.signature).with_part("selection", "pareto"))
-    kept = ", ".join(f"{p.scale:g}/QP{p.qp}" for p in front)
+    kept = ", ".join(f"{p.scale * 100:g} %/QP{p.qp}" for p in front)
     out.notes = list(rs.notes) + [f"selection: Pareto front over (bpp, {key}) across scales "
                                   f"({len(front)} of {len(rs.points)} points kept: {kept})"]
     return out
