@@ -201,8 +201,24 @@ def _build_pchip_trapz(x: np.ndarray, y: np.ndarray) -> Integrator:
 # Input cleaning, remedies
 # ---------------------------------------------------------------------------------------------
 
-def _fmt(rate: float, quality: float) -> str:
-    return f"(rate={rate:.10g}, quality={quality:.10g})"
+def _fmt(rate: float, quality: float, names: dict | None = None) -> str:
+    """A point as messages name it: by its name (e.g. ``scale 75 % QP 37``) when the caller gave one,
+    else by its (rate, quality) values."""
+    name = (names or {}).get((float(rate), float(quality)))
+    return str(name) if name else f"(rate={rate:.10g}, quality={quality:.10g})"
+
+
+def _names(points: Sequence[Sequence[float]], names: Sequence[str] | None) -> dict:
+    """(rate, quality) -> the caller's name of that point (``compare(..., anchor_names=...)``)."""
+    if not names:
+        return {}
+    out: dict = {}
+    for p, n in zip(points, names):
+        try:
+            out.setdefault((float(p[0]), float(p[1])), n)
+        except (TypeError, ValueError, IndexError):
+            continue
+    return out
 
 
 @dataclass
@@ -220,7 +236,7 @@ class Curve:
         return [(float(r), float(q)) for r, q in zip(self.rate, self.quality)]
 
 
-def _to_array(points: Iterable[Sequence[float]], name: str) -> np.ndarray:
+def _to_array(points: Iterable[Sequence[float]], name: str, names: dict | None = None) -> np.ndarray:
     try:
         arr = np.asarray([[float(p[0]), float(p[1])] for p in points], dtype=float)
     except (TypeError, ValueError, IndexError) as exc:
@@ -229,9 +245,9 @@ def _to_array(points: Iterable[Sequence[float]], name: str) -> np.ndarray:
         raise BDError(f"{name}: no rate-quality points given.")
     for r, q in arr:
         if not (math.isfinite(r) and math.isfinite(q)):
-            raise BDError(f"{name}: point {_fmt(r, q)} is not finite; remove it or fix the input.")
+            raise BDError(f"{name}: point {_fmt(r, q, names)} is not finite; remove it or fix the input.")
         if r <= 0:
-            raise BDError(f"{name}: point {_fmt(r, q)} has a non-positive rate; BD needs log(rate). "
+            raise BDError(f"{name}: point {_fmt(r, q, names)} has a non-positive rate; BD needs log(rate). "
                           "Remove the point or check the rate column.")
     return arr
 
@@ -322,12 +338,17 @@ def _cubic_fit_pcs2024(r: np.ndarray, q: np.ndarray, name: str) -> tuple[np.ndar
     return np.asarray(fitted, dtype=float), notes
 
 
-def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies: Sequence[str] = ()) -> Curve:
-    """Validate a curve, drop identical pairs, apply remedies, require strict monotonicity."""
+def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies: Sequence[str] = (),
+                point_names: Sequence[str] | None = None) -> Curve:
+    """Validate a curve, drop identical pairs, apply remedies, require strict monotonicity.
+
+    ``point_names`` (parallel to ``points``, e.g. ``scale 75 % QP 37``) name the points in messages."""
     for rem in remedies:
         if rem not in REMEDIES:
             raise UsageError(f"Unknown non-monotonicity remedy {rem!r}. Available: {', '.join(REMEDIES)}.")
-    arr = _to_array(points, name)
+    points = list(points)
+    nm = _names(points, point_names)
+    arr = _to_array(points, name, nm)
     notes: list[str] = []
     order = np.lexsort((arr[:, 1], arr[:, 0]))  # by rate, then quality
     arr = arr[order]
@@ -336,10 +357,10 @@ def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies
         prev = uniq[-1]
         if row[0] == prev[0]:
             if row[1] == prev[1]:
-                notes.append(f"{name}: dropped identical duplicate point {_fmt(*row)}")
+                notes.append(f"{name}: dropped identical duplicate point {_fmt(*row, nm)}")
                 continue
-            raise BDError(f"{name}: two points have the same rate but different quality: {_fmt(*prev)} and "
-                          f"{_fmt(*row)}. Remove one of them (BD needs one quality per rate).")
+            raise BDError(f"{name}: two points have the same rate but different quality: {_fmt(*prev, nm)} and "
+                          f"{_fmt(*row, nm)}. Remove one of them (BD needs one quality per rate).")
         uniq.append(row)
     arr = np.asarray(uniq)
     r, q = arr[:, 0].copy(), arr[:, 1].copy()
@@ -347,10 +368,10 @@ def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies
         before = list(zip(r, q))
         if rem == "drop-nonmono":
             r, q, dropped = _drop_nonmono(r, q)
-            notes += [f"{name}: drop-nonmono dropped {_fmt(*before[i])}" for i in dropped]
+            notes += [f"{name}: drop-nonmono dropped {_fmt(*before[i], nm)}" for i in dropped]
         elif rem == "upper-hull":
             r, q, dropped = _upper_hull(r, q)
-            notes += [f"{name}: upper-hull dropped {_fmt(*before[i])}" for i in dropped]
+            notes += [f"{name}: upper-hull dropped {_fmt(*before[i], nm)}" for i in dropped]
         elif rem == "monotone-fit":
             r, q, merged = _monotone_fit(r, q)
             notes += [f"{name}: monotone-fit {m}" for m in merged]
@@ -361,8 +382,8 @@ def clean_curve(points: Iterable[Sequence[float]], name: str = "curve", remedies
         if q[i] <= q[i - 1]:
             what = "the same" if q[i] == q[i - 1] else "lower"
             raise BDError(
-                f"{name}: quality is not monotonic in rate: point {_fmt(r[i], q[i])} has {what} quality than "
-                f"{_fmt(r[i - 1], q[i - 1])} at a lower rate. Fix the data, or choose an explicit remedy "
+                f"{name}: quality is not monotonic in rate: point {_fmt(r[i], q[i], nm)} has {what} quality than "
+                f"{_fmt(r[i - 1], q[i - 1], nm)} at a lower rate. Fix the data, or choose an explicit remedy "
                 f"({', '.join(REMEDIES)}; CLI --remedy), which is recorded in the signature."
             )
     return Curve(r, q, notes)
@@ -465,12 +486,16 @@ MAX_LOG10_RATIO = 300.0  # 10**300 is near the largest float; a larger ratio of 
 
 
 def compare(anchor: Iterable[Sequence[float]], test: Iterable[Sequence[float]], method: str = DEFAULT_METHOD, *,
-            remedies: Sequence[str] = (), extend: str = "none", min_overlap: float = MIN_OVERLAP) -> BDResult:
-    """BD-rate and BD-quality of ``test`` against ``anchor`` (each a sequence of (rate, quality))."""
+            remedies: Sequence[str] = (), extend: str = "none", min_overlap: float = MIN_OVERLAP,
+            anchor_names: Sequence[str] | None = None, test_names: Sequence[str] | None = None) -> BDResult:
+    """BD-rate and BD-quality of ``test`` against ``anchor`` (each a sequence of (rate, quality)).
+
+    ``anchor_names`` / ``test_names`` (parallel to the points, e.g. ``scale 75 % QP 37``) name the
+    points in errors and notes instead of their raw values; they change no number."""
     METHODS.get(method)
     remedies = tuple(dict.fromkeys(remedies))
-    a = clean_curve(anchor, "anchor", remedies)
-    b = clean_curve(test, "test", remedies)
+    a = clean_curve(anchor, "anchor", remedies, anchor_names)
+    b = clean_curve(test, "test", remedies, test_names)
     la, lb = np.log10(a.rate), np.log10(b.rate)
     mean, lo, hi, frac = bd_delta(a.quality, la, b.quality, lb, method, extend, axis="quality")
     if mean > MAX_LOG10_RATIO:

@@ -43,6 +43,8 @@ class DemoResult:
     bd: list[dict[str, Any]] = field(default_factory=list)  # per scale: bd_rate_pct / bd_quality or error
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # the summary figure first (report.summaries: Pareto fronts over the scales), with its rule and source
+    summary: list[dict[str, Any]] = field(default_factory=list)
 
 
 def with_preset(cond: Condition, preset: str) -> Condition:
@@ -88,5 +90,9 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
                    "bd_rate_pct": None if e.result is None else e.result.bd_rate_pct,
                    "bd_quality": None if e.result is None else e.result.bd_quality,
                    "error": e.error})
+    summary = [{"name": e.name, "rule": e.rule, "source": e.source, "selection": e.selection, "test": e.test_label,
+                "bd_rate_pct": None if e.result is None else e.result.bd_rate_pct,
+                "bd_quality": None if e.result is None else e.result.bd_quality, "error": e.error,
+                "signature": e.signature} for e in model.summaries]
     return DemoResult(out, out / "anchor", out / "test", Path(xlsx), Path(html), bd, time.monotonic() - t0,
-                      list(model.warnings))
+                      list(model.warnings), summary)

@@ -178,3 +178,37 @@ def test_fixture_sets_summary_equals_bdrate_summary(tmp_path):
     (summ,) = json.loads(res.stdout)["summary"]
     model = build_report([copy.deepcopy(a)], [copy.deepcopy(t)])
     assert model.summaries[0].result.bd_rate_pct == summ["bd_rate_pct"]
+
+
+def test_messages_name_points_by_scale_and_qp(tmp_path):
+    rows = [(1.0, 22, 1.00, 0.700), (1.0, 27, 0.60, 0.710), (1.0, 32, 0.35, 0.660), (1.0, 37, 0.20, 0.600)]
+    _set(rows, "A", "vtm").save(tmp_path / "a.json")
+    _set(rows, "T", "vvenc").save(tmp_path / "t.json")
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(tmp_path / "a.json"), "--test", str(tmp_path / "t.json")])
+    assert res.exit_code == 2
+    assert "point scale 100 % QP 22 has lower quality than scale 100 % QP 27" in res.output
+    assert "rate=" not in res.output
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(tmp_path / "a.json"), "--test", str(tmp_path / "t.json"),
+                                   "--remedy", "drop-nonmono"])
+    assert res.exit_code == 0, res.output
+    assert "drop-nonmono dropped scale 100 % QP 22" in res.stderr and "rate=" not in res.stderr
+
+
+def test_report_cli_summary_first_and_allow_mixed_recorded(tmp_path):
+    _set(ANCHOR, "A", "vtm").save(tmp_path / "a.json")
+    _set(TEST, "T", "vvenc", dataset="E").save(tmp_path / "t.json")
+    args = ["report", "--anchor", str(tmp_path / "a.json"), "--test", str(tmp_path / "t.json"),
+            "-o", str(tmp_path / "r.html")]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2 and "--allow-mixed" in res.output and not (tmp_path / "r.html").exists()
+    res = CliRunner().invoke(cli, args + ["--allow-mixed", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert list(data).index("summary") < list(data).index("results") and data["mixed"] == ["T: dataset"]
+    (summ,) = data["summary"]
+    assert summ["name"] == PARETO_NAME and "mixed:dataset" in summ["signature"] and summ["bd_quality_unit"] == "fraction"
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "--allow-mixed" in html and "MIXED" in html
+    res = CliRunner().invoke(cli, args + ["--allow-mixed"])
+    out = res.stdout
+    assert out.index("summary") < out.index("detail per scale") and f"{summ['bd_rate_pct']:+.2f} %" in out

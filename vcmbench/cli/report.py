@@ -7,13 +7,12 @@ from pathlib import Path
 
 import click
 
-from ..core.templating import fixed
 from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, table
 
 METHOD_HELP = "pchip-jvet (default), cubic, pchip, akima, pchip-trapz"
 
 
-def _command_line(anchors, tests, method, remedies, extend, force, title, outputs, meta) -> str:
+def _command_line(anchors, tests, method, remedies, extend, force, title, outputs, meta, allow_mixed=False) -> str:
     parts = ["vcmbench", "report"]
     for a in anchors:
         parts += ["--anchor", Path(a).name]
@@ -26,6 +25,8 @@ def _command_line(anchors, tests, method, remedies, extend, force, title, output
         parts += ["--extend", extend]
     if force:
         parts.append("--force")
+    if allow_mixed:
+        parts.append("--allow-mixed")
     if title:
         parts += ["--title", title]
     if meta:
@@ -68,17 +69,24 @@ def _load_sets(paths, role: str) -> list:
 @click.option("--rate-axis", type=click.Choice(["log", "linear"]), default="log", show_default=True,
               help="Rate axis of the figures.")
 @click.option("--force", is_flag=True, help="Compare result sets whose signatures differ in a part that matters (recorded).")
+@click.option("--allow-mixed", is_flag=True,
+              help="Compare result sets that differ in kind (image vs feature coding, not twins), dataset or number of "
+                   "images, which no condition allows (recorded in the signatures and Annex A).")
 @click.option("-o", "--output", "outputs", required=True, multiple=True, type=click.Path(dir_okay=False),
               help="Output file: .xlsx (workbook), .html or .docx (contribution document); repeatable, all written "
                    "or none.")
 @click.option("--json", "as_json", is_flag=True, help="Print the BD results as JSON.")
 def report(anchors, tests, method, remedies, extend, meta_file, title, abstract, m_number, meeting, authors,
-           accuracy_units, rate_axis, force, outputs, as_json):
+           accuracy_units, rate_axis, force, allow_mixed, outputs, as_json):
     """Write the BD-rate workbook and the MPEG contribution (.docx and/or HTML) from one model.
 
     Test result sets are paired with the anchor of the same condition (for CSV inputs: the
     same Dataset / sequence / class); BD-rate and BD-accuracy are computed per scale present in
-    both.  The workbook has a summary (per-dataset rows and an Overall row), one sheet per
+    both, and first the summary figure per test and condition, with its rule and source: one
+    scale -> that curve's BD; several -> BD between the Pareto fronts over all scale x QP points
+    (as `vcmbench bdrate` and `results --pareto`).  No Overall across conditions: no source
+    defines one.  Result sets of different datasets, numbers of images or kinds (image vs feature
+    coding, unless twin conditions) are refused unless --allow-mixed.  The workbook has a summary (per-dataset rows and an Overall row), one sheet per
     condition with per-QP rows, totals, time ratios and charts, and a provenance sheet.  The
     .docx and HTML are the same document: header for the working group, metadata from --meta,
     results, figures, Annex A.  All outputs are written, or none.
@@ -90,6 +98,7 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     """
     from dataclasses import replace
 
+    from ..core import units
     from ..report import build_report, load_meta
     from ..report.meta import Meta, parse_author
     from ..report.publish import output_kind, write_reports
@@ -104,26 +113,31 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     meta = replace(meta, **over)
     model = build_report(_load_sets(anchors, "anchor"), _load_sets(tests, "test"), method,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,
-                         abstract=meta.abstract,
+                         abstract=meta.abstract, allow_mixed=allow_mixed,
                          command_line=_command_line(anchors, tests, method, remedies, extend, force, title, outputs,
-                                                    meta_file))
+                                                    meta_file, allow_mixed))
     written = write_reports(model, list(outputs), meta, percent=accuracy_units == "percent",
                             log_rate=rate_axis == "log")
     if as_json:
         echo_json({"method": model.bd_signature_part, "remedies": list(model.remedies),
+                   "summary": [{"condition": e.condition, "test": e.test_label, "scope": e.scope, "name": e.name,
+                                "rule": e.rule, "source": e.source, "selection": e.selection,
+                                "scales_pct": [round(x * 100, 6) for x in e.scales], "error": e.error,
+                                "signature": e.signature, **_unit_fields(e.result, e.quality_key)}
+                               for e in model.summaries],
                    "results": [{"condition": e.condition, "test": e.test_label, "scale_pct": round(e.scale * 100, 6),
                                 "error": e.error, "signature": e.signature,
-                                **({"bd": e.result.to_dict()} if e.result else {})} for e in model.entries],
+                                **_unit_fields(e.result, e.quality_key)} for e in model.entries],
+                   "mixed": model.provenance.get("mixed", []),
                    "outputs": [str(w) for w in written], "warnings": model.warnings})
     else:
-        rows = []
-        for e in model.entries:
-            r = e.result
-            rows.append([e.condition, e.test_label, f"{e.scale * 100:g} %",
-                         "not computed" if r is None else f"{fixed(r.bd_rate_pct, 2, signed=True)} %",
-                         "" if r is None or r.bd_quality is None else fixed(r.bd_quality, 4, signed=True),
-                         "" if r is None else f"{r.overlap:.0%}"])
-        click.echo(table(["condition", "test", "scale", "BD-rate", "BD-accuracy", "overlap"], rows))
+        rows = [[e.condition, e.test_label, _figure(e)] + _cells(e.result, e.quality_key) for e in model.summaries]
+        click.echo("summary (rules and sources in the document, section 4):")
+        click.echo(table(["condition", "test", "figure", "BD-rate", "BD-accuracy", "quality overlap"], rows))
+        rows = [[e.condition, e.test_label, units.scale_text(e.scale)] + _cells(e.result, e.quality_key)
+                for e in model.entries]
+        click.echo("detail per scale:")
+        click.echo(table(["condition", "test", "scale", "BD-rate", "BD-accuracy", "quality overlap"], rows))
         click.echo(f"method: {model.bd_signature_part}"
                    + (f" (remedy: {', '.join(model.remedies)})" if model.remedies else " (no remedy)"))
         for w in written:
@@ -134,9 +148,45 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     if any(output_kind(o) in ("html", "docx") for o in outputs) and missing:
         click.echo(f"note: the document keeps placeholders for {', '.join(missing)}; give them in --meta.", err=True)
     failed = [e for e in model.entries if not e.ok]
+    failed += [e for e in model.summaries if e.error]
     if failed:  # the same verdict as `vcmbench bdrate` on the same curves (the outputs say why)
         from ..core.errors import BDError
+        from ..report.model import BDEntry
 
-        raise BDError(f"{len(failed)} of {len(model.entries)} BD values not computed; first: {failed[0].condition} "
-                      f"{failed[0].test_label} scale {failed[0].scale * 100:g} %: {failed[0].error}. The outputs were "
-                      "written and say why; a remedy (--remedy) may apply.")
+        first = failed[0]
+        where = f"scale {first.scale * 100:g} %" if isinstance(first, BDEntry) else first.name
+        raise BDError(f"{len(failed)} of {len(model.entries) + len(model.summaries)} BD values not computed; first: "
+                      f"{first.condition} {first.test_label} {where}: {first.error}. The outputs were written and say "
+                      "why; a remedy (--remedy) may apply.")
+
+
+def _figure(e) -> str:
+    return "Pareto fronts, all scales" if e.selection == "pareto" else "one curve"
+
+
+def _cells(res, quality_key: str) -> list[str]:
+    """BD-rate (%), BD-accuracy (pp for fraction keys), quality overlap (%): core.units' units and decimals."""
+    from ..core import units
+
+    if res is None:
+        return ["not computed", "", ""]
+    acc = units.bd_accuracy(quality_key)
+    return [units.BD_RATE.text(res.bd_rate_pct, unit=True),
+            "" if res.bd_quality is None else acc.text(res.bd_quality, unit=True),
+            units.OVERLAP.text(res.overlap, unit=True)]
+
+
+def _unit_fields(res, quality_key: str) -> dict:
+    """JSON: stored values under unit-named keys (and ``bd``, the full result) when computed."""
+    from ..core import units
+
+    if res is None:
+        return {}
+    frac = units.bd_accuracy(quality_key).unit == "pp"
+    out = {"bd_rate_pct": res.bd_rate_pct, "bd_quality": res.bd_quality,
+           "bd_quality_unit": "fraction" if frac else f"{quality_key} units",
+           "quality_overlap_pct": res.overlap * 100.0}
+    if frac:
+        out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
+    out["bd"] = res.to_dict()
+    return out

@@ -322,11 +322,17 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
         res = run_demo(out_dir, limit=limit, progress=_progress(quiet), command_line=["vcmbench", *sys.argv[1:]],
                        executor=ex)
     if as_json:
-        echo_json({"remedies": list(REMEDIES), "bd": res.bd, "anchor_dir": str(res.anchor_dir),
+        echo_json({"remedies": list(REMEDIES), "summary": res.summary, "bd": res.bd, "anchor_dir": str(res.anchor_dir),
                    "test_dir": str(res.test_dir), "xlsx": str(res.xlsx), "html": str(res.html)})
         return
     click.echo(f"BD method: pchip-jvet with the remedy {'+'.join(REMEDIES)} (the demo's eight-image AP curves are not "
                "monotonic; remedies are off by default elsewhere)")
+    for e in res.summary:  # the summary figure first, with its rule and source; the per-scale detail after it
+        if e["error"]:
+            click.echo(f"summary ({e['name']}): not computed: {e['error']}", err=True)
+        else:
+            click.echo(f"summary: {e['name']}: BD-rate {e['test']}: {fixed(e['bd_rate_pct'], 2, True)} %\n"
+                       f"  rule: {e['rule']}\n  source: {e['source']}")
     for e in res.bd:
         if e["error"]:
             click.echo(f"scale {e['scale'] * 100:g} %: BD not computed: {e['error']}", err=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 from ..core.errors import DataError
 from ..core.inputs import csv_rows, read_text
 from .model import bd_signature, twins
+from .summaries import point_name
 
 RATE_COLS = ("bpp", "avg_bpp", "bitrate (kbps)", "kbps", "bitrate", "bits")
 QUALITY_COLS = ("mAP", "map50", "AP", "end_accuracy", "mIoU", "MOTA", "accuracy", "psnr")
@@ -54,9 +55,19 @@ class CurveSet:
     result_set: object | None = None  # the records.ResultSet when read from one
     notes: list[str] = field(default_factory=list)
     qps: dict[Key, list[int | None]] = field(default_factory=dict)  # per curve, the QP of each point
+    scales: dict[Key, list[float | None]] = field(default_factory=dict)  # per curve, each point's scale if known
 
     def groups(self) -> list[str | None]:
         return list(dict.fromkeys(k[0] for k in self.curves))
+
+    def point_names(self, key: Key) -> list[str] | None:
+        """Each point of curve ``key`` named by scale and QP (``scale 75 % QP 37``) for messages; None when
+        the input has no QP column."""
+        qps = self.qps.get(key) or []
+        if not qps or any(q is None for q in qps):
+            return None
+        scales = self.scales.get(key) or [key[1]] * len(qps)
+        return [point_name(s, q) for s, q in zip(scales, qps)]
 
 
 def scale_value(text: str | float) -> float:
@@ -169,6 +180,7 @@ def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
     one_curve = is_pareto_selection(rs)  # `results --pareto`: points of several scales form one curve
     curves: dict[Key, list[tuple[float, float]]] = {}
     qps: dict[Key, list[int | None]] = {}
+    scales: dict[Key, list[float | None]] = {}
     for p in rs.points:
         if qkey not in p.accuracy:
             raise DataError(f"Result set {rs.label!r}: point scale {p.scale * 100:g} % QP {p.qp} has no accuracy "
@@ -176,10 +188,11 @@ def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
         key = (None, None) if one_curve else (None, float(p.scale))
         curves.setdefault(key, []).append((float(getattr(p, rate)), float(p.accuracy[qkey])))
         qps.setdefault(key, []).append(p.qp)
+        scales.setdefault(key, []).append(float(p.scale))
     if not curves:
         raise DataError(f"Result set {rs.label!r} ({source}) has no rate points.")
     return CurveSet(source, rs.label or rs.codec, rate, qkey, curves, signature=rs.signature,
-                    condition=rs.condition, result_set=rs, qps=qps)
+                    condition=rs.condition, result_set=rs, qps=qps, scales=scales)
 
 
 def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
@@ -289,7 +302,8 @@ def compare_inputs(anchor: CurveSet, test: CurveSet, methods: list[str], *, reme
                    "forced": forced, "mixed": mixed, "compared": compared}
             try:
                 row["result"] = compare(anchor.curves[ka], test.curves[kt], method, remedies=remedies,
-                                        extend=extend, min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
+                                        extend=extend, min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap,
+                                        anchor_names=anchor.point_names(ka), test_names=test.point_names(kt))
             except BDError as exc:
                 row["error"] = str(exc)
             rows.append(row)
@@ -320,7 +334,9 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
         name = group if group is not None else cs.label
         out.append(ResultSet(condition=name, codec=cs.label, label=cs.label, quality_key=cs.quality_name,
                              points=pts, signature="", metric=cs.quality_name, dataset=name,
-                             provenance={"source": Path(cs.source).name, "role": role, "rate_name": cs.rate_name},
+                             provenance={"source": Path(cs.source).name, "role": role, "rate_name": cs.rate_name,
+                                         **({"qp_from_index": True} if any(q is None for k, qs in cs.qps.items()
+                                                                           if k[0] == group for q in qs) else {})},
                              notes=[f"read from {Path(cs.source).name} (no signature)"]))
     return out
 
@@ -397,7 +413,9 @@ def summarize_inputs(anchor: CurveSet, test: CurveSet, rows: list[dict], *, reme
                 row["result"] = compare([(float(getattr(p, rate_a)), p.accuracy[qa]) for p in fa],
                                         [(float(getattr(p, rate_t)), p.accuracy[qt]) for p in ft], method,
                                         remedies=remedies, extend=extend,
-                                        min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
+                                        min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap,
+                                        anchor_names=[point_name(p.scale, p.qp) for p in fa],
+                                        test_names=[point_name(p.scale, p.qp) for p in ft])
                 row["result"].notes = [f"anchor Pareto front: {len(fa)} of {len(pa)} points ({S.kept_points(fa)})",
                                        f"test Pareto front: {len(ft)} of {len(pt)} points ({S.kept_points(ft)})",
                                        *row["result"].notes]

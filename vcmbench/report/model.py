@@ -25,7 +25,7 @@ from ..bd import DEFAULT_METHOD, MIN_OVERLAP, BDResult, compare, signature_part
 from ..core.errors import BDError, DataError, SignatureMismatch, UsageError
 from ..core.records import RatePoint, ResultSet
 from ..core.signature import BD_COMPARABLE_PARTS, Signature
-from .summaries import set_label, twins  # noqa: F401  (re-exported: the report's names for them)
+from .summaries import point_name, set_label, twins  # noqa: F401  (set_label, twins re-exported)
 
 
 @dataclass
@@ -249,14 +249,15 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
             for scale in common:
                 entry = BDEntry(anchor.condition, scale, set_label(anchor), set_label(t), method, qkey)
                 try:
-                    a_pts = [(p.bpp, p.accuracy[qkey]) for p in sec.points(anchor, scale) if qkey in p.accuracy]
-                    t_pts = []
-                    for p in sec.points(t, scale):
+                    a_used = [p for p in sec.points(anchor, scale) if qkey in p.accuracy]
+                    t_used = sec.points(t, scale)
+                    for p in t_used:
                         if qkey not in p.accuracy:
-                            raise BDError(f"test point scale={p.scale:g} qp={p.qp} has no {qkey!r} accuracy")
-                        t_pts.append((p.bpp, p.accuracy[qkey]))
-                    entry.result = compare(a_pts, t_pts, method, remedies=remedies, extend=extend,
-                                           min_overlap=min_overlap)
+                            raise BDError(f"test point scale {p.scale * 100:g} % QP {p.qp} has no {qkey!r} accuracy")
+                    entry.result = compare([(p.bpp, p.accuracy[qkey]) for p in a_used],
+                                           [(p.bpp, p.accuracy[qkey]) for p in t_used], method, remedies=remedies,
+                                           extend=extend, min_overlap=min_overlap,
+                                           anchor_names=_names(anchor, a_used), test_names=_names(t, t_used))
                     entry.signature = bd_signature(t.signature, part, scale, t_forced, anchor=anchor.codec or anchor.label,
                                                    source=f"result set {t.label!r}", mixed=mixed)
                     warnings += [f"{anchor.condition} {set_label(t)} scale {scale * 100:g} %: {w}" for w in entry.result.warnings]
@@ -287,6 +288,13 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
         title = f"Results of {', '.join(dict.fromkeys(set_label(t) for t in test_sets))} under {conds}"
     return ReportModel(title=title, method=method, remedies=remedies, extend=extend, sections=sections,
                        provenance=provenance, warnings=warnings, abstract=abstract, summaries=summaries)
+
+
+def _names(rs: ResultSet, points: Sequence[RatePoint]) -> list[str] | None:
+    """Points named by scale and QP for messages; None when the QPs are only row numbers (CSV without a qp column)."""
+    if (rs.provenance or {}).get("qp_from_index"):
+        return None
+    return [point_name(p.scale, p.qp) for p in points]
 
 
 def _scales_of(rs) -> list[float]:
@@ -330,7 +338,8 @@ def dataset_summary(anchor, test, entries, method: str, *, remedies=(), extend: 
         ft = pareto_points(test.points, qkey)
         out.result = compare([(p.bpp, p.accuracy[qkey]) for p in fa], [(p.bpp, p.accuracy[qkey]) for p in ft], method,
                              remedies=remedies, extend=extend,
-                             min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap)
+                             min_overlap=MIN_OVERLAP if min_overlap is None else min_overlap,
+                             anchor_names=_names(anchor, fa), test_names=_names(test, ft))
         out.result.notes = [f"anchor Pareto front: {len(fa)} of {len(anchor.points)} points ({kept_points(fa)})",
                             f"test Pareto front: {len(ft)} of {len(test.points)} points ({kept_points(ft)})",
                             *out.result.notes]

@@ -134,4 +134,9 @@ def check_mixed(anchor, test, allow_mixed: bool = False) -> tuple[list[str], lis
 
 
 def kept_points(points) -> str:
-    return ", ".join(f"scale {p.scale * 100:g} % QP {p.qp}" for p in points)
+    return ", ".join(point_name(p.scale, p.qp) for p in points)
+
+
+def point_name(scale: float | None, qp) -> str:
+    """How messages name a rate point: ``scale 75 % QP 37`` (``QP 37`` when the scale is unknown)."""
+    return f"QP {qp}" if scale is None else f"scale {scale * 100:g} % QP {qp}"
