@@ -193,10 +193,14 @@ def _annex(model: ReportModel) -> list[tuple]:
             ["BD method", str(prov.get("bd_method", ""))]]
     rows += [[f"environment: {k}", scrub(v)] for k, v in prov.get("environment", {}).items()]
     rows += [["FORCED", scrub(f)] for f in prov.get("forced", [])]
+    rows += [["MIXED (--allow-mixed)", scrub(f)] for f in prov.get("mixed", [])]
     blocks: list[tuple] = [("table", Table(["Item", "Value"], rows, "Report provenance", key_value=True))]
     blocks.append(("table", Table(["Condition / test / scale", "BD signature"],
-                                  [[scrub(f"{e.condition} / {e.test_label} / {e.scale * 100:g} %"),
-                                    scrub(e.signature) if e.ok else "not computed"] for e in model.entries],
+                                  [[scrub(f"{e.condition} / {e.test_label} / summary: {e.name}"),
+                                    scrub(e.signature) if e.result is not None else "not computed"]
+                                   for e in model.summaries]
+                                  + [[scrub(f"{e.condition} / {e.test_label} / {e.scale * 100:g} %"),
+                                      scrub(e.signature) if e.ok else "not computed"] for e in model.entries],
                                   "BD signatures")))
     for s in model.sections:
         for k, rs in enumerate([s.anchor, *s.tests]):
