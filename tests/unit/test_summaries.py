@@ -212,3 +212,16 @@ def test_report_cli_summary_first_and_allow_mixed_recorded(tmp_path):
     res = CliRunner().invoke(cli, args + ["--allow-mixed"])
     out = res.stdout
     assert out.index("summary") < out.index("detail per scale") and f"{summ['bd_rate_pct']:+.2f} %" in out
+
+
+def test_csv_with_scale_and_qp_columns_gives_the_same_summary(tmp_path):
+    for name, rows in (("a", ANCHOR), ("t", TEST)):
+        text = "scale,qp,bpp,map50\n" + "".join(f"{s * 100:g},{q},{b!r},{m!r}\n" for s, q, b, m in rows)
+        (tmp_path / f"{name}.csv").write_text(text)
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(tmp_path / "a.csv"), "--test", str(tmp_path / "t.csv"),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    (summ,) = json.loads(res.stdout)["summary"]
+    want = compare(_front(ANCHOR, ANCHOR_FRONT), _front(TEST, TEST_FRONT), "pchip-jvet").bd_rate_pct
+    assert summ["selection"] == "pareto" and summ["bd_rate_pct"] == pytest.approx(want, abs=1e-12)
+    assert "scale 50 % QP 37" in summ["bd"]["notes"][0]
