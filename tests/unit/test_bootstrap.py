@@ -410,3 +410,41 @@ def test_report_model_gets_ci(runs):
     (e,) = model.entries
     assert e.ci["level"] == 90.0 and e.ci["low"] < e.result.bd_rate_pct < e.ci["high"]
     assert e.ci["requested"] == 150 and "|ci:90-b150-s1|" in e.signature
+
+
+def test_report_cli_ci(runs, tmp_path):
+    a, t = runs
+    out = tmp_path / "r.xlsx"
+    res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--remedy", "drop-nonmono",
+                                   "--ci", "95", "--resamples", "100", "--seed", "2", "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    (r,) = json.loads(res.stdout)["results"]
+    assert r["ci"]["low"] < r["bd"]["bd_rate_pct"] < r["ci"]["high"] and r["ci"]["seed"] == 2
+    assert "|ci:95-b100-s2|" in r["signature"] and out.is_file()
+    res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--remedy", "drop-nonmono",
+                                   "--ci", "95", "--resamples", "100", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "95 % CI of BD-rate (demo@1 test, scale 100 %, pchip-jvet): [" in res.stdout
+    res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--ci", "0", "-o", str(out)])
+    assert res.exit_code == 2 and "strictly between 0 and 100" in res.output
+
+
+def test_summary_entries_get_ci_through_pareto_fronts(runs):
+    from vcmbench.bd import compare
+    from vcmbench.core.records import load_result_set
+    from vcmbench.report.ci import fill_model
+    from vcmbench.report.model import SummaryEntry, build_report
+    from vcmbench.run.resultset import pareto_front
+
+    a, t = (load_result_set(x) for x in runs)
+    model = build_report([a], [t], remedies=("drop-nonmono",))
+    pa, pt = pareto_front(a), pareto_front(t)
+    res = compare([(p.bpp, p.accuracy["AP"]) for p in pa.points], [(p.bpp, p.accuracy["AP"]) for p in pt.points],
+                  remedies=("drop-nonmono",))
+    model.summaries = [SummaryEntry("test", "dataset", "BD-rate (Pareto)", "pareto", "test", result=res, signature="v:1"),
+                       SummaryEntry("test", "overall", "Overall", "mean", "test", value_pct=-3.0)]
+    model.summaries[1].result = res
+    fill_model(model, level=95, resamples=100, seed=0)
+    d, o = model.summaries
+    assert d.ci["low"] < res.bd_rate_pct < d.ci["high"] and d.signature == "ci:95-b100-s0|v:1"
+    assert "no interval for the overall figure (Overall)" in o.ci["error"]

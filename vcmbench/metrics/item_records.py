@@ -51,49 +51,70 @@ def _chunks(n_rows: int, width: int):
 
 @dataclass
 class CocoItemRecords:
-    """pycocotools' per-image records of one quality key; ``accuracy(W)`` -> (resamples,) AP."""
+    """pycocotools' per-image records of one quality key; ``accuracy(W)`` -> (resamples,) AP.
+
+    The categories' detections lie one after the other (``seg``: the category of each, ``starts``/``lengths``:
+    its run), each run in pycocotools' sorted order, so one array operation serves every category."""
 
     key: str
     items: int
     rec_thrs: np.ndarray
-    # per category: (item index of each detection in pycocotools' sorted order, tps (T, D), fps (T, D),
-    # non-ignored GT per item (items,))
-    cats: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    img: np.ndarray        # (D,) item index of each detection
+    seg: np.ndarray        # (D,) category run of each detection
+    tps: np.ndarray        # (T, D) true positives (matched, not ignored) per IoU threshold
+    fps: np.ndarray        # (T, D) false positives (unmatched, not ignored)
+    starts: np.ndarray     # (S,)
+    lengths: np.ndarray    # (S,)
+    npig: np.ndarray       # (S, items) non-ignored GT per category and item
+    empty_npig: np.ndarray  # (E, items) the same for categories with GT but no detection (precision 0)
 
     def accuracy(self, weights: np.ndarray) -> np.ndarray:
         w = np.asarray(weights, dtype=np.float64)
         if w.ndim != 2 or w.shape[1] != self.items:
             raise DataError(f"weights of shape {w.shape} do not fit {self.items} items.")
+        n_t, n_thr = self.tps.shape[0], self.rec_thrs.size
         total = np.zeros(w.shape[0])
-        count = np.zeros(w.shape[0])
-        n_thr = self.rec_thrs.size
-        for img, tps, fps, npig_item in self.cats:
-            npig = w @ npig_item
+        count = (w @ self.empty_npig.T > 0).sum(axis=1) * float(n_t * n_thr)
+        n_seg, d = self.starts.size, self.img.size
+        if n_seg == 0:
+            return _mean(total, count)
+        npig_all = w @ self.npig.T  # (R, S)
+        first = np.zeros(d, bool)
+        first[self.starts] = True
+        for sl in _chunks(w.shape[0], n_t * d):
+            wd = w[sl][:, self.img][:, None, :]
+            npig = npig_all[sl]
+            tp = _segment_cumsum(wd * self.tps, self.starts, self.seg)
+            fp = _segment_cumsum(wd * self.fps, self.starts, self.seg)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rc = tp / npig[:, None, self.seg]
+            pr = tp / (fp + tp + _EPS)
+            for a, n in zip(self.starts, self.lengths):  # made non-increasing from the right, per category
+                pr[..., a:a + n] = np.maximum.accumulate(pr[..., a:a + n][..., ::-1], axis=-1)[..., ::-1]
+            # pycocotools reads pr at searchsorted(rc, thr_j, 'left') = the first d with c[d] > j, where
+            # c[d] = #{j: thr_j <= rc[d]} (rc non-decreasing, so c is); thresholds past the last detection read 0.
+            # So the sum over the thresholds is  sum_d (c[d] - c[d-1]) * pr[d]  (c[-1] = 0 at each category's start).
+            c = np.searchsorted(self.rec_thrs, np.nan_to_num(rc, nan=0.0, posinf=0.0), side="right").astype(np.float64)
+            prev = np.concatenate([np.zeros(c.shape[:-1] + (1,)), c[..., :-1]], axis=-1)
+            prev[..., first] = 0.0
+            per_det = ((c - prev) * pr).sum(axis=1)  # (rows, D), summed over IoU thresholds
+            per_cat = np.add.reduceat(per_det, self.starts, axis=1)  # (rows, S)
             valid = npig > 0
-            d = img.size
-            if d == 0:
-                count += valid * (n_thr * tps.shape[0])
-                continue
-            for sl in _chunks(w.shape[0], d):
-                wd = w[sl][:, img]
-                rows = wd.shape[0]
-                offs = (np.arange(rows) * (n_thr + 1))[:, None]
-                for t in range(tps.shape[0]):
-                    tp = np.cumsum(wd * tps[t], axis=1)
-                    fp = np.cumsum(wd * fps[t], axis=1)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        rc = tp / npig[sl][:, None]
-                    pr = tp / (fp + tp + _EPS)
-                    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-                    # searchsorted(rc, thr, 'left') per row = #{d: rc[d] < thr} = #{d: c[d] <= j}
-                    c = np.searchsorted(self.rec_thrs, np.nan_to_num(rc, nan=0.0, posinf=0.0), side="right")
-                    hist = np.bincount((c + offs).ravel(), minlength=rows * (n_thr + 1)).reshape(rows, n_thr + 1)
-                    inds = np.cumsum(hist, axis=1)[:, :n_thr]
-                    q = np.where(inds < d, np.take_along_axis(pr, np.minimum(inds, d - 1), axis=1), 0.0)
-                    total[sl] += np.where(valid[sl], q.sum(axis=1), 0.0)
-                count[sl] += valid[sl] * (n_thr * tps.shape[0])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+            total[sl] += np.where(valid, per_cat, 0.0).sum(axis=1)
+            count[sl] += valid.sum(axis=1) * float(n_t * n_thr)
+        return _mean(total, count)
+
+
+def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+
+
+def _segment_cumsum(x: np.ndarray, starts: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Cumulative sums along the last axis restarting at each run (exact: the weights are whole numbers)."""
+    cs = np.cumsum(x, axis=-1)
+    before = np.concatenate([np.zeros(cs.shape[:-1] + (1,)), cs[..., :-1]], axis=-1)[..., starts]
+    return cs - before[..., seg]
 
 
 def coco_item_records(ev: Any, item_eval_ids: Sequence[int], key: str) -> CocoItemRecords:
@@ -118,7 +139,8 @@ def coco_item_records(ev: Any, item_eval_ids: Sequence[int], key: str) -> CocoIt
     if max_det not in list(p.maxDets):
         raise DataError("pycocotools parameters without maxDets 100 are not supported.")
     n_img, n_area = len(img_ids), len(p.areaRng)
-    out = CocoItemRecords(key, len(item_eval_ids), np.asarray(p.recThrs, dtype=np.float64))
+    runs: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    empty: list[np.ndarray] = []
     for k0 in range(len(p.catIds) if p.useCats else 1):
         base = k0 * n_area * n_img + a0 * n_img
         evs = [(i, ev.evalImgs[base + i]) for i in range(n_img)]
@@ -134,14 +156,30 @@ def coco_item_records(ev: Any, item_eval_ids: Sequence[int], key: str) -> CocoIt
         scores = np.concatenate([np.asarray(e["dtScores"][0:max_det], dtype=np.float64) for _, e in evs])
         img = np.concatenate([np.full(min(len(e["dtScores"]), max_det), item_of_pos[i], np.int64) for i, e in evs])
         order = np.argsort(-scores, kind="mergesort")
-        dtm = np.concatenate([np.asarray(e["dtMatches"])[:, 0:max_det] for _, e in evs], axis=1)[:, order][ts]
-        dtig = np.concatenate([np.asarray(e["dtIgnore"])[:, 0:max_det] for _, e in evs], axis=1)[:, order][ts]
+        dtm = np.concatenate([np.asarray(e["dtMatches"]).reshape(len(p.iouThrs), -1)[:, 0:max_det] for _, e in evs],
+                             axis=1)[:, order][ts]
+        dtig = np.concatenate([np.asarray(e["dtIgnore"]).reshape(len(p.iouThrs), -1)[:, 0:max_det] for _, e in evs],
+                              axis=1)[:, order][ts]
         img = img[order]
         keep = img >= 0  # detections on images that are not items weigh nothing
+        if not keep.any():
+            empty.append(npig_item)
+            continue
         tps = np.logical_and(dtm, np.logical_not(dtig))[:, keep]
         fps = np.logical_and(np.logical_not(dtm), np.logical_not(dtig))[:, keep]
-        out.cats.append((img[keep], tps.astype(np.float64), fps.astype(np.float64), npig_item))
-    return out
+        runs.append((img[keep], tps, fps, npig_item))
+    n_items = len(item_eval_ids)
+    lengths = np.array([r[0].size for r in runs], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if runs else np.zeros(0, np.int64)
+    return CocoItemRecords(
+        key=key, items=n_items, rec_thrs=np.asarray(p.recThrs, dtype=np.float64),
+        img=np.concatenate([r[0] for r in runs]) if runs else np.zeros(0, np.int64),
+        seg=np.repeat(np.arange(len(runs)), lengths),
+        tps=np.concatenate([r[1] for r in runs], axis=1).astype(np.float64) if runs else np.zeros((len(ts), 0)),
+        fps=np.concatenate([r[2] for r in runs], axis=1).astype(np.float64) if runs else np.zeros((len(ts), 0)),
+        starts=starts, lengths=lengths,
+        npig=np.array([r[3] for r in runs]).reshape(len(runs), n_items),
+        empty_npig=np.array(empty).reshape(len(empty), n_items))
 
 
 @dataclass

@@ -167,7 +167,7 @@ def fill_model(model, *, level: float, resamples: int, seed: int, min_overlap: f
         if s.result is None:
             continue
         if s.scope != "dataset" or s.test_label not in by_label:
-            s.ci = {"level": float(level), "error": f"no interval for a {s.scope} aggregate ({s.name}): only BD values "
+            s.ci = {"level": float(level), "error": f"no interval for the {s.scope} figure ({s.name}): only BD values "
                                                     "of one dataset's curves are resampled"}
             continue
         anchor, t = by_label[s.test_label]

@@ -111,7 +111,7 @@ def curve_values(points: Sequence[PointItems], w: np.ndarray) -> tuple[np.ndarra
     rates = np.empty((w.shape[0], len(points)))
     accs = np.empty((w.shape[0], len(points)))
     for j, p in enumerate(points):
-        wp = w * p.counted
+        wp = w if p.counted.all() else w * p.counted
         px = wp @ p.pixels
         with np.errstate(divide="ignore", invalid="ignore"):
             rates[:, j] = np.where(px > 0, (wp @ p.bits) / np.where(px > 0, px, 1), np.nan)
