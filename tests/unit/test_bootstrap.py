@@ -22,7 +22,14 @@ from vcmbench.core.errors import BDError, UsageError
 from vcmbench.core.jsonio import write_json
 from vcmbench.metrics.coco import STAT_KEYS, coco_evaluated, load_coco_gt
 from vcmbench.metrics.item_records import COCO_AP_KEYS, coco_item_records, oid_item_records
-from vcmbench.run.bootstrap import PointItems, check_options, ci_part, paired_bootstrap, resample_weights
+from vcmbench.run.bootstrap import (
+    PointItems,
+    check_options,
+    ci_part,
+    paired_bootstrap,
+    resample_blocks,
+    resample_weights,
+)
 
 # ----------------------------------------------------------------------------------------- options, draws
 
@@ -38,6 +45,8 @@ def test_resamples_and_seed_checked():
         check_options(95, 99, 0)
     with pytest.raises(UsageError, match="non-negative integer"):
         check_options(95, 1000, -1)
+    with pytest.raises(UsageError, match="more than 100000"):
+        check_options(95, 100_001, 0)
     assert check_options("99.5", 100, 3) == (99.5, 100, 3)
     assert ci_part(95.0, 1000, 0) == "95-b1000-s0" and ci_part(99.5, 200, 7) == "99.5-b200-s7"
 
@@ -46,6 +55,8 @@ def test_draws_are_paired_counts_and_reproducible():
     w = resample_weights(22, 300, 5)
     assert w.shape == (300, 22) and (w.sum(axis=1) == 22).all() and (w >= 0).all()
     assert (w == resample_weights(22, 300, 5)).all() and not (w == resample_weights(22, 300, 6)).all()
+    blocks = list(resample_blocks(22, 2500, 5))
+    assert [b.shape[0] for b in blocks] == [1000, 1000, 500] and (blocks[0][:300] == w).all()
     # an image drawn once on average: about 1 - 1/e of the images appear in a resample
     assert abs((w > 0).mean() - (1 - (1 - 1 / 22) ** 22)) < 0.02
 

@@ -16,8 +16,9 @@ counted and reported, never silently dropped; the interval is the ``(100 - level
 More than ``FAIL_WARN`` of the resamples failing is a warning; more than ``FAIL_REFUSE`` is no
 interval (an error naming the first reason).
 
-Draws: ``numpy.random.default_rng(seed).integers(0, n, size=(resamples, n))``; items are in sorted
-id order, so the same seed, resamples and items give the same interval anywhere.  The interval's
+Draws: one generator ``numpy.random.default_rng(seed)``, ``integers(0, n, size=(rows, n))`` for blocks of
+``BLOCK`` resamples in turn; items are in sorted id order, so the same seed, resamples and items give the
+same interval anywhere.  The interval's
 signature part is ``ci:<level>-b<resamples>-s<seed>`` (``ci_part``).
 """
 
@@ -37,6 +38,8 @@ DEFAULT_SEED = 0
 FAIL_WARN = 0.05
 FAIL_REFUSE = 0.5
 METHOD = "paired percentile bootstrap over images"
+MAX_RESAMPLES = 100_000
+BLOCK = 1000  # resamples drawn and evaluated at a time
 
 Statistic = Callable[[list[tuple[float, float]], list[tuple[float, float]]], tuple[float, float | None]]
 
@@ -87,6 +90,9 @@ def check_options(level: float, resamples: int, seed: int) -> tuple[float, int, 
         raise UsageError(f"--resamples {resamples!r} is too few: percentile intervals need at least {MIN_RESAMPLES} "
                          f"resamples to place their tails (the 2.5 % tail of 100 is 2.5 values); the default is "
                          f"{DEFAULT_RESAMPLES}.")
+    if resamples > MAX_RESAMPLES:
+        raise UsageError(f"--resamples {resamples} is more than {MAX_RESAMPLES}; beyond a few thousand the interval's "
+                         "ends move less than its sampling error — give e.g. 1000 or 5000.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UsageError(f"--seed {seed!r} must be a non-negative integer (the default is {DEFAULT_SEED}).")
     return v, int(resamples), int(seed)
@@ -97,13 +103,22 @@ def ci_part(level: float, resamples: int, seed: int) -> str:
     return f"{level:g}-b{resamples}-s{seed}"
 
 
-def resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, n) counts: how often each item is drawn in each resample (each row sums to n)."""
+def resample_blocks(n: int, resamples: int, seed: int, block: int = BLOCK):
+    """(rows, n) count blocks, ``resamples`` rows in all: how often each item is drawn in each resample (each
+    row sums to n).  One generator, ``default_rng(seed)``, draws the blocks in turn (memory stays bounded)."""
     if n < 2:
         raise DataError(f"A bootstrap over {n} item(s) says nothing; it needs at least 2 images.")
-    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    flat = idx + (np.arange(resamples) * n)[:, None]
-    return np.bincount(flat.ravel(), minlength=resamples * n).reshape(resamples, n)
+    rng = np.random.default_rng(seed)
+    for a in range(0, resamples, block):
+        rows = min(block, resamples - a)
+        idx = rng.integers(0, n, size=(rows, n))
+        flat = idx + (np.arange(rows) * n)[:, None]
+        yield np.bincount(flat.ravel(), minlength=rows * n).reshape(rows, n)
+
+
+def resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:
+    """All the blocks of ``resample_blocks`` as one (resamples, n) array."""
+    return np.concatenate(list(resample_blocks(n, resamples, seed)), axis=0)
 
 
 def curve_values(points: Sequence[PointItems], w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,25 +151,29 @@ def paired_bootstrap(anchor: Sequence[PointItems], test: Sequence[PointItems], n
     ``{"level": .., "error": ..}`` when more than ``FAIL_REFUSE`` of the resamples failed.
     """
     level, resamples, seed = check_options(level, resamples, seed)
-    w = resample_weights(n_items, resamples, seed).astype(np.float64)
-    ra, qa = curve_values(anchor, w)
-    rt, qt = curve_values(test, w)
     bd = np.full(resamples, np.nan)
     bq = np.full(resamples, np.nan)
     reasons: dict[str, int] = {}
-    for r in range(resamples):
-        try:
-            if not (np.isfinite(ra[r]).all() and np.isfinite(qa[r]).all() and np.isfinite(rt[r]).all()
-                    and np.isfinite(qt[r]).all()):
-                raise BDError("a point's rate or accuracy is undefined in this resample (no counted image, or no "
-                              "ground truth drawn)")
-            b, q = statistic(list(zip(ra[r].tolist(), qa[r].tolist())), list(zip(rt[r].tolist(), qt[r].tolist())))
-            bd[r] = b
-            if q is not None:
-                bq[r] = q
-        except BDError as exc:
-            why = str(exc).split(". ")[0]
-            reasons[why] = reasons.get(why, 0) + 1
+    r = 0
+    for block in resample_blocks(n_items, resamples, seed):
+        w = block.astype(np.float64)
+        ra, qa = curve_values(anchor, w)
+        rt, qt = curve_values(test, w)
+        for i in range(w.shape[0]):
+            try:
+                if not (np.isfinite(ra[i]).all() and np.isfinite(qa[i]).all() and np.isfinite(rt[i]).all()
+                        and np.isfinite(qt[i]).all()):
+                    raise BDError("a point's rate or accuracy is undefined in this resample (no counted image, or "
+                                  "no ground truth drawn)")
+                b, q = statistic(list(zip(ra[i].tolist(), qa[i].tolist())),
+                                 list(zip(rt[i].tolist(), qt[i].tolist())))
+                bd[r] = b
+                if q is not None:
+                    bq[r] = q
+            except BDError as exc:
+                why = str(exc).split(". ")[0]
+                reasons[why] = reasons.get(why, 0) + 1
+            r += 1
     ok = np.isfinite(bd)
     used = int(ok.sum())
     failed = resamples - used
