@@ -8,6 +8,8 @@
 3. OpenImages challenge mAP records on the MPEG VCM 5k detection GT (5000 images, perturbed GT boxes as
    predictions): the same for one point; x24.
 
+Times are CPU seconds of this process (time.process_time: steadier than wall time on a shared machine).
+
 Usage:  python benchmarks/bench_bootstrap.py [--items 5000] [--resamples 1000] [--shared ../shared]
 """
 
@@ -37,18 +39,18 @@ def generic(n: int, resamples: int) -> None:
             pts.append(PointItems(1.0, j, f * px * rates[j] * rng.lognormal(0, 0.2, n), px, np.ones(n),
                                   (lambda v: (lambda w: (w @ v) / w.sum(axis=1)))(vals)))
         curves.append(pts)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     w = resample_weights(n, resamples, 0).astype(float)
-    tw = time.perf_counter()
+    tw = time.process_time()
     curve_values(curves[0], w)
     curve_values(curves[1], w)
-    t1 = time.perf_counter()
+    t1 = time.process_time()
 
     def stat(a, t):
         r = compare(a, t, "pchip-jvet", remedies=("drop-nonmono",))
         return r.bd_rate_pct, r.bd_quality
     ci = paired_bootstrap(curves[0], curves[1], n, stat, 95, resamples, 0)
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     print(f"generic {n} images x 24 points x {resamples}: draws {tw - t0:.2f} s, rates+accuracy {t1 - tw:.2f} s, "
           f"whole bootstrap (draws, rates, accuracy, BD) {t2 - t1:.2f} s; "
           + (f"CI [{ci['low']:.2f}, {ci['high']:.2f}] %, {ci['failed']} refused" if "low" in ci else ci["error"]))
@@ -63,11 +65,11 @@ def coco(shared: Path, resamples: int) -> None:
     gt = load_coco_gt(shared / "data/coco-tiny-cc/instances_val2017_cc.json")
     ids = sorted(im["id"] for im in gt["images"])
     preds = _perturbed(gt, 0)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     rec = coco_item_records(coco_evaluated(gt, preds), ids, "AP")
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     rec.accuracy(resample_weights(len(ids), resamples, 0).astype(float))
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     print(f"COCO AP 22 images, one point: records {t1 - t0:.2f} s, {resamples} resamples {t2 - t1:.2f} s; "
           f"24 points ~{24 * (t2 - t0):.1f} s")
 
@@ -88,11 +90,11 @@ def oid(shared: Path, resamples: int) -> None:
         b[c] += rng.normal(0, 0.01, len(b))
     b["Score"] = rng.random(len(b))
     preds = b[["ImageID", "LabelName", "Score", "XMin", "XMax", "YMin", "YMax"]]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     rec = oid_item_records(oid_item_entries(gt, preds), list(gt.image_ids))
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     rec.accuracy(resample_weights(len(gt.image_ids), resamples, 0).astype(float))
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     print(f"OID mAP {len(gt.image_ids)} images ({len(preds)} detections), one point: records {t1 - t0:.2f} s, "
           f"{resamples} resamples {t2 - t1:.2f} s; 24 points ~{24 * (t2 - t0):.0f} s")
 

@@ -349,7 +349,7 @@ def test_bdrate_ci_json_from_run_directories(runs):
     assert again == ci  # same seed, same interval
     text = CliRunner().invoke(cli, args[:-3] + ["--remedy", "drop-nonmono"])
     assert text.exit_code == 0, text.output
-    assert "95 % CI of BD-rate (scale 100 %, pchip-jvet): [" in text.stdout and "seed 3, 16 images" in text.stdout
+    assert "95 % CI of BD-rate (scale 100 %, pchip-jvet+drop-nonmono): [" in text.stdout and "seed 3, 16 images" in text.stdout
 
 
 def test_interval_needs_the_same_images(runs, tmp_path):
@@ -435,7 +435,7 @@ def test_report_cli_ci(runs, tmp_path):
     res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--remedy", "drop-nonmono",
                                    "--ci", "95", "--resamples", "100", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "95 % CI of BD-rate (demo@1 test, scale 100 %, pchip-jvet): [" in res.stdout
+    assert "95 % CI of BD-rate (demo@1 test, scale 100 %, pchip-jvet+drop-nonmono): [" in res.stdout
     res = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--ci", "0", "-o", str(out)])
     assert res.exit_code == 2 and "strictly between 0 and 100" in res.output
 

@@ -138,8 +138,9 @@ def ci_lines(rows: list[dict], quality: str) -> list[str]:
         ci = r.get("ci")
         if not ci:
             continue
+        method = r["result"].signature_part if r.get("result") is not None else r["method"]
         where = ", ".join(x for x in (r["group"], None if r["scale"] is None else f"scale {r['scale'] * 100:g} %",
-                                      r["method"]) if x)
+                                      method) if x)
         head = f"{ci['level']:g} % CI of BD-rate ({where})"
         if "error" in ci:
             out.append(f"{head}: not available: {ci['error']}")

@@ -171,7 +171,8 @@ def model_ci_lines(model) -> list[str]:
 
     lines = []
     for sec in model.sections:
-        rows = [{"ci": e.ci, "group": f"{e.condition} {e.test_label}", "scale": e.scale, "method": e.method}
+        rows = [{"ci": e.ci, "group": f"{e.condition} {e.test_label}", "scale": e.scale, "method": e.method,
+                 "result": e.result}
                 for e in sec.entries]
         lines += ci_lines(rows, sec.quality_key)
     return lines
