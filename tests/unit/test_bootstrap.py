@@ -459,3 +459,20 @@ def test_summary_entries_get_ci_through_pareto_fronts(runs):
     d, o = model.summaries
     assert d.ci["low"] < res.bd_rate_pct < d.ci["high"] and d.signature == "ci:95-b100-s0|v:1"
     assert "no interval for the overall figure (Overall)" in o.ci["error"]
+
+
+def test_ci_unavailable_with_bits_rate_or_a_moved_run_directory(runs, tmp_path):
+    a, t = runs
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(t), "--rate-col", "bits", "--ci", "95",
+                                   "--resamples", "100", "--remedy", "drop-nonmono", "--json"])
+    assert res.exit_code == 0, res.output
+    assert "not 'bits'" in json.loads(res.stdout)["results"][0]["ci"]["error"]
+    rs = json.loads((a / "resultset.json").read_text())
+    rs["provenance"]["run_dir"] = str(tmp_path / "gone")
+    moved = tmp_path / "anchor.json"
+    moved.write_text(json.dumps(rs))
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(moved), "--test", str(t), "--ci", "95", "--resamples", "100",
+                                   "--remedy", "drop-nonmono", "--json"])
+    assert res.exit_code == 0, res.output
+    (r,) = json.loads(res.stdout)["results"]
+    assert "gone of" in r["ci"]["error"] and "is not there" in r["ci"]["error"] and "bd_rate_pct" in r["bd"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..core.errors import BDError, DataError
+from ..core.errors import DataError, VcmbenchError
 from ..core.signature import Signature
 from ..run.bootstrap import ci_part, paired_bootstrap
 
@@ -57,8 +57,8 @@ class ItemCache:
                 from ..run.run_items import run_item_curves
 
                 self._cache[key] = run_item_curves(run_dir, result_set, quality_key)
-            except DataError as exc:
-                self._cache[key] = exc
+            except VcmbenchError as exc:  # the reason goes into the ci dict; the BD value stands
+                self._cache[key] = DataError(str(exc))
         val = self._cache[key]
         if isinstance(val, DataError):
             raise val
@@ -109,7 +109,7 @@ def interval(anchor_items, test_items, scale: float | None, *, method: str, reme
                 raise DataError(f"the per-image records give BD-rate {b:+.6f} %, not the reported {expected_bd:+.6f} %: "
                                 "the interval would belong to another figure")
         return paired_bootstrap(pa, pt, len(anchor_items.items), stat, level, resamples, seed)
-    except (DataError, BDError) as exc:
+    except VcmbenchError as exc:  # BDError, DataError, EvaluationError ...: no interval, with the reason
         return {"level": float(level), "error": str(exc)}
 
 
@@ -132,6 +132,9 @@ def attach_to_rows(rows: list[dict], anchor, test, *, level: float, resamples: i
             row["ci"] = None
             continue
         try:
+            if anchor.result_set is not None and anchor.rate_name != "bpp":
+                raise DataError(f"the interval resamples the dataset rate in bpp, not {anchor.rate_name!r}: leave "
+                                "--rate-col at bpp for --ci")
             a = cache.get(anchor.result_set, anchor.source, anchor.quality_name)
             t = cache.get(test.result_set, test.source, anchor.quality_name)
         except DataError as exc:
