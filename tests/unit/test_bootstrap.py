@@ -114,7 +114,7 @@ def _coverage(n_sets, resamples, n_items=40):
 @pytest.mark.slow
 def test_coverage_200_datasets():
     """The issue's criterion: the 95 % interval covers the true BD-rate in 90-99 % of 200 simulated datasets
-    (400 resamples each, to keep it near a minute; measured 2026-12: 192/200 = 96 %)."""
+    (400 resamples each; measured 2026-12: 194/200 = 97 % covered, 1/200 covered 0 %; 17 CPU-s)."""
     hit, zero = _coverage(200, 400)
     assert 180 <= hit <= 198, hit
     assert zero <= 20  # and it is not so wide that it says nothing: it rarely covers "no difference"
@@ -122,7 +122,8 @@ def test_coverage_200_datasets():
 
 def test_coverage_60_datasets():
     """Cheaper variant of the coverage test in the default run: 60 datasets x 200 resamples.  Accepted when
-    the hit count is consistent (one-sided binomial, p = 0.001) with a coverage of at least 90 %."""
+    the hit count is consistent (one-sided binomial, p = 0.001) with a coverage of at least 90 % (measured
+    2026-12: 57/60, none covering 0 %; 3 CPU-s)."""
     from scipy.stats import binom
 
     hit, zero = _coverage(60, 200)
