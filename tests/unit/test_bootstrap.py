@@ -273,11 +273,12 @@ LABELS = ["cat", "dog", "person", "car"]
 QPS = [22, 27, 32, 37]
 
 
-def _rec(job_id, image, w, h, qp, bits):
+def _rec(job_id, image, w, h, qp, bits, psnr):
     return {"job_id": job_id, "image_id": image, "scale": 1.0, "qp": qp, "width": w, "height": h, "coded_width": w,
             "coded_height": h, "bits": int(bits), "verified": True, "verdict": "ok", "encode_seconds": 1.0,
             "decode_seconds": 0.5, "task_seconds": 0.1, "bitstream": f"bitstreams/{job_id}.266", "side_info_bits": 0,
-            "extra": {}, "signature": "s", "schema_version": 1}
+            "extra": {"quality": {"psnr_y": psnr, "psnr_u": psnr + 3, "psnr_v": psnr + 4}}, "signature": "s",
+            "schema_version": 1}
 
 
 def _make_run(path, label, rate_factor, n=16, seed=0):
@@ -289,6 +290,7 @@ def _make_run(path, label, rate_factor, n=16, seed=0):
 
     rng = np.random.default_rng(seed)
     shape_rng = np.random.default_rng(99)  # the same images (and reference detections) in every run
+    psnr_rng = np.random.default_rng(seed + 1000)
     images, jobs, refs = [], [], {}
     for i in range(n):
         w, h = int(shape_rng.integers(200, 400)), int(shape_rng.integers(150, 300))
@@ -320,7 +322,8 @@ def _make_run(path, label, rate_factor, n=16, seed=0):
                 bits = w * h * (0.8, 0.4, 0.2, 0.1)[q] * rate_factor * rng.lognormal(0, 0.2)
                 jid = f"{name}-{qp}"
                 jobs.append({"job_id": jid, "kind": "code", "image_id": name, "scale": 1.0, "qp": qp})
-                st.put(jid, "code", name, 1.0, qp, _rec(jid, name, w, h, qp, bits), det)
+                psnr = float(44 - 0.5 * qp + psnr_rng.normal(0, 1))
+                st.put(jid, "code", name, 1.0, qp, _rec(jid, name, w, h, qp, bits, psnr), det)
         run["jobs"] = jobs
         write_json(path / "run.json", run)
     build_result_set(path)
@@ -477,3 +480,13 @@ def test_ci_unavailable_with_bits_rate_or_a_moved_run_directory(runs, tmp_path):
     assert res.exit_code == 0, res.output
     (r,) = json.loads(res.stdout)["results"]
     assert "gone of" in r["ci"]["error"] and "is not there" in r["ci"]["error"] and "bd_rate_pct" in r["bd"]
+
+
+def test_psnr_interval_is_a_mean_of_per_image_values(runs):
+    a, t = runs
+    res = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(t), "--quality-col", "psnr_yuv", "--ci",
+                                   "95", "--resamples", "200", "--json"])
+    assert res.exit_code == 0, res.output
+    (r,) = json.loads(res.stdout)["results"]
+    assert r["ci"]["failed"] == 0 and r["ci"]["low"] < r["bd"]["bd_rate_pct"] < r["ci"]["high"]
+    assert r["ci"]["bd_quality_low"] < r["bd"]["bd_quality"] < r["ci"]["bd_quality_high"]
