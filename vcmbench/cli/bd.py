@@ -33,8 +33,13 @@ METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, a
               help="Compare result sets that differ in kind (image vs feature coding, not twins), dataset or number of "
                    "images, which no condition allows (recorded in the signature as mixed:<what>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--ci", "ci_level", default=None, metavar="LEVEL",
+              help="Confidence interval at LEVEL percent (e.g. 95): paired bootstrap over the images of run "
+                   "directories (CSV inputs have no per-image records: the interval is marked unavailable).")
+@click.option("--resamples", default=1000, show_default=True, type=int, help="Bootstrap resamples for --ci (>= 100).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws for --ci.")
 def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, extend, min_overlap, force, allow_mixed,
-           as_json):
+           as_json, ci_level, resamples, seed):
     """BD-rate (percent, negative = the test saves rate) and BD-accuracy of TEST against ANCHOR.
 
     Prints the summary figure first, with its rule and source, then the per-scale detail.  The
@@ -55,6 +60,12 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
       vcmbench bdrate --anchor anchor.csv --test proposal.csv -m pchip-jvet -m cubic
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --scale 75 --json
       vcmbench bdrate --anchor final_OIV6_anchor.csv --test final_OIV6.csv --remedy cubic-fit-pcs2024
+      vcmbench bdrate --anchor runs/vtm --test runs/vvenc --ci 95 --resamples 1000 --seed 0 --json
+
+    With --ci LEVEL, each BD-rate gets a LEVEL % confidence interval: a paired percentile bootstrap
+    over the images (the same draw for anchor and test and every point), rate and accuracy of each
+    point recomputed from the run's per-image records.  It measures the sampling uncertainty of the
+    image set only, not codec or network variation.
     """
     from ..core import units
     from ..core.errors import BDError
@@ -62,6 +73,10 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
     from ..report.summaries import describe
 
     scales = percent_list(scales, "scale")
+    if ci_level is not None:
+        from ..run.bootstrap import check_options
+
+        ci_level, resamples, seed = check_options(ci_level, resamples, seed)
 
     a = load_curves(anchor, rate_col, quality_col)
     t = load_curves(test_, rate_col, quality_col)
@@ -69,6 +84,11 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
                           scales=scales, force=force, min_overlap=min_overlap, allow_mixed=allow_mixed)
     summary = summarize_inputs(a, t, rows, remedies=tuple(remedies), extend=extend, scales=scales,
                                min_overlap=min_overlap)
+    if ci_level is not None:
+        from ..report.ci import attach_to_rows
+
+        attach_to_rows(rows, a, t, level=ci_level, resamples=resamples, seed=seed, remedies=tuple(remedies),
+                       extend=extend, min_overlap=min_overlap, summary=summary)
     compared = rows[0]["compared"] if rows else []
     acc = units.bd_accuracy(a.quality_name)
     label_a = describe(a.result_set, "anchor") if a.result_set is not None else f"anchor: {a.label}"
@@ -82,11 +102,13 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
                                 "source": s["source"], "selection": s["selection"],
                                 "scales_pct": [None if x is None else round(x * 100, 6) for x in s["scales"]],
                                 "signature": s["signature"], "error": s["error"],
+                                **({"ci": s.get("ci")} if ci_level is not None else {}),
                                 **_unit_fields(s["result"], acc)} for s in summary],
                    "results": [{"method": r["method"], "group": r["group"],
                                 "scale_pct": None if r["scale"] is None else round(r["scale"] * 100, 6),
                                 "signature": r["signature"], "forced": r["forced"], "mixed": r["mixed"],
-                                "error": r["error"], **_unit_fields(r["result"], acc)} for r in rows]})
+                                "error": r["error"], **({"ci": r["ci"]} if ci_level is not None else {}),
+                                **_unit_fields(r["result"], acc)} for r in rows]})
     else:
         click.echo(f"{label_a}   [{a.source}]")
         click.echo(f"{label_t}   [{t.source}]")
@@ -113,6 +135,10 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
                 where = " ".join(x for x in (r["group"], None if r.get("scale") is None else
                                              units.scale_text(r["scale"]), r.get("name")) if x)
                 click.echo(f"not computed ({r['method']}{', ' + where if where else ''}): {r['error']}", err=True)
+        if ci_level is not None:
+            for line in ci_lines([*[dict(x, scale=None, group=x["group"] or "summary") for x in summary], *rows],
+                                 a.quality_name):
+                click.echo(line)
         sigs = list(dict.fromkeys(r["signature"] for r in [*summary, *rows] if r["result"]))
         for sg in sigs:
             click.echo(f"signature: {sg}")
@@ -120,6 +146,8 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
         click.echo(f"warning: {w}", err=True)
     for r in [*[dict(x, method=f"{x['method']} summary") for x in summary if x["selection"]], *rows]:
         res = r["result"]
+        for w in ((r.get("ci") or {}).get("warnings") or []):
+            click.echo(f"warning: {r['method']}: confidence interval: {w}", err=True)
         for w in (res.warnings if res else []):
             click.echo(f"warning: {r['method']}: {w}", err=True)
         for n in (res.notes if res else []):
@@ -164,4 +192,31 @@ def _unit_fields(res, acc) -> dict:
     if acc.unit == "pp":
         out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
     out["bd"] = res.to_dict()
+    return out
+
+
+def ci_lines(rows: list[dict], quality: str) -> list[str]:
+    """One line per BD value with its confidence interval, or why there is none."""
+    from ..core.units import BD_RATE, bd_accuracy
+
+    out = []
+    bq = bd_accuracy(quality)
+    for r in rows:
+        ci = r.get("ci")
+        if not ci:
+            continue
+        method = r["result"].signature_part if r.get("result") is not None else r["method"]
+        where = ", ".join(x for x in (r["group"], None if r["scale"] is None else f"scale {r['scale'] * 100:g} %",
+                                      method) if x)
+        head = f"{ci['level']:g} % CI of BD-rate ({where})"
+        if "error" in ci:
+            out.append(f"{head}: not available: {ci['error']}")
+            continue
+        text = f"{head}: [{BD_RATE.text(ci['low'])}, {BD_RATE.text(ci['high'])}] %"
+        if ci.get("bd_quality_low") is not None:
+            unit = f" {bq.unit}" if bq.unit else ""
+            text += f"; BD-{quality} [{bq.text(ci['bd_quality_low'])}, {bq.text(ci['bd_quality_high'])}]{unit}"
+        text += (f" ({ci['resamples']} resamples used of {ci['requested']}, {ci['failed']} refused, seed {ci['seed']}, "
+                 f"{ci['items']} images)")
+        out.append(text)
     return out

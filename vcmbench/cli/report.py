@@ -76,8 +76,13 @@ def _load_sets(paths, role: str) -> list:
               help="Output file: .xlsx (workbook), .html or .docx (contribution document); repeatable, all written "
                    "or none.")
 @click.option("--json", "as_json", is_flag=True, help="Print the BD results as JSON.")
+@click.option("--ci", "ci_level", default=None, metavar="LEVEL",
+              help="Confidence interval of each BD-rate at LEVEL percent (e.g. 95): paired bootstrap over the images "
+                   "of run directories (CSV inputs: marked unavailable).")
+@click.option("--resamples", default=1000, show_default=True, type=int, help="Bootstrap resamples for --ci (>= 100).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws for --ci.")
 def report(anchors, tests, method, remedies, extend, meta_file, title, abstract, m_number, meeting, authors,
-           accuracy_units, rate_axis, force, allow_mixed, outputs, as_json):
+           accuracy_units, rate_axis, force, allow_mixed, outputs, as_json, ci_level, resamples, seed):
     """Write the BD-rate workbook and the MPEG contribution (.docx and/or HTML) from one model.
 
     Test result sets are paired with the anchor of the same condition (for CSV inputs: the
@@ -95,6 +100,7 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     Example:
       vcmbench report --anchor runs/vtm-oiv6 --test runs/proposal-oiv6 --meta meta.yaml \\
           -o contribution.docx -o contribution.html -o results.xlsx
+      vcmbench report --anchor runs/vtm --test runs/proposal --ci 95 -o results.xlsx
     """
     from dataclasses import replace
 
@@ -105,6 +111,10 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
 
     for o in outputs:
         output_kind(o)
+    if ci_level is not None:
+        from ..run.bootstrap import check_options
+
+        ci_level, resamples, seed = check_options(ci_level, resamples, seed)
     meta = load_meta(meta_file) if meta_file else Meta()
     over = {k: v for k, v in (("title", title), ("abstract", abstract), ("m_number", m_number),
                               ("meeting", meeting)) if v is not None}
@@ -115,7 +125,12 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,
                          abstract=meta.abstract, allow_mixed=allow_mixed,
                          command_line=_command_line(anchors, tests, method, remedies, extend, force, title, outputs,
-                                                    meta_file, allow_mixed))
+                                                    meta_file, allow_mixed)
+                         + ("" if ci_level is None else f" --ci {ci_level:g} --resamples {resamples} --seed {seed}"))
+    if ci_level is not None:
+        from ..report.ci import fill_model
+
+        fill_model(model, level=ci_level, resamples=resamples, seed=seed)
     written = write_reports(model, list(outputs), meta, percent=accuracy_units == "percent",
                             log_rate=rate_axis == "log")
     if as_json:
@@ -127,6 +142,7 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
                                for e in model.summaries],
                    "results": [{"condition": e.condition, "test": e.test_label, "scale_pct": round(e.scale * 100, 6),
                                 "error": e.error, "signature": e.signature,
+                                **({"ci": e.ci} if ci_level is not None else {}),
                                 **_unit_fields(e.result, e.quality_key)} for e in model.entries],
                    "mixed": model.provenance.get("mixed", []),
                    "outputs": [str(w) for w in written], "warnings": model.warnings})
@@ -138,12 +154,19 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
                 for e in model.entries]
         click.echo("detail per scale:")
         click.echo(table(["condition", "test", "scale", "BD-rate", "BD-accuracy", "quality overlap"], rows))
+        if ci_level is not None:
+            for line in model_ci_lines(model):
+                click.echo(line)
         click.echo(f"method: {model.bd_signature_part}"
                    + (f" (remedy: {', '.join(model.remedies)})" if model.remedies else " (no remedy)"))
         for w in written:
             click.echo(f"wrote {w}")
     for w in model.warnings:
         click.echo(f"warning: {w}", err=True)
+    for e in model.entries if ci_level is not None else []:
+        for w in (e.ci or {}).get("warnings") or []:
+            click.echo(f"warning: {e.condition} {e.test_label} scale {e.scale * 100:g} %: confidence interval: {w}",
+                       err=True)
     missing = meta.missing()
     if any(output_kind(o) in ("html", "docx") for o in outputs) and missing:
         click.echo(f"note: the document keeps placeholders for {', '.join(missing)}; give them in --meta.", err=True)
@@ -190,3 +213,20 @@ def _unit_fields(res, quality_key: str) -> dict:
         out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
     out["bd"] = res.to_dict()
     return out
+
+
+def model_ci_lines(model) -> list[str]:
+    """One line per BD value of the model with its confidence interval, or why there is none."""
+    from .bd import ci_lines
+
+    lines = []
+    for s in model.summaries:
+        if s.ci is not None:
+            lines += ci_lines([{"ci": s.ci, "group": f"{s.condition} {s.test_label} summary", "scale": None,
+                                "method": s.name, "result": s.result}], s.quality_key)
+    for sec in model.sections:
+        rows = [{"ci": e.ci, "group": f"{e.condition} {e.test_label}", "scale": e.scale, "method": e.method,
+                 "result": e.result}
+                for e in sec.entries]
+        lines += ci_lines(rows, sec.quality_key)
+    return lines

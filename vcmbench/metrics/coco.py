@@ -29,7 +29,8 @@ from ..core.jsonio import read_json
 STAT_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 IOU_TYPES = ("bbox", "segm")
 
-__all__ = ["STAT_KEYS", "coco_evaluate", "coco_category_map", "detections_to_coco", "load_coco_gt", "metric_name"]
+__all__ = ["STAT_KEYS", "coco_evaluate", "coco_evaluated", "coco_category_map", "detections_to_coco", "load_coco_gt",
+           "metric_name"]
 
 
 def metric_name(iou_type: str = "bbox") -> str:
@@ -247,6 +248,21 @@ def _resolve_categories(preds: list[dict], data: dict) -> None:
 def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, iou_type: str = "bbox",
                   image_ids: Sequence[int] | None = None) -> dict[str, float]:
     """COCO AP/AR of ``predictions`` against ``gt`` with pycocotools ``COCOeval`` (see module doc)."""
+    ev = coco_evaluated(gt, predictions, iou_type, image_ids)
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        ev.accumulate()
+        ev.summarize()
+    stats = [float(s) for s in ev.stats]
+    if len(stats) != len(STAT_KEYS):
+        raise EvaluationError(f"pycocotools returned {len(stats)} statistics, expected {len(STAT_KEYS)}.")
+    return dict(zip(STAT_KEYS, stats))
+
+
+def coco_evaluated(gt: dict | str | Path, predictions: list[dict] | str | Path, iou_type: str = "bbox",
+                   image_ids: Sequence[int] | None = None):
+    """The checked inputs' pycocotools ``COCOeval`` after ``evaluate()`` (per-image records in ``evalImgs``),
+    before ``accumulate()``: what :func:`coco_evaluate` summarises and ``metrics.item_records`` re-weights."""
     if iou_type not in IOU_TYPES:
         raise DataError(f"Unknown iou_type {iou_type!r}; use one of {', '.join(IOU_TYPES)}.")
     from pycocotools.coco import COCO
@@ -296,12 +312,7 @@ def coco_evaluate(gt: dict | str | Path, predictions: list[dict] | str | Path, i
         if image_ids is not None:
             ev.params.imgIds = sorted(int(i) for i in image_ids)
         ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    stats = [float(s) for s in ev.stats]
-    if len(stats) != len(STAT_KEYS):
-        raise EvaluationError(f"pycocotools returned {len(stats)} statistics, expected {len(STAT_KEYS)}.")
-    return dict(zip(STAT_KEYS, stats))
+    return ev
 
 
 def _segmentations_to_rle(preds: list[dict], data: dict) -> None:

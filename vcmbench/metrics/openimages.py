@@ -58,8 +58,8 @@ from ..core.errors import DataError, EvaluationError
 from .oid_gt import OIDGroundTruth, class_index, load_oid_ground_truth
 from .oid_io import encode_oid_mask, numeric_columns, oid_mask_to_rle, read_predictions
 
-__all__ = ["OIDGroundTruth", "OIDResult", "load_oid_ground_truth", "oid_evaluate", "voc_average_precision",
-           "encode_oid_mask", "metric_name"]
+__all__ = ["OIDGroundTruth", "OIDResult", "load_oid_ground_truth", "oid_evaluate", "oid_item_entries",
+           "voc_average_precision", "encode_oid_mask", "metric_name"]
 
 
 def metric_name(segmentation: bool, iou_threshold: float = 0.5, group_of_weight: float = 1.0) -> str:
@@ -353,6 +353,40 @@ def _prepare_detections(gt: OIDGroundTruth, predictions: Any, segmentation: bool
     return key[rows], score, boxes, rles, area
 
 
+def _entries(gt: OIDGroundTruth, predictions, segmentation: bool, iou_threshold: float, weight: float,
+             counts: dict):
+    """Matched entries (``_match``), GT boxes that count (``has_mask``) and, per class, the entries' indices in
+    the reference's order: pooled in its concatenation order, then its descending sort (rule 8)."""
+    det_key, score, boxes, rles, area = _prepare_detections(gt, predictions, segmentation, counts)
+    e, has_mask = _match(gt, det_key, score, boxes, rles, area, iou_threshold, weight, segmentation)
+    c = len(gt.classes)
+    conc = np.lexsort((e["rank"], e["section"], e["img"], e["cls"]))
+    bounds = np.searchsorted(e["cls"][conc], np.arange(c + 1))
+    order = []
+    for k in range(c):
+        idx = conc[bounds[k]:bounds[k + 1]]
+        order.append(idx[reference_descending(e["score"][idx])])
+    return e, has_mask, order
+
+
+def oid_item_entries(gt: OIDGroundTruth, predictions, segmentation: bool = False, *, iou_threshold: float = 0.5,
+                     group_of_weight: float | None = None) -> dict[str, Any]:
+    """Per-image records of the metric (for re-weighting images, ``metrics.item_records``): per class, the
+    entries' GT image index and true-positive weight (label) in the reference's order, and the GT instances
+    per (GT image, class) whose column sums are :func:`oid_evaluate`'s ``num_gt``."""
+    weight = 1.0 if group_of_weight is None else float(group_of_weight)
+    if segmentation and gt.masks is None:
+        raise DataError("Segmentation evaluation needs GT masks: load the ground truth with masks_csv=...")
+    counts: dict[str, int] = {}
+    e, has_mask, order = _entries(gt, predictions, segmentation, iou_threshold, weight, counts)
+    counted = has_mask if segmentation else np.ones(gt.box_class.size, bool)
+    per_image = np.zeros((len(gt.image_ids), len(gt.classes)))
+    np.add.at(per_image, (gt.box_image[counted], gt.box_class[counted]),
+              np.where(gt.group_of[counted], weight, 1.0))
+    return {"classes": list(gt.classes), "image_ids": list(gt.image_ids), "num_gt": per_image,
+            "entries": [(e["img"][o], e["label"][o]) for o in order], "counts": counts}
+
+
 def oid_evaluate(gt: OIDGroundTruth, predictions, segmentation: bool = False, *,
                  iou_threshold: float = 0.5, group_of_weight: float | None = None) -> OIDResult:
     """Evaluate predictions (DataFrame, list of dicts or CSV path) with the OID challenge metric.
@@ -368,20 +402,14 @@ def oid_evaluate(gt: OIDGroundTruth, predictions, segmentation: bool = False, *,
     if not 0 <= weight <= 1:
         raise DataError(f"group-of weight {group_of_weight!r} is outside [0, 1]; give 1.0 (the reference) or 0.")
     counts: dict[str, int] = {}
-    det_key, score, boxes, rles, area = _prepare_detections(gt, predictions, segmentation, counts)
-    e, has_mask = _match(gt, det_key, score, boxes, rles, area, iou_threshold, weight, segmentation)
+    e, has_mask, order = _entries(gt, predictions, segmentation, iou_threshold, weight, counts)
     num_gt = _num_gt(gt, has_mask, weight, segmentation)
     c = len(gt.classes)
-    # pooled per class in the reference's concatenation order, then its descending sort
-    conc = np.lexsort((e["rank"], e["section"], e["img"], e["cls"]))
-    cls_c, sc_c, lab_c = e["cls"][conc], e["score"][conc], e["label"][conc]
-    bounds = np.searchsorted(cls_c, np.arange(c + 1))
     ap = np.full(c, np.nan)
     for k in range(c):
         if num_gt[k] == 0:
             continue
-        a, b = bounds[k], bounds[k + 1]
-        lab = lab_c[a:b][reference_descending(sc_c[a:b])]
+        lab = e["label"][order[k]]
         ctp = np.cumsum(lab)
         cfp = np.cumsum((lab <= 0).astype(float))
         precision = ctp.astype(float) / (ctp + cfp)

@@ -199,14 +199,15 @@ def pareto_points(points: list[RatePoint], key: str, rate: str = "bpp") -> list[
             raise EvaluationError(f"Point scale {p.scale * 100:g} % QP {p.qp} has no {key!r}; cannot select a Pareto "
                                   "front. Choose a quality key every point has.")
 
-    def r(p):
-        return float(getattr(p, rate))
+    return [pts[i] for i in pareto_indices([(float(getattr(p, rate)), p.accuracy[key]) for p in pts])]
 
-    front = [p for p in pts
-             if not any((r(q) <= r(p) and q.accuracy[key] >= p.accuracy[key])
-                        and (r(q) < r(p) or q.accuracy[key] > p.accuracy[key]) for q in pts)]
-    front.sort(key=lambda p: (r(p), -p.accuracy[key]))
-    return front
+
+def pareto_indices(pairs: list[tuple[float, float]]) -> list[int]:
+    """Indices of the (rate, quality) pairs no other pair dominates (rate <= and quality >= with one strictly
+    better), ordered by ascending rate then descending quality."""
+    front = [i for i, (r, q) in enumerate(pairs)
+             if not any(r2 <= r and q2 >= q and (r2 < r or q2 > q) for r2, q2 in pairs)]
+    return sorted(front, key=lambda i: (pairs[i][0], -pairs[i][1]))
 
 
 def pareto_front(rs: ResultSet, quality_key: str | None = None) -> ResultSet:
