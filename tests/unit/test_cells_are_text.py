@@ -89,7 +89,7 @@ def test_report_labels_are_text_and_formulas_stay(tmp_path, label):
 def test_report_sheet_writes_a_string_as_text(tmp_path):
     """The report workbook's writer (XlsxWriter): a string given as a number is text, a number a number, and a
     formula only what the module built, stored with its value."""
-    from vcmbench.report.xlsx import Book
+    from vcmbench.report.xlsx_writer import Book
 
     book = Book()
     sh = book.sheet("s")

@@ -29,134 +29,27 @@ with its reason in a note.  Every text that comes from an input (labels, dataset
 is written as a string cell (``core.sheets.text_value``): characters XML cannot hold are removed and
 a leading ``= + - @`` carries the quote prefix, never a formula.  Print layout: A4 landscape, repeated
 header rows, bordered tables, wrapped long texts; a sheet is fitted to one page wide only when it then
-prints at :data:`MIN_PRINT_SCALE` or more (otherwise its first columns repeat on each page).
+prints at ``xlsx_writer.MIN_PRINT_SCALE`` (60 %) or more (otherwise its first columns repeat on each page).
 """
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from pathlib import Path
 
 from ..core import units
 from ..core.jsonio import atomic_write_bytes
-from ..core.sheets import ILLEGAL, text_value
+from ..core.sheets import ILLEGAL
 from .document import acc_factor, rate_name, scrub
-from .model import BDEntry, ConditionSection, ReportModel, SummaryEntry, set_label
+from .model import ConditionSection, ReportModel, SummaryEntry, set_label
+from .xlsx_writer import Book, Sheet, fit_row
 
-A4 = 9
-MIN_PRINT_SCALE = 0.6
-PAGE_PX = 1046  # A4 landscape less 0.4 in margins left and right, at 96 px per inch
 SEC = "0.00"
 INT = "0"
 # (colour, XlsxWriter marker) per curve: anchor first
 SERIES_STYLE = [("#000000", "circle"), ("#D62728", "square"), ("#1F77B4", "triangle"), ("#2CA02C", "diamond"),
                 ("#9467BD", "x"), ("#FF7F0E", "star"), ("#8C564B", "plus")]
-
-
-class Book:
-    """An XlsxWriter workbook in memory whose formats are made once per style."""
-
-    def __init__(self) -> None:
-        import xlsxwriter
-
-        self._buf = io.BytesIO()
-        # strings are never turned into formulas, numbers or links; NaN/inf become spreadsheet errors
-        self.wb = xlsxwriter.Workbook(self._buf, {"in_memory": True, "strings_to_formulas": False,
-                                                  "strings_to_numbers": False, "strings_to_urls": False,
-                                                  "nan_inf_to_errors": True})
-        self._formats: dict = {}
-
-    def fmt(self, num: str | None = None, *, bold: bool = False, wrap: bool = False, border: bool = False,
-            head: bool = False, quote: bool = False):
-        key = (num, bold, wrap, border, head, quote)
-        if key not in self._formats:
-            props: dict = {"valign": "top"}
-            if num:
-                props["num_format"] = num
-            if bold or head:
-                props["bold"] = True
-            if wrap or head:
-                props["text_wrap"] = True
-            if border or head:
-                props["border"] = 1
-                props["border_color"] = "#808080"
-            if head:
-                props["bg_color"] = "#E7E6E6"
-            if quote:
-                props["quote_prefix"] = True
-            self._formats[key] = self.wb.add_format(props)
-        return self._formats[key]
-
-    def sheet(self, name: str) -> "Sheet":
-        return Sheet(self, name)
-
-    def close(self) -> bytes:
-        self.wb.close()
-        return self._buf.getvalue()
-
-
-class Sheet:
-    """One worksheet: text cells through ``core.sheets.text_value``, numbers, formulas with their values."""
-
-    def __init__(self, book: Book, name: str) -> None:
-        self.book, self.name = book, name
-        self.ws = book.wb.add_worksheet(name)
-        self.widths: dict[int, float] = {}
-
-    def text(self, r: int, c: int, value, **style):
-        """Untrusted text as text: XML-illegal characters removed, never a formula."""
-        text, quote = text_value(value)
-        self.ws.write_string(r, c, text, self.book.fmt(quote=quote, **style))
-
-    def num(self, r: int, c: int, value, num: str | None = None, **style):
-        """A number (None: an empty cell); a string that reached here from input is written as text."""
-        if isinstance(value, str):
-            return self.text(r, c, value, **style)
-        if value is None:
-            self.ws.write_blank(r, c, None, self.book.fmt(num, **style))
-        else:
-            self.ws.write_number(r, c, float(value) if isinstance(value, bool) else value, self.book.fmt(num, **style))
-
-    def formula(self, r: int, c: int, formula: str, value, num: str | None = None, **style):
-        """A formula this module built (cell references and functions only, no input text), stored with
-        ``value``, the result vcmbench computed for it."""
-        if isinstance(value, float) and not math.isfinite(value):
-            value = "#NUM!"
-        self.ws.write_formula(r, c, formula, self.book.fmt(num, **style), value)
-
-    def cell(self, r: int, c: int) -> str:
-        from xlsxwriter.utility import xl_rowcol_to_cell
-
-        return xl_rowcol_to_cell(r, c)
-
-    def qcell(self, r: int, c: int) -> str:
-        return f"'{self.name}'!{self.cell(r, c)}"
-
-    def set_widths(self, widths: dict[int, float]) -> None:
-        self.widths.update(widths)
-        for c, w in widths.items():
-            self.ws.set_column(c, c, w)
-
-    def print_setup(self, *, header_rows: tuple[int, int] | None = None, key_cols: tuple[int, int] | None = None):
-        """A4 landscape, 0.4 in side margins, page numbers; one page wide when that stays readable."""
-        ws = self.ws
-        ws.set_paper(A4)
-        ws.set_landscape()
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_footer("&L&A&RPage &P of &N")
-        if header_rows:
-            ws.repeat_rows(*header_rows)
-        if self.print_scale() >= MIN_PRINT_SCALE:
-            ws.fit_to_pages(1, 0)
-        elif key_cols:
-            ws.repeat_columns(*key_cols)
-
-    def print_scale(self) -> float:
-        """The scale that fits the used columns to one A4 landscape page wide (1 when they fit as they are)."""
-        px = sum(w * 7 + 5 for w in self.widths.values())
-        return min(1.0, PAGE_PX / px) if px else 1.0
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
@@ -215,7 +108,7 @@ def _condition_sheet(book: Book, sec: ConditionSection, name: str, percent: bool
         sh.text(head_row, starts[k], titles[-1], bold=True, wrap=True)
         for j in range(ncols[k]):
             sh.text(col_row, starts[k] + j, SET_COLS[j].format(rate=rate, acc=acc_head), head=True)
-    _fit_row(sh, col_row, [("Scale (%)", 7)] + [(SET_COLS[j].format(rate=rate, acc=acc_head), SET_WIDTHS[j])
+    fit_row(sh, col_row, [("Scale (%)", 7)] + [(SET_COLS[j].format(rate=rate, acc=acc_head), SET_WIDTHS[j])
                                                 for j in range(9)])
     row = col_row + 1
     ratio_cells: dict = {}
@@ -367,30 +260,6 @@ def _chart(book: Book, sh: Sheet, sec: ConditionSection, per_set, starts, first:
     return chart
 
 
-def _lines(text: str, width: float) -> int:
-    """Lines a wrapped ``text`` takes in a cell ``width`` characters wide (greedy word wrap; an estimate for
-    row heights, since no spreadsheet program grows a merged cell and not every one measures on opening)."""
-    cap = max(1.0, width * 1.1 - 1.0)
-    n = 0
-    for para in str(text).split("\n"):
-        n, used = n + 1, 0.0
-        for word in para.split():
-            w = len(word)
-            if used and used + 1 + w > cap:
-                n, used = n + 1, 0.0
-            while w > cap:  # a word longer than the cell breaks anywhere
-                n, w = n + 1, w - cap
-            used = used + (1 if used else 0) + w
-    return max(1, n)
-
-
-def _fit_row(sh: Sheet, r: int, cells: list[tuple[str, float]]) -> None:
-    """Give row ``r`` the height its wrapped cells need (merged cells never grow by themselves)."""
-    n = max((_lines(t, w) for t, w in cells if t), default=1)
-    if n > 1:
-        sh.ws.set_row(r, 15 * n + 2)
-
-
 class _Notes:
     """Long texts as numbered notes under the tables; a row's "Notes" cell holds their numbers."""
 
@@ -447,7 +316,7 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
     def head(r: int, names: list[str]) -> None:
         for j, name in enumerate(names):
             sh.text(r, j, name, head=True)
-        _fit_row(sh, r, [(t, widths[j]) for j, t in enumerate(names)])
+        fit_row(sh, r, [(t, widths[j]) for j, t in enumerate(names)])
 
     def ci_cells(r: int, ci: dict | None) -> None:
         if not has_ci:
@@ -467,7 +336,7 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
         sh.text(i, 0, k)
         sh.ws.merge_range(i, 2, i, last, "", book.fmt(wrap=True))
         sh.text(i, 2, v, wrap=True)
-        _fit_row(sh, i, [(str(v), sum(widths[2:]))])
+        fit_row(sh, i, [(str(v), sum(widths[2:]))])
     r = len(info) + 2
     # 1. the figures the test conditions define
     sh.text(r, 0, "Summary figures (as the test conditions define them)", bold=True)
@@ -490,7 +359,7 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
         for s in model.summaries:
             r += 1
             _summary_row(sh, r, s, model, quant, C, notes, ci_cells, rule_cols, src_cols, last, book)
-            _fit_row(sh, r, [(s.name, widths[0]), (s.scope, widths[1]), (s.test_label, widths[4]),
+            fit_row(sh, r, [(s.name, widths[0]), (s.scope, widths[1]), (s.test_label, widths[4]),
                              (s.rule, span(*rule_cols)), (s.source, span(*src_cols))])
         r += 1
     # 2. the per-scale detail
@@ -533,7 +402,7 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
             sh.num(r, C["Points test"], None if res is None else res.points_test, INT, border=True)
             sh.text(r, C["Method"], e.method if res is None else res.signature_part, wrap=True, border=True)
             sh.text(r, C["Notes"], notes.ref(texts), wrap=True, border=True)
-            _fit_row(sh, r, [(sec.dataset, widths[0]), (e.condition, widths[1]), (e.anchor_label, widths[3]),
+            fit_row(sh, r, [(sec.dataset, widths[0]), (e.condition, widths[1]), (e.anchor_label, widths[3]),
                              (e.test_label, widths[4]), (acc_q.header(e.quality_key), widths[5])])
     r += 1
     # 3. notes, warnings, where the signatures are
@@ -550,7 +419,7 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
             sh.text(r, 0, label)
             sh.ws.merge_range(r, 1, r, last, "", book.fmt(wrap=True))
             sh.text(r, 1, scrub(text), wrap=True)
-            _fit_row(sh, r, [(scrub(text), sum(widths[1:]))])
+            fit_row(sh, r, [(scrub(text), sum(widths[1:]))])
     sh.print_setup(header_rows=(detail_head, detail_head), key_cols=(0, 1))
 
 
@@ -604,7 +473,7 @@ def _provenance(book: Book, model: ReportModel) -> None:
             r += 1
             for j, v in enumerate(row[:2]):
                 sh.text(r, j, v, wrap=True, border=True)
-            _fit_row(sh, r, [(str(v), sh.widths[j]) for j, v in enumerate(row[:2])])
+            fit_row(sh, r, [(str(v), sh.widths[j]) for j, v in enumerate(row[:2])])
         r += 1
     sh.print_setup()
 
