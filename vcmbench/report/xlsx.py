@@ -261,7 +261,7 @@ def _chart(book: Book, sh: Sheet, sec: ConditionSection, per_set, starts, first:
 
 
 class _Notes:
-    """Long texts as numbered notes under the tables; a row's "Notes" cell holds their numbers."""
+    """Long texts as numbered notes under the tables; a row's "Notes" cell holds its note's number."""
 
     def __init__(self) -> None:
         self.texts: dict[str, int] = {}
@@ -459,21 +459,23 @@ def _provenance(book: Book, model: ReportModel) -> None:
 
     sh = book.sheet("Provenance")
     sh.set_widths({0: 32, 1: 100})
-    blocks = [(t.caption, t.rows) for _, t in _annex(model)]
-    seen = {str(v) for _, rows in blocks for row in rows for v in row}
+    blocks = [(t.caption, [] if t.key_value else t.headers, t.rows) for _, t in _annex(model)]
+    seen = {str(v) for _, _, rows in blocks for row in rows for v in row}
     extra = [[f"{s.test_label} / {s.name}", scrub(s.signature)] for s in model.summaries
              if s.signature and scrub(s.signature) not in seen]
     if extra:
-        blocks.append(("Summary figure signatures", extra))
+        blocks.append(("Summary figure signatures", ["Test / figure", "Signature"], extra))
+    ncols = max((len(row) for _, head, rows in blocks for row in [head, *rows]), default=2)
+    sh.set_widths({j: 30 for j in range(2, ncols)})
     r = -1
-    for caption, rows in blocks:
+    for caption, head, rows in blocks:
         r += 1
         sh.text(r, 0, caption, bold=True)
-        for row in rows:
+        for k, row in enumerate([head, *rows] if head else rows):
             r += 1
-            for j, v in enumerate(row[:2]):
-                sh.text(r, j, v, wrap=True, border=True)
-            fit_row(sh, r, [(str(v), sh.widths[j]) for j, v in enumerate(row[:2])])
+            for j, v in enumerate(row):
+                sh.text(r, j, v, wrap=True, border=True, head=bool(head) and k == 0)
+            fit_row(sh, r, [(str(v), sh.widths[j]) for j, v in enumerate(row)])
         r += 1
     sh.print_setup()
 
