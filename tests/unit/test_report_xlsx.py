@@ -42,6 +42,7 @@ def _with_summaries_and_ci(model):
                                             ci={"level": 95.0, "low": res.bd_rate_pct - 1.5,
                                                 "high": res.bd_rate_pct + 1.25, "resamples": 1000, "seed": 7,
                                                 "items": 5000, "method": "paired bootstrap"}))
+    model.summaries[0].condition, model.summaries[0].scales = "vcm-oiv6-det", (1.0, 0.5)  # fields of report.model
     model.entries[0].ci = {"level": 95.0, "low": -12.5, "high": -7.75, "resamples": 1000, "seed": 7, "items": 5000,
                            "method": "paired bootstrap"}
     model.entries[1].ci = {"level": 95.0, "error": "CSV input has no per-image records"}
@@ -229,11 +230,13 @@ def test_summary_figures_first_with_rule_source_and_ci(tmp_path):
     det = next(i for i, r in enumerate(rows) if r[0] == "Dataset")
     assert fig < det
     head = rows[fig]
-    assert list(head[:11]) == ["Figure", "Scope", "", "Anchor", "Test", "Accuracy", "BD-rate (%)", "BD-accuracy (pp)",
+    assert list(head[:11]) == ["Figure", "Scope", "Scales (%)", "Anchor", "Test", "Accuracy", "BD-rate (%)", "BD-accuracy (pp)",
                                "CI level (%)", "CI low (%)", "CI high (%)"]
     assert head[11] == "Rule" and head[15] == "Source" and head[-1] == "Notes"
     s0 = rows[fig + 1]
-    assert s0[0] == "BD-rate over all scale x QP points" and s0[1] == "dataset" and s0[4] == "VVenC medium"
+    assert s0[0] == "BD-rate over all scale x QP points" and s0[1:5] == ("vcm-oiv6-det", "100, 50", "VTM-12.0 anchor",
+                                                                         "VVenC medium")
+    assert rows[fig + 2][1:3] == ("dataset", None)  # no condition named: the scope as given
     assert s0[6] == stored(model.summaries[0].bd_rate_pct)
     assert s0[7] == stored(100 * model.summaries[0].result.bd_quality)
     assert s0[8:11] == (95, stored(model.summaries[0].ci["low"]), stored(model.summaries[0].ci["high"]))

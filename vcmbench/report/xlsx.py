@@ -349,7 +349,7 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
                       "follow.")
         r += 1
     else:
-        names = ["Figure", "Scope", "", "Anchor", "Test", "Accuracy", "BD-rate (%)", bd_head] + (
+        names = ["Figure", "Scope", "Scales (%)", "Anchor", "Test", "Accuracy", "BD-rate (%)", bd_head] + (
             ["CI level (%)", "CI low (%)", "CI high (%)"] if has_ci else [])
         head(r, names)
         for a, b, name in ((*rule_cols, "Rule"), (*src_cols, "Source")):
@@ -425,12 +425,15 @@ def _summary(book: Book, sh: Sheet, model: ReportModel, ratio_cells: dict, perce
 
 def _summary_row(sh: Sheet, r: int, s: SummaryEntry, model: ReportModel, quant: dict, C: dict, notes: _Notes,
                  ci_cells, rule_cols, src_cols, last: int, book: Book) -> None:
-    secs = [sec for sec in model.sections if any(set_label(t) == s.test_label for t in sec.tests)]
+    # SummaryEntry.condition / .scales (filled by report.model) where present; else every condition with the test
+    cond, scales = getattr(s, "condition", "") or "", getattr(s, "scales", ()) or ()
+    secs = [sec for sec in model.sections if (sec.condition == cond if cond else
+                                              any(set_label(t) == s.test_label for t in sec.tests))]
     qs = {(quant[sec.condition][0].header(sec.quality_key), quant[sec.condition][1]) for sec in secs}
     texts: list[str] = []
     sh.text(r, 0, s.name, wrap=True, border=True)
-    sh.text(r, 1, s.scope, wrap=True, border=True)
-    sh.num(r, 2, None, border=True)
+    sh.text(r, 1, cond if cond and s.scope == "dataset" else s.scope, wrap=True, border=True)
+    sh.text(r, 2, ", ".join(f"{x * 100:g}" for x in scales), wrap=True, border=True)
     sh.text(r, 3, ", ".join(dict.fromkeys(set_label(sec.anchor) for sec in secs)), wrap=True, border=True)
     sh.text(r, 4, s.test_label, wrap=True, border=True)
     acc_head, bd_q = next(iter(qs)) if len(qs) == 1 else ("", None)

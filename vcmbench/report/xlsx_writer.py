@@ -68,7 +68,10 @@ class Sheet:
     def text(self, r: int, c: int, value, **style):
         """Untrusted text as text: XML-illegal characters removed, never a formula."""
         text, quote = text_value(value)
-        self.ws.write_string(r, c, text, self.book.fmt(quote=quote, **style))
+        if not text:  # an empty cell (with its borders), not an empty string
+            self.ws.write_blank(r, c, None, self.book.fmt(**style))
+        else:
+            self.ws.write_string(r, c, text, self.book.fmt(quote=quote, **style))
 
     def num(self, r: int, c: int, value, num: str | None = None, **style):
         """A number (None: an empty cell); a string that reached here from input is written as text."""
