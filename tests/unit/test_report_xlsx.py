@@ -33,6 +33,7 @@ def _model():
 def _with_summaries_and_ci(model):
     """A hand-made model: one condition-defined figure per test and a bootstrap interval on some entries."""
     sec = model.sections[0]
+    model.summaries.clear()  # whatever report.model filled: these hand-made figures instead
     for t in sec.tests:
         pts = lambda rs: [(p.bpp, p.accuracy["map50_oid"]) for p in rs.points]  # noqa: E731
         res = compare(pts(sec.anchor), pts(t), "pchip-jvet", remedies=("upper-hull",))
@@ -158,7 +159,15 @@ def test_units_in_headers_cells_and_number_formats(workbook):
     assert cells
     # no row averages BD-rates that no condition tells to average
     assert not [r for r in rows if r[0] == "Overall"]
-    assert rows[7][0].startswith("None: no test condition defines a summary figure")
+
+
+def test_no_summary_figure_is_said(tmp_path):
+    model = _model()
+    model.summaries.clear()
+    rows = list(openpyxl.load_workbook(write_xlsx(model, tmp_path / "o.xlsx"))["Summary"].iter_rows(values_only=True))
+    i = next(i for i, r in enumerate(rows) if r[0] == "Summary figures (as the test conditions define them)")
+    assert rows[i + 1][0].startswith("None: no test condition defines a summary figure")
+    assert not [r for r in rows if r[0] in ("Figure", "Overall")]
 
 
 def test_headers_are_whole_and_wrapped(workbook):
