@@ -153,7 +153,8 @@ def test_libreoffice_converts_all_three(tmp_path, rundirs):
                                "false,-1", "--outdir", str(outdir), str(xlsx)])
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.reader((outdir / "r-Summary.csv").read_text().splitlines()))
-    data = [r for r in rows if r and r[1] == "vcm-oiv6-det"]
+    head = rows.index(next(r for r in rows if r and r[0] == "Dataset"))
+    data = [r for r in rows[head + 1:] if r and r[1] == "vcm-oiv6-det"]
     assert data[0][6] == "-25.00" and data[0][8] == "100.0"  # BD-rate (%); EncT (%): equal encode times
     import pandas as pd
 
