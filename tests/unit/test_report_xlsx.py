@@ -42,10 +42,11 @@ def _with_summaries_and_ci(model):
                                             "a hand-made source (test)", result=res, signature=f"sig-{t.label}",
                                             ci={"level": 95.0, "low": res.bd_rate_pct - 1.5,
                                                 "high": res.bd_rate_pct + 1.25, "resamples": 1000, "seed": 7,
-                                                "items": 5000, "method": "paired bootstrap"}))
+                                                "items": 5000, "method": "paired percentile bootstrap over images"}))
     model.summaries[0].condition, model.summaries[0].scales = "vcm-oiv6-det", (1.0, 0.5)  # fields of report.model
-    model.entries[0].ci = {"level": 95.0, "low": -12.5, "high": -7.75, "resamples": 1000, "seed": 7, "items": 5000,
-                           "method": "paired bootstrap"}
+    model.entries[0].ci = {"level": 95.0, "low": -12.5, "high": -7.75, "resamples": 996, "requested": 1000, "seed": 7,
+                           "items": 5000, "method": "paired percentile bootstrap over images",
+                           "warnings": ["4 of 1000 resamples gave no BD-rate"]}
     model.entries[1].ci = {"level": 95.0, "error": "CSV input has no per-image records"}
     return model
 
@@ -255,10 +256,11 @@ def test_summary_figures_first_with_rule_source_and_ci(tmp_path):
     assert d0[8:11] == (95, -12.5, -7.75) and d1[8:11] == (None, None, None)
     notes = {r[0]: r[1] for r in rows[det:] if r[0] and re.fullmatch(r"\d+\)", str(r[0]))}
     assert notes[f"{d1[-1]})"] == "95 % CI not computed: CSV input has no per-image records"
-    assert notes[f"{d0[-1]})"] == "95 % CI: 1000 paired bootstrap resamples, 5000 items, seed 7, paired bootstrap"
+    assert notes[f"{d0[-1]})"] == ("95 % CI: paired percentile bootstrap over images, 996 resamples of 1000, "
+                                   "5000 items, seed 7; 95 % CI: 4 of 1000 resamples gave no BD-rate")
     s1 = notes[f"{s0[-1]})"]  # one note per row: the BD notes of the figure, then its interval
-    assert s1.startswith("anchor: upper-hull dropped") and s1.endswith("95 % CI: 1000 paired bootstrap resamples, "
-                                                                        "5000 items, seed 7, paired bootstrap")
+    assert s1.startswith("anchor: upper-hull dropped") and s1.endswith(
+        "95 % CI: paired percentile bootstrap over images, 1000 resamples, 5000 items, seed 7")
     prov = [c for row in openpyxl.load_workbook(path)["Provenance"].iter_rows(values_only=True) for c in row if c]
     assert "sig-VVenC medium" in prov and "sig-Proposal X" in prov
 

@@ -273,19 +273,22 @@ class _Notes:
 
 
 def _ci_note(ci: dict | None) -> list[str]:
+    """The interval's method, resamples, items and seed (run.bootstrap's dict), or why there is none."""
     if not ci:
         return []
     level = ci.get("level")
     head = f"{level:g} % CI" if isinstance(level, (int, float)) else "CI"
     if ci.get("error"):
         return [f"{head} not computed: {ci['error']}"]
-    parts = [f"{ci[k]} {w}" for k, w in (("resamples", "paired bootstrap resamples"), ("items", "items"))
-             if ci.get(k) is not None]
+    parts = [str(ci["method"])] if ci.get("method") else []
+    if ci.get("resamples") is not None:
+        parts.append(f"{ci['resamples']} resamples" + (f" of {ci['requested']}" if ci.get("requested") not in
+                                                       (None, ci["resamples"]) else ""))
+    if ci.get("items") is not None:
+        parts.append(f"{ci['items']} items")
     if ci.get("seed") is not None:
         parts.append(f"seed {ci['seed']}")
-    if ci.get("method"):
-        parts.append(str(ci["method"]))
-    return [f"{head}: " + ", ".join(parts)] if parts else []
+    return ([f"{head}: " + ", ".join(parts)] if parts else []) + [f"{head}: {w}" for w in ci.get("warnings") or []]
 
 
 def _bd_notes(res) -> list[str]:
