@@ -12,8 +12,8 @@ from click.testing import CliRunner
 def _xlsx_rows(path):
     """(scale, qp) -> (bpp, quality, bits) for the anchor and the test columns of the condition sheet.
 
-    Layout (report/xlsx.py): Dataset, Scale, then per set QP, Bits, Pixels, bpp (=Bits/Pixels, a formula),
-    accuracy in percent, EncT, DecT (tests: + EncT/DecT ratios)."""
+    Layout (report/xlsx.py): Dataset, Scale (%), then per set QP, Bits, Pixels, bpp (=Bits/Pixels, a formula),
+    accuracy in percent, EncT, DecT (tests: + EncT/DecT ratios in percent)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True)
@@ -22,8 +22,8 @@ def _xlsx_rows(path):
     for row in ws.iter_rows(values_only=True):
         if len(row) >= 18 and isinstance(row[2], int) and isinstance(row[3], int) and isinstance(row[9], int):
             assert str(row[5]).startswith("=") and str(row[12]).startswith("=")  # live bpp formulas
-            anchor[(float(row[1]), row[2])] = (row[3] / row[4], row[6] / 100, row[3])
-            test[(float(row[1]), row[9])] = (row[10] / row[11], row[13] / 100, row[10])
+            anchor[(row[1] / 100, row[2])] = (row[3] / row[4], row[6] / 100, row[3])
+            test[(row[1] / 100, row[9])] = (row[10] / row[11], row[13] / 100, row[10])
     return anchor, test
 
 

