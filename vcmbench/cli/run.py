@@ -205,11 +205,28 @@ def _run_decoders(decoders: tuple[str, ...], vtm_dir: str | None) -> list[str] |
 
 
 def _print_points(rs) -> None:
+    """The per (scale, QP) rows in display units (core.units): accuracy in percent for fraction keys, bpp with 4
+    decimals, scale as ``75 %``.  Columns other than scale, QP, rate and the quality key are optional: a narrow
+    terminal drops them (bits, images, the other accuracy keys last first, failed) before it switches to one
+    block per row; a number is never split."""
+    from ..core import units
+
     keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
-    rows = [[f"{p.scale * 100:g} %", p.qp, p.images, p.failed, p.bits, f"{p.bpp:.6f}", *[
-        (f"{p.accuracy[k]:{'.4g' if k.endswith('mse') else '.4f'}}" if k in p.accuracy else "-") for k in keys]]
-        for p in rs.points]
-    click.echo(table(["scale", "qp", "images", "failed", "bits", "bpp", *keys], rows))
+    qs = {k: units.accuracy(k) for k in keys}
+    rate = units.BPP
+    headers = ["scale", "QP", rate.header(), "images", "failed", "bits", *[qs[k].header(k) for k in keys]]
+    rows = [[units.scale_text(p.scale), p.qp, rate.text(p.bpp), p.images, p.failed, p.bits,
+             *[(qs[k].text(p.accuracy[k]) if k in p.accuracy else "-") for k in keys]] for p in rs.points]
+    # the quality key's column moves next to the rate; the other accuracy keys follow the counts
+    headers.insert(3, headers.pop(6))
+    for r in rows:
+        r.insert(3, r.pop(6))
+    optional = ["bits", "images", *[qs[k].header(k) for k in reversed(keys[1:])], "failed"]
+    click.echo(table(headers, rows, optional=optional))
+
+
+def _range_text(q, values) -> str:
+    return f"{q.text(min(values))}..{q.text(max(values))}" + (f" {q.unit}" if q.unit and q.unit != "bpp" else "")
 
 
 @click.command("results")
@@ -278,12 +295,15 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     click.echo(f"metric:    {rs.metric} (quality axis: {rs.quality_key})")
     click.echo(f"signature: {rs.signature}")
     _print_points(rs)
+    from ..core import units
+
     q = [p.accuracy[rs.quality_key] for p in rs.points if rs.quality_key in p.accuracy]
-    click.echo(f"summary: {len(rs.points)} points, bpp {min(p.bpp for p in rs.points):.4f}..{max(p.bpp for p in rs.points):.4f}, "
-               f"{rs.quality_key} {min(q):.4f}..{max(q):.4f}, {sum(p.failed for p in rs.points)} not verified")
+    click.echo(f"summary: {len(rs.points)} points, bpp {_range_text(units.BPP, [p.bpp for p in rs.points])}, "
+               + (f"{rs.quality_key} {_range_text(units.accuracy(rs.quality_key), q)}, " if q else "")
+               + f"{sum(p.failed for p in rs.points)} not verified")
     unc = rs.provenance.get("uncompressed_accuracy")
     if unc:
-        click.echo("uncompressed: " + ", ".join(f"{k} {v:.4f}" for k, v in unc.items()))
+        click.echo("uncompressed: " + ", ".join(f"{k} {units.accuracy(k).text(v, unit=True)}" for k, v in unc.items()))
     cx = rs.provenance.get("complexity")
     if cx:  # network parts of the split (front / back): parameters, MACs per image, kMAC per pixel
         kpp = cx.get("kmac_per_pixel") or {}
