@@ -8,7 +8,7 @@ import click
 
 from ..core.templating import fixed
 from .common import echo_json, executor_options, exit_with, table
-from .params import POSITIVE_INT, TIMEOUT
+from .params import POSITIVE_INT, TIMEOUT, VTM_DIR
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
@@ -109,7 +109,7 @@ def _progress(quiet: bool):
               help="encode: preprocess, encode, verify, keep the decoded pictures; score: task network and "
                    "metrics on them (e.g. on a GPU box); all: both.")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
-@click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
+@click.option("--vtm-dir", default=None, type=VTM_DIR,
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
 @click.option("--cfg", "cfg", default=None, type=click.Path(dir_okay=False),
               help="VTM encoder cfg file (its md5 must match the condition's).")
@@ -150,6 +150,9 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
         cond = cond.with_overrides(codec=codec, preset=preset)
     codec_options = {}
     if vtm_dir:
+        from ..coding.codecs.vtm_apps import find_vtm_binary
+
+        find_vtm_binary("DecoderApp", vtm_dir)  # a folder without the VTM apps: bad input (exit 2) before any work
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg

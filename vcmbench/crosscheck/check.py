@@ -252,19 +252,18 @@ def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str,
 
 
 def default_decoders() -> tuple[list[str], str]:
-    """PyAV (FFmpeg's VVC decoder, bit-exact with VTM) plus VTM's DecoderApp — the reference decoder —
-    when it is installed; the note says which."""
-    from ..coding.codecs.decoders import get_decoder
+    """The decoders of `vcmbench run` (``run.pipeline.default_decoders``, the one function that decides them):
+    PyAV and FFmpeg, plus VTM's DecoderApp — the reference decoder — when VTM is configured; the note says which."""
+    from ..run.pipeline import default_decoders as run_default
 
-    try:
-        ok, why = get_decoder("vtm").available()
-    except VcmbenchError as exc:
-        ok, why = False, str(exc)
-    if ok:
-        return ["pyav", "vtm"], "decoded with FFmpeg's VVC decoder (PyAV) and VTM DecoderApp (the reference decoder)"
-    return ["pyav"], (f"VTM DecoderApp (the reference decoder) is not available here ({why.rstrip('.')}): "
-                      "decoded with FFmpeg's VVC decoder (PyAV) only; install VTM and pass --decoder vtm for the "
-                      "reference decoder")
+    decs = list(run_default(""))
+    names = {"pyav": "FFmpeg's VVC decoder in-process (PyAV)", "ffmpeg": "the FFmpeg executable",
+             "vtm": "VTM DecoderApp (the reference decoder)"}
+    note = "decoded with " + ", ".join(names.get(d, d) for d in decs) + " (the decoders of `vcmbench run`)"
+    if "vtm" not in decs:
+        note += ("; VTM DecoderApp (the reference decoder) is not configured: set VCMBENCH_VTM_DIR or pass "
+                 "--decoder vtm with it to include it")
+    return decs, note
 
 
 def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decoders: Sequence[str] | None = None,
