@@ -29,3 +29,57 @@ def test_crosscheck_decodes_with_the_decoders_of_run(fake_vtm, monkeypatch):
     decs, note = crosscheck_default()
     assert decs == list(run_default("vvenc")) == ["pyav", "ffmpeg", "vtm"]
     assert "VTM DecoderApp (the reference decoder)" in note and "not configured" not in note
+
+
+def _csv(path, rates, kbps, maps, alts):
+    rows = ["Dataset,qp,bpp,kbps,mAP,alt"] + [f"oiv6,{qp},{r},{k},{m},{a}" for qp, r, k, m, a in
+                                       zip((22, 27, 32, 37), rates, kbps, maps, alts)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_report_takes_rate_col_and_quality_col_like_bdrate(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from vcmbench.cli import cli
+
+    a = _csv(tmp_path / "a.csv", [0.1, 0.2, 0.4, 0.8], [90, 210, 380, 850], [0.50, 0.60, 0.70, 0.75],
+             [0.30, 0.45, 0.52, 0.61])
+    t = _csv(tmp_path / "t.csv", [0.09, 0.18, 0.37, 0.75], [85, 170, 390, 700], [0.51, 0.60, 0.71, 0.755],
+             [0.31, 0.44, 0.55, 0.60])
+    got = {}
+    for cols in ([], ["--rate-col", "kbps", "--quality-col", "alt"]):
+        bd = CliRunner().invoke(cli, ["bdrate", "--anchor", str(a), "--test", str(t), "--json", *cols])
+        assert bd.exit_code == 0, bd.output
+        rep = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--json",
+                                       "-o", str(tmp_path / f"r{len(cols)}.xlsx"), *cols])
+        assert rep.exit_code == 0, rep.output
+        want = json.loads(bd.stdout)["results"][0]["bd"]["bd_rate_pct"]
+        have = json.loads(rep.stdout)["results"][0]["bd"]["bd_rate_pct"]
+        assert have == pytest.approx(want, abs=1e-9)
+        got[bool(cols)] = have
+    assert abs(got[True] - got[False]) > 1.0  # the columns were really used
+
+
+def test_report_quality_col_on_result_sets(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tests.unit._resultsets import make_anchor, make_test
+    from vcmbench.cli import cli
+
+    a = make_anchor().save(tmp_path / "a.json")
+    t = make_test().save(tmp_path / "t.json")
+    r = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--quality-col", "nope",
+                                 "-o", str(tmp_path / "r.xlsx")])
+    assert r.exit_code == 2 and "has no accuracy 'nope'" in r.output and "--quality-col" in r.output
+    r = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--rate-col", "bits",
+                                 "-o", str(tmp_path / "r.xlsx")])
+    assert r.exit_code == 2 and "reported in bpp" in r.output
+    r = CliRunner().invoke(cli, ["report", "--anchor", str(a), "--test", str(t), "--quality-col", "map50_oid",
+                                 "--json", "-o", str(tmp_path / "r.xlsx")])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["results"]) == 2

@@ -13,12 +13,17 @@ from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, table
 METHOD_HELP = "pchip-jvet (default), cubic, pchip, akima, pchip-trapz"
 
 
-def _command_line(anchors, tests, method, remedies, extend, force, title, outputs, meta) -> str:
+def _command_line(anchors, tests, method, remedies, extend, force, title, outputs, meta, rate_col=None,
+                  quality_col=None) -> str:
     parts = ["vcmbench", "report"]
     for a in anchors:
         parts += ["--anchor", Path(a).name]
     for t in tests:
         parts += ["--test", Path(t).name]
+    if rate_col:
+        parts += ["--rate-col", rate_col]
+    if quality_col:
+        parts += ["--quality-col", quality_col]
     parts += ["--method", method]
     for r in remedies:
         parts += ["--remedy", r]
@@ -35,12 +40,25 @@ def _command_line(anchors, tests, method, remedies, extend, force, title, output
     return shlex.join(parts)
 
 
-def _load_sets(paths, role: str) -> list:
+def _load_sets(paths, role: str, rate_col: str | None = None, quality_col: str | None = None) -> list:
+    """Result sets of the inputs; ``--rate-col/--quality-col`` pick the columns as `bdrate` does (``load_curves``).
+    A result set (run directory, JSON) is reported in bpp; its quality axis becomes ``quality_col``."""
+    from dataclasses import replace
+
+    from ..core.errors import UsageError
     from ..report.inputs import load_curves, result_sets_from_curves
 
     out = []
     for p in paths:
-        out += result_sets_from_curves(load_curves(p), role)
+        cs = load_curves(p, rate_col, quality_col)
+        if cs.result_set is not None:
+            if cs.rate_name != "bpp":
+                raise UsageError(f"--rate-col {rate_col}: {p} is a result set, reported in bpp; leave --rate-col out "
+                                 "(or give bpp) for run directories and result-set JSON.")
+            if quality_col and quality_col != cs.result_set.quality_key:
+                out.append(replace(cs.result_set, quality_key=quality_col))
+                continue
+        out += result_sets_from_curves(cs, role)
     return out
 
 
@@ -51,6 +69,12 @@ def _load_sets(paths, role: str) -> list:
 @click.option("--test", "tests", required=True, multiple=True, type=click.Path(exists=True),
               help="Test: the same kinds of input; repeatable.")
 @click.option("--method", "-m", default="pchip-jvet", show_default=True, help=f"BD method: {METHOD_HELP}.")
+@click.option("--rate-col", default=None,
+              help="Rate column, as for `bdrate` (CSV; default the first of bpp, avg_bpp, 'bitrate (kbps)', kbps, "
+                   "bits); result sets are reported in bpp.")
+@click.option("--quality-col", default=None,
+              help="Quality column, as for `bdrate` (CSV; default the first of mAP, AP, end_accuracy, mIoU, MOTA) or "
+                   "the accuracy key of result sets (default: their quality key).")
 @click.option("--remedy", "remedies", multiple=True, type=click.Choice(REMEDY_NAMES),
               help="Explicit remedy for non-monotonic curves (off by default; named in the report and signature).")
 @click.option("--extend", type=click.Choice(EXTEND_NAMES), default="none", show_default=True,
@@ -72,8 +96,8 @@ def _load_sets(paths, role: str) -> list:
               help="Output file: .xlsx (workbook), .html or .docx (contribution document); repeatable, all written "
                    "or none.")
 @click.option("--json", "as_json", is_flag=True, help="Print the BD results as JSON.")
-def report(anchors, tests, method, remedies, extend, meta_file, title, abstract, m_number, meeting, authors,
-           accuracy_units, rate_axis, force, outputs, as_json):
+def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta_file, title, abstract, m_number,
+           meeting, authors, accuracy_units, rate_axis, force, outputs, as_json):
     """Write the BD-rate workbook and the MPEG contribution (.docx and/or HTML) from one model.
 
     Test result sets are paired with the anchor of the same condition (for CSV inputs: the
@@ -87,6 +111,7 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     Example:
       vcmbench report --anchor runs/vtm-oiv6 --test runs/proposal-oiv6 --meta meta.yaml \\
           -o contribution.docx -o contribution.html -o results.xlsx
+      vcmbench report --anchor anchor.csv --test test.csv --rate-col avg_bpp --quality-col end_accuracy -o r.xlsx
     """
     from dataclasses import replace
 
@@ -102,11 +127,12 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     if authors:
         over["authors"] = [parse_author(a) for a in authors]
     meta = replace(meta, **over)
-    model = build_report(_load_sets(anchors, "anchor"), _load_sets(tests, "test"), method,
+    model = build_report(_load_sets(anchors, "anchor", rate_col, quality_col),
+                         _load_sets(tests, "test", rate_col, quality_col), method,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,
                          abstract=meta.abstract,
                          command_line=_command_line(anchors, tests, method, remedies, extend, force, title, outputs,
-                                                    meta_file))
+                                                    meta_file, rate_col, quality_col))
     written = write_reports(model, list(outputs), meta, percent=accuracy_units == "percent",
                             log_rate=rate_axis == "log")
     if as_json:
