@@ -83,3 +83,32 @@ def test_report_quality_col_on_result_sets(tmp_path):
                                  "--json", "-o", str(tmp_path / "r.xlsx")])
     assert r.exit_code == 0, r.output
     assert len(json.loads(r.stdout)["results"]) == 2
+
+
+def test_anchors_show_scales_in_percent():
+    import json
+
+    from click.testing import CliRunner
+
+    from vcmbench.cli import cli
+
+    r = CliRunner().invoke(cli, ["anchors", "show", "demo"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("vvenc-")]
+    assert rows and {tuple(x[1:3]) for x in rows} == {("100", "%"), ("75", "%")}
+    d = json.loads(CliRunner().invoke(cli, ["anchors", "show", "demo", "--json"]).stdout)
+    assert {(row["scale"], row["scale_pct"]) for row in d["rows"]} == {(1.0, 100.0), (0.75, 75.0)}
+
+
+def test_anchor_comparison_rows_name_the_scale_in_percent():
+    from vcmbench.anchors import compare, load_anchor
+    from vcmbench.core.records import RatePoint, ResultSet
+
+    a = load_anchor("demo")
+    rs = ResultSet(condition="demo", codec="vvenc", label="vvenc-faster", quality_key="AP", signature=a.signature,
+                   points=[RatePoint(scale=1.0, qp=22, bits=1, pixels=1, bpp=1.0, accuracy={"AP": 0.9}, images=1)])
+    c = compare(a, rs, "vvenc-faster")
+    rows = c.to_dict()["rows"]
+    assert {r["scale_pct"] for r in rows} == {100.0, 75.0}
+    missing = [r for r in rows if r["status"] == "missing"]
+    assert missing and "the run has no point at scale 75 %, QP 22" in {r["detail"] for r in missing}
