@@ -107,9 +107,12 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     if as_json:
         echo_json({**res.to_dict(), "reports": written})
     else:
-        rows = [(i.kind, i.name, i.status.upper() if i.status != "verified" else i.status,
+        from ..core.units import scale_text
+
+        rows = [(i.kind, i.name, "" if i.scale is None else scale_text(i.scale), "" if i.qp is None else i.qp,
+                 i.status.upper() if i.status != "verified" else i.status,
                  "" if i.difference is None else f"{i.difference:+.4g}", i.detail[:90]) for i in res.items]
-        click.echo(table(["kind", "item", "status", "difference", "detail"], rows))
+        click.echo(table(["kind", "item", "scale", "QP", "status", "difference", "detail"], rows))
         for n in res.notes:
             click.echo(f"note: {n}")
         c = res.counts()
