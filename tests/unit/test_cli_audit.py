@@ -112,3 +112,21 @@ def test_anchor_comparison_rows_name_the_scale_in_percent():
     assert {r["scale_pct"] for r in rows} == {100.0, 75.0}
     missing = [r for r in rows if r["status"] == "missing"]
     assert missing and "the run has no point at scale 75 %, QP 22" in {r["detail"] for r in missing}
+
+
+def test_cttc_show_and_list_give_scales_in_percent():
+    import json
+
+    from click.testing import CliRunner
+
+    from vcmbench.cli import cli
+
+    d = json.loads(CliRunner().invoke(cli, ["cttc", "show", "demo", "--json"]).stdout)
+    assert d["codec"]["scales"] == [1.0, 0.75] and d["codec"]["scales_pct"] == [100.0, 75.0]
+    text = CliRunner().invoke(cli, ["cttc", "show", "demo"]).stdout
+    assert "# scales: 100 %, 75 %" in text
+    rows = json.loads(CliRunner().invoke(cli, ["cttc", "list", "--json"]).stdout)
+    demo = next(r for r in rows if r["name"] == "demo")
+    assert demo["scales_pct"] == [100.0, 75.0]
+    listed = CliRunner().invoke(cli, ["cttc", "list"]).stdout  # piped: every column, one line per condition
+    assert any(line.startswith("demo ") and " 100,75 " in line for line in listed.splitlines()), listed

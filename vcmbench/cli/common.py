@@ -44,7 +44,8 @@ _NUMBER = re.compile(r"^[-+\u2212\u00b1]?(\d[\d,_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)
                      r"( ?(%|pp|bpp|kbps|dB|s|x|\u00d7))?$")
 _NUMBER_TOKEN = re.compile(r"[-+\u2212\u00b1]?(\d[\d,_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?")
 _SEP = 3  # between two columns: padding 1, the (blank) divider of rich SIMPLE_HEAD, padding 1
-_TEXT_MIN = 12  # a text column is never narrower than this (or its longest number), so that words wrap, not fold
+_TEXT_MIN = 8  # a text column is never narrower than this (or its longest number), so that words wrap, not fold
+_WORD_MAX = 20  # ... nor than its longest word up to this length (names and ids stay whole; longer paths fold)
 
 
 def is_number_cell(text: str) -> bool:
@@ -86,41 +87,69 @@ def _numeric_columns(headers: list[str], body: list[list[str]]) -> list[bool]:
     return [all(is_number_cell(r[i]) for r in body if i < len(r)) for i in range(len(headers))]
 
 
+def _text_min(cells: list[str]) -> int:
+    """The narrowest a text column may be: its longest number, its longest word up to ``_WORD_MAX``, ``_TEXT_MIN``."""
+    nums = [len(m.group(0)) for c in cells for m in _NUMBER_TOKEN.finditer(c)]
+    words = [min(len(w), _WORD_MAX) for c in cells for w in c.split()]
+    return max([_TEXT_MIN, *nums, *words])
+
+
+def _bounds(headers: list[str], body: list[list[str]]) -> list[tuple[int, int]]:
+    """(narrowest, natural) width of each column.  A numeric column is never narrower than its longest cell
+    (its header may wrap at spaces); a text column not narrower than ``_text_min``."""
+    numeric = _numeric_columns(headers, body)
+    out = []
+    for i, h in enumerate(headers):
+        cells = [r[i] if i < len(r) else "" for r in body]
+        natural = max([len(h), *map(len, cells)])
+        head_word = max([len(w) for w in h.split()] or [0])
+        if numeric[i]:
+            low = max([head_word, *map(len, cells)])
+        else:
+            low = max(head_word, _text_min(cells))
+        out.append((min(low, natural), natural))
+    return out
+
+
 def _min_width(headers: list[str], body: list[list[str]], keep: list[int]) -> int:
     """The narrowest the kept columns can be laid out without folding a number."""
-    numeric = _numeric_columns(headers, body)
-    total = 0
-    for i in keep:
-        cells = [r[i] for r in body if i < len(r)]
-        if numeric[i]:
-            total += max([len(headers[i]), *map(len, cells)])
-        else:
-            nums = [len(m.group(0)) for c in cells for m in _NUMBER_TOKEN.finditer(c)]
-            natural = max([len(headers[i]), *map(len, cells)])
-            total += min(natural, max([_TEXT_MIN, *nums]))
-    return total + _SEP * max(0, len(keep) - 1)
+    bounds = _bounds([headers[i] for i in keep], [[r[i] if i < len(r) else "" for i in keep] for r in body])
+    return sum(lo for lo, _ in bounds) + _SEP * max(0, len(keep) - 1)
+
+
+def _widths(bounds: list[tuple[int, int]], width: int | None) -> list[int]:
+    """Column widths: natural when they fit (or ``width`` is None); else each column's narrowest plus the room
+    left, given one character at a time to the column furthest below its natural width."""
+    natural = [n for _, n in bounds]
+    if width is None or sum(natural) + _SEP * max(0, len(bounds) - 1) <= width:
+        return natural
+    out = [lo for lo, _ in bounds]
+    room = width - _SEP * max(0, len(bounds) - 1) - sum(out)
+    while room > 0:
+        i = max(range(len(out)), key=lambda k: natural[k] - out[k])
+        if natural[i] - out[i] <= 0:
+            break
+        out[i] += 1
+        room -= 1
+    return out
 
 
 def _horizontal(headers: list[str], body: list[list[str]], width: int | None) -> str:
+    """Rich lays the table out at the widths computed here (``width`` fixed per column): a numeric cell always
+    fits its column, so it is never wrapped; text wraps at spaces (a word longer than its column folds)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    numeric = _numeric_columns(headers, body)
+    widths = _widths(_bounds(headers, body), width)
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for i, h in enumerate(headers):
-        cells = [r[i] for r in body]
-        if numeric[i]:
-            t.add_column(h, no_wrap=True, min_width=max([len(h), *map(len, cells)]))
-        else:
-            nums = [len(m.group(0)) for c in cells for m in _NUMBER_TOKEN.finditer(c)]
-            t.add_column(h, overflow="fold", min_width=min(max([len(h), *map(len, cells)]), max([_TEXT_MIN, *nums])))
+    for h, w in zip(headers, widths):
+        t.add_column(h, overflow="fold", width=w, min_width=w, max_width=w)
     for r in body:
         t.add_row(*r)
-    natural = sum(max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)) \
-        + _SEP * max(0, len(headers) - 1)
-    console = Console(width=max(natural, 1) if width is None else width, no_color=True, highlight=False,
-                      markup=False, emoji=False, color_system=None, force_terminal=False, soft_wrap=False)
+    total = sum(widths) + _SEP * max(0, len(widths) - 1)
+    console = Console(width=max(total, 1), no_color=True, highlight=False, markup=False, emoji=False,
+                      color_system=None, force_terminal=False, soft_wrap=False)
     with console.capture() as cap:
         console.print(t)
     return "\n".join(line.rstrip() for line in cap.get().rstrip("\n").splitlines())
