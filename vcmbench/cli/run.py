@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from ..core.templating import fixed
 from .common import echo_json, executor_options, exit_with, table
 from .params import POSITIVE_INT, TIMEOUT, VTM_DIR
 
@@ -350,11 +349,14 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
         return
     click.echo(f"BD method: pchip-jvet with the remedy {'+'.join(REMEDIES)} (the demo's eight-image AP curves are not "
                "monotonic; remedies are off by default elsewhere)")
+    from ..core.units import BD_RATE, scale_text
+
     for e in res.bd:
         if e["error"]:
-            click.echo(f"scale {e['scale'] * 100:g} %: BD not computed: {e['error']}", err=True)
+            click.echo(f"scale {scale_text(e['scale'])}: BD not computed: {e['error']}", err=True)
         else:
-            click.echo(f"scale {e['scale'] * 100:g} %: BD-rate {e['test']} vs {e['anchor']}: {fixed(e['bd_rate_pct'], 2, True)} % "
+            click.echo(f"scale {scale_text(e['scale'])}: BD-rate {e['test']} vs {e['anchor']}: "
+                       f"{BD_RATE.text(e['bd_rate_pct'], unit=True)} "
                        f"({e['method']}, remedy {'+'.join(REMEDIES)})")
     click.echo(f"reproduce: vcmbench bdrate --anchor {res.anchor_dir} --test {res.test_dir} "
                f"{' '.join('--remedy ' + r for r in REMEDIES)}")
