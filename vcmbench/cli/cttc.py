@@ -75,7 +75,6 @@ def show(name: str, as_json: bool) -> None:
     import yaml
 
     from ..conditions import load_condition
-
     from ..core.units import scale_text
 
     cond = load_condition(name)
