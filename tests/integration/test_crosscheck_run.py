@@ -43,6 +43,9 @@ def _by(res, kind: str) -> dict[str, str]:
 
 
 def test_clean_package_verifies(package):
+    man = json.loads((package / "manifest.json").read_text())  # format 2: scales in percent (issue 24)
+    assert man["vcmbench_crosscheck"] == 2 and {i["scale_pct"] for i in man["items"]} == {100}
+    assert (package / "claims.csv").read_text().startswith("scale_pct,qp,")
     res = crosscheck(package)
     assert res.ok, [i for i in res.items if i.status != "verified"]
     for kind, n in (("bitstream", 6), ("bits", 3), ("bpp", 3), ("accuracy", 3)):
@@ -76,16 +79,16 @@ def test_altered_byte_bpp_and_accuracy_are_each_flagged(package, tmp_path):
     res = crosscheck(tmp_path / "pkg")
     assert not res.ok
     flagged = {(i.kind, i.name) for i in res.items if i.status in ("differs", "failed")}
-    broken = f"{image} scale 1 QP 27"
-    assert {("bitstream", broken), ("bpp", "scale 1 QP 37"), ("accuracy", "scale 1 QP 47")} <= flagged
-    assert flagged - {("bitstream", broken), ("bpp", "scale 1 QP 37"), ("accuracy", "scale 1 QP 47")} <= {
-        ("bd-rate", "scale 1: recomputed vs claimed curve")}
-    bpp = next(i for i in res.items if i.kind == "bpp" and i.name == "scale 1 QP 37")
+    broken = f"{image} scale 100 % QP 27"
+    assert {("bitstream", broken), ("bpp", "scale 100 % QP 37"), ("accuracy", "scale 100 % QP 47")} <= flagged
+    assert flagged - {("bitstream", broken), ("bpp", "scale 100 % QP 37"), ("accuracy", "scale 100 % QP 47")} <= {
+        ("bd-rate", "scale 100 %: recomputed vs claimed curve")}
+    bpp = next(i for i in res.items if i.kind == "bpp" and i.name == "scale 100 % QP 37")
     assert bpp.difference == pytest.approx(-bpp.claimed * (1 - 1 / 1.01), rel=1e-9)
-    acc = next(i for i in res.items if i.kind == "accuracy" and i.name == "scale 1 QP 47")
+    acc = next(i for i in res.items if i.kind == "accuracy" and i.name == "scale 100 % QP 47")
     assert abs(acc.difference) == pytest.approx(0.05, abs=1e-9)
     # the accuracy of the point with the broken bitstream cannot be recomputed: said so, with the reason
-    a27 = next(i for i in res.items if i.kind == "accuracy" and i.name == "scale 1 QP 27")
+    a27 = next(i for i in res.items if i.kind == "accuracy" and i.name == "scale 100 % QP 27")
     assert a27.status == "unchecked" and "did not verify" in a27.detail
     # everything else stays verified
     rest = [i for i in res.items if (i.kind, i.name) not in flagged and i is not a27 and i.kind != "bd-rate"]
@@ -107,7 +110,7 @@ def test_cli_on_zip_writes_reports_and_exits_4(package, tmp_path):
     assert "&lt;script&gt;" in text and "<script" not in text and "NOT verified" in text
     from openpyxl import load_workbook
 
-    statuses = [row[2] for row in load_workbook(xlsx)["items"].iter_rows(min_row=2, values_only=True)]
+    statuses = [row[4] for row in load_workbook(xlsx)["items"].iter_rows(min_row=2, values_only=True)]
     assert statuses.count("verified") >= 10 and "differs" in statuses and "failed" in statuses
 
 
@@ -133,24 +136,24 @@ def test_bd_rate_from_claims_and_recomputed_figures(package, tmp_path):
     shutil.copytree(package, tmp_path / "pkg")
     _set_claims(tmp_path / "pkg", acc)
     rates = {i.name: i.recomputed for i in crosscheck(package, accuracy_fn=None).items if i.kind == "bpp"}
-    anchor = {1.0: [(rates[f"scale 1 QP {qp}"] * 1.25, acc[qp]) for qp in QPS]}  # needs 25 % more rate
+    anchor = {1.0: [(rates[f"scale 100 % QP {qp}"] * 1.25, acc[qp]) for qp in QPS]}  # needs 25 % more rate
     res = crosscheck(tmp_path / "pkg", accuracy_fn=fake_accuracy, anchor_curves=anchor)
     bd = {i.name: i for i in res.items if i.kind == "bd-rate"}
     assert res.ok and all(i.status == "verified" for i in bd.values()), bd
-    vs = bd["scale 1: BD-rate vs anchor"]
+    vs = bd["scale 100 %: BD-rate vs anchor"]
     assert vs.claimed == pytest.approx(-20.0, abs=1e-6) and vs.recomputed == pytest.approx(-20.0, abs=1e-6)
     m = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
     m["claimed_bd_rate_pct"] = {"1.0": -25.0}  # the proposal's text says -25 %: recomputed -20 %
     (tmp_path / "pkg" / "manifest.json").write_text(json.dumps(m))
     res = crosscheck(tmp_path / "pkg", accuracy_fn=fake_accuracy, anchor_curves=anchor)
-    stated = next(i for i in res.items if i.name == "scale 1: stated BD-rate vs anchor")
+    stated = next(i for i in res.items if i.name == "scale 100 %: stated BD-rate vs anchor")
     assert stated.status == "differs" and stated.difference == pytest.approx(5.0, abs=1e-6)
     assert [i.name for i in res.items if i.status == "differs"] == [stated.name]
     _set_claims(tmp_path / "pkg", acc, {37: 0.9})  # claim 10 % less rate at one point
     res = crosscheck(tmp_path / "pkg", accuracy_fn=fake_accuracy, anchor_curves=anchor)
     bd = {i.name: i for i in res.items if i.kind == "bd-rate" and "stated" not in i.name}
     assert {i.status for i in bd.values()} == {"differs"}
-    assert bd["scale 1: recomputed vs claimed curve"].recomputed > 0  # recomputed needs more rate than claimed
+    assert bd["scale 100 %: recomputed vs claimed curve"].recomputed > 0  # recomputed needs more rate than claimed
 
 
 def test_unchecked_items_pass_unless_strict(package):

@@ -167,6 +167,6 @@ def test_results_cli_shows_ap_and_ap50(run):
     res = CliRunner().invoke(cli, ["results", str(d)])
     assert res.exit_code == 0, res.output
     assert "metric:    Cityscapes instance AP@[.5:.95] (cityscapesscripts) (quality axis: AP)" in res.output
-    assert "AP50" in res.output and "uncompressed: AP 1.0000, AP50 1.0000" in res.output
+    assert "AP50" in res.output and "uncompressed: AP 100.000 %, AP50 100.000 %" in res.output  # percent (core.units)
     js = json.loads(CliRunner().invoke(cli, ["results", str(d), "--json"]).output)
     assert js["points"][0]["extra"]["per_class"]["car"] == {"ap": 1.0, "ap50": 1.0}

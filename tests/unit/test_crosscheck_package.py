@@ -145,7 +145,7 @@ def test_claims_fall_back_to_map_column_and_note(tmp_path):
     f = tmp_path / "claims.csv"
     f.write_text("qp;bpp;mAP\n22;0.5;0.7\n")
     c = load_claims(f, "AP50")
-    assert c.accuracy_column == "mAP" and any("scale 1.0" in n for n in c.notes) and any("AP50" in n for n in c.notes)
+    assert c.accuracy_column == "mAP" and any("scale 100 %" in n for n in c.notes) and any("AP50" in n for n in c.notes)
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -181,9 +181,9 @@ def test_claims_xlsx(tmp_path):
 def _result(text: str) -> CrossCheckResult:
     r = CrossCheckResult(package="p.zip", proponent=text, title=text, condition="demo", label=text,
                          quality_key="AP50", decoders=["pyav"], tolerances={"bpp_rel": 1e-6})
-    r.items = [CheckItem("bitstream", f"{text} scale 1 QP 22", "verified", "abc", "abc", detail="ok"),
-               CheckItem("bpp", "scale 1 QP 22", "differs", 0.5, 0.51, 0.01, 5e-7, detail=text),
-               CheckItem("accuracy", "scale 1 QP 22", "unchecked", 0.7, detail="task network absent")]
+    r.items = [CheckItem("bitstream", f"{text} scale 100 % QP 22", "verified", "abc", "abc", detail="ok"),
+               CheckItem("bpp", "scale 100 % QP 22", "differs", 0.5, 0.51, 0.01, 5e-7, detail=text),
+               CheckItem("accuracy", "scale 100 % QP 22", "unchecked", 0.7, detail="task network absent")]
     r.notes = [text]
     return r
 
@@ -205,7 +205,8 @@ def test_xlsx_report_never_writes_package_text_as_formula(tmp_path):
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == evil]
     assert cells and all(c.data_type == "s" for c in cells)
     items = wb["items"]
-    assert [c.value for c in items[1]][:3] == ["kind", "item", "status"] and items["C3"].value == "differs"
+    assert [c.value for c in items[1]][:5] == ["kind", "item", "scale (%)", "QP", "status"]
+    assert items["E3"].value == "differs"
 
 
 def test_json_report_and_unknown_format(tmp_path):
@@ -226,13 +227,13 @@ def test_garbage_and_missing_bitstreams_are_verdicts_not_crashes(tmp_path):
     (tmp_path / "claims.csv").write_text("qp,bpp,mAP\n22,0.1,0.5\n27,0.0976,0.5\n")
     res = crosscheck(tmp_path, accuracy_fn=lambda *a: lambda group: pytest.fail("no bitstream verified: not called"))
     st = {(i.kind, i.name): i for i in res.items}
-    assert st[("bitstream", "a scale 1 QP 22")].status == "failed"
-    assert "not decodable" in st[("bitstream", "a scale 1 QP 22")].detail
-    assert st[("bitstream", "b scale 1 QP 22")].status == "failed" and "no file" in st[("bitstream", "b scale 1 QP 22")].detail
-    assert st[("bpp", "scale 1 QP 22")].status == "unchecked" and "missing" in st[("bpp", "scale 1 QP 22")].detail
-    b27 = st[("bpp", "scale 1 QP 27")]  # 2 x 800 bits / (2 x 64 x 64) = 0.1953125; claimed 0.0976: differs
+    assert st[("bitstream", "a scale 100 % QP 22")].status == "failed"
+    assert "not decodable" in st[("bitstream", "a scale 100 % QP 22")].detail
+    assert st[("bitstream", "b scale 100 % QP 22")].status == "failed" and "no file" in st[("bitstream", "b scale 100 % QP 22")].detail
+    assert st[("bpp", "scale 100 % QP 22")].status == "unchecked" and "missing" in st[("bpp", "scale 100 % QP 22")].detail
+    b27 = st[("bpp", "scale 100 % QP 27")]  # 2 x 800 bits / (2 x 64 x 64) = 0.1953125; claimed 0.0976: differs
     assert b27.status == "differs" and b27.recomputed == pytest.approx(0.1953125)
-    assert {st[("accuracy", f"scale 1 QP {q}")].status for q in (22, 27)} == {"unchecked"}
+    assert {st[("accuracy", f"scale 100 % QP {q}")].status for q in (22, 27)} == {"unchecked"}
     assert not res.ok
 
 

@@ -51,7 +51,7 @@ def _status(res, kind: str) -> dict[str, str]:
 def test_honest_package_verifies(tmp_path, vtm_fixtures):
     """The control: the same package with true claims verifies (so the tests below fail only on their lie)."""
     res = crosscheck(_package(tmp_path / "p", vtm_fixtures), accuracy_fn=_fake_accuracy)
-    assert res.ok and _status(res, "accuracy") == {"scale 1 QP 22": "verified"}, res.to_dict()
+    assert res.ok and _status(res, "accuracy") == {"scale 100 % QP 22": "verified"}, res.to_dict()
     assert "the shipped condition 'demo'" in res.checked_under
 
 
@@ -63,7 +63,7 @@ def test_manifest_tolerances_are_ignored_and_lies_never_verify(tmp_path, vtm_fix
                    decoders=["none"], network="yolo", comment="hello")
     res = crosscheck(pkg, accuracy_fn=_fake_accuracy)
     assert not res.ok and res.tolerances == DEFAULT_TOLERANCES
-    assert _status(res, "bits") == _status(res, "bpp") == _status(res, "accuracy") == {"scale 1 QP 22": "differs"}
+    assert _status(res, "bits") == _status(res, "bpp") == _status(res, "accuracy") == {"scale 100 % QP 22": "differs"}
     ignored = {i.name: i for i in res.items if i.kind == "package"}
     assert set(ignored) == {"manifest field 'tolerances'", "manifest field 'decoders'", "manifest field 'network'"}
     assert all(i.status == "unchecked" and i.detail.startswith("ignored") for i in ignored.values())

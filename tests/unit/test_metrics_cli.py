@@ -46,7 +46,7 @@ def test_evaluate_oid_json(tmp_path):
 def test_evaluate_oid_text_and_usage_errors(tmp_path):
     args = _oid_files(tmp_path)
     r = _run(["oid", *args, "--per-class"])
-    assert r.exit_code == 0 and "0.750000" in r.output and "# signature: map:oid-challenge-bbox" in r.output
+    assert r.exit_code == 0 and "75.000 %" in r.output and "# signature: map:oid-challenge-bbox" in r.output
     r = _run(["oid", *args, "--segmentation"])
     assert r.exit_code == 2 and "--gt-masks" in r.output
 
@@ -64,6 +64,7 @@ def test_evaluate_coco_json(coco_tiny, tmp_path):
     assert Signature.parse(d["signature"]).get("map") == "coco-ap-bbox"
     r = _run(["coco", "--gt", str(gt), "--pred", str(tmp_path / "p.json")])
     assert r.exit_code == 0 and "AP50" in r.output and "# signature:" in r.output
+    assert "value (%)" in r.output and ["AP", "100.000"] in [line.split() for line in r.output.splitlines()]
 
 
 def test_evaluate_cityscapes_json(tmp_path):

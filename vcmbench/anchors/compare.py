@@ -8,6 +8,7 @@ from typing import Any
 from ..core.errors import DataError, UsageError
 from ..core.records import ResultSet
 from ..core.signature import MATTERING_PARTS, Signature
+from ..core.units import scale_pct, scale_text
 from ..run.env import results_affecting_changes, results_affecting_view
 from .format import Anchor, AnchorRow, _num
 
@@ -26,7 +27,9 @@ class RowResult:
         return None if self.actual is None else float(self.actual) - float(self.row.expected)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.row.to_dict(), "actual": self.actual, "diff": self.diff, "bound": self.row.bound,
+        d = self.row.to_dict()
+        d["scale_pct"] = scale_pct(self.row.scale)  # the scale in percent (``scale`` keeps the anchor file's fraction)
+        return {**d, "actual": self.actual, "diff": self.diff, "bound": self.row.bound,
                 "status": self.status, "detail": self.detail}
 
 
@@ -160,15 +163,16 @@ def compare(anchor: Anchor, rs: ResultSet, label: str | None = None) -> Comparis
     points = {(round(float(p.scale), 9), int(p.qp)): p for p in rs.points}
     for p in rs.points:
         if p.failed:
-            info.append(f"the run's point scale {p.scale:g} QP {p.qp} excludes {p.failed} bitstream(s) that failed "
-                        "verification")
+            info.append(f"the run's point scale {scale_text(p.scale)} QP {p.qp} excludes {p.failed} bitstream(s) that "
+                        "failed verification")
     results = []
     for row in anchor.rows:
         if row.label != label:
             continue
         p = points.get((round(float(row.scale), 9), int(row.qp)))
         if p is None:
-            results.append(RowResult(row, None, "missing", f"the run has no point at scale {row.scale:g}, QP {row.qp}"))
+            results.append(RowResult(row, None, "missing",
+                                     f"the run has no point at scale {scale_text(row.scale)}, QP {row.qp}"))
             continue
         actual, note = _actual(p, row.metric, anchor.metric_keys)
         if actual is None:

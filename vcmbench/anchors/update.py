@@ -11,6 +11,7 @@ from .. import RESULTS_VERSION, __version__
 from ..core.errors import UsageError
 from ..core.jsonio import write_json
 from ..core.records import ResultSet
+from ..core.units import scale_text
 from .format import (
     DEFAULT_TOLERANCES,
     RATE_METRICS,
@@ -83,7 +84,7 @@ def update_anchor(name: str, runs: ResultSet | Sequence[ResultSet], reason: str,
     if not reason or not reason.strip():
         raise UsageError("An anchor update needs a reason (--reason \"...\"): it is recorded in the anchor's history.")
     for rs, f in zip(sets, froms):
-        bad = [f"scale {p.scale:g} QP {p.qp}" for p in rs.points if p.failed]
+        bad = [f"scale {scale_text(p.scale)} QP {p.qp}" for p in rs.points if p.failed]
         if bad:
             raise UsageError(f"Run {f} has bitstreams that failed verification (at {', '.join(bad[:3])}): its "
                              "numbers cannot become an anchor. Find out why (see the run's notes), then re-run.")
@@ -118,12 +119,12 @@ def update_anchor(name: str, runs: ResultSet | Sequence[ResultSet], reason: str,
     for r in rows:
         prev = old_rows.get(r.key)
         if prev is None:
-            changes.append(f"added {r.label} {r.metric} at scale {r.scale:g} QP {r.qp}: {r.expected!r}")
+            changes.append(f"added {r.label} {r.metric} at scale {scale_text(r.scale)} QP {r.qp}: {r.expected!r}")
         elif prev.expected != r.expected:
-            changes.append(f"{r.label} {r.metric} at scale {r.scale:g} QP {r.qp}: {prev.expected!r} -> {r.expected!r}")
+            changes.append(f"{r.label} {r.metric} at scale {scale_text(r.scale)} QP {r.qp}: {prev.expected!r} -> {r.expected!r}")
     for k, prev in old_rows.items():
         if k not in new_keys:
-            changes.append(f"removed {prev.label} {prev.metric} at scale {prev.scale:g} QP {prev.qp} "
+            changes.append(f"removed {prev.label} {prev.metric} at scale {scale_text(prev.scale)} QP {prev.qp} "
                            f"(was {prev.expected!r})")
     sigs = dict(old.label_signatures) if old else {}
     if old and not sigs:

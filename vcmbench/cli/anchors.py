@@ -85,10 +85,14 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
       vcmbench anchors show seed-s1-table2
     """
     from ..anchors import load_anchor
+    from ..core.units import scale_pct, scale_text
 
     a = load_anchor(name, _dir(ctx))
-    if as_json:
-        echo_json(a.to_dict())
+    if as_json:  # the anchor file's content; each row gains ``scale_pct`` (the file's ``scale`` is a fraction)
+        d = a.to_dict()
+        for row in d["rows"]:
+            row["scale_pct"] = scale_pct(row["scale"])
+        echo_json(d)
         return
     click.echo(f"{a.name}  ({a.kind})  {a.title}")
     click.echo(f"condition:  {a.condition}")
@@ -105,8 +109,8 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
                    + (f" — {rep['recomputed_note']}" if rep.get("recomputed_note") else ""))
     click.echo("")
     click.echo(table(["label", "scale", "QP", "metric", "expected", "tolerance", "unit"],
-                     [(r.label, f"{r.scale:g}", r.qp, r.metric, r.printed or _fmt(r.expected), _tol(r), r.unit)
-                      for r in a.rows]))
+                     [(r.label, scale_text(r.scale), r.qp, r.metric, r.printed or _fmt(r.expected), _tol(r), r.unit)
+                      for r in a.rows], optional=["unit"]))
     click.echo("")
     click.echo("history:")
     for h in a.history:
@@ -226,6 +230,8 @@ def verify(ctx: click.Context, name: str, run_dir: tuple[str, ...], label: str |
 
 
 def _print_comparison(a, cmp, where: str) -> None:
+    from ..core.units import scale_text
+
     click.echo(f"anchor {a.name} ({a.kind}, label {cmp.label!r}) vs run {where} (label {cmp.run_label!r})")
     click.echo(f"signature parts checked: {', '.join(cmp.checked_parts) or '-'}"
                + (f"; not recorded by the anchor, not checked: {', '.join(cmp.unchecked_parts)}"
@@ -235,7 +241,7 @@ def _print_comparison(a, cmp, where: str) -> None:
     rows = []
     for r in cmp.rows:
         mark = {"ok": "ok", "out-of-tolerance": "DIFFERS", "missing": "missing"}[r.status]
-        rows.append((r.row.label, f"{r.row.scale:g}", r.row.qp, r.row.metric, r.row.printed or _fmt(r.row.expected),
+        rows.append((r.row.label, scale_text(r.row.scale), r.row.qp, r.row.metric, r.row.printed or _fmt(r.row.expected),
                      _fmt(r.actual), "" if r.diff is None else f"{r.diff:+.3g}", _tol(r.row), mark, r.detail))
     click.echo(table(["label", "scale", "QP", "metric", "expected", "actual", "diff", "tolerance", "status", "detail"],
                      rows))

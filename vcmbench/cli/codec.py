@@ -8,9 +8,9 @@ import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
 from .common import echo_json, executor_options, exit_with, progress_for, table
-from .params import POSITIVE_INT, TIMEOUT, RegularFile
+from .params import POSITIVE_INT, TIMEOUT, VTM_DIR, RegularFile
 
-_VTM_DIR = click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
+_VTM_DIR = click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=VTM_DIR,
                         help="Folder with VTM EncoderApp/DecoderApp (or set VCMBENCH_VTM_DIR).")
 
 

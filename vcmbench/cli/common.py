@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from typing import Any, Iterable, Sequence
 
@@ -20,26 +21,154 @@ def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, default=_default))
 
 
-def terminal_width() -> int:
-    return max(60, shutil.get_terminal_size((120, 24)).columns)
+def terminal_width() -> int | None:
+    """The width tables are laid out for: ``COLUMNS`` when set (a user's or a test's choice), else the
+    terminal's width when stdout is a terminal, else ``None`` — piped output is never folded (one line per
+    row, whatever its length), so that another program reads whole rows and whole numbers."""
+    import os
+    import sys
+
+    cols = os.environ.get("COLUMNS", "").strip()
+    if cols.isdigit() and int(cols) > 0:
+        return max(40, int(cols))
+    try:
+        if sys.stdout is not None and sys.stdout.isatty():
+            return max(40, shutil.get_terminal_size((120, 24)).columns)
+    except (AttributeError, ValueError, OSError):
+        pass
+    return None
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], width: int | None = None) -> str:
-    """A text table that fits the terminal (rich wraps long cells inside their column)."""
+# A cell that is a number, possibly signed, with a unit or a range marker: such a cell is never folded.
+_NUMBER = re.compile(r"^[-+\u2212\u00b1]?(\d[\d,_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
+                     r"( ?(%|pp|bpp|kbps|dB|s|x|\u00d7))?$")
+_NUMBER_TOKEN = re.compile(r"[-+\u2212\u00b1]?(\d[\d,_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?")
+_SEP = 3  # between two columns: padding 1, the (blank) divider of rich SIMPLE_HEAD, padding 1
+_TEXT_MIN = 8  # a text column is never narrower than this (or its longest number), so that words wrap, not fold
+_WORD_MAX = 20  # ... nor than its longest word up to this length (names and ids stay whole; longer paths fold)
+
+
+def is_number_cell(text: str) -> bool:
+    """True when ``text`` reads as one number (``0.625418``, ``-23.17 %``, ``+4.03 pp``, ``75 %``, ``-``)."""
+    t = text.strip()
+    return t in ("", "-", "\u2013") or bool(_NUMBER.match(t))
+
+
+def _cell(c: Any) -> str:
+    return "" if c is None else (f"{c:.6g}" if isinstance(c, float) else str(c))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], width: int | None = None,
+          optional: Iterable[str] = ()) -> str:
+    """A text table that never splits a number across lines.
+
+    ``width``: the columns available (default ``terminal_width()``; ``None`` there — piped output — lays the
+    table out at its natural width, one line per row).  Numeric cells never fold; text cells wrap at spaces
+    (a word longer than its column folds, but a column is never narrower than the longest number inside
+    its text).  When the table is too wide, the ``optional`` columns (header names) are dropped, in the order
+    given; when it still does not fit, each row is printed as a block of ``header: value`` lines (all columns).
+    """
+    headers = [str(h) for h in headers]
+    body = [[_cell(c) for c in r] for r in rows]
+    if width is None:
+        width = terminal_width()
+    keep = list(range(len(headers)))
+    if width is not None:
+        drop = [i for name in dict.fromkeys(optional) for i in range(len(headers)) if headers[i] == name]
+        while _min_width(headers, body, keep) > width and drop:
+            keep.remove(drop.pop(0))
+        if _min_width(headers, body, keep) > width:
+            return _vertical(headers, body, width)
+    return _horizontal([headers[i] for i in keep], [[r[i] if i < len(r) else "" for i in keep] for r in body],
+                       width)
+
+
+def _numeric_columns(headers: list[str], body: list[list[str]]) -> list[bool]:
+    return [all(is_number_cell(r[i]) for r in body if i < len(r)) for i in range(len(headers))]
+
+
+def _text_min(cells: list[str]) -> int:
+    """The narrowest a text column may be: its longest number, its longest word up to ``_WORD_MAX``, ``_TEXT_MIN``."""
+    nums = [len(m.group(0)) for c in cells for m in _NUMBER_TOKEN.finditer(c)]
+    words = [min(len(w), _WORD_MAX) for c in cells for w in c.split()]
+    return max([_TEXT_MIN, *nums, *words])
+
+
+def _bounds(headers: list[str], body: list[list[str]]) -> list[tuple[int, int]]:
+    """(narrowest, natural) width of each column.  A numeric column is never narrower than its longest cell
+    (its header may wrap at spaces); a text column not narrower than ``_text_min``."""
+    numeric = _numeric_columns(headers, body)
+    out = []
+    for i, h in enumerate(headers):
+        cells = [r[i] if i < len(r) else "" for r in body]
+        natural = max([len(h), *map(len, cells)])
+        head_word = max([len(w) for w in h.split()] or [0])
+        if numeric[i]:
+            low = max([head_word, *map(len, cells)])
+        else:
+            low = max(head_word, _text_min(cells))
+        out.append((min(low, natural), natural))
+    return out
+
+
+def _min_width(headers: list[str], body: list[list[str]], keep: list[int]) -> int:
+    """The narrowest the kept columns can be laid out without folding a number."""
+    bounds = _bounds([headers[i] for i in keep], [[r[i] if i < len(r) else "" for i in keep] for r in body])
+    return sum(lo for lo, _ in bounds) + _SEP * max(0, len(keep) - 1)
+
+
+def _widths(bounds: list[tuple[int, int]], width: int | None) -> list[int]:
+    """Column widths: natural when they fit (or ``width`` is None); else each column's narrowest plus the room
+    left, given one character at a time to the column furthest below its natural width."""
+    natural = [n for _, n in bounds]
+    if width is None or sum(natural) + _SEP * max(0, len(bounds) - 1) <= width:
+        return natural
+    out = [lo for lo, _ in bounds]
+    room = width - _SEP * max(0, len(bounds) - 1) - sum(out)
+    while room > 0:
+        i = max(range(len(out)), key=lambda k: natural[k] - out[k])
+        if natural[i] - out[i] <= 0:
+            break
+        out[i] += 1
+        room -= 1
+    return out
+
+
+def _horizontal(headers: list[str], body: list[list[str]], width: int | None) -> str:
+    """Rich lays the table out at the widths computed here (``width`` fixed per column): a numeric cell always
+    fits its column, so it is never wrapped; text wraps at spaces (a word longer than its column folds)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    widths = _widths(_bounds(headers, body), width)
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for h in headers:
-        t.add_column(str(h), overflow="fold")
-    for r in rows:
-        t.add_row(*["" if c is None else (f"{c:.6g}" if isinstance(c, float) else str(c)) for c in r])
-    console = Console(width=width or terminal_width(), no_color=True, highlight=False, markup=False,
-                      emoji=False, color_system=None, force_terminal=False, soft_wrap=False)
+    for h, w in zip(headers, widths):
+        t.add_column(h, overflow="fold", width=w, min_width=w, max_width=w)
+    for r in body:
+        t.add_row(*r)
+    total = sum(widths) + _SEP * max(0, len(widths) - 1)
+    console = Console(width=max(total, 1), no_color=True, highlight=False, markup=False, emoji=False,
+                      color_system=None, force_terminal=False, soft_wrap=False)
     with console.capture() as cap:
         console.print(t)
     return "\n".join(line.rstrip() for line in cap.get().rstrip("\n").splitlines())
+
+
+def _vertical(headers: list[str], body: list[list[str]], width: int | None) -> str:
+    """One block per row, ``header: value`` per line (a table too wide for the terminal)."""
+    import textwrap
+
+    w = max(map(len, headers), default=0)
+    room = max(20, (width or 80) - w - 2)
+
+    def value(text: str) -> str:  # long text wraps at spaces under its value, never inside a word
+        lines = textwrap.wrap(text, room, break_long_words=False, break_on_hyphens=False) or [""]
+        return ("\n" + " " * (w + 2)).join(lines)
+
+    blocks = ["\n".join(f"{h.rjust(w)}: {value(r[i] if i < len(r) else '')}".rstrip() for i, h in enumerate(headers))
+              for r in body]
+    return "\n\n".join(blocks)
 
 
 def percent_list(values: Iterable[str] | str | None, what: str) -> list[float] | None:

@@ -6,7 +6,7 @@ import click
 
 from ..core.errors import EXIT_NOT_VERIFIED, UsageError
 from .common import REMEDY_NAMES, echo_json, executor_options, exit_with, table
-from .params import POSITIVE_INT
+from .params import POSITIVE_INT, VTM_DIR
 
 
 def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
@@ -31,8 +31,11 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
               help="Report file(s): .html (self-contained), .xlsx or .json; repeat for several.")
 @click.option("--decoder", "decoders", multiple=True,
-              help="Decoder(s) every bitstream must decode with (identically): pyav, ffmpeg, vtm; repeatable. "
-                   "Default: pyav, plus vtm (the reference decoder) when VTM is installed.")
+              help="Decoder(s) every bitstream must decode with (identically): pyav, ffmpeg, vtm, all; repeatable. "
+                   "Default: the decoders of `vcmbench run` — every installed decoder: pyav, ffmpeg, +vtm (the "
+                   "reference decoder) when VTM is configured.")
+@click.option("--vtm-dir", default=None, type=VTM_DIR,
+              help="VTM build with DecoderApp (or VCMBENCH_VTM_DIR): adds the reference decoder.")
 @click.option("--condition", default=None,
               help="Condition name or file (the checker's), when the manifest names none or to replace it.")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
@@ -52,7 +55,8 @@ def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
               help="Where a zip is unpacked and bitstreams decoded (default: a temporary directory, removed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @executor_options
-def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...], condition: str | None,
+def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...], vtm_dir: str | None,
+               condition: str | None,
                data_dir: str | None, anchor: str | None, bd_remedies: tuple[str, ...], no_accuracy: bool,
                tolerance: tuple[str, ...],
                strict: bool, max_bytes: int | None, work_dir: str | None, as_json: bool, ex_choice) -> None:
@@ -83,6 +87,14 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     for o in outputs:
         if not o.lower().endswith((".html", ".htm", ".xlsx", ".json")):
             raise UsageError(f"-o {o}: use a .html, .xlsx or .json file name.")
+    if vtm_dir:  # as `run --vtm-dir`: VTM is configured for this command (the default decoders then include it)
+        import os
+
+        os.environ["VCMBENCH_VTM_DIR"] = vtm_dir
+    if decoders:
+        from .codec import expand_decoders
+
+        decoders = tuple(expand_decoders(decoders, vtm_dir))
     limits = Limits() if max_bytes is None else Limits(max_total=max_bytes, max_file=min(max_bytes, Limits().max_file))
     with ex_choice.make() as ex:  # bitstream verifications run on the executor (--jobs / --executor)
         res = run_check(package, work_dir=work_dir, decoders=list(decoders) or None, condition=condition,
@@ -95,9 +107,12 @@ def crosscheck(package: str, outputs: tuple[str, ...], decoders: tuple[str, ...]
     if as_json:
         echo_json({**res.to_dict(), "reports": written})
     else:
-        rows = [(i.kind, i.name, i.status.upper() if i.status != "verified" else i.status,
+        from ..core.units import scale_text
+
+        rows = [(i.kind, i.name, "" if i.scale is None else scale_text(i.scale), "" if i.qp is None else i.qp,
+                 i.status.upper() if i.status != "verified" else i.status,
                  "" if i.difference is None else f"{i.difference:+.4g}", i.detail[:90]) for i in res.items]
-        click.echo(table(["kind", "item", "status", "difference", "detail"], rows))
+        click.echo(table(["kind", "item", "scale", "QP", "status", "difference", "detail"], rows))
         for n in res.notes:
             click.echo(f"note: {n}")
         c = res.counts()

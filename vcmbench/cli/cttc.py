@@ -39,14 +39,25 @@ def list_cmd(as_json: bool) -> None:
         rows.append({
             "name": name, "version": data.get("version"), "kind": "abstract base" if data.get("abstract") else data.get("kind"),
             "codec": codec.get("name"), "qps": codec.get("qps"), "scales": codec.get("scales"),
-            "title": data.get("title"),
+            "scales_pct": _scales_pct(codec.get("scales")), "title": data.get("title"),
         })
     if as_json:
         echo_json(rows)
         return
-    click.echo(table(["name", "v", "kind", "codec", "QPs", "title"],
-                     [(r["name"], r["version"], r["kind"], r["codec"] or "",
-                       ",".join(map(str, r["qps"] or [])), r["title"]) for r in rows]))
+    click.echo(table(["name", "v", "kind", "codec", "QPs", "scales (%)", "title"],
+                     [(r["name"], r["version"], r["kind"], r["codec"] or "", ",".join(map(str, r["qps"] or [])),
+                       ",".join(f"{v:g}" for v in r["scales_pct"] or []), r["title"]) for r in rows],
+                     optional=["v", "scales (%)"]))
+
+
+def _scales_pct(scales) -> list[float] | None:
+    """The condition's scales (fractions in the YAML) in percent, for the JSON ``scales_pct`` keys."""
+    from ..core.units import scale_pct
+
+    try:
+        return [scale_pct(s) for s in scales] if scales else None
+    except (TypeError, ValueError):  # an invalid base file is listed as it is (`cttc validate` names the problem)
+        return None
 
 
 @cttc.command("show")
@@ -64,13 +75,19 @@ def show(name: str, as_json: bool) -> None:
     import yaml
 
     from ..conditions import load_condition
+    from ..core.units import scale_text
 
     cond = load_condition(name)
     data = cond.to_dict()
-    if as_json:
-        echo_json({**data, "signature": str(cond.signature())})
+    if as_json:  # the condition as stored (scales as fractions) plus codec.scales_pct, the scales in percent
+        codec = dict(data.get("codec") or {})
+        if codec.get("scales"):
+            codec["scales_pct"] = _scales_pct(codec["scales"])
+        echo_json({**data, "codec": codec, "signature": str(cond.signature())})
         return
     click.echo(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True).rstrip())
+    if cond.scales:
+        click.echo(f"# scales: {', '.join(scale_text(s) for s in cond.scales)}")
     click.echo(f"# signature: {cond.signature()}")
 
 
@@ -81,7 +98,7 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Validate condition files (all shipped ones when no PATH is given).
 
     Reports file and key for unknown keys, QPs outside 0-63, duplicate QPs, scales outside
-    (0, 1], malformed checksums, inheritance cycles or depth > 1, and fields that contradict
+    (0, 1] (the YAML stores fractions: 0.75 = 75 %), malformed checksums, inheritance cycles or depth > 1, and fields that contradict
     each other.  Exit code 2 when any file is invalid.
 
     \b

@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from .common import echo_json, table
+from .params import VTM_DIR
 
 
 @click.command("env")
-@click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=click.Path(file_okay=False),
+@click.option("--vtm-dir", envvar="VCMBENCH_VTM_DIR", type=VTM_DIR,
               help="Folder with VTM EncoderApp/DecoderApp (or set VCMBENCH_VTM_DIR).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (what a run stores as env.json).")
 def env_cmd(vtm_dir: str | None, as_json: bool) -> None:

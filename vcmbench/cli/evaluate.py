@@ -30,8 +30,11 @@ def _signature(map_part: str, gt_hash: str | None) -> str:
     return str(sig.with_version())
 
 
-def _fmt(v: float) -> str:
-    return "n/a" if v == -1.0 else f"{v:.4f}"
+def _fmt(v: float, key: str = "AP") -> str:
+    """An accuracy in display units (core.units: percent, 3 decimals, for fraction keys); pycocotools' -1 = n/a."""
+    from ..core.units import accuracy
+
+    return "n/a" if v == -1.0 else accuracy(key).text(v)
 
 
 @click.group("evaluate", context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +55,8 @@ def evaluate() -> None:
 @click.option("--iou-type", type=click.Choice(["bbox", "segm"]), default="bbox", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (metric, signature, values).")
 def coco_cmd(gt, pred, iou_type, as_json):
-    """COCO AP / AR with pycocotools (fractions; n/a = no GT in that area range).
+    """COCO AP / AR with pycocotools, shown in percent (--json: fractions, as pycocotools gives them; n/a = no
+    GT in that area range).
 
     \b
     Example:
@@ -66,7 +70,7 @@ def coco_cmd(gt, pred, iou_type, as_json):
         echo_json({"metric": metric_name(iou_type), "signature": sig, "values": stats})
         return
     click.echo(f"{metric_name(iou_type)}")
-    click.echo(table(["key", "value"], [[k, _fmt(stats[k])] for k in STAT_KEYS]))
+    click.echo(table(["key", "value (%)"], [[k, _fmt(stats[k], k)] for k in STAT_KEYS]))
     click.echo(f"# signature: {sig}")
 
 
@@ -116,7 +120,8 @@ def oid_cmd(gt_boxes, gt_labels, pred, classes, segmentation, gt_masks, iou_thre
     if as_json:
         echo_json({**res.to_dict(per_class=per_class), "signature": sig})
         return
-    click.echo(f"{res.metric_name}: {res.map:.6f}  ({len(res.per_class)} classes with ground truth)")
+    click.echo(f"{res.metric_name}: {_fmt(res.map, 'map')} %  ({len(res.per_class)} classes with ground truth; "
+               "--json gives the fraction)")
     c = res.counts
     click.echo(f"predictions {c['predictions']}: evaluated {c['evaluated']}, dropped: unknown image "
                f"{c['dropped_unknown_image']}, class not in list {c['dropped_unlisted_class']}, "
@@ -124,7 +129,8 @@ def oid_cmd(gt_boxes, gt_labels, pred, classes, segmentation, gt_masks, iou_thre
     if res.classes_without_gt:
         click.echo(f"classes without ground truth (not averaged): {', '.join(res.classes_without_gt)}")
     if per_class:
-        click.echo(table(["class", "AP", "num_gt"], [[k, f"{v:.6f}", f"{res.num_gt[k]:g}"] for k, v in res.per_class.items()]))
+        click.echo(table(["class", "AP (%)", "num_gt"],
+                         [[k, _fmt(v), f"{res.num_gt[k]:g}"] for k, v in res.per_class.items()]))
     click.echo(f"# signature: {sig}")
 
 
@@ -149,8 +155,9 @@ def cityscapes_cmd(gt_dir, pred_dir, as_json):
     if as_json:
         echo_json({**res, "signature": sig})
         return
-    click.echo(f"{res['metric']}: AP {res['AP']:.4f}  AP50 {res['AP50']:.4f}  ({res['images']} images)")
-    click.echo(table(["class", "AP", "AP50"], [[k, f"{v['ap']:.4f}", f"{v['ap50']:.4f}"] for k, v in res["per_class"].items()]))
+    click.echo(f"{res['metric']}: AP {_fmt(res['AP'])} %  AP50 {_fmt(res['AP50'], 'AP50')} %  ({res['images']} images)")
+    click.echo(table(["class", "AP (%)", "AP50 (%)"],
+                     [[k, _fmt(v["ap"]), _fmt(v["ap50"], "AP50")] for k, v in res["per_class"].items()]))
     click.echo(f"# signature: {sig}")
 
 
@@ -196,11 +203,13 @@ def quality_cmd(ref, test, yuv_weights, color, as_json):
         return
     keys = ("psnr_rgb", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "ms_ssim")
 
-    def cell(v):
-        return "n/a" if v is None else f"{v:.4f}"
+    from ..core.units import MSSSIM, PSNR
 
-    rows = [[r["name"], f"{r['width']}x{r['height']}", *[cell(r[k]) for k in keys]] for r in res["pairs"]]
-    rows.append(["mean", f"{res['count']} pair(s)", *[cell(res["mean"][k]) for k in keys]])
-    click.echo(table(["picture", "size", "PSNR RGB", "PSNR Y", "PSNR U", "PSNR V",
-                      f"PSNR YUV {yuv_weights}", "MS-SSIM"], rows))
+    def cell(k, v):  # PSNR in dB with 2 decimals, MS-SSIM with 4 (core.units)
+        return "n/a" if v is None else (MSSSIM if k == "ms_ssim" else PSNR).text(v)
+
+    rows = [[r["name"], f"{r['width']}x{r['height']}", *[cell(k, r[k]) for k in keys]] for r in res["pairs"]]
+    rows.append(["mean", f"{res['count']} pair(s)", *[cell(k, res["mean"][k]) for k in keys]])
+    click.echo(table(["picture", "size", "PSNR RGB (dB)", "PSNR Y (dB)", "PSNR U (dB)", "PSNR V (dB)",
+                      f"PSNR YUV {yuv_weights} (dB)", "MS-SSIM"], rows, optional=["size"]))
     click.echo(f"YUV: {res['pairs'][0]['yuv']}")

@@ -5,6 +5,7 @@ that names the option, the value and the accepted range — before any work star
 * :data:`TIMEOUT` — seconds, finite and > 0 (``--timeout 0|-1|nan|inf`` are refused).
 * :class:`RegularFile` — an existing regular file (a FIFO, directory, device or socket is refused).
 * :data:`POSITIVE_INT` / :data:`NON_NEGATIVE_INT` — counts (``--jobs``, ``--limit``, sizes).
+* :data:`VTM_DIR` — ``--vtm-dir``: an existing folder (a missing one is bad input, exit 2).
 """
 
 from __future__ import annotations
@@ -81,5 +82,25 @@ class RegularFile(click.Path):
 TIMEOUT = PositiveTimeout()
 FRACTION = FiniteFloat(0.0, 1.0)  # a fraction in [0, 1]
 IOU = FiniteFloat(0.0, 1.0, min_open=True)  # an IoU threshold in (0, 1]
-POSITIVE_INT = click.IntRange(min=1)
-NON_NEGATIVE_INT = click.IntRange(min=0)
+
+
+class Count(click.IntRange):
+    """A whole number >= ``min`` (``--limit``, ``--jobs``, sizes); a smaller one is refused with the fix named."""
+
+    def __init__(self, min: int) -> None:
+        super().__init__(min=min)
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            what = "a positive whole number (1 or more)" if self.min == 1 else f"a whole number >= {self.min}"
+            self.fail(f"{value!r} is not {what}; give {what}, or leave the option out for its default.", param, ctx)
+
+
+POSITIVE_INT = Count(1)
+NON_NEGATIVE_INT = Count(0)
+
+# ``--vtm-dir`` (and VCMBENCH_VTM_DIR where the option reads it): a folder that exists, checked at parse time
+# (exit 2); a folder without EncoderApp/DecoderApp is refused by the library as bad input too (CodecSetupError).
+VTM_DIR = click.Path(exists=True, file_okay=False)

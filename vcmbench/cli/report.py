@@ -12,36 +12,43 @@ from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, table
 METHOD_HELP = "pchip-jvet (default), cubic, pchip, akima, pchip-trapz"
 
 
-def _command_line(anchors, tests, method, remedies, extend, force, title, outputs, meta, allow_mixed=False) -> str:
-    parts = ["vcmbench", "report"]
-    for a in anchors:
-        parts += ["--anchor", Path(a).name]
-    for t in tests:
-        parts += ["--test", Path(t).name]
-    parts += ["--method", method]
-    for r in remedies:
-        parts += ["--remedy", r]
-    if extend != "none":
-        parts += ["--extend", extend]
-    if force:
-        parts.append("--force")
-    if allow_mixed:
-        parts.append("--allow-mixed")
-    if title:
-        parts += ["--title", title]
-    if meta:
-        parts += ["--meta", Path(meta).name]
-    for o in outputs:
-        parts += ["-o", Path(o).name]
+def _command_line(ctx: click.Context) -> str:
+    """The command as typed, for the report's provenance: every option given (not left at its default), in the
+    command's option order, file and directory values reduced to their names (no local paths)."""
+    parts = ["vcmbench", ctx.info_name or "report"]
+    for p in ctx.command.params:
+        value = ctx.params.get(p.name)
+        if value is None or value is False or value == () or value == p.default:
+            continue
+        flag = max(p.opts, key=len)
+        for v in (value if p.multiple else [value]):
+            if getattr(p, "is_flag", False):
+                parts.append(flag)
+            else:
+                parts += [flag, Path(str(v)).name if isinstance(p.type, click.Path) else
+                          (f"{v:g}" if isinstance(v, float) else str(v))]
     return shlex.join(parts)
 
 
-def _load_sets(paths, role: str) -> list:
+def _load_sets(paths, role: str, rate_col: str | None = None, quality_col: str | None = None) -> list:
+    """Result sets of the inputs; ``--rate-col/--quality-col`` pick the columns as `bdrate` does (``load_curves``).
+    A result set (run directory, JSON) is reported in bpp; its quality axis becomes ``quality_col``."""
+    from dataclasses import replace
+
+    from ..core.errors import UsageError
     from ..report.inputs import load_curves, result_sets_from_curves
 
     out = []
     for p in paths:
-        out += result_sets_from_curves(load_curves(p), role)
+        cs = load_curves(p, rate_col, quality_col)
+        if cs.result_set is not None:
+            if cs.rate_name != "bpp":
+                raise UsageError(f"--rate-col {rate_col}: {p} is a result set, reported in bpp; leave --rate-col out "
+                                 "(or give bpp) for run directories and result-set JSON.")
+            if quality_col and quality_col != cs.result_set.quality_key:
+                out.append(replace(cs.result_set, quality_key=quality_col))
+                continue
+        out += result_sets_from_curves(cs, role)
     return out
 
 
@@ -52,6 +59,12 @@ def _load_sets(paths, role: str) -> list:
 @click.option("--test", "tests", required=True, multiple=True, type=click.Path(exists=True),
               help="Test: the same kinds of input; repeatable.")
 @click.option("--method", "-m", default="pchip-jvet", show_default=True, help=f"BD method: {METHOD_HELP}.")
+@click.option("--rate-col", default=None,
+              help="Rate column, as for `bdrate` (CSV; default the first of bpp, avg_bpp, 'bitrate (kbps)', kbps, "
+                   "bits); result sets are reported in bpp.")
+@click.option("--quality-col", default=None,
+              help="Quality column, as for `bdrate` (CSV; default the first of mAP, AP, end_accuracy, mIoU, MOTA) or "
+                   "the accuracy key of result sets (default: their quality key).")
 @click.option("--remedy", "remedies", multiple=True, type=click.Choice(REMEDY_NAMES),
               help="Explicit remedy for non-monotonic curves (off by default; named in the report and signature).")
 @click.option("--extend", type=click.Choice(EXTEND_NAMES), default="none", show_default=True,
@@ -81,8 +94,8 @@ def _load_sets(paths, role: str) -> list:
                    "of run directories (CSV inputs: marked unavailable).")
 @click.option("--resamples", default=1000, show_default=True, type=int, help="Bootstrap resamples for --ci (>= 100).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws for --ci.")
-def report(anchors, tests, method, remedies, extend, meta_file, title, abstract, m_number, meeting, authors,
-           accuracy_units, rate_axis, force, allow_mixed, outputs, as_json, ci_level, resamples, seed):
+def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta_file, title, abstract, m_number,
+           meeting, authors, accuracy_units, rate_axis, force, allow_mixed, outputs, as_json, ci_level, resamples, seed):
     """Write the BD-rate workbook and the MPEG contribution (.docx and/or HTML) from one model.
 
     Test result sets are paired with the anchor of the same condition (for CSV inputs: the
@@ -91,8 +104,9 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     scale -> that curve's BD; several -> BD between the Pareto fronts over all scale x QP points
     (as `vcmbench bdrate` and `results --pareto`).  No Overall across conditions: no source
     defines one.  Result sets of different datasets, numbers of images or kinds (image vs feature
-    coding, unless twin conditions) are refused unless --allow-mixed.  The workbook has a summary (per-dataset rows and an Overall row), one sheet per
-    condition with per-QP rows, totals, time ratios and charts, and a provenance sheet.  The
+    coding, unless twin conditions) are refused unless --allow-mixed.  The workbook has a summary
+    (the summary figures first, then BD per dataset and scale), one sheet per condition with per-QP
+    rows, totals, time ratios and charts, and a provenance sheet.  The
     .docx and HTML are the same document: header for the working group, metadata from --meta,
     results, figures, Annex A.  All outputs are written, or none.
 
@@ -101,6 +115,7 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
       vcmbench report --anchor runs/vtm-oiv6 --test runs/proposal-oiv6 --meta meta.yaml \\
           -o contribution.docx -o contribution.html -o results.xlsx
       vcmbench report --anchor runs/vtm --test runs/proposal --ci 95 -o results.xlsx
+      vcmbench report --anchor anchor.csv --test test.csv --rate-col avg_bpp --quality-col end_accuracy -o r.xlsx
     """
     from dataclasses import replace
 
@@ -121,12 +136,11 @@ def report(anchors, tests, method, remedies, extend, meta_file, title, abstract,
     if authors:
         over["authors"] = [parse_author(a) for a in authors]
     meta = replace(meta, **over)
-    model = build_report(_load_sets(anchors, "anchor"), _load_sets(tests, "test"), method,
+    model = build_report(_load_sets(anchors, "anchor", rate_col, quality_col),
+                         _load_sets(tests, "test", rate_col, quality_col), method,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,
                          abstract=meta.abstract, allow_mixed=allow_mixed,
-                         command_line=_command_line(anchors, tests, method, remedies, extend, force, title, outputs,
-                                                    meta_file, allow_mixed)
-                         + ("" if ci_level is None else f" --ci {ci_level:g} --resamples {resamples} --seed {seed}"))
+                         command_line=_command_line(click.get_current_context()))
     if ci_level is not None:
         from ..report.ci import fill_model
 

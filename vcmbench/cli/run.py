@@ -6,9 +6,8 @@ import sys
 
 import click
 
-from ..core.templating import fixed
 from .common import echo_json, executor_options, exit_with, table
-from .params import POSITIVE_INT, TIMEOUT
+from .params import POSITIVE_INT, TIMEOUT, VTM_DIR
 
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
@@ -109,7 +108,7 @@ def _progress(quiet: bool):
               help="encode: preprocess, encode, verify, keep the decoded pictures; score: task network and "
                    "metrics on them (e.g. on a GPU box); all: both.")
 @click.option("--label", default=None, help="Result-set label (default: codec-preset, e.g. vvenc-fast).")
-@click.option("--vtm-dir", default=None, type=click.Path(file_okay=False),
+@click.option("--vtm-dir", default=None, type=VTM_DIR,
               help="VTM build with EncoderApp/DecoderApp (or VCMBENCH_VTM_DIR).")
 @click.option("--cfg", "cfg", default=None, type=click.Path(dir_okay=False),
               help="VTM encoder cfg file (its md5 must match the condition's).")
@@ -150,6 +149,9 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
         cond = cond.with_overrides(codec=codec, preset=preset)
     codec_options = {}
     if vtm_dir:
+        from ..coding.codecs.vtm_apps import find_vtm_binary
+
+        find_vtm_binary("DecoderApp", vtm_dir)  # a folder without the VTM apps: bad input (exit 2) before any work
         codec_options["vtm_dir"] = vtm_dir
     if cfg:
         codec_options["cfg"] = cfg
@@ -205,11 +207,28 @@ def _run_decoders(decoders: tuple[str, ...], vtm_dir: str | None) -> list[str] |
 
 
 def _print_points(rs) -> None:
+    """The per (scale, QP) rows in display units (core.units): accuracy in percent for fraction keys, bpp with 4
+    decimals, scale as ``75 %``.  Columns other than scale, QP, rate and the quality key are optional: a narrow
+    terminal drops them (bits, images, the other accuracy keys last first, failed) before it switches to one
+    block per row; a number is never split."""
+    from ..core import units
+
     keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
-    rows = [[f"{p.scale * 100:g} %", p.qp, p.images, p.failed, p.bits, f"{p.bpp:.6f}", *[
-        (f"{p.accuracy[k]:{'.4g' if k.endswith('mse') else '.4f'}}" if k in p.accuracy else "-") for k in keys]]
-        for p in rs.points]
-    click.echo(table(["scale", "qp", "images", "failed", "bits", "bpp", *keys], rows))
+    qs = {k: units.accuracy(k) for k in keys}
+    rate = units.BPP
+    headers = ["scale", "QP", rate.header(), "images", "failed", "bits", *[qs[k].header(k) for k in keys]]
+    rows = [[units.scale_text(p.scale), p.qp, rate.text(p.bpp), p.images, p.failed, p.bits,
+             *[(qs[k].text(p.accuracy[k]) if k in p.accuracy else "-") for k in keys]] for p in rs.points]
+    # the quality key's column moves next to the rate; the other accuracy keys follow the counts
+    headers.insert(3, headers.pop(6))
+    for r in rows:
+        r.insert(3, r.pop(6))
+    optional = ["bits", "images", *[qs[k].header(k) for k in reversed(keys[1:])], "failed"]
+    click.echo(table(headers, rows, optional=optional))
+
+
+def _range_text(q, values) -> str:
+    return f"{q.text(min(values))}..{q.text(max(values))}" + (f" {q.unit}" if q.unit and q.unit != "bpp" else "")
 
 
 @click.command("results")
@@ -278,12 +297,15 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     click.echo(f"metric:    {rs.metric} (quality axis: {rs.quality_key})")
     click.echo(f"signature: {rs.signature}")
     _print_points(rs)
+    from ..core import units
+
     q = [p.accuracy[rs.quality_key] for p in rs.points if rs.quality_key in p.accuracy]
-    click.echo(f"summary: {len(rs.points)} points, bpp {min(p.bpp for p in rs.points):.4f}..{max(p.bpp for p in rs.points):.4f}, "
-               f"{rs.quality_key} {min(q):.4f}..{max(q):.4f}, {sum(p.failed for p in rs.points)} not verified")
+    click.echo(f"summary: {len(rs.points)} points, bpp {_range_text(units.BPP, [p.bpp for p in rs.points])}, "
+               + (f"{rs.quality_key} {_range_text(units.accuracy(rs.quality_key), q)}, " if q else "")
+               + f"{sum(p.failed for p in rs.points)} not verified")
     unc = rs.provenance.get("uncompressed_accuracy")
     if unc:
-        click.echo("uncompressed: " + ", ".join(f"{k} {v:.4f}" for k, v in unc.items()))
+        click.echo("uncompressed: " + ", ".join(f"{k} {units.accuracy(k).text(v, unit=True)}" for k, v in unc.items()))
     cx = rs.provenance.get("complexity")
     if cx:  # network parts of the split (front / back): parameters, MACs per image, kMAC per pixel
         kpp = cx.get("kmac_per_pixel") or {}
@@ -327,17 +349,20 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
         return
     click.echo(f"BD method: pchip-jvet with the remedy {'+'.join(REMEDIES)} (the demo's eight-image AP curves are not "
                "monotonic; remedies are off by default elsewhere)")
+    from ..core.units import BD_RATE, scale_text
+
     for e in res.summary:  # the summary figure first, with its rule and source; the per-scale detail after it
         if e["error"]:
             click.echo(f"summary ({e['name']}): not computed: {e['error']}", err=True)
         else:
-            click.echo(f"summary: {e['name']}: BD-rate {e['test']}: {fixed(e['bd_rate_pct'], 2, True)} %\n"
+            click.echo(f"summary: {e['name']}: BD-rate {e['test']}: {BD_RATE.text(e['bd_rate_pct'], unit=True)}\n"
                        f"  rule: {e['rule']}\n  source: {e['source']}")
     for e in res.bd:
         if e["error"]:
-            click.echo(f"scale {e['scale'] * 100:g} %: BD not computed: {e['error']}", err=True)
+            click.echo(f"scale {scale_text(e['scale'])}: BD not computed: {e['error']}", err=True)
         else:
-            click.echo(f"scale {e['scale'] * 100:g} %: BD-rate {e['test']} vs {e['anchor']}: {fixed(e['bd_rate_pct'], 2, True)} % "
+            click.echo(f"scale {scale_text(e['scale'])}: BD-rate {e['test']} vs {e['anchor']}: "
+                       f"{BD_RATE.text(e['bd_rate_pct'], unit=True)} "
                        f"({e['method']}, remedy {'+'.join(REMEDIES)})")
     click.echo(f"reproduce: vcmbench bdrate --anchor {res.anchor_dir} --test {res.test_dir} "
                f"{' '.join('--remedy ' + r for r in REMEDIES)}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .common import echo_json, executor_options, table
+from .params import NON_NEGATIVE_INT, POSITIVE_INT, FiniteFloat
 
 
 @click.group("study", context_settings={"help_option_names": ["-h", "--help"]},
@@ -72,7 +73,7 @@ def _progress(quiet: bool):
 @click.argument("name")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Input data folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Study output directory.")
-@click.option("--limit", type=int, default=None, help="Only the first N images (faces).")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images (faces).")
 @executor_options
 @click.option("--restoration", "restorations", multiple=True, type=click.Path(),
               help="A `study train-restore` output directory to add as a restoration (S1); repeatable.")
@@ -153,11 +154,11 @@ def report_cmd(dirs, outputs, as_json):
               help="The S1 study whose network, layers and factor to train for.")
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Input data folder (images).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Checkpoint/weights directory.")
-@click.option("--steps", type=int, default=400, show_default=True, help="Training steps (in total, over resumes).")
-@click.option("--batch", type=int, default=16, show_default=True, help="Channels per batch.")
-@click.option("--lr", type=float, default=1e-4, show_default=True, help="Adam learning rate (β 0.5, 0.99).")
-@click.option("--holdout", type=int, default=4, show_default=True, help="Images held out for the evaluation.")
-@click.option("--limit", type=int, default=None, help="Only the first N images.")
+@click.option("--steps", type=POSITIVE_INT, default=400, show_default=True, help="Training steps (in total, over resumes).")
+@click.option("--batch", type=POSITIVE_INT, default=16, show_default=True, help="Channels per batch.")
+@click.option("--lr", type=FiniteFloat(0.0, min_open=True), default=1e-4, show_default=True, help="Adam learning rate (β 0.5, 0.99).")
+@click.option("--holdout", type=NON_NEGATIVE_INT, default=4, show_default=True, help="Images held out for the evaluation.")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def train_cmd(study_name, data_dir, out_dir, steps, batch, lr, holdout, limit, as_json):
     """Train the S1 restoration network (ESPCN, 10·L2 + (1 − SSIM)); resumable from OUT/checkpoint.pt."""

@@ -140,7 +140,12 @@ def _need_dir(data_dir: str | Path | None, cond: Condition) -> Path:
 
 
 def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None = None) -> list[ImageRef]:
-    """The dataset's images (the first ``limit`` of them), in a stable order."""
+    """The dataset's images (the first ``limit`` of them), in a stable order.  ``limit`` 0 or negative is
+    refused (it would silently mean "all" or "all but the last N")."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        from ..core.errors import UsageError
+
+        raise UsageError(f"limit {limit!r}: give a positive number of images (1 or more), or no limit for all of them.")
     ds = cond.dataset
     refs: list[ImageRef] = []
     if ds.get("sample_images"):

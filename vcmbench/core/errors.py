@@ -40,6 +40,13 @@ class CodecError(VcmbenchError):
     """A codec binary is missing, the wrong version, or failed."""
 
 
+class CodecSetupError(CodecError, UsageError):
+    """A codec is not where the user pointed (``--vtm-dir`` / ``VCMBENCH_VTM_DIR`` missing, not a folder, without
+    the binaries, or a binary not executable): bad input (exit 2), not a tool failure."""
+
+    exit_code = EXIT_USAGE
+
+
 class BitstreamError(VcmbenchError):
     """A bitstream cannot be parsed or does not decode."""
 

@@ -108,3 +108,8 @@ def rate(name: str) -> Quantity:
 def scale_text(scale: float) -> str:
     """A scale stored as a fraction, shown in percent: ``0.75`` -> ``75 %``."""
     return f"{scale * 100:g} %"
+
+
+def scale_pct(scale: float) -> float:
+    """A scale stored as a fraction, as the number of percent written in JSON ``scale_pct`` keys: ``0.75`` -> ``75.0``."""
+    return round(float(scale) * 100, 6)

@@ -16,14 +16,17 @@ from typing import Any
 
 from ..core.errors import DataError, UsageError
 from ..core.jsonio import atomic_write_text, read_json, write_json
+from ..core.units import scale_pct
+from .manifest import FORMAT_VERSION
 
 
 def _claims_csv(rs, keys: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["scale", "qp", "bits", "bpp", *keys])
+    w.writerow(["scale_pct", "qp", "bits", "bpp", *keys])
     for p in sorted(rs.points, key=lambda p: (-p.scale, p.qp)):
-        w.writerow([repr(float(p.scale)), p.qp, p.bits, repr(float(p.bpp)), *[repr(float(p.accuracy[k])) for k in keys]])
+        w.writerow([f"{scale_pct(p.scale):g}", p.qp, p.bits, repr(float(p.bpp)),
+                    *[repr(float(p.accuracy[k])) for k in keys]])
     return buf.getvalue()
 
 
@@ -58,7 +61,7 @@ def package_from_run(run_dir: str | Path, dest: str | Path, *, proponent: str = 
         if not src.is_file():
             raise DataError(f"{src} is missing from the run directory.")
         files[name] = src
-        items.append({"image": rec["image_id"], "scale": rec["scale"], "qp": rec["qp"], "bitstream": name,
+        items.append({"image": rec["image_id"], "scale_pct": scale_pct(rec["scale"]), "qp": rec["qp"], "bitstream": name,
                       "width": rec["coded_width"], "height": rec["coded_height"], "chroma_format": 420,
                       "bit_depth": depth, "original_width": rec["width"], "original_height": rec["height"],
                       "decoded_md5": (rec.get("extra") or {}).get("decoded_md5")})
@@ -68,7 +71,7 @@ def package_from_run(run_dir: str | Path, dest: str | Path, *, proponent: str = 
     if any(qkey not in p.accuracy for p in rs.points):
         raise UsageError(f"The run has no accuracy {qkey!r} at every point (has {sorted(rs.points[0].accuracy)}).")
     keys = list(dict.fromkeys([qkey, *sorted(rs.points[0].accuracy)]))
-    manifest = {"vcmbench_crosscheck": 1, "proponent": proponent, "title": title,
+    manifest = {"vcmbench_crosscheck": FORMAT_VERSION, "proponent": proponent, "title": title,
                 "condition": cond["name"], "label": label or rs.label, "codec": rs.codec,
                 "quality_key": qkey, "claims": "claims.csv", "items": items}
     claims = _claims_csv(rs, keys)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..core.errors import BDError, DataError, UsageError, VcmbenchError
+from ..core.units import scale_pct, scale_text
 from .anchor import anchor_curves_from
 from .claims import Claims, find_claims_file, load_claims
 from .manifest import CHECKER_SIDE, Item, ignored_text, load_manifest, stated_bd_rates
@@ -62,9 +63,18 @@ class CheckItem:
     difference: float | None = None
     tolerance: float | None = None
     detail: str = ""
+    scale: float | None = None  # the point the item is about (a fraction; shown and written in percent)
+    qp: int | None = None
+
+    @property
+    def scale_pct(self) -> float | None:
+        return None if self.scale is None else scale_pct(self.scale)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["scale"]
+        d["scale_pct"] = self.scale_pct  # JSON: the scale in percent (issue 24)
+        return d
 
 
 @dataclass
@@ -79,7 +89,8 @@ class CrossCheckResult:
     tolerances: dict[str, float]
     items: list[CheckItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    curves: dict[str, Any] = field(default_factory=dict)  # scale -> {"claimed": [...], "recomputed": [...]}
+    # scale in percent ("75") -> {"qp": [...], "claimed": [(bpp, q)...], "recomputed": [(bpp, q)...]}
+    curves: dict[str, Any] = field(default_factory=dict)
     checked_under: str = "no condition"  # which condition, and whose (CheckedCondition.describe)
 
     def counts(self) -> dict[str, int]:
@@ -127,7 +138,13 @@ def _compare(kind: str, name: str, claimed: float, recomputed: float, tol: float
 
 
 def _point_name(scale: float, qp: int) -> str:
-    return f"scale {scale:g} QP {qp}"
+    return f"scale {scale_text(scale)} QP {qp}"
+
+
+def _at(item: CheckItem, scale: float, qp: int | None = None) -> CheckItem:
+    """``item`` marked with the (scale, QP) point it is about (the reports' scale and QP columns)."""
+    item.scale, item.qp = float(scale), qp
+    return item
 
 
 def _too_big(path: Path, limits: Limits) -> str:
@@ -195,6 +212,9 @@ def _verify_items(root: Path, todo: list[tuple[int, Item]], decoders: Sequence[s
             slots[slot] = CheckItem("bitstream", name, "failed", claimed, None, None, None, v.reason)
         else:
             slots[slot] = CheckItem("bitstream", name, "differs", claimed, v.decoded_md5, None, None, v.reason)
+    for (_, it), c in zip(todo, slots):  # one slot per item, in order
+        if c is not None:
+            _at(c, it.scale, it.qp)
     items = [c for c in slots if c is not None]
     return items, decoded, bits
 
@@ -218,53 +238,55 @@ def _bd_items(claimed: dict, recomputed: dict, anchor: dict | None, method: str,
     for scale in sorted({s for s, _ in claimed}, reverse=True):
         said = stated.get(scale, stated.get(-1.0))
         if said is not None and anchor is None:
-            out.append(CheckItem("bd-rate", f"scale {scale:g}: stated BD-rate vs anchor", "unchecked", said,
-                                 detail="the package states a BD-rate but no anchor curve was given (--anchor)"))
+            out.append(_at(CheckItem("bd-rate", f"scale {scale_text(scale)}: stated BD-rate vs anchor", "unchecked", said,
+                                     detail="the package states a BD-rate but no anchor curve was given (--anchor)"),
+                           scale))
         c, r = _curve(claimed, scale), _curve(recomputed, scale)
-        name = f"scale {scale:g}: recomputed vs claimed curve"
+        name = f"scale {scale_text(scale)}: recomputed vs claimed curve"
         try:
             res = bd.compare(c, r, method, remedies=remedies)
-            out.append(_compare("bd-rate", name, 0.0, res.bd_rate_pct, tol,
-                                f"BD-rate ({method_label}) of the recomputed curve against the claimed one; 0 % when "
-                                f"they agree{acc_note}"))
+            out.append(_at(_compare("bd-rate", name, 0.0, res.bd_rate_pct, tol,
+                                    f"BD-rate ({method_label}) of the recomputed curve against the claimed one; 0 % "
+                                    f"when they agree{acc_note}"), scale))
         except BDError as exc:
-            out.append(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate not computable: {exc}"))
+            out.append(_at(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate not computable: {exc}"), scale))
         if anchor is None:
             continue
         a = anchor.get(scale)
-        name = f"scale {scale:g}: BD-rate vs anchor"
+        name = f"scale {scale_text(scale)}: BD-rate vs anchor"
         if not a:
-            out.append(CheckItem("bd-rate", name, "unchecked", detail=f"the anchor has no curve at scale {scale:g}"))
+            out.append(_at(CheckItem("bd-rate", name, "unchecked",
+                                     detail=f"the anchor has no curve at scale {scale_text(scale)}"), scale))
             continue
         try:
             rc = bd.compare(a, c, method, remedies=remedies).bd_rate_pct
             rr = bd.compare(a, r, method, remedies=remedies).bd_rate_pct
-            out.append(_compare("bd-rate", name, rc, rr, tol,
-                                f"BD-rate ({method_label}, %) against the anchor from the claimed and from the recomputed "
-                                f"figures{acc_note}"))
+            out.append(_at(_compare("bd-rate", name, rc, rr, tol,
+                                    f"BD-rate ({method_label}, %) against the anchor from the claimed and from the "
+                                    f"recomputed figures{acc_note}"), scale))
             if said is not None:
-                out.append(_compare("bd-rate", f"scale {scale:g}: stated BD-rate vs anchor", said, rr, tol,
-                                    f"the BD-rate the package states vs the one recomputed ({method_label}, %)"
-                                    f"{acc_note}"))
+                out.append(_at(_compare("bd-rate", f"scale {scale_text(scale)}: stated BD-rate vs anchor", said, rr,
+                                        tol, f"the BD-rate the package states vs the one recomputed ({method_label}, "
+                                        f"%){acc_note}"), scale))
         except BDError as exc:
-            out.append(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate vs anchor not computable: {exc}"))
+            out.append(_at(CheckItem("bd-rate", name, "unchecked", detail=f"BD-rate vs anchor not computable: {exc}"),
+                           scale))
     return out
 
 
 def default_decoders() -> tuple[list[str], str]:
-    """PyAV (FFmpeg's VVC decoder, bit-exact with VTM) plus VTM's DecoderApp — the reference decoder —
-    when it is installed; the note says which."""
-    from ..coding.codecs.decoders import get_decoder
+    """The decoders of `vcmbench run` (``run.pipeline.default_decoders``, the one function that decides them):
+    PyAV and FFmpeg, plus VTM's DecoderApp — the reference decoder — when VTM is configured; the note says which."""
+    from ..run.pipeline import default_decoders as run_default
 
-    try:
-        ok, why = get_decoder("vtm").available()
-    except VcmbenchError as exc:
-        ok, why = False, str(exc)
-    if ok:
-        return ["pyav", "vtm"], "decoded with FFmpeg's VVC decoder (PyAV) and VTM DecoderApp (the reference decoder)"
-    return ["pyav"], (f"VTM DecoderApp (the reference decoder) is not available here ({why.rstrip('.')}): "
-                      "decoded with FFmpeg's VVC decoder (PyAV) only; install VTM and pass --decoder vtm for the "
-                      "reference decoder")
+    decs = list(run_default(""))
+    names = {"pyav": "FFmpeg's VVC decoder in-process (PyAV)", "ffmpeg": "the FFmpeg executable",
+             "vtm": "VTM DecoderApp (the reference decoder)"}
+    note = "decoded with " + ", ".join(names.get(d, d) for d in decs) + " (the decoders of `vcmbench run`)"
+    if "vtm" not in decs:
+        note += ("; VTM DecoderApp (the reference decoder) is not configured: set VCMBENCH_VTM_DIR or pass "
+                 "--decoder vtm with it to include it")
+    return decs, note
 
 
 def crosscheck(package: str | Path, *, work_dir: str | Path | None = None, decoders: Sequence[str] | None = None,
@@ -431,8 +453,9 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         lost = [manifest.items[k].bitstream for k in ks if k not in bits]
         if lost:
             claim = claims.get(*key) if claims else None
-            res.items.append(CheckItem("bpp", _point_name(*key), "unchecked", claim.values["bpp"] if claim else None,
-                                       detail=f"bitstream file(s) missing from the package: {lost[:3]}"))
+            res.items.append(_at(CheckItem("bpp", _point_name(*key), "unchecked",
+                                           claim.values["bpp"] if claim else None,
+                                           detail=f"bitstream file(s) missing from the package: {lost[:3]}"), *key))
             continue
         total = sum(bits[k] for k in ks)
         bpp = dataset_bpp([bits[k] for k in ks], [manifest.items[k].pixels for k in ks])
@@ -440,20 +463,21 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         name = _point_name(*key)
         claim = claims.get(*key) if claims else None
         if claim is None:
-            res.items.append(CheckItem("bpp", name, "unchecked", None, bpp,
-                                       detail="no claim for this point" if claims else "no claims file"))
+            res.items.append(_at(CheckItem("bpp", name, "unchecked", None, bpp,
+                                           detail="no claim for this point" if claims else "no claims file"), *key))
             continue
         if "bits" in claim.values:
-            res.items.append(_compare("bits", name, claim.values["bits"], float(total), tol["bits_abs"],
-                                      f"sum of 8 x bitstream file size over {len(ks)} bitstream(s)"))
+            res.items.append(_at(_compare("bits", name, claim.values["bits"], float(total), tol["bits_abs"],
+                                          f"sum of 8 x bitstream file size over {len(ks)} bitstream(s)"), *key))
         t = max(tol["bpp_abs"] + tol["bpp_rel"] * abs(claim.values["bpp"]), _half_unit(claim.printed.get("bpp")))
-        res.items.append(_compare("bpp", name, claim.values["bpp"], bpp, t,
-                                  f"sum of bits / sum of original pixels over {len(ks)} image(s)"))
+        res.items.append(_at(_compare("bpp", name, claim.values["bpp"], bpp, t,
+                                      f"sum of bits / sum of original pixels over {len(ks)} image(s)"), *key))
     if claims:
         for c in claims.rows:
             if (round(c.scale, 9), c.qp) not in groups:
-                res.items.append(CheckItem("bpp", _point_name(c.scale, c.qp), "unchecked", c.values["bpp"],
-                                           detail="claimed, but the package has no bitstream for this point"))
+                res.items.append(_at(CheckItem("bpp", _point_name(c.scale, c.qp), "unchecked", c.values["bpp"],
+                                               detail="claimed, but the package has no bitstream for this point"),
+                                     c.scale, c.qp))
     # 3. accuracy
     if claims is not None and claims.accuracy_column is not None:
         for c in claims.rows:
@@ -463,7 +487,8 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
                 detail = f"{qkey} recomputed from the decoded bitstreams"
                 if c.values["accuracy"] > 1.0 >= rec_acc[key]:
                     detail += "; the claim looks like a percentage: claims must use the condition's units (fractions)"
-                res.items.append(_compare("accuracy", _point_name(*key), c.values["accuracy"], rec_acc[key], t, detail))
+                res.items.append(_at(_compare("accuracy", _point_name(*key), c.values["accuracy"], rec_acc[key], t,
+                                              detail), *key))
                 continue
             if key in unverified:
                 why = "a bitstream of this point did not verify: accuracy not recomputed"
@@ -471,7 +496,8 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
                 why = f"could not recompute {qkey}: no bitstream for this point"
             else:
                 why = f"could not recompute {qkey}: {acc_reason or 'not recomputed'}"
-            res.items.append(CheckItem("accuracy", _point_name(*key), "unchecked", c.values["accuracy"], detail=why))
+            res.items.append(_at(CheckItem("accuracy", _point_name(*key), "unchecked", c.values["accuracy"],
+                                           detail=why), *key))
     # 4. BD-rate
     if claims is not None and claims.accuracy_column is not None:
         claimed_pts, rec_pts = {}, {}
@@ -483,7 +509,10 @@ def _crosscheck(package: Path, work: Path, decoders, condition, tolerances, anch
         missing_acc = [k for k in rec_pts if k not in rec_acc]
         note = "; accuracy not recomputed at every point: the claimed accuracy is used there" if missing_acc else ""
         claimed_pts = {k: v for k, v in claimed_pts.items() if k in rec_pts}
-        res.curves = {f"{s:g}": {"claimed": _curve(claimed_pts, s), "recomputed": _curve(rec_pts, s)}
+        # keyed by the scale in percent ("75"); each point named by its QP
+        res.curves = {f"{scale_pct(s):g}": {"qp": [q for (sc, q) in sorted(claimed_pts, key=lambda k: k[1])
+                                                   if abs(sc - s) < 1e-9],
+                                            "claimed": _curve(claimed_pts, s), "recomputed": _curve(rec_pts, s)}
                       for s in sorted({k[0] for k in claimed_pts}, reverse=True)}
         if claimed_pts:
             res.items += _bd_items(claimed_pts, rec_pts, anchor_curves, method, tol["bd_rate_abs"], note,

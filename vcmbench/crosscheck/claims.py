@@ -2,7 +2,8 @@
 
 Columns (header names are matched case-insensitively; order is free):
 
-* ``scale``  resolution scale in (0, 1] or percent (100, 75, ...); optional, 1.0 when absent;
+* ``scale_pct`` resolution scale in percent (100, 75, ...; what ``vcmbench package`` writes), or ``scale``
+  in (0, 1] or percent (earlier packages); optional, 100 % when absent;
 * ``qp``     the QP;
 * ``bpp``    the claimed dataset bpp (sum of bits / sum of original pixels, DESIGN.md 5.1);
 * ``bits``   optional: the claimed total bits at that point (compared exactly);
@@ -127,7 +128,7 @@ def load_claims(path: Path, quality_key: str | None, limits: Limits = Limits()) 
     for need in ("qp", "bpp"):
         if need not in low:
             raise DataError(f"Claims file {path.name}: no {need!r} column (header: {header}). "
-                            "Columns: scale, qp, bpp, the accuracy (e.g. AP50 or mAP), optionally bits.")
+                            "Columns: scale_pct, qp, bpp, the accuracy (e.g. AP50 or mAP), optionally bits.")
     acc_col = None
     for cand in ([quality_key] if quality_key else []) + list(ACCURACY_ALIASES):
         if cand and cand.lower() in low:
@@ -137,8 +138,9 @@ def load_claims(path: Path, quality_key: str | None, limits: Limits = Limits()) 
         notes.append(f"no accuracy column ({quality_key or 'mAP'}) in {path.name}: accuracy claims are not checked")
     elif quality_key and acc_col.lower() != quality_key.lower():
         notes.append(f"claimed accuracy column {acc_col!r} is compared with the condition's {quality_key!r}")
-    if "scale" not in low:
-        notes.append(f"no scale column in {path.name}: every claim is taken as scale 1.0 (100 %)")
+    scale_col = "scale_pct" if "scale_pct" in low else "scale" if "scale" in low else None
+    if scale_col is None:
+        notes.append(f"no scale_pct (or scale) column in {path.name}: every claim is taken as scale 100 %")
     rows: list[Claim] = []
     seen = set()
     for n, row in enumerate(cells[1:], start=2):
@@ -151,13 +153,18 @@ def load_claims(path: Path, quality_key: str | None, limits: Limits = Limits()) 
         if not qp_f.is_integer():
             raise DataError(f"{where}: qp {qp_f} is not an integer.")
         scale = 1.0
-        if "scale" in low:
-            scale, _ = _number(str(cell("scale")).rstrip("%") if isinstance(cell("scale"), str) else cell("scale"),
-                               f"{where}, scale")
-            if 1 < scale <= 100:
+        if scale_col is not None:
+            raw = cell(scale_col)
+            scale, _ = _number(raw.strip().rstrip("%") if isinstance(raw, str) else raw, f"{where}, {scale_col}")
+            if scale_col == "scale_pct":
+                if not 0 < scale <= 100:
+                    raise DataError(f"{where}: scale_pct {scale:g} is outside (0, 100]; write the scale in percent.")
                 scale /= 100.0
-            if not 0 < scale <= 1:
-                raise DataError(f"{where}: scale {scale} is outside (0, 1] (or 1-100 %).")
+            else:
+                if 1 < scale <= 100:
+                    scale /= 100.0
+                if not 0 < scale <= 1:
+                    raise DataError(f"{where}: scale {scale} is outside (0, 1] (or 1-100 %).")
         vals, printed = {}, {}
         vals["bpp"], printed["bpp"] = _number(cell("bpp"), f"{where}, bpp")
         if "bits" in low and cell("bits") not in (None, ""):
@@ -166,7 +173,7 @@ def load_claims(path: Path, quality_key: str | None, limits: Limits = Limits()) 
             vals["accuracy"], printed["accuracy"] = _number(cell(acc_col.lower()), f"{where}, {acc_col}")
         key = (round(scale, 9), int(qp_f))
         if key in seen:
-            raise DataError(f"{where}: a second claim for scale {scale:g}, QP {int(qp_f)}.")
+            raise DataError(f"{where}: a second claim for scale {scale * 100:g} %, QP {int(qp_f)}.")
         seen.add(key)
         rows.append(Claim(scale=scale, qp=int(qp_f), values=vals, printed=printed, line=n))
     return Claims(file=path.name, accuracy_column=acc_col, rows=rows, notes=notes)

@@ -26,7 +26,8 @@ from ..core.errors import DataError
 from ..core.inputs import csv_rows
 from .package import Limits, PackageRefused, check_member_name
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: items give ``scale_pct`` (percent); 1: ``scale`` (a fraction, or 1-100 read as percent)
+READ_VERSIONS = (1, 2)  # both are read: a version-1 package of an earlier vcmbench is checked as it was
 MAX_DEPTH = 32  # a manifest is 3 levels deep (object, items, item)
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")  # an image id: reaches file names and reports
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -143,32 +144,60 @@ def check_image_id(v: Any, where: str) -> str:
     return v
 
 
+def _scale_number(sv: Any, where: str, key: str) -> float:
+    try:
+        if isinstance(sv, bool) or not isinstance(sv, (int, float, str)):
+            raise TypeError
+        v = float(sv.strip().rstrip("%") if isinstance(sv, str) else sv)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: {key} = {str(sv)[:40]!r} ({_type_name(sv)}) is not a number.") from None
+    if not math.isfinite(v):
+        raise DataError(f"{where}: {key} {sv!r} is not a finite number.")
+    return v
+
+
+def item_scale(d: dict[str, Any], where: str) -> float:
+    """An item's scale as a fraction: ``scale_pct`` (percent, in (0, 100]; what this vcmbench writes) or, as in
+    version-1 packages, ``scale`` (a fraction in (0, 1], or 1-100 read as percent).  Both given: they must agree."""
+    pct = d.get("scale_pct")
+    frac = d.get("scale")
+    out = None
+    if pct not in (None, ""):
+        v = _scale_number(pct, where, "scale_pct")
+        if not 0 < v <= 100:
+            raise DataError(f"{where}: scale_pct {pct!r} is outside (0, 100]; write the scale in percent (e.g. 75).")
+        out = v / 100.0
+    if frac not in (None, ""):
+        v = _scale_number(frac, where, "scale")
+        if 1 < v <= 100:
+            v /= 100.0  # given in percent
+        if not 0 < v <= 1:
+            raise DataError(f"{where}: scale {frac!r} is outside (0, 1] (or 1-100 %); write scale_pct in percent.")
+        if out is not None and abs(out - v) > 1e-9:
+            raise DataError(f"{where}: scale {frac!r} and scale_pct {pct!r} disagree; give scale_pct only.")
+        out = v if out is None else out
+    assert out is not None
+    return out
+
+
 def _item(d: Any, where: str, limits: Limits = Limits()) -> Item:
     if not isinstance(d, dict):
         raise DataError(f"{where}: expected an object with image, scale, qp, bitstream, ... (got {_type_name(d)}).")
-    missing = [k for k in ("image", "scale", "qp", "bitstream", "width", "height", "original_width",
+    missing = [k for k in ("image", "qp", "bitstream", "width", "height", "original_width",
                            "original_height") if d.get(k) in (None, "")]
+    if d.get("scale") in (None, "") and d.get("scale_pct") in (None, ""):
+        missing.insert(1, "scale_pct")
     if missing:
-        raise DataError(f"{where}: missing {missing}. Each item needs image, scale, qp, bitstream, width, height, "
-                        "original_width, original_height (chroma_format 420 and bit_depth 10 by default).")
+        raise DataError(f"{where}: missing {missing}. Each item needs image, scale_pct (or scale), qp, bitstream, "
+                        "width, height, original_width, original_height (chroma_format 420 and bit_depth 10 by "
+                        "default).")
     out: dict[str, Any] = {"image": check_image_id(d["image"], where),
                            "bitstream": _str(d["bitstream"], where, "bitstream")}
     defaults = {"chroma_format": 420, "bit_depth": 10}
     for k in _ITEM_INT:
         v = d.get(k)
         out[k] = _int(defaults[k] if v in (None, "") and k in defaults else v, where, k)
-    sv = d["scale"]
-    try:
-        if isinstance(sv, bool) or not isinstance(sv, (int, float, str)):
-            raise TypeError
-        scale = float(sv)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: scale = {str(sv)[:40]!r} ({_type_name(sv)}) is not a number.") from None
-    if 1 < scale <= 100:
-        scale /= 100.0  # given in percent
-    if not (0 < scale <= 1) or not math.isfinite(scale):
-        raise DataError(f"{where}: scale {sv!r} is outside (0, 1] (or 1-100 %).")
-    out["scale"] = scale
+    out["scale"] = item_scale(d, where)
     for k in ("width", "height", "original_width", "original_height"):
         if out[k] <= 0:
             raise DataError(f"{where}: {k} must be positive.")
@@ -224,9 +253,10 @@ def load_manifest(root: Path, limits: Limits = Limits()) -> Manifest:
             raise DataError("manifest.json must be a JSON object.")
         _check_depth(d, "manifest.json")
         ver = d.get("vcmbench_crosscheck", FORMAT_VERSION)
-        if isinstance(ver, bool) or ver != FORMAT_VERSION:
+        if isinstance(ver, bool) or not isinstance(ver, (int, float)) or ver not in READ_VERSIONS:
             raise DataError(f"manifest.json: vcmbench_crosscheck {str(ver)[:40]!r} is not supported (this vcmbench "
-                            f"reads {FORMAT_VERSION}).")
+                            f"reads {', '.join(map(str, READ_VERSIONS))}); build the package with "
+                            "`vcmbench package` or write a supported version.")
         raw_items = d.get("items")
         if not isinstance(raw_items, list) or not raw_items:
             raise DataError("manifest.json: 'items' must be a non-empty list of bitstream entries.")
@@ -266,7 +296,8 @@ def ignored_text(value: Any, limit: int = 200) -> str:
 
 
 def stated_bd_rates(extra: dict[str, Any]) -> dict[float, float]:
-    """The manifest's ``claimed_bd_rate_pct``: a number (every scale) or {scale: number}."""
+    """The manifest's ``claimed_bd_rate_pct``: a number (every scale) or {scale: number}, the scale as a fraction
+    or in percent (``"75"``, ``"75 %"``); keys are returned as fractions."""
     v = extra.get("claimed_bd_rate_pct")
     if v is None:
         return {}
@@ -274,7 +305,11 @@ def stated_bd_rates(extra: dict[str, Any]) -> dict[float, float]:
     out = {}
     for k, x in items:
         try:
-            out[-1.0 if k == "*" else round(float(k), 9)] = float(x)
+            if k == "*":
+                out[-1.0] = float(x)
+                continue
+            sc = float(str(k).strip().rstrip("%"))
+            out[round(sc / 100.0 if 1 < sc <= 100 else sc, 9)] = float(x)
         except (TypeError, ValueError):
             raise DataError(f"manifest.json: claimed_bd_rate_pct {str(v)[:80]!r} must be a number or {{scale: number}}.") from None
     return out

@@ -8,14 +8,14 @@ Package layout (a directory or a ``.zip`` of it)::
 
 ``manifest.json``::
 
-    {"vcmbench_crosscheck": 1,
+    {"vcmbench_crosscheck": 2,                                 # 1 is read too (items with "scale")
      "proponent": "ACME", "title": "m12345 proposal",          # free text (escaped in reports)
      "condition": "demo",                                      # a vcmbench condition name
      "label": "proposal", "codec": "vvenc",                   # informational
      "claims": "claims.csv",                                   # default: claims.csv / claims.xlsx
-     "claimed_bd_rate_pct": -20.0,                             # optional: the BD-rate stated (or {scale: %})
+     "claimed_bd_rate_pct": -20.0,                             # optional: the BD-rate stated (or {scale %: %})
      "quality_key": "AP50",                                    # default: the condition's quality key
-     "items": [{"image": "astronaut", "scale": 1.0, "qp": 22,
+     "items": [{"image": "astronaut", "scale_pct": 100, "qp": 22,   # percent (version 1: "scale": 1.0)
                 "bitstream": "bitstreams/astronaut_s100_q22.266",
                 "width": 512, "height": 512,                   # coded (SPS, cropped) size
                 "chroma_format": 420, "bit_depth": 10,         # coded format
@@ -56,7 +56,6 @@ from pathlib import Path, PurePosixPath
 
 from ..core.errors import DataError, UsageError
 
-FORMAT_VERSION = 1
 MANIFEST_NAMES = ("manifest.json", "manifest.csv")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)

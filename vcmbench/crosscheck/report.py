@@ -75,16 +75,17 @@ def xlsx_bytes(r: CrossCheckResult) -> bytes:
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 80
     items = wb.create_sheet("items")
-    header = ["kind", "item", "status", "claimed", "recomputed", "difference", "tolerance", "detail"]
+    header = ["kind", "item", "scale (%)", "QP", "status", "claimed", "recomputed", "difference", "tolerance", "detail"]
     for c, h in enumerate(header, start=1):
         put(items, 1, c, h).font = Font(bold=True)
     for row, it in enumerate(r.items, start=2):
-        vals = [it.kind, it.name, it.status, it.claimed, it.recomputed, it.difference, it.tolerance, it.detail]
+        vals = [it.kind, it.name, it.scale_pct, it.qp, it.status, it.claimed, it.recomputed, it.difference,
+                it.tolerance, it.detail]
         for c, v in enumerate(vals, start=1):
             cell = put(items, row, c, v if v is None or isinstance(v, (int, float)) else str(v))
-            if c == 3:
+            if c == 5:
                 cell.fill = PatternFill("solid", fgColor=fills.get(it.status, "FFFFFF"))
-    for col, w in zip("ABCDEFGH", (10, 34, 10, 36, 36, 12, 12, 90)):
+    for col, w in zip("ABCDEFGHIJ", (10, 34, 10, 6, 10, 36, 36, 12, 12, 90)):
         items.column_dimensions[col].width = w
     buf = io.BytesIO()
     wb.save(buf)

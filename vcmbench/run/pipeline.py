@@ -312,7 +312,10 @@ DECODER_POLICY = ("every installed decoder must decode the stream to identical p
 
 
 def default_decoders(codec: str, codec_options: dict[str, Any] | None = None) -> tuple[str, ...]:
-    """The decoders a run verifies with (``DECODER_POLICY``; recorded in run.json and the job ids)."""
+    """The decoders a run verifies with (``DECODER_POLICY``; recorded in run.json and the job ids) — and the
+    default of ``vcmbench crosscheck`` (``codec=""``: any VVC stream): PyAV and FFmpeg, plus VTM's DecoderApp when
+    VTM is configured.  A configured VTM folder that does not hold DecoderApp is refused (``CodecSetupError``,
+    exit 2) rather than silently left out."""
     import os
 
     opts = codec_options or {}
@@ -322,14 +325,9 @@ def default_decoders(codec: str, codec_options: dict[str, Any] | None = None) ->
     decs: tuple[str, ...] = ("pyav", "ffmpeg")
     if codec == "vtm" or opts.get("vtm_dir") or os.environ.get("VCMBENCH_VTM_DIR"):
         from ..coding.codecs.vtm_apps import find_vtm_binary
-        from ..core.errors import CodecError
 
-        try:
-            find_vtm_binary("DecoderApp", opts.get("vtm_dir"))
-            decs += ("vtm",)
-        except CodecError:
-            if codec == "vtm":
-                raise
+        find_vtm_binary("DecoderApp", opts.get("vtm_dir"))
+        decs += ("vtm",)
     return decs
 
 

@@ -9,28 +9,35 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ...core.errors import CodecError
+from ...core.errors import CodecError, CodecSetupError
 from ...core.process import run_process
 
 _BANNER = re.compile(r"VVCSoftware: VTM (Encoder|Decoder) Version (\S+)")
 
 
 def find_vtm_binary(name: str, vtm_dir: str | os.PathLike | None = None) -> Path:
-    """Locate ``EncoderApp``/``DecoderApp`` in ``vtm_dir`` or ``VCMBENCH_VTM_DIR``."""
+    """Locate ``EncoderApp``/``DecoderApp`` in ``vtm_dir`` or ``VCMBENCH_VTM_DIR``.
+
+    Not configured, a folder that does not exist, one without the binary, or a binary that is not executable:
+    :class:`CodecSetupError` (bad input, exit 2), naming the folder and the fix."""
+    given = "--vtm-dir" if vtm_dir else "--vtm-dir / VCMBENCH_VTM_DIR"
     base = vtm_dir or os.environ.get("VCMBENCH_VTM_DIR")
     if not base:
-        raise CodecError(f"VTM {name} is not configured: pass --vtm-dir or set VCMBENCH_VTM_DIR to the folder "
-                         "holding the VTM 12.0 EncoderApp and DecoderApp.")
+        raise CodecSetupError(f"VTM {name} is not configured: pass --vtm-dir or set VCMBENCH_VTM_DIR to the folder "
+                              "holding the VTM 12.0 EncoderApp and DecoderApp.")
     base = Path(base)
+    if not base.is_dir():
+        raise CodecSetupError(f"{given} {base}: {'no such folder' if not base.exists() else 'not a folder'}. "
+                              "Point it at the folder holding the VTM 12.0 EncoderApp and DecoderApp (or its bin/).")
     for d in (base, base / "bin"):
         for n in (name, f"{name}Static", f"{name}.exe"):
             p = d / n
             if p.is_file():
                 if not os.access(p, os.X_OK):
-                    raise CodecError(f"{p} is not executable: chmod +x it.")
+                    raise CodecSetupError(f"{p} is not executable: chmod +x it.")
                 return p
-    raise CodecError(f"No VTM {name} in {base} (looked for {name}, {name}Static, also in bin/). "
-                     "Point --vtm-dir / VCMBENCH_VTM_DIR at the VTM binaries.")
+    raise CodecSetupError(f"No VTM {name} in {base} (looked for {name}, {name}Static, also in bin/). "
+                          f"Point {given} at the VTM binaries.")
 
 
 @lru_cache(maxsize=None)
