@@ -140,8 +140,13 @@ def _need_dir(data_dir: str | Path | None, cond: Condition) -> Path:
 
 
 def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None = None) -> list[ImageRef]:
-    """The dataset's images (the first ``limit`` of them), in a stable order."""
+    """The dataset's images (the first ``limit`` of them), in a stable order.  A sequence (video)
+    condition is refused: video runs are not implemented yet (issue 22)."""
     ds = cond.dataset
+    if cond.is_sequences:
+        raise ConditionError(f"Condition {cond.name} is a video condition (sequences): video runs are not implemented "
+                             "yet: issue 22. Check your sequences with `vcmbench cttc verify-data "
+                             f"{cond.name} --data DIR` and see their facts with `vcmbench cttc show {cond.name}`.")
     refs: list[ImageRef] = []
     if ds.get("sample_images"):
         for i, name in enumerate(ds["sample_images"][: limit or None]):

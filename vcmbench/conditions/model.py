@@ -57,8 +57,25 @@ class Condition:
         return self.section("metric")
 
     @property
+    def is_sequences(self) -> bool:
+        """A video condition: its dataset is a list of sequences (``dataset.sequences``), coded one
+        bitstream per sequence and QP (DESIGN.md §2)."""
+        return "sequences" in self.dataset
+
+    @property
     def qps(self) -> list[int]:
+        if "qps" not in self.codec and self.is_sequences:
+            raise ConditionError(f"Condition {self.name} is a sequence condition: its QP ladders are per class "
+                                 "(dataset.qp_ladders; see `vcmbench cttc show`), or give --qps.")
         return list(self.codec["qps"])
+
+    def sequence_qps(self, sequence: dict[str, Any]) -> list[int] | None:
+        """The QP ladder of one sequence: ``codec.qps`` when given (an override), else its class's
+        ladder from ``dataset.qp_ladders`` (None where no ladder is published)."""
+        if "qps" in self.codec:
+            return list(self.codec["qps"])
+        qps = (self.dataset.get("qp_ladders") or {}).get(sequence["class"], {}).get("qps")
+        return list(qps) if qps else None
 
     @property
     def scales(self) -> list[float]:
