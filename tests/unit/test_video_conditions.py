@@ -115,9 +115,13 @@ def test_run_refuses_video_conditions(tmp_path):
     assert not out.exists()
 
 
-def _tiny_condition(tmp_path: Path, **seq_over) -> Path:
-    """A sequence condition of one 16x8 sequence: raw file of 10 frames, frames 6..9 evaluated."""
+def _tiny_condition(tmp_path: Path, tracking: bool = False, **seq_over) -> Path:
+    """A sequence condition of one 16x8 sequence: raw file of 10 frames, frames 6..9 evaluated (``tracking``:
+    the task and metric of the TVD condition)."""
     data = copy.deepcopy(load_condition("fcm-sfu-hw-obj").data)
+    if tracking:
+        tvd = load_condition("fcm-tvd-tracking").data
+        data.update(task=tvd["task"], metric=tvd["metric"], bd=tvd["bd"])
     data["name"] = "tiny-video"
     seq = {"name": "Tiny_16x8_30", "class": "D", "dir": "Tiny_16x8_30_val", "yuv": "Tiny_16x8_30.yuv",
            "width": 16, "height": 8, "fps": 30, "bit_depth": 8, "total_frames": 10, "first_frame": 6, "frames": 4,
@@ -199,6 +203,10 @@ def test_verify_data_sequence_frame_counts(tmp_path):
         _png(deep / "Tiny_16x8_30_val" / "img1" / f"{i:06d}.png", 16, 8, 16)
     (c,) = verify_sequences(cond, deep)
     assert not c.ok and "16-bit samples, the condition expects 8" in c.message
+    broken = _tiny_data(tmp_path / "broken")
+    (broken / "Tiny_16x8_30_val" / "annotations" / "Tiny.json").write_bytes(b"\xff{not json")
+    (c,) = verify_sequences(cond, broken)
+    assert not c.ok and "is not a COCO JSON with images and annotations" in c.message
     (c,) = verify_sequences(cond, tmp_path / "nothing-here")
     assert not c.ok and "missing: no frames (Tiny_16x8_30.yuv or Tiny_16x8_30_val/img1/*.png)" in c.message
 
@@ -207,6 +215,21 @@ def test_verify_data_sequence_frame_counts(tmp_path):
     tenbit = _tiny_data(tmp_path / "tenbit", yuv_frames=10)  # 8-bit sized file read as 10-bit: 5 frames
     (c,) = verify_sequences(ten, tenbit)
     assert not c.ok and "holds 5 frames, the condition expects 10" in c.message
+
+
+def test_verify_data_mot_ground_truth(tmp_path):
+    """A MOT gt.txt counts its frame numbers; frames outside the evaluated range, or not numbers, are refused."""
+    cond = load_condition(_tiny_condition(tmp_path, tracking=True, annotations={"file": "gt.txt", "format": "mot-gt"}))
+    d = _tiny_data(tmp_path / "mot")
+    (d / "gt.txt").write_text("1,1,10,10,5,5,1,1,1\n4,1,10,10,5,5,1,1,1\n")
+    (c,) = verify_sequences(cond, d)
+    assert c.ok and c.actual_count == 2, c.message
+    (d / "gt.txt").write_text("1,1,10,10,5,5,1,1,1\n5,1,10,10,5,5,1,1,1\n")
+    (c,) = verify_sequences(cond, d)
+    assert not c.ok and "annotates frames 1..5, outside the 4 evaluated frames" in c.message
+    (d / "gt.txt").write_text("inf,1,10,10,5,5,1,1,1\n")
+    (c,) = verify_sequences(cond, d)
+    assert not c.ok and "is not a MOT gt.txt" in c.message
 
 
 def _sfu_layout(root: Path, cond: Condition) -> Path:

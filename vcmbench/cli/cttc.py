@@ -169,9 +169,14 @@ def verify_data_cmd(name: str, data_dir: str, checksums: str | None, as_json: bo
     images are missing (with examples) and, with --checksums, which images differ.  Exit code 4
     when a file or image is missing or differs.
 
+    A video condition (sequences) is checked per sequence: the frames of its raw 4:2:0 file or PNG
+    folder, its seqinfo.ini and its annotated frames against the recorded range (expected and found
+    counts named).
+
     \b
     Example:
       vcmbench cttc verify-data vcm-oiv6-det --data /data/openimages-vcm
+      vcmbench cttc verify-data fcm-sfu-hw-obj --data /data/fcm_testdata/SFU_HW_Obj
     """
     from ..conditions import load_condition, verify_data
     from ..conditions.verify_data import verify_images

@@ -25,8 +25,12 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import DataError
+from ..core.inputs import open_regular, read_bytes, read_text
 from .checks import FileCheck
 from .model import Condition
+
+_MAX_SEQINFO = 1 << 20
 
 
 def frame_bytes(width: int, height: int, bit_depth: int) -> int:
@@ -46,7 +50,7 @@ def read_seqinfo(path: Path) -> dict[str, str]:
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # keep the case of the keys
     try:
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+        parser.read_string(read_text(path, "seqinfo.ini", _MAX_SEQINFO))
     except configparser.Error as exc:
         raise ValueError(f"not a seqinfo.ini: {exc}".splitlines()[0]) from None
     if "Sequence" not in parser:
@@ -56,7 +60,7 @@ def read_seqinfo(path: Path) -> dict[str, str]:
 
 def png_header(path: Path) -> tuple[int, int, int] | None:
     """(width, height, bit depth) from a PNG's IHDR chunk, or None when it is not a PNG."""
-    with open(path, "rb") as fh:
+    with open_regular(path, "PNG frame") as fh:
         head = fh.read(26)
     if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
         return None
@@ -118,7 +122,10 @@ def _annotated_frames(s: dict[str, Any], d: Path) -> tuple[list[str], int | None
     path = d / ref["file"]
     if not path.is_file():
         return [f"missing annotations {ref['file']}"], None
-    data = path.read_bytes()
+    try:
+        data = read_bytes(path, "annotation file")
+    except DataError as exc:
+        return [str(exc)], None
     problems = []
     if ref.get("md5") and hashlib.md5(data).hexdigest() != ref["md5"]:
         problems.append(f"{ref['file']} md5 {hashlib.md5(data).hexdigest()} differs from the recorded {ref['md5']}")
@@ -141,7 +148,7 @@ def _annotated_frames(s: dict[str, Any], d: Path) -> tuple[list[str], int | None
             if head:
                 try:
                     frames.add(int(float(head)))
-                except ValueError:
+                except (ValueError, OverflowError):
                     return problems + [f"{ref['file']} is not a MOT gt.txt (frame number {head!r:.20})"], None
         if frames and (min(frames) < 1 or max(frames) > s["frames"]):
             problems.append(f"{ref['file']} annotates frames {min(frames)}..{max(frames)}, outside the "
@@ -165,9 +172,12 @@ def verify_sequences(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
             try:
                 info = read_seqinfo(ini)
                 problems += _seqinfo_problems(s, info)
-            except ValueError as exc:
+            except (ValueError, DataError) as exc:
                 problems.append(f"{s['dir']}/seqinfo.ini: {exc}")
-        ok_frames, msg, found = _frames_on_disk(s, d, info)
+        try:
+            ok_frames, msg, found = _frames_on_disk(s, d, info)
+        except DataError as exc:
+            ok_frames, msg, found = False, str(exc), None
         if not ok_frames:
             problems.append(msg)
         ann_problems, annotated = _annotated_frames(s, d)
