@@ -49,6 +49,14 @@ def test_video_conditions_validate_with_their_facts():
     assert sfu.sequence_qps(seqs["RaceHorses_416x240_30"]) == [22, 27, 32, 37, 42, 47]
     assert list(sfu.dataset["report_classes"]) == ["AB", "C", "D"]
     assert set(sfu.dataset["optional_sets"]) == {"no-cactus", "AB*"}
+    ab = ["Traffic_2560x1600_30", "Kimono_1920x1080_24", "ParkScene_1920x1080_24", "Cactus_1920x1080_50",
+          "BasketballDrive_1920x1080_50", "BQTerrace_1920x1080_60"]
+    assert sfu.sequence_classes()["AB"] == ab and list(sfu.sequence_classes()) == ["AB", "C", "D"]
+    with_sets = sfu.sequence_classes(["no-cactus", "AB*"])
+    assert with_sets["AB"] == [n for n in ab if not n.startswith("Cactus")]
+    assert with_sets["AB*"] == ["Traffic_2560x1600_30", "BQTerrace_1920x1080_60"] and len(with_sets["C"]) == 4
+    with pytest.raises(ConditionError, match="no optional set 'nope'; available: no-cactus, AB"):
+        sfu.sequence_classes(["nope"])
     with pytest.raises(ConditionError, match="QP ladders are per class"):
         sfu.qps
     tvd = load_condition("fcm-tvd-tracking")
