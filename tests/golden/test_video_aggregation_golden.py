@@ -19,6 +19,9 @@ this repository.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.golden import video_constructed as vc
@@ -76,3 +79,22 @@ def test_final_csv_class_rows_hold_the_rank_and_percent():
     assert [r.is_class for r in back] == [False] * 9 + [True] * 3
     assert [r.qp for r in back if r.is_class] == [0, 1, 2]
     assert back[9].kbps == CLASS_KBPS[0] and back[0].accuracy == pytest.approx(SEQ_AP["BasketballPass_416x240_50"][0] / 100)
+
+
+SHARED_SFU = Path(__file__).resolve().parents[3] / "shared" / "data" / "fcm-video" / "sfu-hw-annotations"
+CLASS_D = ("BasketballPass_416x240_50", "BQSquare_416x240_60", "BlowingBubbles_416x240_50", "RaceHorses_416x240_30")
+# compute_per_class_mAP @31165daf on the real class-D annotation files with predictions_from_gt(gt, q), q = 0, 1
+REAL_D_AP = [43.58752871159428, 18.047806390839074]
+REAL_D_AP50 = [64.10764844035336, 34.4017596727475]
+
+
+@pytest.mark.skipif(not SHARED_SFU.is_dir(), reason="../shared/data/fcm-video (SFU-HW annotations) is absent")
+def test_class_ap_on_the_real_sfu_annotations():
+    """The same reference (CompressAI-Vision @31165daf compute_per_class_mAP, run outside the repository) on
+    the SFU-HW-Objects-v1 class-D annotation files themselves (float image ids, 80 categories from id 0,
+    4,762 boxes over 388 frames) with ``video_constructed.predictions_from_gt``."""
+    gts = [json.loads((SHARED_SFU / f"{n}_val.json").read_text()) for n in CLASS_D]
+    for q in range(2):
+        acc = video.class_accuracy([(gt, vc.predictions_from_gt(gt, q)) for gt in gts])
+        assert acc["AP"] * 100 == pytest.approx(REAL_D_AP[q], rel=1e-12, abs=0)
+        assert acc["AP50"] * 100 == pytest.approx(REAL_D_AP50[q], rel=1e-12, abs=0)

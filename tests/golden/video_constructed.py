@@ -58,3 +58,28 @@ def predictions(seq_index: int, qp_index: int) -> list[dict]:
                         "bbox": [300.0 - 10 * f, 150.0, 40.0 + qp_index, 30.0],
                         "score": round(0.41 + 0.017 * ((f * 3 + qp_index + seq_index) % 13), 3)})
     return out
+
+
+def predictions_from_gt(gt: dict, qp_index: int) -> list[dict]:
+    """Detections made from a real ground truth (the SFU-HW files): every 6th box missed, the others
+    shifted and widened with the QP, every 11th with the next category id, one false positive per
+    third frame; scores from the box's position in the file."""
+    cat_ids = sorted(int(c["id"]) for c in gt["categories"])
+    out = []
+    for n, a in enumerate(gt["annotations"]):
+        if (n + qp_index) % 6 == 5:
+            continue
+        x, y, w, h = (float(v) for v in a["bbox"])
+        shift = (1 + 2 * qp_index) * (1 + n % 4)
+        cat = int(a["category_id"])
+        if (n + qp_index) % 11 == 7:
+            cat = cat_ids[(cat_ids.index(cat) + 1) % len(cat_ids)]
+        out.append({"image_id": int(a["image_id"]), "category_id": cat,
+                    "bbox": [x + shift, y + shift / 3, w * (1 + 0.03 * qp_index), h * (1 - 0.02 * qp_index)],
+                    "score": round(0.99 - 0.007 * ((13 * n + qp_index) % 137), 3)})
+    for im in gt["images"]:
+        f = int(im["id"])
+        if f % 3 == qp_index % 3:
+            out.append({"image_id": f, "category_id": cat_ids[f % len(cat_ids)], "bbox": [5.0 + f, 5.0, 20.0, 20.0],
+                        "score": round(0.3 + 0.01 * (f % 17), 3)})
+    return out
