@@ -13,7 +13,7 @@ Source: InterDigitalInc/CompressAI-Vision at commit 31165daf, run outside this r
   ``Dataset, fps, num_of_coded_frame, qp, bitrate (kbps)`` with the bitrate of
   ``eval_split_inference.py`` ``_calc_bitrate``: bytes x 8 x fps / (1000 x frames).
 
-pycocotools 2.0.x, numpy 2.x, pandas 2.x in that throwaway environment.  Nothing of that code is in
+pycocotools 2.0.11, numpy 2.4.6, pandas 3.1.1 in that throwaway environment (Python 3.11).  Nothing of that code is in
 this repository.
 """
 
