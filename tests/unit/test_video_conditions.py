@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from vcmbench.cli import cli
 from vcmbench.conditions import Condition, load_condition, validate_data
+from vcmbench.conditions.verify_data import verify_images
 from vcmbench.conditions.verify_sequences import frame_bytes, verify_sequences
 from vcmbench.core.errors import EXIT_NOT_VERIFIED, EXIT_USAGE, ConditionError
 
@@ -78,6 +79,11 @@ def test_sequence_schema_refuses_contradictions():
     del bad["dataset"]["sequences"][0]["sources"]["first_frame"]
     assert any("no source for first_frame" in str(i) for i in validate_data(bad, "x"))
     bad = copy.deepcopy(data)
+    bad["dataset"]["sequences"][0]["yuv_md5"] = "a" * 32
+    assert any("no source for yuv_md5" in str(i) for i in validate_data(bad, "x"))
+    bad["dataset"]["sequences"][0]["yuv_md5"] = "A" * 32
+    assert any("yuv_md5 must be 32 lowercase hex digits" in str(i) for i in validate_data(bad, "x"))
+    bad = copy.deepcopy(data)
     bad["dataset"]["sequences"][0]["fps"] = 60  # the peer's Traffic frame rate: its file name says 30
     assert any("names 2560x1600 at 30 fps" in str(i) for i in validate_data(bad, "x"))
     bad = copy.deepcopy(data)
@@ -137,7 +143,7 @@ def _tiny_condition(tmp_path: Path, tracking: bool = False, **seq_over) -> Path:
            "annotations": {"file": "Tiny_16x8_30_val/annotations/Tiny.json", "images": 4, "rows": 4,
                            "format": "coco-json"},
            "sources": {f: "test" for f in ("width", "height", "fps", "bit_depth", "total_frames", "first_frame",
-                                           "frames", "intra_period")}}
+                                           "frames", "intra_period", "yuv_md5")}}
     seq.update(seq_over)
     data["dataset"]["sequences"] = [seq]
     data["dataset"]["report_classes"] = {"D": {"sequences": ["Tiny_16x8_30"], "source": "test"}}
@@ -223,6 +229,34 @@ def test_verify_data_sequence_frame_counts(tmp_path):
     tenbit = _tiny_data(tmp_path / "tenbit", yuv_frames=10)  # 8-bit sized file read as 10-bit: 5 frames
     (c,) = verify_sequences(ten, tenbit)
     assert not c.ok and "holds 5 frames, the condition expects 10" in c.message
+
+
+def test_verify_data_sequence_checksums(tmp_path):
+    """--checksums (md5sum lines) hashes each sequence's raw file or PNG frames; a recorded yuv_md5 is checked too."""
+    import hashlib
+
+    good = _tiny_data(tmp_path / "d")
+    md5 = hashlib.md5((good / "Tiny_16x8_30.yuv").read_bytes()).hexdigest()
+    sums = tmp_path / "sums.md5"
+    sums.write_text(f"{md5}  Tiny_16x8_30.yuv\n")
+    cond_path = _tiny_condition(tmp_path)
+    r = CliRunner().invoke(cli, ["cttc", "verify-data", str(cond_path), "--data", str(good), "--checksums", str(sums),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert [row["role"] for row in rows] == ["sequence Tiny_16x8_30", "sequence Tiny_16x8_30 checksums"]
+    assert rows[1]["message"] == "ok: 1 file(s), checksums match"
+    sums.write_text("0" * 32 + "  Tiny_16x8_30.yuv\n")
+    r = CliRunner().invoke(cli, ["cttc", "verify-data", str(cond_path), "--data", str(good), "--checksums", str(sums)])
+    assert r.exit_code == EXIT_NOT_VERIFIED and f"md5 {md5} differs from {'0' * 32}" in r.output
+    (tmp_path / "rec").mkdir()
+    recorded = _tiny_condition(tmp_path / "rec", yuv_md5="f" * 32)
+    sums.write_text("")
+    r = CliRunner().invoke(cli, ["cttc", "verify-data", str(recorded), "--data", str(good), "--checksums", str(sums)])
+    assert r.exit_code == EXIT_NOT_VERIFIED and f"md5 {md5} differs from {'f' * 32}" in r.output
+    pngs = _tiny_data(tmp_path / "png", yuv_frames=None, pngs=2)
+    (c,) = verify_images(load_condition(cond_path), pngs, sums)
+    assert not c.ok and "Tiny_16x8_30_val/img1/000001.png: no checksum" in c.message
 
 
 def test_verify_data_mot_ground_truth(tmp_path):

@@ -93,7 +93,7 @@ def _echo_sequence_facts(cond) -> None:
     ds = cond.dataset
     rows = []
     for s in ds["sequences"]:
-        for fact in ("class", "dir", "yuv") + SEQUENCE_FACTS:
+        for fact in ("class", "dir", "yuv", "yuv_md5") + SEQUENCE_FACTS:
             if s.get(fact) is not None:
                 rows.append((s["name"], fact, str(s[fact]), source_text(ds, s["sources"].get(fact, "-"))))
         ann = s["annotations"]

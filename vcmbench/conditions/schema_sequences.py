@@ -34,7 +34,7 @@ from typing import Any
 SEQUENCE_FACTS = ("width", "height", "fps", "bit_depth", "total_frames", "first_frame", "frames", "intra_period")
 _REQUIRED = ("name", "class", "dir", "width", "height", "fps", "bit_depth", "first_frame", "frames",
              "intra_period", "annotations", "sources")
-_ALLOWED = set(_REQUIRED) | {"yuv", "total_frames", "note", "source"}
+_ALLOWED = set(_REQUIRED) | {"yuv", "yuv_md5", "total_frames", "note", "source"}
 ANNOTATION_FORMATS = ("coco-json", "mot-gt")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 # JCT-VC test-set naming: <Name>_<W>x<H>_<fps>[Hz][_...].yuv
@@ -93,6 +93,9 @@ def _sequence(s: Any) -> str | None:
         return f"{name}: total_frames must be a positive integer or null, got {s['total_frames']!r}"
     if s.get("yuv") is not None and not (isinstance(s["yuv"], str) and s["yuv"].endswith(".yuv")):
         return f"{name}: yuv must name a .yuv file, got {s['yuv']!r}"
+    if s.get("yuv_md5") is not None and (not s.get("yuv") or not isinstance(s["yuv_md5"], str)
+                                          or not _MD5.match(s["yuv_md5"])):
+        return f"{name}: yuv_md5 must be 32 lowercase hex digits, beside a yuv file name"
     msg = _annotation(s["annotations"])
     if msg:
         return f"{name}: {msg}"
@@ -191,7 +194,10 @@ def consistency(d: dict[str, Any]) -> list[tuple[str, str]]:
         missing = [f for f in SEQUENCE_FACTS if s.get(f) is not None and f not in s["sources"]]
         if missing:
             out.append((key + ".sources", f"no source for {', '.join(missing)}: every fact names where it comes from"))
-        unknown = sorted(f for f in s["sources"] if f not in SEQUENCE_FACTS + ("yuv", "dir", "class", "annotations"))
+        if s.get("yuv_md5") and "yuv_md5" not in s["sources"]:
+            out.append((key + ".sources", "no source for yuv_md5: every fact names where it comes from"))
+        unknown = sorted(f for f in s["sources"]
+                         if f not in SEQUENCE_FACTS + ("yuv", "yuv_md5", "dir", "class", "annotations"))
         if unknown:
             out.append((key + ".sources", f"source given for unknown fact(s) {unknown}"))
     known = set(names)

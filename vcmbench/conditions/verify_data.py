@@ -157,6 +157,10 @@ def verify_images(cond: Condition, data_dir: str | Path, checksums: str | Path |
     from .datasets import cityscapes_ref
 
     d = Path(data_dir)
+    if cond.is_sequences:  # frames are counted by verify_data; their checksums only when asked
+        from .verify_sequences import verify_sequence_checksums
+
+        return verify_sequence_checksums(cond, d, _read_checksums(Path(checksums))) if checksums else []
     if cityscapes_ref(cond) is not None:
         from .verify_cityscapes import check_cityscapes_images
 

@@ -187,3 +187,40 @@ def verify_sequences(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
                                 "; ".join(problems) or ok_msg, s["annotations"].get("md5", ""), "",
                                 s["frames"], annotated if annotated is not None else found))
     return checks
+
+
+def _md5_of(path: Path) -> str:
+    h = hashlib.md5()
+    with open_regular(path, "frame file") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_sequence_checksums(cond: Condition, data_dir: str | Path, sums: dict[str, str]) -> list[FileCheck]:
+    """With ``--checksums`` (md5sum lines, names relative to the data folder): one row per sequence, the MD5
+    of its raw file (also against the condition's ``yuv_md5`` where recorded) or of every PNG frame."""
+    d = Path(data_dir)
+    checks = []
+    for s in cond.dataset["sequences"]:
+        bad: list[str] = []
+        if s.get("yuv") and (d / s["yuv"]).is_file():
+            label, files = s["yuv"], [s["yuv"]]
+        else:
+            folder = d / s["dir"] / "img1"
+            files = sorted(str(p.relative_to(d)) for p in folder.glob("*.png")) if folder.is_dir() else []
+            label = f"{s['dir']}/img1"
+        if not files:
+            checks.append(FileCheck(f"sequence {s['name']} checksums", label, False, "missing: no frames to hash"))
+            continue
+        for name in files:
+            want = [w for w in (sums.get(name), s.get("yuv_md5") if name == s.get("yuv") else None) if w]
+            if not want:
+                bad.append(f"{name}: no checksum")
+                continue
+            got = _md5_of(d / name)
+            bad += [f"{name}: md5 {got} differs from {w}" for w in want if w != got]
+        checks.append(FileCheck(f"sequence {s['name']} checksums", label, not bad,
+                                "; ".join(bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
+                                if bad else f"ok: {len(files)} file(s), checksums match"))
+    return checks
