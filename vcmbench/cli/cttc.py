@@ -36,16 +36,19 @@ def list_cmd(as_json: bool) -> None:
     for name in list_conditions():
         data, _ = resolve_inheritance(conditions_dir() / f"{name}.yaml")
         codec = data.get("codec", {})
+        ladders = (data.get("dataset") or {}).get("qp_ladders") if isinstance(data.get("dataset"), dict) else None
         rows.append({
-            "name": name, "version": data.get("version"), "kind": "abstract base" if data.get("abstract") else data.get("kind"),
+            "name": name, "version": data.get("version"), "kind": "abstract base" if data.get("abstract") else
+            ("video (sequences)" if isinstance(ladders, dict) else data.get("kind")),
             "codec": codec.get("name"), "qps": codec.get("qps"), "scales": codec.get("scales"),
             "scales_pct": _scales_pct(codec.get("scales")), "title": data.get("title"),
+            **({"qp_ladders": {k: (v or {}).get("qps") for k, v in ladders.items()}} if isinstance(ladders, dict) else {}),
         })
     if as_json:
         echo_json(rows)
         return
     click.echo(table(["name", "v", "kind", "codec", "QPs", "scales (%)", "title"],
-                     [(r["name"], r["version"], r["kind"], r["codec"] or "", ",".join(map(str, r["qps"] or [])),
+                     [(r["name"], r["version"], r["kind"], r["codec"] or "", _qps_text(r),
                        ",".join(f"{v:g}" for v in r["scales_pct"] or []), r["title"]) for r in rows],
                      optional=["v", "scales (%)"]))
 
@@ -58,6 +61,13 @@ def _scales_pct(scales) -> list[float] | None:
         return [scale_pct(s) for s in scales] if scales else None
     except (TypeError, ValueError):  # an invalid base file is listed as it is (`cttc validate` names the problem)
         return None
+
+
+def _qps_text(row: dict) -> str:
+    """The QP column: the condition's ladder, or a sequence condition's ladder per class (``B:32-57``)."""
+    if row.get("qp_ladders") is not None and not row["qps"]:
+        return " ".join(f"{k}:{q[0]}-{q[-1]}" if q else f"{k}:--qps" for k, q in row["qp_ladders"].items())
+    return ",".join(map(str, row["qps"] or []))
 
 
 @cttc.command("show")
@@ -88,7 +98,39 @@ def show(name: str, as_json: bool) -> None:
     click.echo(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True).rstrip())
     if cond.scales:
         click.echo(f"# scales: {', '.join(scale_text(s) for s in cond.scales)}")
+    if cond.is_sequences:
+        _echo_sequence_facts(cond)
     click.echo(f"# signature: {cond.signature()}")
+
+
+def _echo_sequence_facts(cond) -> None:
+    """Every fact of every sequence beside its source (references expanded), then the QP ladders."""
+    from ..conditions.schema_sequences import SEQUENCE_FACTS, source_text
+
+    ds = cond.dataset
+    rows = []
+    for s in ds["sequences"]:
+        for fact in ("class", "dir", "yuv", "yuv_md5") + SEQUENCE_FACTS:
+            if s.get(fact) is not None:
+                rows.append((s["name"], fact, str(s[fact]), source_text(ds, s["sources"].get(fact, "-"))))
+        ann = s["annotations"]
+        rows.append((s["name"], "annotations", ann["file"] + (f" ({ann['images']} annotated frames)" if "images" in ann
+                                                              else ""), source_text(ds, s["sources"].get("annotations", ds["source"]))))
+    for cls, lad in (ds.get("qp_ladders") or {}).items():
+        rows.append((f"QP ladder {cls}", "qps", ",".join(map(str, lad["qps"])) if lad.get("qps") else "none published",
+                     source_text(ds, lad["source"])))
+    for cls, rc in (ds.get("report_classes") or {}).items():
+        rows.append((f"reporting class {cls}", "sequences", ",".join(rc["sequences"]), source_text(ds, rc["source"])))
+    for name, st in (ds.get("optional_sets") or {}).items():
+        what = ("remove " if "remove" in st else "") + ",".join(st.get("sequences", st.get("remove", [])))
+        rows.append((f"set {name}", "sequences", what, source_text(ds, st["source"])))
+    click.echo("# facts and their sources:")
+    last = None
+    for who, fact, value, source in rows:
+        if who != last:
+            click.echo(who)
+            last = who
+        click.echo(f"  {fact}: {value}  <- {source}")
 
 
 @cttc.command("validate")
@@ -144,9 +186,14 @@ def verify_data_cmd(name: str, data_dir: str, checksums: str | None, as_json: bo
     images are missing (with examples) and, with --checksums, which images differ.  Exit code 4
     when a file or image is missing or differs.
 
+    A video condition (sequences) is checked per sequence: the frames of its raw 4:2:0 file or PNG
+    folder, its seqinfo.ini and its annotated frames against the recorded range (expected and found
+    counts named).
+
     \b
     Example:
       vcmbench cttc verify-data vcm-oiv6-det --data /data/openimages-vcm
+      vcmbench cttc verify-data fcm-sfu-hw-obj --data /data/fcm_testdata/SFU_HW_Obj
     """
     from ..conditions import load_condition, verify_data
     from ..conditions.verify_data import verify_images

@@ -10,9 +10,12 @@ base's; lists are replaced, not appended).
 The library raises ``ConditionError`` for a single fatal problem and returns ``Issue`` lists from
 ``validate_*`` so that ``vcmbench cttc validate`` can report every problem with file and key.
 
-Modules: ``schema`` (keys, checkers, named choices), ``model`` (``Condition``), ``validate``
-(schema and consistency checks), ``load`` (names, paths, inheritance), ``verify_data`` (the user's
-files against recorded checksums), ``datasets`` (the images a condition names and how to load them).
+Modules: ``schema`` (keys, checkers, named choices), ``schema_sequences`` (a video condition's
+``dataset.sequences``, QP ladders per class, reporting classes, optional sets), ``model``
+(``Condition``), ``validate`` (schema and consistency checks), ``load`` (names, paths, inheritance),
+``verify_data`` (the user's files against recorded checksums), ``verify_sequences`` (a video
+condition's frames on disk and annotated frames), ``checks`` (``FileCheck``), ``datasets`` (the images
+a condition names and how to load them).
 """
 
 from __future__ import annotations

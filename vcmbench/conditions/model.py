@@ -57,8 +57,48 @@ class Condition:
         return self.section("metric")
 
     @property
+    def is_sequences(self) -> bool:
+        """A video condition: its dataset is a list of sequences (``dataset.sequences``), coded one
+        bitstream per sequence and QP (DESIGN.md §2)."""
+        return "sequences" in self.dataset
+
+    @property
     def qps(self) -> list[int]:
+        if "qps" not in self.codec and self.is_sequences:
+            raise ConditionError(f"Condition {self.name} is a sequence condition: its QP ladders are per class "
+                                 "(dataset.qp_ladders; see `vcmbench cttc show`), or give --qps.")
         return list(self.codec["qps"])
+
+    def sequence_classes(self, sets: tuple[str, ...] | list[str] = ()) -> dict[str, list[str]]:
+        """The reporting classes (class -> sequence names, in order) with the optional ``sets`` applied:
+        a set with ``remove`` drops those sequences (from its ``class``, else from every class); a set
+        with ``sequences`` adds a class of its own (named by its ``class``, else the set's name)."""
+        ds = self.dataset
+        classes = {k: list(v["sequences"]) for k, v in (ds.get("report_classes") or {}).items()}
+        if not classes:
+            classes = {}
+            for s in ds.get("sequences") or []:
+                classes.setdefault(s["class"], []).append(s["name"])
+        available = ds.get("optional_sets") or {}
+        for name in sets:
+            st = available.get(name)
+            if st is None:
+                raise ConditionError(f"Condition {self.name} has no optional set {name!r}; available: "
+                                     f"{', '.join(available) or 'none'} (see `vcmbench cttc show {self.name}`).")
+            if "remove" in st:
+                for cls in ([st["class"]] if st.get("class") else list(classes)):
+                    classes[cls] = [n for n in classes.get(cls, []) if n not in st["remove"]]
+            else:
+                classes[st.get("class") or name] = list(st["sequences"])
+        return classes
+
+    def sequence_qps(self, sequence: dict[str, Any]) -> list[int] | None:
+        """The QP ladder of one sequence: ``codec.qps`` when given (an override), else its class's
+        ladder from ``dataset.qp_ladders`` (None where no ladder is published)."""
+        if "qps" in self.codec:
+            return list(self.codec["qps"])
+        qps = (self.dataset.get("qp_ladders") or {}).get(sequence["class"], {}).get("qps")
+        return list(qps) if qps else None
 
     @property
     def scales(self) -> list[float]:

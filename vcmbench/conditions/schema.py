@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .schema_sequences import _optional_sets, _qp_ladders, _references, _report_classes, _sequences
+
 SCHEMA_VERSION = 1
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 KINDS = ("image", "feature")
-TASK_TYPES = ("detection", "instance-segmentation")
+TASK_TYPES = ("detection", "instance-segmentation", "tracking")
 CODECS = ("vtm", "vvenc")
 CHROMA = (420, 400)
 TEMPLATE_PLACEHOLDERS = ("{input}", "{output}", "{recon}", "{qp}", "{width}", "{height}", "{bit_depth}",
@@ -23,13 +25,14 @@ TEMPLATE_PLACEHOLDERS = ("{input}", "{output}", "{recon}", "{qp}", "{width}", "{
 COLOR_MODES = ("ctc", "ctc-bitexact", "scripts-literal", "bt601-full-int", "bt601-full-numpy", "bt601-limited-numpy",
                "bt709-full-numpy", "bt709-limited-numpy")
 RESIZE_MODES = ("ctc",)
-RATE_DEFS = ("bpp-dataset",)
+RATE_DEFS = ("bpp-dataset", "kbps-sequence")
 SIDE_INFO = ("none", "counted", "not-counted")
 METRICS = {
     # metric name -> (annotation formats it reads, quality keys it yields, iou types it supports)
     "oid-challenge": (("oid-boxes-csv", "oid-labels-csv", "oid-masks-csv"), ("map50",), ("bbox", "segm")),
     "coco-ap": (("coco-json",), ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"), ("bbox", "segm")),
     "cityscapes-ap": (("cityscapes-gtfine",), ("AP", "AP50"), ("segm",)),
+    "mota": (("mot-gt",), ("MOTA",), ("bbox",)),  # video tracking (TVD, HiEve): data only so far (issue 22)
 }
 BD_METHODS = ("pchip-jvet", "cubic", "pchip", "akima", "pchip-trapz")
 GROUND_TRUTH = ("annotations", "reference-output")
@@ -239,6 +242,9 @@ SCHEMA: dict[str, dict[str, Checker]] = {
         "name": _type(str), "source": SRC, "image_list": _file_ref("count"), "image_ids": _type(list),
         "image_ids_source": SRC, "images": _type(str), "annotations": _annotations,
         "classes": _file_ref("count"), "sample_images": _str_list,
+        # a sequence dataset (video, schema_sequences): the sequences, QP ladders, reporting classes, sets
+        "sequences": _sequences, "qp_ladders": _qp_ladders, "report_classes": _report_classes,
+        "optional_sets": _optional_sets, "references": _references,
     },
     "task": {
         "type": _choice(TASK_TYPES), "network": _type(str), "score_threshold": _type(int, float),

@@ -29,6 +29,8 @@ def validate_data(data: dict[str, Any], file: str) -> list[Issue]:
                 if msg:
                     issues.append(Issue(file, prefix + key, msg))
         for key in REQUIRED.get(section, ()):
+            if key == "qps" and section == "codec" and _is_sequences(data):
+                continue  # a sequence condition's QP ladders are per class (dataset.qp_ladders)
             if key not in obj:
                 issues.append(Issue(file, prefix + key, "required key is missing"))
     if issues:
@@ -36,10 +38,22 @@ def validate_data(data: dict[str, Any], file: str) -> list[Issue]:
     return issues + _consistency(data, file)
 
 
+def _is_sequences(data: dict[str, Any]) -> bool:
+    ds = data.get("dataset")
+    return isinstance(ds, dict) and "sequences" in ds
+
+
 def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     """Fields that contradict each other."""
     out: list[Issue] = []
     add = lambda key, msg: out.append(Issue(file, key, msg))  # noqa: E731
+    if _is_sequences(d):
+        from .schema_sequences import consistency
+
+        for key, msg in consistency(d):
+            add(key, msg)
+    elif d["rate"]["definition"] == "kbps-sequence":
+        add("rate.definition", "kbps-sequence rates sequences; a picture dataset uses bpp-dataset")
     if d["schema_version"] != SCHEMA_VERSION:
         add("schema_version", f"{d['schema_version']} is not supported; this vcmbench reads {SCHEMA_VERSION}")
     if not _NAME.match(d["name"]):
@@ -96,13 +110,20 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     iou_type = metric.get("iou_type", "bbox")
     if iou_type not in iou_types:
         add("metric.iou_type", f"{metric['name']} does not evaluate {iou_type}")
+    if (task["type"] == "tracking") != (metric["name"] == "mota"):
+        add("task.type", "a tracking task is scored by MOTA and MOTA scores a tracking task: set task.type tracking "
+                         "with metric mota, or another metric")
     if task["type"] == "detection" and iou_type == "segm":
         add("metric.iou_type", "a detection task produces boxes only; segm needs task.type instance-segmentation")
     if task["type"] == "instance-segmentation" and iou_type == "bbox" and metric["name"] == "oid-challenge":
         add("metric.iou_type", "the OID instance-segmentation challenge metric evaluates masks; set segm")
     gt_mode = d.get("ground_truth", {}).get("mode", "annotations")
     ann = d["dataset"].get("annotations") or {}
-    if gt_mode == "annotations":
+    if _is_sequences(d):
+        fmts_seq = {s["annotations"]["format"] for s in d["dataset"]["sequences"]}
+        for f in sorted(fmts_seq - set(fmts)):
+            add("dataset.sequences", f"annotation format {f!r} cannot feed {metric['name']} (reads {list(fmts)})")
+    elif gt_mode == "annotations":
         if not ann:
             add("dataset.annotations", "ground_truth mode 'annotations' needs annotation files (or mode reference-output)")
         for role, ref in ann.items():
@@ -111,11 +132,12 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
                     f"{ref['format']!r} cannot feed {metric['name']} (reads {list(fmts)})")
     ds = d["dataset"]
     coco_json = any(ref["format"] == "coco-json" for ref in ann.values())
-    if not (ds.get("image_list") or ds.get("image_ids") or ds.get("sample_images") or (coco_json and ds.get("images"))
+    if not _is_sequences(d) and not (ds.get("image_list") or ds.get("image_ids") or ds.get("sample_images") or (coco_json and ds.get("images"))
             or (ds.get("images") and ann)):
         add("dataset", "name the images: image_list (file, md5, count), image_ids, sample_images, "
                        "or an images folder with annotations that list them")
-    n_qps = len(codec["qps"])
+    n_qps = len(codec["qps"]) if codec.get("qps") else min(
+        (len(lad["qps"]) for lad in (ds.get("qp_ladders") or {}).values() if lad.get("qps")), default=4)
     if d["bd"]["method"] == "cubic" and n_qps < 4:
         add("bd.method", f"cubic needs at least 4 rate points per curve; the QP ladder has {n_qps}")
     return out

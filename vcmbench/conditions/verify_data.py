@@ -1,6 +1,9 @@
 """Checking a user's data files (image lists, annotations, class lists) against the checksums and
 counts a condition records.
 
+A sequence condition (video, ``dataset.sequences``) is checked per sequence by ``verify_sequences``:
+frames on disk and annotated frames against the recorded range.
+
 A Cityscapes layout (annotation ``format: cityscapes-gtfine``) is checked as a whole: the gtFine
 folder holds exactly the recorded number of ``<city>/*_gtFine_instanceIds.png`` (``rows``; 500 for
 the val split), each with its ``_gtFine_labelIds.png`` and ``_gtFine_polygons.json`` of the same size;
@@ -14,24 +17,12 @@ run --limit N` does not need verify-data.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataError
+from .checks import FileCheck
 from .model import Condition
-
-
-@dataclass
-class FileCheck:
-    role: str
-    file: str
-    ok: bool
-    message: str
-    expected_md5: str = ""
-    actual_md5: str = ""
-    expected_count: int | None = None
-    actual_count: int | None = None
 
 
 def _md5_and_lines(path: Path) -> tuple[str, int]:
@@ -64,6 +55,10 @@ def verify_data(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"Data directory {data_dir} does not exist. Give the folder holding the condition's files.")
+    if cond.is_sequences:  # a video condition: frames on disk and annotated frames per sequence
+        from .verify_sequences import verify_sequences
+
+        return verify_sequences(cond, data_dir)
     checks = []
     for role, ref, count_key in data_files(cond):
         path = data_dir / ref["file"]
@@ -162,6 +157,10 @@ def verify_images(cond: Condition, data_dir: str | Path, checksums: str | Path |
     from .datasets import cityscapes_ref
 
     d = Path(data_dir)
+    if cond.is_sequences:  # frames are counted by verify_data; their checksums only when asked
+        from .verify_sequences import verify_sequence_checksums
+
+        return verify_sequence_checksums(cond, d, _read_checksums(Path(checksums))) if checksums else []
     if cityscapes_ref(cond) is not None:
         from .verify_cityscapes import check_cityscapes_images
 
