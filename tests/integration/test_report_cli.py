@@ -23,7 +23,7 @@ m_number: m70001
 wg: 4
 meeting: 151st MPEG meeting
 location: Geneva, CH
-dates: 13-17 January 2026
+dates: 2026-01-13/2026-01-17
 title: Proposal X for VCM
 purpose: Proposal
 authors:
@@ -79,7 +79,7 @@ def test_report_docx_html_xlsx_with_meta(tmp_path, rundirs):
     dtext = _docx_text(docx)
     for t in (text, dtext):
         assert "ISO/IEC JTC 1/SC 29/WG 4" in t and "MPEG VIDEO CODING" in t and "MOVING PICTURES AND AUDIO" not in t
-        assert "m70001" in t and "Geneva, CH" in t and "13-17 January 2026" in t and "Example University" in t
+        assert "m70001" in t and "Geneva, CH" in t and "13–17 January 2026" in t and "Example University" in t
         assert "Adopt Proposal X" in t and "saves rate on both tasks" in t
         assert not re.search(r"\[(m-number|authors|dates|meeting|Introduction|Conclusion)", t, re.I)
         assert str(tmp_path) not in t and "/runs/anchor" not in t  # no local paths
