@@ -237,3 +237,29 @@ def test_meta_error_exits_2_without_traceback(tmp_path):
         assert r.exit_code == 2 and "Traceback" not in r.output, r.output
         assert re.search(r"m followed by digits|positive integer", r.output)
         assert not (tmp_path / "r.docx").exists()
+
+
+def test_study_report_docx(tmp_path):
+    """``study report -o x.docx``: the study sections in the same A4 styles, numbered, same cells as the HTML."""
+    import markupsafe
+
+    from vcmbench.studies.report import document_sections, write_docx, write_html
+
+    res = {"study": "s1", "title": "Layer study", "type": "layers", "images": 3, "signature": "study:s1|v:1",
+           "tables": [{"name": "AP per layer", "columns": ["layer", "AP"], "rows": [["p2", 0.5], ["p3", 0.25]],
+                       "note": "AP at IoU 0.5"}],
+           "plots": [{"kind": "lines", "name": "AP against strength", "x_label": "strength", "y_label": "AP",
+                      "series": [{"label": "p2", "points": [[1, 0.5], [2, 0.4]]}]},
+                     {"kind": "heatmap", "name": "Heat", "maps": ["p2", "p3"], "scales": ["small"],
+                      "cells": [{"map": "p2", "factor": 2, "small": -0.01}, {"map": "p3", "factor": 2, "small": 0.02}]}],
+           "published": {"source": "the paper", "tables": [{"name": "T1", "columns": ["a"], "rows": [[1.0]]}]}}
+    path = write_docx([res], tmp_path / "s.docx")
+    d = docx.Document(str(path))
+    assert abs(d.sections[0].page_width - Mm(210)) < Mm(0.1)
+    caps = [p.text for p in d.paragraphs if p.style.name == "Caption"]
+    assert caps[:3] == ["Table 1 – Study s1", "Table 2 – AP per layer", "Figure 1 – AP against strength"]
+    assert "Figure 2 – Heat" in caps and any(c.startswith("Table 4 – Published: T1") for c in caps)
+    sections, _ = document_sections([res])
+    html = write_html([res], tmp_path / "s.html").read_text()
+    cells = [c for k, t in sections[0].blocks if k == "table" and not t.key_value for r in t.rows for c in r]
+    assert "0.5000" in cells and all(str(markupsafe.escape(c)) in html for c in cells)

@@ -185,19 +185,56 @@ def _styles(d) -> None:
         st.paragraph_format.space_after = Pt(6 if name.startswith("Heading") else 4)
 
 
-def docx_bytes(model: ReportModel, meta: Meta | None = None, *, percent: bool = True, log_rate: bool = True,
-               doc: Document | None = None) -> bytes:
+def new_document(title: str = "", author: str = ""):
+    """An empty A4 document in the contribution's styles."""
     import docx
+
+    d = docx.Document()
+    _styles(d)
+    d.core_properties.title = xml_safe(title)[:255]
+    d.core_properties.author = xml_safe(author)[:255]
+    return d
+
+
+def add_sections(d, sections, figures: dict) -> None:
+    """Write content-tree sections (``document.Section``): headings, paragraphs, tables with their captions
+    and notes, figures (PNG bytes from ``figures[(figure.condition, figure.scale)]``) with their captions."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
+
+    for sec in sections:
+        d.add_heading(xml_safe(sec.heading), level=min(max(sec.level, 1), 2))
+        for kind, item in sec.blocks:
+            if kind in ("p", "placeholder"):
+                p = d.add_paragraph(xml_safe(item))
+                if kind == "placeholder":
+                    p.runs[0].italic = True
+            elif kind == "table":
+                _table(d, item)
+            elif kind == "figure":
+                d.add_picture(io.BytesIO(figures[(item.condition, item.scale)]), width=Mm(FIGURE_WIDTH_MM))
+                pic = d.paragraphs[-1]
+                pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                pic.paragraph_format.keep_with_next = True
+                pic.paragraph_format.space_after = Pt(0)
+                caption(d, "Figure", item.number, item.caption, keep_with_next=False)
+
+
+def to_bytes(d) -> bytes:
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def docx_bytes(model: ReportModel, meta: Meta | None = None, *, percent: bool = True, log_rate: bool = True,
+               doc: Document | None = None) -> bytes:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
 
     from . import plots
 
     doc = doc or build_document(model, meta, percent=percent)
-    d = docx.Document()
-    _styles(d)
-    d.core_properties.title = xml_safe(doc.title)[:255]
-    d.core_properties.author = xml_safe("; ".join(a.name for a in doc.meta.authors))[:255]
+    d = new_document(doc.title, "; ".join(a.name for a in doc.meta.authors))
     _bold_lines(d, doc.header_lines, WD_ALIGN_PARAGRAPH.CENTER)
     _bold_lines(d, doc.doc_lines, WD_ALIGN_PARAGRAPH.RIGHT)
     mt = d.add_table(rows=0, cols=2)
@@ -217,25 +254,8 @@ def docx_bytes(model: ReportModel, meta: Meta | None = None, *, percent: bool = 
         for scale in sec.scales():
             figs[(sec.condition, scale)] = plots.png(
                 plots.figure(sec, scale, acc_factor(sec, percent), rate_name(sec), log_rate))
-    for sec in doc.sections:
-        d.add_heading(xml_safe(sec.heading), level=min(sec.level, 2))
-        for kind, item in sec.blocks:
-            if kind in ("p", "placeholder"):
-                p = d.add_paragraph(xml_safe(item))
-                if kind == "placeholder":
-                    p.runs[0].italic = True
-            elif kind == "table":
-                _table(d, item)
-            elif kind == "figure":
-                d.add_picture(io.BytesIO(figs[(item.condition, item.scale)]), width=Mm(FIGURE_WIDTH_MM))
-                pic = d.paragraphs[-1]
-                pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                pic.paragraph_format.keep_with_next = True
-                pic.paragraph_format.space_after = Pt(0)
-                caption(d, "Figure", item.number, item.caption, keep_with_next=False)
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
+    add_sections(d, doc.sections, figs)
+    return to_bytes(d)
 
 
 def write_docx(model: ReportModel, path: str | Path, meta: Meta | None = None, **kw) -> Path:
