@@ -158,3 +158,20 @@ def test_libreoffice_converts_all_three(tmp_path, rundirs):
     assert overall[8] == "100.0%"  # equal encode times in these sets
     data = [r for r in rows if r and r[1] == "vcm-oiv6-det"]
     assert data[0][6] == "-25.00%"
+
+
+@pytest.mark.needs_libreoffice
+def test_docx_renders_to_a4_with_tables_in_width_and_captions_with_their_figures(tmp_path, rundirs):
+    """Issue 24's done-when check on the Word file: LibreOffice renders it to A4 pages, no word of any table
+    outside the text width, every figure's caption on its picture's page, no table caption left alone."""
+    from tests.integration.pdfcheck import have_poppler, problems
+
+    if not have_libreoffice() or not have_poppler():
+        pytest.skip("needs LibreOffice (soffice) and poppler-utils (pdftotext, pdfimages)")
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(META)
+    res, (docx,) = _report(tmp_path, rundirs, "--meta", str(meta), outputs=("r.docx",))
+    assert res.exit_code == 0, res.output
+    proc = _soffice(tmp_path, ["--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(docx)])
+    assert proc.returncode == 0, proc.stderr
+    assert problems(tmp_path / "pdf" / "r.pdf") == []
