@@ -20,7 +20,7 @@ from vcmbench.report import build_report
 from vcmbench.report.document import MAX_CELL, TEXT_WIDTH_MM, Table, build_document, column_widths
 from vcmbench.report.docx import docx_bytes
 from vcmbench.report.html import render_html
-from vcmbench.report.meta import Meta, check_dates, check_meeting, check_m_number, meta_from_dict
+from vcmbench.report.meta import Meta, check_dates, check_m_number, check_meeting, meta_from_dict
 from vcmbench.report.model import SummaryEntry
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
