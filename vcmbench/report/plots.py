@@ -2,8 +2,8 @@
 
 One figure per condition and scale.  x = rate (``bpp`` unless the input names another rate),
 logarithmic by default (``log_rate=False`` for linear) with plain tick numbers at 1, 2 and 5
-per decade; y = the accuracy, in percent when the document shows percent (``core.units``).  The anchor is drawn black with circles and a solid line, each
-test in its own colour, marker and dash; points a remedy dropped (or refitted: the original
+per decade; y = the accuracy, in percent when the document shows percent (``core.units``).
+The anchor is drawn black with circles and a solid line, each test in its own colour, marker and dash; points a remedy dropped (or refitted: the original
 point) are drawn hollow grey with an x and named in the legend; the legend sits inside the axes.
 Rendering is deterministic (Agg backend, fixed SVG hash salt, no date metadata).
 """
