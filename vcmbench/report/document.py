@@ -156,15 +156,24 @@ def _items(rs) -> int:
     return max((p.images for p in rs.points), default=0)
 
 
+def qp_text(qps: list[int]) -> str:
+    """``22–47, step 5`` for an evenly spaced ladder of three or more QPs, else ``22, 27, 37``."""
+    steps = {b - a for a, b in zip(qps, qps[1:])}
+    if len(qps) >= 3 and len(steps) == 1:
+        return f"{qps[0]}–{qps[-1]}, step {steps.pop()}"
+    return ", ".join(str(q) for q in qps)
+
+
 def _conditions_table(model: ReportModel) -> Table:
     rows = []
     for s in model.sections:
         for k, rs in enumerate([s.anchor, *s.tests]):
-            qps = ", ".join(str(q) for q in sorted({p.qp for p in rs.points}))
+            qps = qp_text(sorted({p.qp for p in rs.points}))
             scales = ", ".join(units.scale_text(sc) for sc in sorted({p.scale for p in rs.points}, reverse=True))
             rows.append([scrub(s.condition), "anchor" if k == 0 else "test", scrub(set_label(rs)), scrub(rs.codec),
                          qps, scales, str(_items(rs))])
-    return Table(["Condition", "Role", "Result set", "Codec", "QPs", "Scales", "Images / sequences"], rows,
+    nouns = sorted({item_noun(s) for s in model.sections})
+    return Table(["Condition", "Role", "Result set", "Codec", "QPs", "Scales", " / ".join(nouns).capitalize()], rows,
                  "Test conditions and result sets", numeric=[False] * 6 + [True])
 
 
@@ -216,7 +225,7 @@ def _results_table(sec: ConditionSection, scale: float, percent: bool) -> Table:
     headers = ["Result set", "QP", r.header(rate_name(sec)), q.header(sec.quality_key), "Encoding (s)",
                "Decoding (s)"]
     return Table(headers, rows, f"Rate and accuracy per QP, {scrub(sec.condition)}, scale {units.scale_text(scale)}",
-                 numeric=[False] + [True] * 5)
+                 numeric=[False] + [True] * 5, keep_together=True)
 
 
 def _bd_table(entries, caption: str, percent: bool, with_condition: bool, keys: dict) -> Table:

@@ -113,11 +113,16 @@ class Section:
 
 
 _BREAK = re.compile(r"\s+(?!%|pp\b)")
+_LONG = 16  # characters: a longer text token may break after a hyphen
 
 
 def words_of(text: str) -> list[str]:
-    """The unbreakable pieces of a cell: a number keeps its unit (``-25.00 %``, ``+4.03 pp``)."""
-    return [w for w in _BREAK.split(text) if w]
+    """The unbreakable pieces of a cell: a number keeps its unit (``-25.00 %``, ``+4.03 pp``); a long
+    token (a codec signature) breaks after its hyphens, as Word and LibreOffice break it."""
+    out = []
+    for w in _BREAK.split(text):
+        out += re.findall(r"[^-]*-|[^-]+$", w) if len(w) > _LONG else [w]
+    return [w for w in out if w]
 
 
 def nobreak(text: str) -> str:
@@ -138,11 +143,14 @@ def column_widths(t: Table, total_mm: float = TEXT_WIDTH_MM, font_pt: float = TA
         texts = [r[c] + (" " + t.ref_text(i, c) if t.refs.get((i, c)) else "") for i, r in enumerate(t.rows)
                  if c < len(r)]
         head = t.headers[c] if c < len(t.headers) and not t.key_value else ""
-        words = [w for x in texts for w in ([x] if numeric else words_of(x))] + words_of(head)
-        longest = max((len(w) for w in words), default=1)
+        words = [w for x in texts for w in ([x] if numeric else words_of(x))]
+        longest = max([len(w) for w in words] + [1.15 * len(w) for w in words_of(head)], default=1)  # bold header
         natural = max([len(x) for x in texts] + [len(head)], default=1)
         mins.append(min(longest * char_mm * (1.1 if not numeric else 1.0) + _CELL_PAD_MM, cap))
         nats.append(max(natural * char_mm + _CELL_PAD_MM, mins[-1]))
+    if t.key_value:  # name / value: the names on one line where they can be, the values take the rest
+        key = min(nats[0] * 1.15, 0.38 * total_mm)  # the names are bold
+        return [key, total_mm - key]
     if sum(nats) <= total_mm:  # everything fits on one line: share the spare width by content
         return [w * total_mm / sum(nats) for w in nats]
     if sum(mins) >= total_mm:
