@@ -73,6 +73,9 @@ def test_a4_portrait_with_template_margins(built):
     sec = built[2].sections[0]
     assert abs(sec.page_width - Mm(210)) < Mm(0.1) and abs(sec.page_height - Mm(297)) < Mm(0.1)
     assert all(abs(m - Mm(25)) < Mm(0.1) for m in (sec.left_margin, sec.right_margin, sec.top_margin))
+    for name in ("Heading 1", "Heading 2", "Caption"):  # one family: no theme font overriding Times New Roman
+        st = built[2].styles[name]
+        assert st.font.name == "Times New Roman" and f"{W}asciiTheme" not in st.element.rPr.rFonts.attrib
 
 
 def test_tables_and_figures_numbered_with_seq_fields_kept_with_their_object(built):

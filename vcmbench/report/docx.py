@@ -181,6 +181,10 @@ def _styles(d) -> None:
         st.font.bold = True
         st.font.italic = False
         st.font.color.rgb = RGBColor(0, 0, 0)
+        fonts = st.element.rPr.rFonts if st.element.rPr is not None else None
+        for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):  # a theme font would win over the name
+            if fonts is not None:
+                fonts.attrib.pop(f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{attr}", None)
         st.paragraph_format.space_before = Pt(12 if name.startswith("Heading") else 6)
         st.paragraph_format.space_after = Pt(6 if name.startswith("Heading") else 4)
 
