@@ -145,7 +145,11 @@ def test_summary_first_in_section_4(built):
     assert first.rows[0][first.headers.index("95 % CI")] == "[-25.10, -20.31] %"
     assert first.rows[0][-1].endswith(" pp")
     assert first.notes[0] == "BD-rate on the Pareto fronts of all scale x QP points Source: VCM CTC (hand-made)."
-    assert s4.blocks[1][1].caption == "BD-rate per condition and scale (detail)"
+    detail = s4.blocks[1][1]
+    assert detail.caption == "BD-rate per condition and scale (detail)"
+    bd = next(item for s in doc.sections for k, item in s.blocks if k == "table" and item.caption.startswith("BD against"))
+    assert detail.notes == [f"see the notes under Table {bd.number}"]  # no note repeated in the detail
+    assert detail.refs == {(0, 3): [1], (0, 4): [1]}  # BD-rate and CI cells of the row that has notes
 
 
 def test_no_long_cells_and_units(built):

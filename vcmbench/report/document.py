@@ -355,6 +355,7 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
     secs.append(Section("2 Test conditions", 1, cond_blocks))
     secs.append(Section("3 Results", 1))
     nouns = {s.condition: item_noun(s) for s in model.sections}
+    per_condition: dict[str, Table] = {}
     for i, s in enumerate(model.sections, 1):
         sub = Section(f"3.{i} {scrub(s.condition)}", 2)
         q = acc_quantity(s, percent)
@@ -362,8 +363,9 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
             sub.blocks.append(("table", _results_table(s, scale, percent)))
             sub.blocks.append(("figure", Figure(s.condition, scale, f"{q.header(scrub(s.quality_key))} against "
                                                 f"{rate_name(s)}, {scrub(s.condition)}, scale {units.scale_text(scale)}")))
-        sub.blocks.append(("table", _bd_table(s.entries, f"BD against the anchor, {scrub(s.condition)}", percent,
-                                              False, nouns)))
+        per_condition[s.condition] = _bd_table(s.entries, f"BD against the anchor, {scrub(s.condition)}", percent,
+                                               False, nouns)
+        sub.blocks.append(("table", per_condition[s.condition]))
         if s.forced:
             sub.blocks.append(("p", "Comparison forced despite differing signature parts: " + scrub("; ".join(s.forced))))
         secs.append(sub)
@@ -371,8 +373,8 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
     first = _summary_table(model, percent)
     if first is not None:
         summary_blocks.append(("table", first))
-    summary_blocks.append(("table", _bd_table(model.entries, "BD-rate per condition and scale (detail)", percent, True,
-                                              nouns)))
+    detail = _bd_table(model.entries, "BD-rate per condition and scale (detail)", percent, True, nouns)
+    summary_blocks.append(("table", detail))
     summary_blocks += [("p", "Warning: " + scrub(clean_error(w))) for w in model.warnings]
     secs.append(Section("4 BD-rate summary", 1, summary_blocks))
     secs.append(Section("5 Proposal", 1, _paragraphs(meta.proposal) if meta.proposal else [
@@ -389,4 +391,7 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
             elif kind == "figure":
                 figures += 1
                 item.number = figures
+    cells, detail.notes, detail.refs = sorted(detail.refs), [], {}
+    for i, c in cells:  # the detail repeats no note: it points to the per-condition table that holds them
+        detail.note(i, c, f"see the notes under Table {per_condition[model.entries[i].condition].number}")
     return Document(meta, scrub(title), header, [doc_no, place], meta_rows, secs, placeholders)
