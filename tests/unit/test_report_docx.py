@@ -270,3 +270,16 @@ def test_study_report_docx(tmp_path):
     html = write_html([res], tmp_path / "s.html").read_text()
     cells = [c for k, t in sections[0].blocks if k == "table" and not t.key_value for r in t.rows for c in r]
     assert "0.5000" in cells and all(str(markupsafe.escape(c)) in html for c in cells)
+
+
+def test_notes_name_points_by_qp_and_scale_not_raw_floats():
+    from vcmbench.bd import _fmt
+    from vcmbench.report.document import name_points
+
+    model = build_report([make_anchor()], [make_test()])
+    p = model.sections[0].points(model.sections[0].anchor, 0.5)[1]
+    text = f"anchor: drop-nonmono dropped {_fmt(p.bpp, p.accuracy['map50_oid'])}"
+    assert name_points(text, model.sections, "vcm-oiv6-det", 0.5) == (
+        "anchor: drop-nonmono dropped QP 27 (scale 50 %, bpp 0.2800, map50_oid 73.300 %)")
+    other = f"x {_fmt(0.123, 0.5)}"  # no such point: left as it is
+    assert name_points(other, model.sections, "vcm-oiv6-det", 0.5) == other

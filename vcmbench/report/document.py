@@ -228,7 +228,32 @@ def _results_table(sec: ConditionSection, scale: float, percent: bool) -> Table:
                  numeric=[False] + [True] * 5, keep_together=True)
 
 
-def _bd_table(entries, caption: str, percent: bool, with_condition: bool, keys: dict) -> Table:
+_RAW_POINT = re.compile(r"\(rate=([-+0-9.eE]+), quality=([-+0-9.eE]+)\)")
+
+
+def name_points(text: str, sections, condition: str, scale: float, percent: bool = True) -> str:
+    """A BD note with its raw ``(rate=…, quality=…)`` pairs named by the point they are: ``QP 27 (scale
+    100 %, bpp 0.7542, AP 87.213 %)``; a pair that matches no point of the condition stays as it is."""
+    sec = next((x for x in sections if x.condition == condition), None)
+    if sec is None:
+        return text
+    q = acc_quantity(sec, percent)
+
+    def name(m: re.Match) -> str:
+        r, v = float(m.group(1)), float(m.group(2))
+        for rs in [sec.anchor, *sec.tests]:
+            for p in sec.points(rs, scale):
+                acc = p.accuracy.get(sec.quality_key)
+                if acc is not None and abs(p.bpp - r) <= 1e-9 * max(1.0, abs(r)) and abs(acc - v) <= 1e-9 * max(1.0, abs(v)):
+                    return (f"QP {p.qp} (scale {units.scale_text(scale)}, {rate_name(sec)} "
+                            f"{units.rate(rate_name(sec)).text(p.bpp)}, {q.header(sec.quality_key).split(' (')[0]} "
+                            f"{q.text(acc, unit=True)})")
+        return m.group(0)
+
+    return _RAW_POINT.sub(name, text)
+
+
+def _bd_table(entries, caption: str, percent: bool, with_condition: bool, keys: dict, sections=()) -> Table:
     """BD per condition and scale; warnings, notes and reasons as numbered notes under the table."""
     has_ci = any(e.ci for e in entries)
     level = next((f"{float(e.ci.get('level', 95)):g} %" for e in entries if e.ci), "95 %")
@@ -250,11 +275,11 @@ def _bd_table(entries, caption: str, percent: bool, with_condition: bool, keys: 
             t.rows.append(row)
             for n in r.warnings + r.notes + ([f"BD-accuracy not computed: {r.bd_quality_error}"]
                                              if r.bd_quality_error else []):
-                t.note(i, col, n)
+                t.note(i, col, name_points(n, sections, e.condition, e.scale, percent))
         else:
             row += ["not computed"] + ([ci_text(e.ci)] if has_ci else []) + ["", "", ""]
             t.rows.append(row)
-            t.note(i, col, f"BD not computed: {e.error}")
+            t.note(i, col, name_points(f"BD not computed: {e.error}", sections, e.condition, e.scale, percent))
         if e.ci:
             t.note(i, col + 1, ci_note(e.ci, keys.get(e.condition, "images")))
     return t
@@ -364,7 +389,7 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
             sub.blocks.append(("figure", Figure(s.condition, scale, f"{q.header(scrub(s.quality_key))} against "
                                                 f"{rate_name(s)}, {scrub(s.condition)}, scale {units.scale_text(scale)}")))
         per_condition[s.condition] = _bd_table(s.entries, f"BD against the anchor, {scrub(s.condition)}", percent,
-                                               False, nouns)
+                                               False, nouns, model.sections)
         sub.blocks.append(("table", per_condition[s.condition]))
         if s.forced:
             sub.blocks.append(("p", "Comparison forced despite differing signature parts: " + scrub("; ".join(s.forced))))
