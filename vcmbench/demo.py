@@ -11,8 +11,8 @@ Two runs of that condition:
 * **test**   — VVenC preset ``fast`` (slower, better compression): the "proposal".
 
 Then BD-rate per scale (the report engine's ``build_report``, method pchip-jvet with the explicit,
-recorded remedy ``drop-nonmono`` for the wobbly high-rate end of eight-image AP curves) and both
-reports: ``OUT/report.xlsx`` and ``OUT/report.html``.  The run directories are ordinary run
+recorded remedy ``drop-nonmono`` for the wobbly high-rate end of eight-image AP curves) and the
+reports: ``OUT/report.xlsx``, ``OUT/report.html`` and the Word contribution ``OUT/report.docx``.  The run directories are ordinary run
 directories (``vcmbench results OUT/anchor``), and a re-run resumes them.
 """
 
@@ -43,6 +43,7 @@ class DemoResult:
     bd: list[dict[str, Any]] = field(default_factory=list)  # per scale: bd_rate_pct / bd_quality or error
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    docx: Path | None = None
     # the summary figure first (report.summaries: Pareto fronts over the scales), with its rule and source
     summary: list[dict[str, Any]] = field(default_factory=list)
 
@@ -57,6 +58,7 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
              progress: ProgressCallback | None = None, command_line: Sequence[str] | None = None,
              executor=None) -> DemoResult:
     """Run the demo into ``out_dir`` (see the module docstring); ``executor`` (run.executor) runs the jobs."""
+    import shlex
     import time
 
     from .core.errors import EvaluationError
@@ -82,8 +84,8 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
         sets[role] = summary.result_set
     model = build_report([sets["anchor"]], [sets["test"]], "pchip-jvet", remedies=REMEDIES,
                          title="vcmbench demo: VVenC fast vs faster, SSD-MobileNetV2, reference-output ground truth",
-                         command_line=" ".join(command_line) if command_line else "vcmbench demo")
-    xlsx, html = write_reports(model, [out / "report.xlsx", out / "report.html"])
+                         command_line=shlex.join(command_line) if command_line else "vcmbench demo")
+    xlsx, html, docx = write_reports(model, [out / "report.xlsx", out / "report.html", out / "report.docx"])
     bd = []
     for e in model.entries:
         bd.append({"scale": e.scale, "anchor": e.anchor_label, "test": e.test_label, "method": e.method,
@@ -95,4 +97,4 @@ def run_demo(out_dir: str | Path, *, jobs: int | None = None, limit: int | None 
                 "bd_quality": None if e.result is None else e.result.bd_quality, "error": e.error,
                 "signature": e.signature} for e in model.summaries]
     return DemoResult(out, out / "anchor", out / "test", Path(xlsx), Path(html), bd, time.monotonic() - t0,
-                      list(model.warnings), summary)
+                      list(model.warnings), Path(docx), summary)

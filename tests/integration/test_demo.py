@@ -48,7 +48,7 @@ def _check_reports_match_results(res):
             assert x[k][2] == r[k][2] and x[k][:2] == pytest.approx(r[k][:2], rel=1e-14, abs=0), k
     html = res.html.read_text(encoding="utf-8")
     for bpp, q, _ in list(anchor_r.values()) + list(test_r.values()):
-        assert f">{bpp:.6f}</td>" in html and f">{q * 100:.2f}</td>" in html
+        assert f">{bpp:.4f}</td>" in html and f">{q * 100:.3f}</td>" in html  # core.units: bpp 4, percent 3
     for rs in (rs_a, rs_t):
         assert "gt:reference-output" in rs["signature"] and any("reference-output" in n for n in rs["notes"])
         assert all(p["failed"] == 0 for p in rs["points"])
@@ -59,7 +59,7 @@ def test_small_demo_writes_both_reports(tmp_path):
     from vcmbench.demo import run_demo
 
     res = run_demo(tmp_path / "demo", jobs=2, limit=2, qps=[22, 32, 42, 47], scales=[1.0])
-    assert res.xlsx.is_file() and res.html.is_file()
+    assert res.xlsx.is_file() and res.html.is_file() and res.docx.is_file()
     assert len(res.bd) == 1 and (res.bd[0]["bd_rate_pct"] is not None or res.bd[0]["error"])
     _check_reports_match_results(res)
     _check_readme_commands_reproduce_bd(res)

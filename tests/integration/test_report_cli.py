@@ -23,7 +23,7 @@ m_number: m70001
 wg: 4
 meeting: 151st MPEG meeting
 location: Geneva, CH
-dates: 13-17 January 2026
+dates: 2026-01-13/2026-01-17
 title: Proposal X for VCM
 purpose: Proposal
 authors:
@@ -79,7 +79,7 @@ def test_report_docx_html_xlsx_with_meta(tmp_path, rundirs):
     dtext = _docx_text(docx)
     for t in (text, dtext):
         assert "ISO/IEC JTC 1/SC 29/WG 4" in t and "MPEG VIDEO CODING" in t and "MOVING PICTURES AND AUDIO" not in t
-        assert "m70001" in t and "Geneva, CH" in t and "13-17 January 2026" in t and "Example University" in t
+        assert "m70001" in t and "Geneva, CH" in t and "13–17 January 2026" in t and "Example University" in t
         assert "Adopt Proposal X" in t and "saves rate on both tasks" in t
         assert not re.search(r"\[(m-number|authors|dates|meeting|Introduction|Conclusion)", t, re.I)
         assert str(tmp_path) not in t and "/runs/anchor" not in t  # no local paths
@@ -170,3 +170,20 @@ def test_libreoffice_converts_all_three(tmp_path, rundirs):
             got, want = lo[c.row - 1][c.column - 1], frame.iat[c.row - 1, c.column - 1]
             decimals = len(c.number_format.split(".")[1]) if "." in c.number_format else 0
             assert abs(float(got) - want) <= 0.5 * 10 ** -decimals * (1 + 1e-9), (name, c.coordinate, got, want)
+
+
+@pytest.mark.needs_libreoffice
+def test_docx_renders_to_a4_with_tables_in_width_and_captions_with_their_figures(tmp_path, rundirs):
+    """Issue 24's done-when check on the Word file: LibreOffice renders it to A4 pages, no word of any table
+    outside the text width, every figure's caption on its picture's page, no table caption left alone."""
+    from tests.integration.pdfcheck import have_poppler, problems
+
+    if not have_libreoffice() or not have_poppler():
+        pytest.skip("needs LibreOffice (soffice) and poppler-utils (pdftotext, pdfimages)")
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(META)
+    res, (docx,) = _report(tmp_path, rundirs, "--meta", str(meta), outputs=("r.docx",))
+    assert res.exit_code == 0, res.output
+    proc = _soffice(tmp_path, ["--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(docx)])
+    assert proc.returncode == 0, proc.stderr
+    assert problems(tmp_path / "pdf" / "r.pdf") == []

@@ -8,6 +8,7 @@ import xml.dom.minidom
 import pytest
 
 from tests.unit._resultsets import make_anchor, make_test
+from vcmbench.core.errors import DataError
 from vcmbench.report import build_report, write_html
 from vcmbench.report.document import build_document, scrub
 from vcmbench.report.meta import Meta, meta_from_dict
@@ -47,6 +48,7 @@ def test_contribution_layout(html):
     assert html.count("<svg") == 2 and "<style>" in html  # one figure per scale
     assert "/runs/anchor" not in html  # no local paths
     assert "Pareto fronts of all scale x QP points" in html and "mean of" not in html  # no undefined mean
+    assert "BD-rate per condition and scale (detail)" in html
 
 
 def test_svg_figures_are_wellformed():
@@ -63,8 +65,9 @@ def test_header_subtitle_follows_the_working_group():
     assert build_document(model, Meta()).header_lines[2:] == ["ISO/IEC JTC 1/SC 29/WG 4", "MPEG VIDEO CODING"]
     doc = build_document(model, meta_from_dict({"wg": 2}))
     assert doc.header_lines[2:] == ["ISO/IEC JTC 1/SC 29/WG 2", "MPEG TECHNICAL REQUIREMENTS"]
-    with pytest.raises(Exception, match="known working groups"):
-        meta_from_dict({"wg": 99})
+    for wg in (99, 3, 11):  # VCM/FCM documents go to WG 2 or WG 4 only
+        with pytest.raises(DataError, match="give wg: 4 or wg: 2"):
+            meta_from_dict({"wg": wg})
     with pytest.raises(Exception, match="unknown key"):
         meta_from_dict({"m_numbr": "m1"})
 

@@ -18,7 +18,7 @@ from vcmbench.cli import cli
 from vcmbench.core.errors import DataError
 from vcmbench.core.records import RatePoint, ResultSet
 from vcmbench.report import build_report
-from vcmbench.report.document import build_document, summary_rows
+from vcmbench.report.document import build_document
 from vcmbench.report.summaries import NO_OVERALL, PARETO_NAME
 from vcmbench.run.resultset import pareto_front
 
@@ -105,15 +105,16 @@ def test_one_scale_summary_is_the_per_scale_figure():
     assert s.selection == "" and s.result is e.result and s.signature == e.signature
 
 
-def test_document_summary_rows_name_rule_and_source_and_no_overall_mean():
+def test_document_summary_table_names_rule_and_source_and_no_overall_mean():
     model = build_report([_set(ANCHOR, "A", "vtm")], [_set(TEST, "T", "vvenc")])
-    (row,) = summary_rows(model)
-    assert row[0] == "T" and row[2] == PARETO_NAME and row[3].endswith(" %") and row[4].endswith(" pp")
-    assert "not dominated" in row[5] and "no public text" in row[6]
     doc = build_document(model)
     sec = next(s for s in doc.sections if s.heading.startswith("4 "))
     tables = [b[1] for b in sec.blocks if b[0] == "table"]
-    assert tables[0].rows == summary_rows(model) and ("p", NO_OVERALL) in sec.blocks
+    (row,) = tables[0].rows
+    assert row[0] == "T" and row[2] == PARETO_NAME and row[3].endswith(" %") and row[4].endswith(" pp")
+    notes = " ".join(tables[0].notes)  # rule and source are numbered notes under the table
+    assert "not dominated" in notes and "no public text" in notes
+    assert ("p", NO_OVERALL) in sec.blocks
     assert not any(r[0] == "Overall" for t in tables for r in t.rows)
     assert not any("mean of" in c for t in tables for r in t.rows for c in r)
 

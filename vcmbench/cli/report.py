@@ -75,7 +75,7 @@ def _load_sets(paths, role: str, rate_col: str | None = None, quality_col: str |
 @click.option("--title", default=None, help="Document title (default: meta title, else derived from the results).")
 @click.option("--abstract", default=None, help="Abstract text (default: meta abstract, else generated).")
 @click.option("--m-number", default=None, help="MPEG document number, e.g. m71234 (overrides meta).")
-@click.option("--meeting", default=None, help="Meeting, e.g. '151st MPEG meeting' (overrides meta).")
+@click.option("--meeting", default=None, help="Meeting number, e.g. 151 (overrides meta).")
 @click.option("--author", "authors", multiple=True, help="'Name, Affiliation, e-mail'; repeatable (overrides meta).")
 @click.option("--accuracy-units", type=click.Choice(["percent", "fraction"]), default="percent", show_default=True,
               help="Accuracy in the tables, figures and workbook.")
@@ -121,7 +121,7 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
 
     from ..core import units
     from ..report import build_report, load_meta
-    from ..report.meta import Meta, parse_author
+    from ..report.meta import Meta, check_meta, parse_author
     from ..report.publish import output_kind, write_reports
 
     for o in outputs:
@@ -135,7 +135,7 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                               ("meeting", meeting)) if v is not None}
     if authors:
         over["authors"] = [parse_author(a) for a in authors]
-    meta = replace(meta, **over)
+    meta = check_meta(replace(meta, **over), "--meta / --m-number / --meeting")
     model = build_report(_load_sets(anchors, "anchor", rate_col, quality_col),
                          _load_sets(tests, "test", rate_col, quality_col), method,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,

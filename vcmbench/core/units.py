@@ -23,12 +23,13 @@ time ratio         fraction     %           1         ``96.3`` (EncT/DecT: test 
 =================  ===========  ==========  ========  ===========================================
 
 ``is_fraction_key`` decides which accuracy keys are fractions (shown in percent): the COCO stats,
-OpenImages ``map<IoU>``, MOTA/MOTP/IDF1, mIoU.  Error-type keys (``mae``, ``mse``, anything else not
-listed) are shown as stored.  A key is never guessed from its values.
+OpenImages ``map<IoU>`` (also with a suffix naming the protocol, ``map50_oid``), MOTA/MOTP/IDF1, mIoU.
+Error-type keys (``mae``, ``mse``, anything else not listed) are shown as stored.  A key is never guessed from its values.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .templating import fixed
@@ -41,7 +42,7 @@ _FRACTION_KEYS = {"ap", "ap50", "ap75", "aps", "apm", "apl", "ar1", "ar10", "ar1
 def is_fraction_key(key: str) -> bool:
     """True for accuracy keys stored as a fraction and shown in percent (``AP``, ``map50``, ``MOTA``…)."""
     k = str(key).lower()
-    return k in _FRACTION_KEYS or (k.startswith("map") and k[3:].isdigit())
+    return k in _FRACTION_KEYS or re.fullmatch(r"map\d*(_[a-z0-9]+)*", k) is not None  # map50, map50_oid
 
 
 @dataclass(frozen=True)

@@ -2,48 +2,112 @@
 
 Layout of an MPEG input document: the organisation header with the working group's line and
 subtitle (``meta.WG_SUBTITLES``), the document number and meeting, a Title / Source / Purpose
-table, then Abstract, 1 Introduction, 2 Test conditions, 3 Results (per condition: per-QP table,
-one figure per scale, BD table), 4 BD-rate summary (the summary figure per test and condition with its
-rule and source — ``summary_rows`` — then the per-scale detail; no Overall figure: no source defines one),
-5 Proposal, 6 Conclusion and Annex A (provenance as readable tables).
+table, then Abstract, 1 Introduction, 2 Test conditions (result sets, number of images or
+sequences, uncompressed accuracy), 3 Results (per condition: per-QP table, one figure per scale,
+BD table), 4 BD-rate summary (the summary figures of ``model.summaries`` with rule and source first —
+no Overall figure: no source defines one — then the per-condition and per-scale detail), 5 Proposal, 6 Conclusion and Annex A (provenance as readable
+two-column tables: nested values flattened, no JSON, no traceback, no local path).
 
 Blocks are tuples: ``("p", text)``, ``("placeholder", text)``, ``("table", Table)`` and
-``("figure", Figure)``.  Every cell is already formatted text, so both renderers print the same
-numbers.  Local paths never reach the document: ``scrub`` keeps only the last path component.
+``("figure", Figure)``.  Every cell is already formatted text (units and decimals of
+``core.units``), so both renderers print the same numbers.  Tables and figures (``layout``) are numbered in
+reading order ("Table 3 – …", "Figure 2 – …"); a table's remarks are numbered notes under it
+(``Table.notes``), referenced from cells (``Table.refs``) instead of long cells.  Column widths
+are sized to content (``column_widths``, the same proportions in both renderers).  Local paths
+never reach the document: ``scrub`` keeps only the last path component.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from ..core import units
 from ..core.templating import fixed
+from .annex import _annex, command_text
+from .layout import (
+    MARGIN_MM,
+    MAX_CELL,
+    PAGE_MM,
+    TABLE_FONT_PT,
+    TEXT_WIDTH_MM,
+    Figure,
+    Section,
+    Table,
+    clean_error,
+    column_widths,
+    nobreak,
+    scrub,
+    words_of,
+)
 from .meta import Meta
 from .model import ConditionSection, ReportModel, set_label
 from .summaries import describe
 
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_ABS_PATH = re.compile(r"(?<![\w.:/-])(?:[A-Za-z]:\\|~?/)(?:[^\s/\\'\"|]+[/\\])*([^\s/\\'\"|]*)")
+__all__ = ["MARGIN_MM", "MAX_CELL", "PAGE_MM", "TABLE_FONT_PT", "TEXT_WIDTH_MM", "Document", "Figure", "Section",
+           "Table", "_annex", "acc_factor", "build_document", "clean_error", "column_widths", "command_text",
+           "nobreak", "scrub", "words_of"]
 
 
-def scrub(text) -> str:
-    """A value as readable text: local absolute paths reduced to their last component, characters
-    XML cannot hold removed."""
-    if isinstance(text, (dict, list, tuple)):
-        text = json.dumps(text, default=str, sort_keys=True)
-    return _ABS_PATH.sub(lambda m: m.group(1) or ".", _ILLEGAL.sub("", "" if text is None else str(text)))
+def acc_quantity(sec: ConditionSection, percent: bool = True) -> units.Quantity:
+    """How the accuracy of ``sec`` is shown: percent (3 decimals) for fraction keys (``core.units``);
+    with ``percent=False`` the stored fraction, 5 decimals."""
+    q = units.accuracy(sec.quality_key)
+    return q if percent or q.factor == 1.0 else units.Quantity(q.name, "", 1.0, 5)
 
 
 def acc_factor(sec: ConditionSection, percent: bool) -> float:
-    """100 when accuracies stored as fractions are shown in percent; 1 when already in percent."""
-    vals = [v for rs in [sec.anchor, *sec.tests] for p in rs.points for v in [p.accuracy.get(sec.quality_key)]
-            if v is not None]
-    return 100.0 if percent and vals and max(vals) <= 1.0 else 1.0
+    """100 when the accuracy key is a fraction shown in percent (``core.units.is_fraction_key``), else 1."""
+    return acc_quantity(sec, percent).factor
+
+
+def bd_acc_quantity(key: str, percent: bool = True) -> units.Quantity:
+    q = units.bd_accuracy(key)
+    return q if percent or q.factor == 1.0 else units.Quantity(q.name, "", 1.0, 4, signed=True)
+
+
+def bd_acc_text(v, key: str, percent: bool = True) -> str:
+    """BD-accuracy with its unit: ``+4.03 pp`` for fraction keys, ``+0.52 (mae)`` for keys shown as stored."""
+    if v is None:
+        return ""
+    q = bd_acc_quantity(key, percent)
+    return q.text(v, unit=True) if q.unit else f"{q.text(v)} ({key})"
+
+
+def ci_text(ci: dict | None) -> str:
+    """A BD-rate confidence interval ``[-25.10, -20.31] %``; empty when absent, ``not computed`` with an error."""
+    if not ci:
+        return ""
+    if ci.get("error") or ci.get("low") is None or ci.get("high") is None:
+        return "not computed"
+    return f"[{fixed(ci['low'], 2, signed=True)}, {fixed(ci['high'], 2, signed=True)}] %"
+
+
+def ci_note(ci: dict | None, noun: str = "items") -> str:
+    if not ci:
+        return ""
+    level = f"{float(ci.get('level', 95)):g} %"
+    if ci.get("error") or ci.get("low") is None:
+        return f"{level} confidence interval not computed: {clean_error(ci.get('error', 'no interval'))}"
+    parts = [f"{level} confidence interval of the BD-rate: paired bootstrap"]
+    if ci.get("items"):
+        parts.append(f"over {ci['items']} {noun}")
+    if ci.get("resamples"):
+        parts.append(f"{ci['resamples']} resamples")
+    if ci.get("seed") is not None:
+        parts.append(f"seed {ci['seed']}")
+    if ci.get("method"):
+        parts.append(str(ci["method"]))
+    return ", ".join(parts)
 
 
 def rate_name(sec: ConditionSection) -> str:
     return str(sec.anchor.provenance.get("rate_name") or "bpp")
+
+
+def item_noun(sec: ConditionSection) -> str:
+    """What one unit of coding is: sequences for video conditions (rate in kbps), images otherwise."""
+    return "sequences" if rate_name(sec).lower() == "kbps" else "images"
 
 
 def pct(v: float | None, digits: int = 2) -> str:
@@ -52,28 +116,6 @@ def pct(v: float | None, digits: int = 2) -> str:
 
 def num(v, digits: int) -> str:
     return "" if v is None else fixed(v, digits)
-
-
-@dataclass
-class Table:
-    headers: list[str]
-    rows: list[list[str]]
-    caption: str = ""
-    key_value: bool = False  # a two-column name/value table (Annex A)
-
-
-@dataclass
-class Figure:
-    condition: str
-    scale: float
-    caption: str
-
-
-@dataclass
-class Section:
-    heading: str
-    level: int
-    blocks: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -100,7 +142,7 @@ def _abstract(model: ReportModel) -> str:
         text += " Summary: " + "; ".join(f"{e.test_label}, {e.condition}: {e.name} {pct(e.result.bd_rate_pct)}"
                                          for e in done) + " (rules and sources in Section 4)."
     elif ok:
-        text += " Per scale: " + "; ".join(f"{e.test_label}, {e.condition}, scale {e.scale:.0%}: BD-rate "
+        text += " Per scale: " + "; ".join(f"{e.test_label}, {e.condition}, scale {units.scale_text(e.scale)}: BD-rate "
                                            f"{pct(e.result.bd_rate_pct)}" for e in ok) + "."
     missing = len(model.entries) - len(ok)
     if missing:
@@ -112,112 +154,165 @@ def _paragraphs(text: str) -> list[tuple]:
     return [("p", p.strip()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
+def _items(rs) -> int:
+    return max((p.images for p in rs.points), default=0)
+
+
+def qp_text(qps: list[int]) -> str:
+    """``22–47, step 5`` for an evenly spaced ladder of three or more QPs, else ``22, 27, 37``."""
+    steps = {b - a for a, b in zip(qps, qps[1:])}
+    if len(qps) >= 3 and len(steps) == 1:
+        return f"{qps[0]}–{qps[-1]}, step {steps.pop()}"
+    return ", ".join(str(q) for q in qps)
+
+
 def _conditions_table(model: ReportModel) -> Table:
     rows = []
     for s in model.sections:
         for k, rs in enumerate([s.anchor, *s.tests]):
-            qps = ", ".join(str(q) for q in sorted({p.qp for p in rs.points}))
-            scales = ", ".join(f"{sc * 100:g} %" for sc in sorted({p.scale for p in rs.points}, reverse=True))
-            rows.append([scrub(s.condition), scrub(s.dataset), scrub(f"{s.metric} ({s.quality_key})"),
-                         "anchor" if k == 0 else "test", scrub(set_label(rs)), scrub(rs.codec), qps, scales])
-    return Table(["Condition", "Dataset", "Accuracy metric", "Role", "Result set", "Codec", "QPs", "Scales"], rows)
+            qps = qp_text(sorted({p.qp for p in rs.points}))
+            scales = ", ".join(units.scale_text(sc) for sc in sorted({p.scale for p in rs.points}, reverse=True))
+            rows.append([scrub(s.condition), "anchor" if k == 0 else "test", scrub(set_label(rs)), scrub(rs.codec),
+                         qps, scales, str(_items(rs))])
+    nouns = sorted({item_noun(s) for s in model.sections})
+    return Table(["Condition", "Role", "Result set", "Codec", "QPs", "Scales", " / ".join(nouns).capitalize()], rows,
+                 "Test conditions and result sets", numeric=[False] * 6 + [True])
 
 
-def _results_table(sec: ConditionSection, scale: float, factor: float) -> Table:
+def _uncompressed(rs, key: str):
+    ua = rs.provenance.get("uncompressed_accuracy")
+    if isinstance(ua, dict) and isinstance(ua.get(key), (int, float)) and not isinstance(ua.get(key), bool):
+        return float(ua[key])
+    return None
+
+
+def _condition_text(sec: ConditionSection, percent: bool) -> str:
+    """The condition in words: dataset, how many images or sequences were used, accuracy metric and unit,
+    the uncompressed accuracy (result set provenance ``uncompressed_accuracy``)."""
+    q = acc_quantity(sec, percent)
+    noun = item_noun(sec)
     sets = [sec.anchor, *sec.tests]
-    unit = " (%)" if factor == 100.0 else ""
-    headers = []
-    for k, rs in enumerate(sets):
-        role = "Anchor" if k == 0 else "Test"
-        headers += [f"{role} QP", f"{rate_name(sec)}", f"{sec.quality_key}{unit}", "Enc. (s)", "Dec. (s)"]
-    per = [sec.points(rs, scale) for rs in sets]
+    counts = [_items(rs) for rs in sets]
+    used = (f"{counts[0]} {noun} used" if len(set(counts)) == 1 else
+            f"{noun} used: " + ", ".join(f"{n} ({scrub(set_label(rs))})" for n, rs in zip(counts, sets)))
+    unit = "in percent" if q.unit == "%" else "as stored"
+    text = (f"{scrub(sec.condition)}: dataset {scrub(sec.dataset) or 'not named'}, {used}; accuracy "
+            f"{scrub(sec.metric)} ({scrub(sec.quality_key)}), {unit}. ")
+    ua = [(_uncompressed(rs, sec.quality_key), rs) for rs in sets]
+    known = [(v, rs) for v, rs in ua if v is not None]
+    if known and len({round(v, 12) for v, _ in known}) == 1:
+        text += f"Uncompressed accuracy: {q.text(known[0][0], unit=True)}."
+    elif known:
+        text += "Uncompressed accuracy: " + ", ".join(f"{q.text(v, unit=True)} ({scrub(set_label(rs))})"
+                                                       for v, rs in known) + "."
+    elif any("reference-output" in f"{rs.signature} {rs.metric} {' '.join(rs.notes)}" for rs in sets):
+        text += ("Uncompressed accuracy: not applicable (the ground truth is the task network's own output on the "
+                 "uncompressed images).")
+    else:
+        text += "Uncompressed accuracy: not recorded in the result sets."
+    return text
+
+
+def _results_table(sec: ConditionSection, scale: float, percent: bool) -> Table:
+    """Per QP: one row per result set and QP (anchor rows first), so the table keeps six columns."""
+    q = acc_quantity(sec, percent)
+    r = units.rate(rate_name(sec))
     rows = []
-    for i in range(max(len(p) for p in per)):
-        row = []
-        for pts in per:
-            p = pts[i] if i < len(pts) else None
-            if p is None:
-                row += [""] * 5
-            else:
+    for k, rs in enumerate([sec.anchor, *sec.tests]):
+        for i, p in enumerate(sec.points(rs, scale)):
+            acc = p.accuracy.get(sec.quality_key)
+            name = f"{'Anchor' if k == 0 else 'Test'}: {scrub(set_label(rs))}" if i == 0 else ""
+            rows.append([name, str(p.qp), r.text(p.bpp), q.text(acc), num(p.encode_seconds, 2),
+                         num(p.decode_seconds, 2)])
+    headers = ["Result set", "QP", r.header(rate_name(sec)), q.header(sec.quality_key), "Encoding (s)",
+               "Decoding (s)"]
+    names = "; ".join(scrub(describe(rs, "anchor" if k == 0 else "test")) for k, rs in enumerate([sec.anchor, *sec.tests]))
+    return Table(headers, rows, f"Rate and accuracy per QP, {scrub(sec.condition)}, scale {units.scale_text(scale)} "
+                 f"({names})", numeric=[False] + [True] * 5, keep_together=True)
+
+
+_RAW_POINT = re.compile(r"\(rate=([-+0-9.eE]+), quality=([-+0-9.eE]+)\)")
+
+
+def name_points(text: str, sections, condition: str, scale: float, percent: bool = True) -> str:
+    """A BD note with its raw ``(rate=…, quality=…)`` pairs named by the point they are: ``QP 27 (scale
+    100 %, bpp 0.7542, AP 87.213 %)``; a pair that matches no point of the condition stays as it is."""
+    sec = next((x for x in sections if x.condition == condition), None)
+    if sec is None:
+        return text
+    q = acc_quantity(sec, percent)
+
+    def name(m: re.Match) -> str:
+        r, v = float(m.group(1)), float(m.group(2))
+        for rs in [sec.anchor, *sec.tests]:
+            for p in sec.points(rs, scale):
                 acc = p.accuracy.get(sec.quality_key)
-                row += [str(p.qp), f"{p.bpp:.6f}", num(None if acc is None else acc * factor, 4 if factor == 1 else 2),
-                        num(p.encode_seconds, 2), num(p.decode_seconds, 2)]
-        rows.append(row)
-    names = "; ".join(scrub(describe(rs, "anchor" if k == 0 else "test")) for k, rs in enumerate(sets))
-    return Table(headers, rows, caption=f"{scrub(sec.condition)}, scale {scale * 100:g} % ({names})")
+                if acc is not None and abs(p.bpp - r) <= 1e-9 * max(1.0, abs(r)) and abs(acc - v) <= 1e-9 * max(1.0, abs(v)):
+                    return (f"QP {p.qp} (scale {units.scale_text(scale)}, {rate_name(sec)} "
+                            f"{units.rate(rate_name(sec)).text(p.bpp)}, {q.header(sec.quality_key).split(' (')[0]} "
+                            f"{q.text(acc, unit=True)})")
+        return m.group(0)
+
+    return _RAW_POINT.sub(name, text)
 
 
-def _bd_rows(entries, factor: float) -> list[list[str]]:
-    rows = []
+def _bd_table(entries, caption: str, percent: bool, with_condition: bool, keys: dict, sections=()) -> Table:
+    """BD per condition and scale; warnings, notes and reasons as numbered notes under the table."""
+    has_ci = any(e.ci for e in entries)
+    level = next((f"{float(e.ci.get('level', 95)):g} %" for e in entries if e.ci), "95 %")
+    headers = (["Condition"] if with_condition else []) + ["Test", "Scale", "BD-rate"]
+    headers += [f"{level} CI"] if has_ci else []
+    headers += ["BD-accuracy" if with_condition else f"BD-{entries[0].quality_key if entries else 'accuracy'}",
+                "Quality overlap", "Points (A/T)"]
+    t = Table(headers, [], caption, numeric=[False] * (2 + with_condition) + [True] * (len(headers) - 2 - with_condition),
+              keep_together=True)
+    col = headers.index("BD-rate")
     for e in entries:
+        row = ([scrub(e.condition)] if with_condition else []) + [scrub(e.test_label), units.scale_text(e.scale)]
+        i = len(t.rows)
         if e.ok:
             r = e.result
-            notes = "; ".join(r.warnings + r.notes + ([f"BD-quality: {r.bd_quality_error}"] if r.bd_quality_error else []))
-            rows.append([scrub(e.condition), scrub(e.test_label), f"{e.scale * 100:g} %", pct(r.bd_rate_pct),
-                         "" if r.bd_quality is None else f"{r.bd_quality * factor:+.{2 if factor == 100 else 4}f}",
-                         f"{r.overlap:.0%}", f"{r.points_anchor}/{r.points_test}", scrub(notes)])
+            row += [units.BD_RATE.text(r.bd_rate_pct, unit=True)] + ([ci_text(e.ci)] if has_ci else [])
+            row += [bd_acc_text(r.bd_quality, e.quality_key, percent), units.OVERLAP.text(r.overlap, unit=True),
+                    f"{r.points_anchor}/{r.points_test}"]
+            t.rows.append(row)
+            for n in r.warnings + r.notes + ([f"BD-accuracy not computed: {r.bd_quality_error}"]
+                                             if r.bd_quality_error else []):
+                t.note(i, col, name_points(n, sections, e.condition, e.scale, percent))
         else:
-            rows.append([scrub(e.condition), scrub(e.test_label), f"{e.scale * 100:g} %", "not computed", "", "", "",
-                         scrub(e.error)])
-    return rows
+            row += ["not computed"] + ([ci_text(e.ci)] if has_ci else []) + ["", "", ""]
+            t.rows.append(row)
+            t.note(i, col, name_points(f"BD not computed: {e.error}", sections, e.condition, e.scale, percent))
+        if e.ci:
+            t.note(i, col + 1, ci_note(e.ci, keys.get(e.condition, "images")))
+    return t
 
 
-SUMMARY_HEAD = ["Test", "Condition", "Figure", "BD-rate", "BD-accuracy", "Rule", "Source"]
-
-
-def summary_rows(model: ReportModel) -> list[list[str]]:
-    """Rows of the summary table (``SUMMARY_HEAD``): per test and condition the figure the conditions define
-    (``model.summaries``; see ``report.summaries``), with its rule and source.  No row is an "Overall" unless a
-    source defines one; no mean of per-scale BD-rates is made."""
-    from ..core import units
-
-    rows = []
-    for e in model.summaries:
-        r = e.result
-        if r is None:
-            rate, acc = "not computed", scrub(e.error or "")
-        else:
-            rate = units.BD_RATE.text(r.bd_rate_pct, unit=True)
-            acc = "" if r.bd_quality is None else units.bd_accuracy(e.quality_key).text(r.bd_quality, unit=True)
-        if r is None and e.value_pct is not None:
-            rate = units.BD_RATE.text(e.value_pct, unit=True)
-        rows.append([scrub(e.test_label), scrub(e.condition or "all conditions"), scrub(e.name), rate, acc,
-                     scrub(e.rule), scrub(e.source)])
-    return rows
-
-
-def _annex(model: ReportModel) -> list[tuple]:
-    prov = model.provenance
-    rows = [["Generated (UTC)", str(prov.get("generated_utc", ""))],
-            ["Command line", scrub(prov.get("command_line", ""))],
-            ["BD method", str(prov.get("bd_method", ""))]]
-    rows += [[f"environment: {k}", scrub(v)] for k, v in prov.get("environment", {}).items()]
-    rows += [["FORCED", scrub(f)] for f in prov.get("forced", [])]
-    rows += [["MIXED (--allow-mixed)", scrub(f)] for f in prov.get("mixed", [])]
-    blocks: list[tuple] = [("table", Table(["Item", "Value"], rows, "Report provenance", key_value=True))]
-    blocks.append(("table", Table(["Condition / test / scale", "BD signature"],
-                                  [[scrub(f"{e.condition} / {e.test_label} / summary: {e.name}"),
-                                    scrub(e.signature) if e.result is not None else "not computed"]
-                                   for e in model.summaries]
-                                  + [[scrub(f"{e.condition} / {e.test_label} / {e.scale * 100:g} %"),
-                                      scrub(e.signature) if e.ok else "not computed"] for e in model.entries],
-                                  "BD signatures")))
-    for s in model.sections:
-        for k, rs in enumerate([s.anchor, *s.tests]):
-            rows = [["condition", scrub(rs.condition)], ["codec", scrub(rs.codec)], ["signature", scrub(rs.signature)],
-                    ["metric", scrub(rs.metric)], ["dataset", scrub(rs.dataset)]]
-            for key, v in rs.provenance.items():
-                if isinstance(v, dict):
-                    rows += [[f"{key}: {kk}", scrub(vv)] for kk, vv in v.items()]
-                elif isinstance(v, (list, tuple)):
-                    rows += [[key if i == 0 else "", scrub(item)] for i, item in enumerate(v)]
-                else:
-                    rows.append([key, scrub(v)])
-            rows += [["note", scrub(n)] for n in rs.notes]
-            role = "Anchor" if k == 0 else "Test"
-            blocks.append(("table", Table(["Item", "Value"], rows, f"{role} result set {scrub(set_label(rs))}",
-                                          key_value=True)))
-    return blocks
+def _summary_table(model: ReportModel, percent: bool) -> Table | None:
+    """The condition-defined summary figures (``model.summaries``), each with its rule and source as a note."""
+    if not model.summaries:
+        return None
+    has_ci = any(s.ci for s in model.summaries)
+    level = next((f"{float(s.ci.get('level', 95)):g} %" for s in model.summaries if s.ci), "95 %")
+    headers = ["Test", "Condition", "Figure", "BD-rate"] + ([f"{level} CI"] if has_ci else []) + ["BD-accuracy"]
+    t = Table(headers, [], "Summary figure per test and condition (rule and source in the notes)", keep_together=True,
+              numeric=[False, False, False] + [True] * (len(headers) - 3))
+    for s in model.summaries:
+        i = len(t.rows)
+        rate = units.BD_RATE.text(s.bd_rate_pct, unit=True) if s.bd_rate_pct is not None else "not computed"
+        bq = s.result.bd_quality if s.result is not None else None
+        row = [scrub(s.test_label), scrub(s.condition), scrub(s.name), rate] + ([ci_text(s.ci)] if has_ci else [])
+        row.append(bd_acc_text(bq, s.quality_key, percent) if bq is not None and s.quality_key else "")
+        t.rows.append(row)
+        t.note(i, 2, f"{s.rule} Source: {s.source}." if s.source else s.rule)
+        if s.error:
+            t.note(i, 3, f"not computed: {s.error}")
+        if s.result is not None:
+            for n in s.result.warnings + s.result.notes:
+                t.note(i, 3, n)
+        if s.ci:
+            t.note(i, 4, ci_note(s.ci))
+    return t
 
 
 def build_document(model: ReportModel, meta: Meta | None = None, *, percent: bool = True) -> Document:
@@ -236,14 +331,14 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
     else:
         placeholders.append("m_number")
         doc_no = f"{meta.wg_line} [m-number]"
-    where = ", ".join(x for x in (meta.meeting, meta.location) if x)
+    where = ", ".join(x for x in (meta.meeting_text, meta.location) if x)
     if not meta.meeting:
         placeholders.append("meeting")
     if not meta.location:
         placeholders.append("location")
     if not meta.dates:
         placeholders.append("dates")
-    place = f"{where or '[meeting, location]'} – {meta.dates or '[dates]'}"
+    place = f"{where or '[meeting, location]'} – {meta.dates_text or '[dates]'}"
     authors = "; ".join(a.line() for a in meta.authors)
     if not authors:
         placeholders.append("authors")
@@ -262,39 +357,55 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
     secs.append(Section("1 Introduction", 1, intro))
     remedy = (f" Non-monotonic curves were repaired with the remedy {', '.join(model.remedies)}; points it dropped or "
               "refitted are marked in the figures." if model.remedies else " No remedy for non-monotonic curves.")
-    secs.append(Section("2 Test conditions", 1, [("table", _conditions_table(model)), (
+    cond_blocks: list[tuple] = [("table", _conditions_table(model))]
+    cond_blocks += [("p", _condition_text(s, percent)) for s in model.sections]
+    pp = "percentage points (pp)" if percent else "the accuracy's stored units"
+    cond_blocks.append((
         "p", f"BD-rate: {model.bd_signature_part} (x = accuracy, y = log10 rate, integrated over the overlap of the "
-             f"accuracy ranges; negative = bit-rate saving). BD-accuracy: the same with the axes swapped, in the "
-             f"accuracy's units.{remedy}")]))
-    res = Section("3 Results", 1)
-    secs.append(res)
-    bd_head = ["Condition", "Test", "Scale", "BD-rate", "BD-accuracy", "Overlap", "Points (A/T)", "Notes"]
-    fig_no = 0
+             f"accuracy ranges — the quality overlap shown in the tables; negative = bit-rate saving). BD-accuracy: "
+             f"the same with the axes swapped, in {pp} for accuracies shown in percent.{remedy}"))
+    secs.append(Section("2 Test conditions", 1, cond_blocks))
+    secs.append(Section("3 Results", 1))
+    nouns = {s.condition: item_noun(s) for s in model.sections}
+    per_condition: dict[str, Table] = {}
     for i, s in enumerate(model.sections, 1):
-        f = acc_factor(s, percent)
         sub = Section(f"3.{i} {scrub(s.condition)}", 2)
+        q = acc_quantity(s, percent)
         for scale in s.scales():
-            sub.blocks.append(("table", _results_table(s, scale, f)))
-            fig_no += 1
-            sub.blocks.append(("figure", Figure(s.condition, scale, f"Figure {fig_no} – {scrub(s.quality_key)} vs "
-                                                f"{rate_name(s)}, {scrub(s.condition)}, scale {scale * 100:g} %.")))
-        sub.blocks.append(("table", Table(bd_head, _bd_rows(s.entries, f), f"BD vs anchor, {scrub(s.condition)}")))
+            sub.blocks.append(("table", _results_table(s, scale, percent)))
+            sub.blocks.append(("figure", Figure(s.condition, scale, f"{q.header(scrub(s.quality_key))} against "
+                                                f"{rate_name(s)}, {scrub(s.condition)}, scale {units.scale_text(scale)}")))
+        per_condition[s.condition] = _bd_table(s.entries, f"BD against the anchor, {scrub(s.condition)}", percent,
+                                               False, nouns, model.sections)
+        sub.blocks.append(("table", per_condition[s.condition]))
         if s.forced:
             sub.blocks.append(("p", "Comparison forced despite differing signature parts: " + scrub("; ".join(s.forced))))
         secs.append(sub)
     from .summaries import NO_OVERALL
 
-    detail = _bd_rows(model.entries, 1.0)
-    for row in detail:
-        row[4] = ""  # BD-accuracy units differ between conditions: in the per-condition tables only
-    secs.append(Section("4 BD-rate summary", 1, [
-        ("table", Table(SUMMARY_HEAD, summary_rows(model), "Summary figure per test and condition (rule and source named)")),
-        ("p", NO_OVERALL),
-        ("table", Table(bd_head, detail, "Detail: BD-rate per condition and scale"))]
-        + [("p", "Warning: " + scrub(w)) for w in model.warnings]))
+    summary_blocks: list[tuple] = []
+    first = _summary_table(model, percent)
+    if first is not None:
+        summary_blocks += [("table", first), ("p", NO_OVERALL)]
+    detail = _bd_table(model.entries, "BD-rate per condition and scale (detail)", percent, True, nouns)
+    summary_blocks.append(("table", detail))
+    summary_blocks += [("p", "Warning: " + scrub(clean_error(w))) for w in model.warnings]
+    secs.append(Section("4 BD-rate summary", 1, summary_blocks))
     secs.append(Section("5 Proposal", 1, _paragraphs(meta.proposal) if meta.proposal else [
         ("p", "This contribution is provided for information.")]))
     secs.append(Section("6 Conclusion", 1, _paragraphs(meta.conclusion) if meta.conclusion else [
         ph("conclusion", "[Conclusion and proposal to the group (meta: conclusion).]")]))
     secs.append(Section("Annex A – Provenance", 1, _annex(model)))
+    tables = figures = 0
+    for sec in secs:  # number tables and figures in reading order
+        for kind, item in sec.blocks:
+            if kind == "table" and item.caption:
+                tables += 1
+                item.number = tables
+            elif kind == "figure":
+                figures += 1
+                item.number = figures
+    cells, detail.notes, detail.refs = sorted(detail.refs), [], {}
+    for i, c in cells:  # the detail repeats no note: it points to the per-condition table that holds them
+        detail.note(i, c, f"see the notes under Table {per_condition[model.entries[i].condition].number}")
     return Document(meta, scrub(title), header, [doc_no, place], meta_rows, secs, placeholders)

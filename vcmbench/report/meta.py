@@ -2,11 +2,11 @@
 
 Read from a small YAML file (``vcmbench report --meta meta.yaml``) and/or options::
 
-    m_number: m71234              # the MPEG document number, as registered
-    wg: 4                         # ISO/IEC JTC 1/SC 29 working group: 4 (video coding), 2 (requirements), ...
-    meeting: 151st MPEG meeting   # or "MPEG 151"
+    m_number: m71234              # the MPEG input-document number as registered: m + digits
+    wg: 4                         # ISO/IEC JTC 1/SC 29 working group: 4 (video coding) or 2 (requirements)
+    meeting: 151                  # the meeting number (also "151st MPEG meeting", "MPEG 151")
     location: Geneva, CH
-    dates: January 2026           # as the header shows it ("13-17 January 2026")
+    dates: 2026-01-13/2026-01-17  # ISO dates, start/end (or one date); shown as "13–17 January 2026"
     title: Results of ... under the VCM CTC
     purpose: Information          # or Proposal
     authors:
@@ -18,12 +18,18 @@ Read from a small YAML file (``vcmbench report --meta meta.yaml``) and/or option
 
 Every key is optional; what is missing stays a visible placeholder in the document, and
 ``Meta.missing()`` names it (the CLI warns).  Unknown keys are refused (a typo would otherwise
-silently leave a placeholder).
+silently leave a placeholder).  What is given is checked (``check_meta``; a ``DataError`` naming
+the fix, exit 2): ``wg`` is 2 or 4 (the SC 29 groups where VCM/FCM documents go); ``m_number`` is
+``m`` followed by digits — ``M71234`` and a bare ``71234`` are accepted and written ``m71234``,
+the committee's form; ``meeting`` holds a positive meeting number; ``dates`` are well-formed ISO
+dates ``YYYY-MM-DD``, start not after end.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import datetime as _dt
+import re
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from ..core.errors import DataError
@@ -36,6 +42,7 @@ WG_SUBTITLES = {
     6: "MPEG Audio Coding",
     11: "Coding of Moving Pictures and Audio",  # until 2020 (now split into the WGs above)
 }
+WG_ALLOWED = (2, 4)  # VCM/FCM input documents go to WG 2 (requirements) or WG 4 (video coding)
 TEXT_KEYS = ("abstract", "introduction", "proposal", "conclusion")
 MAX_META_BYTES = 1024 * 1024
 
@@ -75,10 +82,26 @@ class Meta:
 
     @property
     def doc_number(self) -> str:
-        if not self.m_number:
+        return self.m_number.strip()
+
+    @property
+    def meeting_text(self) -> str:
+        """``151st MPEG meeting`` for a meeting number (``meeting: 151``)."""
+        return f"{_ordinal(int(self.meeting))} MPEG meeting" if self.meeting.isdigit() else self.meeting
+
+    @property
+    def dates_text(self) -> str:
+        """``13–17 January 2026`` for ``2026-01-13/2026-01-17`` (as the document header shows them)."""
+        if not self.dates:
             return ""
-        m = self.m_number.strip()
-        return m if m.lower().startswith("m") else f"m{m}"
+        start, end = _parse_dates(self.dates, "dates")
+        if start == end:
+            return _day(start)
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start.day}–{end.day} {start:%B %Y}"
+        if start.year == end.year:
+            return f"{start.day} {start:%B} – {_day(end)}"
+        return f"{_day(start)} – {_day(end)}"
 
     def missing(self) -> list[str]:
         """Keys whose absence leaves a placeholder (abstract is generated, so not listed)."""
@@ -87,6 +110,104 @@ class Meta:
             out.append("authors")
         out += [k for k in ("introduction", "conclusion") if not getattr(self, k)]
         return out
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _day(d: _dt.date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+_M_NUMBER = re.compile(r"[mM]?(\d{1,7})")
+_MEETING = re.compile(r"(?:MPEG\s*)?#?(\d+)(?:st|nd|rd|th)?(?:\s+MPEG)?(?:\s+meeting)?", re.I)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_m_number(value, src: str = "meta") -> str:
+    """The committee's form ``m71234``: ``M71234`` and ``71234`` are written so; anything else is refused."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    m = _M_NUMBER.fullmatch(text)
+    if not m or int(m.group(1)) == 0:
+        raise DataError(f"{src}: m_number {text!r} is not an MPEG input-document number. Give it as registered in "
+                        "the document management system: m followed by digits, e.g. m71234 (no version suffix).")
+    return f"m{m.group(1)}"
+
+
+def check_meeting(value, src: str = "meta") -> str:
+    """A positive meeting number (``151``; ``151st MPEG meeting`` and ``MPEG 151`` are read as 151)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        value = str(value)
+    m = _MEETING.fullmatch(str(value).strip())
+    if not m or int(m.group(1)) < 1:
+        raise DataError(f"{src}: meeting {value!r} is not a meeting number. Give the MPEG meeting's number as a "
+                        "positive integer, e.g. meeting: 151 (shown as '151st MPEG meeting').")
+    return str(int(m.group(1)))
+
+
+def _parse_dates(value, src: str) -> tuple[_dt.date, _dt.date]:
+    fix = ("give the meeting dates as ISO dates, start/end: YYYY-MM-DD/YYYY-MM-DD (e.g. 2026-01-13/2026-01-17), "
+           "or one date YYYY-MM-DD")
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        parts = [value]
+    elif isinstance(value, (list, tuple)) and 1 <= len(value) <= 2:
+        parts = list(value)
+    elif isinstance(value, str):
+        parts = [x.strip() for x in re.split(r"\s*(?:/|–|—|\bto\b|\s-\s)\s*", value.strip())]
+    else:
+        raise DataError(f"{src}: dates {value!r}: {fix}.")
+    days = []
+    for x in parts:
+        if isinstance(x, _dt.date):
+            days.append(x if not isinstance(x, _dt.datetime) else x.date())
+            continue
+        x = str(x).strip()
+        if not _ISO.fullmatch(x):
+            raise DataError(f"{src}: dates {value!r}: {x!r} is not an ISO date; {fix}.")
+        try:
+            days.append(_dt.date.fromisoformat(x))
+        except ValueError:
+            raise DataError(f"{src}: dates {value!r}: {x!r} is no calendar day; {fix}.") from None
+    if len(days) not in (1, 2):
+        raise DataError(f"{src}: dates {value!r}: {fix}.")
+    start, end = days[0], days[-1]
+    if start > end:
+        raise DataError(f"{src}: dates {value!r}: the start {start} is after the end {end}; give start/end in order.")
+    return start, end
+
+
+def check_dates(value, src: str = "meta") -> str:
+    """Meeting dates as ``YYYY-MM-DD/YYYY-MM-DD`` (or one ``YYYY-MM-DD``), checked and normalised."""
+    if value is None or value == "" or value == []:
+        return ""
+    start, end = _parse_dates(value, src)
+    return start.isoformat() if start == end else f"{start.isoformat()}/{end.isoformat()}"
+
+
+def check_wg(value, src: str = "meta") -> int:
+    try:
+        wg = int(str(value).upper().replace("WG", "").strip())
+    except ValueError:
+        raise DataError(f"{src}: wg {value!r} is not a working-group number; give wg: 4 (video coding) or "
+                        "wg: 2 (technical requirements).") from None
+    if wg not in WG_ALLOWED:
+        raise DataError(f"{src}: wg {wg}: VCM/FCM documents go to ISO/IEC JTC 1/SC 29 WG 4 (video coding) or WG 2 "
+                        "(technical requirements); give wg: 4 or wg: 2.")
+    return wg
+
+
+def check_meta(meta: "Meta", src: str = "meta") -> "Meta":
+    """``meta`` with m_number, meeting and dates checked and written in their normal form (DataError otherwise)."""
+    return replace(meta, wg=check_wg(meta.wg, src), m_number=check_m_number(meta.m_number, src),
+                   meeting=check_meeting(meta.meeting, src), dates=check_dates(meta.dates, src))
 
 
 def _text(value, key: str, src: str) -> str:
@@ -109,13 +230,13 @@ def meta_from_dict(data: dict, src: str = "meta") -> Meta:
     kw = {}
     for k, v in data.items():
         if k == "wg":
-            try:
-                wg = int(str(v).upper().replace("WG", "").strip())
-            except ValueError:
-                raise DataError(f"{src}: wg {v!r} is not a working-group number (e.g. 4).") from None
-            if wg not in WG_SUBTITLES:
-                raise DataError(f"{src}: wg {wg}: known working groups are {sorted(WG_SUBTITLES)}.")
-            kw["wg"] = wg
+            kw["wg"] = check_wg(v, src)
+        elif k == "m_number":
+            kw[k] = check_m_number(v, src)
+        elif k == "meeting":
+            kw[k] = check_meeting(v, src)
+        elif k == "dates":
+            kw[k] = check_dates(v, src)
         elif k == "authors":
             if not isinstance(v, list):
                 raise DataError(f"{src}: authors must be a list of {{name, affiliation, email}} (or of names).")

@@ -1,9 +1,9 @@
 """Rate-accuracy figures with matplotlib: SVG for the HTML document, PNG for the .docx.
 
 One figure per condition and scale.  x = rate (``bpp`` unless the input names another rate),
-logarithmic by default (``log_rate=False`` for linear); y = the accuracy, in percent when
-the document shows percent.  The anchor is drawn black with circles and a solid line, each
-test in its own colour, marker and dash; points a remedy dropped (or refitted: the original
+logarithmic by default (``log_rate=False`` for linear) with plain tick numbers at 1, 2 and 5
+per decade; y = the accuracy, in percent when the document shows percent (``core.units``).
+The anchor is drawn black with circles and a solid line, each test in its own colour, marker and dash; points a remedy dropped (or refitted: the original
 point) are drawn hollow grey with an x and named in the legend; the legend sits inside the axes.
 Rendering is deterministic (Agg backend, fixed SVG hash salt, no date metadata).
 """
@@ -62,7 +62,13 @@ def figure(sec: ConditionSection, scale: float, factor: float = 1.0, rate: str =
                         label=None if dropped_drawn else "dropped / refitted by the remedy (original value)")
                 dropped_drawn = True
     if log_rate:
-        ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        ax.set_xscale("log")  # plain numbers at 1, 2, 5 per decade (0.05, 0.1, 0.2), not powers of ten
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(labelsize=8)
     ax.set_xlabel(_label(f"{rate} ({'log scale' if log_rate else 'linear'})"))
     ax.set_ylabel(_label(f"{sec.quality_key} (%)" if factor == 100.0 else sec.quality_key))
     ax.set_title(_label(f"{sec.condition}, scale {scale * 100:g} %"), fontsize=10)

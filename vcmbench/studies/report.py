@@ -1,5 +1,7 @@
-"""Study report sections: xlsx (openpyxl, one sheet per table, the published figures beside) and HTML
-(``templates/study.html.j2`` of the shared family, plots as inline SVG).
+"""Study report sections: xlsx (openpyxl, one sheet per table, the published figures beside), HTML
+(``templates/study.html.j2`` of the shared family, plots as inline SVG) and .docx (the contribution's
+A4 styles of ``report.docx``: numbered tables and figures with SEQ caption fields, the same cells as
+the HTML — figures with 4 decimals, as the study tables store them).
 
 Plots: matplotlib (a dependency) renders lines (accuracy against strength or rate) and the S3 heat
 map (ΔAP per map x factor, one panel per object scale) to inline SVG through ``report.plots.svg``
@@ -91,6 +93,12 @@ def _svg(fig) -> str:
 
 
 def plot_svg(plot: dict[str, Any]) -> str:
+    fig = plot_figure(plot)
+    return "" if fig is None else _svg(fig)
+
+
+def plot_figure(plot: dict[str, Any]):
+    """The matplotlib figure of one study plot (lines or heat map); None for an unknown or empty plot."""
     if plot["kind"] == "lines":
         fig = _figure(6, 3.6)
         ax = fig.add_subplot()
@@ -105,10 +113,10 @@ def plot_svg(plot: dict[str, Any]) -> str:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        return _svg(fig)
+        return fig
     if plot["kind"] == "heatmap":
-        return heatmap_svg(plot)
-    return ""
+        return heatmap_figure(plot)
+    return None
 
 
 def heatmap_grid(plot: dict[str, Any]) -> tuple[list[str], list[int], dict[str, list[list[float | None]]]]:
@@ -125,9 +133,14 @@ def heatmap_grid(plot: dict[str, Any]) -> tuple[list[str], list[int], dict[str, 
 
 
 def heatmap_svg(plot: dict[str, Any]) -> str:
+    fig = heatmap_figure(plot)
+    return "" if fig is None else _svg(fig)
+
+
+def heatmap_figure(plot: dict[str, Any]):
     maps, factors, grids = heatmap_grid(plot)
     if not factors:
-        return ""
+        return None
     import numpy as np
 
     vals = [abs(v) for g in grids.values() for r in g for v in r if v is not None and math.isfinite(v)]
@@ -147,7 +160,7 @@ def heatmap_svg(plot: dict[str, Any]) -> str:
                     ax.text(j, i, f"{arr[i, j] * 100:+.1f}", ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
     fig.suptitle(plot["name"] + " (points x100)", fontsize=10)
-    return _svg(fig)
+    return fig
 
 
 def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Sequence[str] = ()) -> Path:
@@ -165,3 +178,74 @@ def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Se
         sections.append({**res, "plot_items": plots})
     html = render("study.html.j2", sections=sections, out_dirs=list(out_dirs))
     return atomic_write_text(path, html)
+
+
+def _fmt(v: Any) -> str:
+    from ..core.templating import fmt_num
+
+    return v if isinstance(v, str) else fmt_num(_cell(v), 4)
+
+
+def _table(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], note: str = ""):
+    from ..report.document import Table, scrub
+
+    cells = [[scrub(_fmt(v)) for v in row] for row in rows]
+    numeric = [all(not isinstance(r[c], str) for r in rows if c < len(r)) and bool(rows) for c in range(len(columns))]
+    t = Table([scrub(c) for c in columns], cells, scrub(name), numeric=numeric)
+    if note:
+        t.notes.append(scrub(note))
+    return t
+
+
+def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
+    """The studies as content-tree sections (``report.document``) and their figures as PNG bytes."""
+    from ..report.document import Figure, Section, Table, scrub
+    from ..report.plots import png
+
+    sections, figures = [], {}
+    for res in results:
+        sec = Section(scrub(res["title"]), 1)
+        rows = [["Study", f"{scrub(res['study'])} ({scrub(res.get('type', ''))}), {res.get('images')} images"],
+                ["Signature", scrub(res["signature"])]]
+        pub = res.get("published") or {}
+        if pub:
+            rows.append(["Reproduces", scrub(pub.get("source", ""))])
+        if res.get("labels"):
+            rows.append(["Labels", scrub(res["labels"])])
+        sec.blocks.append(("table", Table(["Item", "Value"], rows, f"Study {scrub(res['study'])}", key_value=True)))
+        for t in res.get("tables", []):
+            sec.blocks.append(("table", _table(t["name"], t["columns"], t["rows"], t.get("note", ""))))
+        for k, p in enumerate(res.get("plots", [])):
+            fig = plot_figure(p)
+            if fig is not None:
+                figures[(res["study"], k)] = png(fig)
+                sec.blocks.append(("figure", Figure(res["study"], k, scrub(p["name"]))))
+            if p["kind"] == "heatmap":
+                maps, factors, grids = heatmap_grid(p)
+                for scale, g in grids.items():
+                    sec.blocks.append(("table", _table(f"{p['name']}: ΔAP {scale}", ["map", *map(str, factors)],
+                                                       [[m, *r] for m, r in zip(maps, g)])))
+        for t in pub.get("tables", []):
+            sec.blocks.append(("table", _table(f"Published: {t['name']} ({pub.get('source', '')})", t["columns"],
+                                               t["rows"])))
+        sections.append(sec)
+    tables = figs = 0
+    for sec in sections:
+        for kind, item in sec.blocks:
+            if kind == "table":
+                tables += 1
+                item.number = tables
+            else:
+                figs += 1
+                item.number = figs
+    return sections, figures
+
+
+def write_docx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    from ..report.docx import add_sections, new_document, to_bytes
+
+    sections, figures = document_sections(results)
+    d = new_document("vcmbench studies")
+    d.add_heading("Studies", level=1)
+    add_sections(d, sections, figures)
+    return atomic_write_bytes(path, to_bytes(d))
