@@ -171,3 +171,39 @@ def test_a_scheduler_restarted_without_workers_stops_the_run_then_the_same_comma
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["cached"] == stored
     same_run(ref, out, TOTAL, BITSTREAMS)
+
+
+def test_worker_wait_is_checked_and_needs_dask():
+    from vcmbench.core.errors import UsageError
+    from vcmbench.run.executor import make_executor
+
+    with pytest.raises(UsageError, match="need --executor dask"):
+        make_executor(1, "local", worker_wait=5)
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(UsageError, match="--worker-wait must be a finite number of seconds > 0"):
+            make_executor(1, "dask", worker_wait=bad)
+
+
+@pytest.mark.integration
+@pytest.mark.slow  # ~40 s: the client gives up reconnecting after its connect timeout (20 s)
+def test_a_scheduler_gone_for_good_stops_the_run_with_a_message(local_dask, tmp_path):
+    """No hang when the scheduler dies and never comes back: a ClusterError naming the resume, well within
+    --worker-wait (the client stops reconnecting after 20 s)."""
+    from vcmbench.core.errors import ClusterError
+    from vcmbench.run.executor import make_executor
+
+    local_dask.start_scheduler()
+    local_dask.start_workers(1)
+    local_dask.wait_workers(1)
+    got = []
+    t0 = time.monotonic()
+    with make_executor(None, "dask", scheduler=local_dask.address, worker_wait=300) as ex:
+        ex.check_shared_dir(tmp_path)
+        with pytest.raises(ClusterError) as err:
+            for item, res, e in ex.run(time.sleep, [0.5] * 20):
+                got.append(e)
+                if len(got) == 1:
+                    local_dask.kill_scheduler()
+    assert got == [None] and time.monotonic() - t0 < 120
+    assert f"Lost the Dask scheduler {local_dask.address}" in str(err.value)
+    assert "run the same command to resume" in str(err.value)

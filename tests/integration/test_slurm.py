@@ -41,7 +41,7 @@ def _readme_args(data, tmp_path) -> list[str]:
              "/shared/runs/d-slurm": str(tmp_path / "d-slurm")}
     words = [subst.get(w, w) for w in words]
     words = [w.replace("=/shared/runs/d-slurm", f"={tmp_path / 'd-slurm'}") for w in words]
-    assert not any("/shared" in w for w in words)
+    assert not any(w.startswith("/shared/") or "=/shared/" in w for w in words)
     i = words.index("--out")
     return [*_args(data, words[i + 1]), *words[i + 2:]]
 

@@ -373,7 +373,9 @@ class DaskExecutor(Executor):
                 "--executor local).")
 
     def _lost_message(self) -> str:
-        return (f"Lost {self._where()}'s scheduler mid-run (it stopped or restarted) and it did not come back "
+        name = (f"the Dask scheduler {self._address}" if self._kind == "scheduler" else
+                f"the scheduler of {self._where()}")
+        return (f"Lost {name} mid-run (it stopped or restarted) and it did not come back "
                 f"with a worker within --worker-wait {self.worker_wait:g} seconds. Jobs finished so far are stored: "
                 "start the scheduler and its workers again and run the same command to resume.")
 
