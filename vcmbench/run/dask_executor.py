@@ -313,7 +313,8 @@ class DaskExecutor(Executor):
         if self.client is None or self.client.status != "running":
             return None
         try:
-            return len(self.client.scheduler_info().get("workers", {}))
+            info = self.client.scheduler_info(n_workers=0)  # the count only (not every worker's details)
+            return int(info.get("n_workers", len(info.get("workers", {}))))
         except Exception:  # noqa: BLE001 - a scheduler going away: the caller waits, bounded
             return None
 
