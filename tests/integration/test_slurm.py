@@ -132,3 +132,15 @@ def test_a_slurm_worker_job_cancelled_mid_run_leaves_the_results_unchanged(seria
         s = run_condition(cond, data, out, qps=QPS, limit=LIMIT, executor=ex, progress=progress)
     assert cancelled and not s.errors and s.result_set is not None
     same_run(ref, out, TOTAL, BITSTREAMS)
+
+
+def test_slurm_local_help_says_what_it_changes_on_the_machine():
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "slurm-local"
+    r = subprocess.run([sys.executable, str(tool), "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    for said in ("apt-get install slurm-wlm munge", "/etc/slurm/slurm.conf", "/etc/munge/munge.key",
+                 "partition ``debug``", "proctrack/linuxproc", "--stop", "--status", "Example:"):
+        assert said in r.stdout, said
