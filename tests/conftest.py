@@ -74,3 +74,38 @@ def vtm_dir(request) -> Path:
     if not d or not any((Path(d) / n).is_file() for n in names):
         pytest.skip("no VTM 12.0 EncoderApp configured (pass --vtm-dir or set VCMBENCH_VTM_DIR to the folder holding it)")
     return Path(d)
+
+
+SLURM_PARTITION = "debug"  # the partition tools/slurm-local makes
+
+
+def slurm_unready() -> str | None:
+    """Why the ``needs_slurm`` tests cannot run here (``None`` when they can): SLURM's commands on PATH and a
+    node of partition ``debug`` idle (``sudo tools/slurm-local`` makes this machine such a one-node cluster)."""
+    import subprocess
+
+    if not hasattr(slurm_unready, "cached"):
+        fix = "run `sudo tools/slurm-local` to make this machine a one-node SLURM cluster"
+        missing = [c for c in ("sbatch", "sinfo", "squeue", "scancel") if shutil.which(c) is None]
+        why = None
+        if missing:
+            why = f"SLURM is absent ({', '.join(missing)} not on PATH): {fix}"
+        else:
+            try:
+                res = subprocess.run(["sinfo", "-h", "-p", SLURM_PARTITION, "-o", "%T"], capture_output=True,
+                                     text=True, timeout=20)
+                states = res.stdout.split() if res.returncode == 0 else []
+                if "idle" not in states:
+                    why = (f"no idle SLURM node in partition {SLURM_PARTITION!r} (sinfo: "
+                           f"{(res.stdout or res.stderr).strip() or 'nothing'}): {fix}")
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                why = f"sinfo does not answer ({exc}): {fix}"
+        slurm_unready.cached = why
+    return slurm_unready.cached
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("needs_slurm") is not None:
+        why = slurm_unready()
+        if why:
+            pytest.skip(why)

@@ -207,9 +207,10 @@ class ExecutorChoice:
     """What the executor options asked for; ``make()`` builds it (``run.executor.make_executor``)."""
 
     def __init__(self, jobs: int | None, executor: str, scheduler: str | None, cluster: str | None,
-                 cluster_opts: Sequence[str]) -> None:
+                 cluster_opts: Sequence[str], worker_wait: float | None = None) -> None:
         self.jobs, self.executor, self.scheduler, self.cluster = jobs, executor, scheduler, cluster
         self.cluster_opts = tuple(cluster_opts or ())
+        self.worker_wait = worker_wait
 
     def make(self, timeout: float | None = None, tasks: bool = False):
         """The executor; ``tasks``: its jobs run task networks (local workers import them as they start)."""
@@ -221,7 +222,7 @@ class ExecutorChoice:
 
             opts = parse_cluster_options(self.cluster_opts)
         ex = make_executor(self.jobs, self.executor, timeout=timeout, scheduler=self.scheduler, cluster=self.cluster,
-                           cluster_options=opts, preload=TASK_PRELOAD if tasks else ())
+                           cluster_options=opts, preload=TASK_PRELOAD if tasks else (), worker_wait=self.worker_wait)
         if ex.dashboard:
             click.echo(f"Dask dashboard: {ex.dashboard}", err=True)
         return ex
@@ -241,6 +242,10 @@ _EXECUTOR_OPTIONS = [
     click.option("--cluster-opt", "cluster_opts", multiple=True, metavar="KEY=VALUE",
                  help="Job-queue option, repeatable: queue, account, walltime, cores, memory, processes, "
                       "job-extra (one scheduler directive each), interface, local-directory, python."),
+    click.option("--worker-wait", "worker_wait", type=float, default=None, metavar="SECONDS",
+                 help="With --executor dask: stop the run (resumable) when no worker has been connected for this "
+                      "long: batch jobs that never start, workers that all died, a scheduler that went away "
+                      "[default: 600]."),
 ]
 
 
@@ -249,8 +254,9 @@ def executor_options(f):
     import functools
 
     @functools.wraps(f)
-    def wrapper(*args, jobs, executor_name, scheduler, cluster, cluster_opts, **kwargs):
-        return f(*args, ex_choice=ExecutorChoice(jobs, executor_name, scheduler, cluster, cluster_opts), **kwargs)
+    def wrapper(*args, jobs, executor_name, scheduler, cluster, cluster_opts, worker_wait, **kwargs):
+        return f(*args, ex_choice=ExecutorChoice(jobs, executor_name, scheduler, cluster, cluster_opts, worker_wait),
+                 **kwargs)
 
     for opt in reversed(_EXECUTOR_OPTIONS):
         wrapper = opt(wrapper)

@@ -56,6 +56,11 @@ class StorageError(VcmbenchError):
     The job that met it is not recorded, so re-running the same command redoes it."""
 
 
+class ClusterError(VcmbenchError):
+    """A Dask cluster failed under a run (no worker joined in time, the scheduler went away): a fault of the
+    machines, never a verdict.  The jobs finished before are stored, so re-running the same command resumes."""
+
+
 class EvaluationError(VcmbenchError):
     """A metric cannot be computed from the given inputs."""
 

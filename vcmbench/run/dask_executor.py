@@ -21,6 +21,15 @@ there are no large inputs to scatter.  A worker that dies mid-job: the scheduler
 another worker, at most ``max_tries`` tries in all (``distributed.scheduler.allowed-failures``),
 then the job is reported with its error.  The per-job timeout is enforced inside the worker
 (``run.executor.guarded_call``).
+
+Cluster faults never hang a run (``worker_wait``, ``--worker-wait``, default :data:`WORKER_WAIT` seconds): when
+no worker is connected (none started yet: a job queue that never runs the batch jobs, a scheduler nobody
+joined; or all of them gone) for that long while jobs wait, the run stops with a :class:`ClusterError` that
+says what was seen (for SLURM the batch jobs' state from ``squeue``).  A scheduler that goes away mid-run
+(stopped, restarted): Dask cancels every job in flight; they are submitted again once the client has
+reconnected and a worker is there (within ``worker_wait``), at most ``max_tries`` times each; otherwise the run
+stops with a message naming how to resume.  The store is only written by the client, so nothing in it is lost
+or half-written either way: the same command resumes.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..core.errors import UsageError
+from ..core.errors import ClusterError, UsageError, VcmbenchError
 from .executor_base import DEFAULT_MAX_TRIES, Executor, Outcome, _describe, default_jobs, guarded_call
 
 CLUSTERS = ("slurm", "pbs", "sge", "lsf")
@@ -52,6 +61,11 @@ WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": N
 
 
 CONNECT_TIMEOUT = 20.0  # seconds to reach a scheduler and hear its handshake (--scheduler)
+# seconds a run waits with no worker connected (--worker-wait): long enough for batch jobs that wait briefly in a
+# queue or for workers on a slow shared filesystem to import the toolkit; a queue that makes jobs wait longer
+# needs a larger --worker-wait (or a reservation)
+WORKER_WAIT = 600.0
+POLL_S = 1.0  # how often a run with jobs in flight checks that the cluster still has a worker
 SUBMIT_COMMANDS = {"slurm": "sbatch", "pbs": "qsub", "sge": "qsub", "lsf": "bsub"}
 _SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
 _MAX_HANDSHAKE = 1 << 20  # a scheduler's first message (its handshake) is a few hundred bytes
@@ -193,7 +207,8 @@ def _suspicious(key: str, dask_scheduler: Any = None) -> int:
 class DaskExecutor(Executor):
     def __init__(self, workers: int | None = None, *, scheduler: str | None = None, cluster: str | None = None,
                  cluster_options: dict[str, Any] | None = None, timeout: float | None = None,
-                 max_tries: int = DEFAULT_MAX_TRIES, connect_timeout: float | None = None) -> None:
+                 max_tries: int = DEFAULT_MAX_TRIES, connect_timeout: float | None = None,
+                 worker_wait: float | None = None) -> None:
         if cluster:
             check_submit_command(cluster)  # at once: before importing Dask or starting anything
         _need_dask()
@@ -206,12 +221,19 @@ class DaskExecutor(Executor):
             raise UsageError("Give either --scheduler (join a running cluster) or --cluster (start one), not both.")
         if cluster_options and not cluster:
             raise UsageError("--cluster-opt needs --cluster slurm|pbs|sge|lsf.")
+        wait_s = WORKER_WAIT if worker_wait is None else float(worker_wait)
+        if not 0 < wait_s < float("inf"):
+            raise UsageError(f"--worker-wait must be a finite number of seconds > 0, got {worker_wait}.")
+        self.worker_wait = wait_s
+        self._no_worker_since: float | None = None
+        self._scheduler_lost = 0  # times the client lost the scheduler under this run
         self.timeout = timeout
         self.max_tries = max_tries
         self.retries = 0
         self._probe: str | None = None
         self._cluster = None
         self._kind = "local-cluster"
+        self._address = scheduler or ""
         self._requested = int(workers) if workers else default_jobs()
         config = {"distributed.scheduler.allowed-failures": max(0, max_tries - 1)}
         if not (scheduler or cluster):
@@ -219,6 +241,7 @@ class DaskExecutor(Executor):
         with dask.config.set(config):
             if scheduler:
                 self._kind = "scheduler"
+                self._address = scheduler
                 wait = CONNECT_TIMEOUT if connect_timeout is None else float(connect_timeout)
                 check_scheduler(scheduler, wait)
                 try:
@@ -261,7 +284,7 @@ class DaskExecutor(Executor):
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"executor": "dask", "workers": self.workers, "cluster": self._kind,
                                 "scheduler": self.client.scheduler.address, "timeout": self.timeout,
-                                "max_tries": self.max_tries}
+                                "max_tries": self.max_tries, "worker_wait": self.worker_wait}
         if self.dashboard:
             info["dashboard"] = self.dashboard
         if self._kind in CLUSTERS:
@@ -275,6 +298,7 @@ class DaskExecutor(Executor):
         probe.parent.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         atomic_write_text(probe, token)
+        self.wait_for_workers()
         seen = self.client.run(_read_probe, str(probe))  # the workers present now; later ones check per job
         blind = sorted(w for w, got in seen.items() if got != token)
         if blind:
@@ -283,51 +307,165 @@ class DaskExecutor(Executor):
                              "(shared home or scratch), or use --executor local.")
         self._probe = str(probe)
 
+    # -- cluster faults ------------------------------------------------------------------------------------------
+    def _connected_workers(self) -> int | None:
+        """Workers the scheduler knows now; ``None`` while the client is not connected to it."""
+        if self.client is None or self.client.status != "running":
+            return None
+        try:
+            info = self.client.scheduler_info(n_workers=0)  # the count only (not every worker's details)
+            return int(info.get("n_workers", len(info.get("workers", {}))))
+        except Exception:  # noqa: BLE001 - a scheduler going away: the caller waits, bounded
+            return None
+
+    def _stalled(self, now: float) -> None:
+        """Called while no job finishes: a :class:`ClusterError` once no worker (or no scheduler) has been there
+        for ``worker_wait`` seconds."""
+        n = self._connected_workers()
+        if self.client is not None and self.client.status in ("closing", "closed"):
+            raise ClusterError(self._lost_message())
+        if n:
+            self._no_worker_since = None
+            return
+        if self._no_worker_since is None:
+            self._no_worker_since = now
+        elif now - self._no_worker_since >= self.worker_wait:
+            raise ClusterError(self._lost_message() if n is None else self._no_worker_message())
+
+    def wait_for_workers(self) -> int:
+        """Wait until at least one worker is connected, at most ``worker_wait`` seconds: the number of workers, or
+        a :class:`ClusterError` that says what was seen (a job queue's batch jobs and their state)."""
+        import time
+
+        while True:
+            n = self._connected_workers()
+            if n:
+                self._no_worker_since = None
+                return n
+            now = time.monotonic()
+            self._stalled(now)
+            time.sleep(POLL_S / 4)
+
+    def _where(self) -> str:
+        if self._kind in CLUSTERS:
+            return f"the {self._kind.upper()} cluster"
+        if self._kind == "scheduler":
+            return f"the Dask scheduler {self._address}"
+        return "the local Dask cluster"
+
+    def _no_worker_message(self) -> str:
+        fix = f"--worker-wait {self.worker_wait:g} seconds"
+        if self._kind in CLUSTERS:
+            ids = self.job_ids()
+            seen = (f"batch job(s) {', '.join(ids)}: {self._queue_state(ids)}" if ids else
+                    f"no batch job was accepted by `{SUBMIT_COMMANDS[self._kind]}` (its error is in the log above)")
+            return (f"No Dask worker joined the run within {fix} ({seen}). Check the queue and the job options "
+                    "(--cluster-opt queue, walltime, memory: a job the queue cannot run waits for ever), the batch "
+                    "jobs' output (--cluster-opt log-directory=DIR), or give a larger --worker-wait when the queue "
+                    "is busy. Jobs finished so far are stored: the same command resumes.")
+        if self._kind == "scheduler":
+            lost = ("The scheduler went away mid-run and came back, but Dask workers do not reconnect: they left "
+                    "with it. " if self._scheduler_lost else "")
+            return (f"{lost}No Dask worker is connected to the scheduler {self._address} (waited {fix}). Start workers "
+                    f"(`dask worker {self._address} --nworkers N --nthreads 1`) and run the same command again; "
+                    "jobs finished so far are stored, so it resumes.")
+        return (f"The local Dask cluster has had no worker for {fix}: its worker processes died (out of memory?) "
+                "or could not start. Jobs finished so far are stored: the same command resumes (or use "
+                "--executor local).")
+
+    def _lost_message(self) -> str:
+        name = (f"the Dask scheduler {self._address}" if self._kind == "scheduler" else
+                f"the scheduler of {self._where()}")
+        return (f"Lost {name} mid-run (it stopped or restarted) and it did not come back "
+                f"with a worker within --worker-wait {self.worker_wait:g} seconds. Jobs finished so far are stored: "
+                "start the scheduler and its workers again and run the same command to resume.")
+
+    def _queue_state(self, ids: list[str]) -> str:
+        """What the batch system says of the jobs (SLURM: ``squeue``); best effort, never raises."""
+        if self._kind != "slurm":
+            return "see the batch system's queue"
+        from ..core.process import run_process
+
+        try:
+            res = run_process(["squeue", "-h", "-j", ",".join(ids), "-o", "%i %T %r"], timeout=15)
+        except VcmbenchError:
+            return "squeue is not available"
+        text = res.stdout.decode(errors="replace").strip().replace("\n", "; ") if res.returncode == 0 else ""
+        return f"squeue says {text}" if text else "no longer in the queue (ended: see their output)"
+
     def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        from distributed import as_completed
+        import time
+
+        from distributed import wait
+        from distributed.client import FuturesCancelledError
 
         it = iter(items)
-        ac = as_completed()
-        meta: dict[str, Any] = {}
+        again: list[tuple[Any, int]] = []  # jobs a lost scheduler cancelled: submitted again before new ones
+        live: dict[str, tuple[Any, Any, int]] = {}  # key -> (item, future, times its scheduler was lost)
 
         def submit_next() -> bool:
-            try:
-                item = next(it)
-            except StopIteration:
-                return False
+            if again:
+                item, lost = again.pop(0)
+            else:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    return False
+                lost = 0
             fut = self.client.submit(_dask_job, fn, item, self.timeout, self._probe, pure=False,
                                      key=f"vcmbench-job-{uuid.uuid4().hex}")
-            meta[fut.key] = (item, fut)
-            ac.add(fut)
+            live[fut.key] = (item, fut, lost)
             return True
 
-        for _ in range(2 * max(1, self.workers)):  # a bounded window: the job list is streamed
-            if not submit_next():
-                break
         try:
-            for fut in ac:
-                item, _ = meta.pop(fut.key)
+            while True:
+                # a bounded window, 2 jobs per worker (as many as asked for while they join): the job list is streamed
+                window = 2 * max(1, self._connected_workers() or 0, 0 if self._kind == "scheduler" else self._requested)
+                while len(live) < window and submit_next():
+                    pass
+                if not live:
+                    return
                 try:
-                    tries = self.client.run_on_scheduler(_suspicious, fut.key)
-                except Exception:  # noqa: BLE001 - provenance only
-                    tries = 0
-                if fut.status == "error":
-                    exc = fut.exception()
-                    if type(exc).__name__ == "KilledWorker":
-                        err = (f"WorkerDied: the worker running this job died {self.max_tries} time(s) "
-                               "(killed, out of memory, or stuck past its timeout); not tried again")
+                    done, _ = wait([f for _, f, _ in live.values()], timeout=POLL_S, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    self._stalled(time.monotonic())
+                    continue
+                except FuturesCancelledError:  # Dask cancelled the jobs in flight: it lost the scheduler
+                    done = [f for _, f, _ in live.values() if f.status in ("finished", "error", "cancelled")]
+                self._no_worker_since = None
+                for fut in done:
+                    item, _, lost = live.pop(fut.key)
+                    if fut.status == "cancelled":  # only Dask cancels here: the scheduler connection was lost
+                        if lost + 1 >= self.max_tries:
+                            raise ClusterError(f"{self._where()}: the scheduler went away {lost + 1} times under the "
+                                               "same job; stopped. Jobs finished so far are stored: run the same "
+                                               "command again once the scheduler is stable.")
+                        again.append((item, lost + 1))
+                        self.retries += 1
+                        self._scheduler_lost += 1
+                        continue
+                    try:
+                        tries = self.client.run_on_scheduler(_suspicious, fut.key)
+                    except Exception:  # noqa: BLE001 - provenance only
+                        tries = 0
+                    if fut.status == "error":
+                        exc = fut.exception()
+                        if type(exc).__name__ == "KilledWorker":
+                            err = (f"WorkerDied: the worker running this job died {self.max_tries} time(s) "
+                                   "(killed, out of memory, or stuck past its timeout); not tried again")
+                        else:
+                            err = _describe(exc)
+                        out: Outcome = (item, None, err)
                     else:
-                        err = _describe(exc)
-                    out: Outcome = (item, None, err)
-                else:
-                    self.retries += min(tries, self.max_tries)
-                    out = (item, fut.result(), None)
-                fut.release()
-                yield out
-                submit_next()
+                        self.retries += min(tries, self.max_tries)
+                        out = (item, fut.result(), None)
+                    fut.release()
+                    yield out
+                if again:  # the scheduler was lost: resubmit once it is back with a worker (bounded wait)
+                    self.wait_for_workers()
         finally:
-            left = [f for _, f in meta.values()]
-            if left:
+            left = [f for _, f, _ in live.values()]
+            if left and self.client is not None and self.client.status == "running":
                 self.client.cancel(left)
 
     def close(self) -> None:

@@ -289,10 +289,12 @@ TASK_PRELOAD = ("vcmbench.run.execute", "torch")
 
 def make_executor(jobs: int | None = None, executor: str = "local", *, timeout: float | None = None,
                   scheduler: str | None = None, cluster: str | None = None,
-                  cluster_options: dict[str, str] | None = None, preload: Sequence[str] = ()) -> Executor:
+                  cluster_options: dict[str, str] | None = None, preload: Sequence[str] = (),
+                  worker_wait: float | None = None) -> Executor:
     """The executor ``--executor`` names.  ``local``: ``SerialExecutor`` for 1 job, else a
     ``LocalPoolExecutor`` (``None``: one per core).  ``dask``: ``run.dask_executor.DaskExecutor``
-    (a LocalCluster of ``jobs`` workers, ``scheduler`` an existing one, or a ``cluster`` job queue).
+    (a LocalCluster of ``jobs`` workers, ``scheduler`` an existing one, or a ``cluster`` job queue; a run stops,
+    resumable, when no worker has been connected for ``worker_wait`` seconds, default 600).
     ``preload``: modules the local pool's workers import as they start, beside the parent's planning
     (``TASK_PRELOAD`` for runs of task networks; a Dask LocalCluster would wait for them before planning)."""
     if timeout is not None and not (0 < float(timeout) < float("inf")):
@@ -305,8 +307,8 @@ def make_executor(jobs: int | None = None, executor: str = "local", *, timeout: 
         from .dask_executor import DaskExecutor
 
         return DaskExecutor(jobs, scheduler=scheduler, cluster=cluster, cluster_options=cluster_options,
-                            timeout=timeout)
-    if scheduler or cluster or cluster_options:
-        raise UsageError("--scheduler, --cluster and --cluster-opt need --executor dask.")
+                            timeout=timeout, worker_wait=worker_wait)
+    if scheduler or cluster or cluster_options or worker_wait is not None:
+        raise UsageError("--scheduler, --cluster, --cluster-opt and --worker-wait need --executor dask.")
     n = default_jobs() if jobs is None else int(jobs)
     return SerialExecutor(timeout) if n == 1 else LocalPoolExecutor(n, timeout, preload=preload)
