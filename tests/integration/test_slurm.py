@@ -25,17 +25,24 @@ pytest.importorskip("dask_jobqueue")
 def serial_run(tmp_path_factory):
     return make_serial_run(tmp_path_factory)
 
-# README "Running on many cores, a cluster", way 3, word for word (the proposed README text; only the data and
-# run folders are replaced, and the cheap run options of every cluster test are added)
-README_SLURM = r"""
-vcmbench run coco-tiny-cc-ssd --data /shared/coco --out /shared/runs/d --executor dask --jobs 2 \
-    --cluster slurm --cluster-opt queue=debug --cluster-opt walltime=00:30:00 --cluster-opt cores=1 \
-    --cluster-opt memory=2GB --cluster-opt log-directory=/shared/runs/d-slurm
-"""
+def _readme_slurm() -> str:
+    """README "Running on many cores, a cluster", way 3, word for word: the `vcmbench run ... --cluster slurm`
+    command of its code block (continuation lines joined)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("# 3. SLURM"):]
+    lines = block.split("\n")[1:]
+    cmd = []
+    for line in lines:
+        cmd.append(line.rstrip("\\").strip())
+        if not line.endswith("\\"):
+            break
+    return " ".join(cmd)
 
 
 def _readme_args(data, tmp_path) -> list[str]:
-    words = shlex.split(README_SLURM.replace("\\\n", " "))
+    words = shlex.split(_readme_slurm())
     assert words[:3] == ["vcmbench", "run", "coco-tiny-cc-ssd"]
     subst = {"/shared/coco": str(data), "/shared/runs/d": str(tmp_path / "d"),
              "/shared/runs/d-slurm": str(tmp_path / "d-slurm")}
