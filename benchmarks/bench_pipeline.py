@@ -2,24 +2,30 @@
 
 Usage:  python benchmarks/bench_pipeline.py [--images 8] [--qps ...] [--scales ...] [--long-preset medium]
                                              [--vtm-dir DIR] [--no-demo] [--no-long] [--no-dask] [--repeat 2]
+                                             [--overhead-only]
 
 Workload A, the demo workload: the `demo` condition (scikit-image photographs, SSD-MobileNetV2, VVenC
 `faster`, the cheapest codec), 8 images x 6 QPs x 2 scales + 8 reference jobs, from scratch with
 --jobs 1, --jobs 2 (local pool) and --executor dask --jobs 2 (a LocalCluster of 2 single-threaded
 workers, its start-up included).  Prints:
 
-* the overhead fraction (jobs 1) = (wall - codec time - network time) / wall.  Codec time is the
-  encoder processes plus verification (every decoder) of each bitstream; network time is the task
-  network's inference plus its loading (imports and weights, recorded with the job that follows it).
-  Everything else is the toolkit's: image loading, CTC pad/scale and colour conversion (an FFmpeg
-  process per picture in the demo's `ctc` colour mode), picture quality (PSNR, MS-SSIM per coded
-  picture), planning, scheduling, storing, scoring.  The breakdown names those parts;
+* the toolkit's share of the wall time (jobs 1), two figures:
+  - quality as measurement (the decided target, <= 10 %): (wall - codec - network - quality) / wall;
+  - quality as toolkit (the older figure): (wall - codec - network) / wall.
+  Codec time is the encoder processes plus verification (every decoder) of each bitstream; network
+  time is the task network's inference plus its loading (imports and weights, recorded with the job that
+  follows it); quality is the PSNR and MS-SSIM of every coded picture (users read them beside
+  accuracy: measurement, reported as its own part).  Everything else is the toolkit's: image loading,
+  CTC pad/scale and colour conversion (`bt601-full-int` in the demo: no FFmpeg process for colour,
+  one for the 75 % down-scale and scale back), planning (network facts from the cache: the parent
+  builds no network once they are cached), scheduling, storing, scoring.  The breakdown names the parts;
 * the Dask throughput relative to the pool = wall(pool, 2) / wall(dask, 2) (target >= 0.9).
 
 Workload B, jobs of >= 1 s: the same condition with VVenC `--long-preset` (default `medium`), 8 images
 x 4 QPs at 100 % + 8 reference jobs: the --jobs 2 speed-up over --jobs 1 (target >= 1.8 on 2 free cores)
-and Dask vs pool.  The serial part of a run (planning with the network's loading, the result set) is
-about 4 s here: on 24 such jobs it alone caps the speed-up near 1.85.
+and Dask vs pool.  The serial part of a run (planning, the result set) was about 4 s here while planning
+built the network; with the network facts cached (run.network_facts, after the first run on a machine)
+planning builds none.
 
 Workload C (with --vtm-dir, VTM 12.0 built from its public source): condition coco-tiny-cc-vtm, 4 images
 of ../shared/data/coco-tiny-cc x QPs 37, 42 at 75 %: the overhead fraction with the reference encoder
@@ -125,17 +131,27 @@ def _run(out: Path, jobs: int, cond, images: int, qps: list[int] | None, scales:
     return wall, st, started
 
 
-def overhead(wall: float, st: dict[str, float], label: str) -> float:
+TARGET_SHARE = 0.10  # toolkit share of the wall time on the demo workload, quality counted as measurement
+
+
+def overhead(wall: float, st: dict[str, float], label: str) -> tuple[float, float]:
+    """(toolkit share with quality as measurement, toolkit share with quality as toolkit), printed."""
     codec = st["encode"] + st["verify_decode"]
     net = st["inference"] + st["load"]
-    tool = wall - codec - net
-    other = tool - st["pre_post"] - st["quality"]
+    quality = st["quality"]
+    tool = wall - codec - net - quality
+    other = tool - st["pre_post"]
     print(f"{label}: wall {wall:.2f} s = encode {st['encode']:.2f} + verify/decode {st['verify_decode']:.2f} "
-          f"+ network {net:.2f} (inference {st['inference']:.2f}, loading {st['load']:.2f}) + toolkit {tool:.2f}")
-    print(f"  toolkit: pad/scale + colour conversion {st['pre_post']:.2f}, picture quality (PSNR, MS-SSIM) "
-          f"{st['quality']:.2f}, the rest (plan, scheduling, store, I/O) {other:.2f}")
-    print(f"  overhead fraction (wall - codec - network) / wall = {tool / wall:.3f}")
-    return tool / wall
+          f"+ network {net:.2f} (inference {st['inference']:.2f}, loading {st['load']:.2f}) + picture quality "
+          f"(PSNR, MS-SSIM) {quality:.2f} + toolkit {tool:.2f}")
+    print(f"  toolkit: pad/scale + colour conversion {st['pre_post']:.2f}, the rest (plan, scheduling, store, "
+          f"I/O) {other:.2f}")
+    share, share_q = tool / wall, (tool + quality) / wall
+    verdict = "meets" if share <= TARGET_SHARE else "misses"
+    print(f"  toolkit share, quality as measurement: (wall - codec - network - quality) / wall = {share:.3f} "
+          f"({verdict} the target <= {TARGET_SHARE:.2f})")
+    print(f"  toolkit share, quality as toolkit:     (wall - codec - network) / wall           = {share_q:.3f}")
+    return share, share_q
 
 
 def scaling(name: str, best: dict, dask: bool) -> None:
@@ -163,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=2, help="runs per configuration; the fastest counts")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temporary one)")
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster runs")
+    ap.add_argument("--overhead-only", action="store_true",
+                    help="workload A with --jobs 1 only (the toolkit-share figures), no scaling runs")
     args = ap.parse_args(argv)
 
     from vcmbench.conditions import load_condition
@@ -170,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
 
     repeat = max(1, args.repeat)
     configs = [(1, "local"), (2, "local")] + ([] if args.no_dask else [(2, "dask")])
+    if args.overhead_only:
+        configs, args.no_long = [(1, "local")], True
     qps = [int(q) for q in args.qps.split(",")] if args.qps else None
     scales = [float(x) for x in args.scales.split(",")] if args.scales else None
     base = Path(args.out or tempfile.mkdtemp(prefix="vcmbench-bench-"))
@@ -181,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workload A: demo condition, {args.images} images, VVenC {args.preset}")
         best = workload(base, "A", with_preset(demo, args.preset), args.images, qps, scales, configs, repeat)
         overhead(best[(1, "local")][0], best[(1, "local")][1], "A jobs 1")
-        scaling("A", best, not args.no_dask)
+        if not args.overhead_only:
+            scaling("A", best, not args.no_dask)
 
     if not args.no_long:
         print(f"workload B: demo condition, {args.images} images x QPs 22,27,32,37 at 100 %, VVenC {args.long_preset}")

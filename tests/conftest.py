@@ -13,6 +13,19 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VCMBENCH_SHARED", REPO.parent / "shared"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_user_cache(tmp_path_factory):
+    """The tests never read or write the user's cache (``~/.cache/vcmbench``: the planner's network facts):
+    one fresh cache folder per test session (VCMBENCH_CACHE_DIR, inherited by worker processes)."""
+    old = os.environ.get("VCMBENCH_CACHE_DIR")
+    os.environ["VCMBENCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("vcmbench-user-cache"))
+    yield
+    if old is None:
+        os.environ.pop("VCMBENCH_CACHE_DIR", None)
+    else:
+        os.environ["VCMBENCH_CACHE_DIR"] = old
+
+
 def shared_path(*parts: str) -> Path:
     """Path under ../shared, skipping the calling test when it is absent."""
     p = SHARED.joinpath(*parts)

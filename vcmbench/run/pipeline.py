@@ -35,7 +35,8 @@ from ..core.errors import ConditionError, UsageError, VcmbenchError
 from ..core.jsonio import write_json
 from .execute import execute_job
 from .executor import TASK_PRELOAD, Executor, make_executor
-from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, JobSpec, get_cached_codec, get_cached_task
+from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, JobSpec, get_cached_codec
+from .network_facts import network_facts
 from .progress import ProgressCallback, ProgressEvent
 from .store import RunStore
 
@@ -185,7 +186,9 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     except TypeError:
         codec_sig = codec.signature()
     topts = task_options_for(cond, task_options)
-    task = get_cached_task(cond.task["network"], tuple(sorted(topts.items())))
+    # the network's facts (signature, split shapes, complexity) from the cache keyed by its weights' content:
+    # the parent builds the network only on a miss (run.network_facts)
+    task = network_facts(cond.task["network"], tuple(sorted(topts.items())))
     check_supported(cond, task)
     task_sig = task.signature()
     cond_sig = str(cond.signature())

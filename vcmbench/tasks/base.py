@@ -143,6 +143,14 @@ class TaskNetwork(ABC):
     def signature(self) -> str:
         """Value of the ``task`` signature part for this backend and its settings."""
 
+    @staticmethod
+    def identity(**opts: Any) -> dict[str, Any] | None:
+        """What the network built with ``opts`` depends on besides its name and options, found without
+        building it: ``{"files": [weights and graph files], "packages": [distributions whose version
+        can change the signature or the facts]}``.  The planner keys its cache of network facts
+        (run.network_facts) on the files' content hashes; None (the default) means "build it to know"."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.task_type, "classes": len(self.classes),
                 "input": self.input_convention, "split_points": list(self.split_points),

@@ -33,6 +33,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +102,13 @@ class SSDMobileNetV2(TaskNetwork):
         self._weights = d / PB
         self._cv_version = cv2.__version__
         self._net = cv2.dnn.readNetFromTensorflow(str(d / PB), str(d / PBTXT))
+
+    @staticmethod
+    def identity(**opts: Any) -> dict[str, Any]:
+        d = model_dir()
+        return {"files": [str(d / PB), str(d / PBTXT)],
+                "packages": ["opencv-python-headless", "opencv-python", "opencv-contrib-python",
+                             "opencv-contrib-python-headless"]}
 
     def weights_hash(self) -> str:
         return short_hash(str(self._weights), 6, "md5")

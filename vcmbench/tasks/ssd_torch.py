@@ -86,6 +86,11 @@ class SSDMobileNetV2Torch(TaskNetwork):
         self._priors: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     # -- identity -------------------------------------------------------------------------------
+    @staticmethod
+    def identity(**opts: Any) -> dict[str, Any]:
+        d = model_dir()
+        return {"files": [str(d / PB), str(d / PBTXT)], "packages": ["torch"]}
+
     def weights_hash(self) -> str:
         """Short hashes of the frozen graph (weights) and the text graph (anchors, post-processing)."""
         return short_hash(str(self._weights), 6, "md5") + short_hash(str(self._text), 4, "md5")

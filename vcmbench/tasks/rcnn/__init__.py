@@ -22,6 +22,23 @@ def build_rcnn(**opts):
     return RCNNNetwork(**opts)
 
 
+def _rcnn_identity(model: str = "COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x", weights: str | None = None,
+                   **opts) -> dict | None:
+    """The weights file the network would load (as ``RCNNNetwork`` finds it), or None when there is none
+    (building then says what is missing)."""
+    import os
+    from pathlib import Path
+
+    from .network import WEIGHTS_ENV
+
+    weights = weights or os.environ.get(WEIGHTS_ENV) or os.environ.get("VCMBENCH_D2_WEIGHTS")
+    if not weights or not Path(weights).is_file():
+        return None
+    return {"files": [str(Path(weights).resolve())], "packages": ["torch"]}
+
+
+build_rcnn.identity = _rcnn_identity  # type: ignore[attr-defined]
+
 TASK_INFO["rcnn"] = {
     "type": "detection / instance-segmentation", "backend": "native torch (detectron2-equivalent)",
     "split": "fpn (p2..p6)",
