@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, percent_list, table
+from .common import EXTEND_NAMES, REMEDY_NAMES, bd_json_fields, echo_json, percent_list, table
 from .params import FRACTION
 
 METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, akima, pchip-trapz"
@@ -103,12 +103,12 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
                                 "scales_pct": [None if x is None else round(x * 100, 6) for x in s["scales"]],
                                 "signature": s["signature"], "error": s["error"],
                                 **({"ci": s.get("ci")} if ci_level is not None else {}),
-                                **_unit_fields(s["result"], acc)} for s in summary],
+                                **bd_json_fields(s["result"], a.quality_name)} for s in summary],
                    "results": [{"method": r["method"], "group": r["group"],
                                 "scale_pct": None if r["scale"] is None else round(r["scale"] * 100, 6),
                                 "signature": r["signature"], "forced": r["forced"], "mixed": r["mixed"],
                                 "error": r["error"], **({"ci": r["ci"]} if ci_level is not None else {}),
-                                **_unit_fields(r["result"], acc)} for r in rows]})
+                                **bd_json_fields(r["result"], a.quality_name)} for r in rows]})
     else:
         click.echo(f"{label_a}   [{a.source}]")
         click.echo(f"{label_t}   [{t.source}]")
@@ -180,19 +180,6 @@ def _cells(res, acc) -> list[str]:
     q = "n/a" if res.bd_quality is None else acc.text(res.bd_quality, unit=True)
     return [units.BD_RATE.text(res.bd_rate_pct, unit=True), q, units.OVERLAP.text(res.overlap, unit=True),
             f"{res.points_anchor}/{res.points_test}"]
-
-
-def _unit_fields(res, acc) -> dict:
-    """JSON: the stored values under unit-named keys, plus ``bd`` (the full result) when computed."""
-    if res is None:
-        return {}
-    out = {"bd_rate_pct": res.bd_rate_pct, "bd_quality": res.bd_quality,
-           "quality_overlap_pct": res.overlap * 100.0,
-           "rate_overlap_pct": None if res.overlap_rate is None else res.overlap_rate * 100.0}
-    if acc.unit == "pp":
-        out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
-    out["bd"] = res.to_dict()
-    return out
 
 
 def ci_lines(rows: list[dict], quality: str) -> list[str]:

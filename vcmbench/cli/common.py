@@ -280,3 +280,21 @@ def progress_for(label: str, quiet: bool = False):
         draw(ProgressEvent(done, total, 0, 0, 0, time.monotonic() - t0, str(what), phase=label))
 
     return on_done
+
+
+def bd_json_fields(res, quality_key: str) -> dict:
+    """JSON of one BD result (``bdrate``, ``report``): the stored values under unit-named keys, plus ``bd``
+    (the full result); ``{}`` when not computed."""
+    from ..core import units
+
+    if res is None:
+        return {}
+    frac = units.bd_accuracy(quality_key).unit == "pp"
+    out = {"bd_rate_pct": res.bd_rate_pct, "bd_quality": res.bd_quality,
+           "bd_quality_unit": "fraction" if frac else f"{quality_key} units",
+           "quality_overlap_pct": res.overlap * 100.0,
+           "rate_overlap_pct": None if res.overlap_rate is None else res.overlap_rate * 100.0}
+    if frac:
+        out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
+    out["bd"] = res.to_dict()
+    return out

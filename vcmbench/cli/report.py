@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXTEND_NAMES, REMEDY_NAMES, echo_json, table
+from .common import EXTEND_NAMES, REMEDY_NAMES, bd_json_fields, echo_json, table
 
 METHOD_HELP = "pchip-jvet (default), cubic, pchip, akima, pchip-trapz"
 
@@ -152,12 +152,12 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                    "summary": [{"condition": e.condition, "test": e.test_label, "scope": e.scope, "name": e.name,
                                 "rule": e.rule, "source": e.source, "selection": e.selection,
                                 "scales_pct": [round(x * 100, 6) for x in e.scales], "error": e.error,
-                                "signature": e.signature, **_unit_fields(e.result, e.quality_key)}
+                                "signature": e.signature, **bd_json_fields(e.result, e.quality_key)}
                                for e in model.summaries],
                    "results": [{"condition": e.condition, "test": e.test_label, "scale_pct": round(e.scale * 100, 6),
                                 "error": e.error, "signature": e.signature,
                                 **({"ci": e.ci} if ci_level is not None else {}),
-                                **_unit_fields(e.result, e.quality_key)} for e in model.entries],
+                                **bd_json_fields(e.result, e.quality_key)} for e in model.entries],
                    "mixed": model.provenance.get("mixed", []),
                    "outputs": [str(w) for w in written], "warnings": model.warnings})
     else:
@@ -211,22 +211,6 @@ def _cells(res, quality_key: str) -> list[str]:
     return [units.BD_RATE.text(res.bd_rate_pct, unit=True),
             "" if res.bd_quality is None else acc.text(res.bd_quality, unit=True),
             units.OVERLAP.text(res.overlap, unit=True)]
-
-
-def _unit_fields(res, quality_key: str) -> dict:
-    """JSON: stored values under unit-named keys (and ``bd``, the full result) when computed."""
-    from ..core import units
-
-    if res is None:
-        return {}
-    frac = units.bd_accuracy(quality_key).unit == "pp"
-    out = {"bd_rate_pct": res.bd_rate_pct, "bd_quality": res.bd_quality,
-           "bd_quality_unit": "fraction" if frac else f"{quality_key} units",
-           "quality_overlap_pct": res.overlap * 100.0}
-    if frac:
-        out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
-    out["bd"] = res.to_dict()
-    return out
 
 
 def model_ci_lines(model) -> list[str]:

@@ -317,20 +317,13 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
     goes into ``bpp`` and is named in ``provenance['rate_name']`` when it is not bpp; bits, pixels
     and times are unknown (0).  No signature: such inputs carry none.
     """
-    from ..core.records import RatePoint, ResultSet
+    from ..core.records import ResultSet
 
     if cs.result_set is not None:
         return [cs.result_set]
     out = []
     for group in cs.groups():
-        pts = []
-        for (g, scale), curve in cs.curves.items():
-            if g != group:
-                continue
-            qps = cs.qps.get((g, scale)) or [None] * len(curve)
-            for i, ((rate, q), qp) in enumerate(zip(curve, qps)):
-                pts.append(RatePoint(scale=1.0 if scale is None else scale, qp=i if qp is None else qp, bits=0,
-                                     pixels=0, bpp=rate, accuracy={cs.quality_name: q}, images=0))
+        pts, _ = _group_points(cs, group)
         name = group if group is not None else cs.label
         out.append(ResultSet(condition=name, codec=cs.label, label=cs.label, quality_key=cs.quality_name,
                              points=pts, signature="", metric=cs.quality_name, dataset=name,

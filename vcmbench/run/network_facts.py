@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.hashing import file_digest
+
 FACTS_VERSION = 1
 CACHE_ENV = "VCMBENCH_CACHE_DIR"
 SUBDIR = "network-facts"
@@ -115,14 +117,6 @@ def _versions(packages: list[str]) -> dict[str, str | None]:
     return out
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def cache_key(name: str, options: dict[str, Any]) -> dict[str, Any] | None:
     """The key material of network ``name`` built with ``options``, or None when only building it tells
     (its backend names no identity).  Hashes the content of every file the backend names."""
@@ -143,7 +137,7 @@ def cache_key(name: str, options: dict[str, Any]) -> dict[str, Any] | None:
     files = [str(f) for f in ident.get("files", ())]
     return {"facts_version": FACTS_VERSION, "vcmbench": __version__, "network": name,
             "options": json.loads(json.dumps(options, sort_keys=True, default=str)),
-            "files": [{"name": Path(f).name, "sha256": _sha256(f)} for f in files],
+            "files": [{"name": Path(f).name, "sha256": file_digest(f, "sha256")} for f in files],
             "packages": _versions(list(ident.get("packages", ())))}
 
 
