@@ -371,7 +371,8 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         if env is None:
             env = _collect_env(plan.options["codec_options"].get("vtm_dir"))
         store.write_meta_json("env.json", env)
-        store.write_meta_json("run.json", _run_json(plan, label, command_line))
+        jobs_text = _jobs_text(plan)  # the plan's job list as JSON, made once (most of run.json at CTC scale)
+        store.write_meta_text("run.json", _run_json_text(plan, label, command_line, jobs_text))
         errors: list[dict[str, Any]] = []
         counters = {"done": 0, "skipped": 0, "failed": 0, "total": 0}
 
@@ -384,7 +385,7 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         ex = make_executor(jobs, timeout=timeout, preload=TASK_PRELOAD) if own else executor
         try:
             ex.check_shared_dir(store.dir)
-            store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex.describe()})
+            store.write_meta_text("run.json", _run_json_text(plan, label, command_line, jobs_text, executor=ex.describe()))
             done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
             todo = _phase_jobs(store, [s for s in plan.specs if s.job_id not in done], plan.specs, phase, errors)
             counters["total"] = len(plan.specs)
@@ -418,15 +419,16 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                             counters["failed"] += 1
                     emit(spec.describe)
             retries, ex_info = ex.retries, ex.describe()
-            store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex_info})
+            store.write_meta_text("run.json", _run_json_text(plan, label, command_line, jobs_text, executor=ex_info))
         finally:
             if own:
                 ex.close()
             _write_errors(store, errors)
         total, skipped = counters["total"], counters["skipped"]
         # bitstreams of this plan that did not verify, this session or an earlier one
-        failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE)
-                     and (got := store.get(s.job_id)) is not None and not got[0]["verified"])
+        unverified = store.unverified_ids()  # (one pass over the records, predictions unread)
+        failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE) and s.job_id in unverified)
+        del unverified
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
                              time.monotonic() - t_start, phase=phase, retries=retries, executor=ex_info)
         if phase == "encode":
@@ -465,7 +467,7 @@ def _phase_jobs(store: RunStore, todo: list[JobSpec], new: list[JobSpec], phase:
     if phase == "encode":
         return [dataclasses.replace(s, extra=(*s.extra, ("phase", PHASE_ENCODE))) for s in todo if s.kind == KIND_CODE]
     ids = {s.job_id for s in new if s.kind == KIND_CODE}
-    awaiting = [jid for jid, rec, _ in store.rows(KIND_CODE) if jid in ids and (rec.get("extra") or {}).get(AWAITING_SCORE)]
+    awaiting = sorted(store.code_ids_flagged(AWAITING_SCORE) & ids)  # (the flagged rows only: not every row read)
     specs = {s.job_id: s for s in new}
     out = [dataclasses.replace(specs[jid], kind=KIND_SCORE) for jid in awaiting]
     if phase == "score":
@@ -519,7 +521,28 @@ def default_label(cond: Condition) -> str:
     return c["name"] + (f"-{c.get('preset')}" if c["name"] == "vvenc" and c.get("preset") else "")
 
 
-def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | None) -> dict[str, Any]:
+_JOBS_MARK = "\x00vcmbench:jobs\x00"  # where _run_json_text splices the job list in
+
+
+def _jobs_text(plan: RunPlan) -> str:
+    """The ``jobs`` list of run.json as JSON text, one job a line."""
+    return "[\n" + ",\n".join(json.dumps({"job_id": s.job_id, "kind": KIND_CODE if s.kind == KIND_FEATURE else s.kind,
+                                             "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp})
+                                 for s in plan.specs) + "\n]"
+
+
+def _run_json_text(plan: RunPlan, label: str | None, command_line: Sequence[str] | None, jobs_text: str,
+                   **more: Any) -> str:
+    """run.json (``_run_json`` plus ``more``) with the job list given as text: a 120,000-job run writes run.json three
+    times, and building its 120,000 job objects for each write would cost time and memory."""
+    from ..core.jsonio import dumps
+
+    text = dumps({**_run_json(plan, label, command_line, jobs=_JOBS_MARK), **more})
+    return text.replace(json.dumps(_JOBS_MARK), jobs_text, 1)
+
+
+def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | None, jobs: Any = None) -> dict[str, Any]:
+    """run.json; ``jobs`` (default: the plan's job list) stands in for the list (see ``_run_json_text``)."""
     cond = plan.condition
     c = cond.codec
     return {
@@ -529,7 +552,7 @@ def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | No
         "scales": cond.scales, "images": [im.__dict__ for im in plan.images],
         "jobs": [{"job_id": s.job_id, "kind": KIND_CODE if s.kind == KIND_FEATURE else s.kind,
                   "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp}
-                 for s in plan.specs],
+                 for s in plan.specs] if jobs is None else jobs,
         "command_line": list(command_line) if command_line else None,
         "results_version": RESULTS_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **plan.options,

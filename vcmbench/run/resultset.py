@@ -41,15 +41,25 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         run = read_json(run_dir / "run.json")
         cond = read_json(run_dir / "condition.json")
         refs = run["images"]
-        # records only: predictions are read one rate point at a time (memory flat in the number of points)
-        rows = {jid: (rec, None) for jid, rec, _ in st.rows()}
-        ref_preds = {j["image_id"]: st.get(j["job_id"])[1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
+        # one rate point at a time: its records and predictions are looked up by job id (memory flat in the
+        # number of points, time linear in the number of jobs)
+        by_point: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+        ref_image: dict[str, str] = {}
+        for j in run["jobs"]:
+            if j["kind"] == "reference":
+                ref_image[j["job_id"]] = j["image_id"]
+            elif j["kind"] == "code":
+                by_point.setdefault((j["scale"], j["qp"]), []).append(j)
+        got_refs = {jid: pred for jid, _, pred in st.records(ref_image, predictions=True)}
+        ref_preds = {ref_image[jid]: got_refs[jid] for jid in ref_image if jid in got_refs}  # in plan order
+        del got_refs
         scorer = Scorer(cond, run, refs, ref_preds, results_dir=run_dir / RESULTS_DIR)
         notes = list(scorer.notes)
         points: list[RatePoint] = []
         for scale in run["scales"]:
             for qp in run["qps"]:
-                jobs = [j for j in run["jobs"] if j["kind"] == "code" and j["scale"] == scale and j["qp"] == qp]
+                jobs = by_point.get((scale, qp), [])
+                rows = {jid: (rec, pred) for jid, rec, pred in st.records((j["job_id"] for j in jobs), predictions=True)}
                 missing = [j["image_id"] for j in jobs if j["job_id"] not in rows]
                 if missing:
                     notes.append(f"scale {scale:g} QP {qp}: left out — {len(missing)} job(s) did not finish "
@@ -67,7 +77,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
                     notes.append(f"scale {scale:g} QP {qp}: left out — no bitstream verified "
                                  f"({bad[0]['verdict']})")
                     continue
-                preds = {r["image_id"]: st.get(r["job_id"])[1] for r in ok}
+                preds = {r["image_id"]: rows[r["job_id"]][1] for r in ok}
                 acc, extra = scorer.score(preds, point_name(scale, qp))
                 qual, layer_q, qnote = aggregate_quality(ok, (cond["metric"].get("yuv_weights") or "6:1:1"))
                 acc.update(qual)
