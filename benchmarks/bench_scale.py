@@ -504,6 +504,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,120000",
                     help="Job counts, comma-separated; 'fill:N' makes a finished N-job run without running it (see fill) "
                          "and measures its resume (the first size must be a real run: its jobs are the templates).")
+    ap.add_argument("--template", default=None, help="A finished run of this workload whose jobs 'fill:N' copies "
+                    "(default: the first size's run).")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--work", default=None, help="Working folder (default: a temporary one, removed unless --keep).")
     ap.add_argument("--keep", action="store_true")
@@ -521,7 +523,7 @@ def main() -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {n} jobs{' (filled)' if filled else ''} (load {os.getloadavg()[0]:.2f}) ...",
               flush=True)
         if filled:
-            r = one_filled(n, work, codec, work / f"run-{results[0]['requested']}")
+            r = one_filled(n, work, codec, Path(a.template) if a.template else work / f"run-{results[0]['requested']}")
         else:
             r = one_size(n, work, codec, a.jobs, not a.no_kill)
         r["requested"] = n

@@ -163,6 +163,21 @@ def test_plan_ids_are_stable_content_hashes(coco_tiny, tmp_path):
         make_plan(cond, coco_tiny, tmp_path, limit=0)
 
 
+def test_run_json_with_the_job_list_spliced_in_equals_the_plain_one(coco_tiny, tmp_path):
+    """Issue 27: run.json's job list is made into text once per run and spliced into each write."""
+    import json
+
+    from vcmbench.conditions import load_condition
+    from vcmbench.run.pipeline import _jobs_text, _run_json, _run_json_text, make_plan
+
+    plan = make_plan(load_condition("coco-tiny-cc-ssd").with_overrides(qps=[32, 37]), coco_tiny, tmp_path, limit=2)
+    got = json.loads(_run_json_text(plan, "lab", ["vcmbench", "run"], _jobs_text(plan), executor={"workers": 2}))
+    want = json.loads(json.dumps({**_run_json(plan, "lab", ["vcmbench", "run"]), "executor": {"workers": 2}}))
+    got.pop("created"), want.pop("created")
+    assert got == want and list(got) == list(want)  # same content, same key order
+    assert [j["job_id"] for j in got["jobs"]] == [s.job_id for s in plan.specs] and len(got["jobs"]) == 6
+
+
 @pytest.mark.parametrize("name", ["tasks", "run", "results", "demo"])
 def test_commands_have_help_with_example(name):
     from vcmbench.cli import cli

@@ -40,6 +40,7 @@ from ..core.storage import ReadOnlyOutput, is_storage_fault, storage_error, unwr
 from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
 
 _CHUNK = 500  # job ids per ``IN (...)`` lookup (well under SQLite's limit on bound parameters)
+_HASH_THREADS = 4  # threads that re-check kept bitstreams when a run resumes
 
 
 class RunStore:
@@ -183,22 +184,32 @@ class RunStore:
     def stale_bitstreams(self) -> set[str]:
         """Coded jobs whose kept bitstream is missing, is not ``bits / 8`` bytes long, or no longer has the
         recorded SHA-256 (``extra.bitstream_sha256``): a resume re-runs them instead of trusting the row."""
-        from ..core.hashing import file_digest
+        from concurrent.futures import ThreadPoolExecutor
+        from itertools import islice
 
         stale = set()
-        for job_id, rec_text in self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'"):
-            try:
-                rec = json.loads(rec_text)
-                path = self.dir / rec["bitstream"]
-                ok = path.is_file() and path.stat().st_size * 8 == int(rec["bits"])
-                digest = (rec.get("extra") or {}).get("bitstream_sha256")
-                if ok and digest:
-                    ok = file_digest(path, "sha256") == digest
-            except (KeyError, TypeError, ValueError, OSError):
-                ok = False
-            if not ok:
-                stale.add(job_id)
+        rows = self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'")
+        # a CTC run keeps 120,000 bitstreams: they are read and hashed by a few threads (file reads and hashlib
+        # release the GIL), a bounded batch of rows at a time
+        with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
+            while batch := list(islice(rows, _CHUNK * _HASH_THREADS)):
+                stale.update(job_id for job_id, ok in zip((r[0] for r in batch), pool.map(self._bitstream_intact, batch))
+                             if not ok)
         return stale
+
+    def _bitstream_intact(self, row: tuple[str, str]) -> bool:
+        from ..core.hashing import file_digest
+
+        try:
+            rec = json.loads(row[1])
+            path = self.dir / rec["bitstream"]
+            ok = path.is_file() and path.stat().st_size * 8 == int(rec["bits"])
+            digest = (rec.get("extra") or {}).get("bitstream_sha256")
+            if ok and digest:
+                ok = file_digest(path, "sha256") == digest
+        except (KeyError, TypeError, ValueError, OSError):
+            ok = False
+        return ok
 
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
