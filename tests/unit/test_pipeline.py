@@ -163,6 +163,23 @@ def test_plan_ids_are_stable_content_hashes(coco_tiny, tmp_path):
         make_plan(cond, coco_tiny, tmp_path, limit=0)
 
 
+def test_job_keys_serialised_in_parts_equal_the_whole_dict_hash():
+    """Issue 27: ``_KeyHash`` (constant entries serialised once per plan) gives exactly ``_hash`` of the whole dict,
+    so job ids do not change."""
+    from pathlib import Path
+
+    from vcmbench.run.pipeline import _hash, _KeyHash
+
+    const = {"kind": "code", "codec": "vtm-12.0#3f2a|x", "encode": {"preset": "medium", "extra_args": ("a", "b"),
+             "loop_filter": True, "threads": 1}, "ibd": 8, "t": {"score_threshold": 0.05, "max_detections": 100},
+             "decoders": ("pyav", "ffmpeg"), "cond": "cttc:é@1", "none": None, "path": Path("/x"), "v": "0.2.0"}
+    h = _KeyHash(const, ("image", "scale", "qp"))
+    for image, scale, qp in (("d41d8cd98f00b204e9800998ecf8427e", 1.0, 22), ("0" * 32, 0.75, 47), ("ü", 0.1 + 0.2, 0),
+                             ("x", 1, True), ("y", 2.5e-17, -3)):
+        assert h(image=image, scale=scale, qp=qp) == _hash({**const, "image": image, "scale": scale, "qp": qp})
+    assert h(image="a", scale=1.0, qp=22) != h(image="a", scale=1.0, qp=27)
+
+
 def test_run_json_with_the_job_list_spliced_in_equals_the_plain_one(coco_tiny, tmp_path):
     """Issue 27: run.json's job list is made into text once per run and spliced into each write."""
     import json

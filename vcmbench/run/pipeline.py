@@ -73,6 +73,25 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def _dumps_value(v: Any) -> str:
+    # json.dumps' fast default encoder writes str, int and float exactly as the sort_keys one does
+    return json.dumps(v) if type(v) in (str, int, float) else json.dumps(v, sort_keys=True, default=str)
+
+
+class _KeyHash:
+    """``_hash({**const, **values})`` for the many jobs of a plan: the constant entries are serialised once and
+    only the varying ones per job, into the same bytes as ``json.dumps(..., sort_keys=True)`` (the same job ids);
+    a 120,000-job plan spent most of its time serialising the same codec, task and condition parts."""
+
+    def __init__(self, const: dict[str, Any], varying: Sequence[str]) -> None:
+        self.parts = [(k, None if k in varying else f"{json.dumps(k)}: {_dumps_value(const[k])}")
+                      for k in sorted({*const, *varying})]
+
+    def __call__(self, **values: Any) -> str:
+        text = ", ".join(p if p is not None else f"{json.dumps(k)}: {_dumps_value(values[k])}" for k, p in self.parts)
+        return hashlib.sha256(("{" + text + "}").encode()).hexdigest()[:20]
+
+
 def _codec_options(cond: Condition, codec_options: dict[str, Any] | None, data_dir: str | Path | None) -> dict[str, Any]:
     c = cond.codec
     opts = dict(codec_options or {})
@@ -202,9 +221,14 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     topts_t, copts_t, enc_t = tuple(sorted(topts.items())), tuple(sorted(copts.items())), tuple(sorted(enc.items()))
     split_t, feature_t = tuple(sorted(split.items())), (_freeze(feature) if feature is not None else None)
     ibd = int(cond.codec.get("input_bit_depth", 8))
+    network, color_mode = cond.task["network"], cond.color_mode
+    ref_key = _KeyHash({"kind": KIND_REFERENCE, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION}, ("image",))
+    code_key = _KeyHash({"kind": KIND_CODE, "codec": codec_sig, "encode": enc, "color": color_sig,
+                         "ibd": cond.codec.get("input_bit_depth", 8), "task": task_sig, "t": thresholds, "cond": cond_sig,
+                         "decoders": decs, "v": RESULTS_VERSION}, ("image", "scale", "qp"))
     for im in images:
-        key = _hash({"kind": KIND_REFERENCE, "image": im.digest, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION})
-        specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=cond.task["network"],
+        key = ref_key(image=im.digest)
+        specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=network,
                              task_options=topts_t, signature=task_sig, extra=split_t))
     for scale in cond.scales:
         for qp in cond.qps:
@@ -218,14 +242,11 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                         task_options=topts_t, scale=1.0, qp=int(qp), codec=codec_name, codec_options=copts_t,
                         encode=enc_t, input_bit_depth=10, decoders=decs, signature=codec_sig, extra=feature_t))
                     continue
-                key = _hash({"kind": KIND_CODE, "image": im.digest, "scale": scale, "qp": qp, "codec": codec_sig,
-                             "encode": enc, "color": color_sig, "ibd": cond.codec.get("input_bit_depth", 8),
-                             "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
-                             "v": RESULTS_VERSION})
+                key = code_key(image=im.digest, scale=scale, qp=qp)
                 specs.append(JobSpec(
-                    job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=cond.task["network"],
+                    job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=network,
                     task_options=topts_t, scale=float(scale), qp=int(qp), codec=codec_name, codec_options=copts_t,
-                    encode=enc_t, color=cond.color_mode, input_bit_depth=ibd, decoders=decs, signature=codec_sig))
+                    encode=enc_t, color=color_mode, input_bit_depth=ibd, decoders=decs, signature=codec_sig))
     # the QPs of one (image, scale) one after another (stable sort): a worker converts each source picture once
     rank = {im.image_id: i for i, im in enumerate(images)}
     specs.sort(key=lambda s: (0, 0) if s.kind == KIND_REFERENCE else (1, rank[s.image.image_id]))
