@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_str
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -74,8 +76,13 @@ def _hash(obj: Any) -> str:
 
 
 def _dumps_value(v: Any) -> str:
-    # json.dumps' fast default encoder writes str, int and float exactly as the sort_keys one does
-    return json.dumps(v) if type(v) in (str, int, float) else json.dumps(v, sort_keys=True, default=str)
+    """``json.dumps(v, sort_keys=True, default=str)``, without building an encoder for a plain str, int or float."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if t is int or (t is float and math.isfinite(v)):
+        return repr(v)  # what json writes for them
+    return json.dumps(v, sort_keys=True, default=str)
 
 
 class _KeyHash:
@@ -84,12 +91,22 @@ class _KeyHash:
     a 120,000-job plan spent most of its time serialising the same codec, task and condition parts."""
 
     def __init__(self, const: dict[str, Any], varying: Sequence[str]) -> None:
-        self.parts = [(k, None if k in varying else f"{json.dumps(k)}: {_dumps_value(const[k])}")
-                      for k in sorted({*const, *varying})]
+        self.varying: list[str] = []
+        self.fixed = [""]  # the text between the varying values
+        for n, k in enumerate(sorted({*const, *varying})):
+            self.fixed[-1] += (", " if n else "") + json.dumps(k) + ": "
+            if k in varying:
+                self.varying.append(k)
+                self.fixed.append("")
+            else:
+                self.fixed[-1] += _dumps_value(const[k])
 
     def __call__(self, **values: Any) -> str:
-        text = ", ".join(p if p is not None else f"{json.dumps(k)}: {_dumps_value(values[k])}" for k, p in self.parts)
-        return hashlib.sha256(("{" + text + "}").encode()).hexdigest()[:20]
+        parts = ["{"]
+        for fixed, k in zip(self.fixed, self.varying):
+            parts += (fixed, _dumps_value(values[k]))
+        parts += (self.fixed[-1], "}")
+        return hashlib.sha256("".join(parts).encode()).hexdigest()[:20]
 
 
 def _codec_options(cond: Condition, codec_options: dict[str, Any] | None, data_dir: str | Path | None) -> dict[str, Any]:
