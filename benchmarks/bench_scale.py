@@ -195,7 +195,7 @@ def _child(argv: list[str]) -> None:
         """When ``event`` first happened (seconds since start, CPU, peak RSS so far); STATS written at once."""
         if event not in st:
             st[event], st[event + "_cpu"] = time.monotonic() - t0, time.process_time()
-            st[event + "_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            st[event + "_rss_mb"] = _hwm_mb("self")
             _write(Path(stats_path), st)
 
     def timed(owner, name, key):
@@ -235,8 +235,8 @@ def _child(argv: list[str]) -> None:
 
     def dump():
         ru, rc = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        st.update(wall=time.monotonic() - t0, cpu=ru.ru_utime + ru.ru_stime, rss_mb=ru.ru_maxrss / 1024,
-                  child_rss_mb=rc.ru_maxrss / 1024, child_cpu=rc.ru_utime + rc.ru_stime)
+        st.update(wall=time.monotonic() - t0, cpu=ru.ru_utime + ru.ru_stime, rss_mb=_hwm_mb("self"),
+                  child_cpu=rc.ru_utime + rc.ru_stime)
         _write(Path(stats_path), st)
     atexit.register(dump)
     from vcmbench.cli import main
@@ -270,8 +270,10 @@ def vcmbench(args: list[str], stats: Path, kill_at: int | None = None, run_dir: 
         proc = subprocess.Popen(cmd, stdout=lf, stderr=lf, start_new_session=True, cwd=str(ROOT))
         t = time.monotonic()
         killed = False
+        workers: dict[int, float] = {}
         while proc.poll() is None:
             time.sleep(0.5)
+            _worker_hwm(proc.pid, workers)
             if kill_at is not None and _count(run_dir) >= kill_at:
                 os.killpg(proc.pid, signal.SIGKILL)
                 killed = True
@@ -279,7 +281,7 @@ def vcmbench(args: list[str], stats: Path, kill_at: int | None = None, run_dir: 
             if kill_after is not None and stats.is_file() and kill_after in _read(stats):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                return {**_read(stats), "killed": True}
+                return {**_read(stats), "killed": True, "worker_rss_mb": max(workers.values(), default=None)}
         proc.wait()
         wall = time.monotonic() - t
     if killed:
@@ -292,7 +294,36 @@ def vcmbench(args: list[str], stats: Path, kill_at: int | None = None, run_dir: 
         raise SystemExit(f"vcmbench {' '.join(args)} failed ({proc.returncode}); see {log}")
     out = json.loads(stats.read_text())
     out["process_wall"] = wall
+    out["worker_rss_mb"] = max(workers.values(), default=None)  # (polled every 0.5 s)
     return out
+
+
+def _hwm_mb(pid: str | int) -> float | None:
+    """Peak resident memory (VmHWM) of a live process in MB.  (Not ``ru_maxrss``: Linux carries the forking
+    process's peak across ``exec`` into it, so a child started by a big parent would report the parent's.)"""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _worker_hwm(pgid: int, seen: dict[int, float]) -> None:
+    """Update ``seen`` with the peak RSS of each live ``spawn``ed worker of the process group ``pgid``."""
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(d.name)) != pgid or b"spawn_main" not in (d / "cmdline").read_bytes():
+                continue
+        except OSError:
+            continue
+        hwm = _hwm_mb(d.name)
+        if hwm is not None:
+            seen[int(d.name)] = max(hwm, seen.get(int(d.name), 0.0))
 
 
 def _write(path: Path, obj: dict) -> None:
@@ -445,7 +476,7 @@ def one_size(n: int, work: Path, codec: dict, jobs: int, kill: bool) -> dict:
         wall_per_job_ms=1000 * (b["last_put"] - b["first_put"]) / max(ran_b - 1, 1),  # steady state: first to last job
         store_per_job_ms=1000 * b["put_seconds"] / max(ran_b, 1), parent_rss_mb=b["rss_mb"],
         loop_rss_mb=b["resultset_seconds_start_rss_mb"], to_resultset_s=c.get("resultset_seconds_start"),
-        worker_rss_mb=b["child_rss_mb"], worker_cpu_per_job_ms=1000 * b["child_cpu"] / max(ran_b, 1),
+        worker_rss_mb=b["worker_rss_mb"], worker_cpu_per_job_ms=1000 * b["child_cpu"] / max(ran_b, 1),
         resultset_in_run_s=b["resultset_seconds"],
         done_dispatch_s=c["dispatch"], done_wall_s=c["wall"], done_rss_mb=c["rss_mb"], done_plan_s=c["plan_seconds"],
         resultset_s=t_rs, bd_s=t_bd, dir_mb=_du(out))
