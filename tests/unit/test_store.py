@@ -44,9 +44,16 @@ def test_lock_cleans_scratch_and_half_written_files(tmp_path):
     (st.path("tmp") / "job-1" / "src.yuv").write_bytes(b"x")
     (st.path("bitstreams") / ".c1.266.abc.tmp").write_bytes(b"partial")
     (st.path("bitstreams") / "c2.266").write_bytes(b"done")
+    (st.path("tmp") / "c7-4242").mkdir()  # job c7 was running when the run was killed: its log may be half-written
+    (st.path("logs") / "c7").mkdir()
+    (st.path("logs") / "c7" / ".c7_encoder.log.x1.tmp").write_bytes(b"partial")
+    (st.path("logs") / "c7" / "c7_decoder.log").write_bytes(b"done")
+    (st.path("records") / ".c3.json.y2.tmp").write_bytes(b"partial")
     st.lock()
     assert list(st.path("tmp").iterdir()) == []
     assert [p.name for p in st.path("bitstreams").iterdir()] == ["c2.266"]
+    assert [p.name for p in (st.path("logs") / "c7").iterdir()] == ["c7_decoder.log"]
+    assert list(st.path("records").iterdir()) == []
     st.close()
 
 
