@@ -44,7 +44,6 @@ def test_lock_cleans_scratch_and_half_written_files(tmp_path):
     (st.path("tmp") / "job-1" / "src.yuv").write_bytes(b"x")
     (st.path("bitstreams") / ".c1.266.abc.tmp").write_bytes(b"partial")
     (st.path("bitstreams") / "c2.266").write_bytes(b"done")
-    (st.path("tmp") / "c7-4242").mkdir()  # job c7 was running when the run was killed: its log may be half-written
     (st.path("logs") / "c7").mkdir()
     (st.path("logs") / "c7" / ".c7_encoder.log.x1.tmp").write_bytes(b"partial")
     (st.path("logs") / "c7" / "c7_decoder.log").write_bytes(b"done")
@@ -55,6 +54,18 @@ def test_lock_cleans_scratch_and_half_written_files(tmp_path):
     assert [p.name for p in (st.path("logs") / "c7").iterdir()] == ["c7_decoder.log"]
     assert list(st.path("records").iterdir()) == []
     st.close()
+
+
+@pytest.mark.parametrize("name, partial", [(".c1.json.x1.tmp", True), (".enc.log.ab12.tmp", True), (".a.tmp", True),
+                                           (".tmp", False), ("c1.json.tmp", False), ("c1.json", False),
+                                           ("..tmpx", True), (".x.tmpfile", True)])
+def test_partial_names_are_those_of_atomic_writes(name, partial):
+    """clean_tmp's name test equals the glob pattern ``.*.tmp*`` it replaced."""
+    import fnmatch
+
+    from vcmbench.run.store import _partial
+
+    assert _partial(name) is partial is fnmatch.fnmatchcase(name, ".*.tmp*")
 
 
 def test_missing_run_directory_is_a_clear_error(tmp_path):
