@@ -56,18 +56,6 @@ def test_lock_cleans_scratch_and_half_written_files(tmp_path):
     st.close()
 
 
-@pytest.mark.parametrize("name, partial", [(".c1.json.x1.tmp", True), (".enc.log.ab12.tmp", True), (".a.tmp", True),
-                                           (".tmp", False), ("c1.json.tmp", False), ("c1.json", False),
-                                           ("..tmpx", True), (".x.tmpfile", True)])
-def test_partial_names_are_those_of_atomic_writes(name, partial):
-    """clean_tmp's name test equals the glob pattern ``.*.tmp*`` it replaced."""
-    import fnmatch
-
-    from vcmbench.run.store import _partial
-
-    assert _partial(name) is partial is fnmatch.fnmatchcase(name, ".*.tmp*")
-
-
 def test_missing_run_directory_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         RunStore(tmp_path / "nope", create=False)
