@@ -473,6 +473,8 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
             summary.result_error = ("encode phase done: the verified pictures await `--phase score` "
                                     f"(kept under {store.path('decoded')})")
             return summary
+        # the plan's 125,000 job specs and their ids (a CTC run) are let go before the result set reads the plan again
+        del plan, todo, groups, done, jobs_text
         try:
             summary.result_set = build_result_set(store.dir, store=store)
         except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
