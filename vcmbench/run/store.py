@@ -40,7 +40,6 @@ from ..core.storage import ReadOnlyOutput, is_storage_fault, storage_error, unwr
 from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
 
 _CHUNK = 500  # job ids per ``IN (...)`` lookup (well under SQLite's limit on bound parameters)
-_HASH_THREADS = 4  # threads that re-check kept bitstreams when a run resumes
 
 
 class RunStore:
@@ -184,25 +183,10 @@ class RunStore:
     def stale_bitstreams(self) -> set[str]:
         """Coded jobs whose kept bitstream is missing, is not ``bits / 8`` bytes long, or no longer has the
         recorded SHA-256 (``extra.bitstream_sha256``): a resume re-runs them instead of trusting the row."""
-        from concurrent.futures import ThreadPoolExecutor
-        from itertools import islice
-
-        stale = set()
-        rows = self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'")
-        # a CTC run keeps 120,000 bitstreams: they are read and hashed by a few threads (file reads and hashlib
-        # release the GIL), a bounded batch of rows at a time
-        with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
-            while batch := list(islice(rows, _CHUNK * _HASH_THREADS)):
-                for found in pool.map(self._stale_of, (batch[k::_HASH_THREADS] for k in range(_HASH_THREADS))):
-                    stale.update(found)
-        return stale
-
-    def _stale_of(self, rows: list[tuple[str, str]]) -> list[str]:
-        """The ids of ``rows`` (job id, record) whose bitstream is missing, of another size or altered."""
         from ..core.hashing import file_digest
 
-        out = []
-        for job_id, rec_text in rows:
+        stale = set()
+        for job_id, rec_text in self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'"):
             try:
                 rec = json.loads(rec_text)
                 path = self.dir / rec["bitstream"]
@@ -213,8 +197,8 @@ class RunStore:
             except (KeyError, TypeError, ValueError, OSError):
                 ok = False
             if not ok:
-                out.append(job_id)
-        return out
+                stale.add(job_id)
+        return stale
 
     def put(self, job_id: str, kind: str, image_id: str, scale: float | None, qp: int | None,
             record: dict[str, Any], predictions: dict[str, Any] | None) -> None:
