@@ -221,7 +221,7 @@ def _child(argv: list[str]) -> None:
         if st["first_put"] is None:
             st["first_put"] = t - t0
         put(self, *a, **k)
-        st["last_put"] = time.monotonic() - t0
+        st["last_put"], st["last_put_cpu"] = time.monotonic() - t0, time.process_time()
         st["put_seconds"] += st["last_put"] - (t - t0)
         st["puts"] += 1
     store.RunStore.put = put_timed
@@ -469,7 +469,7 @@ def one_size(n: int, work: Path, codec: dict, jobs: int, kill: bool) -> dict:
     c = vcmbench(args, work / "stats-c.json", log=log)
     t_rs, t_bd = bd_seconds(out)
     ran_b = b["puts"]
-    loop_cpu = b["resultset_seconds_cpu_start"] - b["dispatch_cpu"]  # the parent's CPU in the job loop
+    loop_cpu = b["last_put_cpu"] - b["dispatch_cpu"]  # the parent's CPU in the job loop
     res.update(
         plan_s=b["plan_seconds"], resume_dispatch_s=b["dispatch"], resume_first_put_s=b["first_put"],
         resume_jobs=ran_b, resume_wall_s=b["wall"], parent_cpu_per_job_ms=1000 * loop_cpu / max(ran_b, 1),
