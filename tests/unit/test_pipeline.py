@@ -163,6 +163,38 @@ def test_plan_ids_are_stable_content_hashes(coco_tiny, tmp_path):
         make_plan(cond, coco_tiny, tmp_path, limit=0)
 
 
+def test_job_keys_serialised_in_parts_equal_the_whole_dict_hash():
+    """Issue 27: ``_KeyHash`` (constant entries serialised once per plan) gives exactly ``_hash`` of the whole dict,
+    so job ids do not change."""
+    from pathlib import Path
+
+    from vcmbench.run.pipeline import _hash, _KeyHash
+
+    const = {"kind": "code", "codec": "vtm-12.0#3f2a|x", "encode": {"preset": "medium", "extra_args": ("a", "b"),
+             "loop_filter": True, "threads": 1}, "ibd": 8, "t": {"score_threshold": 0.05, "max_detections": 100},
+             "decoders": ("pyav", "ffmpeg"), "cond": "cttc:é@1", "none": None, "path": Path("/x"), "v": "0.2.0"}
+    h = _KeyHash(const, ("image", "scale", "qp"))
+    for image, scale, qp in (("d41d8cd98f00b204e9800998ecf8427e", 1.0, 22), ("0" * 32, 0.75, 47), ("ü", 0.1 + 0.2, 0),
+                             ("x", 1, True), ("y", 2.5e-17, -3)):
+        assert h(image=image, scale=scale, qp=qp) == _hash({**const, "image": image, "scale": scale, "qp": qp})
+    assert h(image="a", scale=1.0, qp=22) != h(image="a", scale=1.0, qp=27)
+
+
+def test_run_json_with_the_job_list_spliced_in_equals_the_plain_one(coco_tiny, tmp_path):
+    """Issue 27: run.json's job list is made into text once per run and spliced into each write."""
+    import json
+
+    from vcmbench.conditions import load_condition
+    from vcmbench.run.pipeline import _jobs_text, _run_json, _run_json_text, make_plan
+
+    plan = make_plan(load_condition("coco-tiny-cc-ssd").with_overrides(qps=[32, 37]), coco_tiny, tmp_path, limit=2)
+    got = json.loads(_run_json_text(plan, "lab", ["vcmbench", "run"], _jobs_text(plan), executor={"workers": 2}))
+    want = json.loads(json.dumps({**_run_json(plan, "lab", ["vcmbench", "run"]), "executor": {"workers": 2}}))
+    got.pop("created"), want.pop("created")
+    assert got == want and list(got) == list(want)  # same content, same key order
+    assert [j["job_id"] for j in got["jobs"]] == [s.job_id for s in plan.specs] and len(got["jobs"]) == 6
+
+
 @pytest.mark.parametrize("name", ["tasks", "run", "results", "demo"])
 def test_commands_have_help_with_example(name):
     from vcmbench.cli import cli

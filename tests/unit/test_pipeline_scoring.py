@@ -74,6 +74,23 @@ def test_unverified_excluded_from_rate_and_accuracy_and_missing_point_left_out(r
     assert json.loads((run_dir / "resultset.json").read_text())["label"] == "t"
 
 
+def test_points_of_many_images_are_scored_in_a_helper_process_with_the_same_numbers(run_dir, monkeypatch):
+    """Issue 27: from SCORE_APART_FROM images per point, the point is scored in a spawned helper (the parent's memory
+    stays flat at CTC scale); the numbers equal in-process scoring."""
+    from vcmbench.run import resultset
+    from vcmbench.run.scoring import Scorer
+
+    here = resultset.build_result_set(run_dir, write=False)
+    monkeypatch.setattr(resultset, "SCORE_APART_FROM", 1)
+
+    def not_here(*a, **k):
+        raise AssertionError("scored in the parent")
+    monkeypatch.setattr(Scorer, "score", not_here)
+    apart = resultset.build_result_set(run_dir, write=False)
+    assert [(p.qp, p.accuracy, p.bpp, p.extra) for p in apart.points] == [(p.qp, p.accuracy, p.bpp, p.extra) for p in here.points]
+    assert apart.notes == here.notes and apart.signature == here.signature
+
+
 def test_no_scorable_point_is_an_error(run_dir):
     from vcmbench.run.resultset import build_result_set
 

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_str
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -72,6 +74,40 @@ class RunPlan:
 
 def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _dumps_value(v: Any) -> str:
+    """``json.dumps(v, sort_keys=True, default=str)``, without building an encoder for a plain str, int or float."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if t is int or (t is float and math.isfinite(v)):
+        return repr(v)  # what json writes for them
+    return json.dumps(v, sort_keys=True, default=str)
+
+
+class _KeyHash:
+    """``_hash({**const, **values})`` for the many jobs of a plan: the constant entries are serialised once and
+    only the varying ones per job, into the same bytes as ``json.dumps(..., sort_keys=True)`` (the same job ids);
+    a 120,000-job plan spent most of its time serialising the same codec, task and condition parts."""
+
+    def __init__(self, const: dict[str, Any], varying: Sequence[str]) -> None:
+        self.varying: list[str] = []
+        self.fixed = [""]  # the text between the varying values
+        for n, k in enumerate(sorted({*const, *varying})):
+            self.fixed[-1] += (", " if n else "") + json.dumps(k) + ": "
+            if k in varying:
+                self.varying.append(k)
+                self.fixed.append("")
+            else:
+                self.fixed[-1] += _dumps_value(const[k])
+
+    def __call__(self, **values: Any) -> str:
+        parts = ["{"]
+        for fixed, k in zip(self.fixed, self.varying):
+            parts += (fixed, _dumps_value(values[k]))
+        parts += (self.fixed[-1], "}")
+        return hashlib.sha256("".join(parts).encode()).hexdigest()[:20]
 
 
 def _codec_options(cond: Condition, codec_options: dict[str, Any] | None, data_dir: str | Path | None) -> dict[str, Any]:
@@ -205,9 +241,14 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     topts_t, copts_t, enc_t = tuple(sorted(topts.items())), tuple(sorted(copts.items())), tuple(sorted(enc.items()))
     split_t, feature_t = tuple(sorted(split.items())), (_freeze(feature) if feature is not None else None)
     ibd = int(cond.codec.get("input_bit_depth", 8))
+    network, color_mode = cond.task["network"], cond.color_mode
+    ref_key = _KeyHash({"kind": KIND_REFERENCE, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION}, ("image",))
+    code_key = _KeyHash({"kind": KIND_CODE, "codec": codec_sig, "encode": enc, "color": color_sig,
+                         "ibd": cond.codec.get("input_bit_depth", 8), "task": task_sig, "t": thresholds, "cond": cond_sig,
+                         "decoders": decs, "v": RESULTS_VERSION}, ("image", "scale", "qp"))
     for im in images:
-        key = _hash({"kind": KIND_REFERENCE, "image": im.digest, "task": task_sig, "t": thresholds, "v": RESULTS_VERSION})
-        specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=cond.task["network"],
+        key = ref_key(image=im.digest)
+        specs.append(JobSpec(job_id="r" + key, kind=KIND_REFERENCE, image=im, run_dir=run_dir, task=network,
                              task_options=topts_t, signature=task_sig, extra=split_t))
     for scale in cond.scales:
         for qp in cond.qps:
@@ -221,14 +262,11 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
                         task_options=topts_t, scale=1.0, qp=int(qp), codec=codec_name, codec_options=copts_t,
                         encode=enc_t, input_bit_depth=10, decoders=decs, signature=codec_sig, extra=feature_t))
                     continue
-                key = _hash({"kind": KIND_CODE, "image": im.digest, "scale": scale, "qp": qp, "codec": codec_sig,
-                             "encode": enc, "color": color_sig, "ibd": cond.codec.get("input_bit_depth", 8),
-                             "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
-                             "v": RESULTS_VERSION})
+                key = code_key(image=im.digest, scale=scale, qp=qp)
                 specs.append(JobSpec(
-                    job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=cond.task["network"],
+                    job_id="c" + key, kind=KIND_CODE, image=im, run_dir=run_dir, task=network,
                     task_options=topts_t, scale=float(scale), qp=int(qp), codec=codec_name, codec_options=copts_t,
-                    encode=enc_t, color=cond.color_mode, input_bit_depth=ibd, decoders=decs, signature=codec_sig))
+                    encode=enc_t, color=color_mode, input_bit_depth=ibd, decoders=decs, signature=codec_sig))
     # the QPs of one (image, scale) one after another (stable sort): a worker converts each source picture once
     rank = {im.image_id: i for i, im in enumerate(images)}
     specs.sort(key=lambda s: (0, 0) if s.kind == KIND_REFERENCE else (1, rank[s.image.image_id]))
@@ -372,7 +410,8 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         if env is None:
             env = _collect_env(plan.options["codec_options"].get("vtm_dir"))
         store.write_meta_json("env.json", env)
-        store.write_meta_json("run.json", _run_json(plan, label, command_line))
+        jobs_text = _jobs_text(plan)  # the plan's job list as JSON, made once (most of run.json at CTC scale)
+        store.write_meta_text("run.json", _run_json_text(plan, label, command_line, jobs_text))
         errors: list[dict[str, Any]] = []
         counters = {"done": 0, "skipped": 0, "failed": 0, "total": 0}
 
@@ -385,7 +424,7 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
         ex = make_executor(jobs, timeout=timeout, preload=TASK_PRELOAD) if own else executor
         try:
             ex.check_shared_dir(store.dir)
-            store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex.describe()})
+            store.write_meta_text("run.json", _run_json_text(plan, label, command_line, jobs_text, executor=ex.describe()))
             done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
             todo = _phase_jobs(store, [s for s in plan.specs if s.job_id not in done], plan.specs, phase, errors)
             counters["total"] = len(plan.specs)
@@ -419,21 +458,24 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                             counters["failed"] += 1
                     emit(spec.describe)
             retries, ex_info = ex.retries, ex.describe()
-            store.write_meta_json("run.json", {**_run_json(plan, label, command_line), "executor": ex_info})
+            store.write_meta_text("run.json", _run_json_text(plan, label, command_line, jobs_text, executor=ex_info))
         finally:
             if own:
                 ex.close()
             _write_errors(store, errors)
         total, skipped = counters["total"], counters["skipped"]
         # bitstreams of this plan that did not verify, this session or an earlier one
-        failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE)
-                     and (got := store.get(s.job_id)) is not None and not got[0]["verified"])
+        unverified = store.unverified_ids()  # (one pass over the records, predictions unread)
+        failed = sum(1 for s in plan.specs if s.kind in (KIND_CODE, KIND_FEATURE) and s.job_id in unverified)
+        del unverified
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
                              time.monotonic() - t_start, phase=phase, retries=retries, executor=ex_info)
         if phase == "encode":
             summary.result_error = ("encode phase done: the verified pictures await `--phase score` "
                                     f"(kept under {store.path('decoded')})")
             return summary
+        # the plan's 125,000 job specs and their ids (a CTC run) are let go before the result set reads the plan again
+        del plan, todo, groups, done, jobs_text
         try:
             summary.result_set = build_result_set(store.dir, store=store)
         except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
@@ -466,7 +508,7 @@ def _phase_jobs(store: RunStore, todo: list[JobSpec], new: list[JobSpec], phase:
     if phase == "encode":
         return [dataclasses.replace(s, extra=(*s.extra, ("phase", PHASE_ENCODE))) for s in todo if s.kind == KIND_CODE]
     ids = {s.job_id for s in new if s.kind == KIND_CODE}
-    awaiting = [jid for jid, rec, _ in store.rows(KIND_CODE) if jid in ids and (rec.get("extra") or {}).get(AWAITING_SCORE)]
+    awaiting = sorted(store.code_ids_flagged(AWAITING_SCORE) & ids)  # (the flagged rows only: not every row read)
     specs = {s.job_id: s for s in new}
     out = [dataclasses.replace(specs[jid], kind=KIND_SCORE) for jid in awaiting]
     if phase == "score":
@@ -520,7 +562,28 @@ def default_label(cond: Condition) -> str:
     return c["name"] + (f"-{c.get('preset')}" if c["name"] == "vvenc" and c.get("preset") else "")
 
 
-def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | None) -> dict[str, Any]:
+_JOBS_MARK = "\x00vcmbench:jobs\x00"  # where _run_json_text splices the job list in
+
+
+def _jobs_text(plan: RunPlan) -> str:
+    """The ``jobs`` list of run.json as JSON text, one job a line."""
+    return "[\n" + ",\n".join(json.dumps({"job_id": s.job_id, "kind": KIND_CODE if s.kind == KIND_FEATURE else s.kind,
+                                             "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp})
+                                 for s in plan.specs) + "\n]"
+
+
+def _run_json_text(plan: RunPlan, label: str | None, command_line: Sequence[str] | None, jobs_text: str,
+                   **more: Any) -> str:
+    """run.json (``_run_json`` plus ``more``) with the job list given as text: a 120,000-job run writes run.json three
+    times, and building its 120,000 job objects for each write would cost time and memory."""
+    from ..core.jsonio import dumps
+
+    text = dumps({**_run_json(plan, label, command_line, jobs=_JOBS_MARK), **more})
+    return text.replace(json.dumps(_JOBS_MARK), jobs_text, 1)
+
+
+def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | None, jobs: Any = None) -> dict[str, Any]:
+    """run.json; ``jobs`` (default: the plan's job list) stands in for the list (see ``_run_json_text``)."""
     cond = plan.condition
     c = cond.codec
     return {
@@ -530,7 +593,7 @@ def _run_json(plan: RunPlan, label: str | None, command_line: Sequence[str] | No
         "scales": cond.scales, "images": [im.__dict__ for im in plan.images],
         "jobs": [{"job_id": s.job_id, "kind": KIND_CODE if s.kind == KIND_FEATURE else s.kind,
                   "image_id": s.image.image_id, "scale": s.scale, "qp": s.qp}
-                 for s in plan.specs],
+                 for s in plan.specs] if jobs is None else jobs,
         "command_line": list(command_line) if command_line else None,
         "results_version": RESULTS_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **plan.options,

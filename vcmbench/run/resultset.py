@@ -37,38 +37,51 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
     run_dir = Path(run_dir)
     own = store is None
     st = store or RunStore(run_dir, create=False)
+    point_scorer: PointScorer | None = None
     try:
         run = read_json(run_dir / "run.json")
         cond = read_json(run_dir / "condition.json")
         refs = run["images"]
-        # records only: predictions are read one rate point at a time (memory flat in the number of points)
-        rows = {jid: (rec, None) for jid, rec, _ in st.rows()}
-        ref_preds = {j["image_id"]: st.get(j["job_id"])[1] for j in run["jobs"] if j["kind"] == "reference" and j["job_id"] in rows}
+        # one rate point at a time: its records and predictions are looked up by job id (memory flat in the
+        # number of points, time linear in the number of jobs)
+        by_point: dict[tuple[Any, Any], list[tuple[str, str]]] = {}  # (job id, image id) per point
+        ref_image: dict[str, str] = {}
+        for j in run.pop("jobs"):  # (the plan's job objects are let go as they are grouped: 125,000 of them at CTC scale)
+            if j["kind"] == "reference":
+                ref_image[j["job_id"]] = j["image_id"]
+            elif j["kind"] == "code":
+                by_point.setdefault((j["scale"], j["qp"]), []).append((j["job_id"], j["image_id"]))
+        got_refs = {jid: pred for jid, _, pred in st.records(ref_image, predictions=True)}
+        ref_preds = {ref_image[jid]: got_refs[jid] for jid in ref_image if jid in got_refs}  # in plan order
+        del got_refs
         scorer = Scorer(cond, run, refs, ref_preds, results_dir=run_dir / RESULTS_DIR)
+        point_scorer = PointScorer(scorer, (cond, {k: v for k, v in run.items() if k != "jobs"}, refs, ref_preds,
+                                            run_dir / RESULTS_DIR))
         notes = list(scorer.notes)
         points: list[RatePoint] = []
         for scale in run["scales"]:
             for qp in run["qps"]:
-                jobs = [j for j in run["jobs"] if j["kind"] == "code" and j["scale"] == scale and j["qp"] == qp]
-                missing = [j["image_id"] for j in jobs if j["job_id"] not in rows]
+                jobs = by_point.get((scale, qp), [])
+                rows = {jid: (rec, pred) for jid, rec, pred in st.records((jid for jid, _ in jobs), predictions=True)}
+                missing = [image for jid, image in jobs if jid not in rows]
                 if missing:
                     notes.append(f"scale {scale:g} QP {qp}: left out — {len(missing)} job(s) did not finish "
                                  f"(e.g. image {missing[0]}; see errors.json); re-run to complete it")
                     continue
-                unscored = [j["image_id"] for j in jobs if (rows[j["job_id"]][0].get("extra") or {}).get("awaiting_score")]
+                unscored = [image for jid, image in jobs if (rows[jid][0].get("extra") or {}).get("awaiting_score")]
                 if unscored:  # split phases: encoded and verified, task network not run yet
                     notes.append(f"scale {scale:g} QP {qp}: left out — {len(unscored)} picture(s) await "
                                  "`vcmbench run --phase score`")
                     continue
-                recs = [rows[j["job_id"]][0] for j in jobs]
+                recs = [rows[jid][0] for jid, _ in jobs]
                 ok = [r for r in recs if r["verified"]]
                 bad = [r for r in recs if not r["verified"]]
                 if not ok:
                     notes.append(f"scale {scale:g} QP {qp}: left out — no bitstream verified "
                                  f"({bad[0]['verdict']})")
                     continue
-                preds = {r["image_id"]: st.get(r["job_id"])[1] for r in ok}
-                acc, extra = scorer.score(preds, point_name(scale, qp))
+                preds = {r["image_id"]: rows[r["job_id"]][1] for r in ok}
+                acc, extra = point_scorer.score(preds, point_name(scale, qp))
                 qual, layer_q, qnote = aggregate_quality(ok, (cond["metric"].get("yuv_weights") or "6:1:1"))
                 acc.update(qual)
                 if layer_q:
@@ -100,7 +113,7 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
         if run.get("complexity"):
             provenance["complexity"] = _complexity(run["complexity"], refs)
         if len(ref_preds) == len(refs) and scorer.gt_mode != "reference-output":
-            acc, _ = scorer.score(ref_preds, "uncompressed")
+            acc, _ = point_scorer.score(ref_preds, "uncompressed")
             provenance["uncompressed_accuracy"] = acc
         env_p = run_dir / "env.json"
         if env_p.exists():
@@ -112,8 +125,56 @@ def build_result_set(run_dir: str | Path, store: RunStore | None = None, write: 
             rs.save(run_dir / RESULTSET_FILE)
         return rs
     finally:
+        if point_scorer is not None:
+            point_scorer.close()
         if own:
             st.close()
+
+
+SCORE_APART_FROM = 500  # images per rate point from which a point is scored in a helper process
+
+
+class PointScorer:
+    """Scores rate points with ``scorer`` in this process, or, from ``SCORE_APART_FROM`` images per point, in one
+    ``spawn``ed helper process holding its own ``Scorer(*args)`` (the same code and inputs: the same numbers).
+    One pycocotools evaluation of a CTC point (5,000 images) holds about half a gigabyte until it ends; in a
+    helper that memory goes back to the system, so the ``vcmbench`` process stays flat as runs grow."""
+
+    def __init__(self, scorer: Scorer, args: tuple) -> None:
+        self.scorer, self.args, self.pool = scorer, args, None
+
+    def score(self, preds: dict[str, dict], point: str | None = None) -> tuple[dict[str, float], dict[str, Any]]:
+        if len(preds) < SCORE_APART_FROM:
+            return self.scorer.score(preds, point)
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init_scorer, initargs=self.args)
+        try:
+            return self.pool.submit(_score_point, preds, point).result()
+        except BrokenProcessPool:
+            raise EvaluationError(f"The helper process scoring rate point {point} died (out of memory?); free memory "
+                                  "and rebuild the result set with `vcmbench results RUNDIR --rebuild`.") from None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+_HELPER_SCORER: list[Scorer] = []
+
+
+def _init_scorer(*args: Any) -> None:
+    _HELPER_SCORER[:] = [Scorer(*args[:4], results_dir=args[4])]
+
+
+def _score_point(preds: dict[str, dict], point: str | None) -> tuple[dict[str, float], dict[str, Any]]:
+    return _HELPER_SCORER[0].score(preds, point)
 
 
 QUALITY_KEYS = ("psnr_rgb", "psnr_y", "psnr_u", "psnr_v", "ms_ssim", "feature_psnr", "feature_mse")

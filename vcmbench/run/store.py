@@ -32,12 +32,14 @@ import shutil
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..core.errors import DataError, StorageError, UsageError
 from ..core.jsonio import atomic_write_text, read_json, write_json
 from ..core.storage import ReadOnlyOutput, is_storage_fault, storage_error, unwritable
 from .store_repair import DB_FILE, SCHEMA, StoreCorrupt, _loads, _open_db, rebuild_store  # noqa: F401 (re-exported)
+
+_CHUNK = 500  # job ids per ``IN (...)`` lookup (well under SQLite's limit on bound parameters)
 
 
 class RunStore:
@@ -148,6 +150,16 @@ class RunStore:
                 raise fault from None
             raise
 
+    def write_meta_text(self, name: str, text: str) -> Path:
+        """``write_meta_json`` for JSON already made into text (atomic)."""
+        try:
+            return atomic_write_text(self.dir / name, text)
+        except OSError as exc:
+            fault = unwritable(self.dir, exc)
+            if fault is not None:
+                raise fault from None
+            raise
+
     def read_meta_json(self, name: str) -> Any:
         p = self.dir / name
         if not p.exists():
@@ -229,6 +241,36 @@ class RunStore:
             args = (kind,)
         for job_id, rec, pred in self._db.execute(sql + " ORDER BY job_id", args):
             yield job_id, _loads(rec, self.dir, job_id), (None if pred is None else _loads(pred, self.dir, job_id))
+
+    def records(self, job_ids: Iterable[str], predictions: bool = False
+                ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+        """``(job_id, record, predictions)`` of the stored ones of ``job_ids``, looked up by primary key in chunks
+        (memory and time proportional to ``job_ids``, not to the store); ``predictions`` False leaves them
+        unread (None)."""
+        cols = "job_id, record" + (", predictions" if predictions else "")
+        ids = list(job_ids)
+        for k in range(0, len(ids), _CHUNK):
+            chunk = ids[k:k + _CHUNK]
+            sql = f"SELECT {cols} FROM jobs WHERE job_id IN ({','.join('?' * len(chunk))})"
+            for row in self._db.execute(sql, chunk):
+                pred = row[2] if predictions else None
+                yield row[0], _loads(row[1], self.dir, row[0]), (None if pred is None else _loads(pred, self.dir, row[0]))
+
+    def code_ids_flagged(self, key: str) -> set[str]:
+        """Coded jobs whose record's ``extra`` holds ``key`` with a true value (e.g. ``awaiting_score``).  SQLite
+        selects the rows whose record text names the key (records are written by ``json.dumps``: a key is always
+        spelled out), Python confirms: a resume reads the few flagged rows, not every row."""
+        out = set()
+        for job_id, rec in self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code' AND instr(record, ?) > 0",
+                                            (json.dumps(key),)):
+            if (_loads(rec, self.dir, job_id).get("extra") or {}).get(key):
+                out.add(job_id)
+        return out
+
+    def unverified_ids(self) -> set[str]:
+        """Coded jobs stored with a bitstream that did not verify (records read one at a time, predictions never)."""
+        return {job_id for job_id, rec in self._db.execute("SELECT job_id, record FROM jobs WHERE kind = 'code'")
+                if not _loads(rec, self.dir, job_id)["verified"]}
 
     def count(self, kind: str | None = None) -> int:
         if kind is None:
