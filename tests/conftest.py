@@ -13,6 +13,19 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VCMBENCH_SHARED", REPO.parent / "shared"))
 
 
+@pytest.fixture(autouse=True)
+def _vtm_dir_env_restored():
+    """``--vtm-dir`` reaches the codecs through VCMBENCH_VTM_DIR, which the CLI sets in its own process; under
+    CliRunner that process is the test session, so each test gets the variable back as it found it (a test
+    that passed an empty folder must not leave every later test with a broken VTM setting)."""
+    old = os.environ.get("VCMBENCH_VTM_DIR")
+    yield
+    if old is None:
+        os.environ.pop("VCMBENCH_VTM_DIR", None)
+    else:
+        os.environ["VCMBENCH_VTM_DIR"] = old
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_user_cache(tmp_path_factory):
     """The tests never read or write the user's cache (``~/.cache/vcmbench``: the planner's network facts):
