@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _condition(tmp_path: Path, name: str, codec: dict) -> Path:
     data = yaml.safe_load((ROOT / "cttc" / "demo.yaml").read_text())
     data["name"] = name
+    data["preprocess"]["color"] = "ctc"  # the FFmpeg colour steps (the demo itself converts in bt601-full-int)
     data["codec"] = {**{k: data["codec"][k] for k in ("qps", "scales", "input_bit_depth", "internal_bit_depth",
                                                        "chroma_format")}, **codec}
     p = tmp_path / f"{name}.yaml"
