@@ -8,9 +8,15 @@ def test_fraction_keys_show_in_percent_and_error_keys_as_stored():
         assert units.is_fraction_key(key), key
         assert units.accuracy(key).text(0.625418) == "62.542"
         assert units.accuracy(key).header("mAP") == "mAP (%)"
-    for key in ("mae", "mse", "psnr_y", "mapx"):
+    for key in ("mae", "mse", "mapx"):
         assert not units.is_fraction_key(key), key
         assert units.accuracy(key).text(5.2104) == "5.210"
+    for key in ("psnr", "psnr_rgb", "psnr_y"):  # picture quality: dB with 2 decimals, MS-SSIM with 4
+        assert not units.is_fraction_key(key)
+        assert units.accuracy(key).text(37.7751, unit=True) == "37.78 dB"
+        assert units.accuracy(key).header() == f"{key} (dB)"
+        assert units.bd_accuracy(key).text(0.4567, unit=True) == "+0.46 dB"
+    assert units.accuracy("ms_ssim").text(0.98123456) == "0.9812"
 
 
 def test_bd_quantities_are_signed_with_their_unit():

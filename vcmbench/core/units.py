@@ -87,17 +87,31 @@ OVERLAP = Quantity("overlap", "%", 100.0, 1)
 TIME_RATIO = Quantity("time ratio", "%", 100.0, 1)
 
 
+def _picture_quality(key: str) -> Quantity | None:
+    """PSNR keys (``psnr``, ``psnr_rgb``, ``psnr_y`` ...) in dB with 2 decimals; MS-SSIM keys with 4."""
+    k = str(key).lower()
+    if k.startswith("psnr"):
+        return Quantity(key, PSNR.unit, 1.0, PSNR.decimals)
+    if k.replace("-", "_") in ("ms_ssim", "msssim"):
+        return Quantity(key, MSSSIM.unit, 1.0, MSSSIM.decimals)
+    return None
+
+
 def accuracy(key: str) -> Quantity:
-    """The display quantity of accuracy key ``key``: percent for fractions, as stored otherwise."""
+    """The display quantity of accuracy key ``key``: percent for fractions, dB for PSNR, as stored otherwise."""
     if is_fraction_key(key):
         return Quantity(key, "%", 100.0, 3)
-    return Quantity(key, "", 1.0, 3)
+    return _picture_quality(key) or Quantity(key, "", 1.0, 3)
 
 
 def bd_accuracy(key: str) -> Quantity:
-    """BD-accuracy of ``key``: percentage points (``pp``) for fraction keys, the key's own unit otherwise."""
+    """BD-accuracy of ``key``: percentage points (``pp``) for fraction keys, dB for PSNR (BD-PSNR), the key's
+    own unit otherwise."""
     if is_fraction_key(key):
         return Quantity(f"BD-{key}", "pp", 100.0, 2, signed=True)
+    pq = _picture_quality(key)
+    if pq is not None:
+        return Quantity(f"BD-{key}", pq.unit, 1.0, pq.decimals, signed=True)
     return Quantity(f"BD-{key}", "", 1.0, 2, signed=True)
 
 
