@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import EXTEND_NAMES, REMEDY_NAMES, bd_json_fields, echo_json, percent_list, table
+from .common import EXTEND_NAMES, REMEDY_NAMES, bd_json_fields, ci_options, echo_json, percent_list, table
 from .params import FRACTION
 
 METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, akima, pchip-trapz"
@@ -33,11 +33,7 @@ METHOD_HELP = "pchip-jvet (default; the JCTVC/JVET spreadsheet), cubic, pchip, a
               help="Compare result sets that differ in kind (image vs feature coding, not twins), dataset or number of "
                    "images, which no condition allows (recorded in the signature as mixed:<what>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--ci", "ci_level", default=None, metavar="LEVEL",
-              help="Confidence interval at LEVEL percent (e.g. 95): paired bootstrap over the images of run "
-                   "directories (CSV inputs have no per-image records: the interval is marked unavailable).")
-@click.option("--resamples", default=1000, show_default=True, type=int, help="Bootstrap resamples for --ci (>= 100).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws for --ci.")
+@ci_options
 def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, extend, min_overlap, force, allow_mixed,
            as_json, ci_level, resamples, seed):
     """BD-rate (percent, negative = the test saves rate) and BD-accuracy of TEST against ANCHOR.

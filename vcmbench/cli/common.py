@@ -298,3 +298,14 @@ def bd_json_fields(res, quality_key: str) -> dict:
         out["bd_quality_pp"] = None if res.bd_quality is None else res.bd_quality * 100.0
     out["bd"] = res.to_dict()
     return out
+
+
+def ci_options(fn):
+    """``--ci LEVEL``, ``--resamples N``, ``--seed S`` (``bdrate`` and ``report``): the bootstrap interval."""
+    fn = click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws for --ci.")(fn)
+    fn = click.option("--resamples", default=1000, show_default=True, type=int,
+                      help="Bootstrap resamples for --ci (>= 100).")(fn)
+    return click.option("--ci", "ci_level", default=None, metavar="LEVEL",
+                        help="Confidence interval of each BD-rate at LEVEL percent (e.g. 95): paired bootstrap over "
+                             "the images of run directories (CSV inputs have no per-image records: the interval is "
+                             "marked unavailable).")(fn)

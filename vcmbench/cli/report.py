@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXTEND_NAMES, REMEDY_NAMES, bd_json_fields, echo_json, table
+from .common import EXTEND_NAMES, REMEDY_NAMES, bd_json_fields, ci_options, echo_json, table
 
 METHOD_HELP = "pchip-jvet (default), cubic, pchip, akima, pchip-trapz"
 
@@ -89,11 +89,7 @@ def _load_sets(paths, role: str, rate_col: str | None = None, quality_col: str |
               help="Output file: .xlsx (workbook), .html or .docx (contribution document); repeatable, all written "
                    "or none.")
 @click.option("--json", "as_json", is_flag=True, help="Print the BD results as JSON.")
-@click.option("--ci", "ci_level", default=None, metavar="LEVEL",
-              help="Confidence interval of each BD-rate at LEVEL percent (e.g. 95): paired bootstrap over the images "
-                   "of run directories (CSV inputs: marked unavailable).")
-@click.option("--resamples", default=1000, show_default=True, type=int, help="Bootstrap resamples for --ci (>= 100).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws for --ci.")
+@ci_options
 def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta_file, title, abstract, m_number,
            meeting, authors, accuracy_units, rate_axis, force, allow_mixed, outputs, as_json, ci_level, resamples, seed):
     """Write the BD-rate workbook and the MPEG contribution (.docx and/or HTML) from one model.
