@@ -126,6 +126,7 @@ def same_run(a: Path, b: Path, total: int, bitstreams: int) -> None:
         for key in ("bits", "verified", "verdict", "coded_width", "coded_height"):
             assert rec_a.get(key) == rec_b.get(key), (job_id, key)
         assert (rec_a.get("extra") or {}).get("bitstream_sha256") == (rec_b.get("extra") or {}).get("bitstream_sha256")
+        assert "awaiting_score" not in (rec_b.get("extra") or {})
         assert pred_a == pred_b, job_id
     bs_a = {p.name: p.read_bytes() for p in (a / "bitstreams").iterdir()}
     bs_b = {p.name: p.read_bytes() for p in (b / "bitstreams").iterdir()}

@@ -15,46 +15,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.integration.test_pipeline_resume import _comparable, _count, _rows, _session_members
-
-QPS = [47]
-LIMIT = 2
-TOTAL = LIMIT + LIMIT * len(QPS)
-
-
-def _args(data, out, *extra):
-    return ["run", "coco-tiny-cc-ssd", "--data", str(data), "--preset", "faster", "--qps", ",".join(map(str, QPS)),
-            "--limit", str(LIMIT), "--quiet", "--out", str(out), *extra]
+from tests.integration.dask_procs import BITSTREAMS, LIMIT, QPS, TOTAL, make_serial_run, same_run
+from tests.integration.dask_procs import run_args as _args
+from tests.integration.test_pipeline_resume import _count, _session_members
 
 
 def _same_run(a: Path, b: Path) -> None:
-    ra = json.loads((a / "resultset.json").read_text())
-    rb = json.loads((b / "resultset.json").read_text())
-    assert _comparable(ra) == _comparable(rb) and ra["signature"] == rb["signature"]
-    rows_a, rows_b = _rows(a), _rows(b)
-    assert sorted(rows_a) == sorted(rows_b) and len(rows_b) == TOTAL  # nothing lost, nothing duplicated
-    for job_id, (rec_a, pred_a) in rows_a.items():
-        rec_b, pred_b = rows_b[job_id]
-        for key in ("bits", "verified", "verdict", "coded_width", "coded_height"):
-            assert rec_a.get(key) == rec_b.get(key), (job_id, key)
-        assert "awaiting_score" not in (rec_b.get("extra") or {})
-        assert pred_a == pred_b, job_id
-    bs_a = {p.name: p.read_bytes() for p in (a / "bitstreams").iterdir()}
-    bs_b = {p.name: p.read_bytes() for p in (b / "bitstreams").iterdir()}
-    assert bs_a == bs_b and len(bs_b) == LIMIT * len(QPS)
+    same_run(a, b, TOTAL, BITSTREAMS)
 
 
 @pytest.fixture(scope="module")
 def serial_run(tmp_path_factory):
-    data = Path(os.environ.get("VCMBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "coco-tiny-cc"
-    if not data.exists():
-        pytest.skip(f"test data {data} is absent")
-    from vcmbench.cli import cli
-
-    out = tmp_path_factory.mktemp("serial") / "run"
-    res = CliRunner().invoke(cli, _args(data, out, "--jobs", "1"))
-    assert res.exit_code == 0, res.output
-    return data, out
+    return make_serial_run(tmp_path_factory)
 
 
 @pytest.mark.integration
