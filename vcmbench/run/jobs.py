@@ -25,6 +25,8 @@ from ..conditions.datasets import ImageRef
 KIND_CODE = "code"  # image x scale x QP
 KIND_REFERENCE = "reference"  # the task network on the uncompressed image
 KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack, head (stored as "code")
+KIND_SEQUENCE = "sequence"  # video: sequence x QP coded as one bitstream, every frame scored (stored as "code")
+KIND_SEQUENCE_REFERENCE = "seqref"  # video: the task network on every uncompressed frame (stored as "reference")
 KIND_SCORE = "score"  # --phase score: the task network on an encode-phase picture (updates its "code" row)
 
 _CACHE: dict[Any, Any] = {}

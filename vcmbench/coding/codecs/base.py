@@ -86,6 +86,14 @@ class Codec(ABC):
     @abstractmethod
     def signature(self) -> str: ...
 
+    def encode_sequence(self, src_yuv: Path, bitstream: Path, settings: Any,
+                        log_dir: Path | None = None) -> EncodeResult:
+        """Encode ``settings.frames`` frames of ``src_yuv`` (after ``settings.frame_skip``) as ONE inter-coded
+        bitstream (``settings``: ``coding.sequence.SequenceSettings``).  ``EncodeResult.recon`` holds every
+        coded frame in output order when the encoder writes it.  Codecs that code pictures only refuse."""
+        raise UsageError(f"Codec {self.name!r} codes single pictures only: it cannot code a sequence. "
+                         "Use vtm, vvenc or a template codec with {frames} {fps} {frame_skip} {intra_period}.")
+
     def available(self) -> tuple[bool, str]:
         """(usable here?, reason when not).  Default: ``version()`` succeeds."""
         try:
