@@ -121,11 +121,13 @@ def test_cttc_list_and_show_video_conditions():
     assert r.exit_code == 0 and json.loads(r.output)["dataset"]["sequences"][2]["frames"] == 2334
 
 
-def test_run_refuses_video_conditions(tmp_path):
+def test_run_refuses_a_video_data_folder_without_the_sequences(tmp_path):
+    """`vcmbench run` runs video conditions; a data folder that lacks the sequences is refused before any work,
+    naming `cttc verify-data`, and leaves no run directory behind."""
     out = tmp_path / "out"
     r = CliRunner().invoke(cli, ["run", "fcm-sfu-hw-obj", "--data", str(tmp_path), "--out", str(out)])
     assert r.exit_code == EXIT_USAGE, r.output
-    assert "video runs are not implemented yet: issue 22" in r.output and "Traceback" not in r.output
+    assert "cttc verify-data" in r.output and "Traceback" not in r.output
     assert not out.exists()
 
 

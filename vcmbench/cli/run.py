@@ -9,6 +9,29 @@ import click
 from .common import echo_json, executor_options, exit_with, table
 from .params import POSITIVE_INT, TIMEOUT, VTM_DIR
 
+VIDEO_TIMEOUT = 86400.0  # default --timeout of a sequence job (one sequence at one QP; VTM takes hours on class A/B)
+
+
+def _check_video_options(cond, scales, phase, sequences, sets, split) -> None:
+    """Refuse the options that do not apply to the condition's kind, before any work (exit 2)."""
+    from ..core.errors import UsageError
+
+    ctx = click.get_current_context()
+    given = {name for name in ("phase", "split")
+             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)}
+    if cond.is_sequences:
+        if scales:
+            raise UsageError(f"Condition {cond.name} is a video condition: sequences are coded at their own size; "
+                             "leave out --scales.")
+        if "phase" in given:
+            raise UsageError(f"Condition {cond.name} is a video condition: --phase (split encode/score runs) applies "
+                             "to image conditions; leave it out.")
+        return
+    used = [o for o, v in (("--sequence", sequences), ("--set", sets)) if v]
+    used += ["--split/--no-split"] if "split" in given else []
+    if used:
+        raise UsageError(f"{', '.join(used)}: video options; condition {cond.name} is an image condition.")
+
 
 def _int_list(text: str | None, what: str) -> list[int] | None:
     from ..core.errors import UsageError
@@ -100,10 +123,20 @@ def _progress(quiet: bool):
 @click.option("--preset", default=None, help="Override the VVenC preset (faster, fast, medium, slow, slower).")
 @click.option("--qps", default=None, help="Override the QP ladder, comma-separated (e.g. 22,37,47).")
 @click.option("--scales", default=None, help="Override the scales, in percent, comma-separated (100,75,50,25).")
-@click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images of the dataset.")
+@click.option("--limit", type=POSITIVE_INT, default=None,
+              help="Only the first N images of the dataset (sequences, for a video condition).")
+@click.option("--sequence", "sequences", multiple=True,
+              help="Video conditions: run only this sequence (repeatable; names as `vcmbench cttc show` lists them).")
+@click.option("--set", "sets", multiple=True,
+              help="Video conditions: apply this optional set of the condition (repeatable, e.g. no-cactus).")
+@click.option("--split/--no-split", default=True, show_default=True,
+              help="Video conditions: encode each sequence in independent segments split at its intra periods and "
+                   "join them (the reference framework's parallel encoding), or in one encode.")
 @executor_options
-@click.option("--timeout", type=TIMEOUT, default=3600.0, show_default=True,
-              help="Seconds one job may run; a job past it is stopped and reported, the run goes on.")
+@click.option("--timeout", type=TIMEOUT, default=None,
+              help="Seconds one job may run; a job past it is stopped and reported, the run goes on (default 3600 for "
+                   f"a picture job, {VIDEO_TIMEOUT:.0f} for a sequence job: a killed sequence job resumes from its "
+                   "finished segments when the run is started again).")
 @click.option("--phase", type=click.Choice(["all", "encode", "score"]), default="all", show_default=True,
               help="encode: preprocess, encode, verify, keep the decoded pictures; score: task network and "
                    "metrics on them (e.g. on a GPU box); all: both.")
@@ -127,9 +160,13 @@ def _progress(quiet: bool):
                    "ffmpeg, +vtm when VTM is configured; they must all agree).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choice, timeout, phase, label, vtm_dir, cfg,
-        allow_version_mismatch, task_weights, allow_unpublished_weights, device, decoders, quiet, as_json):
+def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, sequences, sets, split, ex_choice, timeout,
+        phase, label, vtm_dir, cfg, allow_version_mismatch, task_weights, allow_unpublished_weights, device, decoders,
+        quiet, as_json):
     """Run a condition: every (image, scale, QP) encoded, verified, decoded and scored.
+
+    A video condition (FCM SFU-HW-Objects-v1...) runs every (sequence, QP of its class ladder): the
+    evaluated frames coded as one inter bitstream, every picture verified, every decoded frame scored.
 
     Writes the run directory (condition.json, env.json, commands.log, bitstreams/, logs/,
     predictions/, results.sqlite, resultset.json).  Re-running the same command resumes:
@@ -140,11 +177,13 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
     Example:
       vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --qps 22,37,47 --limit 4 --out runs/coco-tiny
       vcmbench run coco-tiny-cc-ssd --data ../shared/data/coco-tiny-cc --out runs/coco-tiny --executor dask --jobs 2
+      vcmbench run fcm-sfu-hw-obj --data /data/fcm_testdata/SFU_HW_Obj --codec vvenc --sequence BQSquare_416x240_60 --out runs/sfu-d
     """
     from ..conditions import load_condition
     from ..run.pipeline import run_condition
 
     cond = load_condition(condition)
+    _check_video_options(cond, scales, phase, sequences, sets, split)
     if codec or preset:
         cond = cond.with_overrides(codec=codec, preset=preset)
     codec_options = {}
@@ -164,12 +203,23 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
         from ..tasks.rcnn.weights import unpublished_weights_option
 
         task_options.update(unpublished_weights_option(str(cond.task.get("network", ""))))
+    if timeout is None:
+        timeout = VIDEO_TIMEOUT if cond.is_sequences else 3600.0
     with ex_choice.make(timeout=timeout, tasks=True) as ex:
-        summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
-                                scales=_ctc_scales(scales), limit=limit, label=label,
-                                codec_options=codec_options or None, task_options=task_options or None,
-                                decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
-                                command_line=["vcmbench", *sys.argv[1:]], executor=ex, phase=phase)
+        if cond.is_sequences:
+            from ..run.video_pipeline import VideoRunOptions, run_video
+
+            summary = run_video(cond, data_dir, out_dir, VideoRunOptions(
+                qps=_int_list(qps, "qps"), limit=limit, sequences=sequences, sets=sets, split=split, label=label,
+                codec_options=codec_options or None, task_options=task_options or None,
+                decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
+                command_line=["vcmbench", *sys.argv[1:]], executor=ex))
+        else:
+            summary = run_condition(cond, data_dir, out_dir, qps=_int_list(qps, "qps"),
+                                    scales=_ctc_scales(scales), limit=limit, label=label,
+                                    codec_options=codec_options or None, task_options=task_options or None,
+                                    decoders=_run_decoders(decoders, vtm_dir), progress=_progress(quiet),
+                                    command_line=["vcmbench", *sys.argv[1:]], executor=ex, phase=phase)
     info = {"run_dir": str(summary.run_dir), "jobs": summary.total, "cached": summary.skipped, "ran": summary.ran,
             "not_verified": summary.not_verified, "errors": len(summary.errors), "seconds": round(summary.seconds, 1),
             "retries": summary.retries, "phase": summary.phase, "executor": summary.executor,
@@ -185,7 +235,10 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, ex_choi
             click.echo(f"{summary.retries} job(s) started again after their worker died", err=True)
         for e in summary.errors[:5]:
             click.echo(f"  error: {e['job']}: {e['error'].splitlines()[0]}", err=True)
-        if summary.result_set is not None:
+        if summary.result_set is not None and summary.result_set.provenance.get("video"):
+            _print_video_points(summary.result_set)
+            click.echo(f"result set: {summary.run_dir / 'resultset.json'}")
+        elif summary.result_set is not None:
             _print_points(summary.result_set)
             click.echo(f"result set: {summary.run_dir / 'resultset.json'}")
         elif phase == "encode":
@@ -225,6 +278,24 @@ def _print_points(rs) -> None:
         r.insert(3, r.pop(6))
     optional = ["bits", "images", *[qs[k].header(k) for k in reversed(keys[1:])], "failed"]
     click.echo(table(headers, rows, optional=optional))
+
+
+def _print_video_points(rs) -> None:
+    """A video run's rows: each sequence at each QP, then each class at each rate point (``qp`` is then the rank,
+    as in the reference framework's CSV), with kbps, bpp and the accuracy keys in display units (core.units)."""
+    from ..core import units
+
+    keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
+    qs = {k: units.accuracy(k) for k in keys}
+    headers = ["level", "sequence / class", "QP", units.KBPS.header(), units.BPP.header(),
+               *[qs[k].header(k) for k in keys], "frames", "failed"]
+    rows = [[p.extra.get("level", ""), p.extra.get("group", ""), p.qp,
+             units.KBPS.text(p.extra.get("kbps")) if p.extra.get("kbps") is not None else "-", units.BPP.text(p.bpp),
+             *[(qs[k].text(p.accuracy[k]) if k in p.accuracy else "-") for k in keys], p.images, p.failed]
+            for p in rs.points]
+    click.echo(table(headers, rows, optional=["frames", *[qs[k].header(k) for k in reversed(keys[1:])], "failed"]))
+    for n in rs.notes:
+        click.echo(f"note: {n}")
 
 
 def _range_text(q, values) -> str:

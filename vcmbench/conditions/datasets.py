@@ -142,16 +142,16 @@ def _need_dir(data_dir: str | Path | None, cond: Condition) -> Path:
 def list_images(cond: Condition, data_dir: str | Path | None, limit: int | None = None) -> list[ImageRef]:
     """The dataset's images (the first ``limit`` of them), in a stable order.  ``limit`` 0 or negative is
     refused (it would silently mean "all" or "all but the last N").  A sequence (video) condition is
-    refused: video runs are not implemented yet (issue 22)."""
+    refused: its sequences are listed by ``conditions.sequences.list_sequences`` and run by ``vcmbench run``."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         from ..core.errors import UsageError
 
         raise UsageError(f"limit {limit!r}: give a positive number of images (1 or more), or no limit for all of them.")
     ds = cond.dataset
     if cond.is_sequences:
-        raise ConditionError(f"Condition {cond.name} is a video condition (sequences): video runs are not implemented "
-                             "yet: issue 22. Check your sequences with `vcmbench cttc verify-data "
-                             f"{cond.name} --data DIR` and see their facts with `vcmbench cttc show {cond.name}`.")
+        raise ConditionError(f"Condition {cond.name} is a video condition (sequences, not images): run it with "
+                             f"`vcmbench run {cond.name} --data DIR --out RUNDIR`; this command takes image conditions. "
+                             f"Check the sequences with `vcmbench cttc verify-data {cond.name} --data DIR`.")
     refs: list[ImageRef] = []
     if ds.get("sample_images"):
         for i, name in enumerate(ds["sample_images"][: limit or None]):

@@ -45,7 +45,7 @@ YUV_WEIGHTS = {"6:1:1": (6.0, 1.0, 1.0), "4:1:1": (4.0, 1.0, 1.0)}
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 __all__ = ["YUV_WEIGHTS", "as_array", "mse", "psnr", "psnr_yuv", "ssim", "ms_ssim", "mae", "feature_psnr",
-           "peak_for_bit_depth", "feature_quality", "image_quality", "weighted_yuv", "MsSsimReference",
+           "peak_for_bit_depth", "feature_quality", "image_quality", "coded_psnr", "sequence_psnr", "weighted_yuv", "MsSsimReference",
            "ms_ssim_reference", "ms_ssim_against", "ReferenceCache"]
 
 
@@ -445,13 +445,43 @@ def image_quality(ref_rgb: Any, test_rgb: Any, ref_yuv: Sequence[Any] | None = N
         out["ms_ssim"] = None
         out["ms_ssim_note"] = f"picture under {MS_SSIM_MIN_SIDE} samples a side: MS-SSIM (5 scales) undefined"
     if ref_yuv is not None and test_yuv is not None:
-        if test_bit_depth < ref_bit_depth:
-            raise DataError(f"Decoded bit depth {test_bit_depth} is below the source's {ref_bit_depth}.")
-        shift = float(2 ** (int(test_bit_depth) - int(ref_bit_depth)))
-        peak = peak_for_bit_depth(test_bit_depth)
-        for name, r, t in zip("yuv", ref_yuv, test_yuv):
-            ra, ta = _pair(as_array(r).astype(np.float64) * shift, t)
-            out[f"psnr_{name}"] = _db(peak, float(np.mean((ra - ta) ** 2)))
+        out.update(coded_psnr(ref_yuv, test_yuv, ref_bit_depth, test_bit_depth))
+    return out
+
+
+def coded_psnr(ref_yuv: Sequence[Any], test_yuv: Sequence[Any], ref_bit_depth: int = 8,
+               test_bit_depth: int = 10) -> dict[str, float | None]:
+    """``psnr_y``/``psnr_u``/``psnr_v`` of a coded picture at the decoder's bit depth (the source planes scaled by
+    ``2**(test_bit_depth - ref_bit_depth)``, as the VTM encoder reports PSNR); None where not finite."""
+    if test_bit_depth < ref_bit_depth:
+        raise DataError(f"Decoded bit depth {test_bit_depth} is below the source's {ref_bit_depth}.")
+    shift = float(2 ** (int(test_bit_depth) - int(ref_bit_depth)))
+    peak = peak_for_bit_depth(test_bit_depth)
+    out: dict[str, float | None] = {}
+    for name, r, t in zip("yuv", ref_yuv, test_yuv):
+        ra, ta = _pair(as_array(r).astype(np.float64) * shift, t)
+        out[f"psnr_{name}"] = _db(peak, float(np.mean((ra - ta) ** 2)))
+    return out
+
+
+def sequence_psnr(frames: Sequence[dict[str, float | None]]) -> dict[str, Any]:
+    """A sequence's PSNR as the JVET tools summarise it (the VTM encoder's "Average" line): per plane, the mean
+    over frames of each frame's PSNR (:func:`coded_psnr`), plus the 6:1:1 weighted ``psnr_yuv``.  A plane with a
+    lossless frame (PSNR not finite) has no mean (None, with ``psnr_note``): VTM's 999.99 dB stand-in would
+    decide the mean."""
+    out: dict[str, Any] = {"frames": len(frames)}
+    lossless = []
+    for key in ("psnr_y", "psnr_u", "psnr_v"):
+        vals = [f.get(key) for f in frames]
+        if not vals or any(v is None for v in vals):
+            out[key] = None
+            if vals:
+                lossless.append(key)
+        else:
+            out[key] = float(sum(vals)) / len(vals)
+    out["psnr_yuv"] = weighted_yuv(out)
+    if lossless:
+        out["psnr_note"] = f"{', '.join(lossless)}: a frame is identical to its source (PSNR not finite): no mean"
     return out
 
 

@@ -1,6 +1,6 @@
 """Running one job of any kind in a worker: the dispatch table from job kind to job function.
 
-The job modules (``image_jobs``, ``feature_jobs``) import the shared ``jobs`` module and never this
+The job modules (``image_jobs``, ``feature_jobs``, ``sequence_jobs``) import the shared ``jobs`` module and never this
 one, so there is no import circle; a new kind of job adds one line to ``JOB_FUNCTIONS``.
 """
 
@@ -10,13 +10,25 @@ from typing import Any, Callable
 
 from .feature_jobs import feature_job
 from .image_jobs import code_job, reference_job, score_job
-from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, KIND_SCORE, JobSpec, take_task_load_seconds
+from .jobs import (
+    KIND_CODE,
+    KIND_FEATURE,
+    KIND_REFERENCE,
+    KIND_SCORE,
+    KIND_SEQUENCE,
+    KIND_SEQUENCE_REFERENCE,
+    JobSpec,
+    take_task_load_seconds,
+)
+from .sequence_jobs import sequence_code_job, sequence_reference_job
 
 JOB_FUNCTIONS: dict[str, Callable[[JobSpec], dict[str, Any]]] = {
     KIND_REFERENCE: reference_job,
     KIND_CODE: code_job,
     KIND_FEATURE: feature_job,
     KIND_SCORE: score_job,
+    KIND_SEQUENCE_REFERENCE: sequence_reference_job,
+    KIND_SEQUENCE: sequence_code_job,
 }
 
 

@@ -37,7 +37,7 @@ PGROUPS_DIR = "pgroups"  # RUNDIR/tmp/<job>/pgroups/<host>-<pid>.json: a running
 class JobSpec:
     job_id: str
     kind: str
-    image: ImageRef
+    image: ImageRef  # a conditions.sequences.SequenceRef for the video kinds
     run_dir: str
     task: str
     task_options: tuple[tuple[str, Any], ...]
@@ -55,8 +55,10 @@ class JobSpec:
 
     @property
     def describe(self) -> str:
-        if self.kind == KIND_REFERENCE:
+        if self.kind in (KIND_REFERENCE, KIND_SEQUENCE_REFERENCE):
             return f"reference {self.image.image_id}"
+        if self.kind == KIND_SEQUENCE:  # video: a sequence is coded at its own size (scale 1)
+            return f"{self.image.image_id} qp {self.qp}"
         return f"{self.image.image_id} scale {self.scale:g} qp {self.qp}"
 
 

@@ -251,7 +251,8 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
                   decoders: Sequence[str] | None = None, executor: Executor | None = None,
                   progress: ProgressCallback | None = None, command_line: Sequence[str] | None = None,
                   env: dict[str, Any] | None = None, phase: str = "all", timeout: float | None = None) -> RunSummary:
-    """Run (or resume) a condition into ``out_dir`` and build its result set (see module docstring).
+    """Run (or resume) a condition into ``out_dir`` and build its result set (see module docstring); a video
+    condition is handed to ``run.video_pipeline`` (``scales`` and ``phase`` do not apply to it).
 
     ``phase`` (split runs for mixed clusters): ``encode`` runs preprocessing, encoding and verification
     and keeps each verified picture's task-network input losslessly (``RUNDIR/decoded/<job_id>.png``);
@@ -265,6 +266,13 @@ def run_condition(condition: str | Path | Condition, data_dir: str | Path | None
     if phase not in PHASES:
         raise UsageError(f"--phase must be one of {', '.join(PHASES)}; got {phase!r}.")
     cond = condition if isinstance(condition, Condition) else load_condition(condition)
+    if cond.is_sequences:  # video: one job per (sequence, QP) (run.video_pipeline)
+        from .video_pipeline import run_condition_video
+
+        return run_condition_video(cond, data_dir, out_dir, codec=codec, qps=qps, scales=scales, limit=limit, jobs=jobs,
+                                   label=label, codec_options=codec_options, task_options=task_options,
+                                   decoders=decoders, executor=executor, progress=progress, command_line=command_line,
+                                   env=env, phase=phase, timeout=timeout)
     if phase != "all" and cond.kind == "feature":
         raise UsageError(f"Condition {cond.name} is a feature condition: split phases apply to image conditions; "
                          "run it without --phase.")

@@ -1,0 +1,176 @@
+"""Video jobs: the task network on every uncompressed frame of a sequence (``seqref``), and one sequence coded
+at one QP as a single inter bitstream, verified picture by picture and scored frame by frame (``sequence``).
+
+``sequence`` job, in order (``run.video_plan`` makes the specs):
+
+1. the evaluated frames written as ONE planar 4:2:0 file in the job's scratch folder
+   (``conditions.sequences.write_source_yuv``: FrameSkip applied, the condition's colour mode for PNG frames);
+2. ``coding.sequence.encode_sequence`` with ``work_dir = RUNDIR/partial/<job_id>``: finished segments (split at
+   intra periods) are kept there with their checksums, so a job killed after hours of VTM restarts from its
+   finished segments; the pipeline removes the folder once the job is stored;
+3. ``coding.verify_sequence.verify_sequence`` with every decoder of the run (``run_common.default_decoders``):
+   each picture's hash SEI where present, the encoder's reconstruction otherwise; a failed verification is
+   repeated once (a decoder process that crashed for a reason outside the stream must not brand it), both
+   reasons kept;
+4. the bitstream renamed into ``RUNDIR/bitstreams/<sequence>_qp<QP>.266`` only then (a killed job leaves no
+   half-written bitstream);
+5. frame by frame (never the whole sequence in memory): the decoded frame -> RGB with the condition's colour
+   mode (``yuv_frame_to_rgb``) -> the task network; PSNR of the decoded frame against the coded source frame.
+
+The record (``core.records.JobRecord``; the "Run storage contract" of the video design): ``bits`` = 8 x the
+joined bitstream's size, ``extra`` = frames, fps, first_frame, intra_period, structure, split, kbps
+(``metrics.rate.kbps``), bpp, segments, join, pictures (per-picture verification), checks,
+bitstream_sha256, encoder_info, quality (``metrics.quality.sequence_psnr``), timings.  Predictions:
+``{"frames": [Detections JSON of each evaluated frame, in order]}``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from ..core.records import JobRecord
+from .jobs import JobSpec, _small, get_cached_codec, get_cached_task, job_workspace, verification_decoders
+
+PARTIAL_DIR = "partial"  # RUNDIR/partial/<job_id>: a sequence job's finished segments until the job is stored
+
+
+def partial_dir(run_dir: str | Path, job_id: str) -> Path:
+    return Path(run_dir) / PARTIAL_DIR / job_id
+
+
+def remove_partial(run_dir: str | Path, job_id: str) -> None:
+    """Drop a stored job's finished segments (its joined bitstream is kept under ``bitstreams/``)."""
+    shutil.rmtree(partial_dir(run_dir, job_id), ignore_errors=True)
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` as JSON data (paths as text): what the store writes."""
+    import json
+
+    return json.loads(json.dumps(obj, default=str))
+
+
+def sequence_bitstream_name(spec: JobSpec) -> str:
+    """``<sequence>_qp<QP>.266`` (characters outside ``[A-Za-z0-9._-]`` of the name become ``_``)."""
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", str(spec.image.name)) or "sequence"
+    return f"{name}_qp{spec.qp}.266"
+
+
+def sequence_reference_job(spec: JobSpec) -> dict[str, Any]:
+    """The network on every uncompressed evaluated frame, in order."""
+    from ..conditions.sequences import frame_rgb
+
+    ref = spec.image
+    task = get_cached_task(spec.task, spec.task_options)
+    frames: list[dict[str, Any]] = []
+    read_s = task_s = 0.0
+    for k in range(ref.frames):
+        t0 = time.perf_counter()
+        rgb = frame_rgb(ref, k, spec.color)
+        t1 = time.perf_counter()
+        frames.append(task.run(rgb).to_json())
+        read_s += t1 - t0
+        task_s += time.perf_counter() - t1
+    rec = {"job_id": spec.job_id, "image_id": ref.name, "width": ref.width, "height": ref.height,
+           "task_seconds": task_s, "signature": spec.signature,
+           "extra": {"frames": ref.frames, "first_frame": ref.first_frame, "read_seconds": read_s}}
+    return {"record": rec, "predictions": {"frames": frames}, "commands": []}
+
+
+def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
+    from ..coding.sequence import SequenceSettings, encode_sequence
+    from ..coding.verify_sequence import verify_sequence
+    from ..coding.yuv import YuvFormat, read_yuv
+    from ..conditions.sequences import write_source_yuv, yuv_frame_to_rgb
+    from ..core.hashing import file_digest
+    from ..core.process import recording_commands
+    from ..metrics.quality import coded_psnr, sequence_psnr
+    from ..metrics.rate import kbps
+
+    run_dir = Path(spec.run_dir)
+    ref = spec.image
+    codec = get_cached_codec(spec.codec, spec.codec_options)
+    task = get_cached_task(spec.task, spec.task_options)
+    settings_d = dict(spec.extra)
+    split = bool(settings_d.pop("split", True))
+    with job_workspace(spec) as tmp:
+        t0 = time.perf_counter()
+        src = tmp / "src.yuv"
+        with recording_commands() as pre_cmds:
+            fmt = write_source_yuv(ref, src, spec.color, spec.input_bit_depth)
+        pre_s = time.perf_counter() - t0
+        settings = SequenceSettings(qp=spec.qp, fmt=fmt, frames=ref.frames, fps=ref.fps,
+                                    intra_period=ref.intra_period, **settings_d)
+        name = sequence_bitstream_name(spec)
+        tmp_bs = tmp / name
+        expected = YuvFormat(fmt.width, fmt.height, 420, settings.internal_bit_depth)
+        decoded = tmp / "decoded.yuv"
+        decoders = verification_decoders(spec)
+        with recording_commands() as recorded:
+            enc = encode_sequence(codec, src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id,
+                                  work_dir=partial_dir(run_dir, spec.job_id), split=split)
+            t1 = time.perf_counter()
+
+            def verify():
+                return verify_sequence(tmp_bs, expected=expected, frames=ref.frames, recon=enc.recon,
+                                       decoders=decoders, timeout=spec.verify_timeout, keep_decoded=decoded,
+                                       tmp_dir=tmp, bitstream_format=getattr(codec, "bitstream_format", "vvc"))
+
+            verdict = verify()
+            first_reason = None
+            if not verdict.ok:
+                first_reason = verdict.reason
+                verdict = verify()
+            verify_s = time.perf_counter() - t1
+        final_bs = run_dir / "bitstreams" / name
+        bits = int(tmp_bs.stat().st_size * 8)
+        digest = file_digest(tmp_bs, "sha256")
+        os.replace(tmp_bs, final_bs)
+
+        def kept(cmd):  # command lines as they apply to the kept bitstream (encoded under a temporary name)
+            return [str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in cmd]
+
+        enc_cmds = [list(map(str, c)) for c in enc.commands]  # (reused segments: the commands that made them)
+        commands = [*[list(map(str, c)) for c in pre_cmds], *[kept(c) for c in enc_cmds],
+                    *[kept(c) for c in recorded if list(map(str, c)) not in enc_cmds]]
+
+        predictions = None
+        task_s = post_s = 0.0
+        quality: dict[str, Any] = {}
+        if verdict.ok:  # frame by frame: the decoded file is read one frame at a time
+            frames: list[dict[str, Any]] = []
+            psnrs: list[dict[str, Any]] = []
+            path = verdict.decoded or decoded
+            for k in range(ref.frames):
+                t2 = time.perf_counter()
+                planes = read_yuv(path, expected, frame=k)
+                psnrs.append(coded_psnr(read_yuv(src, fmt, frame=k), planes, fmt.bit_depth, expected.bit_depth))
+                rgb = yuv_frame_to_rgb(planes, expected, spec.color)
+                t3 = time.perf_counter()
+                frames.append(task.run(rgb).to_json())
+                post_s += t3 - t2
+                task_s += time.perf_counter() - t3
+            predictions = {"frames": frames}
+            quality = sequence_psnr(psnrs)
+        rate = kbps(bits, ref.fps, ref.frames)
+        rec = JobRecord(
+            job_id=spec.job_id, image_id=ref.name, scale=1.0, qp=spec.qp, width=ref.width, height=ref.height,
+            coded_width=fmt.width, coded_height=fmt.height, bits=bits, verified=bool(verdict.ok),
+            verdict=verdict.reason, encode_seconds=float(enc.seconds), decode_seconds=float(verify_s),
+            task_seconds=float(task_s), bitstream=str(final_bs.relative_to(run_dir)),
+            extra={"frames": ref.frames, "fps": ref.fps, "first_frame": ref.first_frame,
+                   "intra_period": ref.intra_period, "structure": settings.structure, "split": split,
+                   "kbps": rate, "bpp": bits / float(ref.width * ref.height * ref.frames),
+                   "segments": _plain(enc.segments), "join": _plain(enc.join), "pictures": _plain(verdict.pictures),
+                   "checks": sorted(verdict.checks), "bitstream_sha256": digest,
+                   "encoder_info": _small(enc.info), "quality": quality,
+                   "preprocess_seconds": pre_s, "postprocess_seconds": post_s,
+                   **({"first_verdict": first_reason} if first_reason else {})},
+            signature=spec.signature)
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}

@@ -1,0 +1,208 @@
+"""The plan of a video run: one reference job per sequence and one job per (sequence, QP of its ladder).
+
+A video condition (``Condition.is_sequences``: FCM SFU-HW-Objects-v1, TVD, HiEve) codes a sequence, not
+a picture (DESIGN.md §2): a job is (sequence x QP) and the frames inside it are not separate jobs.
+
+* ``seqref`` jobs (``KIND_SEQUENCE_REFERENCE``, stored as ``reference``): the task network on every
+  uncompressed evaluated frame (the reference-output ground truth, and the "uncompressed" accuracy).
+* ``sequence`` jobs (``KIND_SEQUENCE``, stored as ``code``): the evaluated frames coded as ONE inter
+  bitstream at one QP, verified picture by picture, every decoded frame through the task network.
+
+The QPs of a sequence are its class's ladder (``Condition.sequence_qps``: ``dataset.qp_ladders``), or the
+``--qps`` override for every sequence.  Job ids are content hashes (as the image plan's, ``run_common._KeyHash``)
+of everything that can move a number: the sequence's evaluated bytes (digest, size, bit depth, frame range,
+frame rate, intra period), the QP, the codec signature, the encode settings (``SequenceSettings`` fields
+except qp/fmt and the per-sequence ones), the coding structure, whether encodes are split at intra periods,
+the colour mode, the task signature and its thresholds, the condition signature, the decoders and
+``RESULTS_VERSION``.  A re-run with the same inputs finds its jobs done; a killed ``sequence`` job
+restarts from its finished segments (``RUNDIR/partial/<job_id>``, ``coding.sequence.encode_sequence``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import RESULTS_VERSION
+from ..conditions import Condition
+from ..core.errors import ConditionError, UsageError
+from .jobs import KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE, JobSpec, get_cached_codec
+from .network_facts import network_facts
+from .run_common import _codec_options, _encode_settings, _KeyHash, default_decoders, task_options_for
+
+VIDEO_METRICS = ("coco-ap",)  # what the video scoring (run.video_results) evaluates today
+# seconds allowed to verify a sequence: a fixed part plus a part per frame per megapixel (decoders run at a few
+# frames a second on 1080p; DESIGN.md 5.4 gives ~0.2 s per 1024x768 picture)
+VERIFY_BASE_S, VERIFY_PER_FRAME_MPX_S = 120.0, 4.0
+
+
+@dataclass
+class VideoRunOptions:
+    """Everything a video run is asked for besides the condition, the data folder and the run directory
+    (``run.video_pipeline.run_video``).  ``sequences`` selects by name, ``sets`` applies the condition's
+    optional sets, ``limit`` keeps the first N sequences (after both); ``split``: encodes split at intra
+    periods and joined (the reference framework's parallel encoding), else one encode per sequence."""
+
+    codec: str | None = None  # override the condition's codec (vvenc, vtm)
+    preset: str | None = None  # override the VVenC preset
+    qps: Sequence[int] | None = None  # one ladder for every sequence instead of the class ladders
+    limit: int | None = None
+    sequences: Sequence[str] = ()
+    sets: Sequence[str] = ()
+    split: bool = True
+    jobs: int | None = None
+    label: str | None = None
+    codec_options: dict[str, Any] | None = None
+    task_options: dict[str, Any] | None = None
+    decoders: Sequence[str] | None = None
+    executor: Any = None  # run.executor.Executor (None: one is made with ``jobs`` and ``timeout``)
+    progress: Any = None  # run.progress.ProgressCallback
+    command_line: Sequence[str] | None = None
+    env: dict[str, Any] | None = None
+    timeout: float | None = None  # seconds per job for the executor this run makes
+
+
+@dataclass
+class VideoPlan:
+    condition: Condition
+    sequences: list[Any]  # conditions.sequences.SequenceRef, in condition order
+    specs: list[JobSpec]
+    codec_signature: str
+    task_signature: str
+    classes: dict[str, list[str]]  # reporting class -> sequence names (the optional sets applied)
+    qps_by_sequence: dict[str, list[int]]
+    structure: str
+    sets: list[str]
+    split: bool
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def check_video_supported(cond: Condition) -> None:
+    """Refuse video conditions the pipeline cannot run yet, with the reason and the fix."""
+    if cond.kind == "feature":
+        raise ConditionError(f"Condition {cond.name} codes features of a video: feature coding of sequences is not "
+                             "wired into `vcmbench run` yet; run the image-domain video condition.")
+    if cond.task.get("type") == "tracking" or cond.metric["name"] not in VIDEO_METRICS:
+        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']} ({cond.task.get('type')}): "
+                             f"video runs score {', '.join(VIDEO_METRICS)} (detection, SFU-HW-Objects-v1) so far; "
+                             "tracking (MOTA) is data only. Check its sequences with `vcmbench cttc verify-data`.")
+    if int(cond.codec.get("chroma_format", 420)) != 420:
+        raise ConditionError(f"Condition {cond.name}: video pictures are coded as 4:2:0; set codec.chroma_format 420.")
+
+
+def structure_of(cond: Condition) -> str:
+    """The coding structure the condition names (``codec.structure``: low-delay or random-access)."""
+    from ..coding.sequence import STRUCTURES
+
+    s = cond.codec.get("structure")
+    if s not in STRUCTURES:
+        raise ConditionError(f"Condition {cond.name} names no coding structure (codec.structure: "
+                             f"{' or '.join(STRUCTURES)}); a video condition must say which GOP it codes with.")
+    return str(s)
+
+
+def sequence_settings(cond: Condition, structure: str, split: bool) -> dict[str, Any]:
+    """The ``SequenceSettings`` fields every sequence of the run shares (not qp/fmt, not the per-sequence
+    frames, fps, intra period and frame skip), plus ``split``: what ``JobSpec.extra`` carries."""
+    enc = _encode_settings(cond)
+    return {**enc, "structure": structure, "sei_hash": False, "split": bool(split)}
+
+
+def _sequence_facts(ref: Any) -> dict[str, Any]:
+    """What a sequence contributes to its reference job's id: its evaluated bytes and how they are read."""
+    return {"digest": ref.digest, "size": [ref.width, ref.height], "bit_depth": ref.bit_depth,
+            "first": ref.first_frame, "frames": ref.frames}
+
+
+def verify_timeout(ref: Any) -> float:
+    """Seconds to decode and check a whole sequence with one decoder."""
+    return VERIFY_BASE_S + VERIFY_PER_FRAME_MPX_S * ref.frames * max(1.0, ref.width * ref.height / 1e6)
+
+
+def sequence_qps(cond: Condition, ref: Any) -> list[int]:
+    qps = cond.sequence_qps({"name": ref.name, "class": ref.cls})
+    if not qps:
+        raise ConditionError(f"Condition {cond.name} publishes no QP ladder for class {ref.cls!r} (sequence "
+                             f"{ref.name}); give one with --qps (e.g. --qps 22,27,32,37,42,47).")
+    return [int(q) for q in qps]
+
+
+def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
+                    options: VideoRunOptions | None = None) -> VideoPlan:
+    """Every job of the video run, with content-hash ids (no work done besides listing and hashing the
+    sequences' evaluated frames).  ``cond`` already carries the codec / QP overrides."""
+    from ..coding.codecs import EncodeSettings
+    from ..coding.color import color_signature
+    from ..coding.yuv import YuvFormat
+    from ..conditions.sequences import list_sequences
+
+    opts = options or VideoRunOptions()
+    check_video_supported(cond)
+    if opts.limit is not None and (isinstance(opts.limit, bool) or not isinstance(opts.limit, int) or opts.limit < 1):
+        raise UsageError(f"--limit must be at least 1 sequence, got {opts.limit!r}.")
+    structure = structure_of(cond)
+    sets = list(dict.fromkeys(opts.sets))
+    classes = cond.sequence_classes(sets)  # (refuses an unknown set, naming the available ones)
+    names = list(dict.fromkeys(opts.sequences))
+    sequences = list_sequences(cond, data_dir, limit=opts.limit, names=names, sets=sets)
+    if not sequences:
+        raise UsageError(f"Condition {cond.name} lists no sequences to run in {data_dir}"
+                         + (f" (--sequence {', '.join(names)}; --set {', '.join(sets)})" if names or sets else "")
+                         + f"; see `vcmbench cttc show {cond.name}`.")
+    missing = [n for n in names if n not in {s.name for s in sequences}]
+    if missing and opts.limit is None:
+        raise UsageError(f"--sequence {', '.join(missing)}: not a sequence of {cond.name} (with the sets "
+                         f"{', '.join(sets) or 'none'}); see `vcmbench cttc show {cond.name}`.")
+    qps_by_sequence = {s.name: sequence_qps(cond, s) for s in sequences}
+
+    copts = _codec_options(cond, opts.codec_options, data_dir)
+    codec_name = "template" if cond.codec.get("encode") else cond.codec["name"]
+    codec = get_cached_codec(codec_name, tuple(sorted(copts.items())))
+    settings = sequence_settings(cond, structure, opts.split)
+    ibd = int(cond.codec.get("input_bit_depth", 8))
+    probe_qp = next(iter(qps_by_sequence.values()))[0]
+    probe_enc = {k: settings[k] for k in ("internal_bit_depth", "preset", "loop_filter", "extra_args", "threads")}
+    probe = EncodeSettings(qp=probe_qp, fmt=YuvFormat(16, 16, 420, ibd), **probe_enc)
+    try:
+        codec_sig = codec.signature(probe)
+    except TypeError:
+        codec_sig = codec.signature()
+    topts = task_options_for(cond, opts.task_options)
+    topts_t = tuple(sorted(topts.items()))
+    task = network_facts(cond.task["network"], topts_t)
+    task_sig = task.signature()
+    cond_sig = str(cond.signature())
+    decs = tuple(opts.decoders) if opts.decoders else default_decoders(codec_name, copts)
+    color_sig = color_signature(cond.color_mode, (1.0,))
+    thresholds = {k: topts[k] for k in ("score_threshold", "max_detections")}
+    run_dir_s = str(Path(run_dir).resolve())
+    network, color = cond.task["network"], cond.color_mode
+    settings_t, copts_t = tuple(sorted(settings.items())), tuple(sorted(copts.items()))
+
+    ref_key = _KeyHash({"kind": KIND_SEQUENCE_REFERENCE, "task": task_sig, "t": thresholds, "color": color_sig,
+                        "v": RESULTS_VERSION}, ("sequence",))
+    code_key = _KeyHash({"kind": KIND_SEQUENCE, "codec": codec_sig, "settings": settings, "color": color_sig,
+                         "ibd": ibd, "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
+                         "v": RESULTS_VERSION}, ("sequence", "qp"))
+    specs: list[JobSpec] = []
+    for ref in sequences:
+        facts = _sequence_facts(ref)
+        specs.append(JobSpec(job_id="r" + ref_key(sequence=facts), kind=KIND_SEQUENCE_REFERENCE, image=ref,
+                             run_dir=run_dir_s, task=network, task_options=topts_t, color=color, input_bit_depth=ibd,
+                             signature=task_sig))
+    for ref in sequences:  # the QPs of a sequence one after another
+        facts = {**_sequence_facts(ref), "fps": ref.fps, "intra_period": ref.intra_period}
+        for qp in qps_by_sequence[ref.name]:
+            specs.append(JobSpec(
+                job_id="c" + code_key(sequence=facts, qp=int(qp)), kind=KIND_SEQUENCE, image=ref, run_dir=run_dir_s,
+                task=network, task_options=topts_t, scale=1.0, qp=int(qp), codec=codec_name, codec_options=copts_t,
+                color=color, input_bit_depth=ibd, decoders=decs, verify_timeout=verify_timeout(ref),
+                signature=codec_sig, extra=settings_t))
+    run_options = {"limit": opts.limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
+                   "color_signature": color_sig, "sequence_settings": settings,
+                   "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
+    if getattr(task, "device", None):
+        run_options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
+    return VideoPlan(cond, sequences, specs, codec_sig, task_sig, classes, qps_by_sequence, structure, sets,
+                     bool(opts.split), run_options)
