@@ -211,3 +211,23 @@ def test_codec_structure_field():
     assert any("no annotation file" in i.message for i in validate_data(noann, "x"))
     noann["ground_truth"] = {"mode": "reference-output", "score_threshold": 0.3, "source": "test"}
     assert not any("annotation" in i.message for i in validate_data(noann, "x"))
+
+
+def test_checksums_follow_the_frame_folder_seqinfo_names(tmp_path):
+    """--checksums hashes the frames of the folder seqinfo.ini names (imDir), not a fixed img1."""
+    seq = make_synthetic_sequence(tmp_path, frames=2)
+    d = seq.data_dir
+    sdir = d / f"{seq.name}_val"
+    (sdir / "img1").rename(sdir / "frames")
+    ini = sdir / "seqinfo.ini"
+    ini.write_text(ini.read_text().replace("imDir=img1", "imDir=frames"))
+    files = sorted((sdir / "frames").glob("*.png"))
+    sums = tmp_path / "sums.md5"
+    sums.write_text("".join(f"{hashlib.md5(p.read_bytes()).hexdigest()}  {p.relative_to(d)}\n" for p in files))
+    r = CliRunner().invoke(cli, ["cttc", "verify-data", str(seq.condition_path), "--data", str(d), "--checksums",
+                                 str(sums), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert rows[-1]["message"] == "ok: 2 file(s), checksums match" and rows[-1]["file"] == f"{seq.name}_val/frames"
+    (ref,) = list_sequences(load_condition(seq.condition_path), d)
+    assert ref.frame_files == tuple(str(p.resolve()) for p in files)

@@ -225,9 +225,14 @@ def verify_sequence_checksums(cond: Condition, data_dir: str | Path, sums: dict[
         if s.get("yuv") and (d / s["yuv"]).is_file():
             label, files = s["yuv"], [s["yuv"]]
         else:
-            folder = d / s["dir"] / "img1"
-            files = sorted(str(p.relative_to(d)) for p in folder.glob("*.png")) if folder.is_dir() else []
-            label = f"{s['dir']}/img1"
+            ini = d / s["dir"] / "seqinfo.ini"
+            try:
+                info = read_seqinfo(ini) if ini.is_file() else None
+            except (ValueError, DataError):
+                info = None  # the frame check reports the broken seqinfo.ini
+            im_dir, _ext, found = frame_folder(s, d, info)  # the folder seqinfo.ini names (imDir, imExt)
+            files = [str(p.relative_to(d)) for p in found or ()]
+            label = f"{s['dir']}/{im_dir}"
         if not files:
             checks.append(FileCheck(f"sequence {s['name']} checksums", label, False, "missing: no frames to hash"))
             continue
