@@ -231,3 +231,21 @@ def test_checksums_follow_the_frame_folder_seqinfo_names(tmp_path):
     assert rows[-1]["message"] == "ok: 2 file(s), checksums match" and rows[-1]["file"] == f"{seq.name}_val/frames"
     (ref,) = list_sequences(load_condition(seq.condition_path), d)
     assert ref.frame_files == tuple(str(p.resolve()) for p in files)
+
+
+def test_the_ssd_sees_people_in_every_part_of_the_synthetic_pan():
+    """The fixture is fit for reference-output ground truth: the condition's detector (SSD-MobileNetV2-COCO,
+    score >= the condition's 0.3) finds a person at the start, middle and end of the pan (measured: 1 to 8
+    people per frame; the picture 000000520707.jpg holds four annotated people)."""
+    from vcmbench.tasks import get_task
+    from vcmbench.tasks.ssd import check_weights_present
+
+    ok, why = check_weights_present()
+    if not ok:
+        pytest.skip(why)
+    net = get_task("ssd-mobilenet-v2-coco", score_threshold=0.05, max_detections=100, threads=1)
+    frames = synthetic_frames(33)
+    for k in (0, 16, 32):
+        det = net.run(frames[k]).to_json()
+        people = [s for s, c in zip(det["scores"], det["labels"]) if c == "person" and s >= 0.3]
+        assert people, (k, det["labels"][:5])
