@@ -18,7 +18,7 @@ from vcmbench.cli import cli
 from vcmbench.coding.yuv import YuvFormat, ctc_rgb_to_yuv, planes_from_bytes, read_yuv, yuv_to_rgb
 from vcmbench.conditions import load_condition, validate_data
 from vcmbench.conditions.schema_sequences import cfg_structure
-from vcmbench.conditions.sequences import frame_rgb, list_sequences, write_source_yuv, yuv_frame_to_rgb
+from vcmbench.conditions.sequences import SequenceRef, frame_rgb, list_sequences, write_source_yuv, yuv_frame_to_rgb
 from vcmbench.conditions.verify_sequences import frame_bytes
 from vcmbench.core.errors import EXIT_NOT_VERIFIED, ConditionError, DataError, UsageError
 
@@ -46,6 +46,10 @@ def test_png_layout_listed_and_written_as_pictures_are(tmp_path):
     assert ref.frame_files == tuple(str(p.resolve()) for p in files)
     assert ref.digest == hashlib.md5(b"".join(p.read_bytes() for p in files)).hexdigest()
     assert ref.pixels == 416 * 240 * 33 and ref.image_id == seq.name
+    stored = json.loads(json.dumps(ref.__dict__))  # as run.json holds it
+    assert SequenceRef.from_dict(stored) == ref and hash(SequenceRef.from_dict(stored)) == hash(ref)
+    with pytest.raises(DataError, match="lacks digest"):
+        SequenceRef.from_dict({k: v for k, v in stored.items() if k != "digest"})
 
     fmt = write_source_yuv(ref, tmp_path / "src8.yuv", cond.color_mode, 8)
     assert fmt == YuvFormat(416, 240, 420, 8)

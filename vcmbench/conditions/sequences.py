@@ -92,6 +92,19 @@ class SequenceRef:
         """Original pixels over the evaluated frames (the bpp denominator)."""
         return self.width * self.height * self.frames
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "SequenceRef":
+        """The sequence as a run stored it (``SequenceRef.__dict__`` in run.json: tuples came back as lists)."""
+        known = {f: d[f] for f in cls.__dataclass_fields__ if f in d}
+        missing = [f for f in ("name", "cls", "width", "height", "fps", "bit_depth", "first_frame", "frames",
+                               "intra_period", "digest") if f not in known]
+        if missing:
+            raise DataError(f"A stored sequence lacks {', '.join(missing)}: the run.json is damaged or from another "
+                            "vcmbench; start the run again.")
+        known["frame_files"] = tuple(known.get("frame_files") or ())
+        known["eval_ids"] = tuple(int(i) for i in known.get("eval_ids") or ())
+        return cls(**known)
+
 
 # ------------------------------------------------------------------------------------------------ listing
 
