@@ -22,6 +22,9 @@ STAGES = ("core", "conditions", "coding", "tasks", "features", "metrics", "bd", 
 ALLOWED_LATER = {
     ("vcmbench.conditions.datasets", "vcmbench.metrics.coco"):
         "a COCO-json dataset's images are listed in its annotation file, read with the metric's loader",
+    ("vcmbench.conditions.sequences", "vcmbench.coding.yuv"):
+        "a sequence's frames are read and written as planar YUV with the picture's colour conversion "
+        "(the video contract puts write_source_yuv/frame_rgb beside SequenceRef)",
 }
 
 

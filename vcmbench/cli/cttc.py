@@ -113,9 +113,18 @@ def _echo_sequence_facts(cond) -> None:
         for fact in ("class", "dir", "yuv", "yuv_md5") + SEQUENCE_FACTS:
             if s.get(fact) is not None:
                 rows.append((s["name"], fact, str(s[fact]), source_text(ds, s["sources"].get(fact, "-"))))
-        ann = s["annotations"]
+        ann = s.get("annotations")
+        if ann is None:
+            rows.append((s["name"], "annotations", "none (ground truth: the reference output)",
+                         cond.section("ground_truth").get("source", "ground_truth.mode")))
+            continue
         rows.append((s["name"], "annotations", ann["file"] + (f" ({ann['images']} annotated frames)" if "images" in ann
                                                               else ""), source_text(ds, s["sources"].get("annotations", ds["source"]))))
+    codec = cond.codec
+    if codec.get("structure"):
+        cfg = codec.get("cfg") or {}
+        rows.append(("coding", "structure", codec["structure"] + (f" ({cfg['file']})" if cfg.get("file") else ""),
+                     codec.get("source") or cfg.get("source", "-")))
     for cls, lad in (ds.get("qp_ladders") or {}).items():
         rows.append((f"QP ladder {cls}", "qps", ",".join(map(str, lad["qps"])) if lad.get("qps") else "none published",
                      source_text(ds, lad["source"])))

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .schema_sequences import _optional_sets, _qp_ladders, _references, _report_classes, _sequences
+from .schema_sequences import STRUCTURES, _optional_sets, _qp_ladders, _references, _report_classes, _sequences
 
 SCHEMA_VERSION = 1
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -258,6 +258,8 @@ SCHEMA: dict[str, dict[str, Checker]] = {
         # a codec given by command templates (coding.codecs.template): name is then the tool's name
         "encode": _type(str), "decode": _type(str, none=True), "version_command": _type(str, none=True),
         "bitstream_format": _type(str),
+        # a sequence condition's coding structure (schema_sequences: required there, refused elsewhere)
+        "structure": _choice(STRUCTURES),
     },
     "preprocess": {"color": _choice(COLOR_MODES), "resize": _choice(RESIZE_MODES), "source": SRC},
     "feature": {

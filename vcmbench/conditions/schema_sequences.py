@@ -31,10 +31,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+STRUCTURES = ("low-delay", "random-access")  # codec.structure of a sequence condition (coding.sequence too)
+# the VTM cfg file names of each structure (VTM-12.0 cfg/: encoder_lowdelay_vtm.cfg, encoder_randomaccess_vtm.cfg,
+# and the _P_/_main10 variants of the same families)
+CFG_STRUCTURE = {"lowdelay": "low-delay", "randomaccess": "random-access", "intra": "all-intra"}
 SEQUENCE_FACTS = ("width", "height", "fps", "bit_depth", "total_frames", "first_frame", "frames", "intra_period")
 _REQUIRED = ("name", "class", "dir", "width", "height", "fps", "bit_depth", "first_frame", "frames",
-             "intra_period", "annotations", "sources")
-_ALLOWED = set(_REQUIRED) | {"yuv", "yuv_md5", "total_frames", "note", "source"}
+             "intra_period", "sources")  # + annotations, unless the ground truth is the reference output
+_ALLOWED = set(_REQUIRED) | {"annotations", "yuv", "yuv_md5", "total_frames", "note", "source"}
 ANNOTATION_FORMATS = ("coco-json", "mot-gt")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 # JCT-VC test-set naming: <Name>_<W>x<H>_<fps>[Hz][_...].yuv
@@ -96,7 +100,7 @@ def _sequence(s: Any) -> str | None:
     if s.get("yuv_md5") is not None and (not s.get("yuv") or not isinstance(s["yuv_md5"], str)
                                           or not _MD5.match(s["yuv_md5"])):
         return f"{name}: yuv_md5 must be 32 lowercase hex digits, beside a yuv file name"
-    msg = _annotation(s["annotations"])
+    msg = _annotation(s["annotations"]) if "annotations" in s else None
     if msg:
         return f"{name}: {msg}"
     src = s["sources"]
@@ -171,6 +175,8 @@ def consistency(d: dict[str, Any]) -> list[tuple[str, str]]:
     if dup:
         out.append(("dataset.sequences", f"sequence name(s) {dup} appear more than once"))
     ladders = ds.get("qp_ladders") or {}
+    gt_mode = (d.get("ground_truth") or {}).get("mode", "annotations")
+    out += _structure(d["codec"])
     for s in seqs:
         key = f"dataset.sequences.{s['name']}"
         if not (d["codec"].get("qps") or s["class"] in ladders):
@@ -186,8 +192,12 @@ def consistency(d: dict[str, Any]) -> list[tuple[str, str]]:
             elif (int(m[1]), int(m[2]), int(m[3])) != (s["width"], s["height"], round(s["fps"])):
                 out.append((key + ".yuv", f"{s['yuv']!r} names {m[1]}x{m[2]} at {m[3]} fps; the sequence is "
                                           f"{s['width']}x{s['height']} at {s['fps']:g} fps"))
-        ann = s["annotations"]
-        if ann["format"] == "coco-json" and ann.get("images") not in (None, s["frames"]):
+        ann = s.get("annotations")
+        if ann is None:
+            if gt_mode != "reference-output":
+                out.append((key + ".annotations", "no annotation file: name it (file, format), or set ground_truth "
+                                                  "mode reference-output"))
+        elif ann["format"] == "coco-json" and ann.get("images") not in (None, s["frames"]):
             out.append((key + ".annotations.images",
                         f"{ann['images']} annotated frames but {s['frames']} evaluated frames: the range must be the "
                         "annotated frames"))
@@ -217,6 +227,27 @@ def consistency(d: dict[str, Any]) -> list[tuple[str, str]]:
         if ds.get(key):
             out.append((f"dataset.{key}", "a sequence dataset names its frames per sequence; remove this key"))
     return out
+
+
+def cfg_structure(cfg_file: str) -> str | None:
+    """The coding structure a VTM cfg file name says (``encoder_lowdelay_vtm.cfg`` -> ``low-delay``;
+    ``all-intra`` for an intra cfg), or None when the name says none."""
+    name = cfg_file.replace("\\", "/").rsplit("/", 1)[-1].lower().replace("_", "").replace("-", "")
+    found = {v for k, v in CFG_STRUCTURE.items() if k in name}
+    return found.pop() if len(found) == 1 else None
+
+
+def _structure(codec: dict[str, Any]) -> list[tuple[str, str]]:
+    st = codec.get("structure")
+    if st is None:
+        return [("codec.structure", f"a sequence condition names its coding structure: structure: "
+                                    f"{' | '.join(STRUCTURES)} (the cfg the conditions name)")]
+    cfg = codec.get("cfg") or {}
+    said = cfg_structure(cfg.get("file") or "") if cfg.get("file") else None
+    if said is not None and said != st:
+        return [("codec.structure", f"structure {st} but the VTM cfg {cfg['file']} is {said}; name the cfg of the "
+                                    f"structure (encoder_{st.replace('-', '')}_vtm.cfg) or fix structure")]
+    return []
 
 
 def source_text(ds: dict[str, Any], source: str) -> str:

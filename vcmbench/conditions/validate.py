@@ -52,8 +52,12 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
 
         for key, msg in consistency(d):
             add(key, msg)
-    elif d["rate"]["definition"] == "kbps-sequence":
-        add("rate.definition", "kbps-sequence rates sequences; a picture dataset uses bpp-dataset")
+    else:
+        if d["rate"]["definition"] == "kbps-sequence":
+            add("rate.definition", "kbps-sequence rates sequences; a picture dataset uses bpp-dataset")
+        if d["codec"].get("structure") is not None:
+            add("codec.structure", "a picture condition codes each picture intra; structure (low-delay, random-access) "
+                                   "is for sequence conditions: remove it")
     if d["schema_version"] != SCHEMA_VERSION:
         add("schema_version", f"{d['schema_version']} is not supported; this vcmbench reads {SCHEMA_VERSION}")
     if not _NAME.match(d["name"]):
@@ -120,7 +124,7 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     gt_mode = d.get("ground_truth", {}).get("mode", "annotations")
     ann = d["dataset"].get("annotations") or {}
     if _is_sequences(d):
-        fmts_seq = {s["annotations"]["format"] for s in d["dataset"]["sequences"]}
+        fmts_seq = {s["annotations"]["format"] for s in d["dataset"]["sequences"] if s.get("annotations")}
         for f in sorted(fmts_seq - set(fmts)):
             add("dataset.sequences", f"annotation format {f!r} cannot feed {metric['name']} (reads {list(fmts)})")
     elif gt_mode == "annotations":

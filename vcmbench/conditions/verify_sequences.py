@@ -82,6 +82,17 @@ def _seqinfo_problems(s: dict[str, Any], info: dict[str, str]) -> list[str]:
     return out
 
 
+def frame_folder(s: dict[str, Any], d: Path, info: dict[str, str] | None) -> tuple[str, str, list[Path] | None]:
+    """(imDir, imExt, the frame files sorted by name, or None when the folder is absent) of a sequence's
+    PNG frame folder ``<dir>/<imDir>`` (``seqinfo.ini`` ``imDir``/``imExt``, default ``img1``/``.png``)."""
+    im_dir = (info or {}).get("imDir", "img1")
+    ext = (info or {}).get("imExt", ".png")
+    folder = d / s["dir"] / im_dir
+    if not folder.is_dir():
+        return im_dir, ext, None
+    return im_dir, ext, sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ext.lower())
+
+
 def _frames_on_disk(s: dict[str, Any], d: Path, info: dict[str, str] | None) -> tuple[bool, str, int | None]:
     """(ok, message, frames found) for the raw file or the PNG folder."""
     first, n, total = s["first_frame"], s["frames"], s.get("total_frames")
@@ -97,11 +108,8 @@ def _frames_on_disk(s: dict[str, Any], d: Path, info: dict[str, str] | None) -> 
             return False, (f"{what} holds {found} frames, the evaluated range {first}..{first + n - 1} needs "
                            f"{first + n}"), found
         return True, f"{found} frames in {s['yuv']}, evaluating {first}..{first + n - 1}", found
-    im_dir = (info or {}).get("imDir", "img1")
-    ext = (info or {}).get("imExt", ".png")
-    folder = d / s["dir"] / im_dir
-    if folder.is_dir():
-        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ext.lower())
+    im_dir, ext, files = frame_folder(s, d, info)
+    if files is not None:
         if len(files) != n:
             return False, f"{s['dir']}/{im_dir} holds {len(files)} {ext} frames, the condition expects {n}", len(files)
         hdr = png_header(files[0]) if ext.lower() == ".png" else None
@@ -117,8 +125,11 @@ def _frames_on_disk(s: dict[str, Any], d: Path, info: dict[str, str] | None) -> 
 
 
 def _annotated_frames(s: dict[str, Any], d: Path) -> tuple[list[str], int | None]:
-    """(problems, annotated frames found) of the sequence's annotation file."""
-    ref = s["annotations"]
+    """(problems, annotated frames found) of the sequence's annotation file (none named: a
+    reference-output condition, nothing to count)."""
+    ref = s.get("annotations")
+    if ref is None:
+        return [], None
     path = d / ref["file"]
     if not path.is_file():
         return [f"missing annotations {ref['file']}"], None
@@ -160,31 +171,38 @@ def _annotated_frames(s: dict[str, Any], d: Path) -> tuple[list[str], int | None
     return problems, found
 
 
+def check_sequence(s: dict[str, Any], data_dir: str | Path) -> tuple[list[str], str, int | None, int | None]:
+    """(problems, frames message, frames found, annotated frames found) of one sequence of a condition:
+    its seqinfo.ini, frames on disk and annotated frames against the condition's facts."""
+    d = Path(data_dir)
+    problems: list[str] = []
+    info = None
+    ini = d / s["dir"] / "seqinfo.ini"
+    if ini.is_file():
+        try:
+            info = read_seqinfo(ini)
+            problems += _seqinfo_problems(s, info)
+        except (ValueError, DataError) as exc:
+            problems.append(f"{s['dir']}/seqinfo.ini: {exc}")
+    try:
+        ok_frames, msg, found = _frames_on_disk(s, d, info)
+    except DataError as exc:
+        ok_frames, msg, found = False, str(exc), None
+    if not ok_frames:
+        problems.append(msg)
+    ann_problems, annotated = _annotated_frames(s, d)
+    return problems + ann_problems, msg, found, annotated
+
+
 def verify_sequences(cond: Condition, data_dir: str | Path) -> list[FileCheck]:
     """One row per sequence: seqinfo.ini, frames on disk and annotated frames against the condition."""
-    d = Path(data_dir)
     checks = []
     for s in cond.dataset["sequences"]:
-        problems: list[str] = []
-        info = None
-        ini = d / s["dir"] / "seqinfo.ini"
-        if ini.is_file():
-            try:
-                info = read_seqinfo(ini)
-                problems += _seqinfo_problems(s, info)
-            except (ValueError, DataError) as exc:
-                problems.append(f"{s['dir']}/seqinfo.ini: {exc}")
-        try:
-            ok_frames, msg, found = _frames_on_disk(s, d, info)
-        except DataError as exc:
-            ok_frames, msg, found = False, str(exc), None
-        if not ok_frames:
-            problems.append(msg)
-        ann_problems, annotated = _annotated_frames(s, d)
-        problems += ann_problems
+        problems, msg, found, annotated = check_sequence(s, data_dir)
         ok_msg = f"ok: {msg}; {annotated} annotated frames" if annotated is not None else f"ok: {msg}"
+        ann = s.get("annotations") or {}
         checks.append(FileCheck(f"sequence {s['name']}", s.get("yuv") or s["dir"], not problems,
-                                "; ".join(problems) or ok_msg, s["annotations"].get("md5", ""), "",
+                                "; ".join(problems) or ok_msg, ann.get("md5", ""), "",
                                 s["frames"], annotated if annotated is not None else found))
     return checks
 
@@ -207,9 +225,14 @@ def verify_sequence_checksums(cond: Condition, data_dir: str | Path, sums: dict[
         if s.get("yuv") and (d / s["yuv"]).is_file():
             label, files = s["yuv"], [s["yuv"]]
         else:
-            folder = d / s["dir"] / "img1"
-            files = sorted(str(p.relative_to(d)) for p in folder.glob("*.png")) if folder.is_dir() else []
-            label = f"{s['dir']}/img1"
+            ini = d / s["dir"] / "seqinfo.ini"
+            try:
+                info = read_seqinfo(ini) if ini.is_file() else None
+            except (ValueError, DataError):
+                info = None  # the frame check reports the broken seqinfo.ini
+            im_dir, _ext, found = frame_folder(s, d, info)  # the folder seqinfo.ini names (imDir, imExt)
+            files = [str(p.relative_to(d)) for p in found or ()]
+            label = f"{s['dir']}/{im_dir}"
         if not files:
             checks.append(FileCheck(f"sequence {s['name']} checksums", label, False, "missing: no frames to hash"))
             continue

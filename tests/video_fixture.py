@@ -1,0 +1,180 @@
+"""A short synthetic video sequence and its condition, made at test time (never committed as a file).
+
+``make_synthetic_sequence(root)`` pans and zooms a 416x240 window across the coco-tiny-cc picture
+``000000520707.jpg`` (640x480, four people: the SSD detects them), writes the frames in the layout
+the FCM conditions use, and writes beside them a sequence condition (class D, reference-output
+ground truth at score 0.3, SSD-MobileNetV2, VVenC preset faster or VTM 12.0 low-delay/random-access,
+kbps-sequence, COCO AP, pchip-jvet; every fact's source "synthetic test sequence"):
+
+* ``layout="png"``: ``<data>/<name>_val/seqinfo.ini`` and ``img1/000001.png`` ... (the MOT layout: the
+  evaluated frames only; ``first_frame`` must be 0);
+* ``layout="yuv"``: ``<data>/<name>.yuv`` (JCT-VC naming ``<Name>_<W>x<H>_<fps>.yuv``, 8-bit or
+  10-bit LE words) holding ``first_frame + frames`` frames, of which the last ``frames`` are evaluated
+  (``first_frame > 0`` exercises FrameSkip), plus ``<name>_val/seqinfo.ini``.
+
+``disk_frames`` writes another number of evaluated frames than the condition records (the
+verify-data refusal).  The picture is read from ../shared (VCMBENCH_SHARED); a test calling this
+is skipped with the reason when it is absent.  The sequence's RGB -> YUV conversion for the raw
+layout is numpy BT.601 limited range (video levels, as JCT-VC files are); the condition's own colour
+mode (``color``) is what a run uses to convert frames.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VCMBENCH_SHARED", REPO.parent / "shared"))
+PICTURE = ("data", "coco-tiny-cc", "images", "000000520707.jpg")
+SOURCE = "synthetic test sequence (tests/video_fixture.py)"
+VTM_CFGS = {  # VTM-12.0 cfg/ (redchenjs/VVCSoftware_VTM tag VTM-12.0, commit 091d3bb5): md5 of the file
+    "low-delay": ("encoder_lowdelay_vtm.cfg", "a23672b7bd5130bce8b954dc5eb32fb3"),
+    "random-access": ("encoder_randomaccess_vtm.cfg", "6ffc52e33a688bd72b38a001db17dd1a"),
+}
+
+
+@dataclass(frozen=True)
+class SyntheticSequence:
+    data_dir: Path  # give to --data
+    condition_path: Path  # the condition YAML (its name is the file stem)
+    name: str  # the sequence's name
+    frames: int  # evaluated frames the condition records
+    first_frame: int
+    layout: str
+    condition: str  # the condition's name
+
+
+def picture_path() -> Path:
+    """The source picture, or a pytest skip naming what is missing."""
+    p = SHARED.joinpath(*PICTURE)
+    if not p.is_file():
+        import pytest
+
+        pytest.skip(f"test data {p} is absent (../shared beside the checkout, or set VCMBENCH_SHARED)")
+    return p
+
+
+def synthetic_frames(count: int, width: int = 416, height: int = 240) -> list[np.ndarray]:
+    """``count`` RGB frames (HxWx3 uint8): a window of the picture's aspect ``width:height`` zooming in
+    from 90 % to 60 % of the largest window that fits while panning left to right and down (Pillow
+    bilinear resampling of a float box; deterministic)."""
+    from PIL import Image
+
+    with Image.open(picture_path()) as im:
+        pic = im.convert("RGB")
+    pw, ph = pic.size
+    zmax = min(pw / width, ph / height)
+    out = []
+    for k in range(count):
+        t = k / max(count - 1, 1)
+        z = zmax * (0.9 - 0.3 * t)
+        cw, ch = width * z, height * z
+        x0, y0 = (pw - cw) * t, (ph - ch) * (0.25 + 0.5 * t)
+        frame = pic.resize((width, height), Image.BILINEAR, box=(x0, y0, x0 + cw, y0 + ch))
+        out.append(np.asarray(frame, dtype=np.uint8).copy())
+    return out
+
+
+def _rgb_to_yuv420(rgb: np.ndarray, bit_depth: int) -> bytes:
+    """Planar 4:2:0 bytes of one RGB frame: BT.601 limited range (video levels), 2x2 mean chroma."""
+    x = rgb.astype(np.float64)
+    y = 16 + (65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255
+    cb = 128 + (-37.797 * x[..., 0] - 74.203 * x[..., 1] + 112.0 * x[..., 2]) / 255
+    cr = 128 + (112.0 * x[..., 0] - 93.786 * x[..., 1] - 18.214 * x[..., 2]) / 255
+    h, w = y.shape
+
+    def sub(c: np.ndarray) -> np.ndarray:
+        return c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+    scale = 1 << (bit_depth - 8)
+    dtype = np.uint8 if bit_depth == 8 else np.dtype("<u2")
+    planes = [np.clip(np.floor(p * scale + 0.5), 0, (1 << bit_depth) - 1).astype(dtype) for p in (y, sub(cb), sub(cr))]
+    return b"".join(p.tobytes() for p in planes)
+
+
+def make_synthetic_sequence(root: Path, *, frames: int = 33, width: int = 416, height: int = 240,
+                            layout: str = "png", bit_depth: int = 8, fps: int = 30, intra_period: int = 32,
+                            first_frame: int = 0, qps: tuple[int, ...] = (32, 42), structure: str = "low-delay",
+                            codec: str = "vvenc", color: str = "bt601-full-int", disk_frames: int | None = None,
+                            name: str | None = None, condition: str = "synthetic-video") -> SyntheticSequence:
+    """Write the sequence under ``root/data`` and its condition ``root/<condition>.yaml`` (see the module
+    docstring)."""
+    if layout not in ("png", "yuv"):
+        raise ValueError(f"layout must be png or yuv, got {layout!r}")
+    if layout == "png" and (first_frame or bit_depth != 8):
+        raise ValueError("a PNG frame folder holds the evaluated frames only, 8-bit: first_frame 0, bit_depth 8")
+    if width % 2 or height % 2:
+        raise ValueError("4:2:0 needs even sizes")
+    root = Path(root)
+    data = root / "data"
+    name = name or f"Synthetic_{width}x{height}_{fps}"
+    seq_dir = data / f"{name}_val"
+    seq_dir.mkdir(parents=True, exist_ok=True)
+    on_disk = frames if disk_frames is None else disk_frames
+    (seq_dir / "seqinfo.ini").write_text(
+        f"[Sequence]\nname={name}\nimDir=img1\nframeRate={fps}\nseqLength={frames}\nimWidth={width}\n"
+        f"imHeight={height}\nimExt=.png\n")
+    pictures = synthetic_frames(first_frame + on_disk, width, height)
+    seq: dict = {"name": name, "class": "D", "dir": f"{name}_val"}
+    if layout == "png":
+        from PIL import Image
+
+        img = seq_dir / "img1"
+        img.mkdir(exist_ok=True)
+        for k, rgb in enumerate(pictures):
+            Image.fromarray(rgb).save(img / f"{k + 1:06d}.png")
+    else:
+        seq["yuv"] = f"{name}.yuv"
+        with open(data / seq["yuv"], "wb") as fh:
+            for rgb in pictures:
+                fh.write(_rgb_to_yuv420(rgb, bit_depth))
+    seq.update(width=width, height=height, fps=fps, bit_depth=bit_depth)
+    if layout == "yuv":
+        seq["total_frames"] = first_frame + frames
+    seq.update(first_frame=first_frame, frames=frames, intra_period=intra_period)
+    facts = ["class", "dir", "width", "height", "fps", "bit_depth", "first_frame", "frames", "intra_period"]
+    facts += ["yuv", "total_frames"] if layout == "yuv" else []
+    seq["sources"] = {f: "synthetic" for f in facts}
+    if codec == "vvenc":
+        codec_section = {"name": "vvenc", "version": "1.15", "preset": "faster"}
+    elif codec == "vtm":
+        cfg, md5 = VTM_CFGS[structure]
+        codec_section = {"name": "vtm", "version": "12.0",
+                         "cfg": {"file": cfg, "md5": md5, "source": "VTM-12.0 cfg/ (redchenjs/VVCSoftware_VTM tag "
+                                                                    "VTM-12.0, commit 091d3bb5)"}}
+    else:
+        raise ValueError(f"codec must be vvenc or vtm, got {codec!r}")
+    codec_section.update(scales=[1.0], input_bit_depth=bit_depth, internal_bit_depth=10, chroma_format=420,
+                         structure=structure, source=SOURCE)
+    cond = {
+        "schema_version": 1, "name": condition, "version": 1,
+        "title": f"Synthetic {width}x{height} {fps} fps sequence ({frames} frames, {layout}) for the video tests",
+        "description": "A short sequence panned and zoomed across a coco-tiny-cc picture (CC BY), made by "
+                       "tests/video_fixture.py at test time; reference-output ground truth.",
+        "kind": "image",
+        "dataset": {
+            "name": "synthetic-video", "source": SOURCE,
+            "references": {"synthetic": SOURCE},
+            "sequences": [seq],
+            "qp_ladders": {"D": {"qps": list(qps), "source": SOURCE}},
+            "report_classes": {"D": {"sequences": [name], "source": SOURCE}},
+        },
+        "task": {"type": "detection", "network": "ssd-mobilenet-v2-coco", "score_threshold": 0.05,
+                 "max_detections": 100, "source": "TF OD API ssd_mobilenet_v2_coco_2018_03_29 (DESIGN.md 5.6)"},
+        "codec": codec_section,
+        "preprocess": {"color": color, "source": SOURCE},
+        "rate": {"definition": "kbps-sequence", "side_info": "none", "source": SOURCE},
+        "metric": {"name": "coco-ap", "iou_type": "bbox", "quality_key": "AP", "report": ["AP", "AP50"],
+                   "source": SOURCE},
+        "bd": {"method": "pchip-jvet", "quality": "AP", "source": SOURCE},
+        "ground_truth": {"mode": "reference-output", "score_threshold": 0.3, "source": SOURCE},
+    }
+    path = root / f"{condition}.yaml"
+    path.write_text(yaml.safe_dump(cond, sort_keys=False))
+    return SyntheticSequence(data_dir=data, condition_path=path, name=name, frames=frames, first_frame=first_frame,
+                             layout=layout, condition=condition)
