@@ -141,19 +141,16 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     check_video_supported(cond)
     if opts.limit is not None and (isinstance(opts.limit, bool) or not isinstance(opts.limit, int) or opts.limit < 1):
         raise UsageError(f"--limit must be at least 1 sequence, got {opts.limit!r}.")
-    structure = structure_of(cond)
     sets = list(dict.fromkeys(opts.sets))
     classes = cond.sequence_classes(sets)  # (refuses an unknown set, naming the available ones)
     names = list(dict.fromkeys(opts.sequences))
+    # (refuses unknown names and data that disagree with the condition, naming `vcmbench cttc verify-data`)
     sequences = list_sequences(cond, data_dir, limit=opts.limit, names=names, sets=sets)
+    structure = structure_of(cond)
     if not sequences:
         raise UsageError(f"Condition {cond.name} lists no sequences to run in {data_dir}"
                          + (f" (--sequence {', '.join(names)}; --set {', '.join(sets)})" if names or sets else "")
                          + f"; see `vcmbench cttc show {cond.name}`.")
-    missing = [n for n in names if n not in {s.name for s in sequences}]
-    if missing and opts.limit is None:
-        raise UsageError(f"--sequence {', '.join(missing)}: not a sequence of {cond.name} (with the sets "
-                         f"{', '.join(sets) or 'none'}); see `vcmbench cttc show {cond.name}`.")
     qps_by_sequence = {s.name: sequence_qps(cond, s) for s in sequences}
 
     copts = _codec_options(cond, opts.codec_options, data_dir)
