@@ -375,3 +375,14 @@ def test_cli_run_options_by_condition_kind(tmp_path):
     text = " ".join(r.output.split())
     assert "--sequence" in text and "--set" in text and "--no-split" in text
     assert "86400 for a sequence job" in text and "vcmbench run fcm-sfu-hw-obj" in text
+
+
+def test_video_job_specs_travel_to_workers(fakes, tmp_path):
+    """Process-pool and Dask workers receive the specs pickled: a video spec comes back equal, with its
+    sequence and settings."""
+    import pickle
+
+    plan = _plan(_condition(), tmp_path)
+    for spec in plan.specs[:4]:
+        back = pickle.loads(pickle.dumps(spec))
+        assert back == spec and back.image == spec.image and dict(back.extra) == dict(spec.extra)
