@@ -81,13 +81,13 @@ def test_a_killed_sequence_job_restarts_from_its_finished_segments(tmp_path, mon
     from vcmbench.conditions import load_condition
     from vcmbench.run.video_pipeline import VideoRunOptions, run_video
 
-    seq = make_synthetic_sequence(tmp_path, frames=9, intra_period=4, qps=(37,), layout="yuv", first_frame=2)
+    seq = make_synthetic_sequence(tmp_path, frames=17, intra_period=8, qps=(37,), layout="yuv", first_frame=2)
     real = VVenCCodec.encode_sequence
     calls = []
 
     def failing(self, src, bitstream, settings, log_dir=None):
         calls.append(settings.frame_skip)
-        if settings.frame_skip == 4 and calls.count(4) == 1:
+        if settings.frame_skip == 8 and calls.count(8) == 1:
             raise RuntimeError("encoder killed in the second segment")
         return real(self, src, bitstream, settings, log_dir)
 
@@ -100,9 +100,9 @@ def test_a_killed_sequence_job_restarts_from_its_finished_segments(tmp_path, mon
     assert (out / "partial" / job_id / "progress.json").is_file()
     second = run_video(cond, seq.data_dir, out, VideoRunOptions(jobs=1, env={}))
     assert second.errors == [] and second.ran == 1 and second.skipped == 1
-    assert calls == [0, 4, 4, 8]  # the first segment was not encoded again
+    assert calls == [0, 8, 8, 16]  # the first segment was not encoded again
     rec, pred = _rows(out, "code")[(seq.name, 37)]
     assert rec["verified"], rec["verdict"]
     assert [(s["first"], s["frames"], s["reused"]) for s in rec["extra"]["segments"]] == [
-        (0, 4, True), (4, 4, False), (8, 1, False)]
-    assert len(pred["frames"]) == 9 and not (out / "partial" / job_id).exists()
+        (0, 8, True), (8, 8, False), (16, 1, False)]
+    assert len(pred["frames"]) == 17 and not (out / "partial" / job_id).exists()

@@ -20,7 +20,7 @@ def test_synthetic_sequence_with_vtm(structure, vtm_dir, tmp_path):
     from vcmbench.cli import cli
     from vcmbench.run.store import RunStore
 
-    seq = make_synthetic_sequence(tmp_path, frames=17, intra_period=16, qps=(42,), codec="vtm", structure=structure,
+    seq = make_synthetic_sequence(tmp_path, frames=18, intra_period=16, qps=(42,), codec="vtm", structure=structure,
                                   layout="yuv", first_frame=1)
     out = tmp_path / "run"
     args = ["run", str(seq.condition_path), "--data", str(seq.data_dir), "--out", str(out), "--vtm-dir",
@@ -34,10 +34,11 @@ def test_synthetic_sequence_with_vtm(structure, vtm_dir, tmp_path):
         ((_, rec, pred),) = list(store.rows("code"))
     x = rec["extra"]
     assert rec["verified"], rec["verdict"]
-    assert x["structure"] == structure and [(s["first"], s["frames"]) for s in x["segments"]] == [(0, 16), (16, 1)]
+    # split at the intra period; VTM's segments share their boundary intra picture (the parcat join)
+    assert x["structure"] == structure and [(s["first"], s["frames"]) for s in x["segments"]] == [(0, 17), (16, 2)]
     assert {"decode:pyav", "decode:ffmpeg", "decode:vtm"} <= set(x["checks"])
-    assert len(x["pictures"]) == 17 and all(p.get("recon") in ("ok", "n/a") for p in x["pictures"])
+    assert len(x["pictures"]) == 18 and all(p.get("recon") in ("ok", "n/a") for p in x["pictures"])
     assert any(p.get("recon") == "ok" or p.get("sei") == "ok" for p in x["pictures"])  # pictures checked one by one
-    assert x["kbps"] == pytest.approx(rec["bits"] * 30 / (1000 * 17)) and len(pred["frames"]) == 17
+    assert x["kbps"] == pytest.approx(rec["bits"] * 30 / (1000 * 18)) and len(pred["frames"]) == 18
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0 and "jobs: 2 (2 cached, 0 run" in again.output
