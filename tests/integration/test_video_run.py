@@ -106,3 +106,29 @@ def test_a_killed_sequence_job_restarts_from_its_finished_segments(tmp_path, mon
     assert [(s["first"], s["frames"], s["reused"]) for s in rec["extra"]["segments"]] == [
         (0, 8, True), (8, 8, False), (16, 1, False)]
     assert len(pred["frames"]) == 17 and not (out / "partial" / job_id).exists()
+
+
+@pytest.mark.slow  # (~50 s here: two runs and a cluster's start)
+def test_video_run_on_dask_equals_the_serial_run(tmp_path):
+    """The same sequence jobs on a Dask LocalCluster of two workers store the serial run's bitstreams, records'
+    rates and verdicts, and predictions (one job = one sequence at one QP, whatever executor runs it)."""
+    pytest.importorskip("distributed")
+    from vcmbench.conditions import load_condition
+    from vcmbench.run.executor import make_executor
+    from vcmbench.run.video_pipeline import VideoRunOptions, run_video
+
+    seq = make_synthetic_sequence(tmp_path, frames=9, intra_period=8, qps=(37, 47))
+    cond = load_condition(seq.condition_path)
+    serial = run_video(cond, seq.data_dir, tmp_path / "serial", VideoRunOptions(jobs=1, env={}))
+    with make_executor(2, "dask") as ex:
+        dask = run_video(cond, seq.data_dir, tmp_path / "dask", VideoRunOptions(executor=ex, env={}))
+    assert serial.errors == dask.errors == [] and dask.executor["executor"] == "dask" and dask.ran == 3
+    a, b = _rows(tmp_path / "serial", "code"), _rows(tmp_path / "dask", "code")
+    assert sorted(a) == sorted(b) == [(seq.name, 37), (seq.name, 47)]
+    for key in a:
+        (ra, pa), (rb, pb) = a[key], b[key]
+        assert ra["verified"] and rb["verified"] and ra["extra"]["bitstream_sha256"] == rb["extra"]["bitstream_sha256"]
+        assert ra["bits"] == rb["bits"] and ra["extra"]["kbps"] == rb["extra"]["kbps"] and pa == pb
+    refs_a, refs_b = _rows(tmp_path / "serial", "reference"), _rows(tmp_path / "dask", "reference")
+    assert list(refs_a) == list(refs_b) == [(seq.name, None)]
+    assert refs_a[(seq.name, None)][1] == refs_b[(seq.name, None)][1]
