@@ -422,6 +422,7 @@ class PictureUnit:
     hash: PictureHash | None  # its decoded-picture-hash SEI, if any
     offset: int  # byte offset of its first NAL unit (PH or slice)
     size: int  # bytes of its PH and VCL NAL units, start codes included
+    end: int  # byte offset after its last slice or suffix NAL unit (SEI, APS, filler): a cut there is a stream
 
     @property
     def type_name(self) -> str:
@@ -501,7 +502,7 @@ def picture_units(info: StreamInfo) -> list[PictureUnit]:
             if t != 19:
                 r.u(1)  # sh_picture_header_in_slice_header_flag
             cur = {"index": len(raw), "nal_type": None, "tid": nal.temporal_id, "hash": pending_prefix,
-                   "offset": nal.offset - nal.start_code, "size": 0, "after_eos": after_eos,
+                   "offset": nal.offset - nal.start_code, "size": 0, "end": 0, "after_eos": after_eos,
                    **_picture_header(r, pps_sps, sps_poc)}
             raw.append(cur)
             pending_prefix, after_eos = None, False
@@ -511,6 +512,8 @@ def picture_units(info: StreamInfo) -> list[PictureUnit]:
             if nal.is_vcl and cur["nal_type"] is None:
                 cur["nal_type"] = t
             cur["size"] += nal.size + nal.start_code
+        if cur is not None and (nal.is_vcl or t in (18, 24, 25)):
+            cur["end"] = nal.offset + nal.size
     return _derive_poc(raw)
 
 
@@ -549,7 +552,7 @@ def _derive_poc(raw: list[dict[str, Any]]) -> list[PictureUnit]:
         if p["tid"] == 0 and not p["non_ref"] and t not in (2, 3):
             prev_tid0 = poc
         out.append(PictureUnit(k, t, p["tid"], p["non_ref"], poc, clvs, not (t == 3 and cra_starts_clvs),
-                               p["hash"], p["offset"], p["size"]))
+                               p["hash"], p["offset"], p["size"], p["end"]))
     return out
 
 

@@ -161,6 +161,9 @@ def _verify_sequence(path: Path, expected: YuvFormat, frames: int, recon: Path |
             label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_fmt.bit_depth, timeout, log_dir,
                                                         checks, need)
             if failed:
+                if order is not None:
+                    failed = _locate_failure(dec, label, path, units, order, tmpd, out_fmt.bit_depth, timeout,
+                                             checks) or failed
                 return verdict(failed)
             n, rest = divmod(size, out_fmt.frame_bytes)
             if res.fmt != out_fmt or rest or n != frames:
@@ -205,6 +208,45 @@ def _verify_sequence(path: Path, expected: YuvFormat, frames: int, recon: Path |
             more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
             return verdict(f"hash mismatch: {bad[0]}{more}", pictures, frame_md5)
         return verdict("ok", pictures, frame_md5, _keep_move(outputs[first], keep_decoded))
+
+
+def _locate_failure(dec: Any, label: str, path: Path, units: list[PictureUnit], order: list[PictureUnit],
+                    tmpd: Path, out_depth: int, timeout: float, checks: dict[str, dict]) -> str | None:
+    """The first picture (decoding order) that ``dec`` cannot decode, found by decoding the stream cut after
+    picture k (a valid stream: references precede in decoding order) for a bisection of k: the reason naming
+    its frame, or None when every cut decodes (the failure is not one picture's)."""
+    data = path.read_bytes()
+    ends = [u.end for u in units[:-1]] + [len(data)]
+    cut, out = tmpd / f"cut_{label}.266", tmpd / f"cut_{label}.yuv"
+
+    def fails(k: int) -> str | None:
+        cut.write_bytes(data[: ends[k]])
+        try:
+            dec.decode(cut, out, bit_depth=out_depth, timeout=timeout)
+        except BitstreamError as exc:
+            return str(exc)
+        finally:
+            out.unlink(missing_ok=True)
+        return None
+
+    lo, hi, why = 0, len(units) - 1, None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        msg = fails(mid)
+        if msg is not None:
+            hi, why = mid, msg
+        else:
+            lo = mid + 1
+    why = why if why is not None and hi == lo else fails(lo)
+    cut.unlink(missing_ok=True)
+    if why is None:
+        return None
+    u = units[lo]
+    frame = next((k for k, o in enumerate(order) if o.index == u.index), None)
+    where = f"frame {frame}" if frame is not None else "a picture that is not output"
+    checks[f"decode:{label}"].update(first_bad_picture={"frame": frame, "poc": u.poc, "decode_order": u.index})
+    return (f"not decodable: {where} (POC {u.poc}, picture {u.index} in decoding order) does not decode with "
+            f"{label}: {why}")
 
 
 def _decoder(spec: Any, fmt: YuvFormat | None) -> Any:
