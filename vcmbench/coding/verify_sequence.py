@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-
 from ..core.errors import BitstreamError, UsageError
 from ..core.storage import is_storage_fault, storage_error
 from .bitstream import PictureUnit, output_order, picture_units, read_bitstream
