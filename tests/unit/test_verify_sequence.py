@@ -56,17 +56,24 @@ def ra(tmp_path_factory) -> tuple[Path, str]:
     return d / "ra.266", log
 
 
-def test_random_access_sei_hashes_map_to_output_order_across_a_poc_wrap(tmp_path):
-    """Golden: VVenC's own per-picture log line ``POC p ... [MD5:y,u,v]`` (FFmpeg -v verbose).  300 frames with
-    IntraPeriod 32: IDR, CRAs with RASL pictures, and a POC LSB that wraps at 256 (log2_max_poc_lsb = 8)."""
+@pytest.fixture(scope="module")
+def ra300(tmp_path_factory) -> tuple[Path, str, int, int, int]:
+    """300 frames of 64x64, VVenC random access, IntraPeriod 32, MD5 SEI: (bitstream, log, frames, w, h)."""
     n, w, h = 300, 64, 64
     yy, xx = np.mgrid[0:h, 0:w]
     frames = []
     for k in range(n):  # a smooth moving pattern: cheap to code
         y = (512 + 300 * np.sin((xx + 2 * k) / 7.0) * np.cos((yy + k) / 9.0)).astype("<u2")
         frames.append(y.tobytes() + np.full((h // 2, w // 2), 400 + k, "<u2").tobytes() * 2)
-    bs = tmp_path / "ra300.266"
+    bs = tmp_path_factory.mktemp("ra300") / "ra300.266"
     log = _encode(bs, b"".join(frames), n, "SEIDecodedPictureHash=1:IntraPeriod=32", qp=37, w=w, h=h)
+    return bs, log, n, w, h
+
+
+def test_random_access_sei_hashes_map_to_output_order_across_a_poc_wrap(ra300):
+    """Golden: VVenC's own per-picture log line ``POC p ... [MD5:y,u,v]`` (FFmpeg -v verbose).  300 frames with
+    IntraPeriod 32: IDR, CRAs with RASL pictures, and a POC LSB that wraps at 256 (log2_max_poc_lsb = 8)."""
+    bs, log, n, w, h = ra300
     logged = {int(m.group(1)): m.group(2).split(",")
               for m in re.finditer(r"POC\s+(\d+) TId.*?\[MD5:([0-9a-f,]+)\]", log)}
     assert len(logged) >= 250  # (FFmpeg's log may interleave a few lines)
@@ -84,6 +91,33 @@ def test_random_access_sei_hashes_map_to_output_order_across_a_poc_wrap(tmp_path
     assert any(p["decode_order"] != p["frame"] for p in v.pictures)  # random access really reordered
     assert v.checks["agreement"] == {"ok": True, "decoders": ["ffmpeg", "pyav"]}
     assert len(v.decoded_md5s) == n and v.decoded_md5s[0] == v.pictures[0]["md5"]
+
+
+@pytest.mark.parametrize("decoder", ["ffmpeg", "pyav-worker"])
+def test_decoders_stream_frames_instead_of_holding_the_sequence(ra300, tmp_path, decoder):
+    """A class-A sequence decodes to ~7 GB: the FFmpeg decoder and the PyAV worker write frame by frame.
+    Measured with tracemalloc (numpy and bytes allocations): the Python peak while decoding 300 frames
+    (3.7 MB) stays below 20 frames' worth."""
+    import tracemalloc
+
+    from vcmbench.coding.codecs.pyav_worker import decode_to_file
+
+    bs, _, n, w, h = ra300
+    out = tmp_path / "dec.yuv"
+    fb = YuvFormat(w, h, 420, 10).frame_bytes
+    import av  # noqa: F401  (its import is not the decoder's memory)
+
+    tracemalloc.start()
+    try:
+        if decoder == "ffmpeg":
+            FFmpegDecoder().decode(bs, out, 10, 120)
+        else:
+            assert decode_to_file(str(bs), str(out), 10, True)["frames"] == n
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.stat().st_size == n * fb
+    assert peak < 20 * fb + bs.stat().st_size, (peak, n * fb)
 
 
 def test_verified_sequence_keeps_its_decoded_frames(ra, tmp_path):
