@@ -272,6 +272,20 @@ def test_garbage_and_format_mismatch_are_verdicts(ra, tmp_path):
     assert not v.ok and v.reason.startswith("not decodable: ")
 
 
+def test_a_stream_vcmbench_cannot_parse_is_checked_by_its_command_decoder(ra, tmp_path):
+    """``bitstream_format`` other than vvc (a template codec's): no structure or SEI check, the command
+    decoder must give ``frames`` frames of ``expected``."""
+    bs, _ = ra
+    tpl = f"{ffmpeg_exe()} -v error -f vvc -i {{input}} -f rawvideo -pix_fmt yuv420p10le -y {{output}}"
+    v = _verify(bs, 20, decoders=(tpl, "pyav"), bitstream_format="other")
+    assert v.ok, v.reason
+    assert v.checks["structure"] == {"ok": True, "detail": "not VVC: structure not parsed"}
+    assert v.checks["agreement"] == {"ok": True, "decoders": ["command0", "pyav"]}
+    assert {p["sei"] for p in v.pictures} == {"absent"}
+    v = _verify(bs, 21, decoders=(tpl,), bitstream_format="other")
+    assert not v.ok and v.reason == "not decodable: command0 output 20 frame(s); expected 21"
+
+
 @pytest.mark.needs_vtm
 @pytest.mark.parametrize("cfg", ["encoder_lowdelay_vtm.cfg", "encoder_randomaccess_vtm.cfg"])
 def test_vtm_low_delay_and_random_access_verify_with_every_decoder(vtm_dir, tmp_path, cfg):

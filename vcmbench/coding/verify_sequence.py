@@ -149,6 +149,11 @@ def _verify_sequence(path: Path, expected: YuvFormat, frames: int, recon: Path |
         coded_depth = sps.bit_depth
         cropped = sps.conf_win != (0, 0, 0, 0)
         full_fmt = YuvFormat(sps.coded_width, sps.coded_height, sps.chroma_format, sps.bit_depth)
+    elif bits == 0:
+        checks["structure"] = {"ok": False, "detail": "empty file"}
+        return verdict("not decodable: the bitstream file is empty")
+    else:
+        checks["structure"] = {"ok": True, "detail": "not VVC: structure not parsed"}
     need = out_fmt.frame_bytes * frames
 
     with _scratch(tmp_dir) as tmp:
@@ -160,7 +165,7 @@ def _verify_sequence(path: Path, expected: YuvFormat, frames: int, recon: Path |
             label, out, res, size, failed = _decode_one(dec, k, path, tmpd, out_fmt.bit_depth, timeout, log_dir,
                                                         checks, need)
             if failed:
-                if order is not None:
+                if order is not None and "timed out" not in failed:  # a hang is not localised (log2(n) hangs)
                     failed = _locate_failure(dec, label, path, units, order, tmpd, out_fmt.bit_depth, timeout,
                                              checks) or failed
                 return verdict(failed)
