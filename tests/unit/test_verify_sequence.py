@@ -272,6 +272,40 @@ def test_garbage_and_format_mismatch_are_verdicts(ra, tmp_path):
     assert not v.ok and v.reason.startswith("not decodable: ")
 
 
+def test_mutated_sequences_all_get_a_verdict(ra, tmp_path):
+    """40 mutations (bytes flipped, cut, a NAL unit dropped or doubled): each ends in a verdict with one of the
+    documented reason prefixes, never an exception; a verified mutation (an AUD dropped, an SEI doubled...)
+    decodes to exactly the original frames."""
+    import random
+
+    bs, _ = ra
+    original = _verify(bs, 20, decoders=("ffmpeg",)).decoded_md5s
+    src = bs.read_bytes()
+    nals = read_bitstream(bs).nals
+    rng = random.Random(22)
+    kinds: dict[str, int] = {}
+    for i in range(40):
+        data = bytearray(src)
+        how = i % 4
+        if how == 0:
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif how == 1:
+            data = data[: rng.randrange(1, len(data))]
+        else:
+            n = rng.choice(nals)
+            a, b = n.offset - n.start_code, n.offset + n.size
+            data = data[:a] + data[b:] if how == 2 else data[:b] + data[a:b] + data[b:]
+        p = tmp_path / f"m{i}.266"
+        p.write_bytes(bytes(data))
+        v = _verify(p, 20, decoders=("ffmpeg",))
+        assert isinstance(v, SequenceVerdict) and v.reason.startswith(
+            ("ok", "not decodable: ", "hash mismatch: ", "format mismatch: ")), v.reason
+        assert not v.ok or v.decoded_md5s == original, (i, v.pictures)
+        kinds[v.reason.split(":")[0]] = kinds.get(v.reason.split(":")[0], 0) + 1
+    assert kinds.get("not decodable", 0) >= 10, kinds
+
+
 def test_a_stream_vcmbench_cannot_parse_is_checked_by_its_command_decoder(ra, tmp_path):
     """``bitstream_format`` other than vvc (a template codec's): no structure or SEI check, the command
     decoder must give ``frames`` frames of ``expected``."""

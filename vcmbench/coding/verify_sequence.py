@@ -14,7 +14,8 @@
 ``recon``      each decoded frame equals the same frame of the encoder's reconstruction, when given.
 
 One bad picture and the sequence is not verified; the reason names the frame index (output order, from
-0) and the check.  ``pictures`` lists every frame: ``{frame, md5, sei, recon, poc, decode_order, type}``
+0) and the check.  ``pictures`` lists every frame: ``{frame, md5, sei, recon, poc, decode_order, type,
+coded_bytes}`` (the last four for VVC; ``coded_bytes``: its picture header and slices, start codes included)
 with ``sei`` ``ok | mismatch | absent`` and ``recon`` ``ok | mismatch | n/a``.  Reasons start as in
 :mod:`.verify`: ``ok``, ``not decodable:``, ``format mismatch:``, ``hash mismatch:``.
 
@@ -191,7 +192,7 @@ def _verify_sequence(path: Path, expected: YuvFormat, frames: int, recon: Path |
         pictures = [{"frame": k, "md5": frame_md5[k], "sei": "absent", "recon": "n/a"} for k in range(frames)]
         if order is not None:
             for k, u in enumerate(order):
-                pictures[k].update(poc=u.poc, decode_order=u.index, type=u.type_name)
+                pictures[k].update(poc=u.poc, decode_order=u.index, type=u.type_name, coded_bytes=u.size)
         bad: list[str] = []
         if order is not None and any(u.hash is not None for u in order):
             src, sfmt = outputs[first], out_fmt
