@@ -129,6 +129,19 @@ def test_verified_sequence_keeps_its_decoded_frames(ra, tmp_path):
     assert v.to_dict()["ok"] is True and len(v.to_dict()["pictures"]) == 20
 
 
+def test_a_cropped_sequence_checks_its_sei_on_the_full_coded_pictures(tmp_path):
+    """124x68 is coded as 128x72 with a conformance window; the SEI covers the full coded picture, so the SEI
+    check decodes once more uncropped (FFmpeg/PyAV ``apply_cropping=0``)."""
+    w, h, n = 124, 68, 10
+    bs = tmp_path / "crop.266"
+    _encode(bs, _source(n, seed=9, w=w, h=h), n, w=w, h=h)
+    for decoders in (("ffmpeg",), ("pyav", "ffmpeg")):
+        v = _verify(bs, n, decoders=decoders, expected=YuvFormat(w, h, 420, 10))
+        assert v.ok, v.reason
+        assert v.checks["sei_hash"] == {"ok": True, "checked": n, "absent": 0, "mismatched": [], "full_picture": True}
+    assert v.checks["structure"]["width"] == w and read_bitstream(bs).sps.coded_width == 128
+
+
 def test_two_independent_encodes_joined_with_cat_decode_as_one_sequence(tmp_path):
     """Two encodes (16 + 12 frames) concatenated byte for byte: every decoder gives the 28 frames, equal to
     the two parts decoded on their own, and both parts' SEI hashes check."""
@@ -320,27 +333,59 @@ def test_a_stream_vcmbench_cannot_parse_is_checked_by_its_command_decoder(ra, tm
     assert not v.ok and v.reason == "not decodable: command0 output 20 frame(s); expected 21"
 
 
+def _smooth(n: int, first: int = 0) -> bytes:
+    """Frames ``first``.. ``first + n - 1`` of a smooth moving pattern (noise would take VTM minutes)."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    return b"".join((512 + 300 * np.sin((xx + 3 * k) / 7.0) * np.cos((yy + k) / 9.0)).astype("<u2").tobytes()
+                    + np.full((H // 2, W // 2), 400 + 8 * k, "<u2").tobytes() * 2 for k in range(first, first + n))
+
+
+def _vtm_encode(vtm_dir: Path, cfg: str, src: Path, bs: Path, rec: Path, n: int, skip: int = 0) -> None:
+    from vcmbench.coding.codecs.vtm_apps import find_vtm_binary, find_vtm_cfg
+
+    cmd = [str(find_vtm_binary("EncoderApp", vtm_dir)), "-c", str(find_vtm_cfg(cfg, vtm_dir=vtm_dir)),
+           "-i", str(src), "-b", str(bs), "-o", str(rec), "-wdt", str(W), "-hgt", str(H), "-fr", "25", "-fs", str(skip),
+           "-f", str(n), "-q", "37", "--InputBitDepth=10", "--InternalBitDepth=10", "--InputChromaFormat=420",
+           "--SEIDecodedPictureHash=1", "--ConformanceWindowMode=1"]
+    res = run_process(cmd, timeout=600)
+    assert res.ok, res.tail(400)
+
+
+@pytest.mark.needs_vtm
+def test_vtm_segments_joined_verify_with_every_decoder(vtm_dir, tmp_path):
+    """Two VTM random-access encodes of one source (FrameSkip 0 and 9, 9 frames each) joined byte for byte:
+    FFmpeg, PyAV and VTM's DecoderApp give all 18 frames in order, equal to the two recons concatenated,
+    and every SEI hash checks."""
+    from vcmbench.coding.codecs.decoders import VTMDecoder
+
+    src = tmp_path / "src.yuv"
+    src.write_bytes(_smooth(18))
+    parts = []
+    for k, skip in enumerate((0, 9)):
+        bs, rec = tmp_path / f"s{k}.266", tmp_path / f"s{k}.yuv"
+        _vtm_encode(vtm_dir, "encoder_randomaccess_vtm.cfg", src, bs, rec, 9, skip)
+        parts.append((bs, rec))
+    joined, recon = tmp_path / "joined.266", tmp_path / "recon.yuv"
+    joined.write_bytes(b"".join(p[0].read_bytes() for p in parts))
+    recon.write_bytes(b"".join(p[1].read_bytes() for p in parts))
+    v = _verify(joined, 18, decoders=("ffmpeg", "pyav", VTMDecoder(vtm_dir)), recon=recon)
+    assert v.ok, v.reason
+    assert v.checks["structure"]["clvs"] == 2 and v.checks["sei_hash"]["checked"] == 18
+    assert v.checks["recon"] == {"ok": True, "checked": 18, "mismatched": []}
+
+
 @pytest.mark.needs_vtm
 @pytest.mark.parametrize("cfg", ["encoder_lowdelay_vtm.cfg", "encoder_randomaccess_vtm.cfg"])
 def test_vtm_low_delay_and_random_access_verify_with_every_decoder(vtm_dir, tmp_path, cfg):
     """VTM 12.0 EncoderApp with the condition cfgs and MD5 SEI; FFmpeg, PyAV and VTM's DecoderApp agree on all
     17 frames, every SEI hash and the encoder's reconstruction (POC order) check."""
     from vcmbench.coding.codecs.decoders import VTMDecoder
-    from vcmbench.coding.codecs.vtm_apps import find_vtm_binary, find_vtm_cfg
 
     n = 17
     src = tmp_path / "src.yuv"
-    yy, xx = np.mgrid[0:H, 0:W]
-    src.write_bytes(b"".join(  # a smooth moving pattern (noise would take VTM minutes)
-        (512 + 300 * np.sin((xx + 3 * k) / 7.0) * np.cos((yy + k) / 9.0)).astype("<u2").tobytes()
-        + np.full((H // 2, W // 2), 400 + 8 * k, "<u2").tobytes() * 2 for k in range(n)))
+    src.write_bytes(_smooth(n))
     bs, rec = tmp_path / "vtm.266", tmp_path / "rec.yuv"
-    cmd = [str(find_vtm_binary("EncoderApp", vtm_dir)), "-c", str(find_vtm_cfg(cfg, vtm_dir=vtm_dir)),
-           "-i", str(src), "-b", str(bs), "-o", str(rec), "-wdt", str(W), "-hgt", str(H), "-fr", "25", "-f", str(n),
-           "-q", "37", "--InputBitDepth=10", "--InternalBitDepth=10", "--InputChromaFormat=420",
-           "--SEIDecodedPictureHash=1", "--ConformanceWindowMode=1"]
-    res = run_process(cmd, timeout=600)
-    assert res.ok, res.tail(400)
+    _vtm_encode(vtm_dir, cfg, src, bs, rec, n)
     v = _verify(bs, n, decoders=("ffmpeg", "pyav", VTMDecoder(vtm_dir)), recon=rec)
     assert v.ok, v.reason
     assert v.checks["sei_hash"]["checked"] == n and v.checks["recon"]["checked"] == n
