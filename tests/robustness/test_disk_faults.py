@@ -277,3 +277,22 @@ def test_results_of_a_run_on_read_only_media_is_checked_and_shown(small_disk):
     assert r.exit_code == 0 and "signature:" in r.output, r.output
     r = invoke(["results", disk / "bad"])
     assert r.exit_code == 2 and "damaged" in r.output, r.output
+
+
+@pytest.mark.parametrize("decoder", ["pyav", "ffmpeg"])
+def test_a_full_disk_while_verifying_a_sequence_is_a_storage_error_then_the_verdict(decoder, small_disk, tmp_path):
+    """A whole sequence (20 frames, random access) decoded onto a full scratch disk: a StorageError, not a
+    'not decodable' verdict (nor a bisection for the bad picture); verified once space is back."""
+    from tests.unit.test_verify_sequence import FMT, _encode, _source
+    from vcmbench.coding.verify_sequence import verify_sequence
+
+    bs = tmp_path / "ra.266"
+    _encode(bs, _source(20), 20)
+    disk = small_disk("2m")
+    ballast = fill(disk)
+    kw = dict(expected=FMT, frames=20, recon=None, decoders=(decoder,), timeout=60, tmp_dir=disk)
+    with pytest.raises(StorageError, match="No space left on device.*re-run the same command"):
+        verify_sequence(bs, **kw)
+    ballast.unlink()
+    v = verify_sequence(bs, **kw)
+    assert v.ok and v.checks["sei_hash"]["checked"] == 20, v.reason

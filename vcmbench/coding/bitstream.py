@@ -194,7 +194,10 @@ def _profile_tier_level(r: BitReader, max_sublayers_minus1: int) -> tuple[int, i
 
 def parse_sps(rbsp: bytes) -> SpsInfo:
     """Parse an SPS RBSP (without the NAL header) up to sps_bitdepth_minus8."""
-    r = BitReader(rbsp)
+    return _read_sps(BitReader(rbsp))
+
+
+def _read_sps(r: BitReader) -> SpsInfo:
     sps_id, vps_id = r.u(4), r.u(4)
     msl1 = r.u(3)
     if msl1 > 6:
@@ -372,3 +375,194 @@ def read_bitstream(path: str | Path) -> StreamInfo:
     from ..core.inputs import MAX_BITSTREAM, read_bytes
 
     return parse_bitstream(read_bytes(path, "Bitstream", MAX_BITSTREAM))
+
+
+# -------------------------------------------------------------------------------- picture order (video)
+
+
+@dataclass
+class SpsPoc:
+    """The SPS fields that picture order counts need (H.266 §7.3.2.4, after sps_bitdepth_minus8)."""
+
+    sps_id: int
+    log2_max_poc_lsb: int  # sps_log2_max_pic_order_cnt_lsb_minus4 + 4
+    poc_msb_cycle_len: int | None  # sps_poc_msb_cycle_len_minus1 + 1 when sps_poc_msb_cycle_flag, else None
+    extra_ph_bits: int  # NumExtraPhBits
+
+
+def parse_sps_poc(rbsp: bytes) -> SpsPoc:
+    """Parse an SPS RBSP on to the fields of :class:`SpsPoc`."""
+    r = BitReader(rbsp)
+    sps = _read_sps(r)
+    r.u(1)  # sps_entropy_coding_sync_enabled_flag
+    r.u(1)  # sps_entry_point_offsets_present_flag
+    log2 = r.u(4) + 4
+    if log2 > 16:
+        raise BitstreamError(f"sps_log2_max_pic_order_cnt_lsb_minus4 = {log2 - 4} (must be 0..12)")
+    cycle = None
+    if r.u(1):  # sps_poc_msb_cycle_flag
+        cycle = r.ue() + 1
+        if cycle > 32 - log2:
+            raise BitstreamError(f"sps_poc_msb_cycle_len_minus1 = {cycle - 1} is out of range")
+    extra = sum(r.u(1) for _ in range(r.u(2) * 8))  # sps_num_extra_ph_bytes, sps_extra_ph_bit_present_flag
+    return SpsPoc(sps.sps_id, log2, cycle, extra)
+
+
+@dataclass
+class PictureUnit:
+    """One coded picture of a stream, in decoding order, with the order a decoder outputs it in."""
+
+    index: int  # decoding order, from 0
+    nal_type: int  # of its first slice
+    temporal_id: int
+    non_ref: bool  # ph_non_ref_pic_flag
+    poc: int  # PicOrderCntVal (H.266 §8.3.1)
+    clvs: int  # the coded layer video sequence it belongs to, from 0
+    output: bool  # False for a RASL picture of a CRA that starts a CLVS (decoders skip it)
+    hash: PictureHash | None  # its decoded-picture-hash SEI, if any
+    offset: int  # byte offset of its first NAL unit (PH or slice)
+    size: int  # bytes of its PH and VCL NAL units, start codes included
+    end: int  # byte offset after its last slice or suffix NAL unit (SEI, APS, filler): a cut there is a stream
+
+    @property
+    def type_name(self) -> str:
+        return NAL_TYPES.get(self.nal_type, f"TYPE_{self.nal_type}")
+
+
+def _picture_header(r: BitReader, pps_sps: dict[int, int], sps_poc: dict[int, SpsPoc]) -> dict[str, Any]:
+    """picture_header_structure() up to the POC MSB cycle (H.266 §7.3.2.8)."""
+    irap_or_gdr = r.u(1)
+    non_ref = r.u(1)
+    gdr = r.u(1) if irap_or_gdr else 0
+    if r.u(1):  # ph_inter_slice_allowed_flag
+        r.u(1)  # ph_intra_slice_allowed_flag
+    pps_id = r.ue()
+    if pps_id not in pps_sps:
+        raise BitstreamError(f"picture header refers to PPS {pps_id}, which precedes no picture")
+    sps_id = pps_sps[pps_id]
+    if sps_id not in sps_poc:
+        raise BitstreamError(f"PPS {pps_id} refers to SPS {sps_id}, which is not in the stream")
+    sp = sps_poc[sps_id]
+    lsb = r.u(sp.log2_max_poc_lsb)
+    if gdr:
+        r.ue()  # ph_recovery_poc_cnt
+    r.u(sp.extra_ph_bits)  # ph_extra_bit[]
+    msb_val = None
+    if sp.poc_msb_cycle_len is not None and r.u(1):  # ph_poc_msb_cycle_present_flag
+        msb_val = r.u(sp.poc_msb_cycle_len)
+    return {"non_ref": bool(non_ref), "lsb": lsb, "max_lsb": 1 << sp.log2_max_poc_lsb, "msb_cycle": msb_val}
+
+
+def picture_units(info: StreamInfo) -> list[PictureUnit]:
+    """The coded pictures of ``info`` in decoding order, each with its picture order count, its coded layer
+    video sequence (CLVS) and its decoded-picture-hash SEI.
+
+    Picture boundaries as in :func:`parse_bitstream` (a PH NAL unit, or a slice carrying its own picture
+    header).  The POC follows H.266 §8.3.1: ph_pic_order_cnt_lsb from the picture header; the MSB is
+    ph_poc_msb_cycle_val x MaxPicOrderCntLsb when signalled, 0 for a CLVS start (an IDR picture, or a
+    CRA/GDR picture first in the stream or after an end-of-sequence NAL unit), else derived from the
+    previous picture with TemporalId 0 and ph_non_ref_pic_flag 0 that is not RASL/RADL.  A suffix hash SEI
+    belongs to the picture before it, a prefix one to the picture after it.  Single-layer streams only:
+    a NAL unit with nuh_layer_id > 0 raises :class:`BitstreamError`.
+    """
+    sps_poc: dict[int, SpsPoc] = {}
+    pps_sps: dict[int, int] = {}
+    raw: list[dict[str, Any]] = []
+    pending_prefix: PictureHash | None = None
+    after_eos = False
+    cur: dict[str, Any] | None = None
+    for k, nal in enumerate(info.nals):
+        if nal.layer_id:
+            raise BitstreamError(f"NAL unit {k} has nuh_layer_id {nal.layer_id}: only single-layer streams are "
+                                 "verified picture by picture")
+        t = nal.nal_type
+        if t == 15:
+            sp = parse_sps_poc(unescape(nal.payload))
+            sps_poc[sp.sps_id] = sp
+        elif t == 16:
+            r = BitReader(unescape(nal.payload[:4]))
+            pps_id, sid = r.u(6), r.u(4)
+            pps_sps[pps_id] = sid
+        elif t == 21:
+            after_eos = True
+        elif t in (23, 24):
+            for ptype, payload in parse_sei(unescape(nal.payload)):
+                if ptype != SEI_DECODED_PICTURE_HASH:
+                    continue
+                ph = parse_picture_hash(payload, k)
+                if t == 23:
+                    pending_prefix = ph
+                elif cur is None:
+                    raise BitstreamError(f"NAL unit {k}: a suffix picture-hash SEI before any picture")
+                else:
+                    cur["hash"] = ph
+        elif t == 19 or (nal.is_vcl and nal.payload and nal.payload[0] & 0x80):
+            rbsp = unescape(nal.payload)
+            r = BitReader(rbsp)
+            if t != 19:
+                r.u(1)  # sh_picture_header_in_slice_header_flag
+            cur = {"index": len(raw), "nal_type": None, "tid": nal.temporal_id, "hash": pending_prefix,
+                   "offset": nal.offset - nal.start_code, "size": 0, "end": 0, "after_eos": after_eos,
+                   **_picture_header(r, pps_sps, sps_poc)}
+            raw.append(cur)
+            pending_prefix, after_eos = None, False
+            if t != 19:
+                cur["nal_type"] = t
+        if cur is not None and (t == 19 or nal.is_vcl):
+            if nal.is_vcl and cur["nal_type"] is None:
+                cur["nal_type"] = t
+            cur["size"] += nal.size + nal.start_code
+        if cur is not None and (nal.is_vcl or t in (18, 24, 25)):
+            cur["end"] = nal.offset + nal.size
+    return _derive_poc(raw)
+
+
+def _derive_poc(raw: list[dict[str, Any]]) -> list[PictureUnit]:
+    out: list[PictureUnit] = []
+    clvs = -1
+    prev_tid0 = 0
+    cra_starts_clvs = False  # the IRAP of the current picture's associated IRAP is a CRA starting a CLVS
+    for k, p in enumerate(raw):
+        t = p["nal_type"]
+        if t is None:
+            raise BitstreamError(f"picture {k} has a picture header but no slice")
+        irap_gdr = t in (7, 8, 9, 10)
+        clvss = t in (7, 8) or (irap_gdr and (k == 0 or p["after_eos"]))
+        if k == 0 and not irap_gdr:
+            raise BitstreamError(f"the stream starts with a {NAL_TYPES.get(t)} picture, not an IRAP or GDR picture")
+        max_lsb, lsb = p["max_lsb"], p["lsb"]
+        if p["msb_cycle"] is not None:
+            msb = p["msb_cycle"] * max_lsb
+        elif clvss:
+            msb = 0
+        else:
+            prev_lsb = prev_tid0 & (max_lsb - 1)
+            prev_msb = prev_tid0 - prev_lsb
+            if lsb < prev_lsb and prev_lsb - lsb >= max_lsb // 2:
+                msb = prev_msb + max_lsb
+            elif lsb > prev_lsb and lsb - prev_lsb > max_lsb // 2:
+                msb = prev_msb - max_lsb
+            else:
+                msb = prev_msb
+        poc = msb + lsb
+        if clvss:
+            clvs += 1
+        if t in (7, 8, 9, 10, 11):
+            cra_starts_clvs = clvss and t == 9
+        if p["tid"] == 0 and not p["non_ref"] and t not in (2, 3):
+            prev_tid0 = poc
+        out.append(PictureUnit(k, t, p["tid"], p["non_ref"], poc, clvs, not (t == 3 and cra_starts_clvs),
+                               p["hash"], p["offset"], p["size"], p["end"]))
+    return out
+
+
+def output_order(units: list[PictureUnit]) -> list[PictureUnit]:
+    """The pictures a decoder outputs, in output order: by CLVS, then POC (an IRAP that starts a CLVS
+    outputs every earlier picture first; no_output_of_prior_pics and ph_pic_output_flag = 0, which
+    neither VTM nor VVenC write, are not modelled).  Two output pictures with one POC in one CLVS
+    raise :class:`BitstreamError`."""
+    shown = sorted((u for u in units if u.output), key=lambda u: (u.clvs, u.poc))
+    for a, b in zip(shown, shown[1:]):
+        if (a.clvs, a.poc) == (b.clvs, b.poc):
+            raise BitstreamError(f"pictures {a.index} and {b.index} (decoding order) both have POC {a.poc}")
+    return shown

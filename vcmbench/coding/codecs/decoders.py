@@ -104,6 +104,21 @@ def _write_frames(out_yuv: Path, frames: list[list[np.ndarray]], depth: int, bit
     atomic_write_bytes(out_yuv, buf)
 
 
+def _convert_depth(path: Path, fmt: YuvFormat, frames: int, bit_depth: int) -> None:
+    """Rewrite the planar file ``path`` (``frames`` frames of ``fmt``) at ``bit_depth``, frame by frame."""
+    tmp = path.with_name(path.name + ".part")
+    dt = np.uint8 if bit_depth == 8 else np.dtype("<u2")
+    try:
+        with open(path, "rb") as fh, open(tmp, "wb") as out:
+            for _ in range(frames):
+                planes = planes_from_bytes(fh.read(fmt.frame_bytes), fmt)
+                for p in to_bit_depth(planes, fmt.bit_depth, bit_depth):
+                    out.write(np.ascontiguousarray(p.astype(dt)).tobytes())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 # -------------------------------------------------------------------------------- y4m
 
 _Y4M_C = {"420jpeg": (420, 8), "420paldv": (420, 8), "420mpeg2": (420, 8), "420": (420, 8),
@@ -136,6 +151,47 @@ def parse_y4m(data: bytes) -> tuple[YuvFormat, list[list[np.ndarray]]]:
     return fmt, frames
 
 
+def y4m_to_yuv(src: Path, out_yuv: Path, bit_depth: int) -> tuple[YuvFormat, int]:
+    """Convert the YUV4MPEG2 file ``src`` into the planar file ``out_yuv`` at ``bit_depth``, one frame at a
+    time (a whole sequence can be gigabytes); returns (the decoded format, frames).  Written to a
+    temporary file then renamed; malformed input raises :class:`BitstreamError`."""
+    tmp = out_yuv.with_name(out_yuv.name + ".part")
+    try:
+        with open(src, "rb") as fh, open(tmp, "wb") as out:
+            head = fh.readline(4096)
+            if not head.startswith(b"YUV4MPEG2 ") or not head.endswith(b"\n"):
+                raise BitstreamError("the decoder wrote no picture")
+            params = {t[:1]: t[1:] for t in head[10:-1].decode("ascii", "replace").split()}
+            c = params.get("C", "420jpeg")
+            if c not in _Y4M_C:
+                raise BitstreamError(f"decoded colour format {c!r} is not supported")
+            chroma, depth = _Y4M_C[c]
+            fmt = YuvFormat(int(params["W"]), int(params["H"]), chroma, depth)
+            dt = np.uint8 if bit_depth == 8 else np.dtype("<u2")
+            n = 0
+            while True:
+                line = fh.readline(4096)
+                if not line:
+                    break
+                if not line.startswith(b"FRAME") or not line.endswith(b"\n"):
+                    raise BitstreamError("malformed decoder output")
+                data = fh.read(fmt.frame_bytes)
+                if len(data) != fmt.frame_bytes:
+                    raise BitstreamError("decoder output ends inside a picture")
+                if depth == bit_depth:
+                    out.write(data)
+                else:
+                    for p in to_bit_depth(planes_from_bytes(data, fmt), depth, bit_depth):
+                        out.write(np.ascontiguousarray(p.astype(dt)).tobytes())
+                n += 1
+        if n == 0:
+            raise BitstreamError("the decoder returned no picture")
+        os.replace(tmp, out_yuv)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return fmt, n
+
+
 # -------------------------------------------------------------------------------- FFmpeg
 
 
@@ -149,24 +205,31 @@ class FFmpegDecoder(Decoder):
 
     name = "ffmpeg"
 
-    def command(self, bitstream: Path, crop: bool = True) -> list[str]:
+    def command(self, bitstream: Path, crop: bool = True, output: str = "pipe:1") -> list[str]:
         return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-threads", "1",
                 "-err_detect", "+bitstream+buffer+explode", "-apply_cropping", "1" if crop else "0",
-                "-f", "vvc", "-i", str(bitstream), "-xerror", "-f", "yuv4mpegpipe", "-strict", "-1", "pipe:1"]
+                "-f", "vvc", "-i", str(bitstream), "-xerror", "-f", "yuv4mpegpipe", "-strict", "-1", "-y", output]
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 60.0,
                crop: bool = True, log_path: Path | None = None) -> DecodeResult:
-        cmd = self.command(bitstream, crop)
-        res = run_process(cmd, timeout=timeout)
-        if log_path is not None:
-            write_log(log_path, dataclasses.replace(res, stdout=b"<decoded pictures: %d bytes>" % len(res.stdout)))
-        if not res.ok:
-            raise _fail(res)
-        if res.stderr.strip():
-            raise BitstreamError(f"ffmpeg reported errors: {error_summary(res.stderr)}")
-        fmt, frames = parse_y4m(res.stdout)
-        _write_frames(Path(out_yuv), frames, fmt.bit_depth, bit_depth)
-        return DecodeResult(Path(out_yuv), _out_fmt(fmt, bit_depth), res.seconds, cmd)
+        """FFmpeg writes YUV4MPEG2 to a file beside ``out_yuv``, converted frame by frame (never all pictures
+        of a long sequence in memory)."""
+        out_yuv = Path(out_yuv)
+        y4m = out_yuv.with_name(out_yuv.name + ".y4m")
+        cmd = self.command(bitstream, crop, str(y4m))
+        try:
+            res = run_process(cmd, timeout=timeout)
+            size = y4m.stat().st_size if y4m.is_file() else 0
+            if log_path is not None:
+                write_log(log_path, dataclasses.replace(res, stdout=b"<decoded pictures: %d bytes>" % size))
+            if not res.ok:
+                raise _fail(res)
+            if res.stderr.strip():
+                raise BitstreamError(f"ffmpeg reported errors: {error_summary(res.stderr)}")
+            fmt, _ = y4m_to_yuv(y4m, out_yuv, bit_depth)
+        finally:
+            y4m.unlink(missing_ok=True)
+        return DecodeResult(out_yuv, _out_fmt(fmt, bit_depth), res.seconds, cmd)
 
     def version(self) -> str:
         return f"ffmpeg-{ffmpeg_version()}"
@@ -459,10 +522,7 @@ class CommandDecoder(Decoder):
         written = YuvFormat(fmt.width, fmt.height, fmt.chroma, out_depth)
         n = _check_output(Path(out_yuv), written, cmd[0])
         if out_depth != bit_depth:
-            from ..yuv import read_yuv
-
-            frames = [read_yuv(out_yuv, written, k) for k in range(n)]
-            _write_frames(Path(out_yuv), frames, out_depth, bit_depth)
+            _convert_depth(Path(out_yuv), written, n, bit_depth)
         return DecodeResult(Path(out_yuv), _out_fmt(fmt, bit_depth), res.seconds, cmd)
 
     def version(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -28,8 +29,9 @@ PIX_FMTS = {
 }
 
 
-def decode_planes(data: bytes, crop: bool = True) -> tuple[str, list[list[np.ndarray]]]:
-    """Decode a raw VVC Annex-B bitstream; return (pixel format, frames as lists of planes).
+def iter_decoded(data: bytes, crop: bool = True) -> Iterator[tuple[str, list[np.ndarray]]]:
+    """Decode a raw VVC Annex-B bitstream; yield (pixel format, planes) for each frame in output order, as
+    the decoder gives them (a long sequence is never held whole).
 
     ``crop=False`` keeps the full coded picture (libavcodec ``apply_cropping=0``), which is what
     the decoded-picture-hash SEI covers.
@@ -38,24 +40,25 @@ def decode_planes(data: bytes, crop: bool = True) -> tuple[str, list[list[np.nda
 
     ctx = av.CodecContext.create("vvc", "r")
     ctx.options = {"apply_cropping": "1" if crop else "0", "threads": "1"}
-    frames = []
-    pix_fmt = ""
-    packets = ctx.parse(data) + ctx.parse(None)
-    decoded = []
-    for pkt in packets:
-        decoded += ctx.decode(pkt)
-    decoded += ctx.decode(None)
-    for fr in decoded:
-        pix_fmt = fr.format.name
-        if pix_fmt not in PIX_FMTS:
-            raise ValueError(f"unsupported decoded pixel format {pix_fmt}")
-        two = PIX_FMTS[pix_fmt][1] > 8
-        planes = []
-        for p in fr.planes:
-            dt = np.dtype("<u2") if two else np.uint8
-            row = p.line_size // dt.itemsize
-            arr = np.frombuffer(bytes(p), dtype=dt)[: row * p.height].reshape(p.height, row)[:, : p.width]
-            planes.append(arr.astype(np.uint16 if two else np.uint8))
+    for pkt in [*ctx.parse(data), *ctx.parse(None), None]:
+        for fr in ctx.decode(pkt):
+            pix_fmt = fr.format.name
+            if pix_fmt not in PIX_FMTS:
+                raise ValueError(f"unsupported decoded pixel format {pix_fmt}")
+            two = PIX_FMTS[pix_fmt][1] > 8
+            planes = []
+            for p in fr.planes:
+                dt = np.dtype("<u2") if two else np.uint8
+                row = p.line_size // dt.itemsize
+                arr = np.frombuffer(bytes(p), dtype=dt)[: row * p.height].reshape(p.height, row)[:, : p.width]
+                planes.append(arr.astype(np.uint16 if two else np.uint8))
+            yield pix_fmt, planes
+
+
+def decode_planes(data: bytes, crop: bool = True) -> tuple[str, list[list[np.ndarray]]]:
+    """Decode a raw VVC Annex-B bitstream; return (pixel format, frames as lists of planes)."""
+    pix_fmt, frames = "", []
+    for pix_fmt, planes in iter_decoded(data, crop):
         frames.append(planes)
     return pix_fmt, frames
 
@@ -68,23 +71,30 @@ def decode_to_file(src: str, dst: str, bit_depth: int, crop: bool) -> dict:
         data = Path(src).read_bytes()
     except OSError as exc:  # the disk's fault or a missing file, never the stream's: not a verdict
         return {"ok": False, "errno": exc.errno, "error": f"cannot read {src}: {exc}"}
+    n, pix_fmt, shape = 0, "", (0, 0)
+    frames = iter_decoded(data, crop=crop)
     try:
-        pix_fmt, frames = decode_planes(data, crop=crop)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent as the verdict reason
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    if not frames:
-        return {"ok": False, "error": "the decoder returned no picture"}
-    chroma, depth = PIX_FMTS[pix_fmt]
-    try:
-        with open(dst, "wb") as fh:
-            for planes in frames:
+        with open(dst, "wb") as fh:  # frame by frame: a long sequence is never held whole
+            while True:
+                try:
+                    item = next(frames, None)
+                except Exception as exc:  # noqa: BLE001 - reported to the parent as the verdict reason
+                    return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                if item is None:
+                    break
+                pix_fmt, planes = item
+                depth = PIX_FMTS[pix_fmt][1]
                 for p in to_bit_depth(planes, depth, bit_depth):
                     fh.write(np.ascontiguousarray(p.astype(np.uint8 if bit_depth == 8 else "<u2")).tobytes())
+                shape, n = planes[0].shape, n + 1
     except OSError as exc:  # e.g. a full disk: the parent raises StorageError, not a verdict
         return {"ok": False, "errno": exc.errno, "error": f"cannot write {dst}: {exc}"}
-    h, w = frames[0][0].shape
+    if not n:
+        return {"ok": False, "error": "the decoder returned no picture"}
+    chroma, depth = PIX_FMTS[pix_fmt]
+    h, w = shape
     return {"ok": True, "width": w, "height": h, "chroma": chroma, "coded_bit_depth": depth,
-            "frames": len(frames), "pix_fmt": pix_fmt}
+            "frames": n, "pix_fmt": pix_fmt}
 
 
 def serve() -> int:
