@@ -78,7 +78,7 @@ def fakes(monkeypatch):
             out = [s for s in out if s.name != "Square_16x8_60"]
         return out[:limit] if limit else out
 
-    monkeypatch.setattr(sequences, "list_sequences", list_sequences, raising=False)
+    monkeypatch.setattr(sequences, "list_sequences", list_sequences)
     monkeypatch.setattr(vp, "get_cached_codec", lambda name, opts: FakeCodec(opts))
     monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeFacts(name))
     return calls
@@ -132,7 +132,7 @@ def test_job_ids_are_stable_and_move_with_what_moves_a_number(fakes, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         import vcmbench.conditions.sequences as sequences
 
-        mp.setattr(sequences, "list_sequences", lambda *a, **k: other, raising=False)
+        mp.setattr(sequences, "list_sequences", lambda *a, **k: other)
         moved = _ids(_plan(_condition(), tmp_path))
     assert all((moved[k] != v) == (k[1] == "Pass_16x8_50") for k, v in code.items())
     assert moved == {**base, **{k: moved[k] for k in code if k[1] == "Pass_16x8_50"}}
@@ -194,6 +194,7 @@ def video_fakes(fakes, monkeypatch):
     import importlib
 
     import vcmbench.coding.sequence as coding_sequence
+    import vcmbench.coding.verify_sequence as vs
     import vcmbench.conditions.sequences as sequences
     import vcmbench.run.sequence_jobs as sj
     from vcmbench.coding.sequence import SequenceEncode
@@ -232,7 +233,7 @@ def video_fakes(fakes, monkeypatch):
                               [], None, segments=out, join={"method": "concatenation"}, info={"banner": "fake"})
 
     def verify_sequence(path, *, expected, frames, recon, decoders, timeout, keep_decoded=None, tmp_dir=None,
-                        bitstream_format="vvc"):
+                        bitstream_format="vvc", log_dir=None):
         src = Path(tmp_dir) / "src.yuv"  # the stand-in "decodes" the source exactly, in 10 bits
         data = np.frombuffer(src.read_bytes(), np.uint8).astype("<u2") << 2
         Path(keep_decoded).write_bytes(data.tobytes())
@@ -245,12 +246,7 @@ def video_fakes(fakes, monkeypatch):
                           (sequences, "yuv_frame_to_rgb", yuv_frame_to_rgb),
                           (coding_sequence, "encode_sequence", encode_sequence)):
         monkeypatch.setattr(mod, name, fn, raising=False)
-    try:
-        vs = importlib.import_module("vcmbench.coding.verify_sequence")
-    except ImportError:  # (the verifier's module lands beside this one)
-        vs = types.ModuleType("vcmbench.coding.verify_sequence")
-        monkeypatch.setitem(__import__("sys").modules, "vcmbench.coding.verify_sequence", vs)
-    monkeypatch.setattr(vs, "verify_sequence", verify_sequence, raising=False)
+    monkeypatch.setattr(vs, "verify_sequence", verify_sequence)
     monkeypatch.setattr(sj, "get_cached_codec", lambda name, opts: FakeCodec(opts))
     monkeypatch.setattr(sj, "get_cached_task", lambda name, opts: FakeTask())
     built = []

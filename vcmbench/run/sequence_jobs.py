@@ -120,7 +120,8 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
             def verify():
                 return verify_sequence(tmp_bs, expected=expected, frames=ref.frames, recon=enc.recon,
                                        decoders=decoders, timeout=spec.verify_timeout, keep_decoded=decoded,
-                                       tmp_dir=tmp, bitstream_format=getattr(codec, "bitstream_format", "vvc"))
+                                       tmp_dir=tmp, bitstream_format=getattr(codec, "bitstream_format", "vvc"),
+                                       log_dir=run_dir / "logs" / spec.job_id)
 
             verdict = verify()
             first_reason = None
