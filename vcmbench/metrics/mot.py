@@ -202,6 +202,9 @@ def read_gt(path: Path, dataset: str = "tvd"):
     except (ValueError, TypeError, IndexError) as exc:
         raise DataError(f"Cannot read the ground truth {path} as MOT text ({exc}); each line must be "
                         "frame,id,x,y,w,h,conf,class,visibility.") from None
+    if not len(df) and not path.read_text(encoding="utf-8", errors="replace").strip():
+        raise DataError(f"Ground-truth file {path} is empty; a MOT gt.txt holds one box a line "
+                        "(frame,id,x,y,w,h,conf,class,visibility).")
     _check_frame(df, path)
     return df
 
