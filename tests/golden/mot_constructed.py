@@ -129,4 +129,6 @@ def cases() -> list[dict]:
         seqs = [_sequence(f"BOTH-{c:02d}-{s + 1}", seed * 10 + s, "tvd", crowd=(c == 2)) for s in range(2)]
         for dataset in ("tvd", "hieve"):
             out.append({"dataset": dataset, "class": f"BOTH-C{c:02d}-{dataset.upper()}", "sequences": seqs})
+    # the VCM-mode TVD evaluation: tracker boxes shifted by -1 too (apply_pred_offset=True)
+    out.append({**out[1], "class": "TVD-C01-PREDOFFSET", "pred_offset": True})
     return out

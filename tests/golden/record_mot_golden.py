@@ -20,7 +20,8 @@ evaluators).  For every constructed sequence (tests/golden/mot_constructed.py) i
 MOTChallenge files (``SEQ/gt/gt.txt``, ``SEQ/seqinfo.ini``), builds the evaluator the way the
 reference pipeline does (``MOT_TVD_Eval`` / ``MOT_HiEve_Eval``: its ``__init__`` loads the ground truth
 and sets motmetrics' solver), feeds every frame's tracks through ``digest`` and records
-``mot_eval()`` (the per-sequence figures of the reference's results JSON).  Per class it then runs
+``mot_eval()`` (the per-sequence figures of the reference's results JSON); one case with
+``apply_pred_offset=True`` (its VCM-mode TVD setting).  Per class it then runs
 ``compute_per_class_mota(class_name, items)`` on the eval-info files those evaluators saved -- with
 motmetrics' solver reset to its import-time default, as in ``gen_mpeg_cttc_csv.py``'s process, which
 builds no evaluator -- and records the OVERALL row and ``summary.values[-1][13] * 100`` (the class
@@ -171,7 +172,8 @@ def main() -> int:
                                              thing_dataset_id_to_contiguous_id=None, dataset=frames)
                 cls = ns["MOT_TVD_Eval"] if dataset == "tvd" else ns["MOT_HiEve_Eval"]
                 out_dir = str(d / "evaluation")
-                ev = cls("MPEG", seq.name, dset, output_dir=out_dir)
+                ev = cls("MPEG", seq.name, dset, output_dir=out_dir,
+                         apply_pred_offset=case.get("pred_offset", False))
                 for f in range(1, seq.frames + 1):
                     trk = seq.tracks[f]
                     ev.digest([{"image_id": f}], {"tlwhs": [b for b, _, _ in trk], "ids": [i for _, i, _ in trk]})
@@ -187,7 +189,8 @@ def main() -> int:
             summary, names = per_class.compute_per_class_mota(CLASS_NAME[dataset], items)
             overall = _jsonable(summary.loc["OVERALL"].to_dict())
             record["cases"].append({
-                "dataset": dataset, "class": case["class"], "inputs": inputs, "sequences": per_seq,
+                "dataset": dataset, "class": case["class"], "pred_offset": case.get("pred_offset", False),
+                "inputs": inputs, "sequences": per_seq,
                 "overall": overall, "class_mota_pct": float(summary.values[-1][13] * 100.0),
                 "columns": list(summary.columns), "class_solver": mm.lap.default_solver})
     Path(args.out).write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")

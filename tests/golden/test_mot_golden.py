@@ -66,7 +66,8 @@ def test_sequences_and_class_row_equal_the_reference(tmp_path, idx):
     case, rec = CASES[idx], GOLDEN["cases"][idx]
     assert rec["columns"] == list(METRICS) and rec["columns"][13] == "mota"
     gt_dir, pred_dir = _layout(tmp_path, case)
-    res = evaluate_dirs(gt_dir, pred_dir, case["dataset"])
+    assert rec["pred_offset"] == case.get("pred_offset", False)
+    res = evaluate_dirs(gt_dir, pred_dir, case["dataset"], pred_offset=case.get("pred_offset", False))
     assert sorted(res.sequences) == sorted(rec["sequences"])
     for name, ref in rec["sequences"].items():
         _equal(res.sequences[name], ref, name)

@@ -116,6 +116,14 @@ def test_read_tracks_keeps_boxes_unshifted_and_round_trips_write_tracks(tmp_path
     assert df.equals(mot.tracks_frame({f: [(b, i, 1.0) for b, i, _ in v] for f, v in sorted(tracks.items())}))
 
 
+def test_pred_offset_shifts_tracker_x_y_by_one(tmp_path):
+    """The reference's apply_pred_offset (x1 -= 1; y1 -= 1 in MOT_JDE_Eval.digest)."""
+    p = tmp_path / "SEQ.txt"
+    p.write_text("3,5,10.5,20.25,30,40,0.7\n")
+    assert mot.read_tracks(p, pred_offset=True).loc[(3, 5), ["X", "Y", "Width", "Height"]].tolist() == \
+        [9.5, 19.25, 30.0, 40.0]
+
+
 def test_write_gt_round_trips_through_read_gt(tmp_path):
     p = tmp_path / "SEQ" / "gt" / "gt.txt"
     mot.write_gt(p, [(2, 1, 5, 6, 7, 8, 1, 1, 0.5), (1, 1, 1, 2, 3, 4, 1, 7, -1)])

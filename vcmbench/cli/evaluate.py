@@ -169,9 +169,11 @@ def cityscapes_cmd(gt_dir, pred_dir, as_json):
 @click.option("--dataset", type=click.Choice(["tvd", "hieve"]), default="tvd", show_default=True,
               help="Whose scoring rules: tvd (distractor step, class-1 GT, solver lap) or hieve "
                    "(GT with confidence >= 1, solver munkres).")
+@click.option("--pred-offset", is_flag=True,
+              help="Shift tracker x, y by -1 too (the reference's apply_pred_offset; its VCM-mode TVD script only).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON (metric, signature, every motmetrics column per sequence and OVERALL).")
-def mot_cmd(gt_dir, pred_dir, dataset, as_json):
+def mot_cmd(gt_dir, pred_dir, dataset, pred_offset, as_json):
     """Tracking metrics (MOTA, IDF1, ID switches, FP, FN, ...) per sequence and for all sequences
     together (the OVERALL row: the committee's class MOTA), computed by py-motmetrics 1.4.0 with the
     settings CompressAI-Vision uses for TVD or HiEve.  Ground-truth x, y are shifted by -1 on reading
@@ -184,13 +186,13 @@ def mot_cmd(gt_dir, pred_dir, dataset, as_json):
     from ..core.units import accuracy
     from ..metrics.mot import DATASETS, OVERALL, evaluate_dirs
 
-    res = evaluate_dirs(Path(gt_dir), Path(pred_dir), dataset)
+    res = evaluate_dirs(Path(gt_dir), Path(pred_dir), dataset, pred_offset=pred_offset)
     root = Path(gt_dir)
     gt_files = sorted(root.glob("gt/gt.txt")) + sorted(root.glob("*/gt/gt.txt"))
     gt_files += sorted(root.glob("seqinfo.ini")) + sorted(root.glob("*/seqinfo.ini"))
-    sig = _signature(f"motmetrics-{dataset}", _fingerprint(*gt_files))
+    sig = _signature(f"motmetrics-{dataset}" + ("-predoffset" if pred_offset else ""), _fingerprint(*gt_files))
     if as_json:
-        out = res.to_dict()
+        out = {**res.to_dict(), "pred_offset": pred_offset}
         for row in list(out["sequences"].values()) + [out["overall"]]:
             row["mota_pct"] = None if row["mota"] is None else round(row["mota"] * 100.0, 10)
         echo_json({**out, "signature": sig})

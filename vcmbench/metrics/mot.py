@@ -27,9 +27,12 @@ The reference's settings (``compressai_vision/evaluators/evaluators.py`` ``MOT_T
   separated ``frame, id, x, y, w, h, conf, class, visibility``; x and y shifted by -1 (MATLAB
   convention); rows with ``conf < min_confidence`` dropped.  TVD: ``min_confidence=-1`` (every row);
   HiEve: ``min_confidence=1``.
-* tracker boxes are taken as the tracker gives them (``_format_pd_in_motchallenge``: no -1 shift --
-  the ``apply_pred_offset`` option that adds one is off --, confidence 1, class -1, visibility -1);
-  a MOT result file is read the same way (:func:`read_tracks`).
+* tracker boxes are taken as the tracker gives them (``_format_pd_in_motchallenge``: no -1 shift,
+  confidence 1, class -1, visibility -1); a MOT result file is read the same way (:func:`read_tracks`).
+  The evaluator's ``apply_pred_offset`` (x, y - 1) is off in every FCM script and on only in the
+  VCM-mode TVD script ``scripts/evaluation/tvd/eval_on_tvdvcm_vcmrs.sh``: ``pred_offset=True`` here.
+* frame numbers: the dataset's ``image_id`` is the image file's number (``img1/000001.png`` -> 1),
+  the ground truth's frame column is matched against it.
 * TVD: ``motmetrics.utils.CLEAR_MOT_M(gt, tracks, seqinfo.ini)``: first ``preprocessResult`` drops,
   for every frame 1..seqLength, the tracker boxes that an IoU >= 0.5 assignment matches to a
   ground-truth box of a distractor class (2 person_on_vhcl, 7 static_person, 8 distractor,
@@ -239,10 +242,12 @@ def tracks_frame(tracks: Mapping[int, Iterable]):
     return pd.DataFrame(rows, idx, _COLUMNS)
 
 
-def read_tracks(path: Path):
+def read_tracks(path: Path, pred_offset: bool = False):
     """A MOT result file (``frame,id,x,y,w,h,score,...`` one box a line) as the tracker's boxes: NOT
-    shifted (the committee evaluates the tracker's boxes as given), confidence 1.0 as the reference
-    sets it (the score column is not used by the metrics)."""
+    shifted (the committee's FCM evaluation scores the tracker's boxes as given), confidence 1.0 as the
+    reference sets it (the score column is not used by the metrics).  ``pred_offset``: x and y - 1, as
+    the reference's ``apply_pred_offset=True`` (set only by its VCM-mode TVD script
+    ``scripts/evaluation/tvd/eval_on_tvdvcm_vcmrs.sh``, replicating the old VCM framework's loading)."""
     path = _check_file(path, "Tracking result file")
     tracks: dict[int, list] = {}
     with open(path, encoding="utf-8") as fh:
@@ -254,6 +259,8 @@ def read_tracks(path: Path):
             try:
                 frame, oid = float(parts[0]), float(parts[1])
                 box = tuple(float(v) for v in parts[2:6])
+                if pred_offset and len(box) == 4:
+                    box = (box[0] - 1, box[1] - 1, box[2], box[3])
                 if len(box) != 4 or frame != int(frame) or oid != int(oid) or not all(map(math.isfinite, box)):
                     raise ValueError
             except (ValueError, IndexError):
@@ -382,9 +389,10 @@ def evaluate_sequences(sequences: Sequence[MotSequence], dataset: str) -> MotRes
     return result
 
 
-def evaluate_dirs(gt_dir: Path, pred_dir: Path, dataset: str = "tvd") -> MotResult:
+def evaluate_dirs(gt_dir: Path, pred_dir: Path, dataset: str = "tvd", pred_offset: bool = False) -> MotResult:
     """Score a MOTChallenge layout: ``GT_DIR/SEQ/gt/gt.txt`` (+ ``GT_DIR/SEQ/seqinfo.ini``) against
-    ``PRED_DIR/SEQ.txt``; ``GT_DIR`` may also be one sequence folder (holding ``gt/gt.txt``)."""
+    ``PRED_DIR/SEQ.txt``; ``GT_DIR`` may also be one sequence folder (holding ``gt/gt.txt``).
+    ``pred_offset``: see :func:`read_tracks`."""
     settings = _settings(dataset)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     if not gt_dir.is_dir():
@@ -412,6 +420,6 @@ def evaluate_dirs(gt_dir: Path, pred_dir: Path, dataset: str = "tvd") -> MotResu
         seqinfo = d / "seqinfo.ini"
         if settings.distractors and not seqinfo.is_file():
             raise DataError(f"{seqinfo} is missing; TVD scoring needs it (seqLength bounds the distractor step).")
-        seqs.append(MotSequence(d.name, read_gt(d / "gt" / "gt.txt", settings.name), read_tracks(pred),
+        seqs.append(MotSequence(d.name, read_gt(d / "gt" / "gt.txt", settings.name), read_tracks(pred, pred_offset),
                                 seqinfo if seqinfo.is_file() else None))
     return evaluate_sequences(seqs, settings.name)
