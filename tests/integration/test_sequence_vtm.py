@@ -1,7 +1,7 @@
 """VTM 12.0 sequence coding, low-delay and random-access (the VTM-12.0 cfgs, md5-checked), split at intra periods:
 the join is byte-equal to VTM's own ``parcat`` on the same segments, and the joined bitstream decodes with
 DecoderApp (decoded-picture-hash SEI checked on every picture) to exactly the segments' joined reconstructions,
-every frame in order.  Needs ``--vtm-dir`` / VCMBENCH_VTM_DIR (with parcat beside EncoderApp)."""
+every frame in order; the joined bitstream is byte-equal to one unsplit encode.  Needs ``--vtm-dir`` / VCMBENCH_VTM_DIR (with parcat beside EncoderApp)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _sequence(path: Path, frames: int, size: int = 64) -> Path:
 
 
 @pytest.mark.parametrize("structure, frames, ip, plan", [
-    ("low-delay", 17, 8, [(0, 9), (8, 9)]),
+    ("low-delay", 33, 16, [(0, 17), (16, 17)]),
     ("random-access", 49, 32, [(0, 33), (32, 17)]),
 ])
 def test_vtm_split_join_equals_parcat_and_decodes_every_picture(tmp_path, vtm_dir, structure, frames, ip, plan):
@@ -82,7 +82,28 @@ def test_vtm_split_join_equals_parcat_and_decodes_every_picture(tmp_path, vtm_di
     assert r.recon is not None and r.recon.read_bytes() == decoded
     assert [p["poc"] for p in r.info["pictures"]] == list(range(frames))
 
+    # the split changes nothing: one unsplit encode gives the same bytes and the same reconstruction (measured
+    # 2026-12-06 on the VTM-12.0 build: VTM's MCTF reads its neighbour frames from the input file with the
+    # FrameSkip offset, and the shared intra picture is coded alike as CRA and as IDR)
+    whole = encode_sequence(codec, src, tmp_path / "whole.266", s, log_dir=tmp_path / "logs1",
+                            work_dir=tmp_path / "w1", split=False)
+    assert len(whole.segments) == 1 and whole.join["method"] == "none"
+    assert (tmp_path / "whole.266").read_bytes() == (tmp_path / "seq.266").read_bytes()
+    assert whole.recon is not None and whole.recon.read_bytes() == decoded
+
     # resume: every segment reused, the same bitstream
     again = encode_sequence(codec, src, tmp_path / "seq2.266", s, log_dir=tmp_path / "logs", work_dir=tmp_path / "w")
     assert all(g["reused"] for g in again.segments)
     assert (tmp_path / "seq2.266").read_bytes() == (tmp_path / "seq.266").read_bytes()
+
+
+def test_vtm_refuses_an_intra_period_it_cannot_code(tmp_path, vtm_dir):
+    """VTM 12.0 low delay (GOPSize 8) with --IntraPeriod=8 --DecodingRefreshType=1 dies with a segmentation
+    fault after the second intra picture (measured on the VTM-12.0 build); 12 is not a multiple of 8."""
+    from vcmbench.core.errors import UsageError
+
+    src = _sequence(tmp_path / "in.yuv", 17)
+    for ip in (8, 12):
+        s = SequenceSettings(qp=37, fmt=FMT, frames=17, fps=30, intra_period=ip, structure="low-delay")
+        with pytest.raises(UsageError, match=f"multiple of 8 and larger than it; got {ip}"):
+            VTMCodec(vtm_dir=vtm_dir).encode_sequence(src, tmp_path / "x.266", s, tmp_path)

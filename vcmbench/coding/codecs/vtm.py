@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...core.errors import CodecError
+from ...core.errors import CodecError, UsageError
 from ...core.hashing import file_hash
 from ...core.process import run_process
 from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
@@ -240,6 +240,14 @@ class VTMCodec(Codec):
             raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
                             f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
         cfg = self.sequence_cfg(settings.structure)
+        m = re.search(r"(?m)^GOPSize\s*:\s*(\d+)", cfg.read_text(errors="replace"))
+        gop = int(m.group(1)) if m else 0
+        low_delay = settings.structure == "low-delay"
+        if gop and (settings.intra_period % gop or (low_delay and settings.intra_period <= gop)):
+            raise UsageError(f"VTM {settings.structure} ({cfg.name}, GOPSize {gop}) needs an intra period that is a "
+                             f"multiple of {gop}{' and larger than it' if low_delay else ''}; got "
+                             f"{settings.intra_period}. (VTM 12.0 refuses other multiples, and its low-delay coding "
+                             "crashes with a segmentation fault at intra period = GOP size.)")
         bitstream.parent.mkdir(parents=True, exist_ok=True)
         out_dir = Path(log_dir) if log_dir else bitstream.parent
         out_dir.mkdir(parents=True, exist_ok=True)
