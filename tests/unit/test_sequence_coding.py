@@ -238,7 +238,7 @@ def test_vvenc_two_segments_decode_as_the_whole_sequence(tmp_path):
     r = encode_sequence(VVenCCodec(), src, tmp_path / "seq.266", s, log_dir=tmp_path / "logs",
                         work_dir=tmp_path / "w")
     assert [(g["first"], g["frames"]) for g in r.segments] == [(0, 8), (8, 8)]
-    assert r.join["method"] == "concat" and r.bits == 8 * (tmp_path / "seq.266").stat().st_size
+    assert r.join["method"] == "concat" and r.join["same_as_unsplit"] is False and r.bits == 8 * (tmp_path / "seq.266").stat().st_size
     assert r.bits == sum(g["bits"] for g in r.segments)
     assert [p["poc"] for p in r.info["pictures"]] == list(range(16))
     assert len(r.commands) == 2 and r.recon is None

@@ -416,9 +416,12 @@ def encode_sequence(codec: Any, src_yuv: Path, bitstream: Path, settings: Sequen
         data, join_rec = parts[0], {"method": "none", "segments": 1}
     elif overlap:
         data, join_rec = join_segments(parts, [e["frames"] for e in entries])
+        join_rec["same_as_unsplit"] = "byte-equal for VTM 12.0 LD and RA (tests/integration/test_sequence_vtm.py)"
     else:
-        data, join_rec = b"".join(parts), {"method": JOIN_CONCAT, "segments": len(parts),
-                                           "note": "each segment is a whole coded video sequence (starts with an IDR)"}
+        data, join_rec = b"".join(parts), {
+            "method": JOIN_CONCAT, "segments": len(parts), "same_as_unsplit": False,
+            "note": "each segment is a whole coded video sequence (starts with an IDR); the split changes the "
+                    "coding (each segment closes its own GOPs): code VVenC and template sequences unsplit for results"}
     from ..core.jsonio import atomic_write_bytes
 
     bitstream.parent.mkdir(parents=True, exist_ok=True)
