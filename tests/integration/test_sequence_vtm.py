@@ -97,6 +97,19 @@ def test_vtm_split_join_equals_parcat_and_decodes_every_picture(tmp_path, vtm_di
     assert (tmp_path / "seq2.266").read_bytes() == (tmp_path / "seq.266").read_bytes()
 
 
+def test_vtm_structure_cfgs_are_the_vtm_12_files(tmp_path, vtm_dir):
+    from vcmbench.core.errors import CodecError
+
+    codec = VTMCodec(vtm_dir=vtm_dir)
+    assert codec.sequence_cfg("low-delay").name == "encoder_lowdelay_vtm.cfg"
+    ra = codec.sequence_cfg("random-access")
+    assert VTMCodec(vtm_dir=vtm_dir, cfg=ra).sequence_cfg("random-access") == ra
+    other = tmp_path / "encoder_lowdelay_vtm.cfg"
+    other.write_text(codec.sequence_cfg("low-delay").read_text() + "\n# edited\n")
+    with pytest.raises(CodecError, match="records a23672b7bd5130bce8b954dc5eb32fb3"):
+        VTMCodec(vtm_dir=vtm_dir, cfg=other).sequence_cfg("low-delay")
+
+
 def test_vtm_refuses_an_intra_period_it_cannot_code(tmp_path, vtm_dir):
     """VTM 12.0 low delay (GOPSize 8) with --IntraPeriod=8 --DecodingRefreshType=1 dies with a segmentation
     fault after the second intra picture (measured on the VTM-12.0 build); 12 is not a multiple of 8."""

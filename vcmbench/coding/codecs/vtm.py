@@ -214,13 +214,17 @@ class VTMCodec(Codec):
                             recon if recon.is_file() else None, info)
 
     def sequence_cfg(self, structure: str) -> Path:
-        """The cfg of a coding structure: ``sequence_cfgs[structure]`` when given, else the VTM-12.0 tree's
+        """The cfg of a coding structure: ``sequence_cfgs[structure]`` when given, else ``cfg=`` when it has the
+        structure's file name, else the VTM-12.0 tree's
         ``encoder_lowdelay_vtm.cfg`` / ``encoder_randomaccess_vtm.cfg`` found beside the binaries (md5 checked
-        unless ``allow_version_mismatch``)."""
+        against VTM-12.0's unless ``sequence_cfgs`` names the file or ``allow_version_mismatch``)."""
         if structure not in STRUCTURE_CFGS:
             raise CodecError(f"VTM has no cfg for structure {structure!r}: use {', '.join(STRUCTURE_CFGS)}.")
         given = self.sequence_cfgs.get(structure)
-        md5 = None if (given or self.allow_version_mismatch) else STRUCTURE_CFG_MD5[structure]
+        if not given and self.cfg.name == STRUCTURE_CFGS[structure]:
+            given = str(self.cfg)  # the condition's cfg= names this structure's cfg
+        explicit = bool(self.sequence_cfgs.get(structure))
+        md5 = None if (explicit or self.allow_version_mismatch) else STRUCTURE_CFG_MD5[structure]
         return find_vtm_cfg(STRUCTURE_CFGS[structure], given, self.vtm_dir, encoder=self.encoder, md5=md5,
                             what=f"VTM {structure}")
 
