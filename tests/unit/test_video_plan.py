@@ -167,7 +167,7 @@ def test_refusals_name_the_fix(fakes, tmp_path):
     with pytest.raises(ConditionError, match="no QP ladder for class 'C'.*--qps"):
         _plan(Condition(data=data), tmp_path)
     tvd = load_condition("fcm-tvd-tracking")
-    with pytest.raises(ConditionError, match="tracking \\(MOTA\\) is data only"):
+    with pytest.raises(ConditionError, match="needs a tracker network.*`vcmbench evaluate mot`"):
         _plan(tvd, tmp_path)
 
 
@@ -245,7 +245,7 @@ def video_fakes(fakes, monkeypatch):
     for mod, name, fn in ((sequences, "write_source_yuv", write_source_yuv), (sequences, "frame_rgb", frame_rgb),
                           (sequences, "yuv_frame_to_rgb", yuv_frame_to_rgb),
                           (coding_sequence, "encode_sequence", encode_sequence)):
-        monkeypatch.setattr(mod, name, fn, raising=False)
+        monkeypatch.setattr(mod, name, fn)
     monkeypatch.setattr(vs, "verify_sequence", verify_sequence)
     monkeypatch.setattr(sj, "get_cached_codec", lambda name, opts: FakeCodec(opts))
     monkeypatch.setattr(sj, "get_cached_task", lambda name, opts: FakeTask())

@@ -85,8 +85,9 @@ def check_video_supported(cond: Condition) -> None:
                              "wired into `vcmbench run` yet; run the image-domain video condition.")
     if cond.task.get("type") == "tracking" or cond.metric["name"] not in VIDEO_METRICS:
         raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']} ({cond.task.get('type')}): "
-                             f"video runs score {', '.join(VIDEO_METRICS)} (detection, SFU-HW-Objects-v1) so far; "
-                             "tracking (MOTA) is data only. Check its sequences with `vcmbench cttc verify-data`.")
+                             f"video runs score {', '.join(VIDEO_METRICS)} (detection, SFU-HW-Objects-v1) so far: a "
+                             "tracking run needs a tracker network (JDE), which vcmbench does not have; score a "
+                             "tracker's output with `vcmbench evaluate mot`.")
     if int(cond.codec.get("chroma_format", 420)) != 420:
         raise ConditionError(f"Condition {cond.name}: video pictures are coded as 4:2:0; set codec.chroma_format 420.")
 
