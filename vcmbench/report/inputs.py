@@ -56,6 +56,15 @@ class CurveSet:
     notes: list[str] = field(default_factory=list)
     qps: dict[Key, list[int | None]] = field(default_factory=dict)  # per curve, the QP of each point
     scales: dict[Key, list[float | None]] = field(default_factory=dict)  # per curve, each point's scale if known
+    levels: dict[str | None, str] = field(default_factory=dict)  # video: group -> "class" | "sequence"
+
+    @property
+    def video(self) -> bool:
+        """Curves of video classes and sequences (a video result set, or a CSV with ``CLASS-`` rows)."""
+        return "class" in self.levels.values()
+
+    def class_groups(self) -> list[str]:
+        return [g for g in self.groups() if g is not None and self.levels.get(g) == "class"]
 
     def groups(self) -> list[str | None]:
         return list(dict.fromkeys(k[0] for k in self.curves))
@@ -116,6 +125,11 @@ def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: 
         raise DataError(f"{path}: expected a header row and at least one data row.")
     header = [h.strip() for h in rows[0]]
     lower = {h.lower(): h for h in header}
+    if rate_col is None and "rate_key" in lower:  # vcmbench `results --csv` of a video run names its rate column
+        kc = header.index(lower["rate_key"])
+        named = {r[kc].strip() for r in rows[1:] if len(r) > kc and r[kc].strip()}
+        if len(named) == 1:
+            rate_col = named.pop()
     rc = _pick(header, rate_col, RATE_COLS, "rate", path)
     if quality_col is None and "quality_key" in lower:  # vcmbench `results --csv` names its quality column
         kc = header.index(lower["quality_key"])
@@ -149,7 +163,11 @@ def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: 
             except ValueError:
                 qp = None
         qps.setdefault(key, []).append(qp)
-    return CurveSet(str(path), path.stem, rc, qc, curves, qps=qps)
+    levels = {k[0]: ("class" if str(k[0]).upper().startswith("CLASS-") else "sequence")
+              for k in curves if k[0] is not None}
+    if "class" not in levels.values():
+        levels = {}
+    return CurveSet(str(path), path.stem, rc, qc, curves, qps=qps, levels=levels)
 
 
 def read_compressai_json(path: Path, data: dict, rate_col: str | None, quality_col: str | None) -> CurveSet:
@@ -171,6 +189,8 @@ def read_compressai_json(path: Path, data: dict, rate_col: str | None, quality_c
 
 def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
                            quality_col: str | None = None) -> CurveSet:
+    if (rs.provenance or {}).get("video"):
+        return _video_curves(rs, source, rate_col, quality_col)
     rate = rate_col or RATE_POINT_COLS[0]
     if rate not in RATE_POINT_COLS:
         raise DataError(f"Result set {rs.label!r}: rate column {rate!r} unknown; use one of {list(RATE_POINT_COLS)}.")
@@ -193,6 +213,82 @@ def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
         raise DataError(f"Result set {rs.label!r} ({source}) has no rate points.")
     return CurveSet(source, rs.label or rs.codec, rate, qkey, curves, signature=rs.signature,
                     condition=rs.condition, result_set=rs, qps=qps, scales=scales)
+
+
+VIDEO_RATE_COLS = ("kbps", "bpp", "bits")
+
+
+def _video_curves(rs, source: str, rate_col: str | None, quality_col: str | None) -> CurveSet:
+    """A video result set (``run.video_results``): one curve per class (group ``CLASS-<class>``, the final CSV's
+    name, points in rank order) and per sequence (its name, points by QP); rate kbps unless ``rate_col`` asks
+    for bpp or bits."""
+    from ..run.video_results import csv_class_name
+
+    rate = (rate_col or VIDEO_RATE_COLS[0]).strip().lower()
+    if rate in ("bitrate (kbps)", "bitrate"):
+        rate = "kbps"
+    if rate not in VIDEO_RATE_COLS:
+        raise DataError(f"Video result set {rs.label!r}: rate {rate_col!r} unknown; use one of {list(VIDEO_RATE_COLS)}.")
+    qkey = quality_col or rs.quality_key
+    curves: dict[Key, list[tuple[float, float]]] = {}
+    qps: dict[Key, list[int | None]] = {}
+    levels: dict[str | None, str] = {}
+    for p in sorted(rs.points, key=lambda p: p.qp):
+        ex = p.extra or {}
+        level, group = ex.get("level"), ex.get("group")
+        if level not in ("class", "sequence") or not group:
+            raise DataError(f"Video result set {rs.label!r}: a point lacks extra.level/extra.group; rebuild it with "
+                            "`vcmbench results RUNDIR --rebuild`.")
+        if qkey not in p.accuracy:
+            raise DataError(f"Video result set {rs.label!r}: {level} {group} point {p.qp} has no accuracy {qkey!r} "
+                            f"(it has {sorted(p.accuracy)}); choose one with --quality-col.")
+        name = csv_class_name(str(group)) if level == "class" else str(group)
+        r = float(ex["kbps"]) if rate == "kbps" else float(getattr(p, rate))
+        key = (name, None)
+        curves.setdefault(key, []).append((r, float(p.accuracy[qkey])))
+        qps.setdefault(key, []).append(p.qp)
+        levels[name] = level
+    if not curves:
+        raise DataError(f"Video result set {rs.label!r} ({source}) has no rate points.")
+    return CurveSet(source, rs.label or rs.codec, rate, qkey, curves, signature=rs.signature, condition=rs.condition,
+                    result_set=rs, qps=qps, levels=levels)
+
+
+def video_overall(anchor: CurveSet, test: CurveSet, summary: list[dict]) -> list[dict]:
+    """Overall per method for video inputs: the mean of the classes' BD-rates (and BD-accuracies where every
+    class has one), ``metrics.video.overall``.  Rule and source as issue 22 and DESIGN.md 5.7 state them: no
+    public source computes it.  A class of one side missing on the other is a DataError naming it; a class
+    whose BD was refused leaves Overall uncomputed, with the reason."""
+    from ..metrics.video import overall
+
+    ca, ct = anchor.class_groups(), test.class_groups()
+    only_a, only_t = [c for c in ca if c not in ct], [c for c in ct if c not in ca]
+    if only_a or only_t:
+        parts = ([f"{', '.join(only_a)} only in the anchor ({anchor.source})"] if only_a else []) + \
+                ([f"{', '.join(only_t)} only in the test ({test.source})"] if only_t else [])
+        raise DataError(f"The video inputs have different classes: {'; '.join(parts)}. Overall is the mean over the "
+                        "classes; compare runs of the same classes (the same optional sets).")
+    out = []
+    for method in dict.fromkeys(s["method"] for s in summary):
+        rows = {s["group"]: s for s in summary if s["method"] == method and s["group"] in ca}
+        row = {"method": method, "group": "Overall", "name": OVERALL_NAME, "rule": OVERALL_RULE,
+               "source": OVERALL_SOURCE, "classes": ca, "bd_rate_pct": None, "bd_quality": None, "error": None}
+        bad = [c for c in ca if rows.get(c) is None or rows[c]["result"] is None]
+        if bad:
+            row["error"] = (f"class {bad[0]} has no BD-rate ({(rows.get(bad[0]) or {}).get('error') or 'not compared'}); "
+                            "Overall needs every class")
+        else:
+            row["bd_rate_pct"] = overall({c: rows[c]["result"].bd_rate_pct for c in ca})
+            bq = {c: rows[c]["result"].bd_quality for c in ca}
+            row["bd_quality"] = overall(bq) if all(v is not None for v in bq.values()) else None
+        out.append(row)
+    return out
+
+
+OVERALL_NAME = "Overall: mean of the class BD-rates"
+OVERALL_RULE = "the arithmetic mean over the classes of their BD-rates (and BD-accuracies), each class one curve"
+OVERALL_SOURCE = ("issue 22 and DESIGN.md 5.7 (the MPEG FCM reporting template's Overall row); no public source "
+                  "computes it: CompressAI-Vision @31165daf writes the class rows and computes no BD")
 
 
 def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
