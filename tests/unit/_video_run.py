@@ -69,8 +69,10 @@ def preds_of(s: dict[str, Any], q: int) -> list[dict[str, Any]]:
 
 def make_run(root: Path, cond: dict[str, Any], *, label: str = "anchor", bits_scale: float = 1.0,
              unverified: tuple[str, int] | None = None, missing: tuple[str, int] | None = None,
-             mode: str = "annotations", drop_class: str | None = None) -> Path:
-    """Write the run directory ``root``; ``bits_scale`` scales every bit count (a cheaper 'test' codec)."""
+             mode: str = "annotations", drop_class: str | None = None,
+             class_scale: dict[str, float] | None = None) -> Path:
+    """Write the run directory ``root``; ``bits_scale`` scales every bit count (a cheaper 'test' codec),
+    ``class_scale`` the bit counts of a class instead."""
     seqs = [s for s in sequences() if s["cls"] != drop_class]
     d = root
     d.mkdir(parents=True)
@@ -109,7 +111,7 @@ def make_run(root: Path, cond: dict[str, Any], *, label: str = "anchor", bits_sc
                 if missing == (s["name"], qp):
                     continue
                 ok = unverified != (s["name"], qp)
-                bits = int(round(s["bits"][q] * bits_scale))
+                bits = int(round(s["bits"][q] * (class_scale or {}).get(s["cls"], bits_scale)))
                 st.put(jid, "code", s["name"], 1.0, qp, _rec(jid, s["name"], qp, bits, s["frames"], s["fps"], ok),
                        {"frames": detections(preds_of(s, q), s["frames"])} if ok else None)
     return d

@@ -88,7 +88,7 @@ def _text(rd: Path, data: dict, keys: list[str]) -> None:
     click.echo(table(["class", "rank", "QPs", "frames", units.KBPS.header(), units.BPP.header(), *heads], rows,
                      optional=["QPs", "frames", units.BPP.header(), *reversed(heads[1:])]) if rows else "  (none)")
     if data["overall"]:
-        click.echo(f"Overall ({data.get('overall_rule', 'mean over the classes')}):")
+        click.echo(f"Overall per rate point — {data.get('overall_rule', 'the mean over the classes')}:")
         rows = [[o["rank"], *[(qs[k].text(o["accuracy"][k]) if k in o["accuracy"] else "-") for k in keys]]
                 for o in data["overall"]]
         click.echo(table(["rank", *heads], rows))
