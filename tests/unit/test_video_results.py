@@ -231,3 +231,37 @@ def test_bdrate_refuses_a_class_missing_on_one_side(tmp_path, cond):
     r = CliRunner().invoke(main, ["bdrate", "--anchor", str(a), "--test", str(t)])
     assert r.exit_code == 2, r.output
     assert "CLASS-C only in the anchor" in r.output
+
+
+def test_report_workbook_has_rows_per_class_and_rank_and_the_overall_row(tmp_path, cond):
+    """`vcmbench report` on two video runs: one section per class (rows per rate point: rank, kbps, AP %), the
+    class BD-rates as summary figures and Overall = their mean (scope overall) in the workbook, HTML and JSON."""
+    import openpyxl
+
+    from vcmbench.run.video_results import build_video_results
+
+    a = R.make_run(tmp_path / "a", cond)
+    t = R.make_run(tmp_path / "t", cond, label="test", bits_scale=0.75, class_scale={"C": 0.5})
+    va, _ = build_video_results(a), build_video_results(t)
+    x, h = tmp_path / "r.xlsx", tmp_path / "r.html"
+    r = CliRunner().invoke(main, ["report", "--anchor", str(a), "--test", str(t), "-o", str(x), "-o", str(h), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    by = {s["condition"] or s["scope"]: s for s in out["summary"]}
+    assert by["CLASS-D"]["bd_rate_pct"] == pytest.approx(-25.0, abs=1e-9)
+    assert by["CLASS-C"]["bd_rate_pct"] == pytest.approx(-50.0, abs=1e-9)
+    assert by["overall"]["bd_rate_pct"] == pytest.approx(-37.5, abs=1e-9) and "issue 22" in by["overall"]["source"]
+    wb = openpyxl.load_workbook(x, data_only=True)
+    assert wb.sheetnames == ["Summary", "CLASS-D", "CLASS-C", "Provenance"]
+    summary = [row for row in wb["Summary"].iter_rows(values_only=True)]
+    overall_row = next(row for row in summary if row[0] == "Overall: mean of the class BD-rates")
+    assert overall_row[1] == "overall" and overall_row[6] == pytest.approx(-37.5, abs=1e-9)
+    sheet = [row for row in wb["CLASS-C"].iter_rows(values_only=True)]
+    head = next(i for i, row in enumerate(sheet) if row[0] == "Dataset")
+    assert sheet[head][2:7] == ("Rank", "Bits", "Pixels", "kbps", "AP (%)")
+    for rank in range(3):
+        row = sheet[head + 1 + rank]
+        want = _by(va.classes, **{"class": "C", "rank": rank})[0]
+        assert row[2] == rank and row[5] == pytest.approx(want["kbps"], rel=1e-15)
+        assert row[6] == pytest.approx(want["accuracy"]["AP"] * 100, rel=1e-15)
+    assert "Overall: mean of the class BD-rates" in h.read_text()

@@ -41,6 +41,9 @@ def _load_sets(paths, role: str, rate_col: str | None = None, quality_col: str |
     out = []
     for p in paths:
         cs = load_curves(p, rate_col, quality_col)
+        if cs.result_set is not None and cs.video:  # one set per class, rate kbps (bpp on request)
+            out += result_sets_from_curves(cs, role)
+            continue
         if cs.result_set is not None:
             if cs.rate_name != "bpp":
                 raise UsageError(f"--rate-col {rate_col}: {p} is a result set, reported in bpp; leave --rate-col out "
@@ -148,7 +151,9 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                    "summary": [{"condition": e.condition, "test": e.test_label, "scope": e.scope, "name": e.name,
                                 "rule": e.rule, "source": e.source, "selection": e.selection,
                                 "scales_pct": [round(x * 100, 6) for x in e.scales], "error": e.error,
-                                "signature": e.signature, **bd_json_fields(e.result, e.quality_key)}
+                                "signature": e.signature, **bd_json_fields(e.result, e.quality_key),
+                                **({"bd_rate_pct": e.value_pct} if e.result is None and e.value_pct is not None
+                                   else {})}
                                for e in model.summaries],
                    "results": [{"condition": e.condition, "test": e.test_label, "scale_pct": round(e.scale * 100, 6),
                                 "error": e.error, "signature": e.signature,
@@ -157,7 +162,10 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                    "mixed": model.provenance.get("mixed", []),
                    "outputs": [str(w) for w in written], "warnings": model.warnings})
     else:
-        rows = [[e.condition, e.test_label, _figure(e)] + _cells(e.result, e.quality_key) for e in model.summaries]
+        rows = [[e.condition, e.test_label, _figure(e)] + _cells(e.result, e.quality_key) if e.scope != "overall" else
+                ["Overall", e.test_label, "mean of the classes",
+                 "not computed" if e.value_pct is None else units.BD_RATE.text(e.value_pct, unit=True), "", ""]
+                for e in model.summaries]
         click.echo("summary (rules and sources in the document, section 4):")
         click.echo(table(["condition", "test", "figure", "BD-rate", "BD-accuracy", "quality overlap"], rows))
         rows = [[e.condition, e.test_label, units.scale_text(e.scale)] + _cells(e.result, e.quality_key)

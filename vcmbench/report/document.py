@@ -386,7 +386,10 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
     summary_blocks: list[tuple] = []
     first = _summary_table(model, percent)
     if first is not None:
-        summary_blocks += [("table", first), ("p", NO_OVERALL)]
+        video = [s for s in model.summaries if s.scope == "overall"]
+        summary_blocks += [("table", first), ("p", NO_OVERALL if not video else
+                                              f"Overall (video): {video[0].rule}. Source: {video[0].source}. No other "
+                                              "figure combines BD-rates across conditions.")]
     detail = _bd_table(model.entries, "BD-rate per condition and scale (detail)", percent, True, nouns)
     summary_blocks.append(("table", detail))
     summary_blocks += [("p", "Warning: " + scrub(clean_error(w))) for w in model.warnings]

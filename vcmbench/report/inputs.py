@@ -260,6 +260,7 @@ def video_overall(anchor: CurveSet, test: CurveSet, summary: list[dict]) -> list
     public source computes it.  A class of one side missing on the other is a DataError naming it; a class
     whose BD was refused leaves Overall uncomputed, with the reason."""
     from ..metrics.video import overall
+    from .summaries import OVERALL_NAME, OVERALL_RULE, OVERALL_SOURCE
 
     ca, ct = anchor.class_groups(), test.class_groups()
     only_a, only_t = [c for c in ca if c not in ct], [c for c in ct if c not in ca]
@@ -283,12 +284,6 @@ def video_overall(anchor: CurveSet, test: CurveSet, summary: list[dict]) -> list
             row["bd_quality"] = overall(bq) if all(v is not None for v in bq.values()) else None
         out.append(row)
     return out
-
-
-OVERALL_NAME = "Overall: mean of the class BD-rates"
-OVERALL_RULE = "the arithmetic mean over the classes of their BD-rates (and BD-accuracies), each class one curve"
-OVERALL_SOURCE = ("issue 22 and DESIGN.md 5.7 (the MPEG FCM reporting template's Overall row); no public source "
-                  "computes it: CompressAI-Vision @31165daf writes the class rows and computes no BD")
 
 
 def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
@@ -415,6 +410,8 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
     """
     from ..core.records import ResultSet
 
+    if cs.result_set is not None and cs.video:
+        return video_class_sets(cs)
     if cs.result_set is not None:
         return [cs.result_set]
     out = []
@@ -427,6 +424,38 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
                                          **({"qp_from_index": True} if any(q is None for k, qs in cs.qps.items()
                                                                            if k[0] == group for q in qs) else {})},
                              notes=[f"read from {Path(cs.source).name} (no signature)"]))
+    return out
+
+
+def video_class_sets(cs: CurveSet) -> list:
+    """One ``records.ResultSet`` per class of a video result set, for ``vcmbench report``: its condition and dataset
+    are the class's final-CSV name (``CLASS-D``), each point a rate point of the class in rank order (``qp`` = the
+    rank, ``bpp`` = the rate ``cs.rate_name`` names, kbps by default, ``bits``/``pixels`` 0 so that no sheet divides
+    them), the video result set's signature kept; the sequences are ``bdrate``'s detail."""
+    import copy
+
+    from ..core.records import RatePoint, ResultSet
+    from ..run.video_results import csv_class_name
+
+    rs = cs.result_set
+    out = []
+    for group in cs.class_groups():
+        pts = []
+        for p in sorted(rs.points, key=lambda p: p.qp):
+            ex = p.extra or {}
+            if ex.get("level") != "class" or csv_class_name(str(ex.get("group"))) != group:
+                continue
+            rate = float(ex["kbps"]) if cs.rate_name == "kbps" else float(getattr(p, cs.rate_name))
+            pts.append(RatePoint(scale=1.0, qp=p.qp, bits=0, pixels=0, bpp=rate, accuracy=dict(p.accuracy),
+                                 images=p.images, encode_seconds=p.encode_seconds, decode_seconds=p.decode_seconds,
+                                 task_seconds=p.task_seconds, extra=dict(ex)))
+        prov = copy.deepcopy(rs.provenance)
+        prov.update(rate_name=cs.rate_name, video_class=True, video_condition=rs.condition, role_source=cs.source)
+        qps = "; ".join(f"{p.qp}: QP {','.join(str(q) for q in (p.extra.get('qps') or []))}" for p in pts)
+        out.append(ResultSet(condition=group, codec=rs.codec, label=rs.label, quality_key=cs.quality_name, points=pts,
+                             signature=rs.signature, metric=rs.metric, dataset=group, provenance=prov,
+                             notes=[*rs.notes, f"{group} of {rs.condition}: the QP column holds the rank of the rate "
+                                    f"point (the reference's class rows), rank {qps}"]))
     return out
 
 
