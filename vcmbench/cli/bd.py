@@ -65,8 +65,9 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
     """
     from ..core import units
     from ..core.errors import BDError
-    from ..report.inputs import compare_inputs, load_curves, summarize_inputs, video_overall
+    from ..report.inputs import compare_inputs, load_curves, summarize_inputs
     from ..report.summaries import describe
+    from ..report.video_inputs import video_overall
 
     scales = percent_list(scales, "scale")
     if ci_level is not None:

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import DataError
 from ..core.inputs import csv_rows, read_text
+from .curves import CurveSet, Key  # noqa: F401  (re-exported: callers import them from here)
 from .model import bd_signature, twins
 from .summaries import point_name
 
@@ -37,46 +37,6 @@ QUALITY_COLS = ("mAP", "map50", "AP", "end_accuracy", "mIoU", "MOTA", "accuracy"
 GROUP_COLS = ("dataset", "sequence", "class", "condition")
 RATE_POINT_COLS = ("bpp", "bits")
 MAX_INPUT_BYTES = 64 * 1024 * 1024
-
-Key = tuple  # (group: str | None, scale: float | None)
-
-
-@dataclass
-class CurveSet:
-    """Curves of one input, keyed by ``(group, scale)`` (None where the input has no such column)."""
-
-    source: str
-    label: str
-    rate_name: str
-    quality_name: str
-    curves: dict[Key, list[tuple[float, float]]]
-    signature: str = ""
-    condition: str = ""
-    result_set: object | None = None  # the records.ResultSet when read from one
-    notes: list[str] = field(default_factory=list)
-    qps: dict[Key, list[int | None]] = field(default_factory=dict)  # per curve, the QP of each point
-    scales: dict[Key, list[float | None]] = field(default_factory=dict)  # per curve, each point's scale if known
-    levels: dict[str | None, str] = field(default_factory=dict)  # video: group -> "class" | "sequence"
-
-    @property
-    def video(self) -> bool:
-        """Curves of video classes and sequences (a video result set, or a CSV with ``CLASS-`` rows)."""
-        return "class" in self.levels.values()
-
-    def class_groups(self) -> list[str]:
-        return [g for g in self.groups() if g is not None and self.levels.get(g) == "class"]
-
-    def groups(self) -> list[str | None]:
-        return list(dict.fromkeys(k[0] for k in self.curves))
-
-    def point_names(self, key: Key) -> list[str] | None:
-        """Each point of curve ``key`` named by scale and QP (``scale 75 % QP 37``) for messages; None when
-        the input has no QP column."""
-        qps = self.qps.get(key) or []
-        if not qps or any(q is None for q in qps):
-            return None
-        scales = self.scales.get(key) or [key[1]] * len(qps)
-        return [point_name(s, q) for s, q in zip(scales, qps)]
 
 
 def scale_value(text: str | float) -> float:
@@ -190,7 +150,9 @@ def read_compressai_json(path: Path, data: dict, rate_col: str | None, quality_c
 def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
                            quality_col: str | None = None) -> CurveSet:
     if (rs.provenance or {}).get("video"):
-        return _video_curves(rs, source, rate_col, quality_col)
+        from .video_inputs import video_curves
+
+        return video_curves(rs, source, rate_col, quality_col)
     rate = rate_col or RATE_POINT_COLS[0]
     if rate not in RATE_POINT_COLS:
         raise DataError(f"Result set {rs.label!r}: rate column {rate!r} unknown; use one of {list(RATE_POINT_COLS)}.")
@@ -213,77 +175,6 @@ def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
         raise DataError(f"Result set {rs.label!r} ({source}) has no rate points.")
     return CurveSet(source, rs.label or rs.codec, rate, qkey, curves, signature=rs.signature,
                     condition=rs.condition, result_set=rs, qps=qps, scales=scales)
-
-
-VIDEO_RATE_COLS = ("kbps", "bpp", "bits")
-
-
-def _video_curves(rs, source: str, rate_col: str | None, quality_col: str | None) -> CurveSet:
-    """A video result set (``run.video_results``): one curve per class (group ``CLASS-<class>``, the final CSV's
-    name, points in rank order) and per sequence (its name, points by QP); rate kbps unless ``rate_col`` asks
-    for bpp or bits."""
-    from ..run.video_results import csv_class_name
-
-    rate = (rate_col or VIDEO_RATE_COLS[0]).strip().lower()
-    if rate in ("bitrate (kbps)", "bitrate"):
-        rate = "kbps"
-    if rate not in VIDEO_RATE_COLS:
-        raise DataError(f"Video result set {rs.label!r}: rate {rate_col!r} unknown; use one of {list(VIDEO_RATE_COLS)}.")
-    qkey = quality_col or rs.quality_key
-    curves: dict[Key, list[tuple[float, float]]] = {}
-    qps: dict[Key, list[int | None]] = {}
-    levels: dict[str | None, str] = {}
-    for p in sorted(rs.points, key=lambda p: p.qp):
-        ex = p.extra or {}
-        level, group = ex.get("level"), ex.get("group")
-        if level not in ("class", "sequence") or not group:
-            raise DataError(f"Video result set {rs.label!r}: a point lacks extra.level/extra.group; rebuild it with "
-                            "`vcmbench results RUNDIR --rebuild`.")
-        if qkey not in p.accuracy:
-            raise DataError(f"Video result set {rs.label!r}: {level} {group} point {p.qp} has no accuracy {qkey!r} "
-                            f"(it has {sorted(p.accuracy)}); choose one with --quality-col.")
-        name = csv_class_name(str(group)) if level == "class" else str(group)
-        r = float(ex["kbps"]) if rate == "kbps" else float(getattr(p, rate))
-        key = (name, None)
-        curves.setdefault(key, []).append((r, float(p.accuracy[qkey])))
-        qps.setdefault(key, []).append(p.qp)
-        levels[name] = level
-    if not curves:
-        raise DataError(f"Video result set {rs.label!r} ({source}) has no rate points.")
-    return CurveSet(source, rs.label or rs.codec, rate, qkey, curves, signature=rs.signature, condition=rs.condition,
-                    result_set=rs, qps=qps, levels=levels)
-
-
-def video_overall(anchor: CurveSet, test: CurveSet, summary: list[dict]) -> list[dict]:
-    """Overall per method for video inputs: the mean of the classes' BD-rates (and BD-accuracies where every
-    class has one), ``metrics.video.overall``.  Rule and source as issue 22 and DESIGN.md 5.7 state them: no
-    public source computes it.  A class of one side missing on the other is a DataError naming it; a class
-    whose BD was refused leaves Overall uncomputed, with the reason."""
-    from ..metrics.video import overall
-    from .summaries import OVERALL_NAME, OVERALL_RULE, OVERALL_SOURCE
-
-    ca, ct = anchor.class_groups(), test.class_groups()
-    only_a, only_t = [c for c in ca if c not in ct], [c for c in ct if c not in ca]
-    if only_a or only_t:
-        parts = ([f"{', '.join(only_a)} only in the anchor ({anchor.source})"] if only_a else []) + \
-                ([f"{', '.join(only_t)} only in the test ({test.source})"] if only_t else [])
-        raise DataError(f"The video inputs have different classes: {'; '.join(parts)}. Overall is the mean over the "
-                        "classes; compare runs of the same classes (the same optional sets).")
-    out = []
-    for method in dict.fromkeys(s["method"] for s in summary):
-        rows = {s["group"]: s for s in summary if s["method"] == method and s["group"] in ca}
-        row = {"method": method, "group": "Overall", "name": OVERALL_NAME, "rule": OVERALL_RULE,
-               "source": OVERALL_SOURCE, "classes": ca, "bd_rate_pct": None, "bd_quality": None, "error": None}
-        bad = [c for c in ca if rows.get(c) is None or rows[c]["result"] is None]
-        if bad:
-            row["error"] = (f"class {bad[0]} has no BD-rate ({(rows.get(bad[0]) or {}).get('error') or 'not compared'}); "
-                            "Overall needs every class")
-        else:
-            row["bd_rate_pct"] = overall({c: rows[c]["result"].bd_rate_pct for c in ca})
-            bq = {c: rows[c]["result"].bd_quality for c in ca}
-            row["bd_quality"] = overall(bq) if all(v is not None for v in bq.values()) else None
-        out.append(row)
-    return out
 
 
 def load_curves(path: str | Path, rate_col: str | None = None, quality_col: str | None = None) -> CurveSet:
@@ -411,6 +302,8 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
     from ..core.records import ResultSet
 
     if cs.result_set is not None and cs.video:
+        from .video_inputs import video_class_sets
+
         return video_class_sets(cs)
     if cs.result_set is not None:
         return [cs.result_set]
@@ -424,38 +317,6 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
                                          **({"qp_from_index": True} if any(q is None for k, qs in cs.qps.items()
                                                                            if k[0] == group for q in qs) else {})},
                              notes=[f"read from {Path(cs.source).name} (no signature)"]))
-    return out
-
-
-def video_class_sets(cs: CurveSet) -> list:
-    """One ``records.ResultSet`` per class of a video result set, for ``vcmbench report``: its condition and dataset
-    are the class's final-CSV name (``CLASS-D``), each point a rate point of the class in rank order (``qp`` = the
-    rank, ``bpp`` = the rate ``cs.rate_name`` names, kbps by default, ``bits``/``pixels`` 0 so that no sheet divides
-    them), the video result set's signature kept; the sequences are ``bdrate``'s detail."""
-    import copy
-
-    from ..core.records import RatePoint, ResultSet
-    from ..run.video_results import csv_class_name
-
-    rs = cs.result_set
-    out = []
-    for group in cs.class_groups():
-        pts = []
-        for p in sorted(rs.points, key=lambda p: p.qp):
-            ex = p.extra or {}
-            if ex.get("level") != "class" or csv_class_name(str(ex.get("group"))) != group:
-                continue
-            rate = float(ex["kbps"]) if cs.rate_name == "kbps" else float(getattr(p, cs.rate_name))
-            pts.append(RatePoint(scale=1.0, qp=p.qp, bits=0, pixels=0, bpp=rate, accuracy=dict(p.accuracy),
-                                 images=p.images, encode_seconds=p.encode_seconds, decode_seconds=p.decode_seconds,
-                                 task_seconds=p.task_seconds, extra=dict(ex)))
-        prov = copy.deepcopy(rs.provenance)
-        prov.update(rate_name=cs.rate_name, video_class=True, video_condition=rs.condition, role_source=cs.source)
-        qps = "; ".join(f"{p.qp}: QP {','.join(str(q) for q in (p.extra.get('qps') or []))}" for p in pts)
-        out.append(ResultSet(condition=group, codec=rs.codec, label=rs.label, quality_key=cs.quality_name, points=pts,
-                             signature=rs.signature, metric=rs.metric, dataset=group, provenance=prov,
-                             notes=[*rs.notes, f"{group} of {rs.condition}: the QP column holds the rank of the rate "
-                                    f"point (the reference's class rows), rank {qps}"]))
     return out
 
 
