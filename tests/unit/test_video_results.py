@@ -265,3 +265,26 @@ def test_report_workbook_has_rows_per_class_and_rank_and_the_overall_row(tmp_pat
         assert row[2] == rank and row[5] == pytest.approx(want["kbps"], rel=1e-15)
         assert row[6] == pytest.approx(want["accuracy"]["AP"] * 100, rel=1e-15)
     assert "Overall: mean of the class BD-rates" in h.read_text()
+
+
+def test_bdrate_reads_the_video_results_csv_and_refuses_what_it_cannot_compare(tmp_path, cond):
+    """`results --csv` of two video runs gives the run directories' class BDs and Overall (rate_key kbps);
+    --ci is refused for video inputs; a different ground-truth mode is a signature mismatch (exit 2)."""
+    from vcmbench.run.video_results import build_video_results
+
+    a = R.make_run(tmp_path / "a", cond)
+    t = R.make_run(tmp_path / "t", cond, label="test", bits_scale=0.75, class_scale={"C": 0.5})
+    build_video_results(a), build_video_results(t)
+    for d in (a, t):
+        res = CliRunner().invoke(main, ["results", str(d), "--csv"])
+        (tmp_path / f"{d.name}.csv").write_text(res.stdout)
+    r, out = _bd_json(tmp_path / "a.csv", tmp_path / "t.csv")
+    assert r.exit_code == 0, r.output
+    assert out["rate"] == "kbps" and out["overall"][0]["bd_rate_pct"] == pytest.approx(-37.5, abs=1e-9)
+    r = CliRunner().invoke(main, ["bdrate", "--anchor", str(a), "--test", str(t), "--ci", "95"])
+    assert r.exit_code == 2 and "video" in r.output
+    g = R.make_run(tmp_path / "g", dict(cond, ground_truth={"mode": "reference-output", "score_threshold": 0.5}),
+                   label="test", mode="reference-output")
+    build_video_results(g)
+    r = CliRunner().invoke(main, ["bdrate", "--anchor", str(a), "--test", str(g)])
+    assert r.exit_code == 2 and "signature parts differ" in r.output and "gt:" in r.output
