@@ -288,3 +288,23 @@ def test_bdrate_reads_the_video_results_csv_and_refuses_what_it_cannot_compare(t
     build_video_results(g)
     r = CliRunner().invoke(main, ["bdrate", "--anchor", str(a), "--test", str(g)])
     assert r.exit_code == 2 and "signature parts differ" in r.output and "gt:" in r.output
+
+
+def test_a_class_with_a_sequence_outside_the_run_is_not_scored_and_overall_is_not_given(tmp_path, cond):
+    """A run of some sequences only (the condition lists its classes whole): the incomplete class gets no row,
+    Overall none; bdrate gives the other class's BD and refuses Overall, naming the class."""
+    from vcmbench.run.video_results import build_video_results
+
+    a = R.make_run(tmp_path / "a", cond, absent_member="RaceHorses_416x240_30")
+    t = R.make_run(tmp_path / "t", cond, label="test", bits_scale=0.75, absent_member="RaceHorses_416x240_30")
+    va, _ = build_video_results(a), build_video_results(t)
+    assert not _by(va.classes, **{"class": "D"}) and len(_by(va.classes, **{"class": "C"})) == 3
+    assert va.overall == []
+    assert any("class D: left out — 1 of its 4 sequences are not in this run (RaceHorses_416x240_30)" in n
+               for n in va.notes)
+    assert len(_by(va.sequences, sequence="BQSquare_416x240_60")) == 3  # its sequences still have their rows
+    r = CliRunner().invoke(main, ["bdrate", "--anchor", str(a), "--test", str(t), "--json"])
+    assert r.exit_code == 2
+    out = json.loads(r.stdout)
+    assert [s["group"] for s in out["summary"]] == ["CLASS-C"]
+    assert out["overall"][0]["bd_rate_pct"] is None and "CLASS-D" in out["overall"][0]["error"]

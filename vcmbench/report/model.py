@@ -306,18 +306,20 @@ def video_overall_entries(anchor_sets: Sequence[ResultSet], test_sets: Sequence[
     videos = list(dict.fromkeys((a.provenance or {}).get("video_condition") for a in anchor_sets
                                 if (a.provenance or {}).get("video_class")))
     for vc in videos:
-        classes = [a.condition for a in anchor_sets if (a.provenance or {}).get("video_condition") == vc]
+        mine = [a for a in anchor_sets if (a.provenance or {}).get("video_condition") == vc]
+        classes = [a.condition for a in mine]
+        classes += [c for c in (mine[0].provenance.get("run_classes") or []) if c not in classes]  # unscored ones
         for label in dict.fromkeys(set_label(t) for t in test_sets if (t.provenance or {}).get("video_condition") == vc):
             got = {s.condition: s for s in summaries if s.scope == "dataset" and s.test_label == label
                    and s.condition in classes}
             e = SummaryEntry(test_label=label, scope="overall", name=OVERALL_NAME, rule=OVERALL_RULE,
-                             source=OVERALL_SOURCE, quality_key=next(a.quality_key for a in anchor_sets
-                                                                     if a.condition in classes), scales=(1.0,))
+                             source=OVERALL_SOURCE, quality_key=mine[0].quality_key, scales=(1.0,))
             lacking = [c for c in classes if c not in got or got[c].bd_rate_pct is None]
             if lacking:
                 c = lacking[0]
-                e.error = (f"{vc}: class {c} has no BD-rate ({got[c].error if c in got else 'no test result'}); "
-                           "Overall is the mean over every class")
+                why = got[c].error if c in got else ("no test result" if c in [a.condition for a in mine]
+                                                     else "no scored rate point in the anchor run")
+                e.error = f"{vc}: class {c} has no BD-rate ({why}); Overall is the mean over every class"
             else:
                 e.value_pct = overall({c: got[c].bd_rate_pct for c in classes})
             out.append(e)

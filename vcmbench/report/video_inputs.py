@@ -65,13 +65,18 @@ def video_overall(anchor: CurveSet, test: CurveSet, summary: list[dict]) -> list
                 ([f"{', '.join(only_t)} only in the test ({test.source})"] if only_t else [])
         raise DataError(f"The video inputs have different classes: {'; '.join(parts)}. Overall is the mean over the "
                         "classes; compare runs of the same classes (the same optional sets).")
+    unscored = [f"{c} ({cs.source})" for cs in (anchor, test) if cs.result_set is not None
+                for c in ((cs.result_set.provenance or {}).get("run_classes") or []) if c not in cs.class_groups()]
     out = []
     for method in dict.fromkeys(s["method"] for s in summary):
         rows = {s["group"]: s for s in summary if s["method"] == method and s["group"] in ca}
         row = {"method": method, "group": "Overall", "name": OVERALL_NAME, "rule": OVERALL_RULE,
                "source": OVERALL_SOURCE, "classes": ca, "bd_rate_pct": None, "bd_quality": None, "error": None}
         bad = [c for c in ca if rows.get(c) is None or rows[c]["result"] is None]
-        if bad:
+        if unscored:
+            row["error"] = (f"class {unscored[0]} of the run has no scored rate point (see its `vcmbench results` "
+                            "notes); Overall needs every class")
+        elif bad:
             row["error"] = (f"class {bad[0]} has no BD-rate ({(rows.get(bad[0]) or {}).get('error') or 'not compared'}); "
                             "Overall needs every class")
         else:

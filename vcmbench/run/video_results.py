@@ -250,10 +250,16 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
         for r in run["sequences"]:
             by.setdefault(r["cls"], []).append(r["name"])
         classes = by
-    unknown = [n for ns in classes.values() for n in ns if n not in refs]
-    if unknown:
-        raise DataError(f"run.json names class member(s) {unknown[:3]} that are not among its sequences; the run "
-                        "directory is inconsistent — re-run `vcmbench run`.")
+    notes: list[str] = []
+    run_classes = list(classes)  # Overall needs every one of them
+    for cls in list(classes):  # a class is scored over all its sequences or not at all
+        absent = [n for n in classes[cls] if n not in refs]
+        if absent or not classes[cls]:
+            notes.append(f"class {cls}: left out — " + (f"{len(absent)} of its {len(classes[cls])} sequences are not "
+                         f"in this run ({', '.join(absent[:3])}{', …' if len(absent) > 3 else ''}); a class is "
+                         "scored over all its sequences" if absent else "it has no sequence"))
+            del classes[cls]
+    class_of = {n: c for c, ns in reversed(list(classes.items())) for n in ns}
     qps_by = {n: sorted(int(q) for q in qs) for n, qs in (run.get("qps_by_sequence") or {}).items()}
     code_jobs: dict[tuple[str, int], str] = {}
     ref_jobs: dict[str, str] = {}
@@ -269,7 +275,6 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
     truth = _Truth(cond, refs, ref_preds)
     keys = _keys(cond)
     qkey = cond["metric"]["quality_key"]
-    notes: list[str] = []
 
     # per sequence x QP
     rows: list[dict[str, Any]] = []
@@ -280,7 +285,8 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
         ref = refs[name]
         for qp in qps_by.get(name, []):
             jid = code_jobs.get((name, qp))
-            row = {"sequence": name, "class": ref["cls"], "qp": qp, "frames": int(ref["frames"]), "fps": float(ref["fps"]),
+            row = {"sequence": name, "class": class_of.get(name, ref["cls"]), "qp": qp, "frames": int(ref["frames"]),
+                   "fps": float(ref["fps"]),
                    "width": int(ref["width"]), "height": int(ref["height"]), "verified": False, "bits": None,
                    "kbps": None, "bpp": None, "accuracy": {}, "job_id": jid}
             got = stored.get(jid) if jid else None
@@ -344,12 +350,13 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
     ranks = sorted({r["rank"] for r in class_rows})
     for rank in ranks:
         at = {r["class"]: r for r in class_rows if r["rank"] == rank}
-        if set(at) != set(classes):
-            notes.append(f"Overall rate point {rank}: not given — class(es) {sorted(set(classes) - set(at))} lack it")
+        if set(at) != set(run_classes):
+            notes.append(f"Overall rate point {rank}: not given — class(es) {sorted(set(run_classes) - set(at))} "
+                         "lack it")
             continue
         acc = {k: V.overall({c: r["accuracy"].get(k) for c, r in at.items()})
                for k in keys if all(k in r["accuracy"] for r in at.values())}
-        overall_rows.append({"rank": rank, "classes": list(classes), "accuracy": acc})
+        overall_rows.append({"rank": rank, "classes": run_classes, "accuracy": acc})
 
     if not any(r["verified"] for r in rows):
         raise EvaluationError(f"No sequence of {run_dir} has a verified result: " + "; ".join(notes[:3]))
@@ -368,7 +375,7 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
                       final_csv_name=f"final_{tag}.csv", sequences=rows, classes=class_rows, overall=overall_rows,
                       notes=all_notes)
     vr.csv_text = _final_csv(vr, classes, qps_by, ok)
-    vr.result_set = _result_set(vr, run, run_dir)
+    vr.result_set = _result_set(vr, run, run_dir, run_classes)
     if write:
         write_json(run_dir / VIDEO_RESULTS_FILE, vr.to_dict())
         if vr.csv_text:
@@ -383,7 +390,7 @@ def _metric_name(gt_mode: str) -> str:
     return metric_name("bbox") + (" vs reference-output pseudo ground truth" if gt_mode == "reference-output" else "")
 
 
-def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path) -> ResultSet:
+def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classes: list[str]) -> ResultSet:
     """Sequence points (``qp`` = the QP) then class points (``qp`` = the rank); ``extra`` names level and group."""
     points = []
     for r in vr.sequences:
@@ -406,6 +413,7 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path) -> ResultS
                                   "decoders": run.get("decoders"), "video": True, "kind": "video",
                                   "structure": run.get("structure"), "sets": run.get("sets"),
                                   "classes": {c["class"]: c["sequences"] for c in vr.classes} or None,
+                                  "run_classes": [csv_class_name(c) for c in run_classes],
                                   "final_csv": vr.final_csv_name, "overall_rule": OVERALL_RULE}
     env_p = run_dir / "env.json"
     if env_p.exists():
