@@ -308,3 +308,18 @@ def test_a_class_with_a_sequence_outside_the_run_is_not_scored_and_overall_is_no
     out = json.loads(r.stdout)
     assert [s["group"] for s in out["summary"]] == ["CLASS-C"]
     assert out["overall"][0]["bd_rate_pct"] is None and "CLASS-D" in out["overall"][0]["error"]
+
+
+def test_video_curves_name_class_points_by_rank_and_qps(run_dir):
+    """A class curve's points are rate points (qp = rank): messages name the rank and the sequences' QPs."""
+    from vcmbench.report.inputs import load_curves
+    from vcmbench.run.video_results import build_video_results
+
+    build_video_results(run_dir)
+    cs = load_curves(run_dir)
+    assert cs.video and cs.rate_name == "kbps" and cs.class_groups() == ["CLASS-D", "CLASS-C"]
+    assert cs.point_names(("CLASS-D", None)) == ["rate point 0 (QP 22,22,22)", "rate point 1 (QP 27,27,27)",
+                                                 "rate point 2 (QP 32,32,32)"]
+    assert cs.point_names(("BQSquare_416x240_60", None)) == ["QP 22", "QP 27", "QP 32"]
+    assert load_curves(run_dir, rate_col="bpp").curves[("CLASS-C", None)][0][0] == pytest.approx(
+        _by(build_video_results(run_dir, write=False).classes, **{"class": "C", "rank": 0})[0]["bpp"], rel=1e-15)

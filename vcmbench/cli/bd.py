@@ -138,13 +138,14 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
         for name, rule, source in dict.fromkeys((o["name"], o["rule"], o["source"]) for o in overall):
             click.echo(f"  'Overall' = {name}\n    rule: {rule}\n    source: {source}")
         body = []
-        for r in ([r for r in rows if a.levels.get(r["group"]) != "class"] if video else rows):
+        detail = [r for r in rows if a.levels.get(r["group"]) != "class"] if video else rows  # a class: its summary
+        for r in detail:
             sc = "-" if r["scale"] is None else units.scale_text(r["scale"])
             note = ", ".join(x for x in ("FORCED" if r["forced"] else "", "MIXED" if r["mixed"] else "") if x)
             body.append(([r["group"] or "-"] if grouped else []) + [_method(r), sc] + _cells(r["result"], acc) + [note])
         click.echo("detail per sequence:" if video else "detail per scale:")
         click.echo(table((["dataset"] if grouped else []) + ["method", "scale"] + head + ["note"], body))
-        for r in [*summary, *rows]:
+        for r in [*summary, *detail]:
             if r["error"]:
                 where = " ".join(x for x in (r["group"], None if r.get("scale") is None else
                                              units.scale_text(r["scale"]), r.get("name")) if x)
@@ -175,7 +176,7 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
             click.echo(f"not computed ({o['method']}, Overall): {o['error']}", err=True)
     failed = [r for r in [*summary, *rows, *overall] if r["error"]]
     if failed:
-        raise BDError(f"{len(failed)} of {len(rows) + len(summary)} BD computation(s) refused; first: "
+        raise BDError(f"{len(failed)} of {len(rows) + len(summary) + len(overall)} BD computation(s) refused; first: "
                       f"{failed[0]['method']}: {failed[0]['error']}")
 
 

@@ -25,6 +25,7 @@ class CurveSet:
     qps: dict[Key, list[int | None]] = field(default_factory=dict)  # per curve, the QP of each point
     scales: dict[Key, list[float | None]] = field(default_factory=dict)  # per curve, each point's scale if known
     levels: dict[str | None, str] = field(default_factory=dict)  # video: group -> "class" | "sequence"
+    point_labels: dict[Key, list[str]] = field(default_factory=dict)  # how messages name each point, where not by QP
 
     @property
     def video(self) -> bool:
@@ -40,6 +41,8 @@ class CurveSet:
     def point_names(self, key: Key) -> list[str] | None:
         """Each point of curve ``key`` named by scale and QP (``scale 75 % QP 37``) for messages; None when
         the input has no QP column."""
+        if key in self.point_labels:
+            return list(self.point_labels[key])
         qps = self.qps.get(key) or []
         if not qps or any(q is None for q in qps):
             return None

@@ -29,6 +29,7 @@ def video_curves(rs, source: str, rate_col: str | None, quality_col: str | None)
     curves: dict[Key, list[tuple[float, float]]] = {}
     qps: dict[Key, list[int | None]] = {}
     levels: dict[str | None, str] = {}
+    labels: dict[Key, list[str]] = {}
     for p in sorted(rs.points, key=lambda p: p.qp):
         ex = p.extra or {}
         level, group = ex.get("level"), ex.get("group")
@@ -43,11 +44,13 @@ def video_curves(rs, source: str, rate_col: str | None, quality_col: str | None)
         key = (name, None)
         curves.setdefault(key, []).append((r, float(p.accuracy[qkey])))
         qps.setdefault(key, []).append(p.qp)
+        if level == "class":  # a class point's qp is its rank: messages name the rank and the QPs
+            labels.setdefault(key, []).append(f"rate point {p.qp} (QP {','.join(str(q) for q in ex.get('qps') or [])})")
         levels[name] = level
     if not curves:
         raise DataError(f"Video result set {rs.label!r} ({source}) has no rate points.")
     return CurveSet(source, rs.label or rs.codec, rate, qkey, curves, signature=rs.signature, condition=rs.condition,
-                    result_set=rs, qps=qps, levels=levels)
+                    result_set=rs, qps=qps, levels=levels, point_labels=labels)
 
 
 def video_overall(anchor: CurveSet, test: CurveSet, summary: list[dict]) -> list[dict]:
