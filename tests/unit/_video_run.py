@@ -70,10 +70,12 @@ def preds_of(s: dict[str, Any], q: int) -> list[dict[str, Any]]:
 def make_run(root: Path, cond: dict[str, Any], *, label: str = "anchor", bits_scale: float = 1.0,
              unverified: tuple[str, int] | None = None, missing: tuple[str, int] | None = None,
              mode: str = "annotations", drop_class: str | None = None,
-             class_scale: dict[str, float] | None = None, absent_member: str | None = None) -> Path:
+             class_scale: dict[str, float] | None = None, absent_member: str | None = None,
+             extra_class: dict[str, list[str]] | None = None) -> Path:
     """Write the run directory ``root``; ``bits_scale`` scales every bit count (a cheaper 'test' codec),
     ``class_scale`` the bit counts of a class instead; ``absent_member`` names a class-D sequence the run did not
-    code (a ``--sequence`` run: the condition's class is listed whole)."""
+    code (a ``--sequence`` run: the condition's class is listed whole); ``extra_class`` adds classes of sequences
+    that are in another class too (an optional set such as AB*)."""
     seqs = [s for s in sequences() if s["cls"] != drop_class]
     d = root
     d.mkdir(parents=True)
@@ -95,9 +97,10 @@ def make_run(root: Path, cond: dict[str, Any], *, label: str = "anchor", bits_sc
         classes.setdefault(s["cls"], []).append(s["name"])
     if absent_member:
         classes["D"].append(absent_member)
+    classes.update(extra_class or {})
     run = {"label": label, "codec_signature": "vvenc-1.15#ab12", "task_signature": "ssd#1", "qps": [22, 27, 32, 37],
            "scales": [1.0], "images": [], "jobs": jobs, "data_dir": None, "video": True, "sequences": refs,
-           "classes": {c: classes[c] for c in sorted(classes, reverse=True)},  # D before C: the run's own order
+           "classes": {c: classes[c] for c in sorted(classes, key=lambda c: (c[0] != "D", c))},  # D first: the run's order
            "qps_by_sequence": {s["name"]: list(s["qps"]) for s in seqs}, "structure": "low-delay", "sets": []}
     with RunStore(d) as st:
         write_json(d / "condition.json", cond)

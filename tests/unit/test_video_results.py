@@ -323,3 +323,24 @@ def test_video_curves_name_class_points_by_rank_and_qps(run_dir):
     assert cs.point_names(("BQSquare_416x240_60", None)) == ["QP 22", "QP 27", "QP 32"]
     assert load_curves(run_dir, rate_col="bpp").curves[("CLASS-C", None)][0][0] == pytest.approx(
         _by(build_video_results(run_dir, write=False).classes, **{"class": "C", "rank": 0})[0]["bpp"], rel=1e-15)
+
+
+def test_a_sequence_in_two_classes_is_scored_once_and_pooled_in_both(tmp_path, cond):
+    """An optional set's class (like AB*) shares sequences with another: one row per sequence x QP, each class
+    pooled over its own sequences (metrics.video), the final CSV lists each sequence once."""
+    from vcmbench.run.video_results import build_video_results
+
+    two = ["BasketballPass_416x240_50", "BlowingBubbles_416x240_50"]
+    d = R.make_run(tmp_path / "r", cond, extra_class={"D*": two})
+    vr = build_video_results(d)
+    assert len(vr.sequences) == 15 and len(_by(vr.classes, **{"class": "D*"})) == 3
+    seqs = [s for s in R.sequences() if s["name"] in two]
+    for q in range(3):
+        want = V.class_accuracy([(R.gt_of(s), R.preds_of(s, q)) for s in seqs])
+        got = _by(vr.classes, **{"class": "D*", "rank": q})[0]
+        assert got["accuracy"]["AP"] == want["AP"] and got["sequences"] == two
+    d_rows = sorted(_by(vr.classes, **{"class": "D"}), key=lambda r: r["rank"])
+    assert [r["accuracy"]["AP"] * 100 for r in d_rows] == pytest.approx(golden.CLASS_AP, rel=1e-12, abs=0)
+    back = V.read_final_csv(vr.csv_text)
+    assert len([r for r in back if not r.is_class]) == 15
+    assert [r.dataset for r in back if r.is_class] == ["CLASS-D"] * 3 + ["CLASS-D*"] * 3 + ["CLASS-C"] * 3

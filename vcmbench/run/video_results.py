@@ -276,48 +276,25 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
     keys = _keys(cond)
     qkey = cond["metric"]["quality_key"]
 
-    # per sequence x QP
-    rows: list[dict[str, Any]] = []
-    ok: dict[tuple[str, int], tuple[V.SequenceResult, list[dict[str, Any]]]] = {}
-    stored = {jid: (rec, pred) for jid, rec, pred in st.records(code_jobs.values(), predictions=True)}
-    order = [n for ns in classes.values() for n in ns] + [n for n in refs if not any(n in ns for ns in classes.values())]
-    for name in order:
-        ref = refs[name]
-        for qp in qps_by.get(name, []):
+    # per sequence x QP, loaded one class rate point at a time (memory: one point's predictions, not the run's)
+    rows_by: dict[tuple[str, int], dict[str, Any]] = {}
+    ok: dict[tuple[str, int], V.SequenceResult] = {}
+
+    def score(need: list[tuple[str, int]]) -> dict[tuple[str, int], list[dict[str, Any]]]:
+        """Score the sequence x QP results ``need`` not scored yet; the COCO predictions of those verified."""
+        ids = [code_jobs[k] for k in need if k in code_jobs]
+        got = {jid: (rec, pred) for jid, rec, pred in st.records(ids, predictions=True)}
+        preds_of: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for name, qp in need:
             jid = code_jobs.get((name, qp))
-            row = {"sequence": name, "class": class_of.get(name, ref["cls"]), "qp": qp, "frames": int(ref["frames"]),
-                   "fps": float(ref["fps"]),
-                   "width": int(ref["width"]), "height": int(ref["height"]), "verified": False, "bits": None,
-                   "kbps": None, "bpp": None, "accuracy": {}, "job_id": jid}
-            got = stored.get(jid) if jid else None
-            if got is None:
-                row["status"] = "missing"
-                notes.append(f"{name} QP {qp}: left out — the job did not finish (see errors.json); re-run to complete it")
-                rows.append(row)
-                continue
-            rec, pred = got
-            if not rec.get("verified"):
-                row["status"] = "not verified"
-                row["verdict"] = rec.get("verdict")
-                notes.append(f"{name} QP {qp}: left out — the bitstream did not verify ({rec.get('verdict')})")
-                rows.append(row)
-                continue
-            ex = rec.get("extra") or {}
-            frames = int(ex.get("frames") or ref["frames"])
-            if frames != int(ref["frames"]):
-                raise DataError(f"{name} QP {qp}: the job coded {frames} frames but the run evaluates {ref['frames']}; "
-                                "re-run `vcmbench run` in a fresh directory.")
-            gt = truth.gt(name)
-            preds = truth.predictions(name, pred)
-            res = V.sequence_result(name, qp, int(rec["bits"]), frames, float(ref["fps"]), int(ref["width"]),
-                                    int(ref["height"]), gt, preds)
-            acc, undefined = _accuracy(res.accuracy, keys)
-            if undefined:
-                notes.append(f"{name} QP {qp}: {', '.join(undefined)} undefined (pycocotools -1: no object of that "
-                             "kind in the ground truth)")
-            row.update(verified=True, status="ok", bits=res.bits, kbps=res.kbps, bpp=res.bpp, accuracy=acc)
-            rows.append(row)
-            ok[(name, qp)] = (res, preds)
+            row, res, preds = _sequence_row(name, qp, refs[name], class_of.get(name, refs[name]["cls"]), jid,
+                                            got.get(jid) if jid else None, truth, keys, notes,
+                                            scored=(name, qp) in rows_by)
+            rows_by.setdefault((name, qp), row)
+            if res is not None:
+                ok.setdefault((name, qp), res)  # (a re-load for a second class carries no accuracy: keep the first)
+                preds_of[(name, qp)] = preds
+        return preds_of
 
     # per class x rate point (the i-th lowest QP of every sequence)
     class_rows: list[dict[str, Any]] = []
@@ -329,13 +306,15 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
             continue
         for rank in range(next(iter(counts.values()))):
             need = [(n, qps_by[n][rank]) for n in names]
+            preds = score(need)
             lacking = [f"{n} QP {q}" for n, q in need if (n, q) not in ok]
             if lacking:
                 notes.append(f"class {cls} rate point {rank}: left out — no verified result for {', '.join(lacking)}")
                 continue
-            pts = [ok[k][0] for k in need]
+            pts = [ok[k] for k in need]
             kb, bpp = V.class_rate(pts)
-            stats = V.class_accuracy([(truth.gt(n), ok[(n, q)][1]) for n, q in need])
+            stats = V.class_accuracy([(truth.gt(n), preds[(n, q)]) for n, q in need])
+            del preds
             acc, undefined = _accuracy(stats, keys)
             if qkey in undefined:
                 notes.append(f"class {cls} rate point {rank}: left out — {qkey} undefined (no object in the ground truth)")
@@ -344,6 +323,11 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
                                "sequences": list(names), "frames": sum(p.frames for p in pts),
                                "seconds": sum(p.seconds for p in pts), "bits": sum(p.bits for p in pts),
                                "kbps": kb, "bpp": bpp, "accuracy": acc})
+    order = [n for ns in classes.values() for n in ns] + [n for n in refs if n not in class_of]
+    order = list(dict.fromkeys(order))
+    for name in order:  # the sequences outside every scored class, and QPs no class point needed
+        score([(name, qp) for qp in qps_by.get(name, []) if (name, qp) not in rows_by])
+    rows = [rows_by[(n, q)] for n in order for q in qps_by.get(n, [])]
 
     # Overall per rank: mean over the classes (only where every class has the point)
     overall_rows: list[dict[str, Any]] = []
@@ -382,6 +366,42 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
             atomic_write_text(run_dir / vr.final_csv_name, vr.csv_text)
         vr.result_set.save(run_dir / RESULTSET_FILE)
     return vr
+
+
+def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str | None, got: Any, truth: _Truth,
+                  keys: Sequence[str], notes: list[str], scored: bool
+                  ) -> tuple[dict[str, Any], V.SequenceResult | None, list[dict[str, Any]] | None]:
+    """One sequence x QP: its row, its ``SequenceResult`` and COCO predictions (None when missing or unverified).
+    ``scored``: the row was made before (another class needs its predictions again): no note, no evaluation."""
+    row = {"sequence": name, "class": cls, "qp": qp, "frames": int(ref["frames"]), "fps": float(ref["fps"]),
+           "width": int(ref["width"]), "height": int(ref["height"]), "verified": False, "bits": None,
+           "kbps": None, "bpp": None, "accuracy": {}, "job_id": jid}
+    if got is None:
+        row["status"] = "missing"
+        if not scored:
+            notes.append(f"{name} QP {qp}: left out — the job did not finish (see errors.json); re-run to complete it")
+        return row, None, None
+    rec, pred = got
+    if not rec.get("verified"):
+        row.update(status="not verified", verdict=rec.get("verdict"))
+        if not scored:
+            notes.append(f"{name} QP {qp}: left out — the bitstream did not verify ({rec.get('verdict')})")
+        return row, None, None
+    frames = int((rec.get("extra") or {}).get("frames") or ref["frames"])
+    if frames != int(ref["frames"]):
+        raise DataError(f"{name} QP {qp}: the job coded {frames} frames but the run evaluates {ref['frames']}; "
+                        "re-run `vcmbench run` in a fresh directory.")
+    preds = truth.predictions(name, pred)
+    gt = None if scored else truth.gt(name)
+    res = V.sequence_result(name, qp, int(rec["bits"]), frames, float(ref["fps"]), int(ref["width"]),
+                            int(ref["height"]), gt, preds)
+    if not scored:
+        acc, undefined = _accuracy(res.accuracy, keys)
+        if undefined:
+            notes.append(f"{name} QP {qp}: {', '.join(undefined)} undefined (pycocotools -1: no object of that "
+                         "kind in the ground truth)")
+        row.update(verified=True, status="ok", bits=res.bits, kbps=res.kbps, bpp=res.bpp, accuracy=acc)
+    return row, res, preds
 
 
 def _metric_name(gt_mode: str) -> str:
@@ -424,7 +444,7 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classe
 
 
 def _final_csv(vr: VideoResults, classes: Mapping[str, Sequence[str]], qps_by: Mapping[str, Sequence[int]],
-               ok: Mapping[tuple[str, int], tuple[V.SequenceResult, Any]]) -> str:
+               ok: Mapping[tuple[str, int], V.SequenceResult]) -> str:
     """``final_<DATASET>.csv`` of the classes whose every sequence x QP was computed (``metrics.video``'s rows);
     a class with a left-out point is not written (a note says so): the reference's file has no gaps."""
     full = {}
@@ -437,7 +457,7 @@ def _final_csv(vr: VideoResults, classes: Mapping[str, Sequence[str]], qps_by: M
             vr.notes.append(f"final CSV: class {cls} not written — some of its rate points are left out")
     if not full:
         return ""
-    seqs = {n: [ok[(n, q)][0] for q in qps_by[n]] for ns in full.values() for n in ns}
+    seqs = {n: [ok[(n, q)] for q in qps_by[n]] for ns in full.values() for n in ns}
     accs = {csv_class_name(c): [r["accuracy"][vr.quality_key] for r in sorted(vr.classes, key=lambda r: r["rank"])
                                 if r["class"] == c] for c in full}
     rows = V.final_csv_rows(seqs, {csv_class_name(c): ns for c, ns in full.items()}, accs, metric=vr.quality_key)
