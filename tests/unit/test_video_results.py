@@ -344,3 +344,22 @@ def test_a_sequence_in_two_classes_is_scored_once_and_pooled_in_both(tmp_path, c
     back = V.read_final_csv(vr.csv_text)
     assert len([r for r in back if not r.is_class]) == 15
     assert [r.dataset for r in back if r.is_class] == ["CLASS-D"] * 3 + ["CLASS-D*"] * 3 + ["CLASS-C"] * 3
+
+
+def test_report_on_two_final_csv_files_gives_the_class_rows_and_overall(tmp_path, cond):
+    """final_SFU.csv inputs in `report`: the classes only (the sequences are bdrate's detail) and their Overall,
+    equal to the run directories'; --ci is refused for video inputs."""
+    from vcmbench.run.video_results import build_video_results
+
+    a = R.make_run(tmp_path / "a", cond)
+    t = R.make_run(tmp_path / "t", cond, label="test", bits_scale=0.75, class_scale={"C": 0.5})
+    build_video_results(a), build_video_results(t)
+    r = CliRunner().invoke(main, ["report", "--anchor", str(a / "final_SFU.csv"), "--test", str(t / "final_SFU.csv"),
+                                  "-o", str(tmp_path / "r.xlsx"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert [s["condition"] for s in out["summary"]] == ["CLASS-D", "CLASS-C", ""]
+    assert out["summary"][2]["scope"] == "overall" and out["summary"][2]["bd_rate_pct"] == pytest.approx(-37.5, abs=1e-9)
+    r = CliRunner().invoke(main, ["report", "--anchor", str(a), "--test", str(t), "-o", str(tmp_path / "c.xlsx"),
+                                  "--ci", "95"])
+    assert r.exit_code == 2 and "video inputs" in r.output

@@ -135,8 +135,13 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
     if authors:
         over["authors"] = [parse_author(a) for a in authors]
     meta = check_meta(replace(meta, **over), "--meta / --m-number / --meeting")
-    model = build_report(_load_sets(anchors, "anchor", rate_col, quality_col),
-                         _load_sets(tests, "test", rate_col, quality_col), method,
+    anchor_sets = _load_sets(anchors, "anchor", rate_col, quality_col)
+    test_sets = _load_sets(tests, "test", rate_col, quality_col)
+    if ci_level is not None and any((rs.provenance or {}).get("video_class") for rs in [*anchor_sets, *test_sets]):
+        from ..core.errors import UsageError
+
+        raise UsageError("--ci resamples the images of an image run; video inputs have no such interval yet. Drop --ci.")
+    model = build_report(anchor_sets, test_sets, method,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,
                          abstract=meta.abstract, allow_mixed=allow_mixed,
                          command_line=_command_line(click.get_current_context()))

@@ -297,7 +297,9 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
 
     The group (dataset / sequence / class) becomes the condition and the dataset; the rate column
     goes into ``bpp`` and is named in ``provenance['rate_name']`` when it is not bpp; bits, pixels
-    and times are unknown (0).  No signature: such inputs carry none.
+    and times are unknown (0).  No signature: such inputs carry none.  A video input (a video result set, a CSV
+    with ``CLASS-`` rows such as ``final_SFU.csv``) gives its classes only (``provenance.video_class``): the
+    report's sections are the classes and their Overall; the sequences are ``bdrate``'s detail.
     """
     from ..core.records import ResultSet
 
@@ -308,12 +310,14 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
     if cs.result_set is not None:
         return [cs.result_set]
     out = []
-    for group in cs.groups():
+    for group in (cs.class_groups() if cs.video else cs.groups()):  # a video CSV: its classes (as a video run)
         pts, _ = _group_points(cs, group)
         name = group if group is not None else cs.label
+        video = {"video_class": True, "video_condition": cs.label} if cs.video else {}
         out.append(ResultSet(condition=name, codec=cs.label, label=cs.label, quality_key=cs.quality_name,
                              points=pts, signature="", metric=cs.quality_name, dataset=name,
                              provenance={"source": Path(cs.source).name, "role": role, "rate_name": cs.rate_name,
+                                         **video,
                                          **({"qp_from_index": True} if any(q is None for k, qs in cs.qps.items()
                                                                            if k[0] == group for q in qs) else {})},
                              notes=[f"read from {Path(cs.source).name} (no signature)"]))

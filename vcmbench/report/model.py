@@ -309,7 +309,8 @@ def video_overall_entries(anchor_sets: Sequence[ResultSet], test_sets: Sequence[
         mine = [a for a in anchor_sets if (a.provenance or {}).get("video_condition") == vc]
         classes = [a.condition for a in mine]
         classes += [c for c in (mine[0].provenance.get("run_classes") or []) if c not in classes]  # unscored ones
-        for label in dict.fromkeys(set_label(t) for t in test_sets if (t.provenance or {}).get("video_condition") == vc):
+        classes = list(dict.fromkeys(classes))
+        for label in dict.fromkeys(set_label(t) for t in test_sets if t.condition in classes):
             got = {s.condition: s for s in summaries if s.scope == "dataset" and s.test_label == label
                    and s.condition in classes}
             e = SummaryEntry(test_label=label, scope="overall", name=OVERALL_NAME, rule=OVERALL_RULE,
