@@ -51,12 +51,18 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
     numbers of images, or kinds (image vs feature coding that are not twin conditions) are refused
     unless --allow-mixed; twins are compared with a warning, each curve named by condition and codec.
 
+    Video runs (and final_SFU.csv files): rate in kbps (--rate-col bpp on request), one BD per class
+    (rate point i = the i-th QP of every sequence), then Overall = the mean of the class BD-rates
+    (issue 22; no public source computes it, the output says so), and one BD per sequence as detail.
+    A class on one side only is refused.
+
     \b
     Example:
       vcmbench bdrate --anchor anchor.csv --test proposal.csv -m pchip-jvet -m cubic
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --scale 75 --json
       vcmbench bdrate --anchor final_OIV6_anchor.csv --test final_OIV6.csv --remedy cubic-fit-pcs2024
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --ci 95 --resamples 1000 --seed 0 --json
+      vcmbench bdrate --anchor runs/sfu-vtm --test runs/sfu-proposal --json
 
     With --ci LEVEL, each BD-rate gets a LEVEL % confidence interval: a paired percentile bootstrap
     over the images (the same draw for anchor and test and every point), rate and accuracy of each

@@ -102,7 +102,8 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
     both, and first the summary figure per test and condition, with its rule and source: one
     scale -> that curve's BD; several -> BD between the Pareto fronts over all scale x QP points
     (as `vcmbench bdrate` and `results --pareto`).  No Overall across conditions: no source
-    defines one.  Result sets of different datasets, numbers of images or kinds (image vs feature
+    defines one; the one exception is a video run (or final_SFU.csv): one section per class (rows per
+    rate point, kbps) and Overall = the mean of the class BD-rates, as issue 22 states it.  Result sets of different datasets, numbers of images or kinds (image vs feature
     coding, unless twin conditions) are refused unless --allow-mixed.  The workbook has a summary
     (the summary figures first, then BD per dataset and scale), one sheet per condition with per-QP
     rows, totals, time ratios and charts, and a provenance sheet.  The
