@@ -363,3 +363,15 @@ def test_report_on_two_final_csv_files_gives_the_class_rows_and_overall(tmp_path
     r = CliRunner().invoke(main, ["report", "--anchor", str(a), "--test", str(t), "-o", str(tmp_path / "c.xlsx"),
                                   "--ci", "95"])
     assert r.exit_code == 2 and "video inputs" in r.output
+
+
+def test_times_add_up_from_the_jobs_to_the_class_points(run_dir):
+    """Encode/decode/task seconds of a sequence point are its job's; a class point's the sum over its sequences."""
+    from vcmbench.run.video_results import build_video_results
+
+    vr = build_video_results(run_dir)
+    rs = vr.result_set
+    seq = next(p for p in rs.points if p.extra["level"] == "sequence")
+    assert (seq.encode_seconds, seq.decode_seconds, seq.task_seconds) == (1.0, 0.5, 0.1)
+    cls = next(p for p in rs.points if p.extra["level"] == "class" and p.extra["group"] == "D")
+    assert cls.encode_seconds == 3.0 and cls.decode_seconds == 1.5

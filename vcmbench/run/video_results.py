@@ -49,6 +49,7 @@ from ..metrics import video as V
 from .store import RunStore
 
 VIDEO_RESULTS_FILE = "video-results.json"
+TIME_KEYS = ("encode_seconds", "decode_seconds", "task_seconds")
 RESULTSET_FILE = "resultset.json"
 CATEGORY_RULE_INDEX = ("category ids: the ground truth numbers COCO's 80 classes 0..79 in their contiguous order (the "
                        "SFU-HW-Objects-v1 files, whose names are not COCO's); detections matched by their class's "
@@ -322,7 +323,8 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
             class_rows.append({"class": cls, "csv_name": csv_class_name(cls), "rank": rank, "qps": [q for _, q in need],
                                "sequences": list(names), "frames": sum(p.frames for p in pts),
                                "seconds": sum(p.seconds for p in pts), "bits": sum(p.bits for p in pts),
-                               "kbps": kb, "bpp": bpp, "accuracy": acc})
+                               "kbps": kb, "bpp": bpp, "accuracy": acc,
+                               **{k: sum(rows_by[x].get(k, 0.0) for x in need) for k in TIME_KEYS}})
     order = [n for ns in classes.values() for n in ns] + [n for n in refs if n not in class_of]
     order = list(dict.fromkeys(order))
     for name in order:  # the sequences outside every scored class, and QPs no class point needed
@@ -400,7 +402,8 @@ def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str
         if undefined:
             notes.append(f"{name} QP {qp}: {', '.join(undefined)} undefined (pycocotools -1: no object of that "
                          "kind in the ground truth)")
-        row.update(verified=True, status="ok", bits=res.bits, kbps=res.kbps, bpp=res.bpp, accuracy=acc)
+        row.update(verified=True, status="ok", bits=res.bits, kbps=res.kbps, bpp=res.bpp, accuracy=acc,
+                   **{k: float(rec.get(k) or 0.0) for k in TIME_KEYS})
     return row, res, preds
 
 
@@ -419,12 +422,14 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classe
         points.append(RatePoint(scale=1.0, qp=int(r["qp"]), bits=int(r["bits"]),
                                 pixels=r["frames"] * r["width"] * r["height"], bpp=float(r["bpp"]),
                                 accuracy=dict(r["accuracy"]), images=r["frames"],
+                                **{k: r.get(k, 0.0) for k in TIME_KEYS},
                                 extra={"level": "sequence", "group": r["sequence"], "class": r["class"],
                                        "kbps": float(r["kbps"]), "fps": r["fps"], "frames": r["frames"]}))
     for r in vr.classes:
         points.append(RatePoint(scale=1.0, qp=int(r["rank"]), bits=int(r["bits"]),
                                 pixels=int(round(r["bits"] / r["bpp"])), bpp=float(r["bpp"]),
                                 accuracy=dict(r["accuracy"]), images=r["frames"],
+                                **{k: r.get(k, 0.0) for k in TIME_KEYS},
                                 extra={"level": "class", "group": r["class"], "kbps": float(r["kbps"]),
                                        "rank": r["rank"], "qps": list(r["qps"]), "sequences": list(r["sequences"]),
                                        "seconds": r["seconds"]}))
