@@ -264,7 +264,9 @@ def test_report_workbook_has_rows_per_class_and_rank_and_the_overall_row(tmp_pat
         want = _by(va.classes, **{"class": "C", "rank": rank})[0]
         assert row[2] == rank and row[5] == pytest.approx(want["kbps"], rel=1e-15)
         assert row[6] == pytest.approx(want["accuracy"]["AP"] * 100, rel=1e-15)
-    assert "Overall: mean of the class BD-rates" in h.read_text()
+    html = h.read_text()
+    assert "Overall: mean of the class BD-rates" in html
+    assert "<th>Rank</th>" in html and "per rate point (the i-th QP of every sequence of the class)" in html
 
 
 def test_bdrate_reads_the_video_results_csv_and_refuses_what_it_cannot_compare(tmp_path, cond):
