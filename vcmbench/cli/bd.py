@@ -51,12 +51,18 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
     numbers of images, or kinds (image vs feature coding that are not twin conditions) are refused
     unless --allow-mixed; twins are compared with a warning, each curve named by condition and codec.
 
+    Video runs (and final_SFU.csv files): rate in kbps (--rate-col bpp on request), one BD per class
+    (rate point i = the i-th QP of every sequence), then Overall = the mean of the class BD-rates
+    (issue 22; no public source computes it, the output says so), and one BD per sequence as detail.
+    A class on one side only is refused.
+
     \b
     Example:
       vcmbench bdrate --anchor anchor.csv --test proposal.csv -m pchip-jvet -m cubic
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --scale 75 --json
       vcmbench bdrate --anchor final_OIV6_anchor.csv --test final_OIV6.csv --remedy cubic-fit-pcs2024
       vcmbench bdrate --anchor runs/vtm --test runs/vvenc --ci 95 --resamples 1000 --seed 0 --json
+      vcmbench bdrate --anchor runs/sfu-vtm --test runs/sfu-proposal --json
 
     With --ci LEVEL, each BD-rate gets a LEVEL % confidence interval: a paired percentile bootstrap
     over the images (the same draw for anchor and test and every point), rate and accuracy of each
@@ -67,6 +73,7 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
     from ..core.errors import BDError
     from ..report.inputs import compare_inputs, load_curves, summarize_inputs
     from ..report.summaries import describe
+    from ..report.video_inputs import video_overall
 
     scales = percent_list(scales, "scale")
     if ci_level is not None:
@@ -76,6 +83,10 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
 
     a = load_curves(anchor, rate_col, quality_col)
     t = load_curves(test_, rate_col, quality_col)
+    if ci_level is not None and (a.video or t.video):
+        from ..core.errors import UsageError
+
+        raise UsageError("--ci resamples the images of an image run; video inputs have no such interval yet. Drop --ci.")
     rows = compare_inputs(a, t, list(dict.fromkeys(methods)), remedies=tuple(remedies), extend=extend,
                           scales=scales, force=force, min_overlap=min_overlap, allow_mixed=allow_mixed)
     summary = summarize_inputs(a, t, rows, remedies=tuple(remedies), extend=extend, scales=scales,
@@ -85,6 +96,10 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
 
         attach_to_rows(rows, a, t, level=ci_level, resamples=resamples, seed=seed, remedies=tuple(remedies),
                        extend=extend, min_overlap=min_overlap, summary=summary)
+    video = a.video or t.video
+    overall = video_overall(a, t, summary) if video else []
+    if video:  # the figure per class (then Overall); sequences are detail
+        summary = [s for s in summary if s["group"] in a.class_groups()]
     compared = rows[0]["compared"] if rows else []
     acc = units.bd_accuracy(a.quality_name)
     label_a = describe(a.result_set, "anchor") if a.result_set is not None else f"anchor: {a.label}"
@@ -104,7 +119,9 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
                                 "scale_pct": None if r["scale"] is None else round(r["scale"] * 100, 6),
                                 "signature": r["signature"], "forced": r["forced"], "mixed": r["mixed"],
                                 "error": r["error"], **({"ci": r["ci"]} if ci_level is not None else {}),
-                                **bd_json_fields(r["result"], a.quality_name)} for r in rows]})
+                                **bd_json_fields(r["result"], a.quality_name)} for r in rows],
+                   **({"video": True, "levels": {g: a.levels.get(g) for g in a.groups()},
+                       "overall": [_overall_json(o, a.quality_name) for o in overall]} if video else {})})
     else:
         click.echo(f"{label_a}   [{a.source}]")
         click.echo(f"{label_t}   [{t.source}]")
@@ -115,18 +132,26 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
         body = []
         for s in summary:
             body.append(([s["group"] or "-"] if grouped else []) + [_method(s), _short(s)] + _cells(s["result"], acc))
-        click.echo("summary (the figure first; per-scale detail below):")
+        for o in overall:
+            body.append(["Overall", o["method"], "mean of the classes",
+                         "not computed" if o["bd_rate_pct"] is None else units.BD_RATE.text(o["bd_rate_pct"], unit=True),
+                         "" if o["bd_quality"] is None else acc.text(o["bd_quality"], unit=True), "", ""])
+        click.echo("summary per class, then Overall (per-sequence detail below):" if video
+                   else "summary (the figure first; per-scale detail below):")
         click.echo(table((["dataset"] if grouped else []) + ["method", "figure"] + head, body))
         for short, name, rule, source in dict.fromkeys((_short(s), s["name"], s["rule"], s["source"]) for s in summary):
             click.echo(f"  {short!r} = {name}\n    rule: {rule}\n    source: {source}")
+        for name, rule, source in dict.fromkeys((o["name"], o["rule"], o["source"]) for o in overall):
+            click.echo(f"  'Overall' = {name}\n    rule: {rule}\n    source: {source}")
         body = []
-        for r in rows:
+        detail = [r for r in rows if a.levels.get(r["group"]) != "class"] if video else rows  # a class: its summary
+        for r in detail:
             sc = "-" if r["scale"] is None else units.scale_text(r["scale"])
             note = ", ".join(x for x in ("FORCED" if r["forced"] else "", "MIXED" if r["mixed"] else "") if x)
             body.append(([r["group"] or "-"] if grouped else []) + [_method(r), sc] + _cells(r["result"], acc) + [note])
-        click.echo("detail per scale:")
+        click.echo("detail per sequence:" if video else "detail per scale:")
         click.echo(table((["dataset"] if grouped else []) + ["method", "scale"] + head + ["note"], body))
-        for r in [*summary, *rows]:
+        for r in [*summary, *detail]:
             if r["error"]:
                 where = " ".join(x for x in (r["group"], None if r.get("scale") is None else
                                              units.scale_text(r["scale"]), r.get("name")) if x)
@@ -152,10 +177,27 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
             click.echo(f"note: {r['method']}: BD-accuracy not computed: {res.bd_quality_error}", err=True)
     if any(r["forced"] for r in rows):
         click.echo(f"warning: FORCED despite differing signature parts {rows[0]['forced']}", err=True)
-    failed = [r for r in [*summary, *rows] if r["error"]]
+    for o in overall:
+        if o["error"]:
+            click.echo(f"not computed ({o['method']}, Overall): {o['error']}", err=True)
+    failed = [r for r in [*summary, *rows, *overall] if r["error"]]
     if failed:
-        raise BDError(f"{len(failed)} of {len(rows) + len(summary)} BD computation(s) refused; first: "
+        raise BDError(f"{len(failed)} of {len(rows) + len(summary) + len(overall)} BD computation(s) refused; first: "
                       f"{failed[0]['method']}: {failed[0]['error']}")
+
+
+def _overall_json(o: dict, quality: str) -> dict:
+    """An Overall row in JSON: BD-rate in percent, BD-accuracy as stored (fraction), with rule and source."""
+    from ..core import units
+
+    acc = units.bd_accuracy(quality)
+    out = {k: o[k] for k in ("method", "group", "name", "rule", "source", "classes", "error")}
+    out["bd_rate_pct"] = o["bd_rate_pct"]
+    out["bd_quality"] = o["bd_quality"]
+    out["bd_quality_unit"] = "fraction" if acc.unit == "pp" else f"{quality} units"
+    if acc.unit == "pp":
+        out["bd_quality_pp"] = None if o["bd_quality"] is None else o["bd_quality"] * 100.0
+    return out
 
 
 def _short(s: dict) -> str:

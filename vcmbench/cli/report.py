@@ -41,6 +41,9 @@ def _load_sets(paths, role: str, rate_col: str | None = None, quality_col: str |
     out = []
     for p in paths:
         cs = load_curves(p, rate_col, quality_col)
+        if cs.result_set is not None and cs.video:  # one set per class, rate kbps (bpp on request)
+            out += result_sets_from_curves(cs, role)
+            continue
         if cs.result_set is not None:
             if cs.rate_name != "bpp":
                 raise UsageError(f"--rate-col {rate_col}: {p} is a result set, reported in bpp; leave --rate-col out "
@@ -99,7 +102,8 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
     both, and first the summary figure per test and condition, with its rule and source: one
     scale -> that curve's BD; several -> BD between the Pareto fronts over all scale x QP points
     (as `vcmbench bdrate` and `results --pareto`).  No Overall across conditions: no source
-    defines one.  Result sets of different datasets, numbers of images or kinds (image vs feature
+    defines one; the one exception is a video run (or final_SFU.csv): one section per class (rows per
+    rate point, kbps) and Overall = the mean of the class BD-rates, as issue 22 states it.  Result sets of different datasets, numbers of images or kinds (image vs feature
     coding, unless twin conditions) are refused unless --allow-mixed.  The workbook has a summary
     (the summary figures first, then BD per dataset and scale), one sheet per condition with per-QP
     rows, totals, time ratios and charts, and a provenance sheet.  The
@@ -132,8 +136,13 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
     if authors:
         over["authors"] = [parse_author(a) for a in authors]
     meta = check_meta(replace(meta, **over), "--meta / --m-number / --meeting")
-    model = build_report(_load_sets(anchors, "anchor", rate_col, quality_col),
-                         _load_sets(tests, "test", rate_col, quality_col), method,
+    anchor_sets = _load_sets(anchors, "anchor", rate_col, quality_col)
+    test_sets = _load_sets(tests, "test", rate_col, quality_col)
+    if ci_level is not None and any((rs.provenance or {}).get("video_class") for rs in [*anchor_sets, *test_sets]):
+        from ..core.errors import UsageError
+
+        raise UsageError("--ci resamples the images of an image run; video inputs have no such interval yet. Drop --ci.")
+    model = build_report(anchor_sets, test_sets, method,
                          remedies=remedies, extend=extend, force=force, title=meta.title or None,
                          abstract=meta.abstract, allow_mixed=allow_mixed,
                          command_line=_command_line(click.get_current_context()))
@@ -148,7 +157,9 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                    "summary": [{"condition": e.condition, "test": e.test_label, "scope": e.scope, "name": e.name,
                                 "rule": e.rule, "source": e.source, "selection": e.selection,
                                 "scales_pct": [round(x * 100, 6) for x in e.scales], "error": e.error,
-                                "signature": e.signature, **bd_json_fields(e.result, e.quality_key)}
+                                "signature": e.signature, **bd_json_fields(e.result, e.quality_key),
+                                **({"bd_rate_pct": e.value_pct} if e.result is None and e.value_pct is not None
+                                   else {})}
                                for e in model.summaries],
                    "results": [{"condition": e.condition, "test": e.test_label, "scale_pct": round(e.scale * 100, 6),
                                 "error": e.error, "signature": e.signature,
@@ -157,7 +168,10 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                    "mixed": model.provenance.get("mixed", []),
                    "outputs": [str(w) for w in written], "warnings": model.warnings})
     else:
-        rows = [[e.condition, e.test_label, _figure(e)] + _cells(e.result, e.quality_key) for e in model.summaries]
+        rows = [[e.condition, e.test_label, _figure(e)] + _cells(e.result, e.quality_key) if e.scope != "overall" else
+                ["Overall", e.test_label, "mean of the classes",
+                 "not computed" if e.value_pct is None else units.BD_RATE.text(e.value_pct, unit=True), "", ""]
+                for e in model.summaries]
         click.echo("summary (rules and sources in the document, section 4):")
         click.echo(table(["condition", "test", "figure", "BD-rate", "BD-accuracy", "quality overlap"], rows))
         rows = [[e.condition, e.test_label, units.scale_text(e.scale)] + _cells(e.result, e.quality_key)

@@ -314,9 +314,14 @@ def _range_text(q, values) -> str:
 def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     """Show a run's result set: per (scale, QP) rows and the condition's summary.
 
+    A video run shows one row per sequence and QP (kbps, bpp, AP, AP50, frames, verified), one per class
+    and rate point (duration-weighted kbps, one AP pooled over the class's frames) and Overall (the mean
+    over the classes); it writes video-results.json, final_<DATASET>.csv and resultset.json.
+
     \b
     Example:
       vcmbench results runs/coco-tiny --csv
+      vcmbench results runs/sfu-d --json
     """
     from pathlib import Path
 
@@ -327,6 +332,12 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
     if as_json and as_csv:
         raise UsageError("Choose one of --json and --csv.")
     rd = Path(run_dir)
+    from ..run.video_results import is_video_run
+
+    video = is_video_run(rd)
+    if video and pareto:
+        raise UsageError("--pareto selects across scales of an image run; a video run has one curve per class and "
+                         "sequence. Drop --pareto.")
     if rebuild_store:
         from ..run.store import repair_store
 
@@ -339,6 +350,11 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
         from ..run.store_repair import check_store
 
         check_store(rd)
+    if video:
+        from .video_results import show_video_results
+
+        show_video_results(rd, as_json, as_csv, rebuild)
+        return
     if rebuild or not (rd / RESULTSET_FILE).exists():
         rs = build_result_set(rd)
     else:

@@ -213,15 +213,14 @@ class CsvRow:
 
 def final_csv_rows(sequences: Mapping[str, Sequence[SequenceResult]], classes: Mapping[str, Sequence[str]],
                    class_accuracies: Mapping[str, Sequence[float]], metric: str = "AP") -> list[CsvRow]:
-    """The rows of ``final_SFU.csv``: every sequence of ``classes`` (class order, then QP), then per class
+    """The rows of ``final_SFU.csv``: every sequence of ``classes`` once (class order, then QP), then per class
     and rate point the duration-weighted kbps and the pooled accuracy (``class_accuracies[cls][i]``,
     a fraction).  ``metric`` (AP or AP50) picks the class rows' figure; the sequence rows hold AP, as the
     reference's per-sequence rows always do."""
     rows = []
-    for names in classes.values():
-        for name in names:
-            for r in sorted(sequences[name], key=lambda r: r.qp):
-                rows.append(CsvRow(name, r.qp, r.kbps, r.accuracy.get("AP", float("nan")), False))
+    for name in dict.fromkeys(n for names in classes.values() for n in names):  # a sequence of two classes: once
+        for r in sorted(sequences[name], key=lambda r: r.qp):
+            rows.append(CsvRow(name, r.qp, r.kbps, r.accuracy.get("AP", float("nan")), False))
     for cls, names in classes.items():
         points = class_points({n: sequences[n] for n in names})
         accs = list(class_accuracies[cls])

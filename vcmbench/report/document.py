@@ -218,16 +218,18 @@ def _results_table(sec: ConditionSection, scale: float, percent: bool) -> Table:
     q = acc_quantity(sec, percent)
     r = units.rate(rate_name(sec))
     rows = []
+    video = bool((sec.anchor.provenance or {}).get("video_class"))  # a video class: rate points, qp = the rank
     for k, rs in enumerate([sec.anchor, *sec.tests]):
         for i, p in enumerate(sec.points(rs, scale)):
             acc = p.accuracy.get(sec.quality_key)
             name = f"{'Anchor' if k == 0 else 'Test'}: {scrub(set_label(rs))}" if i == 0 else ""
             rows.append([name, str(p.qp), r.text(p.bpp), q.text(acc), num(p.encode_seconds, 2),
                          num(p.decode_seconds, 2)])
-    headers = ["Result set", "QP", r.header(rate_name(sec)), q.header(sec.quality_key), "Encoding (s)",
-               "Decoding (s)"]
+    headers = ["Result set", "Rank" if video else "QP", r.header(rate_name(sec)), q.header(sec.quality_key),
+               "Encoding (s)", "Decoding (s)"]
     names = "; ".join(scrub(describe(rs, "anchor" if k == 0 else "test")) for k, rs in enumerate([sec.anchor, *sec.tests]))
-    return Table(headers, rows, f"Rate and accuracy per QP, {scrub(sec.condition)}, scale {units.scale_text(scale)} "
+    what = "per rate point (the i-th QP of every sequence of the class)" if video else "per QP"
+    return Table(headers, rows, f"Rate and accuracy {what}, {scrub(sec.condition)}, scale {units.scale_text(scale)} "
                  f"({names})", numeric=[False] + [True] * 5, keep_together=True)
 
 
@@ -386,7 +388,10 @@ def build_document(model: ReportModel, meta: Meta | None = None, *, percent: boo
     summary_blocks: list[tuple] = []
     first = _summary_table(model, percent)
     if first is not None:
-        summary_blocks += [("table", first), ("p", NO_OVERALL)]
+        video = [s for s in model.summaries if s.scope == "overall"]
+        summary_blocks += [("table", first), ("p", NO_OVERALL if not video else
+                                              f"Overall (video): {video[0].rule}. Source: {video[0].source}. No other "
+                                              "figure combines BD-rates across conditions.")]
     detail = _bd_table(model.entries, "BD-rate per condition and scale (detail)", percent, True, nouns)
     summary_blocks.append(("table", detail))
     summary_blocks += [("p", "Warning: " + scrub(clean_error(w))) for w in model.warnings]

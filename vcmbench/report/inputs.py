@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import DataError
 from ..core.inputs import csv_rows, read_text
+from .curves import CurveSet, Key  # noqa: F401  (re-exported: callers import them from here)
 from .model import bd_signature, twins
 from .summaries import point_name
 
@@ -37,37 +37,6 @@ QUALITY_COLS = ("mAP", "map50", "AP", "end_accuracy", "mIoU", "MOTA", "accuracy"
 GROUP_COLS = ("dataset", "sequence", "class", "condition")
 RATE_POINT_COLS = ("bpp", "bits")
 MAX_INPUT_BYTES = 64 * 1024 * 1024
-
-Key = tuple  # (group: str | None, scale: float | None)
-
-
-@dataclass
-class CurveSet:
-    """Curves of one input, keyed by ``(group, scale)`` (None where the input has no such column)."""
-
-    source: str
-    label: str
-    rate_name: str
-    quality_name: str
-    curves: dict[Key, list[tuple[float, float]]]
-    signature: str = ""
-    condition: str = ""
-    result_set: object | None = None  # the records.ResultSet when read from one
-    notes: list[str] = field(default_factory=list)
-    qps: dict[Key, list[int | None]] = field(default_factory=dict)  # per curve, the QP of each point
-    scales: dict[Key, list[float | None]] = field(default_factory=dict)  # per curve, each point's scale if known
-
-    def groups(self) -> list[str | None]:
-        return list(dict.fromkeys(k[0] for k in self.curves))
-
-    def point_names(self, key: Key) -> list[str] | None:
-        """Each point of curve ``key`` named by scale and QP (``scale 75 % QP 37``) for messages; None when
-        the input has no QP column."""
-        qps = self.qps.get(key) or []
-        if not qps or any(q is None for q in qps):
-            return None
-        scales = self.scales.get(key) or [key[1]] * len(qps)
-        return [point_name(s, q) for s, q in zip(scales, qps)]
 
 
 def scale_value(text: str | float) -> float:
@@ -116,6 +85,11 @@ def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: 
         raise DataError(f"{path}: expected a header row and at least one data row.")
     header = [h.strip() for h in rows[0]]
     lower = {h.lower(): h for h in header}
+    if rate_col is None and "rate_key" in lower:  # vcmbench `results --csv` of a video run names its rate column
+        kc = header.index(lower["rate_key"])
+        named = {r[kc].strip() for r in rows[1:] if len(r) > kc and r[kc].strip()}
+        if len(named) == 1:
+            rate_col = named.pop()
     rc = _pick(header, rate_col, RATE_COLS, "rate", path)
     if quality_col is None and "quality_key" in lower:  # vcmbench `results --csv` names its quality column
         kc = header.index(lower["quality_key"])
@@ -149,7 +123,11 @@ def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: 
             except ValueError:
                 qp = None
         qps.setdefault(key, []).append(qp)
-    return CurveSet(str(path), path.stem, rc, qc, curves, qps=qps)
+    levels = {k[0]: ("class" if str(k[0]).upper().startswith("CLASS-") else "sequence")
+              for k in curves if k[0] is not None}
+    if "class" not in levels.values():
+        levels = {}
+    return CurveSet(str(path), path.stem, rc, qc, curves, qps=qps, levels=levels)
 
 
 def read_compressai_json(path: Path, data: dict, rate_col: str | None, quality_col: str | None) -> CurveSet:
@@ -171,6 +149,10 @@ def read_compressai_json(path: Path, data: dict, rate_col: str | None, quality_c
 
 def curves_from_result_set(rs, source: str = "", rate_col: str | None = None,
                            quality_col: str | None = None) -> CurveSet:
+    if (rs.provenance or {}).get("video"):
+        from .video_inputs import video_curves
+
+        return video_curves(rs, source, rate_col, quality_col)
     rate = rate_col or RATE_POINT_COLS[0]
     if rate not in RATE_POINT_COLS:
         raise DataError(f"Result set {rs.label!r}: rate column {rate!r} unknown; use one of {list(RATE_POINT_COLS)}.")
@@ -315,19 +297,27 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
 
     The group (dataset / sequence / class) becomes the condition and the dataset; the rate column
     goes into ``bpp`` and is named in ``provenance['rate_name']`` when it is not bpp; bits, pixels
-    and times are unknown (0).  No signature: such inputs carry none.
+    and times are unknown (0).  No signature: such inputs carry none.  A video input (a video result set, a CSV
+    with ``CLASS-`` rows such as ``final_SFU.csv``) gives its classes only (``provenance.video_class``): the
+    report's sections are the classes and their Overall; the sequences are ``bdrate``'s detail.
     """
     from ..core.records import ResultSet
 
+    if cs.result_set is not None and cs.video:
+        from .video_inputs import video_class_sets
+
+        return video_class_sets(cs)
     if cs.result_set is not None:
         return [cs.result_set]
     out = []
-    for group in cs.groups():
+    for group in (cs.class_groups() if cs.video else cs.groups()):  # a video CSV: its classes (as a video run)
         pts, _ = _group_points(cs, group)
         name = group if group is not None else cs.label
+        video = {"video_class": True, "video_condition": cs.label} if cs.video else {}
         out.append(ResultSet(condition=name, codec=cs.label, label=cs.label, quality_key=cs.quality_name,
                              points=pts, signature="", metric=cs.quality_name, dataset=name,
                              provenance={"source": Path(cs.source).name, "role": role, "rate_name": cs.rate_name,
+                                         **video,
                                          **({"qp_from_index": True} if any(q is None for k, qs in cs.qps.items()
                                                                            if k[0] == group for q in qs) else {})},
                              notes=[f"read from {Path(cs.source).name} (no signature)"]))

@@ -275,6 +275,9 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
                              for w in summary.result.warnings] if summary.result is not None and len(common) > 1 else []
             summaries.append(summary)
         sections.append(sec)
+    overall = video_overall_entries(anchor_sets, test_sets, summaries)
+    warnings += [f"{e.test_label} Overall: not computed: {e.error}" for e in overall if e.error]
+    summaries += overall
     provenance = {
         "generated_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "command_line": command_line or "",
@@ -288,6 +291,40 @@ def build_report(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet
         title = f"Results of {', '.join(dict.fromkeys(set_label(t) for t in test_sets))} under {conds}"
     return ReportModel(title=title, method=method, remedies=remedies, extend=extend, sections=sections,
                        provenance=provenance, warnings=warnings, abstract=abstract, summaries=summaries)
+
+
+def video_overall_entries(anchor_sets: Sequence[ResultSet], test_sets: Sequence[ResultSet],
+                          summaries: Sequence[SummaryEntry]) -> list[SummaryEntry]:
+    """Overall (scope "overall") per video condition and test: the mean of the test's class summary BD-rates
+    (``metrics.video.overall``; rule and source ``report.summaries.OVERALL_*``) over every class of the anchor's
+    video run (class sets from ``report.inputs.video_class_sets``).  A class without a BD value leaves Overall
+    uncomputed, with the reason."""
+    from ..metrics.video import overall
+    from .summaries import OVERALL_NAME, OVERALL_RULE, OVERALL_SOURCE
+
+    out = []
+    videos = list(dict.fromkeys((a.provenance or {}).get("video_condition") for a in anchor_sets
+                                if (a.provenance or {}).get("video_class")))
+    for vc in videos:
+        mine = [a for a in anchor_sets if (a.provenance or {}).get("video_condition") == vc]
+        classes = [a.condition for a in mine]
+        classes += [c for c in (mine[0].provenance.get("run_classes") or []) if c not in classes]  # unscored ones
+        classes = list(dict.fromkeys(classes))
+        for label in dict.fromkeys(set_label(t) for t in test_sets if t.condition in classes):
+            got = {s.condition: s for s in summaries if s.scope == "dataset" and s.test_label == label
+                   and s.condition in classes}
+            e = SummaryEntry(test_label=label, scope="overall", name=OVERALL_NAME, rule=OVERALL_RULE,
+                             source=OVERALL_SOURCE, quality_key=mine[0].quality_key, scales=(1.0,))
+            lacking = [c for c in classes if c not in got or got[c].bd_rate_pct is None]
+            if lacking:
+                c = lacking[0]
+                why = got[c].error if c in got else ("no test result" if c in [a.condition for a in mine]
+                                                     else "no scored rate point in the anchor run")
+                e.error = f"{vc}: class {c} has no BD-rate ({why}); Overall is the mean over every class"
+            else:
+                e.value_pct = overall({c: got[c].bd_rate_pct for c in classes})
+            out.append(e)
+    return out
 
 
 def _names(rs: ResultSet, points: Sequence[RatePoint]) -> list[str] | None:

@@ -18,7 +18,11 @@ labelled as vcmbench's rule, with that statement as its source, and never called
 
 **Overall** (``scope`` "overall", across conditions, datasets or SFU classes): no public source defines it
 (the same CompressAI-Vision scripts pool AP per class, DESIGN 5.7, but combine no BD-rates), so no such
-figure is made; a mean of per-scale or per-condition BD-rates is not shown as a summary at all.
+figure is made; a mean of per-scale or per-condition BD-rates is not shown as a summary at all.  The one
+exception is a video condition's classes (SFU-HW A-D): issue 22 and DESIGN.md 5.7 state its Overall as the mean
+of the class BD-rates (the FCM reporting template's row; ``OVERALL_*`` below), labelled so, with the statement
+that no public source computes it (``report.inputs.video_overall`` for ``bdrate``, ``report.model.
+video_overall_entries`` for ``report``).
 
 What is compared (``check_mixed``), for every anchor/test pair of result sets:
 
@@ -72,6 +76,14 @@ ONE_CURVE_SOURCE = "the condition's BD method (cttc bd.method)"
 NO_OVERALL = ("No Overall figure: no public source defines how BD-rates of several conditions, datasets or classes "
               "combine (CompressAI-Vision @31165daf scripts/metrics writes per-sequence and per-class rows and "
               "computes no BD), so none is shown; each condition's summary figure stands on its own.")
+
+
+# Overall of a video condition (SFU classes): report.inputs.video_overall (bdrate), report.model (report)
+OVERALL_NAME = "Overall: mean of the class BD-rates"
+OVERALL_RULE = "the arithmetic mean over the classes of their BD-rates (and BD-accuracies), each class one curve"
+OVERALL_SOURCE = ("issue 22 and DESIGN.md 5.7 (the MPEG FCM reporting template's Overall row); no public source "
+                  "computes it: CompressAI-Vision @31165daf writes the class rows and computes no BD")
+
 
 
 def kind_of(rs) -> str | None:

@@ -93,6 +93,8 @@ def _condition_sheet(book: Book, sec: ConditionSection, name: str, percent: bool
     acc_head = acc_q.header(sec.quality_key)
     rate = rate_name(sec)
     rate_q = units.rate(rate)
+    # a video class (report.inputs.video_class_sets): one row per rate point, whose rank the QP column holds
+    cols = ["Rank" if (sec.anchor.provenance or {}).get("video_class") else SET_COLS[0], *SET_COLS[1:]]
     sh.text(0, 0, f"Condition {sec.condition}", bold=True)
     sh.text(1, 0, f"Dataset: {sec.dataset}    Accuracy: {sec.metric} ({acc_head})")
     sets = [sec.anchor, *sec.tests]
@@ -107,8 +109,8 @@ def _condition_sheet(book: Book, sec: ConditionSection, name: str, percent: bool
         sh.ws.merge_range(head_row, starts[k], head_row, starts[k] + ncols[k] - 1, "", book.fmt(bold=True, wrap=True))
         sh.text(head_row, starts[k], titles[-1], bold=True, wrap=True)
         for j in range(ncols[k]):
-            sh.text(col_row, starts[k] + j, SET_COLS[j].format(rate=rate, acc=acc_head), head=True)
-    fit_row(sh, col_row, [("Scale (%)", 7)] + [(SET_COLS[j].format(rate=rate, acc=acc_head), SET_WIDTHS[j])
+            sh.text(col_row, starts[k] + j, cols[j].format(rate=rate, acc=acc_head), head=True)
+    fit_row(sh, col_row, [("Scale (%)", 7)] + [(cols[j].format(rate=rate, acc=acc_head), SET_WIDTHS[j])
                                                 for j in range(9)])
     row = col_row + 1
     ratio_cells: dict = {}
