@@ -191,12 +191,12 @@ def _frame_value(ref, k):
 @pytest.fixture
 def video_fakes(fakes, monkeypatch):
     """Stand-ins for the frame reader, the segment encoder (with its work_dir progress) and the verifier."""
-    import importlib
 
     import vcmbench.coding.sequence as coding_sequence
     import vcmbench.coding.verify_sequence as vs
     import vcmbench.conditions.sequences as sequences
     import vcmbench.run.sequence_jobs as sj
+    import vcmbench.run.video_pipeline as vp_run
     from vcmbench.coding.sequence import SequenceEncode
     from vcmbench.coding.yuv import YuvFormat
 
@@ -250,11 +250,6 @@ def video_fakes(fakes, monkeypatch):
     monkeypatch.setattr(sj, "get_cached_codec", lambda name, opts: FakeCodec(opts))
     monkeypatch.setattr(sj, "get_cached_task", lambda name, opts: FakeTask())
     built = []
-    try:
-        vr = importlib.import_module("vcmbench.run.video_results")
-    except ImportError:  # (the results' module lands beside this one)
-        vr = types.ModuleType("vcmbench.run.video_results")
-        monkeypatch.setitem(__import__("sys").modules, "vcmbench.run.video_results", vr)
 
     def build_video_results(run_dir, store=None, write=True):
         from vcmbench.core.errors import EvaluationError
@@ -262,7 +257,7 @@ def video_fakes(fakes, monkeypatch):
         built.append(run_dir)
         raise EvaluationError("stand-in: no results built here")
 
-    monkeypatch.setattr(vr, "build_video_results", build_video_results, raising=False)
+    monkeypatch.setattr(vp_run, "build_video_results", build_video_results)
     state["built"] = built
     return state
 

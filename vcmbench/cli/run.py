@@ -236,7 +236,9 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, sequenc
         for e in summary.errors[:5]:
             click.echo(f"  error: {e['job']}: {e['error'].splitlines()[0]}", err=True)
         if summary.result_set is not None and summary.result_set.provenance.get("video"):
-            _print_video_points(summary.result_set)
+            from .video_results import show_video_results
+
+            show_video_results(summary.run_dir, False, False, False)  # the rows `vcmbench results` shows
             click.echo(f"result set: {summary.run_dir / 'resultset.json'}")
         elif summary.result_set is not None:
             _print_points(summary.result_set)
@@ -278,24 +280,6 @@ def _print_points(rs) -> None:
         r.insert(3, r.pop(6))
     optional = ["bits", "images", *[qs[k].header(k) for k in reversed(keys[1:])], "failed"]
     click.echo(table(headers, rows, optional=optional))
-
-
-def _print_video_points(rs) -> None:
-    """A video run's rows: each sequence at each QP, then each class at each rate point (``qp`` is then the rank,
-    as in the reference framework's CSV), with kbps, bpp and the accuracy keys in display units (core.units)."""
-    from ..core import units
-
-    keys = list(dict.fromkeys([rs.quality_key, *[k for p in rs.points for k in p.accuracy]]))
-    qs = {k: units.accuracy(k) for k in keys}
-    headers = ["level", "sequence / class", "QP", units.KBPS.header(), units.BPP.header(),
-               *[qs[k].header(k) for k in keys], "frames", "failed"]
-    rows = [[p.extra.get("level", ""), p.extra.get("group", ""), p.qp,
-             units.KBPS.text(p.extra.get("kbps")) if p.extra.get("kbps") is not None else "-", units.BPP.text(p.bpp),
-             *[(qs[k].text(p.accuracy[k]) if k in p.accuracy else "-") for k in keys], p.images, p.failed]
-            for p in rs.points]
-    click.echo(table(headers, rows, optional=["frames", *[qs[k].header(k) for k in reversed(keys[1:])], "failed"]))
-    for n in rs.notes:
-        click.echo(f"note: {n}")
 
 
 def _range_text(q, values) -> str:

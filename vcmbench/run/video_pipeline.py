@@ -37,6 +37,7 @@ from .run_common import DECODER_POLICY, RunSummary, _check_same_run, _collect_en
 from .sequence_jobs import remove_partial
 from .store import RunStore
 from .video_plan import VideoPlan, VideoRunOptions, make_video_plan
+from .video_results import build_video_results
 
 __all__ = ["VideoRunOptions", "run_video", "run_condition_video", "video_run_json"]
 
@@ -57,8 +58,6 @@ def run_condition_video(cond: Condition, data_dir: str | Path | None, out_dir: s
 def run_video(condition: str | Path | Condition, data_dir: str | Path | None, out_dir: str | Path,
               options: VideoRunOptions | None = None) -> RunSummary:
     """Run (or resume) a video condition into ``out_dir`` and build its results (see the module docstring)."""
-    from ..core.records import ResultSet
-
     opts = options or VideoRunOptions()
     cond = condition if isinstance(condition, Condition) else load_condition(condition)
     if not cond.is_sequences:
@@ -114,10 +113,7 @@ def run_video(condition: str | Path | Condition, data_dir: str | Path | None, ou
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
                              time.monotonic() - t_start, retries=retries, executor=ex_info)
         try:
-            from .video_results import build_video_results
-
-            build_video_results(store.dir, store=store)
-            summary.result_set = ResultSet.load(store.path("resultset.json"))
+            summary.result_set = build_video_results(store.dir, store=store).result_set
         except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
             summary.result_error = str(exc)
         return summary
