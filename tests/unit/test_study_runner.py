@@ -28,10 +28,13 @@ def test_every_shipped_study_loads_with_its_published_figures():
 
 
 def test_s2_published_table_is_the_seed_table():
-    """Source: seed-tables.md S2 (Gaussian noise rows), copied into the study as data."""
+    """Source: seed-tables.md S2 (Gaussian noise rows: "I σ=1 .653/31.33, .583/24.06, 33.2", columns
+    SSIM/PSNR [F], then [I], then mAP), copied into the study as data in that order (every figure of every
+    study: tests/unit/test_study_tables.py)."""
     s = load_study("s2-distortions-ssd")
     noise = next(t for t in s.data["published"]["tables"] if t["name"] == "Gaussian noise")
-    assert noise["rows"][1] == ["image", 1, 0.583, 24.06, 0.653, 31.33, 33.2]
+    assert noise["columns"][2:6] == ["SSIM [F]", "PSNR [F]", "SSIM [I]", "PSNR [I]"]
+    assert noise["rows"][1] == ["image", 1, 0.653, 31.33, 0.583, 24.06, 33.2]
     assert noise["rows"][-1][-1] == 10.5
 
 

@@ -54,8 +54,12 @@ def show(name: str, as_json: bool) -> None:
         click.echo(s.data["description"].strip())
     pub = s.data["published"]
     click.echo(f"\nPublished figures ({pub['source']}):")
+    if pub.get("note"):
+        click.echo(str(pub["note"]).strip())
     for t in pub["tables"]:
         click.echo(f"\n{t['name']}")
+        if t.get("note"):
+            click.echo(str(t["note"]).strip())
         click.echo(table([str(c) for c in t["columns"]], t["rows"]))
     click.echo(f"\nReproduced figures: {s.data['reproduced']}")
 
@@ -74,6 +78,14 @@ def _progress(quiet: bool):
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Input data folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Study output directory.")
 @click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images (faces).")
+@click.option("--condition", default=None, metavar="NAME",
+              help="Draw the images, annotations, task and metric from this test condition (`vcmbench cttc list`) "
+                   "instead of the study's; recorded in the study signature.")
+@click.option("--task", default=None, metavar="NETWORK",
+              help="Run this task network (`vcmbench tasks`) instead of the study's; recorded in the study signature.")
+@click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
+              help="Weights of the task network (rcnn:/detectron2: model-zoo .pkl); the task signature records "
+                   "their sha256.")
 @executor_options
 @click.option("--restoration", "restorations", multiple=True, type=click.Path(),
               help="A `study train-restore` output directory to add as a restoration (S1); repeatable.")
@@ -86,15 +98,31 @@ def _progress(quiet: bool):
                    "detectron2: networks); the task signature records it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, restoration_modules, allow_unpublished_weights,
-            quiet, as_json):
-    """Run (or resume) a study into --out; re-running the same command resumes where it stopped."""
+def run_cmd(name, data_dir, out_dir, limit, condition, task, task_weights, ex_choice, restorations, restoration_modules,
+            allow_unpublished_weights, quiet, as_json):
+    """Run (or resume) a study into --out; re-running the same command resumes where it stopped.
+
+    \b
+    Another network or dataset without a copy of the study file:
+      vcmbench study run s2-distortions-ssd --task rcnn:COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x \\
+        --task-weights model_final_f10217.pkl --data ../shared/data/coco-tiny-cc --limit 2 --out s2-mrcnn
+    """
     from ..studies.model import load_study
     from ..studies.runner import run_study
     from ..studies.train import restoration_spec
 
-    s = load_study(name)
+    s = load_study(name).with_overrides(condition=condition, task=task)
     opts: dict = {}
+    task_options: dict = {}
+    if task_weights:
+        network = str(s.task.get("network", ""))
+        if network.partition(":")[0] not in ("rcnn", "detectron2"):
+            from ..core.errors import UsageError
+
+            raise UsageError(f"--task-weights applies to rcnn: and detectron2: networks (model-zoo .pkl); the study's "
+                             f"task network is {network or 'not set'!r}: drop --task-weights, or pick such a "
+                             "network with --task.")
+        task_options["weights"] = task_weights
     if restoration_modules:
         from ..features.restoration import import_plugin
 
@@ -106,7 +134,9 @@ def run_cmd(name, data_dir, out_dir, limit, ex_choice, restorations, restoration
     if allow_unpublished_weights:
         from ..tasks.rcnn.weights import unpublished_weights_option
 
-        opts["task_options"] = unpublished_weights_option(str(s.task.get("network", "")))
+        task_options.update(unpublished_weights_option(str(s.task.get("network", ""))))
+    if task_options:
+        opts["task_options"] = task_options
     with ex_choice.make(tasks=True) as ex:
         summary = run_study(s, data_dir, out_dir, limit=limit, progress=_progress(quiet or as_json), options=opts,
                             executor=ex)

@@ -74,6 +74,37 @@ class Study:
         opts.update(t.get("options") or {})
         return tuple(sorted(opts.items()))
 
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """What the command line changed (``study run --condition/--task``); empty for the file as shipped."""
+        return dict(self.data.get("overrides") or {})
+
+    def with_overrides(self, *, condition: str | None = None, task: str | None = None) -> "Study":
+        """A copy that draws its dataset, task network and metric from another test condition and/or runs
+        another task network (``study run --condition NAME --task NAME``).  The changes are written into
+        the data (``overrides``, ``condition``, ``task.network``), so the content hash, and with it the
+        study signature, differ from the file's; the published figures stay those of the file."""
+        import copy
+
+        if not condition and not task:
+            return self
+        if condition and self.type == "occlusion":
+            raise ConditionError(f"Study {self.name} is an occlusion study: its faces come from settings.dataset and "
+                                 "--data, not from a test condition; drop --condition.")
+        data = copy.deepcopy(self.data)
+        over = dict(data.get("overrides") or {})
+        if condition:
+            data["condition"] = over["condition"] = str(condition)
+        if task:
+            data["task"] = {**(data.get("task") or {}), "network": str(task)}
+            over["task"] = str(task)
+        data["overrides"] = over
+        issues = validate_study(data, f"{self.path} with {over}")
+        if issues:
+            raise ConditionError("Study is invalid:\n  " + "\n  ".join(issues) + "\nFix the file or the options.")
+        cond = load_condition(data["condition"]) if data.get("condition") else None
+        return Study(data, self.path, content_hash(data), cond)
+
     def signature(self) -> Signature:
         sig = Signature.of(study=f"{self.name}@{self.version}#{self.content_hash}")
         if self.condition is not None:

@@ -69,6 +69,9 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
             append_row(ws, [f"Published: {t['name']}"])
             ws["A1"].font = Font(bold=True)
             append_row(ws, [pub.get("source", "")])
+            for note in (pub.get("note"), t.get("note")):
+                if note:
+                    append_row(ws, [note])
             append_row(ws, list(t["columns"]))
             for row in t["rows"]:
                 append_row(ws, [_cell(v) for v in row])
@@ -226,8 +229,9 @@ def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
                     sec.blocks.append(("table", _table(f"{p['name']}: ΔAP {scale}", ["map", *map(str, factors)],
                                                        [[m, *r] for m, r in zip(maps, g)])))
         for t in pub.get("tables", []):
+            note = " ".join(n for n in (pub.get("note"), t.get("note")) if n)
             sec.blocks.append(("table", _table(f"Published: {t['name']} ({pub.get('source', '')})", t["columns"],
-                                               t["rows"])))
+                                               t["rows"], note)))
         sections.append(sec)
     tables = figs = 0
     for sec in sections:

@@ -104,6 +104,14 @@ def build_jobs(study: Study, images: list[ImageRef], run_dir: Path, context: dic
         raise ConditionError(f"Study {study.name} needs a split-capable task network; {task!r} cannot be split. "
                              "Use one listed with a split point by `vcmbench tasks`.")
     net = get_cached_task(task, opts)
+    shapes = study.settings.get("map_shapes") or {}
+    if needs_split and shapes and net.feature_layers and not set(shapes) <= set(net.feature_layers):
+        from ..core.errors import ConditionError
+
+        raise ConditionError(f"Study {study.name}: settings.map_shapes names the layers {', '.join(shapes)}, but the "
+                             f"task network {task!r} splits into {', '.join(net.feature_layers)}. The study's layer "
+                             "settings belong to its own network: run it without --task, or with a study file whose "
+                             "settings name this network's layers (e.g. s3-layers-frcnn for the FPN maps p2..p6).")
     task_sig = net.signature()  # the weights' hash decides the results too
     sig = str(study.signature())
     ctx = tuple(sorted(context.items()))
