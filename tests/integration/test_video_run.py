@@ -1,7 +1,7 @@
 """Issue 22 "Done when": a synthetic sequence runs end to end with VVenC through `vcmbench run` — each QP one
-inter bitstream split at the intra period and joined, every picture verified by every decoder, every decoded
+inter bitstream (one encode: VVenC's default), every picture verified by every decoder, every decoded
 frame through the SSD, kbps and AP per sequence and per class — and a re-run skips everything; a sequence job
-killed between two segments restarts from its finished segment.  The sequence (33 frames of 416x240 panned and
+split at its intra period (--split) and killed between two segments restarts from its finished segment.  The sequence (33 frames of 416x240 panned and
 zoomed across a coco-tiny-cc picture) is made at test time by tests/video_fixture.py."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def test_synthetic_sequence_end_to_end_with_vvenc(tmp_path):
     assert seq.name in r.output and "kbps" in r.output
 
     meta = json.loads((out / "run.json").read_text())
-    assert meta["video"] and meta["qps_by_sequence"] == {seq.name: [32, 42]} and meta["split"] is True
+    assert meta["video"] and meta["qps_by_sequence"] == {seq.name: [32, 42]} and meta["split"] is False
     assert meta["classes"] == {"D": [seq.name]} and meta["structure"] == "low-delay"
     coded = _rows(out, "code")
     refs = _rows(out, "reference")
@@ -46,11 +46,19 @@ def test_synthetic_sequence_end_to_end_with_vvenc(tmp_path):
     for (_, qp), (rec, pred) in coded.items():
         x = rec["extra"]
         assert rec["verified"], rec["verdict"]
-        # one bitstream per QP, split at the intra period (frames 0-31 and 32) and joined
-        assert [(s["first"], s["frames"]) for s in x["segments"]] == [(0, 32), (32, 1)]
+        # one bitstream per QP in one encode (VVenC's default: a split VVenC encode codes differently)
+        assert [(s["first"], s["frames"]) for s in x["segments"]] == [(0, 33)]
         assert {"decode:pyav", "decode:ffmpeg"} <= set(x["checks"])  # every installed decoder
         assert len(x["pictures"]) == 33  # every picture checked
+        # VVenC writes no reconstruction: each picture was checked against its hash SEI, which the kept (and rated)
+        # stream no longer carries; the stripped stream decodes to the verified frames
+        assert all(pic["sei"] == "ok" for pic in x["pictures"]), x["pictures"][:2]
+        assert x["hash_sei"]["removed_nal_units"] == 33 and x["hash_sei"]["check"] == "ok"
+        assert x["hash_sei"]["bits_kept"] == rec["bits"] < x["hash_sei"]["bits_with_hash_sei"]
         bs = out / rec["bitstream"]
+        from vcmbench.coding.bitstream import read_bitstream
+
+        assert not read_bitstream(bs).picture_hashes
         assert rec["bitstream"] == f"bitstreams/{seq.name}_qp{qp}.266" and bs.stat().st_size * 8 == rec["bits"]
         assert x["kbps"] == pytest.approx(rec["bits"] * 30 / (1000 * 33))  # bits x fps / (1000 x frames)
         assert x["bpp"] == pytest.approx(rec["bits"] / (416 * 240 * 33))
@@ -94,11 +102,11 @@ def test_a_killed_sequence_job_restarts_from_its_finished_segments(tmp_path, mon
     monkeypatch.setattr(VVenCCodec, "encode_sequence", failing)
     cond = load_condition(seq.condition_path)
     out = tmp_path / "run"
-    first = run_video(cond, seq.data_dir, out, VideoRunOptions(jobs=1, env={}))
+    first = run_video(cond, seq.data_dir, out, VideoRunOptions(jobs=1, env={}, split=True))
     assert len(first.errors) == 1 and "killed in the second segment" in first.errors[0]["error"]
     job_id = first.errors[0]["job_id"]
     assert (out / "partial" / job_id / "progress.json").is_file()
-    second = run_video(cond, seq.data_dir, out, VideoRunOptions(jobs=1, env={}))
+    second = run_video(cond, seq.data_dir, out, VideoRunOptions(jobs=1, env={}, split=True))
     assert second.errors == [] and second.ran == 1 and second.skipped == 1
     assert calls == [0, 8, 8, 16]  # the first segment was not encoded again
     rec, pred = _rows(out, "code")[(seq.name, 37)]

@@ -360,3 +360,21 @@ def test_picture_codecs_keep_refusing_sequences_through_the_base_class():
 
     assert Codec.encode_sequence is not VVenCCodec.encode_sequence
     assert get_codec("vvenc").sequence_join == "concat"
+
+
+@pytest.mark.parametrize("structure, ip", [("low-delay", 8), ("random-access", 16)])
+def test_a_vvenc_stream_without_its_hash_sei_is_the_stream_encoded_without_it(tmp_path, structure, ip):
+    """A video run verifies VVenC sequences with the decoded-picture-hash SEI and keeps them without it
+    (run.sequence_jobs): removing the hash SEI NAL units must give exactly the bytes libvvenc writes when asked
+    for no SEI (H.266 Annex D: the SEI takes no part in decoding, so the encoder's decisions are the same)."""
+    from vcmbench.coding.bitstream import read_bitstream, strip_picture_hash_sei
+
+    src = _sequence(tmp_path / "src.yuv", 17)
+    codec = get_codec("vvenc", preset="faster")
+    plain, hashed = tmp_path / "plain.266", tmp_path / "hashed.266"
+    codec.encode_sequence(src, plain, _settings(17, ip, structure))
+    codec.encode_sequence(src, hashed, _settings(17, ip, structure, sei_hash=True))
+    assert len(read_bitstream(hashed).picture_hashes) == 17 and not read_bitstream(plain).picture_hashes
+    data, removed = strip_picture_hash_sei(hashed.read_bytes())
+    assert removed == 17 and data == plain.read_bytes()
+    assert strip_picture_hash_sei(data) == (data, 0)

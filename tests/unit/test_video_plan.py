@@ -110,7 +110,8 @@ def test_plan_one_reference_per_sequence_and_the_class_ladders(fakes, tmp_path):
     assert all(s.scale == 1.0 and s.codec == "vvenc" for s in coded)
     assert len(set(_ids(plan).values())) == len(plan.specs) == 3 + 18
     extra = dict(coded[0].extra)
-    assert extra["structure"] == "low-delay" and extra["split"] is True and extra["preset"] == "faster"
+    # VVenC codes a sequence in one encode by default: a split VVenC encode codes differently (coding.sequence)
+    assert extra["structure"] == "low-delay" and extra["split"] is False and extra["preset"] == "faster"
     assert plan.classes["D"] == ["BasketballPass_416x240_50", "BQSquare_416x240_60", "BlowingBubbles_416x240_50",
                                  "RaceHorses_416x240_30"]  # the condition's classes (a run of part of one: reported)
     assert coded[0].verify_timeout > 120 and coded[0].describe == "Pass_16x8_50 qp 22"
@@ -124,7 +125,7 @@ def test_job_ids_are_stable_and_move_with_what_moves_a_number(fakes, tmp_path):
     refs = {k: v for k, v in base.items() if k[0] == "seqref"}
     for changed in (_ids(_plan(_condition(preset="medium"), tmp_path)),       # codec settings
                     _ids(_plan(_condition(structure="random-access"), tmp_path)),  # coding structure
-                    _ids(_plan(_condition(), tmp_path, split=False))):         # split at intra periods or not
+                    _ids(_plan(_condition(), tmp_path, split=True))):          # split at intra periods or not
         assert all(changed[k] != v for k, v in code.items())
         assert all(changed[k] == v for k, v in refs.items())  # the uncompressed frames' network output is the same
     other = [s for s in SEQS]
@@ -236,11 +237,13 @@ def video_fakes(fakes, monkeypatch):
                         bitstream_format="vvc", log_dir=None):
         src = Path(tmp_dir) / "src.yuv"  # the stand-in "decodes" the source exactly, in 10 bits
         data = np.frombuffer(src.read_bytes(), np.uint8).astype("<u2") << 2
-        Path(keep_decoded).write_bytes(data.tobytes())
+        if keep_decoded is not None:
+            Path(keep_decoded).write_bytes(data.tobytes())
         ok = Path(path).name not in state["bad"]
         pics = [{"frame": k, "sei": "absent", "recon": "n/a"} for k in range(frames)]
         return types.SimpleNamespace(ok=ok, reason="ok" if ok else "frame 1: decoders disagree", checks={"decode:pyav": {}},
-                                     pictures=pics, decoded=Path(keep_decoded), decoded_md5s=[])
+                                     pictures=pics, decoded=Path(keep_decoded) if keep_decoded else None,
+                                     decoded_md5s=[])
 
     for mod, name, fn in ((sequences, "write_source_yuv", write_source_yuv), (sequences, "frame_rgb", frame_rgb),
                           (sequences, "yuv_frame_to_rgb", yuv_frame_to_rgb),
@@ -273,7 +276,7 @@ def _run(tmp_path, **opts):
 def test_video_run_stores_the_contract_and_resumes(video_fakes, tmp_path):
     from vcmbench.run.store import RunStore
 
-    s = _run(tmp_path, sequences=["Pass_16x8_50", "Square_16x8_60"])
+    s = _run(tmp_path, sequences=["Pass_16x8_50", "Square_16x8_60"], split=True)
     assert (s.total, s.skipped, s.ran, s.errors, s.not_verified) == (6, 0, 6, [], 0)
     assert s.result_set is None and "stand-in: no results built here" in s.result_error
     run_dir = tmp_path / "run"
@@ -303,23 +306,23 @@ def test_video_run_stores_the_contract_and_resumes(video_fakes, tmp_path):
     assert not (run_dir / "partial").exists() or not any((run_dir / "partial").iterdir())
     assert video_fakes["built"] == [run_dir]
 
-    again = _run(tmp_path, sequences=["Pass_16x8_50", "Square_16x8_60"])
+    again = _run(tmp_path, sequences=["Pass_16x8_50", "Square_16x8_60"], split=True)
     assert (again.total, again.skipped, again.ran) == (6, 6, 0) and len(video_fakes["encodes"]) == 4
     (run_dir / "bitstreams" / "Pass_16x8_50_qp22.266").write_bytes(b"tampered")
-    third = _run(tmp_path, sequences=["Pass_16x8_50", "Square_16x8_60"])
+    third = _run(tmp_path, sequences=["Pass_16x8_50", "Square_16x8_60"], split=True)
     assert third.ran == 1 and video_fakes["encodes"][-1] == (22, [False, False])
 
 
 def test_a_killed_sequence_job_restarts_from_its_finished_segments(video_fakes, tmp_path):
     video_fakes["kill_after_first_segment"] = True
-    s = _run(tmp_path, sequences=["Square_16x8_60"], qps=[32])
+    s = _run(tmp_path, sequences=["Square_16x8_60"], qps=[32], split=True)
     assert s.ran == 1 and len(s.errors) == 1 and "killed in segment 2" in s.errors[0]["error"]
     assert s.errors[0]["job"] == "Square_16x8_60 qp 32"
     errors = json.loads((tmp_path / "run" / "errors.json").read_text())
     partial = tmp_path / "run" / "partial" / errors[0]["job_id"]
     assert json.loads((partial / "progress.json").read_text()) == [0]  # one finished segment kept
     video_fakes["kill_after_first_segment"] = False
-    s = _run(tmp_path, sequences=["Square_16x8_60"], qps=[32])
+    s = _run(tmp_path, sequences=["Square_16x8_60"], qps=[32], split=True)
     assert s.errors == [] and s.skipped == 1 and s.ran == 1  # (the reference job was stored the first time)
     assert video_fakes["encodes"][-1] == (32, [True, False]) and not partial.exists()
     assert json.loads((tmp_path / "run" / "errors.json").read_text()) == []

@@ -129,9 +129,11 @@ def _progress(quiet: bool):
               help="Video conditions: run only this sequence (repeatable; names as `vcmbench cttc show` lists them).")
 @click.option("--set", "sets", multiple=True,
               help="Video conditions: apply this optional set of the condition (repeatable, e.g. no-cactus).")
-@click.option("--split/--no-split", default=True, show_default=True,
+@click.option("--split/--no-split", default=None,
               help="Video conditions: encode each sequence in independent segments split at its intra periods and "
-                   "join them (the reference framework's parallel encoding), or in one encode.")
+                   "join them (the reference framework's parallel encoding), or in one encode. Default: split where "
+                   "the joined bitstream equals one encode (VTM, joined as parcat joins), one encode otherwise "
+                   "(VVenC: a split encode codes differently).")
 @executor_options
 @click.option("--timeout", type=TIMEOUT, default=None,
               help="Seconds one job may run; a job past it is stopped and reported, the run goes on (default 3600 for "

@@ -301,6 +301,33 @@ def parse_sei(rbsp: bytes) -> list[tuple[int, bytes]]:
     return msgs
 
 
+SEI_TYPES = (23, 24)  # PREFIX_SEI_NUT, SUFFIX_SEI_NUT
+PICTURE_HASH_SEI = 132
+
+
+def strip_picture_hash_sei(data: bytes) -> tuple[bytes, int]:
+    """``data`` without the SEI NAL units that carry nothing but decoded-picture-hash messages (payload type
+    132), every other byte kept as it is; returns (bytes, NAL units removed).  The hash SEI is not used by
+    the decoding process (H.266 Annex D): the stream decodes to the same pictures without it.  A video run
+    verifies a VVenC sequence picture by picture with the hash SEI and keeps (and rates) the stream
+    without it (``run.sequence_jobs``); an SEI NAL unit that also carries another message is kept."""
+    units = list(split_annexb(data))
+    starts = [off - sc for off, sc, _ in units] + [len(data)]
+    out = [data[:starts[0]]]
+    removed = 0
+    for k, (_off, _sc, nal) in enumerate(units):
+        if len(nal) >= 2 and (nal[1] >> 3) in SEI_TYPES:
+            try:
+                msgs = parse_sei(unescape(nal[2:]))
+            except BitstreamError:
+                msgs = []
+            if msgs and all(t == PICTURE_HASH_SEI for t, _ in msgs):
+                removed += 1
+                continue
+        out.append(data[starts[k]:starts[k + 1]])
+    return b"".join(out), removed
+
+
 def parse_picture_hash(payload: bytes, nal_index: int = -1) -> PictureHash:
     if len(payload) < 2:
         raise BitstreamError("decoded picture hash SEI is too short")

@@ -11,7 +11,10 @@ at one QP as a single inter bitstream, verified picture by picture and scored fr
 3. ``coding.verify_sequence.verify_sequence`` with every decoder of the run (``run_common.default_decoders``):
    each picture's hash SEI where present, the encoder's reconstruction otherwise; a failed verification is
    repeated once (a decoder process that crashed for a reason outside the stream must not brand it), both
-   reasons kept;
+   reasons kept.  VVenC through FFmpeg writes no reconstruction: its sequences are encoded with the
+   decoded-picture-hash SEI (``verify_sei``), checked against it, and the SEI is then removed from the kept
+   (and rated) stream, which must decode to the same frames (``_without_hash_sei``; the stripped stream is
+   byte-equal to an encode without the SEI, tests/unit/test_sequence_coding.py);
 4. the bitstream renamed into ``RUNDIR/bitstreams/<sequence>_qp<QP>.266`` only then (a killed job leaves no
    half-written bitstream);
 5. frame by frame (never the whole sequence in memory): the decoded frame -> RGB with the condition's colour
@@ -99,6 +102,7 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
     task = get_cached_task(spec.task, spec.task_options)
     settings_d = dict(spec.extra)
     split = bool(settings_d.pop("split", True))
+    verify_sei = bool(settings_d.pop("verify_sei", False))
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
         src = tmp / "src.yuv"
@@ -128,6 +132,9 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
             if not verdict.ok:
                 first_reason = verdict.reason
                 verdict = verify()
+            hash_sei: dict[str, Any] = {}
+            if verify_sei and verdict.ok:  # keep (and rate) the stream without its verification-only hash SEI
+                verdict, hash_sei = _without_hash_sei(tmp_bs, verdict, expected, ref.frames, decoders, spec, tmp)
             verify_s = time.perf_counter() - t1
         final_bs = run_dir / "bitstreams" / name
         bits = int(tmp_bs.stat().st_size * 8)
@@ -172,6 +179,31 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
                    "checks": sorted(verdict.checks), "bitstream_sha256": digest,
                    "encoder_info": _small(enc.info), "quality": quality,
                    "preprocess_seconds": pre_s, "postprocess_seconds": post_s,
+                   **({"hash_sei": hash_sei} if hash_sei else {}),
                    **({"first_verdict": first_reason} if first_reason else {})},
             signature=spec.signature)
         return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
+
+
+def _without_hash_sei(bs: Path, verdict: Any, expected: Any, frames: int, decoders: list, spec: JobSpec,
+                      tmp: Path) -> tuple[Any, dict[str, Any]]:
+    """Replace the verified stream ``bs`` (encoded with the decoded-picture-hash SEI, which the pictures were
+    checked against) by the same stream without that SEI (``coding.bitstream.strip_picture_hash_sei``), after
+    checking that it decodes to the very frames verified (the first decoder, frame by frame against them).
+    Returns the verdict (not verified if the stripped stream decodes otherwise) and what was done."""
+    from ..coding.bitstream import strip_picture_hash_sei
+    from ..coding.verify_sequence import verify_sequence
+
+    data, removed = strip_picture_hash_sei(bs.read_bytes())
+    out = tmp / f"nosei-{bs.name}"
+    out.write_bytes(data)
+    check = verify_sequence(out, expected=expected, frames=frames, recon=verdict.decoded, decoders=decoders[:1],
+                            timeout=spec.verify_timeout, tmp_dir=tmp)
+    info = {"removed_nal_units": removed, "bits_with_hash_sei": bs.stat().st_size * 8, "bits_kept": len(data) * 8,
+            "check": check.reason, "checked_with": sorted(k for k in check.checks if k.startswith("decode:"))}
+    if not check.ok:
+        verdict.ok = False
+        verdict.reason = f"the stream without its hash SEI decodes differently from the verified one: {check.reason}"
+        return verdict, info
+    os.replace(out, bs)
+    return verdict, info

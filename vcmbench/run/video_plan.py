@@ -42,7 +42,9 @@ class VideoRunOptions:
     """Everything a video run is asked for besides the condition, the data folder and the run directory
     (``run.video_pipeline.run_video``).  ``sequences`` selects by name, ``sets`` applies the condition's
     optional sets, ``limit`` keeps the first N sequences (after both); ``split``: encodes split at intra
-    periods and joined (the reference framework's parallel encoding), else one encode per sequence."""
+    periods and joined (the reference framework's parallel encoding), else one encode per sequence; None (the
+    default): split only where the join gives the bitstream of one encode (a codec whose ``sequence_join`` is
+    ``parcat``: VTM), since a split VVenC encode codes differently (coding.sequence)."""
 
     codec: str | None = None  # override the condition's codec (vvenc, vtm)
     preset: str | None = None  # override the VVenC preset
@@ -50,7 +52,7 @@ class VideoRunOptions:
     limit: int | None = None
     sequences: Sequence[str] = ()
     sets: Sequence[str] = ()
-    split: bool = True
+    split: bool | None = None
     jobs: int | None = None
     label: str | None = None
     codec_options: dict[str, Any] | None = None
@@ -103,11 +105,16 @@ def structure_of(cond: Condition) -> str:
     return str(s)
 
 
-def sequence_settings(cond: Condition, structure: str, split: bool) -> dict[str, Any]:
+def sequence_settings(cond: Condition, structure: str, split: bool, codec_name: str = "") -> dict[str, Any]:
     """The ``SequenceSettings`` fields every sequence of the run shares (not qp/fmt, not the per-sequence
-    frames, fps, intra period and frame skip), plus ``split``: what ``JobSpec.extra`` carries."""
+    frames, fps, intra period and frame skip), plus ``split`` and ``verify_sei``: what ``JobSpec.extra`` carries.
+
+    ``verify_sei`` (VVenC through FFmpeg, which writes no reconstruction): the sequence is encoded with the
+    decoded-picture-hash SEI, verified picture by picture against it, and kept and rated without it
+    (``coding.bitstream.strip_picture_hash_sei``: the same bytes as an encode without the SEI, tested)."""
     enc = _encode_settings(cond)
-    return {**enc, "structure": structure, "sei_hash": False, "split": bool(split)}
+    verify_sei = codec_name == "vvenc"
+    return {**enc, "structure": structure, "sei_hash": verify_sei, "split": bool(split), "verify_sei": verify_sei}
 
 
 def _sequence_facts(ref: Any) -> dict[str, Any]:
@@ -157,7 +164,8 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     copts = _codec_options(cond, opts.codec_options, data_dir)
     codec_name = "template" if cond.codec.get("encode") else cond.codec["name"]
     codec = get_cached_codec(codec_name, tuple(sorted(copts.items())))
-    settings = sequence_settings(cond, structure, opts.split)
+    split = opts.split if opts.split is not None else getattr(codec, "sequence_join", "") == "parcat"
+    settings = sequence_settings(cond, structure, split, codec_name)
     ibd = int(cond.codec.get("input_bit_depth", 8))
     probe_qp = next(iter(qps_by_sequence.values()))[0]
     probe_enc = {k: settings[k] for k in ("internal_bit_depth", "preset", "loop_filter", "extra_args", "threads")}
@@ -203,4 +211,4 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     if getattr(task, "device", None):
         run_options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
     return VideoPlan(cond, sequences, specs, codec_sig, task_sig, classes, qps_by_sequence, structure, sets,
-                     bool(opts.split), run_options)
+                     bool(split), run_options)
