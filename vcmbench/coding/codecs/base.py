@@ -132,3 +132,16 @@ def check_input_size(src_yuv: Path, fmt: YuvFormat) -> None:
             f"{src_yuv} has {size} bytes but one {fmt.describe()} picture has {fmt.frame_bytes}. "
             "Check width, height, chroma format and bit depth (a wrong InputBitDepth makes the encoder "
             "silently code garbage).")
+
+
+def check_sequence_input(src_yuv: Path, fmt: YuvFormat, frame_skip: int, frames: int) -> None:
+    """Refuse a sequence input that is not whole frames of ``fmt`` or holds fewer than ``frame_skip + frames``."""
+    from ...core.errors import DataError
+
+    src_yuv = Path(src_yuv)
+    if not src_yuv.is_file():
+        raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
+    size, need = src_yuv.stat().st_size, (frame_skip + frames) * fmt.frame_bytes
+    if size % fmt.frame_bytes or size < need:
+        raise DataError(f"{src_yuv} has {size} bytes; {frame_skip} + {frames} frames of {fmt.describe()} need {need} "
+                        f"(whole frames of {fmt.frame_bytes}). Check the format.")

@@ -37,7 +37,7 @@ from typing import Any
 
 from ...core.errors import CodecError, UsageError
 from ...core.process import run_process
-from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
+from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size, check_sequence_input
 
 
 def _split(template: str | list[str] | tuple[str, ...]) -> list[str]:
@@ -105,36 +105,20 @@ class TemplateCodec(Codec):
         recon = bitstream.parent / f"{bitstream.stem}_enc_recon.yuv"
         log_path = out_dir / f"{bitstream.stem}_encoder.log"
         cmd = self.command(src_yuv, bitstream, recon, settings)
-        res = run_process(cmd, timeout=settings.timeout, log_path=log_path)
-        if res.timed_out:
-            raise CodecError(f"{self.tool} timed out after {settings.timeout:.0f} s (log: {log_path}).")
-        if res.returncode != 0:
-            raise CodecError(f"{self.tool} failed with status {res.returncode}: {res.tail(300)} (log: {log_path}).")
-        if not bitstream.is_file() or bitstream.stat().st_size == 0:
-            raise CodecError(f"{self.tool} exited 0 but wrote no bitstream {bitstream} (log: {log_path}). Check that "
-                             "the encode template writes {output}.")
-        has_recon = any("{recon}" in a for a in self.encode_args)
-        return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path,
-                            recon if has_recon and recon.is_file() else None, {"tool": self.tool})
+        return self._run(cmd, bitstream, recon, log_path, settings.timeout, {"tool": self.tool})
 
     def encode_sequence(self, src_yuv: Path, bitstream: Path, settings: Any,
                         log_dir: Path | None = None) -> EncodeResult:
         """Run the encode template for a sequence: the picture placeholders plus ``{frames}`` ``{fps}``
         ``{frame_skip}`` ``{intra_period}`` ``{structure}`` (the whole input file is ``{input}``; the encoder
         skips ``{frame_skip}`` frames itself).  Refused when the template has no ``{frames}``."""
-        from ...core.errors import DataError
 
         if not any("{frames}" in a for a in self.encode_args):
             raise UsageError(f"Codec {self.tool!r} codes single pictures: its encode template has no {{frames}}. "
                              "Add {frames} {fps} {frame_skip} {intra_period} to the template to code sequences.")
         src_yuv, bitstream = Path(src_yuv), Path(bitstream)
         fmt = settings.fmt
-        if not src_yuv.is_file():
-            raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
-        size, need = src_yuv.stat().st_size, (settings.frame_skip + settings.frames) * fmt.frame_bytes
-        if size % fmt.frame_bytes or size < need:
-            raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
-                            f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
+        check_sequence_input(src_yuv, fmt, settings.frame_skip, settings.frames)
         bitstream.parent.mkdir(parents=True, exist_ok=True)
         out_dir = Path(log_dir) if log_dir else bitstream.parent
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -145,9 +129,15 @@ class TemplateCodec(Codec):
                "{frame_skip}": str(settings.frame_skip), "{intra_period}": str(settings.intra_period),
                "{structure}": settings.structure}
         cmd = _fill(self.command(src_yuv, bitstream, recon, settings), seq)
-        res = run_process(cmd, timeout=settings.timeout, log_path=log_path)
+        return self._run(cmd, bitstream, recon, log_path, settings.timeout,
+                         {"tool": self.tool, "structure": settings.structure})
+
+    def _run(self, cmd: list[str], bitstream: Path, recon: Path, log_path: Path, timeout: float,
+             info: dict[str, Any]) -> EncodeResult:
+        """Run one encode command (a picture or a sequence) and check that it wrote the bitstream."""
+        res = run_process(cmd, timeout=timeout, log_path=log_path)
         if res.timed_out:
-            raise CodecError(f"{self.tool} timed out after {settings.timeout:.0f} s (log: {log_path}).")
+            raise CodecError(f"{self.tool} timed out after {timeout:.0f} s (log: {log_path}).")
         if res.returncode != 0:
             raise CodecError(f"{self.tool} failed with status {res.returncode}: {res.tail(300)} (log: {log_path}).")
         if not bitstream.is_file() or bitstream.stat().st_size == 0:
@@ -155,8 +145,7 @@ class TemplateCodec(Codec):
                              "the encode template writes {output}.")
         has_recon = any("{recon}" in a for a in self.encode_args)
         return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path,
-                            recon if has_recon and recon.is_file() else None,
-                            {"tool": self.tool, "structure": settings.structure})
+                            recon if has_recon and recon.is_file() else None, info)
 
     def decode(self, bitstream: Path, out_yuv: Path, bit_depth: int = 10, timeout: float = 120.0) -> DecodeResult:
         from .decoders import CommandDecoder, FFmpegDecoder

@@ -28,7 +28,7 @@ from typing import Any
 from ...core.errors import CodecError, UsageError
 from ...core.hashing import file_hash
 from ...core.process import run_process
-from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
+from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size, check_sequence_input
 from .decoders import VTMDecoder
 from .vtm_apps import (  # noqa: F401  (decoder_command: public)
     _BANNER,
@@ -82,18 +82,25 @@ def encoder_command(exe: str | Path, cfg: str | Path, src: str | Path, bitstream
                     settings: EncodeSettings) -> list[str]:
     """The exact EncoderApp argument list for one picture (see the module docstring)."""
     fmt = settings.fmt
-    cmd = [str(exe), "-c", str(cfg), "-i", str(src), "-b", str(bitstream), "-o", str(recon),
-           "-wdt", str(fmt.width), "-hgt", str(fmt.height), "-fr", "1", "-f", "1", "-q", str(settings.qp),
-           f"--InputBitDepth={fmt.bit_depth}", f"--InternalBitDepth={settings.internal_bit_depth}",
-           f"--OutputBitDepth={settings.internal_bit_depth}", f"--InputChromaFormat={fmt.chroma}",
-           "--ConformanceWindowMode=1"]
+    return _with_settings([str(exe), "-c", str(cfg), "-i", str(src), "-b", str(bitstream), "-o", str(recon),
+                           "-wdt", str(fmt.width), "-hgt", str(fmt.height), "-fr", "1", "-f", "1",
+                           "-q", str(settings.qp)], settings)
+
+
+def _with_settings(cmd: list[str], settings: Any) -> list[str]:
+    """``cmd`` followed by the options a picture and a sequence encode share: bit depths, chroma format,
+    conformance window, hash SEI, 4:0:0, loop filter off, then the condition's extra arguments (an option
+    the condition repeats, e.g. --ConformanceWindowMode=1, is passed once)."""
+    fmt = settings.fmt
+    cmd = cmd + [f"--InputBitDepth={fmt.bit_depth}", f"--InternalBitDepth={settings.internal_bit_depth}",
+                 f"--OutputBitDepth={settings.internal_bit_depth}", f"--InputChromaFormat={fmt.chroma}",
+                 "--ConformanceWindowMode=1"]
     if settings.sei_hash:
         cmd.append("--SEIDecodedPictureHash=1")
     if fmt.chroma == 400:
         cmd.append("--ChromaFormatIDC=400")
     if not settings.loop_filter:
         cmd += ["--LoopFilterDisable=1", "--SAO=0", "--ALF=0", "--CCALF=0"]
-    # an option the condition repeats in extra_args (e.g. --ConformanceWindowMode=1) is passed once
     return cmd + [a for a in settings.extra_args if not (a.startswith("--") and "=" in a and a in cmd)]
 
 
@@ -118,20 +125,10 @@ def sequence_command(exe: str | Path, cfg: str | Path, src: str | Path, bitstrea
     rounded; at a fixed QP it changes no coded bit (it is the rate of the log's kbps and of the VUI/SEI
     timing only), and vcmbench's kbps always uses the condition's exact rate."""
     fmt = settings.fmt
-    cmd = [str(exe), "-c", str(cfg), "-i", str(src), "-b", str(bitstream), "-o", str(recon),
-           "-wdt", str(fmt.width), "-hgt", str(fmt.height), "-fr", str(int(round(settings.fps))),
-           "-fs", str(settings.frame_skip), "-f", str(settings.frames), "-q", str(settings.qp),
-           f"--IntraPeriod={settings.intra_period}", "--DecodingRefreshType=1",
-           f"--InputBitDepth={fmt.bit_depth}", f"--InternalBitDepth={settings.internal_bit_depth}",
-           f"--OutputBitDepth={settings.internal_bit_depth}", f"--InputChromaFormat={fmt.chroma}",
-           "--ConformanceWindowMode=1"]
-    if settings.sei_hash:
-        cmd.append("--SEIDecodedPictureHash=1")
-    if fmt.chroma == 400:
-        cmd.append("--ChromaFormatIDC=400")
-    if not settings.loop_filter:
-        cmd += ["--LoopFilterDisable=1", "--SAO=0", "--ALF=0", "--CCALF=0"]
-    return cmd + [a for a in settings.extra_args if not (a.startswith("--") and "=" in a and a in cmd)]
+    return _with_settings([str(exe), "-c", str(cfg), "-i", str(src), "-b", str(bitstream), "-o", str(recon),
+                           "-wdt", str(fmt.width), "-hgt", str(fmt.height), "-fr", str(int(round(settings.fps))),
+                           "-fs", str(settings.frame_skip), "-f", str(settings.frames), "-q", str(settings.qp),
+                           f"--IntraPeriod={settings.intra_period}", "--DecodingRefreshType=1"], settings)
 
 
 @CODECS.register("vtm")
@@ -232,17 +229,11 @@ class VTMCodec(Codec):
                         log_dir: Path | None = None) -> EncodeResult:
         """Encode ``settings.frames`` frames after ``settings.frame_skip`` with the structure's cfg
         (:func:`sequence_command`); the recon holds every coded frame in output order."""
-        from ...core.errors import DataError
 
         self.check_version()
         src_yuv, bitstream = Path(src_yuv), Path(bitstream)
         fmt = settings.fmt
-        if not src_yuv.is_file():
-            raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
-        size, need = src_yuv.stat().st_size, (settings.frame_skip + settings.frames) * fmt.frame_bytes
-        if size % fmt.frame_bytes or size < need:
-            raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
-                            f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
+        check_sequence_input(src_yuv, fmt, settings.frame_skip, settings.frames)
         cfg = self.sequence_cfg(settings.structure)
         m = re.search(r"(?m)^GOPSize\s*:\s*(\d+)", cfg.read_text(errors="replace"))
         gop = int(m.group(1)) if m else 0

@@ -28,7 +28,7 @@ from ...core.hashing import file_hash
 from ...core.process import run_process, write_log
 from ..ffmpeg import ffmpeg_exe, ffmpeg_has, ffmpeg_version
 from ..yuv import YuvFormat, read_yuv, to_bit_depth
-from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size
+from .base import CODECS, Codec, DecodeResult, EncodeResult, EncodeSettings, check_input_size, check_sequence_input
 
 PRESETS = ("faster", "fast", "medium", "slow", "slower")
 _VERSION = re.compile(r"libvvenc version:\s*(\S+)")
@@ -165,13 +165,7 @@ class VVenCCodec(Codec):
     @staticmethod
     def input_bytes(src_yuv: Path, fmt: YuvFormat) -> bytes:
         """The yuv420p10le picture fed to libvvenc (see the module docstring)."""
-        planes = to_bit_depth(read_yuv(src_yuv, fmt), fmt.bit_depth, 10)
-        if fmt.chroma == 400:
-            c = np.full(((fmt.height + 1) // 2, (fmt.width + 1) // 2), 512, np.uint16)
-            planes = [planes[0], c, c]
-        elif fmt.chroma != 420:
-            raise UsageError(f"VVenC via FFmpeg codes 4:2:0 or 4:0:0 here; got {fmt.chroma}.")
-        return b"".join(np.ascontiguousarray(p.astype("<u2")).tobytes() for p in planes)
+        return VVenCCodec.input_bytes_frame(src_yuv, fmt, 0)
 
     def encode(self, src_yuv: Path, bitstream: Path, settings: EncodeSettings,
                log_dir: Path | None = None) -> EncodeResult:
@@ -204,9 +198,10 @@ class VVenCCodec(Codec):
         info["stdin"] = f"{src_yuv} as yuv420p10le" + (f" ({', '.join(conv)})" if conv else "")
         return EncodeResult(bitstream, bitstream.stat().st_size * 8, res.seconds, res.command, log_path, None, info)
 
-    def sequence_command(self, bitstream: Path, settings: Any) -> list[str]:
+    def sequence_command(self, bitstream: Path, settings: Any, source: str | Path = "pipe:0") -> list[str]:
         """FFmpeg/libvvenc for a sequence: the picture command with ``-r FPS -frames:v N`` and the structure's
-        vvenc-params (:func:`sequence_gop`) in place of ``IntraPeriod=1:IntraQPOffset=0``."""
+        vvenc-params (:func:`sequence_gop`) in place of ``IntraPeriod=1:IntraQPOffset=0``; ``source``: the
+        yuv420p10le frames (a file: a sequence is not held in memory)."""
         fmt = settings.fmt
         preset = settings.preset or self.preset
         if preset not in PRESETS:
@@ -215,16 +210,15 @@ class VVenCCodec(Codec):
         params += self.vvenc_params(settings).split(":")[2:]  # chroma, loop filter, hash SEI, bit depth
         return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "verbose", "-f", "rawvideo",
                 "-pix_fmt", "yuv420p10le", "-s", f"{fmt.width}x{fmt.height}", "-r", _rate(settings.fps),
-                "-i", "pipe:0", "-frames:v", str(settings.frames), "-threads", str(settings.threads),
+                "-i", str(source), "-frames:v", str(settings.frames), "-threads", str(settings.threads),
                 "-c:v", "libvvenc", "-preset", preset, "-qp", str(settings.qp), "-qpa", "0",
                 "-vvenc-params", ":".join(params), *settings.extra_args, "-f", "vvc", "-y", str(bitstream)]
 
     def encode_sequence(self, src_yuv: Path, bitstream: Path, settings: Any,
                         log_dir: Path | None = None) -> EncodeResult:
-        """Encode frames ``frame_skip .. frame_skip + frames - 1`` of ``src_yuv``, piped as yuv420p10le (the
+        """Encode frames ``frame_skip .. frame_skip + frames - 1`` of ``src_yuv``, given as yuv420p10le (the
         picture path's conversions); libvvenc writes no reconstruction (``recon`` is None).  ``info`` gets
         every picture from the log (coding order), the vvenc-params and how the structure differs from VTM's."""
-        from ...core.errors import DataError
 
         _check_ffmpeg_vvenc()
         fmt = settings.fmt
@@ -233,16 +227,17 @@ class VVenCCodec(Codec):
         if fmt.bit_depth > 10:
             raise UsageError(f"VVenC input is at most 10-bit here; got {fmt.bit_depth}-bit.")
         src_yuv, bitstream = Path(src_yuv), Path(bitstream)
-        if not src_yuv.is_file():
-            raise DataError(f"Input YUV not found: {src_yuv}. Check the path.")
-        size, need = src_yuv.stat().st_size, (settings.frame_skip + settings.frames) * fmt.frame_bytes
-        if size % fmt.frame_bytes or size < need:
-            raise DataError(f"{src_yuv} has {size} bytes; {settings.frame_skip} + {settings.frames} frames of "
-                            f"{fmt.describe()} need {need} (whole frames of {fmt.frame_bytes}). Check the format.")
-        cmd = self.sequence_command(bitstream, settings)
-        data = b"".join(self.input_bytes_frame(src_yuv, fmt, settings.frame_skip + k) for k in range(settings.frames))
+        check_sequence_input(src_yuv, fmt, settings.frame_skip, settings.frames)
         bitstream.parent.mkdir(parents=True, exist_ok=True)
-        res = run_process(cmd, timeout=settings.timeout, stdin=data)
+        source = bitstream.with_name(f".{bitstream.stem}.vvenc-input.yuv")  # the frames as libvvenc takes them
+        try:
+            with open(source, "wb") as fh:
+                for k in range(settings.frames):
+                    fh.write(self.input_bytes_frame(src_yuv, fmt, settings.frame_skip + k))
+            cmd = self.sequence_command(bitstream, settings, source)
+            res = run_process(cmd, timeout=settings.timeout)
+        finally:
+            source.unlink(missing_ok=True)
         out_dir = Path(log_dir) if log_dir else bitstream.parent
         log_path = out_dir / f"{bitstream.stem}_encoder.log"
         write_log(log_path, res)
