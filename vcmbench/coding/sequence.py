@@ -40,6 +40,7 @@ from ..core.errors import BitstreamError, CodecError, UsageError
 from ..core.hashing import file_digest
 from ..core.jsonio import read_json, write_json
 from .bitstream import BitReader, unescape
+from .codecs.base import check_common_settings
 from .yuv import YuvFormat
 
 STRUCTURES = ("low-delay", "random-access")
@@ -66,8 +67,7 @@ class SequenceSettings:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        if not isinstance(self.qp, int) or not 0 <= self.qp <= 63:
-            raise UsageError(f"Invalid QP {self.qp!r}: use an integer 0..63.")
+        check_common_settings(self)
         if self.structure not in STRUCTURES:
             raise UsageError(f"Unknown coding structure {self.structure!r}: use one of {', '.join(STRUCTURES)}.")
         for k in ("frames", "intra_period"):
@@ -78,11 +78,6 @@ class SequenceSettings:
             raise UsageError(f"Invalid frame_skip {self.frame_skip!r}: 0 or more frames.")
         if not (isinstance(self.fps, (int, float)) and not isinstance(self.fps, bool) and 0 < self.fps <= 1000):
             raise UsageError(f"Invalid frame rate {self.fps!r}: a positive number of frames per second.")
-        if self.internal_bit_depth not in (8, 10):
-            raise UsageError(f"Invalid internal bit depth {self.internal_bit_depth!r}: use 8 or 10.")
-        if self.timeout <= 0:
-            raise UsageError("The encode timeout must be positive (seconds).")
-        self.extra_args = tuple(str(a) for a in self.extra_args)
 
 
 @dataclass

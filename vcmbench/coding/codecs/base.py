@@ -40,13 +40,19 @@ class EncodeSettings:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        if not isinstance(self.qp, int) or not 0 <= self.qp <= 63:
-            raise UsageError(f"Invalid QP {self.qp!r}: use an integer 0..63.")
-        if self.internal_bit_depth not in (8, 10):
-            raise UsageError(f"Invalid internal bit depth {self.internal_bit_depth!r}: use 8 or 10.")
-        if self.timeout <= 0:
-            raise UsageError("The encode timeout must be positive (seconds).")
-        self.extra_args = tuple(str(a) for a in self.extra_args)
+        check_common_settings(self)
+
+
+def check_common_settings(settings: Any) -> None:
+    """The checks a picture's and a sequence's settings share (QP, internal bit depth, timeout); extra
+    arguments become strings."""
+    if isinstance(settings.qp, bool) or not isinstance(settings.qp, int) or not 0 <= settings.qp <= 63:
+        raise UsageError(f"Invalid QP {settings.qp!r}: use an integer 0..63.")
+    if settings.internal_bit_depth not in (8, 10):
+        raise UsageError(f"Invalid internal bit depth {settings.internal_bit_depth!r}: use 8 or 10.")
+    if settings.timeout <= 0:
+        raise UsageError("The encode timeout must be positive (seconds).")
+    settings.extra_args = tuple(str(a) for a in settings.extra_args)
 
 
 @dataclass
