@@ -27,11 +27,19 @@ CompressAI-Vision at commit 31165daf (InterDigitalInc/CompressAI-Vision), read, 
    is the rule issue 22 and DESIGN.md state, applied to whatever per-class figure is given (e.g. the
    classes' BD-rates).
 
-The final CSV of the reference (``final_SFU.csv``, :func:`write_final_csv` / :func:`read_final_csv`):
-a pandas ``to_csv`` with the index as first, unnamed column, then ``Dataset, qp, bitrate (kbps),
-end_accuracy`` (the reference appends its timing columns, duration-weighted too); the sequence rows
-(sorted by class order and QP) then the class rows (``Dataset`` = ``CLASS-AB``…, ``qp`` = the rank of
-the rate point, not a QP); accuracy in percent (x 100) "for the MPEG template".
+The final CSV of the reference (``final_SFU.csv``, ``final_TVD.csv``, ``final_HIEVE.csv``,
+:func:`write_final_csv` / :func:`read_final_csv`): a pandas ``to_csv`` with the index as first, unnamed
+column, then ``Dataset, qp, bitrate (kbps), end_accuracy`` (the reference appends its timing columns,
+duration-weighted too); the sequence rows then the class rows (``qp`` = the rank of the rate point, not a
+QP); accuracy in percent (x 100) "for the MPEG template".  Two layouts, by the reference's function:
+
+* detection (``generate_csv_classwise_video_map``, SFU): sequence rows in class order (its ``ds_rank``),
+  then QP; class rows named ``CLASS-AB``, ``CLASS-C``…; the class figure the pooled AP (or AP50);
+* tracking (``generate_csv_classwise_video_mota``, TVD and HiEve): sequence rows sorted by sequence NAME
+  (``sort_values(by=["Dataset", "qp"])``: ``hieve-13, hieve-16, hieve-17, hieve-18, hieve-2``), then QP;
+  class rows named as its ``__main__`` names them, without a prefix: ``TVD``; ``HIEVE-1080P``,
+  ``HIEVE-720P``; a sequence row holds the sequence's MOTA, a class row the OVERALL row's MOTA
+  (``metrics.mot``).  The class rate is the same duration-weighted kbps (``compute_per_class_results``).
 
 Stored values here are fractions (AP 0.4123); the CSV functions convert to and from percent.
 """
@@ -50,6 +58,10 @@ from .rate import kbps as _kbps
 
 OFFSET_STEP = 10_000  # image-id offset between pooled sequences (the reference: 10000 x position)
 CSV_COLUMNS = ("Dataset", "qp", "bitrate (kbps)", "end_accuracy")
+# The class rows' names in gen_mpeg_cttc_csv.py @31165daf ``__main__`` without the CLASS- prefix: the tracking
+# classes (dataset TVD, mode FCM: tvd_all; dataset HIEVE: hieve).  Every other class row starts with CLASS-.
+TRACKING_CLASSES = {"TVD": ("TVD",), "HIEVE": ("HIEVE-1080P", "HIEVE-720P")}
+TRACKING_METRICS = frozenset({"mota"})  # a final CSV of these has the tracking layout (generate_csv_classwise_video_mota)
 
 
 # ---- 1. per frame -----------------------------------------------------------------------------------
@@ -211,16 +223,39 @@ class CsvRow:
     is_class: bool
 
 
+def is_tracking_metric(metric: str) -> bool:
+    """Whether a final CSV of ``metric`` has the tracking layout (MOTA: ``final_TVD.csv``, ``final_HIEVE.csv``)."""
+    return str(metric).strip().lower() in TRACKING_METRICS
+
+
+def class_row_name(cls: str) -> str:
+    """A class's ``Dataset`` in the final CSV as the reference names it: the tracking classes as they are (``TVD``,
+    ``HIEVE-1080P``, ``HIEVE-720P``), every other class ``CLASS-<class>`` (``CLASS-AB``, ``CLASS-C``…)."""
+    if cls.upper().startswith("CLASS-") or is_class_name(cls):
+        return cls
+    return f"CLASS-{cls}"
+
+
+def is_class_name(name: str) -> bool:
+    """Whether a final CSV's ``Dataset`` names a class: ``CLASS-…`` or one of :data:`TRACKING_CLASSES`."""
+    return str(name).upper().startswith("CLASS-") or str(name) in {c for cs in TRACKING_CLASSES.values() for c in cs}
+
+
 def final_csv_rows(sequences: Mapping[str, Sequence[SequenceResult]], classes: Mapping[str, Sequence[str]],
                    class_accuracies: Mapping[str, Sequence[float]], metric: str = "AP") -> list[CsvRow]:
-    """The rows of ``final_SFU.csv``: every sequence of ``classes`` once (class order, then QP), then per class
-    and rate point the duration-weighted kbps and the pooled accuracy (``class_accuracies[cls][i]``,
-    a fraction).  ``metric`` (AP or AP50) picks the class rows' figure; the sequence rows hold AP, as the
-    reference's per-sequence rows always do."""
+    """The rows of a final CSV: every sequence of ``classes`` once, then per class and rate point the
+    duration-weighted kbps and the class accuracy (``class_accuracies[cls][i]``, a fraction).  Detection
+    (``metric`` AP or AP50, which picks the class rows' figure): sequences in class order, each holding AP, as
+    the reference's per-sequence rows always do.  Tracking (``metric`` MOTA): sequences sorted by name, each
+    holding its MOTA (``accuracy["MOTA"]``), as ``generate_csv_classwise_video_mota`` sorts and fills them."""
     rows = []
-    for name in dict.fromkeys(n for names in classes.values() for n in names):  # a sequence of two classes: once
+    names = list(dict.fromkeys(n for ns in classes.values() for n in ns))  # a sequence of two classes: once
+    seq_key = "AP"
+    if is_tracking_metric(metric):
+        names, seq_key = sorted(names), metric
+    for name in names:
         for r in sorted(sequences[name], key=lambda r: r.qp):
-            rows.append(CsvRow(name, r.qp, r.kbps, r.accuracy.get("AP", float("nan")), False))
+            rows.append(CsvRow(name, r.qp, r.kbps, r.accuracy.get(seq_key, float("nan")), False))
     for cls, names in classes.items():
         points = class_points({n: sequences[n] for n in names})
         accs = list(class_accuracies[cls])
@@ -246,8 +281,8 @@ def write_final_csv(rows: Sequence[CsvRow]) -> str:
 
 def read_final_csv(text: str, class_names: Sequence[str] | None = None) -> list[CsvRow]:
     """Rows of a final CSV (ours or the reference's, extra columns ignored).  A row is a class row when
-    its ``Dataset`` is in ``class_names`` (default: names starting with ``CLASS-``); accuracy back to a
-    fraction."""
+    its ``Dataset`` is in ``class_names`` (default: :func:`is_class_name`, ``CLASS-…`` or the reference's
+    tracking classes ``TVD``, ``HIEVE-1080P``, ``HIEVE-720P``); accuracy back to a fraction."""
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -271,6 +306,6 @@ def read_final_csv(text: str, class_names: Sequence[str] | None = None) -> list[
             raise DataError(f"Final CSV line {n}: {row[:6]} is not Dataset, qp, kbps, accuracy; fix the file.") from None
         if not (math.isfinite(k) and math.isfinite(acc)):
             raise DataError(f"Final CSV line {n}: a number is not finite; fix the file.")
-        is_class = name in class_names if class_names is not None else name.startswith("CLASS-")
+        is_class = name in class_names if class_names is not None else is_class_name(name)
         out.append(CsvRow(name, qp, k, acc, is_class))
     return out

@@ -123,8 +123,9 @@ def read_csv_curves(path: str | Path, rate_col: str | None = None, quality_col: 
             except ValueError:
                 qp = None
         qps.setdefault(key, []).append(qp)
-    levels = {k[0]: ("class" if str(k[0]).upper().startswith("CLASS-") else "sequence")
-              for k in curves if k[0] is not None}
+    from ..metrics.video import is_class_name  # CLASS-… rows, and the tracking classes TVD, HIEVE-1080P, HIEVE-720P
+
+    levels = {k[0]: ("class" if is_class_name(str(k[0])) else "sequence") for k in curves if k[0] is not None}
     if "class" not in levels.values():
         levels = {}
     return CurveSet(str(path), path.stem, rc, qc, curves, qps=qps, levels=levels)

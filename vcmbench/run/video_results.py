@@ -106,8 +106,9 @@ def dataset_tag(dataset_name: str) -> str:
 
 
 def csv_class_name(cls: str) -> str:
-    """A class's ``Dataset`` in the final CSV: ``CLASS-<class>`` (the reference's CLASS-AB, CLASS-C…)."""
-    return cls if cls.upper().startswith("CLASS-") else f"CLASS-{cls}"
+    """A class's ``Dataset`` in the final CSV: ``CLASS-<class>`` (the reference's CLASS-AB, CLASS-C…); the tracking
+    classes as the reference names them (``TVD``, ``HIEVE-1080P``, ``HIEVE-720P``): ``metrics.video.class_row_name``."""
+    return V.class_row_name(cls)
 
 
 # ---- ground truth and predictions of one sequence ------------------------------------------------------
