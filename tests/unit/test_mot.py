@@ -255,3 +255,41 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, setup, match):
     res = CliRunner().invoke(cli, ["evaluate", "mot", "--gt", str(tmp_path / "gt"), "--pred", str(tmp_path / "pred")], catch_exceptions=False)
     assert res.exit_code == 2, res.output
     assert match in res.output and "Traceback" not in res.output
+
+
+def test_cli_csv_writes_one_rate_point_in_the_reference_tracking_layout(tmp_path):
+    """--csv: sequence rows by name (kbps = bits x frameRate / (1000 x seqLength), MOTA in percent), then the class
+    row at rank 0 (duration-weighted kbps, OVERALL MOTA): metrics.video.final_csv_rows' tracking layout."""
+    from vcmbench.metrics import video
+
+    gt = [f"{f},1,101,101,20,40,1,1,1" for f in range(1, 5)]
+    _seq(tmp_path, "hieve-2", gt, ["1,1,100,100,20,40", "3,2,100,100,20,40", "4,2,100,100,20,40"])
+    _seq(tmp_path, "hieve-17", gt, [f"{f},1,100,100,20,40" for f in range(1, 5)])
+    (tmp_path / "gt" / "hieve-2" / "seqinfo.ini").write_text(
+        "[Sequence]\nname=2\nseqLength=4\nframeRate=30\nimWidth=1280\nimHeight=720\n")
+    (tmp_path / "gt" / "hieve-17" / "seqinfo.ini").write_text(
+        "[Sequence]\nname=17\nseqLength=4\nframeRate=25\nimWidth=1280\nimHeight=720\n")
+    bs = tmp_path / "bs"
+    bs.mkdir()
+    (bs / "hieve-2.266").write_bytes(b"\0" * 1000)
+    (bs / "hieve-17.266").write_bytes(b"\0" * 3000)
+    out = tmp_path / "final_HIEVE.csv"
+    args = ["evaluate", "mot", "--gt", str(tmp_path / "gt"), "--pred", str(tmp_path / "pred"), "--dataset", "hieve",
+            "--csv", str(out), "--bitstreams", str(bs), "--qp", "37", "--class-name", "HIEVE-720P"]
+    res = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    # hieve-17: 24,000 bits x 25 / (1000 x 4) = 150 kbps, MOTA 100 %; hieve-2: 8,000 x 30 / 4,000 = 60 kbps, 50 %
+    # class: (150 x 0.16 + 60 x 0.1333...) / (0.16 + 0.1333...) kbps, OVERALL MOTA 75 %
+    w17, w2 = 4 / 25, 4 / 30
+    assert out.read_text().splitlines() == [
+        ",Dataset,qp,bitrate (kbps),end_accuracy", "0,hieve-17,37,150.0,100.0", "1,hieve-2,37,60.0,50.0",
+        f"2,HIEVE-720P,0,{(1 / (w17 + w2)) * (150.0 * w17 + 60.0 * w2)!r},75.0"]
+    back = video.read_final_csv(out.read_text())
+    assert [r.is_class for r in back] == [False, False, True]
+    bad = CliRunner().invoke(cli, args[:-8] + ["--qp", "37"], catch_exceptions=False)
+    assert bad.exit_code == 2 and "add --csv PATH" in bad.output
+    bad = CliRunner().invoke(cli, args[:-2], catch_exceptions=False)  # hieve without --class-name
+    assert bad.exit_code == 2 and "--class-name" in bad.output
+    (bs / "hieve-2.bin").write_bytes(b"\0")
+    bad = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert bad.exit_code == 2 and "More than one bitstream" in bad.output and "Traceback" not in bad.output

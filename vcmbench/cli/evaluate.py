@@ -173,26 +173,51 @@ def cityscapes_cmd(gt_dir, pred_dir, as_json):
               help="Shift tracker x, y by -1 too (the reference's apply_pred_offset; its VCM-mode TVD script only).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON (metric, signature, every motmetrics column per sequence and OVERALL).")
-def mot_cmd(gt_dir, pred_dir, dataset, pred_offset, as_json):
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
+              help="Also write the sequences and their class at this one rate point as the reference's "
+                   "final_TVD.csv / final_HIEVE.csv (needs --bitstreams and --qp).")
+@click.option("--bitstreams", "bs_dir", type=click.Path(exists=True, file_okay=False),
+              help="With --csv: one bitstream per sequence, BITSTREAMS/SEQ.<ext> (its size gives the kbps).")
+@click.option("--qp", type=int, help="With --csv: the QP of this rate point (the sequence rows' qp).")
+@click.option("--class-name", help="With --csv: the class row's name (default TVD for --dataset tvd; "
+                                   "HiEve: HIEVE-1080P or HIEVE-720P, scoring that class's sequences).")
+def mot_cmd(gt_dir, pred_dir, dataset, pred_offset, as_json, csv_path, bs_dir, qp, class_name):
     """Tracking metrics (MOTA, IDF1, ID switches, FP, FN, ...) per sequence and for all sequences
     together (the OVERALL row: the committee's class MOTA), computed by py-motmetrics 1.4.0 with the
     settings CompressAI-Vision uses for TVD or HiEve.  Ground-truth x, y are shifted by -1 on reading
     (motmetrics), tracker boxes are not.  MOTP is motmetrics' mean IoU distance (1 - IoU) of matches.
 
+    With --csv, the rows of CompressAI-Vision's final_TVD.csv / final_HIEVE.csv for this one rate point:
+    each sequence (by name) with kbps = bitstream bits x frameRate / (1000 x seqLength) from its
+    seqinfo.ini and MOTA in percent, then the class row (qp 0 = its rank, duration-weighted kbps,
+    OVERALL MOTA).  Files of several rate points are the output of video runs (`vcmbench results`).
+
     \b
     Example:
       vcmbench evaluate mot --gt TVD/ --pred tracks/ --dataset tvd --json
+      vcmbench evaluate mot --gt TVD/ --pred tracks/ --csv final_TVD.csv --bitstreams bs/ --qp 37
     """
     from ..core.units import accuracy
     from ..metrics.mot import DATASETS, OVERALL, evaluate_dirs
 
+    if csv_path is None and (bs_dir is not None or qp is not None or class_name is not None):
+        from ..core.errors import UsageError
+
+        raise UsageError("--bitstreams, --qp and --class-name only shape the --csv file; add --csv PATH.")
+    if csv_path is not None and (bs_dir is None or qp is None or (class_name is None and dataset != "tvd")):
+        from ..core.errors import UsageError
+
+        raise UsageError("--csv needs --bitstreams DIR and --qp QP (and, for hieve, --class-name HIEVE-1080P or "
+                         "HIEVE-720P); e.g. --csv final_TVD.csv --bitstreams bs/ --qp 37.")
     res = evaluate_dirs(Path(gt_dir), Path(pred_dir), dataset, pred_offset=pred_offset)
+    if csv_path is not None:
+        _write_mot_csv(res, Path(gt_dir), Path(bs_dir), qp, class_name or "TVD", Path(csv_path))
     root = Path(gt_dir)
     gt_files = sorted(root.glob("gt/gt.txt")) + sorted(root.glob("*/gt/gt.txt"))
     gt_files += sorted(root.glob("seqinfo.ini")) + sorted(root.glob("*/seqinfo.ini"))
     sig = _signature(f"motmetrics-{dataset}" + ("-predoffset" if pred_offset else ""), _fingerprint(*gt_files))
     if as_json:
-        out = {**res.to_dict(), "pred_offset": pred_offset}
+        out = {**res.to_dict(), "pred_offset": pred_offset, **({"final_csv": str(csv_path)} if csv_path else {})}
         for row in list(out["sequences"].values()) + [out["overall"]]:
             row["mota_pct"] = None if row["mota"] is None else round(row["mota"] * 100.0, 10)
         echo_json({**out, "signature": sig})
@@ -212,7 +237,28 @@ def mot_cmd(gt_dir, pred_dir, dataset, pred_offset, as_json):
     if st.sequence_solver != st.class_solver:
         click.echo(f"# OVERALL is the reference's class row: its assignment ties are solved by {st.class_solver}, "
                    f"the sequences' by {st.sequence_solver} (as CompressAI-Vision does)")
+    if csv_path:
+        click.echo(f"final CSV (one rate point, QP {qp}): {csv_path}")
     click.echo(f"# signature: {sig}")
+
+
+def _write_mot_csv(res, gt_dir: Path, bs_dir: Path, qp: int, class_name: str, out: Path) -> None:
+    """``--csv`` of ``evaluate mot``: bits from BITSTREAMS/SEQ.*, frames and fps from GT_DIR/SEQ/seqinfo.ini."""
+    from ..core.errors import DataError
+    from ..core.jsonio import atomic_write_text
+    from ..metrics.mot import final_csv_point, read_seqinfo
+    from ..metrics.video import write_final_csv
+
+    single = (gt_dir / "gt" / "gt.txt").is_file()
+    infos, bits = {}, {}
+    for name in res.sequences:
+        infos[name] = read_seqinfo((gt_dir if single else gt_dir / name) / "seqinfo.ini")
+        found = sorted(p for p in bs_dir.glob(f"{name}.*") if p.is_file() and p.stem == name)
+        if len(found) != 1:
+            raise DataError(f"{'No' if not found else 'More than one'} bitstream {bs_dir}/{name}.* for sequence {name}; "
+                            "put exactly one bitstream per sequence, named after it.")
+        bits[name] = found[0].stat().st_size * 8
+    atomic_write_text(out, write_final_csv(final_csv_point(res, infos, bits, qp, class_name)))
 
 
 def _weights(text: str):

@@ -72,7 +72,7 @@ from ..core.errors import DataError, UsageError
 __all__ = [
     "DATASETS", "METRICS", "COUNT_METRICS", "MotSettings", "MotSequence", "MotResult",
     "read_gt", "read_tracks", "tracks_frame", "write_tracks", "write_gt", "read_seq_length",
-    "evaluate_sequences", "evaluate_dirs", "metric_name", "summary_row",
+    "evaluate_sequences", "evaluate_dirs", "metric_name", "summary_row", "read_seqinfo", "final_csv_point",
 ]
 
 # motmetrics.metrics.motchallenge_metrics (1.4.0), in its order: the columns of the reference's summary.
@@ -319,6 +319,48 @@ def read_seq_length(seqinfo: Path) -> int:
     except (KeyError, ValueError, configparser.Error):
         raise DataError(f"{seqinfo} has no [Sequence] seqLength; TVD scoring needs the sequence's "
                         "seqinfo.ini (MOTChallenge layout: SEQ/seqinfo.ini beside SEQ/gt/gt.txt).") from None
+
+
+def read_seqinfo(seqinfo: Path) -> dict:
+    """``seqLength``, ``frameRate``, ``imWidth``, ``imHeight`` of a MOT ``seqinfo.ini`` as ``frames``, ``fps``,
+    ``width``, ``height`` (the reference's ``get_seq_info`` and ``_calc_bitrate`` read the first two)."""
+    seqinfo = Path(seqinfo)
+    cp = configparser.ConfigParser()
+    try:
+        cp.read(seqinfo, encoding="utf8")
+        sec = cp["Sequence"]
+        out = {"frames": int(sec["seqLength"]), "fps": float(sec["frameRate"]),
+               "width": int(sec["imWidth"]), "height": int(sec["imHeight"])}
+    except (KeyError, ValueError, configparser.Error):
+        raise DataError(f"{seqinfo} lacks one of seqLength, frameRate, imWidth, imHeight in [Sequence]; the rate "
+                        "needs the sequence's seqinfo.ini (MOTChallenge layout: SEQ/seqinfo.ini).") from None
+    if out["frames"] <= 0 or out["fps"] <= 0 or out["width"] <= 0 or out["height"] <= 0:
+        raise DataError(f"{seqinfo}: seqLength, frameRate, imWidth and imHeight must be positive.")
+    return out
+
+
+def final_csv_point(result: MotResult, seqinfos: Mapping[str, Mapping], bits: Mapping[str, int], qp: int,
+                    class_name: str) -> list:
+    """The rows of ``final_TVD.csv`` / ``final_HIEVE.csv`` for ONE rate point: every sequence of ``result`` at
+    ``qp`` (kbps from its bitstream's ``bits`` and its ``seqinfos`` frames and fps, MOTA), then the class row
+    ``class_name`` at rank 0 (duration-weighted kbps, the OVERALL MOTA), via ``metrics.video.final_csv_rows``
+    (the tracking layout of ``generate_csv_classwise_video_mota``)."""
+    from . import video
+
+    seqs = {}
+    for name, row in result.sequences.items():
+        if name not in bits:
+            raise DataError(f"No bitstream size for sequence {name}; give one bitstream per sequence.")
+        if name not in seqinfos:
+            raise DataError(f"No seqinfo.ini for sequence {name}; the rate needs its frames and frame rate.")
+        if row["mota"] is None or result.overall.get("mota") is None:
+            raise DataError(f"Sequence {name} has no MOTA (no ground-truth object); no final CSV row without it.")
+        si = seqinfos[name]
+        r = video.sequence_result(name, int(qp), int(bits[name]), si["frames"], si["fps"], si["width"], si["height"])
+        seqs[name] = [video.SequenceResult(r.name, r.qp, r.bits, r.frames, r.fps, r.width, r.height,
+                                           {"MOTA": float(row["mota"])})]
+    return video.final_csv_rows(seqs, {class_name: list(seqs)}, {class_name: [float(result.overall["mota"])]},
+                                metric="MOTA")
 
 
 # --- scoring ---------------------------------------------------------------------------------------

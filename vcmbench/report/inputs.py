@@ -299,7 +299,7 @@ def result_sets_from_curves(cs: CurveSet, role: str) -> list:
     The group (dataset / sequence / class) becomes the condition and the dataset; the rate column
     goes into ``bpp`` and is named in ``provenance['rate_name']`` when it is not bpp; bits, pixels
     and times are unknown (0).  No signature: such inputs carry none.  A video input (a video result set, a CSV
-    with ``CLASS-`` rows such as ``final_SFU.csv``) gives its classes only (``provenance.video_class``): the
+    with class rows such as ``final_SFU.csv`` or ``final_TVD.csv``) gives its classes only (``provenance.video_class``): the
     report's sections are the classes and their Overall; the sequences are ``bdrate``'s detail.
     """
     from ..core.records import ResultSet

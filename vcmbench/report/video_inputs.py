@@ -2,8 +2,10 @@
 Overall of the class BD-rates, and one result set per class for the report.
 
 A video result set (``run.video_results``, ``provenance.video``) gives one curve per class (group = the final CSV's
-name ``CLASS-<class>``, points in rank order) and per sequence (its name, by QP); a CSV's rows whose Dataset starts
-with ``CLASS-`` are classes too (``final_<DATASET>.csv``, ``vcmbench results --csv`` of a video run).
+name ``CLASS-<class>``, or ``TVD``, ``HIEVE-1080P``, ``HIEVE-720P`` for the tracking classes, points in rank order)
+and per sequence (its name, by QP); a CSV's rows whose Dataset starts with ``CLASS-`` or is one of those tracking
+classes are classes too (``final_<DATASET>.csv``, ``vcmbench results --csv`` of a video run;
+``metrics.video.is_class_name``).
 """
 
 from __future__ import annotations
