@@ -76,9 +76,14 @@ def test_synthetic_sequence_end_to_end_with_vvenc(tmp_path):
     for p in rs.points:
         assert 0 <= p.accuracy["AP"] <= 1 and p.extra["kbps"] > 0
 
+    stale = out / "partial" / "c0ffee0000000000000000"  # a job of other QPs, killed: no job of this run
+    stale.mkdir(parents=True)
+    (stale / "progress.json").write_text('{"version": 1, "key": "k", "segments": []}')
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert "jobs: 3 (3 cached, 0 run, 0 failed, 0 not verified)" in again.output
+    assert not stale.exists() and f"note: removed 1 unfinished job folder(s) under partial/ that this run does not " \
+        f"plan (QPs, settings or data changed since they were started): {stale.name}" in again.output
 
 
 def test_a_killed_sequence_job_restarts_from_its_finished_segments(tmp_path, monkeypatch):

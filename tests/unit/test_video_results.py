@@ -269,6 +269,67 @@ def test_report_workbook_has_rows_per_class_and_rank_and_the_overall_row(tmp_pat
     assert "<th>Rank</th>" in html and "per rate point (the i-th QP of every sequence of the class)" in html
 
 
+def test_bdrate_prints_each_overlap_warning_once_per_curve_naming_the_curve(tmp_path, cond):
+    """Class C1 holds one sequence: its class curve and that sequence's curve are the same numbers, so the same
+    overlap warning; each curve's warning is printed once, named by its curve (class or sequence)."""
+    from vcmbench.run.video_results import build_video_results
+
+    one = {"C1": ["ConstructedC1_416x240_50"]}
+    a = R.make_run(tmp_path / "a", cond, drop_class="D", extra_class=one)
+    t = R.make_run(tmp_path / "t", cond, label="test", drop_class="D", bits_scale=0.5, extra_class=one)
+    build_video_results(a), build_video_results(t)
+    r = CliRunner().invoke(main, ["bdrate", "--anchor", str(a), "--test", str(t)])
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.stderr.splitlines() if "rate ranges overlap only" in ln]
+    assert len(lines) == len(set(lines)) == 4, r.stderr
+    curves = [ln.split(": ")[1] for ln in lines]
+    assert curves == ["pchip-jvet, class curve CLASS-C", "pchip-jvet, class curve CLASS-C1",
+                      "pchip-jvet, sequence curve ConstructedC1_416x240_50",
+                      "pchip-jvet, sequence curve ConstructedC2_416x240_60"]
+    # the one-sequence class and its sequence: the same warning text after the curve's name
+    assert lines[1].split(": ", 2)[2] == lines[2].split(": ", 2)[2]
+
+
+def test_report_overall_bd_accuracy_is_the_one_bdrate_gives_in_every_output(tmp_path, cond):
+    """The Overall row of `vcmbench report` on video runs carries the BD-accuracy `bdrate --json` gives (the mean of
+    the class BD-accuracies, each recomputed here with bd.compare): workbook cell in pp, JSON as a fraction plus
+    ``bd_quality_pp``, the text summary in pp (core.units, 2 decimals)."""
+    import openpyxl
+
+    from vcmbench.bd import compare
+    from vcmbench.core import units
+    from vcmbench.run.video_results import build_video_results
+
+    a = R.make_run(tmp_path / "a", cond)
+    t = R.make_run(tmp_path / "t", cond, label="test", bits_scale=0.75, class_scale={"C": 0.5})
+    va, vt = build_video_results(a), build_video_results(t)
+    mine = []
+    for cls in ("D", "C"):
+        ca = [(x["kbps"], x["accuracy"]["AP"]) for x in sorted(_by(va.classes, **{"class": cls}), key=lambda x: x["rank"])]
+        ct = [(x["kbps"], x["accuracy"]["AP"]) for x in sorted(_by(vt.classes, **{"class": cls}), key=lambda x: x["rank"])]
+        mine.append(compare(ca, ct, "pchip-jvet").bd_quality)
+    want = sum(mine) / 2
+    assert abs(want) > 1e-4  # the test codec's cheaper rate moves the accuracy at equal rate: a real figure
+    _, bd = _bd_json(a, t)
+    assert bd["overall"][0]["bd_quality"] == pytest.approx(want, rel=1e-12)
+    x = tmp_path / "r.xlsx"
+    r = CliRunner().invoke(main, ["report", "--anchor", str(a), "--test", str(t), "-o", str(x), "--json"])
+    assert r.exit_code == 0, r.output
+    ov = [s for s in json.loads(r.stdout)["summary"] if s["scope"] == "overall"]
+    assert len(ov) == 1 and ov[0]["bd_quality"] == pytest.approx(want, rel=1e-12)
+    assert ov[0]["bd_quality_unit"] == "fraction" and ov[0]["bd_quality_pp"] == pytest.approx(want * 100, rel=1e-12)
+    rows = list(openpyxl.load_workbook(x, data_only=True)["Summary"].iter_rows(values_only=True))
+    head = next(row for row in rows if row[0] == "Figure")
+    col = next(j for j, h in enumerate(head) if h and str(h).startswith("BD-accuracy"))
+    overall_row = next(row for row in rows if row[0] == "Overall: mean of the class BD-rates")
+    assert head[col] == "BD-accuracy (pp)" and overall_row[col] == pytest.approx(want * 100, rel=1e-12)
+    r = CliRunner().invoke(main, ["report", "--anchor", str(a), "--test", str(t), "-o", str(tmp_path / "s.xlsx")],
+                           env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.output.splitlines() if ln.startswith("Overall"))
+    assert units.bd_accuracy("AP").text(want, unit=True) in line
+
+
 def test_bdrate_reads_the_video_results_csv_and_refuses_what_it_cannot_compare(tmp_path, cond):
     """`results --csv` of two video runs gives the run directories' class BDs and Overall (rate_key kbps);
     --ci is refused for video inputs; a different ground-truth mode is a signature mismatch (exit 2)."""

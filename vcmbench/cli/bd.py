@@ -165,16 +165,20 @@ def bdrate(anchor, test_, methods, rate_col, quality_col, scales, remedies, exte
             click.echo(f"signature: {sg}")
     for w in compared:
         click.echo(f"warning: {w}", err=True)
+    # each curve's messages once, named by the curve: a video class of one sequence and that sequence are two
+    # curves with the same numbers, hence the same messages; the name tells them apart
+    messages: list[str] = []
     for r in [*[dict(x, method=f"{x['method']} summary") for x in summary if x["selection"]], *rows]:
         res = r["result"]
-        for w in ((r.get("ci") or {}).get("warnings") or []):
-            click.echo(f"warning: {r['method']}: confidence interval: {w}", err=True)
-        for w in (res.warnings if res else []):
-            click.echo(f"warning: {r['method']}: {w}", err=True)
-        for n in (res.notes if res else []):
-            click.echo(f"note: {r['method']}: {n}", err=True)
+        name = _curve_name(r, a.levels if video else {})
+        who = r["method"] + (f", {name}" if name else "")
+        messages += [f"warning: {who}: confidence interval: {w}" for w in ((r.get("ci") or {}).get("warnings") or [])]
+        messages += [f"warning: {who}: {w}" for w in (res.warnings if res else [])]
+        messages += [f"note: {who}: {n}" for n in (res.notes if res else [])]
         if res and res.bd_quality_error:
-            click.echo(f"note: {r['method']}: BD-accuracy not computed: {res.bd_quality_error}", err=True)
+            messages.append(f"note: {who}: BD-accuracy not computed: {res.bd_quality_error}")
+    for m in dict.fromkeys(messages):
+        click.echo(m, err=True)
     if any(r["forced"] for r in rows):
         click.echo(f"warning: FORCED despite differing signature parts {rows[0]['forced']}", err=True)
     for o in overall:
@@ -198,6 +202,17 @@ def _overall_json(o: dict, quality: str) -> dict:
     if acc.unit == "pp":
         out["bd_quality_pp"] = None if o["bd_quality"] is None else o["bd_quality"] * 100.0
     return out
+
+
+def _curve_name(r: dict, levels: dict) -> str:
+    """The curve a BD row was computed on, for its messages: ``class curve CLASS-D`` / ``sequence curve NAME`` on
+    video inputs (``levels``: group -> level), else the group and the scale where the row has them."""
+    from ..core import units
+
+    level = levels.get(r.get("group"))
+    if level in ("class", "sequence"):
+        return f"{level} curve {r['group']}"
+    return " ".join(x for x in (r.get("group"), None if r.get("scale") is None else units.scale_text(r["scale"])) if x)
 
 
 def _short(s: dict) -> str:

@@ -158,8 +158,7 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
                                 "rule": e.rule, "source": e.source, "selection": e.selection,
                                 "scales_pct": [round(x * 100, 6) for x in e.scales], "error": e.error,
                                 "signature": e.signature, **bd_json_fields(e.result, e.quality_key),
-                                **({"bd_rate_pct": e.value_pct} if e.result is None and e.value_pct is not None
-                                   else {})}
+                                **(_aggregate_json(e) if e.result is None and e.value_pct is not None else {})}
                                for e in model.summaries],
                    "results": [{"condition": e.condition, "test": e.test_label, "scale_pct": round(e.scale * 100, 6),
                                 "error": e.error, "signature": e.signature,
@@ -170,7 +169,9 @@ def report(anchors, tests, method, rate_col, quality_col, remedies, extend, meta
     else:
         rows = [[e.condition, e.test_label, _figure(e)] + _cells(e.result, e.quality_key) if e.scope != "overall" else
                 ["Overall", e.test_label, "mean of the classes",
-                 "not computed" if e.value_pct is None else units.BD_RATE.text(e.value_pct, unit=True), "", ""]
+                 "not computed" if e.value_pct is None else units.BD_RATE.text(e.value_pct, unit=True),
+                 "" if e.value_quality is None else units.bd_accuracy(e.quality_key).text(e.value_quality, unit=True),
+                 ""]
                 for e in model.summaries]
         click.echo("summary (rules and sources in the document, section 4):")
         click.echo(table(["condition", "test", "figure", "BD-rate", "BD-accuracy", "quality overlap"], rows))
@@ -238,3 +239,16 @@ def model_ci_lines(model) -> list[str]:
                 for e in sec.entries]
         lines += ci_lines(rows, sec.quality_key)
     return lines
+
+
+def _aggregate_json(e) -> dict:
+    """A summary figure that is an aggregate (video Overall: the mean of the class figures), in JSON as ``bdrate``
+    gives it: BD-rate in percent, BD-accuracy as stored (a fraction) plus ``bd_quality_pp`` for fraction keys."""
+    from ..core import units
+
+    frac = units.bd_accuracy(e.quality_key).unit == "pp"
+    out = {"bd_rate_pct": e.value_pct, "bd_quality": e.value_quality,
+           "bd_quality_unit": "fraction" if frac else f"{e.quality_key} units"}
+    if frac:
+        out["bd_quality_pp"] = None if e.value_quality is None else e.value_quality * 100.0
+    return out

@@ -226,13 +226,15 @@ def run(condition, data_dir, out_dir, codec, preset, qps, scales, limit, sequenc
             "not_verified": summary.not_verified, "errors": len(summary.errors), "seconds": round(summary.seconds, 1),
             "retries": summary.retries, "phase": summary.phase, "executor": summary.executor,
             "resultset": str(summary.run_dir / "resultset.json") if summary.result_set else None,
-            "result_error": summary.result_error or None}
+            "result_error": summary.result_error or None, "notes": list(summary.notes)}
     if as_json:
         echo_json(info)
     else:
         click.echo(f"run directory: {summary.run_dir}")
         click.echo(f"jobs: {summary.total} ({summary.skipped} cached, {summary.ran} run, {len(summary.errors)} failed, "
                    f"{summary.not_verified} not verified) in {summary.seconds:.1f} s")
+        for n in summary.notes:
+            click.echo(f"note: {n}")
         if summary.retries:
             click.echo(f"{summary.retries} job(s) started again after their worker died", err=True)
         for e in summary.errors[:5]:

@@ -302,7 +302,7 @@ def _summary_table(model: ReportModel, percent: bool) -> Table | None:
     for s in model.summaries:
         i = len(t.rows)
         rate = units.BD_RATE.text(s.bd_rate_pct, unit=True) if s.bd_rate_pct is not None else "not computed"
-        bq = s.result.bd_quality if s.result is not None else None
+        bq = s.bd_quality
         row = [scrub(s.test_label), scrub(s.condition), scrub(s.name), rate] + ([ci_text(s.ci)] if has_ci else [])
         row.append(bd_acc_text(bq, s.quality_key, percent) if bq is not None and s.quality_key else "")
         t.rows.append(row)

@@ -56,8 +56,8 @@ class SummaryEntry:
 
     ``scope``: "dataset" (one condition's figure across its scales, e.g. BD-rate on the Pareto fronts of
     all scale x QP points) or "overall" (across conditions/classes as the reporting template defines it).
-    ``result`` holds a BD computation; ``value_pct`` an aggregate that is not one BD computation (e.g. a
-    mean over classes the template defines); ``error`` why none was computed.
+    ``result`` holds a BD computation; ``value_pct`` (and ``value_quality``, its BD-accuracy) an aggregate that is
+    not one BD computation (e.g. a mean over classes the template defines); ``error`` why none was computed.
     """
     test_label: str
     scope: str
@@ -66,6 +66,7 @@ class SummaryEntry:
     source: str
     result: BDResult | None = None
     value_pct: float | None = None
+    value_quality: float | None = None  # BD-accuracy of such an aggregate (stored units), None where not computed
     error: str | None = None
     signature: str = ""
     ci: dict | None = None  # same form as BDEntry.ci
@@ -79,6 +80,12 @@ class SummaryEntry:
         if self.result is not None:
             return self.result.bd_rate_pct
         return self.value_pct
+
+    @property
+    def bd_quality(self) -> float | None:
+        if self.result is not None:
+            return self.result.bd_quality
+        return self.value_quality
 
 
 @dataclass
@@ -323,6 +330,8 @@ def video_overall_entries(anchor_sets: Sequence[ResultSet], test_sets: Sequence[
                 e.error = f"{vc}: class {c} has no BD-rate ({why}); Overall is the mean over every class"
             else:
                 e.value_pct = overall({c: got[c].bd_rate_pct for c in classes})
+                bq = {c: got[c].bd_quality for c in classes}  # as `bdrate` (report.video_inputs.video_overall)
+                e.value_quality = overall(bq) if all(v is not None for v in bq.values()) else None
             out.append(e)
     return out
 

@@ -444,7 +444,7 @@ def _summary_row(sh: Sheet, r: int, s: SummaryEntry, model: ReportModel, quant: 
     acc_head, bd_q = next(iter(qs)) if len(qs) == 1 else ("", None)
     sh.text(r, 5, acc_head, wrap=True, border=True)
     sh.num(r, C["BD-rate (%)"], s.bd_rate_pct, units.BD_RATE.xlsx_format, border=True)
-    bdq = None if s.result is None else s.result.bd_quality
+    bdq = s.bd_quality  # a BD computation's, or an aggregate's (video Overall: the mean of the class BD-accuracies)
     if bdq is not None and bd_q is None:
         texts.append("BD-accuracy: see the per-scale rows (the conditions' accuracies have different units)")
     bd_col = [j for name, j in C.items() if name.startswith("BD-accuracy")][0]

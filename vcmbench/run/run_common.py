@@ -32,6 +32,7 @@ class RunSummary:
     phase: str = "all"
     retries: int = 0  # jobs started again after their worker died
     executor: dict[str, Any] = field(default_factory=dict)  # Executor.describe()
+    notes: list[str] = field(default_factory=list)  # what the run did besides its jobs (e.g. stale folders removed)
 
 
 def _hash(obj: Any) -> str:

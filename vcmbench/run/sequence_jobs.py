@@ -33,7 +33,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..core.records import JobRecord
 from .jobs import JobSpec, _small, get_cached_codec, get_cached_task, job_workspace, verification_decoders
@@ -48,6 +48,21 @@ def partial_dir(run_dir: str | Path, job_id: str) -> Path:
 def remove_partial(run_dir: str | Path, job_id: str) -> None:
     """Drop a stored job's finished segments (its joined bitstream is kept under ``bitstreams/``)."""
     shutil.rmtree(partial_dir(run_dir, job_id), ignore_errors=True)
+
+
+def remove_stale_partials(run_dir: str | Path, planned: set[str], keep: Callable[[str], bool] | None = None
+                          ) -> list[str]:
+    """Remove the ``RUNDIR/partial/<job_id>`` folders of jobs that are not ``planned`` (a planned job's folder is
+    its resume state) and not kept by ``keep(job_id)`` (jobs another selection of this run directory may resume:
+    the caller's choice); the removed job ids, sorted."""
+    root = Path(run_dir) / PARTIAL_DIR
+    if not root.is_dir():
+        return []
+    gone = sorted(d.name for d in root.iterdir() if d.is_dir() and d.name not in planned
+                  and not (keep and keep(d.name)))
+    for job_id in gone:
+        remove_partial(run_dir, job_id)
+    return gone
 
 
 def _plain(obj: Any) -> Any:

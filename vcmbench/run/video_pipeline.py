@@ -9,7 +9,10 @@ builds the video results (``run.video_results.build_video_results``: per sequenc
 
 A sequence job keeps its finished encoder segments under ``RUNDIR/partial/<job_id>`` while it runs
 (``coding.sequence.encode_sequence``): a run killed in the middle of a long VTM job restarts that job from its
-finished segments; the folder goes once the job is stored.
+finished segments; the folder goes once the job is stored.  A run removes the folders of jobs it does not plan
+(QPs, settings or data changed: no run of these options can resume them) and says so in ``RunSummary.notes``;
+a run of part of the condition's sequences (``--sequence``, ``--limit``) removes only those of the sequences it
+runs (by the previous ``run.json``), keeping the other sequences' resume state.
 
 Storage (what ``run.video_results`` reads): ``run.json`` holds the image run's keys plus ``video: true``,
 ``sequences`` (each ``SequenceRef``'s fields; ``images`` stays empty), ``classes`` (class -> sequence names, the
@@ -29,12 +32,13 @@ from typing import Any, Sequence
 from .. import RESULTS_VERSION
 from ..conditions import Condition, load_condition
 from ..core.errors import UsageError, VcmbenchError
+from ..core.jsonio import read_json
 from .execute import execute_job
 from .executor import TASK_PRELOAD, make_executor
 from .jobs import KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE, JobSpec
 from .progress import ProgressEvent
 from .run_common import DECODER_POLICY, RunSummary, _check_same_run, _collect_env, _write_errors, default_label
-from .sequence_jobs import remove_partial
+from .sequence_jobs import PARTIAL_DIR, remove_partial, remove_stale_partials
 from .store import RunStore
 from .video_plan import VideoPlan, VideoRunOptions, make_video_plan
 from .video_results import build_video_results
@@ -72,6 +76,7 @@ def run_video(condition: str | Path | Condition, data_dir: str | Path | None, ou
     plan = make_video_plan(cond, data_dir, out_dir, opts)
     with RunStore(out_dir) as store:
         _check_same_run(store, cond)
+        removed = _remove_stale_partials(store, plan)  # before run.json is rewritten: it names their sequences
         store.write_meta_json("condition.json", cond.to_dict())
         env = opts.env if opts.env is not None else _collect_env(plan.options["codec_options"].get("vtm_dir"))
         store.write_meta_json("env.json", env)
@@ -93,7 +98,7 @@ def run_video(condition: str | Path | Condition, data_dir: str | Path | None, ou
             done = store.done_ids() - store.stale_bitstreams()  # a deleted or altered bitstream is re-made
             todo = [s for s in plan.specs if s.job_id not in done]
             counters["done"] = counters["skipped"] = len(plan.specs) - len(todo)
-            emit()
+            emit(removed)
             for spec, result, err in ex.run(execute_job, todo):
                 counters["done"] += 1
                 if err is not None:
@@ -111,12 +116,33 @@ def run_video(condition: str | Path | Condition, data_dir: str | Path | None, ou
         failed = sum(1 for s in plan.specs if s.kind == KIND_SEQUENCE and s.job_id in unverified)
         total, skipped = counters["total"], counters["skipped"]
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
-                             time.monotonic() - t_start, retries=retries, executor=ex_info)
+                             time.monotonic() - t_start, retries=retries, executor=ex_info,
+                             notes=[removed] if removed else [])
         try:
             summary.result_set = build_video_results(store.dir, store=store).result_set
         except VcmbenchError as exc:  # e.g. no point could be scored: reported by the caller
             summary.result_error = str(exc)
         return summary
+
+
+def _remove_stale_partials(store: RunStore, plan: VideoPlan) -> str:
+    """Remove ``partial/<job_id>`` folders of jobs the plan does not hold (see the module docstring); a note naming
+    them, or "" when none went."""
+    names = {s.name for s in plan.sequences}
+    whole = all(n in names for members in plan.classes.values() for n in members)
+    keep = None
+    if not whole:  # another selection of this directory may resume its own jobs: keep what is not ours
+        try:
+            jobs = (read_json(store.path("run.json")).get("jobs") or []) if store.path("run.json").exists() else []
+            prev = {str(j.get("job_id")): j.get("image_id") for j in jobs if isinstance(j, dict)}
+        except (OSError, ValueError, AttributeError, VcmbenchError):
+            prev = {}
+        keep = lambda job_id: prev.get(job_id) not in names  # noqa: E731
+    gone = remove_stale_partials(store.dir, {s.job_id for s in plan.specs}, keep)
+    if not gone:
+        return ""
+    return (f"removed {len(gone)} unfinished job folder(s) under {PARTIAL_DIR}/ that this run does not plan (QPs, "
+            f"settings or data changed since they were started): {', '.join(gone)}")
 
 
 def _store(store: RunStore, spec: JobSpec, result: dict[str, Any]) -> bool:
