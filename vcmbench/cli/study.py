@@ -44,7 +44,7 @@ def show(name: str, as_json: bool) -> None:
     info = {"name": s.name, "version": s.version, "type": s.type, "title": s.data["title"],
             "content_hash": s.content_hash, "condition": s.data.get("condition"), "task": s.task,
             "settings": s.settings, "published": s.data["published"], "reproduced": s.data["reproduced"],
-            "signature": str(s.signature())}
+            "deviations": s.data.get("deviations") or [], "signature": str(s.signature())}
     if as_json:
         echo_json(info)
         return
@@ -61,6 +61,11 @@ def show(name: str, as_json: bool) -> None:
         if t.get("note"):
             click.echo(str(t["note"]).strip())
         click.echo(table([str(c) for c in t["columns"]], t["rows"]))
+    devs = s.data.get("deviations") or []
+    if devs:
+        click.echo(f"\nDeviations from the paper ({len(devs)}):")
+        click.echo(table(["what", "paper", "here", "why"],
+                         [[str(d.get(k, "")) for k in ("what", "paper", "here", "why")] for d in devs]))
     click.echo(f"\nReproduced figures: {s.data['reproduced']}")
 
 

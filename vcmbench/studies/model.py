@@ -25,6 +25,7 @@ from ..core.resources import resource_dir
 from ..core.signature import Signature
 
 STUDY_TYPES = ("distortions", "layers", "downscaled-coding", "occlusion")
+DEVIATION_KEYS = ("what", "paper", "here", "why")
 REQUIRED = ("schema_version", "kind", "name", "version", "study", "title", "settings", "published", "reproduced")
 SCHEMA_VERSION = 1
 
@@ -149,6 +150,16 @@ def validate_study(data: dict[str, Any], where: str) -> list[str]:
                 if bad:
                     issues.append(f"{where}: published.tables[{i}] ({t['name']}) has rows whose length differs "
                                   f"from its {len(t['columns'])} columns")
+    dev = data.get("deviations")
+    if dev is not None:
+        if not isinstance(dev, list):
+            issues.append(f"{where}: deviations must be a list of {{what, paper, here, why}}")
+        else:
+            for i, d in enumerate(dev):
+                missing = [k for k in DEVIATION_KEYS if not (isinstance(d, dict) and str(d.get(k) or "").strip())]
+                if missing:
+                    issues.append(f"{where}: deviations[{i}] needs non-empty {', '.join(missing)} "
+                                  "(what differs, the paper's setting, this run's setting, why)")
     if "settings" in data and not isinstance(data["settings"], dict):
         issues.append(f"{where}: settings must be a mapping")
     issues += [f"{where}: {p}" for p in _code_names(data)]

@@ -75,6 +75,13 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
             append_row(ws, list(t["columns"]))
             for row in t["rows"]:
                 append_row(ws, [_cell(v) for v in row])
+        if res.get("deviations"):
+            ws = wb.create_sheet(_sheet_name(f"dev {res['study']}", used))
+            append_row(ws, [f"Deviations from the paper: {res['study']}"])
+            ws["A1"].font = Font(bold=True)
+            append_row(ws, ["what", "paper", "here", "why"])
+            for d in res["deviations"]:
+                append_row(ws, [str(d.get(k, "")) for k in ("what", "paper", "here", "why")])
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(path, buf.getvalue())
@@ -232,6 +239,11 @@ def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
             note = " ".join(n for n in (pub.get("note"), t.get("note")) if n)
             sec.blocks.append(("table", _table(f"Published: {t['name']} ({pub.get('source', '')})", t["columns"],
                                                t["rows"], note)))
+        if res.get("deviations"):
+            sec.blocks.append(("table", _table(f"Deviations from the paper ({scrub(res['study'])})",
+                                               ["what", "paper", "here", "why"],
+                                               [[d.get(k, "") for k in ("what", "paper", "here", "why")]
+                                                for d in res["deviations"]])))
         sections.append(sec)
     tables = figs = 0
     for sec in sections:

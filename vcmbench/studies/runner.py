@@ -198,6 +198,7 @@ def summarise(study: Study, records: list[dict[str, Any]], context: dict[str, An
         sig = sig.with_part("task", task_sigs[0].replace(":", "~").replace("/", "~"))
     res.update(study=study.name, title=study.data["title"], type=study.type, content_hash=study.content_hash,
                signature=str(sig.with_version()), published=study.data.get("published"),
+               deviations=study.data.get("deviations") or [],
                reproduced=study.data.get("reproduced"), images=len({r["image_id"] for r in records}))
     write_json(out / RESULTS_FILE, res)
     return res
