@@ -438,3 +438,16 @@ def test_times_add_up_from_the_jobs_to_the_class_points(run_dir):
     assert (seq.encode_seconds, seq.decode_seconds, seq.task_seconds) == (1.0, 0.5, 0.1)
     cls = next(p for p in rs.points if p.extra["level"] == "class" and p.extra["group"] == "D")
     assert cls.encode_seconds == 3.0 and cls.decode_seconds == 1.5
+
+
+def test_frames_are_never_matched_to_guessed_ground_truth_ids():
+    """An annotated sequence whose run records no ground-truth ids for its frames is refused: numbering the frames
+    1..N would score frame k against another annotated frame when the range does not start at the file's first."""
+    from vcmbench.core.errors import DataError
+    from vcmbench.run.video_results import _eval_ids
+
+    assert _eval_ids({"name": "s", "frames": 3, "annotations": None}) == [1, 2, 3]  # reference-output: no file
+    assert _eval_ids({"name": "s", "frames": 2, "annotations": "a.json", "eval_ids": [7, 8]}) == [7, 8]
+    for bad in ([], [7]):
+        with pytest.raises(DataError, match="ground-truth frame ids"):
+            _eval_ids({"name": "s", "frames": 2, "annotations": "a.json", "eval_ids": bad})

@@ -120,8 +120,16 @@ class _Frame:
 
 
 def _eval_ids(ref: Mapping[str, Any]) -> list[int]:
+    """The ground-truth image id of each evaluated frame.  1..frames only for a sequence without an annotation
+    file (reference-output): guessing ids for an annotation file could score frame k against another frame."""
     ids = [int(i) for i in (ref.get("eval_ids") or ())]
-    return ids if ids else list(range(1, int(ref["frames"]) + 1))
+    if not ids and not ref.get("annotations"):
+        return list(range(1, int(ref["frames"]) + 1))
+    if len(ids) != int(ref["frames"]):
+        raise DataError(f"Sequence {ref.get('name')}: the run records {len(ids)} ground-truth frame ids for "
+                        f"{ref['frames']} evaluated frames; the run.json is damaged or from another vcmbench: run the "
+                        "condition again into a new --out.")
+    return ids
 
 
 def _frames_of(name: str, pred: Mapping[str, Any] | None, frames: int, what: str) -> list[dict[str, Any]]:
