@@ -59,6 +59,20 @@ def picture_path() -> Path:
     return p
 
 
+def moving_pattern_yuv(path: Path, frames: int, size: int = 64) -> Path:
+    """A small 8-bit 4:2:0 raw sequence for codec tests (no ../shared needed): a smooth texture panned 3 px
+    right and 2 px down a frame, chroma planes stepping by one level a frame (period 40)."""
+    yy, xx = np.mgrid[0:size + 3 * frames, 0:size + 3 * frames]
+    tex = (128 + 90 * np.sin(xx / 7.0) * np.cos(yy / 11.0)).astype(np.uint8)
+    c = size // 2
+    out = b""
+    for k in range(frames):
+        out += tex[2 * k:2 * k + size, 3 * k:3 * k + size].tobytes()
+        out += np.full((c, c), 110 + k % 40, np.uint8).tobytes() + np.full((c, c), 140 - k % 40, np.uint8).tobytes()
+    path.write_bytes(out)
+    return path
+
+
 def synthetic_frames(count: int, width: int = 416, height: int = 240) -> list[np.ndarray]:
     """``count`` RGB frames (HxWx3 uint8): a window of the picture's aspect ``width:height`` zooming in
     from 90 % to 60 % of the largest window that fits while panning left to right and down (Pillow

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from tests.video_fixture import moving_pattern_yuv
 from vcmbench.coding.codecs.vtm import VTMCodec
 from vcmbench.coding.codecs.vtm_apps import find_vtm_binary
 from vcmbench.coding.sequence import SequenceSettings, encode_sequence
@@ -22,16 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.needs_vtm]
 FMT = YuvFormat(64, 64, 420, 8)
 
 
-def _sequence(path: Path, frames: int, size: int = 64) -> Path:
-    yy, xx = np.mgrid[0:size + 3 * frames, 0:size + 3 * frames]
-    tex = (128 + 90 * np.sin(xx / 7.0) * np.cos(yy / 11.0)).astype(np.uint8)
-    c = size // 2
-    out = b""
-    for k in range(frames):
-        out += tex[2 * k:2 * k + size, 3 * k:3 * k + size].tobytes()
-        out += np.full((c, c), 110 + k % 40, np.uint8).tobytes() + np.full((c, c), 140 - k % 40, np.uint8).tobytes()
-    path.write_bytes(out)
-    return path
+_sequence = moving_pattern_yuv
 
 
 @pytest.mark.parametrize("structure, frames, ip, plan", [

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.video_fixture import moving_pattern_yuv
 from vcmbench.coding.bitstream import parse_nals
 from vcmbench.coding.codecs import get_codec
 from vcmbench.coding.codecs.decoders import FFmpegDecoder
@@ -162,17 +163,7 @@ def test_join_refuses_a_segment_whose_pocs_are_not_its_own():
 # ------------------------------------------------------------------------------------ VVenC
 
 
-def _sequence(path: Path, frames: int, size: int = 64) -> Path:
-    """A moving 8-bit 4:2:0 pattern (pan of a smooth texture), ``frames`` frames of size x size."""
-    yy, xx = np.mgrid[0:size + 3 * frames, 0:size + 3 * frames]
-    tex = (128 + 90 * np.sin(xx / 7.0) * np.cos(yy / 11.0)).astype(np.uint8)
-    c = size // 2
-    out = b""
-    for k in range(frames):
-        out += tex[2 * k:2 * k + size, 3 * k:3 * k + size].tobytes()
-        out += np.full((c, c), 110 + k, np.uint8).tobytes() + np.full((c, c), 140 - k, np.uint8).tobytes()
-    path.write_bytes(out)
-    return path
+_sequence = moving_pattern_yuv  # (frames < 40 here: the same bytes as a k-step pattern)
 
 
 FMT = YuvFormat(64, 64, 420, 8)
