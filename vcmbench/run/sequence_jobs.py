@@ -24,7 +24,8 @@ The record (``core.records.JobRecord``; the "Run storage contract" of the video 
 joined bitstream's size, ``extra`` = frames, fps, first_frame, intra_period, structure, split, kbps
 (``metrics.rate.kbps``), bpp, segments, join, pictures (per-picture verification), checks,
 bitstream_sha256, encoder_info, quality (``metrics.quality.sequence_psnr``), timings.  Predictions:
-``{"frames": [Detections JSON of each evaluated frame, in order]}``.
+``{"frames": [the output of each evaluated frame, in order]}`` (``run.frame_outputs``: Detections JSON, or Tracks JSON
+for a tracker).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..core.records import JobRecord
+from .frame_outputs import FrameOutputs
 from .jobs import JobSpec, _small, get_cached_codec, get_cached_task, job_workspace, verification_decoders
 
 PARTIAL_DIR = "partial"  # RUNDIR/partial/<job_id>: a sequence job's finished segments until the job is stored
@@ -85,14 +87,14 @@ def sequence_reference_job(spec: JobSpec) -> dict[str, Any]:
     from ..conditions.sequences import frame_rgb
 
     ref = spec.image
-    task = get_cached_task(spec.task, spec.task_options)
+    outputs = FrameOutputs(get_cached_task(spec.task, spec.task_options), ref.fps)
     frames: list[dict[str, Any]] = []
     read_s = task_s = 0.0
     for k in range(ref.frames):
         t0 = time.perf_counter()
         rgb = frame_rgb(ref, k, spec.color)
         t1 = time.perf_counter()
-        frames.append(task.run(rgb).to_json())
+        frames.append(outputs.rgb(rgb))
         read_s += t1 - t0
         task_s += time.perf_counter() - t1
     rec = {"job_id": spec.job_id, "image_id": ref.name, "width": ref.width, "height": ref.height,
@@ -169,6 +171,7 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
         if verdict.ok:  # frame by frame: the decoded file is read one frame at a time
             frames: list[dict[str, Any]] = []
             psnrs: list[dict[str, Any]] = []
+            outputs = FrameOutputs(task, ref.fps)
             path = verdict.decoded or decoded
             for k in range(ref.frames):
                 t2 = time.perf_counter()
@@ -176,7 +179,7 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
                 psnrs.append(coded_psnr(read_yuv(src, fmt, frame=k), planes, fmt.bit_depth, expected.bit_depth))
                 rgb = yuv_frame_to_rgb(planes, expected, spec.color)
                 t3 = time.perf_counter()
-                frames.append(task.run(rgb).to_json())
+                frames.append(outputs.rgb(rgb))
                 post_s += t3 - t2
                 task_s += time.perf_counter() - t3
             predictions = {"frames": frames}

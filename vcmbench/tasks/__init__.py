@@ -19,12 +19,12 @@ from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports 
 from . import rcnn as _rcnn  # noqa: F401  (registers "rcnn", the native R-CNN; imports torch lazily)
 from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco-opencv"; imports cv2 lazily)
 from . import ssd_torch as _ssd_torch  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports torch lazily)
-from .base import TASK_INFO, TASKS, Detections, TaskNetwork
+from .base import TASK_INFO, TASKS, Detections, FrameDetections, TaskNetwork, Tracker, TrackingNetwork, Tracks
 
 task_registry = TASKS
 DEVICE_BACKENDS = ("rcnn", "detectron2")  # backends that take the ``device`` option (cpu|cuda)
 
-__all__ = ["Detections", "TaskNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO",
+__all__ = ["Detections", "TaskNetwork", "FrameDetections", "Tracks", "Tracker", "TrackingNetwork", "task_registry", "get_task", "split_network_name", "task_names", "TASK_INFO",
            "network_details", "cannot_split"]
 
 

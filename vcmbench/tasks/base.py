@@ -165,6 +165,98 @@ def check_rgb(rgb: np.ndarray) -> np.ndarray:
     return a
 
 
+# --- tracking (issue 23) ----------------------------------------------------------------------------
+
+@dataclass
+class FrameDetections:
+    """What a tracking network detects on one frame, before association: ``detections`` (boxes in the
+    frame's original pixels, ``Detections`` conventions) and, for a tracker with appearance features
+    (JDE), one L2-normalised embedding row per detection (``(N, D)`` float32); None for an IoU-only
+    tracker (the SSD tracker)."""
+
+    detections: Detections
+    embeddings: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.embeddings is not None:
+            self.embeddings = np.asarray(self.embeddings, dtype=np.float32).reshape(len(self.detections), -1)
+
+
+@dataclass
+class Tracks:
+    """The tracks a tracker outputs at one frame, as the reference writes them (after its output
+    filters: JDE keeps ``w*h > min_box_area`` and not ``w/h > 1.6``): ``ids`` (N,) int64 >= 1,
+    ``tlwh`` (N, 4) float64 left, top, width, height in the frame's original pixels, ``scores`` (N,)
+    the detection score of the track's last match.  JSON keeps full float precision (MOTA is decided
+    at IoU 0.5: no rounding)."""
+
+    ids: np.ndarray
+    tlwh: np.ndarray
+    scores: np.ndarray
+    image_size: tuple[int, int] = (0, 0)
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+        self.tlwh = np.asarray(self.tlwh, dtype=np.float64).reshape(-1, 4)
+        self.scores = np.asarray(self.scores, dtype=np.float64).reshape(-1)
+        if not (len(self.ids) == len(self.tlwh) == len(self.scores)):
+            raise DataError(f"Tracks: {len(self.ids)} ids, {len(self.tlwh)} boxes and {len(self.scores)} scores; "
+                            "they must have the same length.")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"image_size": list(self.image_size), "ids": [int(i) for i in self.ids],
+                "tlwh": [[float(v) for v in b] for b in self.tlwh], "scores": [float(s) for s in self.scores]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Tracks":
+        return cls(d["ids"], np.asarray(d["tlwh"], dtype=np.float64).reshape(-1, 4), d["scores"],
+                   tuple(d.get("image_size", (0, 0))))
+
+    def mot_rows(self, frame: int) -> list[tuple[tuple[float, float, float, float], int, float]]:
+        """``[((x, y, w, h), id, score), ...]`` for frame number ``frame``: what ``metrics.mot.write_tracks``
+        and ``metrics.mot.tracks_frame`` take."""
+        return [(tuple(float(v) for v in b), int(i), float(s)) for b, i, s in zip(self.tlwh, self.ids, self.scores)]
+
+
+class Tracker(ABC):
+    """The association state over one sequence (a new one per sequence: ids start at 1)."""
+
+    @abstractmethod
+    def update(self, frame: FrameDetections) -> Tracks:
+        """Associate one frame's detections (frames in order, every frame once) and return the output tracks."""
+
+
+class TrackingNetwork(TaskNetwork):
+    """A tracker: a detector (whole, or split: ``features`` / ``detect_features``) and its association.
+
+    ``detect(rgb)`` = ``detect_features(features(rgb), (W, H))`` for a split-capable network (the same arrays);
+    ``run(rgb)`` gives the frame's ``Detections`` (no association); ``new_tracker(frame_rate)`` a fresh
+    association state for one sequence (the frame rate scales the lost-track buffer as the reference does).
+    A sequence is tracked as ``t = net.new_tracker(fps); [t.update(net.detect(f)) for f in frames]``."""
+
+    task_type = "tracking"
+
+    @abstractmethod
+    def detect(self, rgb: np.ndarray) -> FrameDetections:
+        """Detections (and embeddings) on one HxWx3 uint8 RGB frame."""
+
+    def detect_features(self, features: dict[str, np.ndarray], image_size: tuple[int, int]) -> FrameDetections:
+        raise ConditionError(f"Task network {self.name!r} cannot be split (no split points).")
+
+    def run(self, rgb: np.ndarray) -> Detections:
+        return self.detect(rgb).detections
+
+    def head(self, features: dict[str, np.ndarray], image_size: tuple[int, int]) -> Detections:
+        return self.detect_features(features, image_size).detections
+
+    @abstractmethod
+    def new_tracker(self, frame_rate: float) -> Tracker:
+        """A fresh association state for one sequence at ``frame_rate`` frames a second."""
+
+
 TASKS: Registry[Callable[..., TaskNetwork]] = Registry("task network", "vcmbench tasks")
 # Human descriptions for `vcmbench tasks`, without building (importing) the backend.
 TASK_INFO: dict[str, dict[str, str]] = {}
