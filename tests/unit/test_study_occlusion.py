@@ -225,7 +225,7 @@ def test_fgnet_study_end_to_end(tmp_path, astronaut):
     rows = {(r[0], r[1]): r for r in main["rows"]}
     assert set(rows) == {("face-mask", "inpaint-telea"), ("mouth-nose-rectangle", "inpaint-telea")}
     assert rows[("face-mask", "inpaint-telea")][2] == pytest.approx(want, abs=1e-4)
-    assert main["images"] == 3 and main["persons"] == 2
+    assert main["images"] == 3 and main["persons"] == 2 and res["alignment"] == al.signature()
     assert "2 detected, 1 without a detected face" in main["note"]
     assert [r[0] for r in folds["rows"]] == ["001", "002"] and [r[1] for r in folds["rows"]] == [2, 1]
     assert main["compare"]["rows"] == [[main["rows"].index(rows[("face-mask", "inpaint-telea")]), 0]]

@@ -373,4 +373,6 @@ def summarise(study, records, ctx) -> dict[str, Any]:
                        "rows": prow, "ci": pci, "images": len(records), "persons": len(persons),
                        "note": f"leave-one-person-out folds; occlusion {name}, restoration {rn}; intervals "
                                "resample the person's faces."})
-    return {"tables": tables, "plots": [], "labels": mode, "evaluation": "leave-one-person-out" if lopo else "pooled"}
+    sigs = sorted({r["alignment"]["signature"] for r in records if r.get("alignment")})
+    return {"tables": tables, "plots": [], "labels": mode, "evaluation": "leave-one-person-out" if lopo else "pooled",
+            "alignment": ", ".join(sigs) if sigs else "none"}
