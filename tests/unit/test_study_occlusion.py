@@ -230,3 +230,43 @@ def test_fgnet_study_end_to_end(tmp_path, astronaut):
     assert [r[0] for r in folds["rows"]] == ["001", "002"] and [r[1] for r in folds["rows"]] == [2, 1]
     assert main["compare"]["rows"] == [[main["rows"].index(rows[("face-mask", "inpaint-telea")]), 0]]
     assert all(ci is None or ci[0] <= ci[1] for row in main["ci"] for ci in row)
+
+
+def test_csv_person_column_allows_leave_one_person_out(tmp_path):
+    from PIL import Image
+
+    from vcmbench.studies import occlusion
+
+    for n in ("a.png", "b.png", "c.png"):
+        Image.new("RGB", (8, 8)).save(tmp_path / n)
+    (tmp_path / "labels.csv").write_text("image,age,person\na.png,30,p1\nb.png,31,p1\nc.png,12,p2\n")
+    study = _study(dataset={"format": "csv"}, evaluation="leave-one-person-out")
+    ims = occlusion.images(study, tmp_path, None)
+    ps = [p["person"] for _, _, p in plan(study, ims, {"data_dir": str(tmp_path)})]
+    assert ps == ["p1", "p1", "p2"]
+    (tmp_path / "labels.csv").write_text("image,age,person\na.png,30,p1\nb.png,31,\n")
+    ims = occlusion.images(study, tmp_path, None)
+    with pytest.raises(ConditionError, match=r"person of each face \(1 without, e.g. b\)"):
+        plan(study, ims, {"data_dir": str(tmp_path)})
+
+
+def test_undetected_faces_are_left_out_when_the_study_says_so():
+    from vcmbench.core.errors import DataError
+
+    recs = _records({"A": [1.0, 3.0], "B": [8.0]})
+    for r, how in zip(recs, ["detected", "whole-image", "detected"]):
+        r["alignment"] = {"how": how, "signature": "dlib5#x"}
+        r["params"]["alignment"] = {"method": "dlib-5-point", "size": 64, "padding": 0.2, "upsample": 1}
+    cfg = {"occlusions": [{"name": "m", "region": [0.2, 0.4, 0.8, 0.9]}]}
+    kept = summarise(_study(**cfg, alignment={"method": "dlib-5-point", "undetected": "exclude"}), recs, {})
+    main = kept["tables"][0]
+    assert main["rows"] == [["m", "inpaint-telea", 4.5, 9.0, 6.75, 2]] and main["images"] == 2
+    assert "2 detected; 1 pictures without a detected face left out" in main["note"]
+    every = summarise(_study(**cfg, alignment={"method": "dlib-5-point"}), recs, {})["tables"][0]
+    assert every["rows"][0][2] == 4.0 and "2 detected, 1 without a detected face" in every["note"]
+    for r in recs:
+        r["alignment"]["how"] = "whole-image"
+    with pytest.raises(DataError, match="no face in any of the 3"):
+        summarise(_study(**cfg, alignment={"method": "dlib-5-point", "undetected": "exclude"}), recs, {})
+    with pytest.raises(ConditionError, match="undetected must be one of"):
+        plan(_study(alignment={"method": "dlib-5-point", "undetected": "drop"}), [_image(1)], {"data_dir": "/x"})

@@ -3,7 +3,8 @@
 Faces (``settings.dataset.format``):
 
 * ``csv``: ``--data DIR`` holds a CSV (``settings.dataset.file``, default ``labels.csv``) with
-  columns ``image,age`` (paths relative to DIR); labels are the true ages.
+  columns ``image,age`` (paths relative to DIR) and optionally ``person`` (for leave-one-person-out);
+  labels are the true ages.
 * ``fgnet``: the FG-NET file naming, ``001A02.JPG`` = person 001, age 2 (``A`` any case; an
   optional letter after the age, ``001A22a.JPG``, is kept in the id), in DIR or DIR/images.
 * ``coco-people``: crops of the people of a COCO condition (``settings.dataset.condition``;
@@ -97,7 +98,8 @@ def faces(study, data_dir, limit) -> list[tuple[ImageRef, dict[str, Any]]]:
             except (KeyError, ValueError):
                 raise DataError(f"{f} row {i + 2}: {row!r:.80} needs an image name and a finite age; fix the "
                                 "file.") from None
-            out.append((_ref(d / r["image"], Path(r["image"]).stem, i + 1), {"label": age, "person": None}))
+            person = str(r.get("person") or "").strip() or None
+            out.append((_ref(d / r["image"], Path(r["image"]).stem, i + 1), {"label": age, "person": person}))
     elif ds["format"] == "fgnet":
         folder = d / "images" if (d / "images").is_dir() else d
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png") and FGNET.match(p.stem))
@@ -140,6 +142,9 @@ _FACES: dict[str, dict[str, dict[str, Any]]] = {}
 
 
 ALIGNMENTS = ("dlib-5-point",)
+# a face the detector misses: aligned on landmarks sought in the whole picture, or left out of the tables
+# (a summary setting: the jobs are the same either way)
+UNDETECTED = ("whole-image", "exclude")
 EVALUATIONS = ("pooled", "leave-one-person-out")
 _ALIGNERS: dict[tuple, Any] = {}
 
@@ -153,6 +158,9 @@ def _alignment(study) -> dict[str, Any] | None:
                              f"{', '.join(ALIGNMENTS)} (and size, padding, upsample); got {a!r:.80}.")
     out = {"method": a["method"], "size": a.get("size", 64), "padding": a.get("padding", 0.2),
            "upsample": a.get("upsample", 1)}
+    if a.get("undetected", "whole-image") not in UNDETECTED:
+        raise ConditionError(f"Study {study.name}: settings.alignment.undetected must be one of "
+                             f"{', '.join(UNDETECTED)} (what to do with a face the detector misses).")
     if not (isinstance(out["size"], int) and 16 <= out["size"] <= 1024) \
             or not (isinstance(out["padding"], (int, float)) and 0 <= out["padding"] <= 1) \
             or not (isinstance(out["upsample"], int) and 0 <= out["upsample"] <= 3):
@@ -204,9 +212,13 @@ def plan(study, images, ctx):
     evaluation = study.settings.get("evaluation", "pooled")
     if evaluation not in EVALUATIONS:
         raise ConditionError(f"Study {study.name}: settings.evaluation must be one of {', '.join(EVALUATIONS)}.")
-    if evaluation == "leave-one-person-out" and fmt != "fgnet":
-        raise ConditionError(f"Study {study.name}: leave-one-person-out needs the person of each face: use "
-                             "settings.dataset.format fgnet (001A02.JPG = person 001), or evaluation: pooled.")
+    if evaluation == "leave-one-person-out":
+        missing = [im.image_id for im in images if not (extras.get(im.image_id) or {}).get("person")]
+        if fmt == "coco-people" or missing:
+            raise ConditionError(f"Study {study.name}: leave-one-person-out needs the person of each face"
+                                 + (f" ({len(missing)} without, e.g. {missing[0]})" if missing else "")
+                                 + ": use settings.dataset.format fgnet (001A02.JPG = person 001) or a csv with a "
+                                 "person column, or evaluation: pooled.")
     align = _alignment(study)
     from ..features.restoration import resolve_spec
 
@@ -302,6 +314,14 @@ def _interval(err: np.ndarray, groups: list[np.ndarray] | None, resamples: int):
 
 
 def summarise(study, records, ctx) -> dict[str, Any]:
+    a = study.settings.get("alignment")
+    undetected = a.get("undetected", "whole-image") if isinstance(a, dict) else "whole-image"
+    missed = sum(1 for r in records if (r.get("alignment") or {}).get("how") == "whole-image")
+    if undetected == "exclude" and missed:
+        records = [r for r in records if (r.get("alignment") or {}).get("how") != "whole-image"]
+        if not records:
+            raise DataError(f"Study {study.name}: the face detector found no face in any of the {missed} pictures; "
+                            "check --data, or set settings.alignment.undetected: whole-image.")
     labels = np.asarray([r["label"] for r in records], np.float64)
     params = records[0]["params"] if records else {}
     mode = params.get("labels", "annotations")
@@ -329,7 +349,10 @@ def summarise(study, records, ctx) -> dict[str, Any]:
     align = params.get("alignment")
     hows = [r.get("alignment", {}).get("how") for r in records]
     notes = [label_note]
-    if align:
+    if align and undetected == "exclude":
+        notes.append(f"faces aligned ({align['method']}, {align['size']} px chip, padding {align['padding']:g}): "
+                     f"{hows.count('detected')} detected; {missed} pictures without a detected face left out")
+    elif align:
         notes.append(f"faces aligned ({align['method']}, {align['size']} px chip, padding {align['padding']:g}): "
                      f"{hows.count('detected')} detected, {hows.count('whole-image')} without a detected face "
                      "(landmarks sought in the whole picture)")
