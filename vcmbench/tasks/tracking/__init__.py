@@ -10,7 +10,7 @@
 Everything here is numpy/scipy/lap only (no torch).
 """
 
-from .jde import (CONF_THRES, MIN_BOX_AREA, REFERENCE_FRAME_RATE, TRACK_BUFFER, JDETracker)
+from .jde import CONF_THRES, MIN_BOX_AREA, REFERENCE_FRAME_RATE, TRACK_BUFFER, JDETracker
 from .kalman import CHI2INV95, KalmanFilter
 
 __all__ = ["JDETracker", "KalmanFilter", "CHI2INV95", "CONF_THRES", "TRACK_BUFFER", "REFERENCE_FRAME_RATE",

@@ -48,11 +48,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...core.errors import DataError, UsageError
 from ..base import FrameDetections, Tracker, Tracks
 from .kalman import KalmanFilter
 from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
-from .track import Track, TrackState, joint_tracks, multi_predict, sub_tracks, tlbr_to_tlwh, tlwh_to_xyah
-from ...core.errors import DataError, UsageError
+from .track import Track, TrackState, joint_tracks, multi_predict, sub_tracks, tlbr_to_tlwh
 
 CONF_THRES = 0.5
 TRACK_BUFFER = 30
