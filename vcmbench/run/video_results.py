@@ -404,7 +404,8 @@ def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str
                         "re-run `vcmbench run` in a fresh directory.")
     preds = truth.predictions(name, pred)
     gt = None if scored else truth.gt(name)
-    res = V.sequence_result(name, qp, int(rec["bits"]), frames, float(ref["fps"]), int(ref["width"]),
+    # (a feature sequence's side information counts when its condition says so: ``side_info_bits``, as for images)
+    res = V.sequence_result(name, qp, int(rec["bits"]) + int(rec.get("side_info_bits") or 0), frames, float(ref["fps"]), int(ref["width"]),
                             int(ref["height"]), gt, preds)
     if not scored:
         acc, undefined = _accuracy(res.accuracy, keys)
