@@ -116,10 +116,11 @@ def make_synthetic_sequence(root: Path, *, frames: int = 33, width: int = 416, h
                             first_frame: int = 0, qps: tuple[int, ...] = (32, 42), structure: str = "low-delay",
                             codec: str = "vvenc", color: str = "bt601-full-int", disk_frames: int | None = None,
                             name: str | None = None, condition: str = "synthetic-video",
-                            feature: dict | None = None) -> SyntheticSequence:
+                            feature: dict | None = None, twin: str | None = None) -> SyntheticSequence:
     """Write the sequence under ``root/data`` and its condition ``root/<condition>.yaml`` (see the module
     docstring).  ``feature``: a ``feature:`` section (e.g. :func:`ssd_heads_feature`) makes it a feature
-    condition (``kind: feature``, the SSD split at ``feature["split_point"]``, 4:0:0 10-bit coding)."""
+    condition (``kind: feature``, the SSD split at ``feature["split_point"]``, 4:0:0 10-bit coding); ``twin``
+    names its image-domain twin (``bd.twin``: the same sequence with ``feature=None``) for BD-rate."""
     if layout not in ("png", "yuv"):
         raise ValueError(f"layout must be png or yuv, got {layout!r}")
     if layout == "png" and (first_frame or bit_depth != 8):
@@ -197,6 +198,8 @@ def make_synthetic_sequence(root: Path, *, frames: int = 33, width: int = 416, h
         cond["task"]["split_point"] = feature.pop("split_point", "heads")
         cond["feature"] = feature
         cond["description"] += " Feature condition: the SSD's split features of every frame packed and coded."
+        if twin:
+            cond["bd"]["twin"] = twin
     path = root / f"{condition}.yaml"
     path.write_text(yaml.safe_dump(cond, sort_keys=False))
     return SyntheticSequence(data_dir=data, condition_path=path, name=name, frames=frames, first_frame=first_frame,

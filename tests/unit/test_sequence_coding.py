@@ -401,7 +401,7 @@ def test_a_vvenc_4_0_0_10_bit_sequence_verifies_picture_by_picture(tmp_path):
     err = [[np.abs(dec[i] - frames[j]).mean() for j in range(n)] for i in range(n)]
     assert [int(np.argmin(e)) for e in err] == list(range(n)) and max(min(e) for e in err) < 8
     # the same file read as 4:2:0 is refused (not whole frames of that format)
-    with pytest.raises(DataError, match="fewer than the 0 \+ 9 frames of 64x64 420 10-bit"):
+    with pytest.raises(DataError, match=r"fewer than the 0 \+ 9 frames of 64x64 420 10-bit"):
         encode_sequence(VVenCCodec(), src, tmp_path / "g.266", SequenceSettings(
             qp=27, fmt=YuvFormat(size, size, 420, 10), frames=n, fps=30, intra_period=8, preset="faster",
             timeout=120), log_dir=tmp_path / "logs", work_dir=tmp_path / "w2", split=False)

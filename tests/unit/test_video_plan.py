@@ -172,6 +172,73 @@ def test_refusals_name_the_fix(fakes, tmp_path):
         _plan(tvd, tmp_path)
 
 
+def _feature_condition(**feature) -> Condition:
+    """``_condition()`` as a feature condition: the SSD split at its heads (tests/video_fixture.ssd_heads_feature)."""
+    from tests.video_fixture import ssd_heads_feature
+
+    data = copy.deepcopy(_condition().data)
+    f = {**ssd_heads_feature(), **feature}
+    data["kind"] = "feature"
+    data["task"]["split_point"] = f.pop("split_point")
+    data["feature"] = f
+    data["codec"].update(chroma_format=400, input_bit_depth=10, internal_bit_depth=10)
+    return Condition(data=data)
+
+
+class FakeSplitFacts(FakeFacts):
+    split_points = ("heads",)
+    feature_layers = ("m0", "m1", "m2", "m3", "m4", "m5")
+
+    def feature_info(self):
+        return {"m0": {"shape": [576, 19, 19]}, "m1": {"shape": [1280, 10, 10]}}
+
+
+def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_settings(fakes, tmp_path, monkeypatch):
+    """Issue 23 (feature coding of video): one reference job per sequence that also computes and caches the split
+    features (its extra names the split point), one ``featseq`` job per (sequence, QP); the code jobs' ids move with
+    every feature setting (range, formula, rounding, tiling, side information), the references' do not; the
+    feature settings travel in the spec; a network that cannot split there is refused with the fix."""
+    import vcmbench.run.video_plan as vp
+    from vcmbench.run.jobs import KIND_FEATURE_SEQUENCE, KIND_SEQUENCE_REFERENCE
+
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeSplitFacts(name))
+    plan = _plan(_feature_condition(), tmp_path)
+    refs = [s for s in plan.specs if s.kind == KIND_SEQUENCE_REFERENCE]
+    coded = [s for s in plan.specs if s.kind == KIND_FEATURE_SEQUENCE]
+    assert len(refs) == 3 and len(coded) == 18 and len(plan.specs) == 21
+    assert all(dict(s.extra) == {"split_point": "heads"} for s in refs)
+    extra = dict(coded[0].extra)
+    f = json.loads(extra["feature"])
+    assert f["layers"] == ["m0", "m1", "m2", "m3", "m4", "m5"] and f["range"] == {"mode": "fixed", "min": 0.0,
+                                                                                   "max": 6.0}
+    assert f["bits"] == 10 and f["split"] == "heads" and extra["structure"] == "low-delay" and extra["verify_sei"]
+    assert plan.options["feature"] == f and coded[0].describe == "Pass_16x8_50 qp 22"
+    base = _ids(plan)
+    assert _ids(_plan(_feature_condition(), tmp_path)) == base  # stable
+    image = _ids(_plan(_condition(), tmp_path))
+    assert not set(image.values()) & set(base.values())  # the image-domain condition's jobs are other jobs
+    code = {k: v for k, v in base.items() if k[0] == KIND_FEATURE_SEQUENCE}
+    refs_ids = {k: v for k, v in base.items() if k[0] == KIND_SEQUENCE_REFERENCE}
+    for changed in ({"quant_range": {"mode": "fixed", "min": 0.0, "max": 6.5, "source": "t"}},
+                    {"quant_formula": "cav-minmax"}, {"rounding": "floor"},
+                    {"tiling": {**f["tiling"], "m0": [18, 32]}},
+                    {"quant_range": {"mode": "per-image", "source": "t"}, "side_info": "counted",
+                     "header": {"bits": 64, "source": "t"}}):
+        ids = _ids(_plan(_feature_condition(**changed), tmp_path))
+        assert all(ids[k] != v for k, v in code.items()), changed
+        assert all(ids[k] == v for k, v in refs_ids.items()), changed
+    with pytest.raises(ConditionError, match="tiling 18x18 of layer 'm0' holds 324 tiles.*576 channels"):
+        _plan(_feature_condition(tiling={**f["tiling"], "m0": [18, 18]}), tmp_path)
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeFacts(name))
+    with pytest.raises(ConditionError, match="split at 'heads'.*`vcmbench tasks --json`"):
+        _plan(_feature_condition(), tmp_path)
+    data = copy.deepcopy(_feature_condition().data)
+    data["codec"]["chroma_format"] = 420
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeSplitFacts(name))
+    with pytest.raises(ConditionError, match="coded as 4:0:0"):
+        _plan(Condition(data=data), tmp_path)
+
+
 # ------------------------------------------------------------------------------------------ jobs and pipeline
 
 

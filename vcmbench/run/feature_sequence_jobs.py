@@ -4,7 +4,7 @@ inter bitstream at one QP, decoded features through the back half of the network
 ``feature_sequence_job`` (``KIND_FEATURE_SEQUENCE``; ``run.video_plan`` makes the specs), in order:
 
 1. per evaluated frame ``k``: the frame's features (``features.cache.FeatureCache``, keyed by
-   :func:`frame_digest`: computed once per frame by the sequence's reference job, loaded by every QP; computed
+   ``features.cache.frame_digest``: computed once per frame by the sequence's reference job, loaded by every QP; computed
    here when absent) -> the coded layers quantised with the condition's quantiser (``run.feature_jobs.quantiser_for``:
    the fixed range of the condition, or the frame's own range, sent as side information) -> tiled and stacked
    (``features.packing.pack``) -> padded to even size -> one 4:0:0 picture at ``quant_bits``, appended to ONE
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,26 +46,6 @@ from .feature_jobs import quantiser_for
 from .frame_outputs import FrameOutputs
 from .jobs import JobSpec, get_cached_codec, get_cached_task, job_workspace
 from .sequence_jobs import code_sequence, coded_sequence_extra
-
-
-@dataclass(frozen=True)
-class FrameKey:
-    """What ``FeatureCache`` keys a frame's features on (``digest``)."""
-
-    digest: str
-
-
-def frame_digest(ref: Any, k: int, color: str) -> str:
-    """The cache key of evaluated frame ``k`` of a sequence: the sequence's evaluated bytes (``ref.digest``), the
-    colour mode that turns them into the network's RGB, and the frame's index."""
-    return f"{ref.digest}|{color}|frame{int(k)}"
-
-
-def frame_features(cache: Any, task: Any, ref: Any, k: int, color: str) -> dict[str, np.ndarray]:
-    """Frame ``k``'s split features, from the run's cache or computed (and stored) now."""
-    from ..conditions.sequences import frame_rgb
-
-    return cache.get_or_compute(task, FrameKey(frame_digest(ref, k, color)), lambda _key: frame_rgb(ref, k, color))
 
 
 def summarise_quality(per_frame: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,7 +85,7 @@ def feature_sequence_job(spec: JobSpec) -> dict[str, Any]:
         with open(src, "wb") as fh:
             for k in range(ref.frames):
                 t0 = time.perf_counter()
-                feats = frame_features(cache, task, ref, k, spec.color)
+                feats = cache.frame(task, ref, k, spec.color)
                 t1 = time.perf_counter()
                 coded_feats = {n: feats[n] for n in f["layers"]}
                 qz = quantiser_for(f, coded_feats, f"{ref.name} frame {k}")
@@ -140,7 +119,7 @@ def feature_sequence_job(spec: JobSpec) -> dict[str, Any]:
                 if expected.bit_depth != f["bits"]:
                     y = (y.astype(np.int64) >> (expected.bit_depth - f["bits"])).astype(np.uint16)
                 rec_feats = unpack(y[:lay.height, :lay.width], lay, quantisers[k])
-                originals = frame_features(cache, task, ref, k, spec.color)
+                originals = cache.frame(task, ref, k, spec.color)
                 per_frame.append(feature_quality({n: originals[n] for n in f["layers"]}, rec_feats))
                 if "p6" in f["derived"]:
                     rec_feats["p6"] = derive_p6(rec_feats["p5"])

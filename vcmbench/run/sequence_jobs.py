@@ -105,9 +105,7 @@ def sequence_reference_job(spec: JobSpec) -> dict[str, Any]:
     for k in range(ref.frames):
         t0 = time.perf_counter()
         if cache is not None:
-            from .feature_sequence_jobs import frame_features
-
-            frames.append(outputs.features(frame_features(cache, task, ref, k, spec.color), (ref.width, ref.height)))
+            frames.append(outputs.features(cache.frame(task, ref, k, spec.color), (ref.width, ref.height)))
             task_s += time.perf_counter() - t0
             continue
         rgb = frame_rgb(ref, k, spec.color)

@@ -89,13 +89,13 @@ def check_video_supported(cond: Condition) -> None:
                              "tracker's output with `vcmbench evaluate mot`.")
     if cond.kind != "feature" and int(cond.codec.get("chroma_format", 420)) != 420:
         raise ConditionError(f"Condition {cond.name}: video pictures are coded as 4:2:0; set codec.chroma_format 420.")
-    # (a feature condition's 4:0:0 at the quantisation bit depth is checked by run.pipeline.feature_settings)
+    # (a feature condition's 4:0:0 at the quantisation bit depth is checked by run.feature_jobs.feature_settings)
 
 
 def _feature_settings(cond: Condition, task: Any) -> dict[str, Any]:
-    """A feature condition's job settings (``run.pipeline.feature_settings``, the image path's), after checking that
+    """A feature condition's job settings (``run.feature_jobs.feature_settings``, the image path's), after checking that
     ``task`` splits at the condition's split point (``run.pipeline.check_supported``'s split check)."""
-    from .pipeline import feature_settings
+    from .feature_jobs import feature_settings
 
     split = cond.task.get("split_point")
     points = tuple(getattr(task, "split_points", ()) or ())
