@@ -102,12 +102,15 @@ def test_bdrate_of_a_feature_sequence_run_against_its_image_twin(tmp_path):
 
 def test_a_killed_feature_sequence_job_resumes(tmp_path, monkeypatch):
     """The encoder dies in the first run (as a killed job would): the reference job (and the cached features) are
-    stored, the code job reported; the re-run runs only the code job, from the cached features."""
+    stored, the code job reported; the re-run runs only the code job, from the cached features.  This condition
+    quantises each frame with its own range, sent as side information (64 bits a frame + 104 a sequence, as
+    CompressAI-Vision's header): counted in the rate."""
     from vcmbench.coding.codecs.vvenc import VVenCCodec
     from vcmbench.conditions import load_condition
     from vcmbench.run.video_pipeline import VideoRunOptions, run_video
 
-    seq = make_synthetic_sequence(tmp_path, frames=5, intra_period=8, qps=(37,), feature=ssd_heads_feature())
+    seq = make_synthetic_sequence(tmp_path, frames=5, intra_period=8, qps=(37,), feature=ssd_heads_feature(
+        quant_range={"mode": "per-image"}, side_info="counted", header_bits=64, sequence_bits=104))
     real = VVenCCodec.encode_sequence
     calls = []
 
@@ -127,5 +130,10 @@ def test_a_killed_feature_sequence_job_resumes(tmp_path, monkeypatch):
     assert second.errors == [] and second.ran == 1 and second.skipped == 1 and calls == [400, 400]
     rec, pred = _rows(out, "code")[(seq.name, 37)]
     assert rec["verified"], rec["verdict"]
-    assert rec["extra"]["features_computed"] == 0 and len(pred["frames"]) == 5
-    assert second.result_set is not None
+    x = rec["extra"]
+    assert x["features_computed"] == 0 and len(pred["frames"]) == 5
+    assert rec["side_info_bits"] == 5 * 64 + 104 and x["side_info"] == "counted"
+    assert len(x["range"]) == 5 and all(0.0 <= lo < hi <= 6.0 for lo, hi in x["range"])  # each frame's own range
+    assert x["kbps"] == pytest.approx((rec["bits"] + 5 * 64 + 104) * 30 / (1000 * 5))
+    (point,) = [p for p in second.result_set.points if p.extra["level"] == "sequence"]
+    assert point.bits == rec["bits"] + 5 * 64 + 104 and point.extra["kbps"] == pytest.approx(x["kbps"])

@@ -127,6 +127,9 @@ def feature_settings(cond: Condition, task: Any = None) -> dict[str, Any]:
                                               if rng["mode"] == "fixed" else {})},
            "formula": f.get("quant_formula", "seed-eq1"), "scale": f.get("quant_scale"), "rounding": f["rounding"],
            "header_bits": int((f.get("header") or {}).get("bits", 0)),
+           # (video: bits sent once per coded sequence; only when given, so image feature job ids do not move)
+           **({"header_sequence_bits": int(f["header"]["sequence_bits"])}
+              if int((f.get("header") or {}).get("sequence_bits", 0)) else {}),
            "derived": sorted((f.get("derived_layers") or {})), "side_info": side}
     if task is not None:
         check_tiling(cond, task, out)

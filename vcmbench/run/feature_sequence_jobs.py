@@ -19,7 +19,8 @@ inter bitstream at one QP, decoded features through the back half of the network
    decoded features' quality against the originals (``metrics.quality.feature_quality``) per frame.
 
 Record (the picture sequence job's, ``run.sequence_jobs.coded_sequence_extra``): ``bits`` = 8 x the kept
-bitstream's size, ``side_info_bits`` = frames x ``feature.header.bits`` when the condition counts its side
+bitstream's size, ``side_info_bits`` = frames x ``feature.header.bits`` + ``feature.header.sequence_bits`` (once a
+sequence: CompressAI-Vision's 13-byte sequence header before 8 bytes a frame) when the condition counts its side
 information (``side_info: counted``, as the image feature jobs count it per picture), ``extra.kbps`` over the
 sequence with the side information (``metrics.rate.kbps``), ``extra.quality`` = the per-frame quality summarised
 (mean over frames of each frame's MSE and PSNR, overall and per layer), ``extra.layout`` (packed size, offsets),
@@ -129,7 +130,8 @@ def feature_sequence_job(spec: JobSpec) -> dict[str, Any]:
                 head_s += time.perf_counter() - t3
             predictions = {"frames": frames}
             quality = summarise_quality(per_frame)
-        side = int(f["header_bits"]) * ref.frames if f["side_info"] == "counted" else 0
+        side = (int(f["header_bits"]) * ref.frames + int(f.get("header_sequence_bits", 0))
+                if f["side_info"] == "counted" else 0)
         per_frame_range = f["range"]["mode"] != "fixed"
         rng: Any = ([[q.lo, q.hi] for q in quantisers] if per_frame_range else [quantisers[0].lo, quantisers[0].hi])
         rec = JobRecord(

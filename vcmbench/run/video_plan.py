@@ -231,6 +231,9 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     run_options = {"limit": opts.limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
                    "color_signature": color_sig, "sequence_settings": settings,
                    "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
+    run_options["condition_kind"] = cond.kind  # image or feature coding (the result set's provenance.kind)
+    if (cond.data.get("bd") or {}).get("twin"):
+        run_options["twin"] = cond.data["bd"]["twin"]
     if feature is not None:
         run_options["feature"] = feature
     if getattr(task, "device", None):

@@ -370,7 +370,7 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
                       final_csv_name=f"final_{tag}.csv", sequences=rows, classes=class_rows, overall=overall_rows,
                       notes=all_notes)
     vr.csv_text = _final_csv(vr, classes, qps_by, ok)
-    vr.result_set = _result_set(vr, run, run_dir, run_classes, cond)
+    vr.result_set = _result_set(vr, run, run_dir, run_classes)
     if write:
         write_json(run_dir / VIDEO_RESULTS_FILE, vr.to_dict())
         if vr.csv_text:
@@ -405,8 +405,8 @@ def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str
     preds = truth.predictions(name, pred)
     gt = None if scored else truth.gt(name)
     # (a feature sequence's side information counts when its condition says so: ``side_info_bits``, as for images)
-    res = V.sequence_result(name, qp, int(rec["bits"]) + int(rec.get("side_info_bits") or 0), frames, float(ref["fps"]), int(ref["width"]),
-                            int(ref["height"]), gt, preds)
+    bits = int(rec["bits"]) + int(rec.get("side_info_bits") or 0)
+    res = V.sequence_result(name, qp, bits, frames, float(ref["fps"]), int(ref["width"]), int(ref["height"]), gt, preds)
     if not scored:
         acc, undefined = _accuracy(res.accuracy, keys)
         if undefined:
@@ -423,8 +423,7 @@ def _metric_name(gt_mode: str) -> str:
     return metric_name("bbox") + (" vs reference-output pseudo ground truth" if gt_mode == "reference-output" else "")
 
 
-def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classes: list[str],
-                cond: dict[str, Any] | None = None) -> ResultSet:
+def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classes: list[str]) -> ResultSet:
     """Sequence points (``qp`` = the QP) then class points (``qp`` = the rank); ``extra`` names level and group."""
     points = []
     for r in vr.sequences:
@@ -446,16 +445,15 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classe
                                        "seconds": r["seconds"]}))
     provenance: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "command_line": run.get("command_line"),
                                   "data_dir": run.get("data_dir"), "codec_options": run.get("codec_options"),
-                                  "decoders": run.get("decoders"), "video": True,
-                                  # image or feature coding (report.summaries.kind_of: BD pairs a feature run with its
-                                  # bd.twin image run, warned)
-                                  "kind": (cond or {}).get("kind") or "image",
+                                  "decoders": run.get("decoders"), "video": True, "kind": "video",
                                   "structure": run.get("structure"), "sets": run.get("sets"),
                                   "classes": {c["class"]: c["sequences"] for c in vr.classes} or None,
                                   "run_classes": [csv_class_name(c) for c in run_classes],
                                   "final_csv": vr.final_csv_name, "overall_rule": OVERALL_RULE}
-    if ((cond or {}).get("bd") or {}).get("twin"):  # the condition on the same sequences BD may pair it with
-        provenance["twin"] = cond["bd"]["twin"]
+    if run.get("condition_kind"):  # image or feature coding (report.summaries.kind_of: BD pairs a feature run with
+        provenance["kind"] = run["condition_kind"]  # its bd.twin image run, warned; older runs: "video")
+    if run.get("twin"):  # the condition on the same sequences BD may pair it with (report.summaries.twins)
+        provenance["twin"] = run["twin"]
     env_p = run_dir / "env.json"
     if env_p.exists():
         provenance["env"] = read_json(env_p)
