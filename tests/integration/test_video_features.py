@@ -137,3 +137,26 @@ def test_a_killed_feature_sequence_job_resumes(tmp_path, monkeypatch):
     assert x["kbps"] == pytest.approx((rec["bits"] + 5 * 64 + 104) * 30 / (1000 * 5))
     (point,) = [p for p in second.result_set.points if p.extra["level"] == "sequence"]
     assert point.bits == rec["bits"] + 5 * 64 + 104 and point.extra["kbps"] == pytest.approx(x["kbps"])
+
+
+def test_a_run_too_big_to_cache_computes_the_same_features_in_each_job(tmp_path):
+    """``feature_cache=False`` (what a TVD-sized run gets: run.video_plan.feature_cache_plan): nothing is stored under
+    features/, each job computes its frames' features itself, and the bitstream and the predictions equal the
+    cached run's (the cache holds the exact float32 values)."""
+    from vcmbench.conditions import load_condition
+    from vcmbench.run.video_pipeline import VideoRunOptions, run_video
+
+    seq = make_synthetic_sequence(tmp_path, frames=3, intra_period=8, qps=(42,), feature=ssd_heads_feature())
+    cond = load_condition(seq.condition_path)
+    runs = {}
+    for cache in (True, False):
+        out = tmp_path / f"run-{cache}"
+        summary = run_video(cond, seq.data_dir, out, VideoRunOptions(jobs=1, env={}, feature_cache=cache))
+        assert summary.errors == [] and summary.ran == 2
+        assert json.loads((out / "run.json").read_text())["feature_cache"]["cache"] is cache
+        assert len(list((out / "features").glob("*.npz"))) == (3 if cache else 0)
+        runs[cache] = _rows(out, "code")[(seq.name, 42)]
+    (rec_c, pred_c), (rec_n, pred_n) = runs[True], runs[False]
+    assert rec_c["extra"]["features_computed"] == 0 and rec_n["extra"]["features_computed"] == 6  # pack + quality
+    assert rec_c["extra"]["bitstream_sha256"] == rec_n["extra"]["bitstream_sha256"] and pred_c == pred_n
+    assert rec_c["extra"]["quality"] == rec_n["extra"]["quality"]

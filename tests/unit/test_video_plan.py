@@ -206,14 +206,19 @@ def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_se
     refs = [s for s in plan.specs if s.kind == KIND_SEQUENCE_REFERENCE]
     coded = [s for s in plan.specs if s.kind == KIND_FEATURE_SEQUENCE]
     assert len(refs) == 3 and len(coded) == 18 and len(plan.specs) == 21
-    assert all(dict(s.extra) == {"split_point": "heads"} for s in refs)
+    assert all(dict(s.extra) == {"split_point": "heads", "feature_cache": True} for s in refs)
     extra = dict(coded[0].extra)
     f = json.loads(extra["feature"])
     assert f["layers"] == ["m0", "m1", "m2", "m3", "m4", "m5"] and f["range"] == {"mode": "fixed", "min": 0.0,
                                                                                    "max": 6.0}
     assert f["bits"] == 10 and f["split"] == "heads" and extra["structure"] == "low-delay" and extra["verify_sei"]
-    assert plan.options["feature"] == f and coded[0].describe == "Pass_16x8_50 qp 22"
+    assert plan.options["feature"] == f and coded[0].describe == "Pass_16x8_50 qp 22" and extra["feature_cache"]
+    # (the fake network gives shapes for m0 and m1 only: the cache size is unknown, so the run caches)
+    assert plan.options["feature_cache"]["cache"] and "no shapes" in plan.options["feature_cache"]["reason"]
     base = _ids(plan)
+    nocache = _plan(_feature_condition(), tmp_path, feature_cache=False)
+    assert _ids(nocache) == base  # cached or not: the same features, the same jobs
+    assert not dict(nocache.specs[0].extra)["feature_cache"] and not dict(nocache.specs[-1].extra)["feature_cache"]
     assert _ids(_plan(_feature_condition(), tmp_path)) == base  # stable
     image = _ids(_plan(_condition(), tmp_path))
     assert not set(image.values()) & set(base.values())  # the image-domain condition's jobs are other jobs
@@ -237,6 +242,25 @@ def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_se
     monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeSplitFacts(name))
     with pytest.raises(ConditionError, match="coded as 4:0:0"):
         _plan(Condition(data=data), tmp_path)
+
+
+def test_feature_cache_plan_caches_what_fits():
+    """JDE 1088x608 at the TVD layers (CompressAI-Vision @31165daf data/mpeg-fcm/MPEGTVDTRACKING/fpn-sizes/TVD-01.json:
+    256x76x136, 512x38x68, 1024x19x34) is 18.5 MB of float32 a frame: TVD-01's 3000 frames (56 GB) are not cached,
+    9 frames are; the run's option decides when given."""
+    from vcmbench.run.video_plan import FEATURE_CACHE_AUTO_BYTES, feature_cache_plan
+
+    class Jde:
+        def feature_info(self):
+            return {"36": {"shape": [256, 76, 136]}, "61": {"shape": [512, 38, 68]}, "74": {"shape": [1024, 19, 34]}}
+
+    f = {"layers": ["36", "61", "74"]}
+    big = feature_cache_plan(f, Jde(), [_ref("TVD-01", "TVD", frames=3000)], None)
+    assert big["bytes_per_frame"] == 4 * 4630528 and big["bytes"] == 3000 * 4 * 4630528 > FEATURE_CACHE_AUTO_BYTES
+    assert not big["cache"] and "FEATURE_CACHE_AUTO_BYTES" in big["reason"]
+    assert feature_cache_plan(f, Jde(), [_ref("TVD-01", "TVD", frames=9)], None)["cache"]
+    assert feature_cache_plan(f, Jde(), [_ref("TVD-01", "TVD", frames=3000)], True)["cache"]
+    assert not feature_cache_plan(f, Jde(), [_ref("x", "D", frames=1)], False)["cache"]
 
 
 # ------------------------------------------------------------------------------------------ jobs and pipeline

@@ -60,8 +60,9 @@ class FeatureCache:
             return None
 
     def get_or_compute(self, task: Any, image_ref: Any, load_rgb: Callable[[Any], np.ndarray],
-                       split_point: str | None = None) -> dict[str, np.ndarray]:
-        """The image's features from the cache, computed (and stored atomically) when absent."""
+                       split_point: str | None = None, store: bool = True) -> dict[str, np.ndarray]:
+        """The image's features from the cache, computed (and stored atomically unless ``store`` is False) when
+        absent."""
         path = self.path(task, image_ref, split_point)
         if path.exists():
             got = self.load(path)
@@ -70,15 +71,18 @@ class FeatureCache:
                 return got
         feats = {k: np.ascontiguousarray(np.asarray(v, np.float32)) for k, v in task.features(load_rgb(image_ref)).items()}
         self.computed += 1
-        self.store(path, feats)
+        if store:
+            self.store(path, feats)
         return feats
 
-    def frame(self, task: Any, ref: Any, k: int, color: str) -> dict[str, np.ndarray]:
+    def frame(self, task: Any, ref: Any, k: int, color: str, store: bool = True) -> dict[str, np.ndarray]:
         """Evaluated frame ``k`` of the sequence ``ref`` (``conditions.sequences.SequenceRef``): its features from
-        the cache, computed (and stored) when absent.  Keyed by :func:`frame_digest`."""
+        the cache, computed (and stored, unless ``store`` is False: a run too big to cache) when absent.  Keyed by
+        :func:`frame_digest`."""
         from ..conditions.sequences import frame_rgb
 
-        return self.get_or_compute(task, _FrameKey(frame_digest(ref, k, color)), lambda _key: frame_rgb(ref, k, color))
+        return self.get_or_compute(task, _FrameKey(frame_digest(ref, k, color)), lambda _key: frame_rgb(ref, k, color),
+                                   store=store)
 
     def store(self, path: Path, feats: dict[str, np.ndarray]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,13 @@ job's, so ``run.video_results`` scores both alike.
 
 The cache (``RUNDIR/features/<key>.npz``, float32, exact): one file per (sequence content, colour mode, frame,
 network signature, split point).  Its size per frame is the network's split tensors: SSD-MobileNetV2 at its heads
-(300x300 input) 352,192 values = 1.4 MB; JDE 1088x608 at three layers several MB (see the README: a 3000-frame
-TVD sequence's cache is tens of GB).  A run removes nothing from it.
+(300x300 input) 352,192 values = 1.4 MB; JDE 1088x608 at the TVD layers 4,630,528 values = 18.5 MB (a 3000-frame
+TVD sequence: 56 GB), at the HiEve layers 9.3 MB.  ``run.video_plan.feature_cache_plan`` decides per run: cached
+when the run's frames fit ``FEATURE_CACHE_AUTO_BYTES`` (or as ``VideoRunOptions.feature_cache`` says); otherwise
+(``extra.feature_cache`` False) every job computes the features of each frame itself, twice in a code job (to
+pack, then as the originals of the quality figures), and nothing is stored.  float16 would halve the cache but not
+be exact (an 11-bit mantissa against 10-bit codes moves codes at rounding boundaries).  A run removes nothing from
+the cache.
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ def feature_sequence_job(spec: JobSpec) -> dict[str, Any]:
     codec = get_cached_codec(spec.codec, spec.codec_options)
     task = get_cached_task(spec.task, spec.task_options)
     cache = FeatureCache(run_dir, f["split"])
+    keep = bool(extra.get("feature_cache", True))  # False: a run too big to cache computes each frame's features here
     size = (ref.width, ref.height)
     with job_workspace(spec) as tmp:
         src = tmp / "features.yuv"
@@ -86,7 +92,7 @@ def feature_sequence_job(spec: JobSpec) -> dict[str, Any]:
         with open(src, "wb") as fh:
             for k in range(ref.frames):
                 t0 = time.perf_counter()
-                feats = cache.frame(task, ref, k, spec.color)
+                feats = cache.frame(task, ref, k, spec.color, store=keep)
                 t1 = time.perf_counter()
                 coded_feats = {n: feats[n] for n in f["layers"]}
                 qz = quantiser_for(f, coded_feats, f"{ref.name} frame {k}")
@@ -120,7 +126,7 @@ def feature_sequence_job(spec: JobSpec) -> dict[str, Any]:
                 if expected.bit_depth != f["bits"]:
                     y = (y.astype(np.int64) >> (expected.bit_depth - f["bits"])).astype(np.uint16)
                 rec_feats = unpack(y[:lay.height, :lay.width], lay, quantisers[k])
-                originals = cache.frame(task, ref, k, spec.color)
+                originals = cache.frame(task, ref, k, spec.color, store=keep)
                 per_frame.append(feature_quality({n: originals[n] for n in f["layers"]}, rec_feats))
                 if "p6" in f["derived"]:
                     rec_feats["p6"] = derive_p6(rec_feats["p5"])

@@ -105,7 +105,8 @@ def sequence_reference_job(spec: JobSpec) -> dict[str, Any]:
     for k in range(ref.frames):
         t0 = time.perf_counter()
         if cache is not None:
-            frames.append(outputs.features(cache.frame(task, ref, k, spec.color), (ref.width, ref.height)))
+            feats = cache.frame(task, ref, k, spec.color, store=bool(dict(spec.extra).get("feature_cache", True)))
+            frames.append(outputs.features(feats, (ref.width, ref.height)))
             task_s += time.perf_counter() - t0
             continue
         rgb = frame_rgb(ref, k, spec.color)

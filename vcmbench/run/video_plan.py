@@ -20,6 +20,7 @@ restarts from its finished segments (``RUNDIR/partial/<job_id>``, ``coding.seque
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,6 +36,8 @@ VIDEO_METRICS = ("coco-ap",)  # what the video scoring (run.video_results) evalu
 # seconds allowed to verify a sequence: a fixed part plus a part per frame per megapixel (decoders run at a few
 # frames a second on 1080p; DESIGN.md 5.4 gives ~0.2 s per 1024x768 picture)
 VERIFY_BASE_S, VERIFY_PER_FRAME_MPX_S = 120.0, 4.0
+# a feature run caches every evaluated frame's split features (float32) when they fit this many bytes in all
+FEATURE_CACHE_AUTO_BYTES = 8 * 2 ** 30
 
 
 @dataclass
@@ -63,6 +66,7 @@ class VideoRunOptions:
     command_line: Sequence[str] | None = None
     env: dict[str, Any] | None = None
     timeout: float | None = None  # seconds per job for the executor this run makes
+    feature_cache: bool | None = None  # feature runs: cache every frame's features (None: when they fit, see below)
 
 
 @dataclass
@@ -105,6 +109,31 @@ def _feature_settings(cond: Condition, task: Any) -> dict[str, Any]:
                              f"{' (split points: ' + ', '.join(points) + ')' if points else ''}. "
                              "Name a split point the network publishes (`vcmbench tasks --json`).")
     return feature_settings(cond, task)
+
+
+def feature_cache_plan(feature: dict[str, Any], task: Any, sequences: Sequence[Any], wanted: bool | None
+                       ) -> dict[str, Any]:
+    """Whether a feature run caches its frames' features (``features.cache``), and why: ``wanted`` (the run's
+    ``feature_cache`` option) decides when given; else cached when the run's evaluated frames x the coded layers'
+    float32 bytes (the network's ``feature_info`` shapes) fit ``FEATURE_CACHE_AUTO_BYTES``, or when the shapes are
+    unknown.  Never part of a job id: cached or not, the features are the same float32 values."""
+    info = {}
+    fn = getattr(task, "feature_info", None)
+    if callable(fn):
+        info = fn() or {}
+    shapes = [(info.get(k) or {}).get("shape") for k in feature["layers"]]
+    per_frame = 4 * sum(math.prod(int(v) for v in s) for s in shapes) if shapes and all(shapes) else None
+    frames = sum(int(s.frames) for s in sequences)
+    total = per_frame * frames if per_frame is not None else None
+    if wanted is not None:
+        cache, why = bool(wanted), "the run's feature_cache option"
+    elif total is None:
+        cache, why = True, "the network publishes no shapes for the coded layers: cached"
+    else:
+        cache = total <= FEATURE_CACHE_AUTO_BYTES
+        why = (f"{frames} frames x {per_frame} bytes = {total} bytes "
+               f"{'<=' if cache else '>'} {FEATURE_CACHE_AUTO_BYTES} (FEATURE_CACHE_AUTO_BYTES)")
+    return {"cache": cache, "bytes_per_frame": per_frame, "bytes": total, "reason": why}
 
 
 def structure_of(cond: Condition) -> str:
@@ -210,16 +239,21 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     code_key = _KeyHash({"kind": code_kind, "codec": codec_sig, "settings": settings, "color": color_sig,
                          "ibd": ibd, "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
                          "v": RESULTS_VERSION, **({"feature": feature} if feature else {})}, ("sequence", "qp"))
+    fcache = feature_cache_plan(feature, task, sequences, opts.feature_cache) if feature else None
+    ref_extra = tuple(split_extra.items())
     if feature:
         import json
 
-        settings_t = tuple(sorted({**settings, "feature": json.dumps(feature, sort_keys=True)}.items()))
+        # (the cache decision travels with the jobs but is no part of their ids: the features are the same)
+        settings_t = tuple(sorted({**settings, "feature": json.dumps(feature, sort_keys=True),
+                                   "feature_cache": fcache["cache"]}.items()))
+        ref_extra = (*ref_extra, ("feature_cache", fcache["cache"]))
     specs: list[JobSpec] = []
     for ref in sequences:
         facts = _sequence_facts(ref)
         specs.append(JobSpec(job_id="r" + ref_key(sequence=facts), kind=KIND_SEQUENCE_REFERENCE, image=ref,
                              run_dir=run_dir_s, task=network, task_options=topts_t, color=color, input_bit_depth=ibd,
-                             signature=task_sig, extra=tuple(split_extra.items())))
+                             signature=task_sig, extra=ref_extra))
     for ref in sequences:  # the QPs of a sequence one after another
         facts = {**_sequence_facts(ref), "fps": ref.fps, "intra_period": ref.intra_period}
         for qp in qps_by_sequence[ref.name]:
@@ -236,6 +270,7 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
         run_options["twin"] = cond.data["bd"]["twin"]
     if feature is not None:
         run_options["feature"] = feature
+        run_options["feature_cache"] = fcache
     if getattr(task, "device", None):
         run_options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
     return VideoPlan(cond, sequences, specs, codec_sig, task_sig, classes, qps_by_sequence, structure, sets,
