@@ -1,5 +1,6 @@
-"""The FCM tracking feature anchors (issue 23): cttc/fcm-tvd-tracking-features.yaml and
-cttc/fcm-hieve-tracking-features.yaml pack JDE's split tensors as CompressAI-Vision does.
+"""The FCM video feature anchors (issue 23): cttc/fcm-tvd-tracking-features.yaml and
+cttc/fcm-hieve-tracking-features.yaml pack JDE's split tensors, cttc/fcm-sfu-hw-obj-features.yaml Faster R-CNN's
+P2..P5, as CompressAI-Vision does.
 
 Reference: CompressAI-Vision @31165daf ``compressai_vision/codecs/utils.py`` (``compute_frame_resolution`` and
 ``FpnUtils.reshape_feature_pyramid_to_frame`` with ``packing_all_in_one``: tensors sorted by size, each tile grid
@@ -24,9 +25,15 @@ FPN = {
                                   {"36": 1216, "61": 608, "74": 304}),
     "fcm-hieve-tracking-features": ({"105": (128, 76, 136), "90": (256, 38, 68), "75": (512, 19, 34)},
                                     {"105": 1216, "90": 608, "75": 304}),
+    # a 1920x1080 SFU frame through detectron2 (shortest edge 800, padded to 32: 800x1440): P2..P5 strides 4..32
+    "fcm-sfu-hw-obj-features": ({"p2": (256, 200, 360), "p3": (256, 100, 180), "p4": (256, 50, 90),
+                                 "p5": (256, 25, 45)}, {"p2": 3200, "p3": 800, "p4": 200, "p5": 50}),
 }
+SIZE = {"fcm-tvd-tracking-features": (2176, 2128), "fcm-hieve-tracking-features": (1088, 2128),
+        "fcm-sfu-hw-obj-features": (5760, 4250)}
+SPLIT = {"fcm-tvd-tracking-features": "tvd", "fcm-hieve-tracking-features": "hieve", "fcm-sfu-hw-obj-features": "fpn"}
 RANGES = {"fcm-tvd-tracking-features": (-4.722218990325928, 48.58344268798828),
-          "fcm-hieve-tracking-features": (-1.0795, 11.8232)}
+          "fcm-hieve-tracking-features": (-1.0795, 11.8232), "fcm-sfu-hw-obj-features": (-17.8848, 16.69418)}
 
 
 def _peer_grid(shapes):
@@ -59,7 +66,7 @@ def test_tracking_feature_anchor_packs_as_the_reference(name):
     assert {k: tuple(v) for k, v in f["tiling"].items()} == grid
     lay = layout(shapes, f["tiling"], f["layers"])
     assert {k: lay.shapes[k][1] * lay.tiling[k][1] for k in lay.layers} == heights
-    assert lay.height == 2128 and lay.width == (2176 if "tvd" in name else 1088)
+    assert (lay.width, lay.height) == SIZE[name]
     assert all(lay.tiling[k][0] * lay.shapes[k][2] == lay.width for k in lay.layers)  # no padding column
     assert f["range"] == {"mode": "fixed", "min": RANGES[name][0], "max": RANGES[name][1]}
     assert (f["formula"], f["rounding"], f["bits"]) == ("cav-minmax", "floor", 10)
@@ -67,7 +74,8 @@ def test_tracking_feature_anchor_packs_as_the_reference(name):
     assert cond.codec["chroma_format"] == 400 and cond.codec["input_bit_depth"] == 10
     assert cond.codec["structure"] == "low-delay" and cond.is_sequences
     assert cond.data["bd"]["twin"] == name.replace("-features", "")
-    assert cond.task["split_point"] == ("tvd" if "tvd" in name else "hieve")
+    assert cond.task["split_point"] == SPLIT[name] and cond.section("rate")["side_info"] == "counted"
+    assert f["derived"] == (["p6"] if "sfu" in name else [])
 
 
 def test_image_feature_settings_keep_their_keys():
