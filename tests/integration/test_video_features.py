@@ -160,3 +160,27 @@ def test_a_run_too_big_to_cache_computes_the_same_features_in_each_job(tmp_path)
     assert rec_c["extra"]["features_computed"] == 0 and rec_n["extra"]["features_computed"] == 6  # pack + quality
     assert rec_c["extra"]["bitstream_sha256"] == rec_n["extra"]["bitstream_sha256"] and pred_c == pred_n
     assert rec_c["extra"]["quality"] == rec_n["extra"]["quality"]
+
+
+@pytest.mark.slow  # (VTM 12.0 codes 18 packed 640x572 pictures: minutes here)
+@pytest.mark.needs_vtm
+def test_feature_sequence_with_vtm_split_and_joined(vtm_dir, tmp_path):
+    """VTM 12.0 low-delay codes the packed 4:0:0 frames split at the intra period and joined (parcat's way); every
+    picture is verified against the encoder's reconstruction and by every decoder, VTM's DecoderApp included."""
+    from vcmbench.cli import cli
+
+    # (VTM low-delay: an intra period a multiple of its GOP 8 and larger than it)
+    seq = make_synthetic_sequence(tmp_path, frames=18, intra_period=16, qps=(47,), codec="vtm", width=208, height=120,
+                                  feature=ssd_heads_feature())
+    out = tmp_path / "run"
+    r = CliRunner().invoke(cli, ["run", str(seq.condition_path), "--data", str(seq.data_dir), "--out", str(out),
+                                 "--vtm-dir", str(vtm_dir), "--jobs", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    ((rec, pred),) = _rows(out, "code").values()
+    x = rec["extra"]
+    assert rec["verified"], rec["verdict"]
+    assert [(s["first"], s["frames"]) for s in x["segments"]] == [(0, 17), (16, 2)] and x["join"]["method"] == "parcat"
+    assert {"decode:pyav", "decode:ffmpeg", "decode:vtm"} <= set(x["checks"]) and len(x["pictures"]) == 18
+    assert all(p.get("recon") == "ok" for p in x["pictures"])
+    assert (rec["coded_width"], rec["coded_height"]) == (640, 572) and len(pred["frames"]) == 18
+    assert "--ChromaFormatIDC=400" in (out / "commands.log").read_text()
