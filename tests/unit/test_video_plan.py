@@ -244,6 +244,28 @@ def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_se
         _plan(Condition(data=data), tmp_path)
 
 
+def test_a_network_with_several_split_points_is_built_for_the_conditions(fakes, tmp_path, monkeypatch):
+    """jde-1088x608 offers the split sets tvd and hieve and is built for one by its task option ``split``: a feature
+    condition's plan passes its split point (a network with one split point gets no option)."""
+    import vcmbench.run.video_plan as vp
+
+    built = []
+
+    class TwoSplits(FakeSplitFacts):
+        split_points = ("tvd", "heads")
+
+    def facts(name, opts):
+        built.append(dict(opts))
+        return TwoSplits(name)
+
+    monkeypatch.setattr(vp, "network_facts", facts)
+    plan = _plan(_feature_condition(), tmp_path)
+    assert built[-1]["split"] == "heads" and all(dict(s.task_options)["split"] == "heads" for s in plan.specs)
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: built.append(dict(opts)) or FakeSplitFacts(name))
+    plan = _plan(_feature_condition(), tmp_path)
+    assert "split" not in built[-1] and all("split" not in dict(s.task_options) for s in plan.specs)
+
+
 def test_feature_cache_plan_caches_what_fits():
     """JDE 1088x608 at the TVD layers (CompressAI-Vision @31165daf data/mpeg-fcm/MPEGTVDTRACKING/fpn-sizes/TVD-01.json:
     256x76x136, 512x38x68, 1024x19x34) is 18.5 MB of float32 a frame: TVD-01's 3000 frames (56 GB) are not cached,
