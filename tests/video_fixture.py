@@ -111,13 +111,37 @@ def _rgb_to_yuv420(rgb: np.ndarray, bit_depth: int) -> bytes:
     return b"".join(p.tobytes() for p in planes)
 
 
+def ssd_heads_feature(*, quant_range: dict | None = None, side_info: str = "none", header_bits: int = 0,
+                      sequence_bits: int = 0) -> dict:
+    """The ``feature:`` section of cttc/coco-tiny-cc-ssd-features.yaml (SSD-MobileNetV2 split at the six maps its
+    heads read, fixed ReLU6 range [0, 6], seed eq. 1 with rounding, 10 bits), plus ``split_point`` (moved into
+    ``task:`` by :func:`make_synthetic_sequence`).  ``quant_range={"mode": "per-image"}`` (with ``side_info``
+    ``counted``, ``header_bits`` a frame and ``sequence_bits`` once) quantises each frame with its own range, sent as
+    side information."""
+    rng = dict(quant_range or {"mode": "fixed", "min": 0.0, "max": 6.0})
+    rng.setdefault("source", SOURCE)
+    return {
+        "split_point": "heads",
+        "coded_layers": ["m0", "m1", "m2", "m3", "m4", "m5"],
+        "channels": {"m0": 576, "m1": 1280, "m2": 512, "m3": 256, "m4": 256, "m5": 128},
+        "tiling": {"m0": [32, 18], "m1": [64, 20], "m2": [128, 4], "m3": [128, 2], "m4": [256, 1], "m5": [128, 1]},
+        "quant_bits": 10, "quant_range": rng, "quant_formula": "seed-eq1", "rounding": "round",
+        "header": {"bits": int(header_bits), **({"sequence_bits": int(sequence_bits)} if sequence_bits else {}),
+                   "source": SOURCE},
+        "side_info": side_info, "source": SOURCE,
+    }
+
+
 def make_synthetic_sequence(root: Path, *, frames: int = 33, width: int = 416, height: int = 240,
                             layout: str = "png", bit_depth: int = 8, fps: int = 30, intra_period: int = 32,
                             first_frame: int = 0, qps: tuple[int, ...] = (32, 42), structure: str = "low-delay",
                             codec: str = "vvenc", color: str = "bt601-full-int", disk_frames: int | None = None,
-                            name: str | None = None, condition: str = "synthetic-video") -> SyntheticSequence:
+                            name: str | None = None, condition: str = "synthetic-video",
+                            feature: dict | None = None, twin: str | None = None) -> SyntheticSequence:
     """Write the sequence under ``root/data`` and its condition ``root/<condition>.yaml`` (see the module
-    docstring)."""
+    docstring).  ``feature``: a ``feature:`` section (e.g. :func:`ssd_heads_feature`) makes it a feature
+    condition (``kind: feature``, the SSD split at ``feature["split_point"]``, 4:0:0 10-bit coding); ``twin``
+    names its image-domain twin (``bd.twin``: the same sequence with ``feature=None``) for BD-rate."""
     if layout not in ("png", "yuv"):
         raise ValueError(f"layout must be png or yuv, got {layout!r}")
     if layout == "png" and (first_frame or bit_depth != 8):
@@ -165,12 +189,14 @@ def make_synthetic_sequence(root: Path, *, frames: int = 33, width: int = 416, h
         raise ValueError(f"codec must be vvenc or vtm, got {codec!r}")
     codec_section.update(scales=[1.0], input_bit_depth=bit_depth, internal_bit_depth=10, chroma_format=420,
                          structure=structure, source=SOURCE)
+    if feature is not None:  # the packed feature pictures: 4:0:0 at the quantisation bit depth
+        codec_section.update(input_bit_depth=int(feature.get("quant_bits", 10)), chroma_format=400)
     cond = {
         "schema_version": 1, "name": condition, "version": 1,
         "title": f"Synthetic {width}x{height} {fps} fps sequence ({frames} frames, {layout}) for the video tests",
         "description": "A short sequence panned and zoomed across a coco-tiny-cc picture (CC BY), made by "
                        "tests/video_fixture.py at test time; reference-output ground truth.",
-        "kind": "image",
+        "kind": "image" if feature is None else "feature",
         "dataset": {
             "name": "synthetic-video", "source": SOURCE,
             "references": {"synthetic": SOURCE},
@@ -188,6 +214,14 @@ def make_synthetic_sequence(root: Path, *, frames: int = 33, width: int = 416, h
         "bd": {"method": "pchip-jvet", "quality": "AP", "source": SOURCE},
         "ground_truth": {"mode": "reference-output", "score_threshold": 0.3, "source": SOURCE},
     }
+    if feature is not None:
+        feature = dict(feature)
+        cond["task"]["split_point"] = feature.pop("split_point", "heads")
+        cond["feature"] = feature
+        cond["rate"]["side_info"] = feature.get("side_info", "none")  # (the rate section's word decides)
+        cond["description"] += " Feature condition: the SSD's split features of every frame packed and coded."
+        if twin:
+            cond["bd"]["twin"] = twin
     path = root / f"{condition}.yaml"
     path.write_text(yaml.safe_dump(cond, sort_keys=False))
     return SyntheticSequence(data_dir=data, condition_path=path, name=name, frames=frames, first_frame=first_frame,

@@ -199,11 +199,13 @@ def _quant_range(v: Any) -> str | None:
 
 
 def _header(v: Any) -> str | None:
-    if not isinstance(v, dict) or set(v) - {"bits", "source"}:
-        return "expected {bits: N, source: ..} (bits per image sent beside the codec bitstream)"
-    b = v.get("bits")
-    if not isinstance(b, int) or isinstance(b, bool) or b < 0:
-        return f"bits must be a non-negative integer, got {b!r}"
+    if not isinstance(v, dict) or set(v) - {"bits", "sequence_bits", "source"}:
+        return ("expected {bits: N, source: ..} (bits per image, or per frame of a sequence, sent beside the codec "
+                "bitstream; video: sequence_bits: M once per coded sequence)")
+    for key in ("bits", "sequence_bits"):
+        b = v.get(key, 0)
+        if not isinstance(b, int) or isinstance(b, bool) or b < 0:
+            return f"{key} must be a non-negative integer, got {b!r}"
     if not isinstance(v.get("source"), str):
         return "missing 'source'"
     return None

@@ -404,8 +404,9 @@ def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str
                         "re-run `vcmbench run` in a fresh directory.")
     preds = truth.predictions(name, pred)
     gt = None if scored else truth.gt(name)
-    res = V.sequence_result(name, qp, int(rec["bits"]), frames, float(ref["fps"]), int(ref["width"]),
-                            int(ref["height"]), gt, preds)
+    # (a feature sequence's side information counts when its condition says so: ``side_info_bits``, as for images)
+    bits = int(rec["bits"]) + int(rec.get("side_info_bits") or 0)
+    res = V.sequence_result(name, qp, bits, frames, float(ref["fps"]), int(ref["width"]), int(ref["height"]), gt, preds)
     if not scored:
         acc, undefined = _accuracy(res.accuracy, keys)
         if undefined:
@@ -449,6 +450,10 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classe
                                   "classes": {c["class"]: c["sequences"] for c in vr.classes} or None,
                                   "run_classes": [csv_class_name(c) for c in run_classes],
                                   "final_csv": vr.final_csv_name, "overall_rule": OVERALL_RULE}
+    if run.get("condition_kind"):  # image or feature coding (report.summaries.kind_of: BD pairs a feature run with
+        provenance["kind"] = run["condition_kind"]  # its bd.twin image run, warned; older runs: "video")
+    if run.get("twin"):  # the condition on the same sequences BD may pair it with (report.summaries.twins)
+        provenance["twin"] = run["twin"]
     env_p = run_dir / "env.json"
     if env_p.exists():
         provenance["env"] = read_json(env_p)
