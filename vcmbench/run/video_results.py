@@ -76,6 +76,7 @@ class VideoResults:
     notes: list[str] = field(default_factory=list)
     result_set: ResultSet | None = None
     csv_text: str = ""
+    reference: list[dict[str, Any]] = field(default_factory=list)  # tracking: each sequence's uncompressed tracks scored
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -243,16 +244,40 @@ def build_video_results(run_dir: str | Path, store: RunStore | None = None, writ
         cond = read_json(run_dir / "condition.json")
         if not run.get("video"):
             raise DataError(f"{run_dir} is not a video run (run.json has no \"video\": true); use `vcmbench results`.")
-        if (cond.get("metric") or {}).get("name") != "coco-ap":
-            raise ConditionError(f"Video results score COCO AP conditions only; {cond['name']} uses "
-                                 f"{cond['metric'].get('name')!r} (MOTA scoring of tracking runs is not built yet).")
+        metric = (cond.get("metric") or {}).get("name")
+        if metric == "mota":
+            from .video_mot import build_mot_results
+
+            return build_mot_results(run_dir, run, cond, st, write)
+        if metric != "coco-ap":
+            raise ConditionError(f"Video results score COCO AP and MOTA conditions; {cond['name']} uses "
+                                 f"{metric!r}.")
         return _build(run_dir, run, cond, st, write)
     finally:
         if own:
             st.close()
 
 
-def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStore, write: bool) -> VideoResults:
+@dataclass
+class _Layout:
+    """What a video run holds, read from ``run.json``: sequences, the classes scored (whole), jobs by key."""
+
+    refs: dict[str, dict[str, Any]]
+    classes: dict[str, list[str]]  # the classes that can be scored (every sequence in the run)
+    run_classes: list[str]  # every class of the run (Overall needs each)
+    class_of: dict[str, str]
+    qps_by: dict[str, list[int]]
+    code_jobs: dict[tuple[str, int], str]
+    ref_jobs: dict[str, str]  # job id -> sequence name
+    notes: list[str]
+
+    def order(self) -> list[str]:
+        """Sequences in class order, then those outside every scored class."""
+        out = [n for ns in self.classes.values() for n in ns] + [n for n in self.refs if n not in self.class_of]
+        return list(dict.fromkeys(out))
+
+
+def _layout(run: dict[str, Any]) -> _Layout:
     refs = {r["name"]: r for r in run["sequences"]}
     classes: dict[str, list[str]] = {c: list(ns) for c, ns in (run.get("classes") or {}).items()}
     if not classes:
@@ -281,6 +306,13 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
                 qps_by[j["image_id"]] = sorted([*qps_by[j["image_id"]], int(j["qp"])])
         elif j["kind"] == "reference":
             ref_jobs[j["job_id"]] = j["image_id"]
+    return _Layout(refs, classes, run_classes, class_of, qps_by, code_jobs, ref_jobs, notes)
+
+
+def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStore, write: bool) -> VideoResults:
+    lay = _layout(run)
+    refs, classes, run_classes, class_of = lay.refs, lay.classes, lay.run_classes, lay.class_of
+    qps_by, code_jobs, ref_jobs, notes = lay.qps_by, lay.code_jobs, lay.ref_jobs, lay.notes
     ref_preds = {ref_jobs[jid]: pred for jid, _, pred in st.records(ref_jobs, predictions=True)}
     truth = _Truth(cond, refs, ref_preds)
     keys = _keys(cond)
@@ -334,16 +366,22 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
                                "seconds": sum(p.seconds for p in pts), "bits": sum(p.bits for p in pts),
                                "kbps": kb, "bpp": bpp, "accuracy": acc,
                                **{k: sum(rows_by[x].get(k, 0.0) for x in need) for k in TIME_KEYS}})
-    order = [n for ns in classes.values() for n in ns] + [n for n in refs if n not in class_of]
-    order = list(dict.fromkeys(order))
+    order = lay.order()
     for name in order:  # the sequences outside every scored class, and QPs no class point needed
         score([(name, qp) for qp in qps_by.get(name, []) if (name, qp) not in rows_by])
     rows = [rows_by[(n, q)] for n in order for q in qps_by.get(n, [])]
 
-    # Overall per rank: mean over the classes (only where every class has the point)
+    overall_rows = _overall_rows(class_rows, run_classes, keys, notes)
+
+    return _finish(run_dir, run, cond, lay, _metric_name(truth.gt_mode), [*truth.notes, *notes], rows, class_rows,
+                   overall_rows, ok, write)
+
+
+def _overall_rows(class_rows: list[dict[str, Any]], run_classes: list[str], keys: Sequence[str],
+                  notes: list[str]) -> list[dict[str, Any]]:
+    """Overall per rank: the mean over the classes (only where every class of the run has the point)."""
     overall_rows: list[dict[str, Any]] = []
-    ranks = sorted({r["rank"] for r in class_rows})
-    for rank in ranks:
+    for rank in sorted({r["rank"] for r in class_rows}):
         at = {r["class"]: r for r in class_rows if r["rank"] == rank}
         if set(at) != set(run_classes):
             notes.append(f"Overall rate point {rank}: not given — class(es) {sorted(set(run_classes) - set(at))} "
@@ -352,9 +390,18 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
         acc = {k: V.overall({c: r["accuracy"].get(k) for c, r in at.items()})
                for k in keys if all(k in r["accuracy"] for r in at.values())}
         overall_rows.append({"rank": rank, "classes": run_classes, "accuracy": acc})
+    return overall_rows
 
+
+def _finish(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], lay: _Layout, metric: str, all_notes: list[str],
+            rows: list[dict[str, Any]], class_rows: list[dict[str, Any]], overall_rows: list[dict[str, Any]],
+            ok: Mapping[tuple[str, int], V.SequenceResult], write: bool,
+            reference: list[dict[str, Any]] | None = None) -> VideoResults:
+    """The results object of scored rows (COCO AP or MOTA alike), its final CSV and result set, written when
+    ``write``."""
+    qps_by, classes, run_classes = lay.qps_by, lay.classes, lay.run_classes
     if not any(r["verified"] for r in rows):
-        raise EvaluationError(f"No sequence of {run_dir} has a verified result: " + "; ".join(notes[:3]))
+        raise EvaluationError(f"No sequence of {run_dir} has a verified result: " + "; ".join(all_notes[:3]))
 
     from .resultset import _signature
 
@@ -362,13 +409,12 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
     sig_run.setdefault("scales", [1.0])
     sig_run["qps"] = sorted({q for qs in qps_by.values() for q in qs})
     sig = str(_signature(cond, sig_run))
-    metric = _metric_name(truth.gt_mode)
-    all_notes = [*truth.notes, *notes]
+    qkey = cond["metric"]["quality_key"]
     tag = dataset_tag(cond["dataset"]["name"])
     vr = VideoResults(condition=f"{cond['name']}@{cond['version']}", dataset=cond["dataset"]["name"], label=run["label"],
                       codec=run["codec_signature"], signature=sig, metric=metric, quality_key=qkey,
                       final_csv_name=f"final_{tag}.csv", sequences=rows, classes=class_rows, overall=overall_rows,
-                      notes=all_notes)
+                      notes=all_notes, reference=list(reference or []))
     vr.csv_text = _final_csv(vr, classes, qps_by, ok)
     vr.result_set = _result_set(vr, run, run_dir, run_classes)
     if write:
@@ -433,7 +479,8 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classe
                                 accuracy=dict(r["accuracy"]), images=r["frames"],
                                 **{k: r.get(k, 0.0) for k in TIME_KEYS},
                                 extra={"level": "sequence", "group": r["sequence"], "class": r["class"],
-                                       "kbps": float(r["kbps"]), "fps": r["fps"], "frames": r["frames"]}))
+                                       "kbps": float(r["kbps"]), "fps": r["fps"], "frames": r["frames"],
+                                       **({"counts": dict(r["counts"])} if r.get("counts") else {})}))
     for r in vr.classes:
         points.append(RatePoint(scale=1.0, qp=int(r["rank"]), bits=int(r["bits"]),
                                 pixels=int(round(r["bits"] / r["bpp"])), bpp=float(r["bpp"]),
@@ -441,7 +488,8 @@ def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classe
                                 **{k: r.get(k, 0.0) for k in TIME_KEYS},
                                 extra={"level": "class", "group": r["class"], "kbps": float(r["kbps"]),
                                        "rank": r["rank"], "qps": list(r["qps"]), "sequences": list(r["sequences"]),
-                                       "seconds": r["seconds"]}))
+                                       "seconds": r["seconds"],
+                                       **({"counts": dict(r["counts"])} if r.get("counts") else {})}))
     provenance: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "command_line": run.get("command_line"),
                                   "data_dir": run.get("data_dir"), "codec_options": run.get("codec_options"),
                                   "decoders": run.get("decoders"), "video": True, "kind": "video",
