@@ -285,7 +285,8 @@ def make_tracking_sequence(root: Path, *, frames: int = 21, width: int = 416, he
     """Write the synthetic tracking sequence under ``root/data/<name>`` (MOTChallenge layout: seqinfo.ini,
     img1/*.png, gt/gt.txt written by this fixture) and its condition ``root/<condition>.yaml``: the SSD tracker,
     VVenC faster low-delay, MOTA with the ``mot`` settings against the fixture's labels.  ``feature``: a
-    ``feature:`` section (the condition becomes a feature condition, coded as 4:0:0 10-bit frames)."""
+    ``feature:`` section with its ``split_point`` (``ssd_heads_feature()``): the condition becomes a feature
+    condition, the packed frames coded as 4:0:0 at the quantisation bit depth."""
     root = Path(root)
     data = root / "data"
     seq_dir = data / name
@@ -330,8 +331,11 @@ def make_tracking_sequence(root: Path, *, frames: int = 21, width: int = 416, he
         "bd": {"method": "pchip-jvet", "quality": "MOTA", "source": SOURCE},
         "ground_truth": {"mode": "annotations", "source": SOURCE},
     }
-    if feature:
-        cond["feature"] = dict(feature)
+    if feature:  # as make_synthetic_sequence: split_point moves into task, 4:0:0 at the quantisation bit depth
+        feature = dict(feature)
+        cond["task"]["split_point"] = feature.pop("split_point", "heads")
+        cond["codec"]["input_bit_depth"] = int(feature.get("quant_bits", 10))
+        cond["feature"] = feature
     path = root / f"{condition}.yaml"
     path.write_text(yaml.safe_dump(cond, sort_keys=False))
     return SyntheticSequence(data_dir=data, condition_path=path, name=name, frames=frames, first_frame=0,
