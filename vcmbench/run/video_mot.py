@@ -40,7 +40,7 @@ from ..core.errors import ConditionError, DataError, EvaluationError
 from ..metrics import mot as M
 from ..metrics import video as V
 from .store import RunStore
-from .video_results import TIME_KEYS, VideoResults, _finish, _frames_of, _layout, _overall_rows
+from .video_common import TIME_KEYS, VideoResults, _finish, _frames_of, _layout, _overall_rows
 
 TRACKS_DIR = "tracks"
 REFERENCE_NOTE = ("ground truth: reference-output — the tracker's own tracks on the uncompressed frames, written as MOT "
