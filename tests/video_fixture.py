@@ -319,8 +319,9 @@ def make_tracking_sequence(root: Path, *, frames: int = 21, width: int = 416, he
             "qp_ladders": {"SYN": {"qps": list(qps), "source": SOURCE}},
             "report_classes": {"SYN": {"sequences": [name], "source": SOURCE}},
         },
-        "task": {"type": "tracking", "network": network, "source": "SSD-MobileNetV2 (DESIGN.md 5.6) persons + the "
-                                                                  "JDE association without embeddings"},
+        "task": {"type": "tracking", "network": network, "score_threshold": 0.5,
+                 "source": "SSD-MobileNetV2 (DESIGN.md 5.6) persons + the JDE association without embeddings; "
+                           "detection confidence 0.5 as the JDE wrapper's conf_threshold"},
         "codec": {"name": "vvenc", "version": "1.15", "preset": "faster", "scales": [1.0], "input_bit_depth": 8,
                   "internal_bit_depth": 10, "chroma_format": 400 if feature else 420, "structure": "low-delay",
                   "source": SOURCE},
