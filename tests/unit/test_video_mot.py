@@ -188,6 +188,18 @@ def test_results_and_bdrate_cli_on_two_tracking_runs(tmp_path):
     assert r.exit_code == 0, r.output
     assert "MOTA" in r.output and "kbps" in r.output and "81.250" in r.output
     assert CliRunner().invoke(cli, ["results", str(test)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["results", str(anchor), "--csv"])
+    assert r.exit_code == 0, r.output
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    seq42 = next(x for x in rows if x["Dataset"] == "SeqA" and x["qp"] == "42")
+    assert float(seq42["MOTA"]) == pytest.approx(1 - 3 / 16) and (seq42["IDs"], seq42["FP"], seq42["FN"]) == ("1", "1", "1")
+    assert float(seq42["kbps"]) > 0 and seq42["quality_key"] == "MOTA"
+    assert next(x for x in rows if x["Dataset"] == "CLASS-T" and x["rank"] == "2")["FN"] == "2"
+    r = CliRunner().invoke(cli, ["results", str(anchor), "--json"])
+    assert json.loads(r.stdout)["sequences"][2]["counts"] == {"IDs": 1, "FP": 1, "FN": 1}
     r = CliRunner().invoke(cli, ["bdrate", "--anchor", str(anchor), "--test", str(test), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
