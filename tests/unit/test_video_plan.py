@@ -167,9 +167,19 @@ def test_refusals_name_the_fix(fakes, tmp_path):
     data["dataset"]["qp_ladders"]["C"]["qps"] = None
     with pytest.raises(ConditionError, match="no QP ladder for class 'C'.*--qps"):
         _plan(Condition(data=data), tmp_path)
-    tvd = load_condition("fcm-tvd-tracking")
-    with pytest.raises(ConditionError, match="needs a tracker network.*`vcmbench evaluate mot`"):
-        _plan(tvd, tmp_path)
+    # a tracking (MOTA) condition plans with a tracker network only, and names its MOT settings
+    data = copy.deepcopy(cond.data)
+    data["task"]["type"] = "tracking"
+    data["metric"] = {"name": "mota", "quality_key": "MOTA", "mot": "tvd", "source": "test"}
+    with pytest.raises(ConditionError, match="is scored by mota but its network 'ssd-mobilenet-v2-coco' is not a "
+                                             "tracker.*vcmbench tasks"):
+        _plan(Condition(data=data), tmp_path)
+    del data["metric"]["mot"]
+    with pytest.raises(ConditionError, match="names no MOT settings: set metric.mot"):
+        _plan(Condition(data=data), tmp_path)
+    data["metric"] = {"name": "oid-challenge", "quality_key": "map50", "source": "test"}
+    with pytest.raises(ConditionError, match="video runs score coco-ap, mota"):
+        _plan(Condition(data=data), tmp_path)
 
 
 def _feature_condition(**feature) -> Condition:

@@ -32,7 +32,7 @@ from .jobs import KIND_FEATURE_SEQUENCE, KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE,
 from .network_facts import network_facts
 from .run_common import _codec_options, _encode_settings, _KeyHash, default_decoders, task_options_for
 
-VIDEO_METRICS = ("coco-ap",)  # what the video scoring (run.video_results) evaluates today
+VIDEO_METRICS = ("coco-ap", "mota")  # what the video scoring (run.video_results, run.video_mot) evaluates
 # seconds allowed to verify a sequence: a fixed part plus a part per frame per megapixel (decoders run at a few
 # frames a second on 1080p; DESIGN.md 5.4 gives ~0.2 s per 1024x768 picture)
 VERIFY_BASE_S, VERIFY_PER_FRAME_MPX_S = 120.0, 4.0
@@ -86,11 +86,12 @@ class VideoPlan:
 
 def check_video_supported(cond: Condition) -> None:
     """Refuse video conditions the pipeline cannot run yet, with the reason and the fix."""
-    if cond.task.get("type") == "tracking" or cond.metric["name"] not in VIDEO_METRICS:
-        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']} ({cond.task.get('type')}): "
-                             f"video runs score {', '.join(VIDEO_METRICS)} (detection, SFU-HW-Objects-v1) so far: a "
-                             "tracking run needs a tracker network (JDE), which vcmbench does not have; score a "
-                             "tracker's output with `vcmbench evaluate mot`.")
+    if cond.metric["name"] not in VIDEO_METRICS:
+        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']}: video runs score "
+                             f"{', '.join(VIDEO_METRICS)} (COCO AP of a detector, MOTA of a tracker).")
+    if cond.metric["name"] == "mota" and not cond.metric.get("mot"):
+        raise ConditionError(f"Condition {cond.name} is scored by MOTA but names no MOT settings: set metric.mot "
+                             "(tvd or hieve; `vcmbench cttc validate` explains).")
     if cond.kind != "feature" and int(cond.codec.get("chroma_format", 420)) != 420:
         raise ConditionError(f"Condition {cond.name}: video pictures are coded as 4:2:0; set codec.chroma_format 420.")
     # (a feature condition's 4:0:0 at the quantisation bit depth is checked by run.feature_jobs.feature_settings)
@@ -235,6 +236,12 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     task = network_facts(cond.task["network"], topts_t)
     task_sig = task.signature()
     feature = _feature_settings(cond, task) if is_feature else None
+    tracking = getattr(task, "task_type", None) == "tracking"
+    if tracking != (cond.metric["name"] == "mota"):
+        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']} but its network "
+                             f"{cond.task['network']!r} is " + ("a tracker" if tracking else "not a tracker")
+                             + ": MOTA scores a tracking network (e.g. ssd-mobilenet-v2-coco-tracker, jde-1088x608; "
+                               "see `vcmbench tasks`), COCO AP a detector.")
     cond_sig = str(cond.signature())
     decs = tuple(opts.decoders) if opts.decoders else default_decoders(codec_name, copts)
     color_sig = color_signature(cond.color_mode, (1.0,))
