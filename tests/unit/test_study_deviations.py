@@ -18,6 +18,7 @@ from vcmbench.studies.model import DEVIATION_KEYS, list_studies, load_study, val
 KNOWN = {
     "s1-downscaled-ssd": {"qp_ranges_on_this_network", "restoration_network", "restoration_training_data",
                           "vvenc_for_testing", "network"},
+    "s1-downscaled-frcnn": {"data", "p6", "restoration_network", "restoration_training_data", "vvenc_for_testing"},
     "s2-distortions-ssd": {"image_quantisation", "image_noise_scale", "network"},
     "s3-layers-ssd": {"pair_factors", "missing_figure_rows"},
     "s3-layers-frcnn": {"pair_factors", "missing_figure_rows"},

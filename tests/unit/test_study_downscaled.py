@@ -189,3 +189,18 @@ def test_train_restore_cli_refuses_uncoded_with_qps(tmp_path, coco_tiny):
     r = CliRunner().invoke(cli, ["study", "train-restore", "--data", str(coco_tiny), "--out", str(tmp_path / "o"),
                                  "--uncoded", "--qp", "37"])
     assert r.exit_code == 2 and "--uncoded" in r.output
+
+
+def test_the_papers_network_variant_names_its_p_layers():
+    """s1-downscaled-frcnn: the paper's network (X101-FPN P-layers, seed-tables.md S1) on its COCO test subset;
+    the same QPs and published figures as s1-downscaled-ssd, its layers those the rcnn network splits into."""
+    from vcmbench.tasks.rcnn.network import RCNNNetwork
+
+    fr, ssd = load_study("s1-downscaled-frcnn"), load_study("s1-downscaled-ssd")
+    assert fr.data["condition"] == "seed-sr-coco-test"
+    assert fr.task["network"] == "rcnn:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x"
+    assert set(fr.settings["map_shapes"]) == set(RCNNNetwork.feature_layers)
+    assert set(fr.settings["factors"]) == {"p2", "p3", "p4", "p5"}
+    for k in ("qps", "anchor", "table2_pairs", "table3_qps", "table4_qp"):
+        assert fr.settings[k] == ssd.settings[k], k
+    assert fr.data["published"] == ssd.data["published"]

@@ -198,6 +198,11 @@ def report_cmd(dirs, outputs, as_json):
               help="Train on this test condition's images (e.g. seed-sr-coco-train, the S1 paper's 500 training "
                    "images) instead of the study's.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Checkpoint/weights directory.")
+@click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
+              help="Weights of the study's task network (rcnn:/detectron2: model-zoo .pkl), e.g. for "
+                   "s1-downscaled-frcnn.")
+@click.option("--allow-unpublished-weights", is_flag=True,
+              help="Use a model-zoo weights file named like a published one whose sha256 differs.")
 @click.option("--steps", type=POSITIVE_INT, default=400, show_default=True, help="Training steps (in total, over resumes).")
 @click.option("--batch", type=POSITIVE_INT, default=16, show_default=True,
               help="Channels (single) or maps (multi) per batch.")
@@ -214,7 +219,7 @@ def report_cmd(dirs, outputs, as_json):
 @click.option("--uncoded", is_flag=True,
               help="Train on quantised, uncoded features (the older variant; the paper trains on coded ones).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def train_cmd(study_name, data_dir, condition, out_dir, steps, batch, lr, holdout, limit, channels, loss, qps, uncoded,
+def train_cmd(study_name, data_dir, condition, out_dir, task_weights, allow_unpublished_weights, steps, batch, lr, holdout, limit, channels, loss, qps, uncoded,
               as_json):
     """Train the S1 restoration network (ESPCN, residual over bicubic) on decoded features; resumable from
     OUT/checkpoint.pt."""
@@ -234,12 +239,24 @@ def train_cmd(study_name, data_dir, condition, out_dir, steps, batch, lr, holdou
     scales = sorted(set(factors.values()))
     if len(scales) != 1:
         raise UsageError(f"{study_name} down-scales by {scales}; train-restore trains one factor at a time.")
-    task = get_cached_task(str(s.task["network"]), s.task_options())
+    network = str(s.task["network"])
+    options = dict(s.task_options())
+    if task_weights or allow_unpublished_weights:
+        if network.partition(":")[0] not in ("rcnn", "detectron2"):
+            raise UsageError(f"--task-weights applies to rcnn: and detectron2: networks (model-zoo .pkl); the study's "
+                             f"task network is {network!r}: drop --task-weights.")
+        if task_weights:
+            options["weights"] = task_weights
+        if allow_unpublished_weights:
+            from ..tasks.rcnn.weights import unpublished_weights_option
+
+            options.update(unpublished_weights_option(network))
+    task = get_cached_task(network, tuple(sorted(options.items())))
     images = list_images(load_condition(condition) if condition else s.condition, data_dir, limit)
     st = s.settings
     train_qps = None if uncoded else [int(q) for q in (qps or st.get("qps") or [])]
     coding = {"preset": st.get("preset", "medium"), "chroma": int(st.get("chroma", 420)),
-              "loop_filter": bool(st.get("loop_filter", False)), "task": str(s.task["network"])}
+              "loop_filter": bool(st.get("loop_filter", False)), "task": network}
     info = train_restoration(task, images, out_dir, layers=sorted(factors), scale=scales[0], bits=int(st.get("bits", 8)),
                              steps=steps, batch=batch, lr=lr, holdout=holdout, qps=train_qps, coding=coding,
                              channels=channels, loss=loss)

@@ -429,7 +429,9 @@ def summarise(study, records, ctx) -> dict[str, Any]:
 def _complexity(study, ctx, pts, labels) -> list[list[Any]]:
     from ..run.jobs import get_cached_task
 
-    task = get_cached_task(str(study.task.get("network")), study.task_options())
+    # the task as the jobs ran it: the study's options and the command line's (--task-weights)
+    opts = tuple(sorted({**dict(study.task_options()), **(ctx.get("task_options") or {})}.items()))
+    task = get_cached_task(str(study.task.get("network")), opts)
     cx = task.complexity() if hasattr(task, "complexity") else {}
     front, back = cx.get("front") or {}, cx.get("back") or {}
     net_params = [front.get("params"), back.get("params")]
