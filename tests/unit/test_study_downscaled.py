@@ -40,8 +40,11 @@ def test_plan_runs_every_table_qp_once_and_extraction_is_in_every_job():
     assert prop == [27, 32, 35, 37, 39, 41, 42, 43, 45, 47]
     assert anchor == [27, 32, 37, 41, 42, 43, 45, 47, 49]
     im = ImageRef("1", 1, 64, 48, "d" * 32, "x.jpg")
-    variants = [v for v, _, _ in downscaled.plan(s, [im], {})]
+    planned = downscaled.plan(s, [im], {})
+    variants = [v for v, _, _ in planned]
     assert len(variants) == len(set(variants)) == len(prop) + len(anchor)
+    # records whose end-to-end time left the extraction out (study v3) have other job ids: never reused
+    assert all(p["timing"] == "extraction-in-every-job" for _, _, p in planned)
     devs = {d["what"] for d in s.data["deviations"]}
     assert not devs & {"qp_ranges", "restoration_training", "end_to_end_time"}  # fixed, so no longer declared
 

@@ -83,7 +83,10 @@ def plan(study, images, ctx):
     rest = restorations(study, ctx)
     names = [_restorer(r).signature() for r in rest]
     common = {"bits": int(s.get("bits", 8)), "chroma": int(s.get("chroma", 420)),
-              "loop_filter": bool(s.get("loop_filter", False)), "preset": s.get("preset", "medium")}
+              "loop_filter": bool(s.get("loop_filter", False)), "preset": s.get("preset", "medium"),
+              # what a record holds (extraction counted in every job's end-to-end time): part of the job id, so
+              # records of the older timing are not reused
+              "timing": "extraction-in-every-job"}
     prop, anchor = qp_sets(s)
     out = []
     for im in images:  # image-major: the clean features are reused
@@ -448,9 +451,15 @@ def _complexity(study, ctx, pts, labels) -> list[list[Any]]:
                 g = _gmacs_per_image(study, rst)
         rest_s = None if label == "anchor" else float(np.mean([x for p in mine for x in p.restore]))
         rows.append([label, *(None if p is None else p / 1e6 for p in net_params), net_gmacs, params, g,
-                     rest_s, float(np.nanmean([x for p in mine for x in p.extract])),
+                     rest_s, _finite_mean([x for p in mine for x in p.extract]),
                      float(np.mean([x for p in mine for x in p.e2e]))])
     return rows
+
+
+def _finite_mean(values) -> float | None:
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else None
 
 
 def _gmacs_per_image(study, rst) -> float | None:
