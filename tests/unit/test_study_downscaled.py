@@ -207,3 +207,29 @@ def test_the_papers_network_variant_names_its_p_layers():
     for k in ("qps", "anchor", "table2_pairs", "table3_qps", "table4_qp"):
         assert fr.settings[k] == ssd.settings[k], k
     assert fr.data["published"] == ssd.data["published"]
+
+
+def test_extraction_time_is_counted_in_every_job_of_an_image(monkeypatch):
+    """Feature extraction is cached per image; every job of the image still reports the seconds it took (before:
+    only the first job did, so the end-to-end time of the others left it out)."""
+    import time
+    from types import SimpleNamespace
+
+    from vcmbench.studies import common
+
+    calls = []
+
+    class Task:
+        split_points = ("x",)
+
+        def features(self, rgb):
+            calls.append(1)
+            time.sleep(0.05)
+            return {"a": np.zeros((1, 2, 2), np.float32)}
+
+    monkeypatch.setattr(common, "split_task", lambda job: Task())
+    monkeypatch.setattr(common, "load_rgb", lambda im: np.zeros((4, 4, 3), np.uint8))
+    job = SimpleNamespace(task="t", task_options=(), image=SimpleNamespace(digest="e" * 32))
+    firsts = [common.clean_timed(job)[2] for _ in range(3)]
+    assert len(calls) == 1  # extracted once
+    assert firsts[0] >= 0.05 and firsts == [firsts[0]] * 3
