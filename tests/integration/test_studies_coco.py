@@ -87,23 +87,87 @@ def test_trained_restoration_beats_bicubic_and_resumes(tmp_path, coco_tiny, spli
     assert (tmp_path / "r" / "restoration.pt").is_file() and len(info["sha256"]) == 64
 
 
-@pytest.mark.slow
-def test_s1_downscaled_coding_runs_with_bicubic(tmp_path, coco_tiny, split_ssd):
+def _seed_sr_coco_test(tmp_path, coco_tiny):
+    """A stand-in for the S1 paper's COCO test subset (condition seed-sr-coco-test, 100 val2017 ids): its ids
+    in an instances_val2017.json, each a coco-tiny-cc image (cycled) with that image's annotations."""
+    import json
+    import os
+
+    from vcmbench.conditions.load import load_condition
+
+    ids = [int(i) for i in load_condition("seed-sr-coco-test").dataset["image_ids"]]
+    gt = json.loads((coco_tiny / "instances_val2017_cc.json").read_text())
+    tiny = sorted(gt["images"], key=lambda im: im["id"])
+    anns: dict = {}
+    for a in gt["annotations"]:
+        anns.setdefault(a["image_id"], []).append(a)
+    d = tmp_path / "seed-coco"
+    (d / "val2017").mkdir(parents=True)
+    images, annotations = [], []
+    for n, i in enumerate(ids):
+        src = tiny[n % len(tiny)]
+        name = f"{i:012d}.jpg"
+        os.symlink(coco_tiny / "images" / src["file_name"], d / "val2017" / name)
+        images.append({**src, "id": i, "file_name": name})
+        for a in anns.get(src["id"], []):
+            annotations.append({**a, "id": len(annotations) + 1, "image_id": i})
+    (d / "instances_val2017.json").write_text(json.dumps({"images": images, "annotations": annotations,
+                                                          "categories": gt["categories"]}))
+    return d
+
+
+def test_s1_as_the_paper_runs_on_the_seed_coco_subset(tmp_path, coco_tiny, split_ssd):
+    """The shipped S1 study with the paper's QPs (Table 2: anchor 41-49 / proposal 35-45; Table 3: 32-47;
+    Table 4: 27, seed-tables.md S1) on --condition seed-sr-coco-test, --limit 2: every table the paper
+    has, the contract fields on those with published figures, extraction counted in every job."""
     from vcmbench.coding.codecs import get_codec
 
     ok, why = get_codec("vvenc").available()
     if not ok:
         pytest.skip(f"VVenC unavailable: {why}")
+    s = load_study("s1-downscaled-ssd").with_overrides(condition="seed-sr-coco-test")
+    res = run_study(s, _seed_sr_coco_test(tmp_path, coco_tiny), tmp_path / "o", jobs=2, limit=2)
+    assert res["images"] == 2 and res["jobs"]["total"] == 2 * 19
+    tables = {t["name"]: t for t in res["tables"]}
+    rd = tables["S1 rate and accuracy"]["rows"]
+    assert {r[0] for r in rd} == {"anchor", "bicubic"}
+    assert sorted(r[1] for r in rd if r[0] == "bicubic") == [27, 32, 35, 37, 39, 41, 42, 43, 45, 47]
+    down = {r[1]: r[2] for r in rd if r[0] == "bicubic"}
+    assert down[35] > down[45]  # higher QP, fewer bits
+    t2 = tables["S1 Table 2 — RD comparison"]
+    assert [r[:2] for r in t2["rows"]] == [[41, 35], [43, 37], [45, 39], [47, 41], [49, 43], [49, 45]]
+    assert {t["compare"]["published"] for t in res["tables"] if "compare" in t} == {
+        t["name"] for t in s.data["published"]["tables"] if not t["name"].startswith("Table 5")}
+    assert all(t["images"] == 2 for t in res["tables"])
+    assert "S1 Table 1 — loss x model" in tables and "S1 Table 4 — QP 27" in tables
+    cx = {r[0]: r for r in tables["S1 complexity"]["rows"]}
+    assert all(r[1] == pytest.approx(2.861472) for r in cx.values())  # front params of the SSD (tasks complexity())
+    assert all(r[7] > 0 and r[8] > r[7] for r in cx.values())  # extraction counted in every job's end-to-end
+
+
+def test_restoration_trains_on_coded_multi_channel_features(tmp_path, coco_tiny, split_ssd):
+    """train-restore's default (the paper's Table 3 setting): the down-scaled features coded with VVenC at the
+    given QP, decoded, and all channels of a map as one input (espcn-multi); the bitstreams are kept."""
+    from vcmbench.coding.codecs import get_codec
+    from vcmbench.conditions.datasets import list_images
+    from vcmbench.features.restoration import FeatureRestorer
+    from vcmbench.studies.train import restoration_spec, train_restoration
+
+    ok, why = get_codec("vvenc").available()
+    if not ok:
+        pytest.skip(f"VVenC unavailable: {why}")
     s = load_study("s1-downscaled-ssd")
-    settings = {**s.settings, "qps": [32, 42], "anchor": {"qps": [37, 47]}}
-    res = run_study(load_study(_study(tmp_path, "s1-check", {"study": "downscaled-coding", "settings": settings})),
-                    coco_tiny, tmp_path / "o", jobs=2, limit=2)
-    rd = next(t for t in res["tables"] if t["name"] == "S1 rate and accuracy")["rows"]
-    assert {r[0] for r in rd} == {"anchor", "bicubic"} and len(rd) == 4
-    down = sorted(r[2] for r in rd if r[0] == "bicubic")
-    assert down[0] < down[1]  # higher QP, fewer bits
-    cx = next(t for t in res["tables"] if t["name"] == "S1 complexity")["rows"]
-    assert all(r[1] == pytest.approx(2.861472) for r in cx)  # front params of the SSD (tasks complexity())
+    images = list_images(s.condition, coco_tiny, 3)
+    info = train_restoration(split_ssd, images, tmp_path / "r", layers=["m0", "m1"], scale=2, holdout=1, steps=3,
+                             batch=2, qps=[37], coding={"preset": "faster", "chroma": 420, "loop_filter": False},
+                             channels="multi")
+    assert info["network"] == "espcn-multi" and info["options"]["channels"] == {"m0": 576, "m1": 1280}
+    assert info["info"]["input"] == "multi-channel" and info["info"]["trained_on"].startswith("coded")
+    assert len(list((tmp_path / "r" / "coding" / "bitstreams").iterdir())) == 3  # 3 images x 1 QP
+    spec = restoration_spec(tmp_path / "r")
+    assert spec["info"]["qps"] == [37]
+    r = FeatureRestorer(spec)
+    assert r.signature().startswith("LayerESPCN#")
 
 
 def test_s4_occlusion_people_crops_reference_output(tmp_path, coco_tiny):

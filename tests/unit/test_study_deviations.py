@@ -16,7 +16,9 @@ from vcmbench.cli import cli
 from vcmbench.studies.model import DEVIATION_KEYS, list_studies, load_study, validate_study
 
 KNOWN = {
-    "s1-downscaled-ssd": {"qp_ranges", "restoration_training", "end_to_end_time", "network"},
+    "s1-downscaled-ssd": {"qp_ranges_on_this_network", "restoration_network", "restoration_training_data",
+                          "vvenc_for_testing", "network"},
+    "s1-downscaled-frcnn": {"data", "p6", "restoration_network", "restoration_training_data", "vvenc_for_testing"},
     "s2-distortions-ssd": {"image_quantisation", "image_noise_scale", "network"},
     "s3-layers-ssd": {"network", "max_factors", "figure_10_combinations", "figure_11_rows"},
     "s3-layers-frcnn": {"data", "figure_10_combinations", "figure_11_rows"},

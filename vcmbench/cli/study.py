@@ -189,20 +189,42 @@ def report_cmd(dirs, outputs, as_json):
 
 
 @study.command("train-restore", epilog="\b\nExample:\n  vcmbench study train-restore --data ../shared/data/coco-tiny-cc "
-               "--out restore-x2 --steps 400")
+               "--out restore-x2 --steps 400\n  vcmbench study train-restore --condition seed-sr-coco-train --data COCO "
+               "--out restore-multi --channels multi --loss l2-ssim")
 @click.option("--study", "study_name", default="s1-downscaled-ssd", show_default=True,
-              help="The S1 study whose network, layers and factor to train for.")
+              help="The S1 study whose network, layers, factor, QPs and coding settings to train for.")
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Input data folder (images).")
+@click.option("--condition", default=None, metavar="NAME",
+              help="Train on this test condition's images (e.g. seed-sr-coco-train, the S1 paper's 500 training "
+                   "images) instead of the study's.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Checkpoint/weights directory.")
+@click.option("--task-weights", default=None, type=click.Path(dir_okay=False),
+              help="Weights of the study's task network (rcnn:/detectron2: model-zoo .pkl), e.g. for "
+                   "s1-downscaled-frcnn.")
+@click.option("--allow-unpublished-weights", is_flag=True,
+              help="Use a model-zoo weights file named like a published one whose sha256 differs.")
 @click.option("--steps", type=POSITIVE_INT, default=400, show_default=True, help="Training steps (in total, over resumes).")
-@click.option("--batch", type=POSITIVE_INT, default=16, show_default=True, help="Channels per batch.")
+@click.option("--batch", type=POSITIVE_INT, default=16, show_default=True,
+              help="Channels (single) or maps (multi) per batch.")
 @click.option("--lr", type=FiniteFloat(0.0, min_open=True), default=1e-4, show_default=True, help="Adam learning rate (β 0.5, 0.99).")
 @click.option("--holdout", type=NON_NEGATIVE_INT, default=4, show_default=True, help="Images held out for the evaluation.")
 @click.option("--limit", type=POSITIVE_INT, default=None, help="Only the first N images.")
+@click.option("--channels", type=click.Choice(["multi", "single"]), default="multi", show_default=True,
+              help="multi: all channels of a map are one input (the paper's Table 3 setting); single: channel by "
+                   "channel.")
+@click.option("--loss", type=click.Choice(["l2-ssim", "l2", "l1"]), default="l2-ssim", show_default=True,
+              help="Training loss (l2-ssim: 10·L2 + (1 − SSIM), the paper's).")
+@click.option("--qp", "qps", type=POSITIVE_INT, multiple=True,
+              help="Code the training features with VVenC at this QP (repeatable); default: the study's proposal QPs.")
+@click.option("--uncoded", is_flag=True,
+              help="Train on quantised, uncoded features (the older variant; the paper trains on coded ones).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def train_cmd(study_name, data_dir, out_dir, steps, batch, lr, holdout, limit, as_json):
-    """Train the S1 restoration network (ESPCN, 10·L2 + (1 − SSIM)); resumable from OUT/checkpoint.pt."""
+def train_cmd(study_name, data_dir, condition, out_dir, task_weights, allow_unpublished_weights, steps, batch, lr, holdout, limit, channels, loss, qps, uncoded,
+              as_json):
+    """Train the S1 restoration network (ESPCN, residual over bicubic) on decoded features; resumable from
+    OUT/checkpoint.pt."""
     from ..conditions.datasets import list_images
+    from ..conditions.load import load_condition
     from ..core.errors import UsageError
     from ..run.jobs import get_cached_task
     from ..studies.model import load_study
@@ -211,19 +233,39 @@ def train_cmd(study_name, data_dir, out_dir, steps, batch, lr, holdout, limit, a
     s = load_study(study_name)
     if s.type != "downscaled-coding":
         raise UsageError(f"{study_name} is a {s.type} study; train-restore needs a downscaled-coding (S1) study.")
+    if uncoded and qps:
+        raise UsageError("--uncoded trains on uncoded features; drop --qp, or drop --uncoded to code at those QPs.")
     factors = {k: int(v) for k, v in s.settings["factors"].items() if int(v) != 1}
     scales = sorted(set(factors.values()))
     if len(scales) != 1:
         raise UsageError(f"{study_name} down-scales by {scales}; train-restore trains one factor at a time.")
-    task = get_cached_task(str(s.task["network"]), s.task_options())
-    images = list_images(s.condition, data_dir, limit)
-    info = train_restoration(task, images, out_dir, layers=sorted(factors), scale=scales[0], bits=int(s.settings.get("bits", 8)),
-                             steps=steps, batch=batch, lr=lr, holdout=holdout)
+    network = str(s.task["network"])
+    options = dict(s.task_options())
+    if task_weights or allow_unpublished_weights:
+        if network.partition(":")[0] not in ("rcnn", "detectron2"):
+            raise UsageError(f"--task-weights applies to rcnn: and detectron2: networks (model-zoo .pkl); the study's "
+                             f"task network is {network!r}: drop --task-weights.")
+        if task_weights:
+            options["weights"] = task_weights
+        if allow_unpublished_weights:
+            from ..tasks.rcnn.weights import unpublished_weights_option
+
+            options.update(unpublished_weights_option(network))
+    task = get_cached_task(network, tuple(sorted(options.items())))
+    images = list_images(load_condition(condition) if condition else s.condition, data_dir, limit)
+    st = s.settings
+    train_qps = None if uncoded else [int(q) for q in (qps or st.get("qps") or [])]
+    coding = {"preset": st.get("preset", "medium"), "chroma": int(st.get("chroma", 420)),
+              "loop_filter": bool(st.get("loop_filter", False)), "task": network}
+    info = train_restoration(task, images, out_dir, layers=sorted(factors), scale=scales[0], bits=int(st.get("bits", 8)),
+                             steps=steps, batch=batch, lr=lr, holdout=holdout, qps=train_qps, coding=coding,
+                             channels=channels, loss=loss)
     if as_json:
         echo_json(info)
         return
     ev = info["heldout"]
-    click.echo(f"trained {info['steps']} steps; held-out PSNR network {ev['psnr_net']:.3f} dB vs bicubic "
-               f"{ev['psnr_bicubic']:.3f} dB over {ev['maps']} maps ({'better' if info['beats_bicubic'] else 'NOT better'})")
+    click.echo(f"trained {info['steps']} steps ({channels}-channel, {loss}, {info['info']['trained_on']}); held-out "
+               f"PSNR network {ev['psnr_net']:.3f} dB vs bicubic {ev['psnr_bicubic']:.3f} dB over {ev['maps']} maps "
+               f"({'better' if info['beats_bicubic'] else 'NOT better'})")
     click.echo(f"weights: {info['weights']} (sha256 {info['sha256'][:12]}); use: vcmbench study run {study_name} "
                f"--restoration {out_dir}")

@@ -18,6 +18,10 @@ Feature restorers take a *down-scaled, de-quantised* layer ``(C, h, w)`` float32
   so that an untrained network starts at bicubic quality.  A module whose ``forward`` takes a
   ``size`` keyword is given the target ``(H, W)`` (maps of odd size: ``ceil(H/s)*s != H``); ESPCN
   then resizes its residual (bilinear) to that size.
+* ``espcn-multi`` (``LayerESPCN``): the multi-channel variant (the S1 paper's Table 3 setting): per
+  layer one ESPCN taking all ``C`` channels of the map as one input ``(1, C, h, w)`` (``in_channels``
+  C, ``C·s²`` outputs before the pixel shuffle).  A module with ``multi_channel = True`` is called
+  with ``layer=`` and the whole map, normalised with the layer's min/max as above.
 
 Image restorers (occlusion study) take an ``HxWx3`` uint8 picture and an ``HxW`` bool mask:
 ``inpaint-telea`` / ``inpaint-ns`` (OpenCV ``cv2.inpaint``, radius 5) or a module whose
@@ -43,7 +47,7 @@ def bicubic_restore(feature: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 ENTRY_POINT_GROUP = "vcmbench.restorations"
-BUILTIN_NETWORKS = ("espcn",)
+BUILTIN_NETWORKS = ("espcn", "espcn-multi")
 ESPCN_IMPORT_PATH = "vcmbench.features.restoration:ESPCN"  # the built-in ESPCN (older restoration.json name it)
 PLAIN = (str, int, float, bool, type(None))
 CLI_HINT = ("data never names code: name the network (network: espcn, an installed entry point of group "
@@ -106,6 +110,8 @@ def network_class(name: str) -> type:
     """A restoration network named by data: built in (``espcn``) or an installed entry point."""
     if str(name).lower() == "espcn":
         return __getattr__("ESPCN")
+    if str(name).lower() == "espcn-multi":
+        return __getattr__("LayerESPCN")
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -128,13 +134,15 @@ def resolve_spec(entry: Any, plugins: tuple[str, ...] | list[str] = (), where: s
     if not isinstance(entry, dict):
         raise UsageError(f"{where}: a restoration is a method name or a mapping (network, weights, options); "
                          f"got {type(entry).__name__}.")
-    unknown = sorted(set(entry) - {"method", "network", "module", "weights", "options"})
+    unknown = sorted(set(entry) - {"method", "network", "module", "weights", "options", "info"})
     if unknown:
         raise UsageError(f"{where}: unknown restoration keys {unknown}; use network, weights and options.")
     if not isinstance(entry.get("weights"), str) or not entry["weights"]:
         raise UsageError(f"{where}: a module restoration needs 'weights: FILE' (a state_dict saved by torch.save).")
     out: dict[str, Any] = {"method": "module", "weights": entry["weights"],
                            "options": plain_options(entry.get("options"), where)}
+    if entry.get("info") is not None:  # how it was trained (train-restore): labels the study's tables
+        out["info"] = plain_options(entry["info"], where)
     module = entry.get("module")
     if module is not None and module != ESPCN_IMPORT_PATH:
         raise UsageError(f"{where} names code to import ({module!r}); {CLI_HINT}.")
@@ -211,13 +219,16 @@ class FeatureRestorer:
     def params(self) -> int:
         return 0 if self.net is None else int(sum(p.numel() for p in self.net.parameters()))
 
-    def __call__(self, feature: np.ndarray, height: int, width: int) -> np.ndarray:
+    def __call__(self, feature: np.ndarray, height: int, width: int, layer: str | None = None) -> np.ndarray:
         if self.net is None:
             return bicubic_restore(feature, height, width)
-        return module_restore(self.net, feature, height, width)
+        return module_restore(self.net, feature, height, width, layer)
 
 
-def module_restore(net, feature: np.ndarray, height: int, width: int) -> np.ndarray:
+def module_restore(net, feature: np.ndarray, height: int, width: int, layer: str | None = None) -> np.ndarray:
+    """``net`` on one layer ``(C, h, w)``, normalised to [0, 1] with the layer's min/max: channel by channel
+    (``(C, 1, h, w)``), or all channels as one input (``(1, C, h, w)``, a module with ``multi_channel = True``,
+    given ``layer=``)."""
     import inspect
 
     import torch
@@ -225,10 +236,16 @@ def module_restore(net, feature: np.ndarray, height: int, width: int) -> np.ndar
     f = np.asarray(feature, np.float32)
     lo, hi = float(f.min()), float(f.max())
     span = hi - lo if hi > lo else 1.0
-    x = torch.from_numpy((f - lo) / span)[:, None]
-    takes_size = "size" in inspect.signature(net.forward).parameters
+    multi = bool(getattr(net, "multi_channel", False))
+    x = torch.from_numpy((f - lo) / span)
+    x = x[None] if multi else x[:, None]
+    params = inspect.signature(net.forward).parameters
+    kw = {"size": (height, width)} if "size" in params else {}
+    if multi:
+        kw["layer"] = layer
     with torch.no_grad():
-        y = (net(x, size=(height, width)) if takes_size else net(x))[:, 0].numpy()
+        y = net(x, **kw)
+        y = (y[0] if multi else y[:, 0]).numpy()
     if y.shape[1] < height or y.shape[2] < width:
         return bicubic_restore(y * span + lo, height, width)
     return np.ascontiguousarray(y[:, :height, :width] * span + lo, dtype=np.float32)
@@ -239,14 +256,15 @@ def _build_espcn():
     import torch.nn.functional as F
 
     class ESPCN(torch.nn.Module):
-        """ESPCN residual over bicubic (see the module docstring)."""
+        """ESPCN residual over bicubic (see the module docstring); ``in_channels`` channels in and out."""
 
-        def __init__(self, scale: int = 2, width: int = 32) -> None:
+        def __init__(self, scale: int = 2, width: int = 32, in_channels: int = 1) -> None:
             super().__init__()
             self.scale = int(scale)
-            self.c1 = torch.nn.Conv2d(1, width, 5, padding=2)
+            c = int(in_channels)
+            self.c1 = torch.nn.Conv2d(c, width, 5, padding=2)
             self.c2 = torch.nn.Conv2d(width, width // 2, 3, padding=1)
-            self.c3 = torch.nn.Conv2d(width // 2, self.scale ** 2, 3, padding=1)
+            self.c3 = torch.nn.Conv2d(width // 2, c * self.scale ** 2, 3, padding=1)
             torch.nn.init.zeros_(self.c3.weight)
             torch.nn.init.zeros_(self.c3.bias)
 
@@ -260,20 +278,41 @@ def _build_espcn():
                 r = F.interpolate(r, size=size, mode="bilinear", align_corners=False)
             return base + r
 
-    return ESPCN
+    class LayerESPCN(torch.nn.Module):
+        """Multi-channel restoration (the S1 paper's Table 3 setting): per layer one ESPCN whose input is all
+        ``channels[layer]`` channels of the map at once, ``(1, C, h, w)`` -> ``(1, C, H, W)``."""
+
+        multi_channel = True
+
+        def __init__(self, scale: int = 2, width: int = 32, channels: dict | None = None) -> None:
+            super().__init__()
+            if not isinstance(channels, dict) or not channels:
+                raise TypeError("LayerESPCN needs channels: {layer: number of channels}")
+            self.scale = int(scale)
+            self.layers = torch.nn.ModuleDict({str(k): ESPCN(scale, width, int(c)) for k, c in channels.items()})
+
+        def forward(self, x, size=None, layer=None):
+            if layer is None and len(self.layers) == 1:
+                layer = next(iter(self.layers))
+            if layer not in self.layers:
+                raise KeyError(f"LayerESPCN has no branch for layer {layer!r} (has {', '.join(self.layers)})")
+            return self.layers[layer](x, size=size)
+
+    return ESPCN, LayerESPCN
 
 
 def __getattr__(name: str):  # lazy: torch is imported only when the class is asked for
-    if name == "ESPCN":
-        cls = _build_espcn()
-        globals()["ESPCN"] = cls
-        return cls
+    if name in ("ESPCN", "LayerESPCN"):
+        espcn, layer_espcn = _build_espcn()
+        globals().update(ESPCN=espcn, LayerESPCN=layer_espcn)
+        return globals()[name]
     raise AttributeError(name)
 
 
 
-def gmacs(net, in_shape: tuple[int, ...]) -> float:
-    """Multiply-accumulates (G) of the Conv2d layers of ``net`` for one input of ``in_shape`` (N, C, H, W)."""
+def gmacs(net, in_shape: tuple[int, ...], **kwargs) -> float:
+    """Multiply-accumulates (G) of the Conv2d layers of ``net`` for one input of ``in_shape`` (N, C, H, W)
+    (``kwargs`` go to its forward, e.g. ``layer=`` of a multi-channel network)."""
     import torch
 
     total = [0]
@@ -285,7 +324,7 @@ def gmacs(net, in_shape: tuple[int, ...]) -> float:
     hs = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     try:
         with torch.no_grad():
-            net(torch.zeros(in_shape))
+            net(torch.zeros(in_shape), **kwargs)
     finally:
         for h in hs:
             h.remove()

@@ -40,6 +40,27 @@ def clean(job) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return rgb, _FEATS[key]
 
 
+_FEAT_SECONDS: dict[tuple, float] = {}
+
+
+def clean_timed(job) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+    """:func:`clean` and the seconds the split network's front took to extract the features of this image
+    (measured when they were extracted; features cached by another call are extracted again to measure
+    them), so that a study can count feature extraction in every job of an image (S1's end-to-end time)."""
+    import time
+
+    key = (job.task, job.task_options, job.image.digest)
+    if key not in _FEATS or key not in _FEAT_SECONDS:
+        _FEATS.pop(key, None)
+        t0 = time.perf_counter()
+        clean(job)
+        _FEAT_SECONDS[key] = time.perf_counter() - t0
+        while len(_FEAT_SECONDS) > 64:
+            _FEAT_SECONDS.pop(next(iter(_FEAT_SECONDS)))
+    rgb, feats = clean(job)
+    return rgb, feats, _FEAT_SECONDS[key]
+
+
 def layers_of(task, feats: dict[str, np.ndarray]) -> list[str]:
     return [k for k in (task.feature_layers or sorted(feats)) if k in feats]
 
