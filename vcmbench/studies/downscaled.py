@@ -40,6 +40,7 @@ from ..core.errors import ConditionError
 from ..features.distortions import FeaturePicture, resize_map
 from ..features.restoration import FeatureRestorer, gmacs, resolve_spec
 from .common import AP_KEYS, clean_timed, code_picture, group, gt_path, layers_of, split_task
+from .stats import resample_weights
 
 SIDE_BITS = 64
 RESAMPLES = 200
@@ -137,26 +138,13 @@ def job(job) -> dict[str, Any]:
     return rec
 
 
-def _resample_weights(n: int, resamples: int, seed: int = 0) -> np.ndarray:
-    """(resamples, n) counts of each image in each bootstrap resample: the draws of
-    ``studies.stats.bootstrap_interval`` (``default_rng(seed).integers(0, n, n)`` per resample)."""
-    rng = np.random.default_rng(seed)
-    w = np.zeros((int(resamples), int(n)), np.float64)
-    for r in range(int(resamples)):
-        w[r] = np.bincount(rng.integers(0, n, n), minlength=n)
-    return w
-
-
 def _interval(draws) -> list[float] | None:
-    from .stats import LEVEL
+    """``stats.percentile_interval`` as a JSON list; None with fewer than two finite draws."""
+    from .stats import percentile_interval
 
     d = np.asarray(draws, np.float64)
-    d = d[np.isfinite(d)]
-    if d.size < 2:
-        return None
-    a = (1.0 - LEVEL) / 2.0
-    lo, hi = np.percentile(d, [100 * a, 100 * (1 - a)])
-    return [float(lo), float(hi)]
+    iv = percentile_interval(d) if np.isfinite(d).sum() >= 2 else None
+    return None if iv is None else [iv[0], iv[1]]
 
 
 class _Point:
@@ -252,7 +240,7 @@ def summarise(study, records, ctx) -> dict[str, Any]:
     eval_ids = sorted({int(r["eval_id"]) for r in records})
     n = len(eval_ids)
     resamples = int(s.get("bootstrap_resamples", RESAMPLES))
-    w = _resample_weights(n, resamples) if n >= 2 and resamples > 0 else None
+    w = resample_weights(n, resamples=resamples) if n >= 2 and resamples > 0 else None
     data, cmap = _gt_subset(gt, eval_ids)
     pts: dict[tuple[str, int], _Point] = {}
     for key in sorted(by, key=lambda k: (k.split("/")[0], int(k.split("qp")[1]))):
