@@ -51,10 +51,10 @@ def test_plan_runs_every_table_qp_once_and_extraction_is_in_every_job():
 
 def test_resample_weights_are_the_draws_of_stats_bootstrap():
     """The S1 tables resample images with weights; the draws must be those of studies.stats.bootstrap_interval."""
-    from vcmbench.studies.stats import bootstrap_interval
+    from vcmbench.studies.stats import bootstrap_interval, resample_weights
 
     v = np.array([0.1, 0.7, 0.3, 0.9, 0.45])
-    w = downscaled._resample_weights(len(v), 300)
+    w = resample_weights(len(v), resamples=300)
     assert w.shape == (300, 5) and (w.sum(axis=1) == 5).all()
     assert downscaled._interval((w @ v) / 5) == pytest.approx(list(bootstrap_interval(v, resamples=300)))
 
