@@ -157,7 +157,11 @@ def test_registered_and_described(seeded):
     assert d["feature_layers"]["105"] == {"shape": [128, 76, 136], "range": None}
     assert d["complexity"]["front"]["macs"] > d["complexity"]["back"]["macs"] > 0
     sig = net.signature()
-    assert sig.startswith("jde~1088x608#") and "~c0.5~n0.4" in sig
+    assert sig.startswith("jde~1088x608#") and sig.endswith("~c0.5~n0.4~tb30~fr30~a200")
+    t = net.new_tracker(50.0)  # the committee's runs keep the wrapper's frame_rate 30 at 50 fps
+    assert (t.max_time_lost, t.conf_thres, t.min_box_area, t.embeddings) == (30, 0.5, 200.0, True)
+    t = get_task("jde-1088x608", weights=str(path), track_frame_rate=None).new_tracker(50.0)
+    assert t.max_time_lost == 50
     from vcmbench.tasks.jde.weights import file_sha256
 
     assert file_sha256(path)[:12] in sig

@@ -11,9 +11,11 @@ runs its two parts the same way).
 Split sets (``split`` option, default ``tvd``): ``tvd`` = outputs of layers 36, 61, 74; ``hieve`` =
 105, 90, 75 (see :mod:`.layers`); ``features`` returns them named by index (``"36"`` ...), in the
 condition's order.  ``new_tracker(fps)`` = the JDE association of ``vcmbench.tasks.tracking`` with the
-reference's thresholds.  Weights: the published ``jde.1088x608.uncertainty.pt`` (``weights=`` /
+reference's settings (``track_frame_rate`` 30 whatever the sequence's rate, ``track_buffer`` 30,
+``min_box_area`` 200).  ``max_detections`` is not applied: the reference keeps every detection after
+NMS.  Weights: the published ``jde.1088x608.uncertainty.pt`` (``weights=`` /
 ``--task-weights`` / ``VCMBENCH_JDE_WEIGHTS``; nothing is downloaded), loaded with
-``torch.load(weights_only=True)``.  Signature ``jde~1088x608#<weights sha256[:12]>~c<conf>~n<nms>``.
+``torch.load(weights_only=True)``.  Signature ``jde~1088x608#<weights sha256[:12]>~c<conf>~n<nms>~tb<track_buffer>~fr<track_frame_rate>~a<min_box_area>``.
 Threads: ``threads`` sets ``torch.set_num_threads`` (process-wide); with a fixed count the CPU
 forward is deterministic.
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.errors import ConditionError, UsageError
+from ...core.errors import UsageError
 from ..base import Detections, FrameDetections, Tracker, TrackingNetwork, check_rgb
 from .layers import INPUT_H, INPUT_W, SPLITS, YOLO_LAYERS, output_shape, parse_split
 from .weights import PUBLISHED_FILE, file_sha256, read_state, validate_state
@@ -37,6 +39,7 @@ CONF_THRES = 0.5  # CompressAI-Vision @31165daf jde.py model_configs defaults (a
 NMS_THRES = 0.4
 TRACK_BUFFER = 30
 MIN_BOX_AREA = 200
+TRACK_FRAME_RATE = 30.0  # jde.py frame_rate default; the FCM scripts never override it
 
 
 def find_weights(weights: str | None) -> Path:
@@ -61,8 +64,13 @@ class JDENetwork(TrackingNetwork):
 
     def __init__(self, weights: str | None = None, split: str | list[int] = "tvd",
                  score_threshold: float = CONF_THRES, nms_threshold: float = NMS_THRES,
-                 max_detections: int = 1000, threads: int | None = None, device: str | None = None) -> None:
+                 max_detections: int = 1000, threads: int | None = None, device: str | None = None,
+                 track_frame_rate: float | None = TRACK_FRAME_RATE, track_buffer: int = TRACK_BUFFER,
+                 min_box_area: float = MIN_BOX_AREA) -> None:
         super().__init__(score_threshold, max_detections)
+        self.track_frame_rate = None if track_frame_rate is None else float(track_frame_rate)
+        self.track_buffer = int(track_buffer)
+        self.min_box_area = float(min_box_area)
         import torch
 
         from .model import JDEModel
@@ -83,12 +91,16 @@ class JDENetwork(TrackingNetwork):
 
     # ---------------------------------------------------------------------------------- description
     def signature(self) -> str:
-        return f"jde~1088x608#{self.weights_sha256[:12]}~c{self.score_threshold:g}~n{self.nms_threshold:g}"
+        fr = "seq" if self.track_frame_rate is None else f"{self.track_frame_rate:g}"
+        return (f"jde~1088x608#{self.weights_sha256[:12]}~c{self.score_threshold:g}~n{self.nms_threshold:g}"
+                f"~tb{self.track_buffer}~fr{fr}~a{self.min_box_area:g}")
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "backend": "vcmbench native JDE (torch)", "split": self.split_name,
                 "nms_threshold": self.nms_threshold, "torch": self._torch.__version__,
-                "weights_sha256": self.weights_sha256}
+                "weights_sha256": self.weights_sha256, "association": "JDE (embeddings + IoU, tasks.tracking)",
+                "track_frame_rate": self.track_frame_rate, "track_buffer": self.track_buffer,
+                "min_box_area": self.min_box_area, "max_detections": None}
 
     def feature_info(self) -> dict[str, dict[str, Any]]:
         """Each split layer's (C, H, W) for the 1088x608 input (any frame: it is letterboxed) and range:
@@ -132,14 +144,15 @@ class JDENetwork(TrackingNetwork):
         return self.detect_features(self.features(rgb), (rgb.shape[1], rgb.shape[0]))
 
     def new_tracker(self, frame_rate: float) -> Tracker:
-        import importlib
+        """The JDE association (``tasks.tracking.JDETracker``) with this network's confidence threshold,
+        ``track_buffer`` and ``min_box_area``; its lost-track buffer scales with ``track_frame_rate`` (default
+        30: the committee's runs never set the wrapper's ``frame_rate``), or with ``frame_rate`` (the
+        sequence's) when the option ``track_frame_rate`` is None."""
+        from ..tracking import JDETracker
 
-        try:  # vcmbench.tasks.tracking (the association) lands separately; until then detection works alone
-            tracking = importlib.import_module("vcmbench.tasks.tracking")
-        except ImportError:
-            raise ConditionError(f"{NAME}: the JDE association (vcmbench.tasks.tracking) is not part of this "
-                                 "vcmbench yet; detect() works, tracking needs it.") from None
-        return tracking.JDETracker(frame_rate)
+        fr = self.track_frame_rate if self.track_frame_rate is not None else frame_rate
+        return JDETracker(fr, conf_thres=self.score_threshold, track_buffer=self.track_buffer,
+                          min_box_area=self.min_box_area, embeddings=True)
 
 
 __all__ = ["JDENetwork", "NAME", "CONF_THRES", "NMS_THRES", "YOLO_LAYERS", "INPUT_W", "INPUT_H"]
