@@ -12,15 +12,16 @@ over coco-tiny-cc 000000005001.jpg (4:3: the letterbox pads left and right).
 
 Compared per frame and split set (TVD [36, 61, 74], HiEve [105, 90, 75]): the split features (mean,
 std and 16 seeded samples per layer) <= 1e-4; the detections matched one to one in the reference's
-order, boxes <= 1e-4 px, scores <= 1e-5, the first 16 embedding dimensions <= 1e-5; the tracks (once
-``vcmbench.tasks.tracking`` is present) every id equal and every tlwh <= 1e-4 px.  The default run
-checks the first two frames with the TVD split and that ``detect`` equals ``detect_features`` of
-``features`` bit for bit; the whole sequence with both splits is marked slow.
+order, boxes <= 1e-4 px, scores <= 1e-5, the first 16 embedding dimensions <= 1e-5; the tracks of
+``net.new_tracker`` (``tasks.tracking.JDETracker``) every id equal and every tlwh <= 1e-4 px.  The default
+run checks the first three frames with the TVD split and that ``detect`` equals ``detect_features`` of
+``features`` bit for bit; the whole sequence with both splits is marked slow (about 10 s a frame here).
+Measured 2026-12-06 (torch 2.13.0 here vs 2.14.1 in the reference): features, boxes, scores and
+embeddings equal bit for bit, 91 track rows over 10 frames with equal ids, tlwh within 6.1e-8 px.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -101,12 +102,8 @@ def _check(weights: Path, golden: dict, split: str, n_frames: int, tracks: bool)
             _close(out.tlwh, np.asarray(g["tracks"]["tlwh"]).reshape(-1, 4), TLWH_TOL, f"{split} frame {t} tlwh")
 
 
-def _has_tracker() -> bool:
-    return importlib.util.find_spec("vcmbench.tasks.tracking") is not None
-
-
 def test_jde_first_frames_tvd_split(weights, golden):
-    _check(weights, golden, "tvd", 2, tracks=False)
+    _check(weights, golden, "tvd", 3, tracks=True)
 
 
 def test_detect_equals_split_path_bit_for_bit(weights, golden):
@@ -125,9 +122,4 @@ def test_detect_equals_split_path_bit_for_bit(weights, golden):
 @pytest.mark.slow
 @pytest.mark.parametrize("split", ["tvd", "hieve"])
 def test_jde_whole_sequence(weights, golden, split):
-    _check(weights, golden, split, C.FRAMES, tracks=_has_tracker())
-
-
-@pytest.mark.skipif(not _has_tracker(), reason="vcmbench.tasks.tracking (the JDE association) is not in this tree yet")
-def test_jde_tracks_first_frames(weights, golden):
-    _check(weights, golden, "tvd", 4, tracks=True)
+    _check(weights, golden, split, C.FRAMES, tracks=True)
