@@ -167,3 +167,20 @@ def test_registered_and_described(seeded):
     assert file_sha256(path)[:12] in sig
     with pytest.raises(UsageError, match="missing"):
         net.detect_features({"105": np.zeros((128, 76, 136), np.float32)}, (640, 480))
+    feats = {"105": np.zeros((128, 76, 136), np.float32), "90": np.zeros((256, 38, 68), np.float32),
+             "75": np.zeros((512, 19, 32), np.float32)}
+    with pytest.raises(DataError, match=r"75 \(512, 19, 32\) \(expected \(512, 19, 34\)\)"):
+        net.detect_features(feats, (640, 480))
+
+
+def test_tasks_json_details_need_no_weights():
+    """What `vcmbench tasks --json` shows for jde-1088x608 (split sets, shapes, complexity) without a weights file."""
+    from vcmbench.tasks.jde import static_details
+
+    d = static_details()
+    assert d["split_points"] == ["tvd", "hieve"]
+    assert d["split_layers"] == {"tvd": [36, 61, 74], "hieve": [105, 90, 75]}
+    assert d["feature_layers"]["tvd"]["74"]["shape"] == [1024, 19, 34]
+    c = d["complexity"]["tvd"]
+    assert c["input_pixels"] == 1088 * 608
+    assert c["kmac_per_pixel"]["front"] == round(c["front"]["macs"] / (1088 * 608) / 1000, 3)

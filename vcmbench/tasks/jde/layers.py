@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...core.errors import UsageError
+
 INPUT_W, INPUT_H = 1088, 608
 EMBEDDING_DIM = 512
 NUM_ANCHORS = 4
@@ -111,7 +113,7 @@ YOLO_LAYERS: tuple[int, ...] = tuple(i for i, lay in enumerate(LAYERS) if lay.ki
 
 
 def in_channels() -> list[int]:
-    """Channels of each layer's input (convs) — and, at index ``i + 1``, of layer ``i``'s output."""
+    """``[3, C_0, C_1, ...]``: the input's channels, then each layer's output channels."""
     out = [3]
     for lay in LAYERS:
         if lay.kind == "conv":
@@ -162,8 +164,6 @@ def needed(targets: set[int], given: set[int] = frozenset()) -> list[int]:  # ty
 
 def parse_split(split: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
     """``"tvd"`` / ``"hieve"`` / ``"36,61,74"`` / a list of ints -> the layer indices (in the given order)."""
-    from ...core.errors import UsageError
-
     if isinstance(split, str):
         key = split.strip().lower()
         if key in SPLITS:

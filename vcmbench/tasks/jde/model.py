@@ -34,7 +34,6 @@ from .layers import (
     LAYERS,
     LEAKY_SLOPE,
     NUM_ANCHORS,
-    STRIDES,
     YOLO_LAYERS,
     needed,
 )
@@ -147,7 +146,3 @@ def input_tensor(letterboxed: np.ndarray) -> Any:
 
     chw = np.ascontiguousarray(letterboxed.transpose(2, 0, 1), dtype=np.float32) / 255.0
     return torch.from_numpy(chw)[None]
-
-
-def stride_of(layer: int) -> int:
-    return STRIDES[layer]

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from ...core.errors import UsageError
+from ...core.errors import DataError, UsageError
 from ..base import Detections, FrameDetections, Tracker, TrackingNetwork, check_rgb
-from .layers import INPUT_H, INPUT_W, SPLITS, YOLO_LAYERS, output_shape, parse_split
+from .layers import SPLITS, output_shape, parse_split
 from .weights import PUBLISHED_FILE, file_sha256, read_state, validate_state
 
 NAME = "jde-1088x608"
@@ -134,6 +134,11 @@ class JDENetwork(TrackingNetwork):
         if missing:
             raise UsageError(f"{NAME} (split {self.split_name}) needs features {', '.join(self.feature_layers)}; "
                              f"missing {', '.join(missing)}.")
+        bad = [f"{k} {tuple(np.shape(features[k]))} (expected {output_shape(int(k))})" for k in self.feature_layers
+               if tuple(np.shape(features[k])) != output_shape(int(k))]
+        if bad:
+            raise DataError(f"{NAME} features have the wrong shape: {', '.join(bad)}; give the arrays features() "
+                            "returns for a frame (the 1088x608 letterboxed input), decoded at their full size.")
         torch = self._torch
         given = {int(k): torch.from_numpy(np.ascontiguousarray(features[k], dtype=np.float32))[None]
                  for k in self.feature_layers}
@@ -160,4 +165,4 @@ class JDENetwork(TrackingNetwork):
                           min_box_area=self.min_box_area, embeddings=True)
 
 
-__all__ = ["JDENetwork", "NAME", "CONF_THRES", "NMS_THRES", "YOLO_LAYERS", "INPUT_W", "INPUT_H"]
+__all__ = ["JDENetwork", "NAME", "CONF_THRES", "NMS_THRES", "TRACK_BUFFER", "TRACK_FRAME_RATE", "MIN_BOX_AREA"]
