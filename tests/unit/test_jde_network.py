@@ -152,7 +152,7 @@ def test_registered_and_described(seeded):
     path = seeded[1]
     assert "jde-1088x608" in task_names() and "split" in TASK_INFO["jde-1088x608"]
     net = get_task("jde-1088x608", weights=str(path), split="hieve")
-    assert net.split_points == ("hieve",) and net.feature_layers == ("105", "90", "75")
+    assert net.split_points == ("hieve", "tvd") and net.feature_layers == ("105", "90", "75")
     d = network_details(net)
     assert d["feature_layers"]["105"] == {"shape": [128, 76, 136], "range": None}
     assert d["complexity"]["front"]["macs"] > d["complexity"]["back"]["macs"] > 0
