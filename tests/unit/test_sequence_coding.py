@@ -369,3 +369,39 @@ def test_a_vvenc_stream_without_its_hash_sei_is_the_stream_encoded_without_it(tm
     data, removed = strip_picture_hash_sei(hashed.read_bytes())
     assert removed == 17 and data == plain.read_bytes()
     assert strip_picture_hash_sei(data) == (data, 0)
+
+
+def test_a_vvenc_4_0_0_10_bit_sequence_verifies_picture_by_picture(tmp_path):
+    """Feature coding of video (issue 23): packed feature frames are ONE planar 4:0:0 10-bit file, coded by VVenC
+    as one inter sequence (fed as luma + constant-512 chroma with ChromaFormatIDC=400, DESIGN.md 5.4) and verified
+    as 4:0:0 at the internal bit depth: every picture's hash SEI (MD5 of its one plane), every installed decoder;
+    the decoded frames are close to the source, frame by frame (each closest to its own source frame)."""
+    from vcmbench.coding.bitstream import read_bitstream
+    from vcmbench.coding.verify_sequence import verify_sequence
+
+    n, size = 9, 64
+    yy, xx = np.mgrid[0:size + 3 * n, 0:size + 3 * n]
+    tex = (512 + 300 * np.sin(xx / 7.0) * np.cos(yy / 11.0)).astype("<u2")
+    frames = [tex[2 * k:2 * k + size, 3 * k:3 * k + size] for k in range(n)]
+    src = tmp_path / "features.yuv"
+    src.write_bytes(b"".join(f.tobytes() for f in frames))
+    fmt = YuvFormat(size, size, 400, 10)
+    s = SequenceSettings(qp=27, fmt=fmt, frames=n, fps=30, intra_period=8, structure="low-delay", preset="faster",
+                         timeout=120, sei_hash=True)
+    r = encode_sequence(VVenCCodec(), src, tmp_path / "f.266", s, log_dir=tmp_path / "logs", work_dir=tmp_path / "w",
+                        split=False)
+    info = read_bitstream(tmp_path / "f.266")
+    assert info.sps.chroma_format == 400 and len(info.picture_hashes) == n
+    v = verify_sequence(tmp_path / "f.266", expected=fmt, frames=n, recon=r.recon, decoders=["pyav", "ffmpeg"],
+                        timeout=60, keep_decoded=tmp_path / "dec.yuv", tmp_dir=tmp_path)
+    assert v.ok, v.reason
+    assert {"decode:pyav", "decode:ffmpeg", "sei_hash"} <= set(v.checks) and len(v.pictures) == n
+    dec = np.fromfile(tmp_path / "dec.yuv", "<u2").reshape(n, size, size).astype(float)
+    assert dec.shape[0] == n  # 4:0:0: one plane a frame, nothing else
+    err = [[np.abs(dec[i] - frames[j]).mean() for j in range(n)] for i in range(n)]
+    assert [int(np.argmin(e)) for e in err] == list(range(n)) and max(min(e) for e in err) < 8
+    # the same file read as 4:2:0 is refused (not whole frames of that format)
+    with pytest.raises(DataError, match=r"fewer than the 0 \+ 9 frames of 64x64 420 10-bit"):
+        encode_sequence(VVenCCodec(), src, tmp_path / "g.266", SequenceSettings(
+            qp=27, fmt=YuvFormat(size, size, 420, 10), frames=n, fps=30, intra_period=8, preset="faster",
+            timeout=120), log_dir=tmp_path / "logs", work_dir=tmp_path / "w2", split=False)

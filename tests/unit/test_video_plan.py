@@ -167,9 +167,132 @@ def test_refusals_name_the_fix(fakes, tmp_path):
     data["dataset"]["qp_ladders"]["C"]["qps"] = None
     with pytest.raises(ConditionError, match="no QP ladder for class 'C'.*--qps"):
         _plan(Condition(data=data), tmp_path)
-    tvd = load_condition("fcm-tvd-tracking")
-    with pytest.raises(ConditionError, match="needs a tracker network.*`vcmbench evaluate mot`"):
-        _plan(tvd, tmp_path)
+    # a tracking (MOTA) condition plans with a tracker network only, and names its MOT settings
+    data = copy.deepcopy(cond.data)
+    data["task"]["type"] = "tracking"
+    data["metric"] = {"name": "mota", "quality_key": "MOTA", "mot": "tvd", "source": "test"}
+    with pytest.raises(ConditionError, match="is scored by mota but its network 'ssd-mobilenet-v2-coco' is not a "
+                                             "tracker.*vcmbench tasks"):
+        _plan(Condition(data=data), tmp_path)
+    del data["metric"]["mot"]
+    with pytest.raises(ConditionError, match="names no MOT settings: set metric.mot"):
+        _plan(Condition(data=data), tmp_path)
+    data["metric"] = {"name": "oid-challenge", "quality_key": "map50", "source": "test"}
+    with pytest.raises(ConditionError, match="video runs score coco-ap, mota"):
+        _plan(Condition(data=data), tmp_path)
+
+
+def _feature_condition(**feature) -> Condition:
+    """``_condition()`` as a feature condition: the SSD split at its heads (tests/video_fixture.ssd_heads_feature)."""
+    from tests.video_fixture import ssd_heads_feature
+
+    data = copy.deepcopy(_condition().data)
+    f = {**ssd_heads_feature(), **feature}
+    data["kind"] = "feature"
+    data["task"]["split_point"] = f.pop("split_point")
+    data["feature"] = f
+    data["codec"].update(chroma_format=400, input_bit_depth=10, internal_bit_depth=10)
+    return Condition(data=data)
+
+
+class FakeSplitFacts(FakeFacts):
+    split_points = ("heads",)
+    feature_layers = ("m0", "m1", "m2", "m3", "m4", "m5")
+
+    def feature_info(self):
+        return {"m0": {"shape": [576, 19, 19]}, "m1": {"shape": [1280, 10, 10]}}
+
+
+def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_settings(fakes, tmp_path, monkeypatch):
+    """Issue 23 (feature coding of video): one reference job per sequence that also computes and caches the split
+    features (its extra names the split point), one ``featseq`` job per (sequence, QP); the code jobs' ids move with
+    every feature setting (range, formula, rounding, tiling, side information), the references' do not; the
+    feature settings travel in the spec; a network that cannot split there is refused with the fix."""
+    import vcmbench.run.video_plan as vp
+    from vcmbench.run.jobs import KIND_FEATURE_SEQUENCE, KIND_SEQUENCE_REFERENCE
+
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeSplitFacts(name))
+    plan = _plan(_feature_condition(), tmp_path)
+    refs = [s for s in plan.specs if s.kind == KIND_SEQUENCE_REFERENCE]
+    coded = [s for s in plan.specs if s.kind == KIND_FEATURE_SEQUENCE]
+    assert len(refs) == 3 and len(coded) == 18 and len(plan.specs) == 21
+    assert all(dict(s.extra) == {"split_point": "heads", "feature_cache": True} for s in refs)
+    extra = dict(coded[0].extra)
+    f = json.loads(extra["feature"])
+    assert f["layers"] == ["m0", "m1", "m2", "m3", "m4", "m5"] and f["range"] == {"mode": "fixed", "min": 0.0,
+                                                                                   "max": 6.0}
+    assert f["bits"] == 10 and f["split"] == "heads" and extra["structure"] == "low-delay" and extra["verify_sei"]
+    assert plan.options["feature"] == f and coded[0].describe == "Pass_16x8_50 qp 22" and extra["feature_cache"]
+    # (the fake network gives shapes for m0 and m1 only: the cache size is unknown, so the run caches)
+    assert plan.options["feature_cache"]["cache"] and "no shapes" in plan.options["feature_cache"]["reason"]
+    base = _ids(plan)
+    nocache = _plan(_feature_condition(), tmp_path, feature_cache=False)
+    assert _ids(nocache) == base  # cached or not: the same features, the same jobs
+    assert not dict(nocache.specs[0].extra)["feature_cache"] and not dict(nocache.specs[-1].extra)["feature_cache"]
+    assert _ids(_plan(_feature_condition(), tmp_path)) == base  # stable
+    image = _ids(_plan(_condition(), tmp_path))
+    assert not set(image.values()) & set(base.values())  # the image-domain condition's jobs are other jobs
+    code = {k: v for k, v in base.items() if k[0] == KIND_FEATURE_SEQUENCE}
+    refs_ids = {k: v for k, v in base.items() if k[0] == KIND_SEQUENCE_REFERENCE}
+    for changed in ({"quant_range": {"mode": "fixed", "min": 0.0, "max": 6.5, "source": "t"}},
+                    {"quant_formula": "cav-minmax"}, {"rounding": "floor"},
+                    {"tiling": {**f["tiling"], "m0": [18, 32]}},
+                    {"quant_range": {"mode": "per-image", "source": "t"}, "side_info": "counted",
+                     "header": {"bits": 64, "source": "t"}}):
+        ids = _ids(_plan(_feature_condition(**changed), tmp_path))
+        assert all(ids[k] != v for k, v in code.items()), changed
+        assert all(ids[k] == v for k, v in refs_ids.items()), changed
+    with pytest.raises(ConditionError, match="tiling 18x18 of layer 'm0' holds 324 tiles.*576 channels"):
+        _plan(_feature_condition(tiling={**f["tiling"], "m0": [18, 18]}), tmp_path)
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeFacts(name))
+    with pytest.raises(ConditionError, match="split at 'heads'.*`vcmbench tasks --json`"):
+        _plan(_feature_condition(), tmp_path)
+    data = copy.deepcopy(_feature_condition().data)
+    data["codec"]["chroma_format"] = 420
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: FakeSplitFacts(name))
+    with pytest.raises(ConditionError, match="coded as 4:0:0"):
+        _plan(Condition(data=data), tmp_path)
+
+
+def test_a_network_with_several_split_points_is_built_for_the_conditions(fakes, tmp_path, monkeypatch):
+    """jde-1088x608 offers the split sets tvd and hieve and is built for one by its task option ``split``: a feature
+    condition's plan passes its split point (a network with one split point gets no option)."""
+    import vcmbench.run.video_plan as vp
+
+    built = []
+
+    class TwoSplits(FakeSplitFacts):
+        split_points = ("tvd", "heads")
+
+    def facts(name, opts):
+        built.append(dict(opts))
+        return TwoSplits(name)
+
+    monkeypatch.setattr(vp, "network_facts", facts)
+    plan = _plan(_feature_condition(), tmp_path)
+    assert built[-1]["split"] == "heads" and all(dict(s.task_options)["split"] == "heads" for s in plan.specs)
+    monkeypatch.setattr(vp, "network_facts", lambda name, opts: built.append(dict(opts)) or FakeSplitFacts(name))
+    plan = _plan(_feature_condition(), tmp_path)
+    assert "split" not in built[-1] and all("split" not in dict(s.task_options) for s in plan.specs)
+
+
+def test_feature_cache_plan_caches_what_fits():
+    """JDE 1088x608 at the TVD layers (CompressAI-Vision @31165daf data/mpeg-fcm/MPEGTVDTRACKING/fpn-sizes/TVD-01.json:
+    256x76x136, 512x38x68, 1024x19x34) is 18.5 MB of float32 a frame: TVD-01's 3000 frames (56 GB) are not cached,
+    9 frames are; the run's option decides when given."""
+    from vcmbench.run.video_plan import FEATURE_CACHE_AUTO_BYTES, feature_cache_plan
+
+    class Jde:
+        def feature_info(self):
+            return {"36": {"shape": [256, 76, 136]}, "61": {"shape": [512, 38, 68]}, "74": {"shape": [1024, 19, 34]}}
+
+    f = {"layers": ["36", "61", "74"]}
+    big = feature_cache_plan(f, Jde(), [_ref("TVD-01", "TVD", frames=3000)], None)
+    assert big["bytes_per_frame"] == 4 * 4630528 and big["bytes"] == 3000 * 4 * 4630528 > FEATURE_CACHE_AUTO_BYTES
+    assert not big["cache"] and "FEATURE_CACHE_AUTO_BYTES" in big["reason"]
+    assert feature_cache_plan(f, Jde(), [_ref("TVD-01", "TVD", frames=9)], None)["cache"]
+    assert feature_cache_plan(f, Jde(), [_ref("TVD-01", "TVD", frames=3000)], True)["cache"]
+    assert not feature_cache_plan(f, Jde(), [_ref("x", "D", frames=1)], False)["cache"]
 
 
 # ------------------------------------------------------------------------------------------ jobs and pipeline

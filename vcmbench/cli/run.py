@@ -309,7 +309,10 @@ def results(run_dir, as_json, as_csv, pareto, rebuild, rebuild_store):
 
     A video run shows one row per sequence and QP (kbps, bpp, AP, AP50, frames, verified), one per class
     and rate point (duration-weighted kbps, one AP pooled over the class's frames) and Overall (the mean
-    over the classes); it writes video-results.json, final_<DATASET>.csv and resultset.json.
+    over the classes); it writes video-results.json, final_<DATASET>.csv and resultset.json.  A tracking run
+    (MOTA) shows MOTA, IDF1, MOTP, ID switches, false positives and misses per sequence and QP, the class's
+    OVERALL row per rate point and the uncompressed tracks' scores, and writes its MOT files under
+    RUNDIR/tracks/ (qp<QP>/SEQ.txt, reference/SEQ.txt) for `vcmbench evaluate mot`.
 
     \b
     Example:

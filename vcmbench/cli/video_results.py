@@ -1,7 +1,8 @@
 """``vcmbench results RUNDIR`` on a video run: the sequence rows, the class rows and Overall (no command here).
 
 Formatting only: the numbers come from ``run.video_results`` (``video-results.json``), shown with
-``core.units`` (AP in percent, 3 decimals; kbps 2; bpp 4).
+``core.units`` (AP and MOTA in percent, 3 decimals; kbps 2; bpp 4); a tracking run's rows add their counts
+(ID switches, false positives, misses) and the uncompressed reference's scores.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def show_video_results(rd: Path, as_json: bool, as_csv: bool, rebuild: bool) -> 
     _text(rd, data, keys)
 
 
+COUNTS = ("IDs", "FP", "FN")  # a tracking row's counts (run.video_mot): ID switches, false positives, misses
+
+
+def _counts(data: dict) -> list[str]:
+    """The count columns of a tracking run's rows (none for detection)."""
+    return [k for k in COUNTS if any(k in (r.get("counts") or {}) for r in [*data["sequences"], *data["classes"]])]
+
+
 def _keys(data: dict) -> list[str]:
     return list(dict.fromkeys([data["quality_key"], *[k for r in [*data["sequences"], *data["classes"]]
                                                        for k in r["accuracy"]]]))
@@ -46,19 +55,21 @@ def _csv(data: dict, keys: list[str]) -> None:
     import csv
 
     w = csv.writer(sys.stdout, lineterminator="\n")
+    counts = _counts(data)
     w.writerow(["cttc", "label", "level", "Dataset", "sequence_class", "qp", "rank", "frames", "bits", "kbps", "bpp", *keys,
-                "verified", "rate_key", "quality_key"])
+                *counts, "verified", "rate_key", "quality_key"])
     for r in data["sequences"]:
         w.writerow([data["condition"], data["label"], "sequence", r["sequence"], r["class"], r["qp"], "", r["frames"],
                     "" if r["bits"] is None else r["bits"], "" if r["kbps"] is None else repr(r["kbps"]),
                     "" if r["bpp"] is None else repr(r["bpp"]),
                     *[repr(r["accuracy"][k]) if k in r["accuracy"] else "" for k in keys],
+                    *[(r.get("counts") or {}).get(k, "") for k in counts],
                     int(bool(r["verified"])), "kbps", data["quality_key"]])
     for r in data["classes"]:
         w.writerow([data["condition"], data["label"], "class", r["csv_name"], r["class"], r["rank"], r["rank"],
                     r["frames"], r["bits"], repr(r["kbps"]), repr(r["bpp"]),
-                    *[repr(r["accuracy"][k]) if k in r["accuracy"] else "" for k in keys], 1, "kbps",
-                    data["quality_key"]])
+                    *[repr(r["accuracy"][k]) if k in r["accuracy"] else "" for k in keys],
+                    *[(r.get("counts") or {}).get(k, "") for k in counts], 1, "kbps", data["quality_key"]])
 
 
 def _text(rd: Path, data: dict, keys: list[str]) -> None:
@@ -69,24 +80,39 @@ def _text(rd: Path, data: dict, keys: list[str]) -> None:
     click.echo(f"codec:     {data['codec']}")
     click.echo(f"metric:    {data['metric']} (quality axis: {data['quality_key']})")
     click.echo(f"signature: {data['signature']}")
-    click.echo("sequences (one pycocotools evaluation over each sequence's evaluated frames):")
+    counts = _counts(data)
+    tracking = bool(counts)
+    click.echo("sequences (" + ("py-motmetrics over each sequence's evaluated frames; IDs = ID switches, FP = false "
+                                "positives, FN = misses; MOTP = mean IoU distance, lower is better):" if tracking else
+                                "one pycocotools evaluation over each sequence's evaluated frames):"))
     rows = []
     for r in data["sequences"]:
         rows.append([r["class"], r["sequence"], r["qp"], r["frames"],
                      "-" if r["kbps"] is None else units.KBPS.text(r["kbps"]),
                      "-" if r["bpp"] is None else units.BPP.text(r["bpp"]),
                      *[(qs[k].text(r["accuracy"][k]) if k in r["accuracy"] else "-") for k in keys],
+                     *[(r.get("counts") or {}).get(k, "-") for k in counts],
                      "yes" if r["verified"] else r.get("status") or "no"])
     heads = [qs[k].header(k) for k in keys]
-    click.echo(table(["class", "sequence", "QP", "frames", units.KBPS.header(), units.BPP.header(), *heads, "verified"],
-                     rows, optional=["frames", units.BPP.header(), *reversed(heads[1:])]))
+    click.echo(table(["class", "sequence", "QP", "frames", units.KBPS.header(), units.BPP.header(), *heads, *counts,
+                      "verified"], rows, optional=["frames", units.BPP.header(), *reversed(counts),
+                                                   *reversed(heads[1:])]))
     click.echo("classes (rate point i = the i-th lowest QP of every sequence; kbps duration-weighted; "
-               "accuracy ONE evaluation pooled over the class's frames):")
+               + ("accuracy the OVERALL row of one py-motmetrics compute_many over the class's sequences):" if tracking
+                  else "accuracy ONE evaluation pooled over the class's frames):"))
     rows = [[r["class"], r["rank"], ",".join(str(q) for q in r["qps"]), r["frames"], units.KBPS.text(r["kbps"]),
-             units.BPP.text(r["bpp"]), *[(qs[k].text(r["accuracy"][k]) if k in r["accuracy"] else "-") for k in keys]]
+             units.BPP.text(r["bpp"]), *[(qs[k].text(r["accuracy"][k]) if k in r["accuracy"] else "-") for k in keys],
+             *[(r.get("counts") or {}).get(k, "-") for k in counts]]
             for r in data["classes"]]
-    click.echo(table(["class", "rank", "QPs", "frames", units.KBPS.header(), units.BPP.header(), *heads], rows,
-                     optional=["QPs", "frames", units.BPP.header(), *reversed(heads[1:])]) if rows else "  (none)")
+    click.echo(table(["class", "rank", "QPs", "frames", units.KBPS.header(), units.BPP.header(), *heads, *counts], rows,
+                     optional=["QPs", "frames", units.BPP.header(), *reversed(counts), *reversed(heads[1:])])
+               if rows else "  (none)")
+    if data.get("reference"):
+        click.echo("uncompressed frames (the reference job's tracks, the same scoring):")
+        rows = [[r["class"], r["sequence"], *[(qs[k].text(r["accuracy"][k]) if k in r["accuracy"] else "-")
+                                              for k in keys], *[r["counts"].get(k, "-") for k in counts]]
+                for r in data["reference"]]
+        click.echo(table(["class", "sequence", *heads, *counts], rows))
     if data["overall"]:
         click.echo(f"Overall per rate point — {data.get('overall_rule', 'the mean over the classes')}:")
         rows = [[o["rank"], *[(qs[k].text(o["accuracy"][k]) if k in o["accuracy"] else "-") for k in keys]]

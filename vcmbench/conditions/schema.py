@@ -32,8 +32,11 @@ METRICS = {
     "oid-challenge": (("oid-boxes-csv", "oid-labels-csv", "oid-masks-csv"), ("map50",), ("bbox", "segm")),
     "coco-ap": (("coco-json",), ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"), ("bbox", "segm")),
     "cityscapes-ap": (("cityscapes-gtfine",), ("AP", "AP50"), ("segm",)),
-    "mota": (("mot-gt",), ("MOTA",), ("bbox",)),  # video tracking (TVD, HiEve): data only so far (issue 22)
+    "mota": (("mot-gt",), ("MOTA", "IDF1", "MOTP"), ("bbox",)),  # video tracking (TVD, HiEve; issue 23)
 }
+# metric.mot of a mota condition: which of the reference framework's MOT settings score it (the keys of
+# vcmbench.metrics.mot.DATASETS; a test keeps the two equal: metrics is not imported here)
+MOT_SETTINGS = ("tvd", "hieve")
 BD_METHODS = ("pchip-jvet", "cubic", "pchip", "akima", "pchip-trapz")
 GROUND_TRUTH = ("annotations", "reference-output")
 
@@ -199,11 +202,13 @@ def _quant_range(v: Any) -> str | None:
 
 
 def _header(v: Any) -> str | None:
-    if not isinstance(v, dict) or set(v) - {"bits", "source"}:
-        return "expected {bits: N, source: ..} (bits per image sent beside the codec bitstream)"
-    b = v.get("bits")
-    if not isinstance(b, int) or isinstance(b, bool) or b < 0:
-        return f"bits must be a non-negative integer, got {b!r}"
+    if not isinstance(v, dict) or set(v) - {"bits", "sequence_bits", "source"}:
+        return ("expected {bits: N, source: ..} (bits per image, or per frame of a sequence, sent beside the codec "
+                "bitstream; video: sequence_bits: M once per coded sequence)")
+    for key in ("bits", "sequence_bits"):
+        b = v.get(key, 0)
+        if not isinstance(b, int) or isinstance(b, bool) or b < 0:
+            return f"{key} must be a non-negative integer, got {b!r}"
     if not isinstance(v.get("source"), str):
         return "missing 'source'"
     return None
@@ -272,7 +277,7 @@ SCHEMA: dict[str, dict[str, Checker]] = {
     "metric": {
         "name": _choice(tuple(METRICS)), "iou_type": _choice(("bbox", "segm")), "iou": _type(int, float, none=True),
         "quality_key": _type(str), "report": _str_list, "group_of_weight": _type(int, float), "source": SRC,
-        "yuv_weights": _yuv_weights,
+        "yuv_weights": _yuv_weights, "mot": _choice(MOT_SETTINGS),
     },
     "bd": {"method": _choice(BD_METHODS), "quality": _type(str), "twin": _type(str), "source": SRC},
     "ground_truth": {"mode": _choice(GROUND_TRUTH), "score_threshold": _type(int, float), "source": SRC},

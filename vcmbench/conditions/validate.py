@@ -117,6 +117,12 @@ def _consistency(d: dict[str, Any], file: str) -> list[Issue]:
     if (task["type"] == "tracking") != (metric["name"] == "mota"):
         add("task.type", "a tracking task is scored by MOTA and MOTA scores a tracking task: set task.type tracking "
                          "with metric mota, or another metric")
+    if metric["name"] == "mota" and not metric.get("mot"):
+        add("metric.mot", "a MOTA condition names the reference framework's MOT settings it is scored with: "
+                          "mot: tvd (all ground-truth rows, distractor step, class 1) or mot: hieve (rows with "
+                          "confidence 1, no class filter); see `vcmbench evaluate mot --help`")
+    if metric.get("mot") and metric["name"] != "mota":
+        add("metric.mot", "only a MOTA condition has MOT settings; remove mot")
     if task["type"] == "detection" and iou_type == "segm":
         add("metric.iou_type", "a detection task produces boxes only; segm needs task.type instance-segmentation")
     if task["type"] == "instance-segmentation" and iou_type == "bbox" and metric["name"] == "oid-challenge":

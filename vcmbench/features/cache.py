@@ -15,6 +15,8 @@ Layout and safety
   not exist or holds a complete archive.  Two processes computing the same image both write
   complete files; the last rename wins (the contents are equal).
 * A final file that cannot be read (e.g. a disk error) is recomputed and rewritten, never trusted.
+* Video (``FeatureCache.frame``): one file per evaluated frame of a sequence, keyed by :func:`frame_digest`
+  (sequence content, colour mode, frame index) in place of the image digest.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,8 +60,9 @@ class FeatureCache:
             return None
 
     def get_or_compute(self, task: Any, image_ref: Any, load_rgb: Callable[[Any], np.ndarray],
-                       split_point: str | None = None) -> dict[str, np.ndarray]:
-        """The image's features from the cache, computed (and stored atomically) when absent."""
+                       split_point: str | None = None, store: bool = True) -> dict[str, np.ndarray]:
+        """The image's features from the cache, computed (and stored atomically unless ``store`` is False) when
+        absent."""
         path = self.path(task, image_ref, split_point)
         if path.exists():
             got = self.load(path)
@@ -67,8 +71,18 @@ class FeatureCache:
                 return got
         feats = {k: np.ascontiguousarray(np.asarray(v, np.float32)) for k, v in task.features(load_rgb(image_ref)).items()}
         self.computed += 1
-        self.store(path, feats)
+        if store:
+            self.store(path, feats)
         return feats
+
+    def frame(self, task: Any, ref: Any, k: int, color: str, store: bool = True) -> dict[str, np.ndarray]:
+        """Evaluated frame ``k`` of the sequence ``ref`` (``conditions.sequences.SequenceRef``): its features from
+        the cache, computed (and stored, unless ``store`` is False: a run too big to cache) when absent.  Keyed by
+        :func:`frame_digest`."""
+        from ..conditions.sequences import frame_rgb
+
+        return self.get_or_compute(task, _FrameKey(frame_digest(ref, k, color)), lambda _key: frame_rgb(ref, k, color),
+                                   store=store)
 
     def store(self, path: Path, feats: dict[str, np.ndarray]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +96,17 @@ class FeatureCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def frame_digest(ref: Any, k: int, color: str) -> str:
+    """What a sequence frame's features are keyed on (in place of an image's content digest): the sequence's
+    evaluated bytes (``ref.digest``), the colour mode that turns them into the network's RGB, the frame's index."""
+    return f"{ref.digest}|{color}|frame{int(k)}"
+
+
+@dataclass(frozen=True)
+class _FrameKey:
+    digest: str
 
 
 def _default_split(task: Any) -> str:

@@ -1,6 +1,6 @@
 """Running one job of any kind in a worker: the dispatch table from job kind to job function.
 
-The job modules (``image_jobs``, ``feature_jobs``, ``sequence_jobs``) import the shared ``jobs`` module and never this
+The job modules (``image_jobs``, ``feature_jobs``, ``sequence_jobs``, ``feature_sequence_jobs``) import the shared ``jobs`` module and never this
 one, so there is no import circle; a new kind of job adds one line to ``JOB_FUNCTIONS``.
 """
 
@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .feature_jobs import feature_job
+from .feature_sequence_jobs import feature_sequence_job
 from .image_jobs import code_job, reference_job, score_job
 from .jobs import (
     KIND_CODE,
     KIND_FEATURE,
+    KIND_FEATURE_SEQUENCE,
     KIND_REFERENCE,
     KIND_SCORE,
     KIND_SEQUENCE,
@@ -29,6 +31,7 @@ JOB_FUNCTIONS: dict[str, Callable[[JobSpec], dict[str, Any]]] = {
     KIND_SCORE: score_job,
     KIND_SEQUENCE_REFERENCE: sequence_reference_job,
     KIND_SEQUENCE: sequence_code_job,
+    KIND_FEATURE_SEQUENCE: feature_sequence_job,
 }
 
 

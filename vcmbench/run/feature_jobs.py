@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import DataError
+from ..conditions import Condition
+from ..core.errors import ConditionError, DataError
 from ..core.records import JobRecord
 from .jobs import JobSpec, _small, encode_and_verify, get_cached_codec, get_cached_task, job_workspace
 
@@ -107,3 +108,47 @@ def feature_job(spec: JobSpec) -> dict[str, Any]:
                    **({"first_verdict": coded.first_reason} if coded.first_reason else {})},
             signature=spec.signature)
         return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
+
+
+def feature_settings(cond: Condition, task: Any = None) -> dict[str, Any]:
+    """The feature section as job settings (see vcmbench.features.packing for the conventions).
+
+    With the built ``task``, each coded layer's tiling is checked against the channel count the
+    network publishes (``feature_info``)."""
+    f = cond.section("feature")
+    if cond.codec["chroma_format"] != 400 or int(f.get("quant_bits", 10)) > int(cond.codec["internal_bit_depth"]):
+        raise ConditionError(f"Condition {cond.name}: feature pictures are coded as 4:0:0 at the quantisation bit depth; "
+                             "set codec.chroma_format 400 and quant_bits <= internal_bit_depth.")
+    side = (cond.section("rate").get("side_info") or f.get("side_info") or "none")
+    rng = f["quant_range"]
+    out = {"split": cond.task.get("split_point"), "layers": list(f["coded_layers"]),
+           "tiling": {k: list(v) for k, v in f["tiling"].items()}, "bits": int(f.get("quant_bits", 10)),
+           "range": {"mode": rng["mode"], **({"min": float(rng["min"]), "max": float(rng["max"])}
+                                              if rng["mode"] == "fixed" else {})},
+           "formula": f.get("quant_formula", "seed-eq1"), "scale": f.get("quant_scale"), "rounding": f["rounding"],
+           "header_bits": int((f.get("header") or {}).get("bits", 0)),
+           # (video: bits sent once per coded sequence; only when given, so image feature job ids do not move)
+           **({"header_sequence_bits": int(f["header"]["sequence_bits"])}
+              if int((f.get("header") or {}).get("sequence_bits", 0)) else {}),
+           "derived": sorted((f.get("derived_layers") or {})), "side_info": side}
+    if task is not None:
+        check_tiling(cond, task, out)
+    return out
+
+
+def check_tiling(cond: Condition, task: Any, feature: dict[str, Any]) -> None:
+    """Each coded layer's tiling holds exactly the channels the network gives it (ConditionError otherwise)."""
+    info_fn = getattr(task, "feature_info", None)
+    info = info_fn() if callable(info_fn) else {}
+    layers = tuple(getattr(task, "feature_layers", ()) or ())
+    for name in feature["layers"]:
+        if layers and name not in layers:
+            raise ConditionError(f"Condition {cond.name} codes layer {name!r}, but {cond.task['network']!r} gives "
+                                 f"{', '.join(layers)}; fix feature.coded_layers.")
+        shape = ((info or {}).get(name) or {}).get("shape")
+        if shape:
+            w, h = feature["tiling"][name]
+            if w * h != int(shape[0]):
+                raise ConditionError(f"Condition {cond.name}: tiling {w}x{h} of layer {name!r} holds {w * h} tiles, but "
+                                     f"{cond.task['network']!r} gives it {shape[0]} channels ({'x'.join(map(str, shape))}); "
+                                     "fix feature.tiling so that tiles_wide * tiles_high equals the channel count.")

@@ -2,11 +2,10 @@
 per-worker caches of codecs and task networks, and the encode -> verify -> keep step.
 
 ``run.execute.execute_job(spec)`` runs one job in a worker (image jobs: ``run.image_jobs``;
-feature jobs: ``run.feature_jobs``) and returns a plain dict (the job record, the predictions,
-the command lines) that the parent process stores.  Workers never touch the database.  The
-bitstream is written under a temporary name and renamed into
-``RUNDIR/bitstreams/<image>_s<scale>_qp<QP>.266``
-only after it has been verified or rejected, so a killed job leaves no half-written bitstream.
+feature jobs: ``run.feature_jobs``; video: ``run.sequence_jobs``, ``run.feature_sequence_jobs``) and returns a
+plain dict (the job record, the predictions, the command lines) that the parent process stores.  Workers never
+touch the database.  The bitstream is written under a temporary name and renamed into
+``RUNDIR/bitstreams/<image>_s<scale>_qp<QP>.266`` only after it has been verified or rejected, so a killed job leaves no half-written bitstream.
 Codecs and task networks are built once per worker process.
 """
 
@@ -26,6 +25,7 @@ KIND_CODE = "code"  # image x scale x QP
 KIND_REFERENCE = "reference"  # the task network on the uncompressed image
 KIND_FEATURE = "feature"  # features x QP: tile, quantise, code, decode, unpack, head (stored as "code")
 KIND_SEQUENCE = "sequence"  # video: sequence x QP coded as one bitstream, every frame scored (stored as "code")
+KIND_FEATURE_SEQUENCE = "featseq"  # video: a sequence's packed features x QP as one bitstream (stored as "code")
 KIND_SEQUENCE_REFERENCE = "seqref"  # video: the task network on every uncompressed frame (stored as "reference")
 KIND_SCORE = "score"  # --phase score: the task network on an encode-phase picture (updates its "code" row)
 
@@ -57,7 +57,7 @@ class JobSpec:
     def describe(self) -> str:
         if self.kind in (KIND_REFERENCE, KIND_SEQUENCE_REFERENCE):
             return f"reference {self.image.image_id}"
-        if self.kind == KIND_SEQUENCE:  # video: a sequence is coded at its own size (scale 1)
+        if self.kind in (KIND_SEQUENCE, KIND_FEATURE_SEQUENCE):  # video: a sequence is coded at its own size (scale 1)
             return f"{self.image.image_id} qp {self.qp}"
         return f"{self.image.image_id} scale {self.scale:g} qp {self.qp}"
 

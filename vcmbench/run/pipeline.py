@@ -33,6 +33,7 @@ from ..conditions.datasets import ImageRef, list_images
 from ..core.errors import ConditionError, UsageError, VcmbenchError
 from .execute import execute_job
 from .executor import TASK_PRELOAD, Executor, make_executor
+from .feature_jobs import check_tiling, feature_settings  # noqa: F401 - shared with the video plan; importable here
 from .jobs import KIND_CODE, KIND_FEATURE, KIND_REFERENCE, JobSpec, get_cached_codec
 from .network_facts import network_facts
 from .progress import ProgressCallback, ProgressEvent
@@ -178,47 +179,6 @@ def make_plan(cond: Condition, data_dir: str | Path | None, run_dir: str | Path,
     if cx:
         options["complexity"] = cx
     return RunPlan(cond, images, specs, codec_sig, task_sig, options)
-
-
-def feature_settings(cond: Condition, task: Any = None) -> dict[str, Any]:
-    """The feature section as job settings (see vcmbench.features.packing for the conventions).
-
-    With the built ``task``, each coded layer's tiling is checked against the channel count the
-    network publishes (``feature_info``)."""
-    f = cond.section("feature")
-    if cond.codec["chroma_format"] != 400 or int(f.get("quant_bits", 10)) > int(cond.codec["internal_bit_depth"]):
-        raise ConditionError(f"Condition {cond.name}: feature pictures are coded as 4:0:0 at the quantisation bit depth; "
-                             "set codec.chroma_format 400 and quant_bits <= internal_bit_depth.")
-    side = (cond.section("rate").get("side_info") or f.get("side_info") or "none")
-    rng = f["quant_range"]
-    out = {"split": cond.task.get("split_point"), "layers": list(f["coded_layers"]),
-           "tiling": {k: list(v) for k, v in f["tiling"].items()}, "bits": int(f.get("quant_bits", 10)),
-           "range": {"mode": rng["mode"], **({"min": float(rng["min"]), "max": float(rng["max"])}
-                                              if rng["mode"] == "fixed" else {})},
-           "formula": f.get("quant_formula", "seed-eq1"), "scale": f.get("quant_scale"), "rounding": f["rounding"],
-           "header_bits": int((f.get("header") or {}).get("bits", 0)),
-           "derived": sorted((f.get("derived_layers") or {})), "side_info": side}
-    if task is not None:
-        check_tiling(cond, task, out)
-    return out
-
-
-def check_tiling(cond: Condition, task: Any, feature: dict[str, Any]) -> None:
-    """Each coded layer's tiling holds exactly the channels the network gives it (ConditionError otherwise)."""
-    info_fn = getattr(task, "feature_info", None)
-    info = info_fn() if callable(info_fn) else {}
-    layers = tuple(getattr(task, "feature_layers", ()) or ())
-    for name in feature["layers"]:
-        if layers and name not in layers:
-            raise ConditionError(f"Condition {cond.name} codes layer {name!r}, but {cond.task['network']!r} gives "
-                                 f"{', '.join(layers)}; fix feature.coded_layers.")
-        shape = ((info or {}).get(name) or {}).get("shape")
-        if shape:
-            w, h = feature["tiling"][name]
-            if w * h != int(shape[0]):
-                raise ConditionError(f"Condition {cond.name}: tiling {w}x{h} of layer {name!r} holds {w * h} tiles, but "
-                                     f"{cond.task['network']!r} gives it {shape[0]} channels ({'x'.join(map(str, shape))}); "
-                                     "fix feature.tiling so that tiles_wide * tiles_high equals the channel count.")
 
 
 def task_complexity(task: Any) -> dict[str, Any] | None:

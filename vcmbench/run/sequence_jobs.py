@@ -30,9 +30,11 @@ for a tracker).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -83,15 +85,30 @@ def sequence_bitstream_name(spec: JobSpec) -> str:
 
 
 def sequence_reference_job(spec: JobSpec) -> dict[str, Any]:
-    """The network on every uncompressed evaluated frame, in order."""
+    """The network on every uncompressed evaluated frame, in order.  In a feature run (``extra`` names the split
+    point) each frame's output is ``features`` (computed into the run's feature cache, which every coded job of the
+    sequence then loads: ``run.feature_sequence_jobs``) through the back half (= the whole network, the split
+    contract)."""
     from ..conditions.sequences import frame_rgb
 
     ref = spec.image
-    outputs = FrameOutputs(get_cached_task(spec.task, spec.task_options), ref.fps)
+    task = get_cached_task(spec.task, spec.task_options)
+    outputs = FrameOutputs(task, ref.fps)
+    split = dict(spec.extra).get("split_point")
+    cache = None
+    if split:
+        from ..features.cache import FeatureCache
+
+        cache = FeatureCache(spec.run_dir, split)
     frames: list[dict[str, Any]] = []
     read_s = task_s = 0.0
     for k in range(ref.frames):
         t0 = time.perf_counter()
+        if cache is not None:
+            feats = cache.frame(task, ref, k, spec.color, store=bool(dict(spec.extra).get("feature_cache", True)))
+            frames.append(outputs.features(feats, (ref.width, ref.height)))
+            task_s += time.perf_counter() - t0
+            continue
         rgb = frame_rgb(ref, k, spec.color)
         t1 = time.perf_counter()
         frames.append(outputs.rgb(rgb))
@@ -103,67 +120,124 @@ def sequence_reference_job(spec: JobSpec) -> dict[str, Any]:
     return {"record": rec, "predictions": {"frames": frames}, "commands": []}
 
 
-def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
+@dataclass
+class CodedSequence:
+    """A sequence encoded, verified and kept as ``RUNDIR/bitstreams/<sequence>_qp<QP>.266`` (:func:`code_sequence`)."""
+
+    enc: Any  # coding.sequence.SequenceEncode
+    verdict: Any  # coding.verify_sequence verdict (``decoded``: the verified frames, when kept)
+    expected: Any  # YuvFormat of one decoded frame (the source's size and chroma at the internal bit depth)
+    bitstream: Path  # the kept bitstream
+    decoded: Path  # the decoded frames (in the job's scratch folder), unless ``verdict.decoded`` names them
+    bits: int  # 8 x the kept bitstream's size
+    sha256: str
+    verify_seconds: float
+    first_reason: str | None  # the first verdict when a second verification was needed
+    hash_sei: dict[str, Any]  # what removing the verification-only hash SEI did (VVenC), else {}
+    commands: list[list[str]]  # every external command (source, encode, verification), naming the kept bitstream
+
+    @property
+    def decoded_path(self) -> Path:
+        return Path(self.verdict.decoded or self.decoded)
+
+
+def code_sequence(spec: JobSpec, codec: Any, src: Path, fmt: Any, tmp: Path,
+                  pre_cmds: list[list[str]] | None = None) -> CodedSequence:
+    """Steps 2-4 of a sequence job (the module docstring), shared by the picture and the feature sequence jobs:
+    encode ``src`` (frames of ``fmt``: 4:2:0 pictures or 4:0:0 packed features) at ``spec.qp`` with the settings in
+    ``spec.extra`` (``split``, ``verify_sei`` and the ``SequenceSettings`` fields; other keys are the caller's),
+    verify every picture (expected: ``fmt``'s size and chroma at the internal bit depth), drop the verification-only
+    hash SEI, keep the bitstream under ``RUNDIR/bitstreams``."""
     from ..coding.sequence import SequenceSettings, encode_sequence
     from ..coding.verify_sequence import verify_sequence
-    from ..coding.yuv import YuvFormat, read_yuv
-    from ..conditions.sequences import write_source_yuv, yuv_frame_to_rgb
+    from ..coding.yuv import YuvFormat
     from ..core.hashing import file_digest
     from ..core.process import recording_commands
-    from ..metrics.quality import coded_psnr, sequence_psnr
+
+    run_dir = Path(spec.run_dir)
+    ref = spec.image
+    fields = {f.name for f in dataclasses.fields(SequenceSettings)}
+    settings_d = {k: v for k, v in dict(spec.extra).items() if k in fields}
+    split = bool(dict(spec.extra).get("split", True))
+    verify_sei = bool(dict(spec.extra).get("verify_sei", False))
+    settings = SequenceSettings(qp=spec.qp, fmt=fmt, frames=ref.frames, fps=ref.fps,
+                                intra_period=ref.intra_period, **settings_d)
+    name = sequence_bitstream_name(spec)
+    tmp_bs = tmp / name
+    expected = YuvFormat(fmt.width, fmt.height, fmt.chroma, settings.internal_bit_depth)
+    decoded = tmp / "decoded.yuv"
+    decoders = verification_decoders(spec)
+    with recording_commands() as recorded:
+        enc = encode_sequence(codec, src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id,
+                              work_dir=partial_dir(run_dir, spec.job_id), split=split)
+        t1 = time.perf_counter()
+
+        def verify():
+            return verify_sequence(tmp_bs, expected=expected, frames=ref.frames, recon=enc.recon,
+                                   decoders=decoders, timeout=spec.verify_timeout, keep_decoded=decoded,
+                                   tmp_dir=tmp, bitstream_format=getattr(codec, "bitstream_format", "vvc"),
+                                   log_dir=run_dir / "logs" / spec.job_id)
+
+        verdict = verify()
+        first_reason = None
+        if not verdict.ok:
+            first_reason = verdict.reason
+            verdict = verify()
+        hash_sei: dict[str, Any] = {}
+        if verify_sei and verdict.ok:  # keep (and rate) the stream without its verification-only hash SEI
+            verdict, hash_sei = _without_hash_sei(tmp_bs, verdict, expected, ref.frames, decoders, spec, tmp)
+        verify_s = time.perf_counter() - t1
+    final_bs = run_dir / "bitstreams" / name
+    bits = int(tmp_bs.stat().st_size * 8)
+    digest = file_digest(tmp_bs, "sha256")
+    os.replace(tmp_bs, final_bs)
+
+    def kept(cmd):  # command lines as they apply to the kept bitstream (encoded under a temporary name)
+        return [str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in cmd]
+
+    enc_cmds = [list(map(str, c)) for c in enc.commands]  # (reused segments: the commands that made them)
+    commands = [*[list(map(str, c)) for c in (pre_cmds or [])], *[kept(c) for c in enc_cmds],
+                *[kept(c) for c in recorded if list(map(str, c)) not in enc_cmds]]
+    return CodedSequence(enc, verdict, expected, final_bs, decoded, bits, digest, verify_s, first_reason, hash_sei,
+                         commands)
+
+
+def coded_sequence_extra(coded: CodedSequence, spec: JobSpec) -> dict[str, Any]:
+    """The record's ``extra`` facts of the coding (both sequence job kinds): frames, fps, structure, split, kbps,
+    bpp (of the coded bitstream), segments, join, pictures, checks, bitstream_sha256, encoder_info, hash_sei,
+    first_verdict."""
     from ..metrics.rate import kbps
+
+    ref, enc, verdict = spec.image, coded.enc, coded.verdict
+    extra = dict(spec.extra)
+    return {"frames": ref.frames, "fps": ref.fps, "first_frame": ref.first_frame, "intra_period": ref.intra_period,
+            "structure": extra.get("structure"), "split": bool(extra.get("split", True)),
+            "kbps": kbps(coded.bits, ref.fps, ref.frames),
+            "bpp": coded.bits / float(ref.width * ref.height * ref.frames),
+            "segments": _plain(enc.segments), "join": _plain(enc.join), "pictures": _plain(verdict.pictures),
+            "checks": sorted(verdict.checks), "bitstream_sha256": coded.sha256, "encoder_info": _small(enc.info),
+            **({"hash_sei": coded.hash_sei} if coded.hash_sei else {}),
+            **({"first_verdict": coded.first_reason} if coded.first_reason else {})}
+
+
+def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
+    from ..coding.yuv import read_yuv
+    from ..conditions.sequences import write_source_yuv, yuv_frame_to_rgb
+    from ..core.process import recording_commands
+    from ..metrics.quality import coded_psnr, sequence_psnr
 
     run_dir = Path(spec.run_dir)
     ref = spec.image
     codec = get_cached_codec(spec.codec, spec.codec_options)
     task = get_cached_task(spec.task, spec.task_options)
-    settings_d = dict(spec.extra)
-    split = bool(settings_d.pop("split", True))
-    verify_sei = bool(settings_d.pop("verify_sei", False))
     with job_workspace(spec) as tmp:
         t0 = time.perf_counter()
         src = tmp / "src.yuv"
         with recording_commands() as pre_cmds:
             fmt = write_source_yuv(ref, src, spec.color, spec.input_bit_depth)
         pre_s = time.perf_counter() - t0
-        settings = SequenceSettings(qp=spec.qp, fmt=fmt, frames=ref.frames, fps=ref.fps,
-                                    intra_period=ref.intra_period, **settings_d)
-        name = sequence_bitstream_name(spec)
-        tmp_bs = tmp / name
-        expected = YuvFormat(fmt.width, fmt.height, 420, settings.internal_bit_depth)
-        decoded = tmp / "decoded.yuv"
-        decoders = verification_decoders(spec)
-        with recording_commands() as recorded:
-            enc = encode_sequence(codec, src, tmp_bs, settings, log_dir=run_dir / "logs" / spec.job_id,
-                                  work_dir=partial_dir(run_dir, spec.job_id), split=split)
-            t1 = time.perf_counter()
-
-            def verify():
-                return verify_sequence(tmp_bs, expected=expected, frames=ref.frames, recon=enc.recon,
-                                       decoders=decoders, timeout=spec.verify_timeout, keep_decoded=decoded,
-                                       tmp_dir=tmp, bitstream_format=getattr(codec, "bitstream_format", "vvc"),
-                                       log_dir=run_dir / "logs" / spec.job_id)
-
-            verdict = verify()
-            first_reason = None
-            if not verdict.ok:
-                first_reason = verdict.reason
-                verdict = verify()
-            hash_sei: dict[str, Any] = {}
-            if verify_sei and verdict.ok:  # keep (and rate) the stream without its verification-only hash SEI
-                verdict, hash_sei = _without_hash_sei(tmp_bs, verdict, expected, ref.frames, decoders, spec, tmp)
-            verify_s = time.perf_counter() - t1
-        final_bs = run_dir / "bitstreams" / name
-        bits = int(tmp_bs.stat().st_size * 8)
-        digest = file_digest(tmp_bs, "sha256")
-        os.replace(tmp_bs, final_bs)
-
-        def kept(cmd):  # command lines as they apply to the kept bitstream (encoded under a temporary name)
-            return [str(final_bs) if str(c) == str(tmp_bs) else str(c) for c in cmd]
-
-        enc_cmds = [list(map(str, c)) for c in enc.commands]  # (reused segments: the commands that made them)
-        commands = [*[list(map(str, c)) for c in pre_cmds], *[kept(c) for c in enc_cmds],
-                    *[kept(c) for c in recorded if list(map(str, c)) not in enc_cmds]]
+        coded = code_sequence(spec, codec, src, fmt, tmp, pre_cmds)
+        verdict, expected = coded.verdict, coded.expected
 
         predictions = None
         task_s = post_s = 0.0
@@ -172,7 +246,7 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
             frames: list[dict[str, Any]] = []
             psnrs: list[dict[str, Any]] = []
             outputs = FrameOutputs(task, ref.fps)
-            path = verdict.decoded or decoded
+            path = coded.decoded_path
             for k in range(ref.frames):
                 t2 = time.perf_counter()
                 planes = read_yuv(path, expected, frame=k)
@@ -184,23 +258,15 @@ def sequence_code_job(spec: JobSpec) -> dict[str, Any]:
                 task_s += time.perf_counter() - t3
             predictions = {"frames": frames}
             quality = sequence_psnr(psnrs)
-        rate = kbps(bits, ref.fps, ref.frames)
         rec = JobRecord(
             job_id=spec.job_id, image_id=ref.name, scale=1.0, qp=spec.qp, width=ref.width, height=ref.height,
-            coded_width=fmt.width, coded_height=fmt.height, bits=bits, verified=bool(verdict.ok),
-            verdict=verdict.reason, encode_seconds=float(enc.seconds), decode_seconds=float(verify_s),
-            task_seconds=float(task_s), bitstream=str(final_bs.relative_to(run_dir)),
-            extra={"frames": ref.frames, "fps": ref.fps, "first_frame": ref.first_frame,
-                   "intra_period": ref.intra_period, "structure": settings.structure, "split": split,
-                   "kbps": rate, "bpp": bits / float(ref.width * ref.height * ref.frames),
-                   "segments": _plain(enc.segments), "join": _plain(enc.join), "pictures": _plain(verdict.pictures),
-                   "checks": sorted(verdict.checks), "bitstream_sha256": digest,
-                   "encoder_info": _small(enc.info), "quality": quality,
-                   "preprocess_seconds": pre_s, "postprocess_seconds": post_s,
-                   **({"hash_sei": hash_sei} if hash_sei else {}),
-                   **({"first_verdict": first_reason} if first_reason else {})},
+            coded_width=fmt.width, coded_height=fmt.height, bits=coded.bits, verified=bool(verdict.ok),
+            verdict=verdict.reason, encode_seconds=float(coded.enc.seconds), decode_seconds=float(coded.verify_seconds),
+            task_seconds=float(task_s), bitstream=str(coded.bitstream.relative_to(run_dir)),
+            extra={**coded_sequence_extra(coded, spec), "quality": quality,
+                   "preprocess_seconds": pre_s, "postprocess_seconds": post_s},
             signature=spec.signature)
-        return {"record": rec.to_dict(), "predictions": predictions, "commands": commands}
+        return {"record": rec.to_dict(), "predictions": predictions, "commands": coded.commands}
 
 
 def _without_hash_sei(bs: Path, verdict: Any, expected: Any, frames: int, decoders: list, spec: JobSpec,

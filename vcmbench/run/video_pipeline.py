@@ -35,13 +35,15 @@ from ..core.errors import UsageError, VcmbenchError
 from ..core.jsonio import read_json
 from .execute import execute_job
 from .executor import TASK_PRELOAD, make_executor
-from .jobs import KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE, JobSpec
+from .jobs import KIND_FEATURE_SEQUENCE, KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE, JobSpec
 from .progress import ProgressEvent
 from .run_common import DECODER_POLICY, RunSummary, _check_same_run, _collect_env, _write_errors, default_label
 from .sequence_jobs import PARTIAL_DIR, remove_partial, remove_stale_partials
 from .store import RunStore
 from .video_plan import VideoPlan, VideoRunOptions, make_video_plan
 from .video_results import build_video_results
+
+CODE_KINDS = (KIND_SEQUENCE, KIND_FEATURE_SEQUENCE)  # stored as "code" rows
 
 __all__ = ["VideoRunOptions", "run_video", "run_condition_video", "video_run_json"]
 
@@ -99,13 +101,18 @@ def run_video(condition: str | Path | Condition, data_dir: str | Path | None, ou
             todo = [s for s in plan.specs if s.job_id not in done]
             counters["done"] = counters["skipped"] = len(plan.specs) - len(todo)
             emit(removed)
-            for spec, result, err in ex.run(execute_job, todo):
-                counters["done"] += 1
-                if err is not None:
-                    errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
-                elif _store(store, spec, result):
-                    counters["failed"] += 1
-                emit(spec.describe)
+            # feature runs: the reference jobs compute (and cache) every frame's features first, so that the code
+            # jobs of all the QPs load them (features computed once per frame)
+            batches = ([[s for s in todo if s.kind == KIND_SEQUENCE_REFERENCE],
+                        [s for s in todo if s.kind != KIND_SEQUENCE_REFERENCE]] if cond.kind == "feature" else [todo])
+            for batch in batches:
+                for spec, result, err in ex.run(execute_job, batch):
+                    counters["done"] += 1
+                    if err is not None:
+                        errors.append({"job_id": spec.job_id, "job": spec.describe, "error": err})
+                    elif _store(store, spec, result):
+                        counters["failed"] += 1
+                    emit(spec.describe)
             retries, ex_info = ex.retries, ex.describe()
             store.write_meta_json("run.json", video_run_json(plan, label, opts.command_line, executor=ex_info))
         finally:
@@ -113,7 +120,7 @@ def run_video(condition: str | Path | Condition, data_dir: str | Path | None, ou
                 ex.close()
             _write_errors(store, errors)
         unverified = store.unverified_ids()
-        failed = sum(1 for s in plan.specs if s.kind == KIND_SEQUENCE and s.job_id in unverified)
+        failed = sum(1 for s in plan.specs if s.kind in CODE_KINDS and s.job_id in unverified)
         total, skipped = counters["total"], counters["skipped"]
         summary = RunSummary(store.dir, total, skipped, total - skipped - len(errors), failed, errors,
                              time.monotonic() - t_start, retries=retries, executor=ex_info,

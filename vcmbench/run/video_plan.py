@@ -20,6 +20,7 @@ restarts from its finished segments (``RUNDIR/partial/<job_id>``, ``coding.seque
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,14 +28,16 @@ from typing import Any, Sequence
 from .. import RESULTS_VERSION
 from ..conditions import Condition
 from ..core.errors import ConditionError, UsageError
-from .jobs import KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE, JobSpec, get_cached_codec
+from .jobs import KIND_FEATURE_SEQUENCE, KIND_SEQUENCE, KIND_SEQUENCE_REFERENCE, JobSpec, get_cached_codec
 from .network_facts import network_facts
 from .run_common import _codec_options, _encode_settings, _KeyHash, default_decoders, task_options_for
 
-VIDEO_METRICS = ("coco-ap",)  # what the video scoring (run.video_results) evaluates today
+VIDEO_METRICS = ("coco-ap", "mota")  # what the video scoring (run.video_results, run.video_mot) evaluates
 # seconds allowed to verify a sequence: a fixed part plus a part per frame per megapixel (decoders run at a few
 # frames a second on 1080p; DESIGN.md 5.4 gives ~0.2 s per 1024x768 picture)
 VERIFY_BASE_S, VERIFY_PER_FRAME_MPX_S = 120.0, 4.0
+# a feature run caches every evaluated frame's split features (float32) when they fit this many bytes in all
+FEATURE_CACHE_AUTO_BYTES = 8 * 2 ** 30
 
 
 @dataclass
@@ -63,6 +66,7 @@ class VideoRunOptions:
     command_line: Sequence[str] | None = None
     env: dict[str, Any] | None = None
     timeout: float | None = None  # seconds per job for the executor this run makes
+    feature_cache: bool | None = None  # feature runs: cache every frame's features (None: when they fit, see below)
 
 
 @dataclass
@@ -82,16 +86,66 @@ class VideoPlan:
 
 def check_video_supported(cond: Condition) -> None:
     """Refuse video conditions the pipeline cannot run yet, with the reason and the fix."""
-    if cond.kind == "feature":
-        raise ConditionError(f"Condition {cond.name} codes features of a video: feature coding of sequences is not "
-                             "wired into `vcmbench run` yet; run the image-domain video condition.")
-    if cond.task.get("type") == "tracking" or cond.metric["name"] not in VIDEO_METRICS:
-        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']} ({cond.task.get('type')}): "
-                             f"video runs score {', '.join(VIDEO_METRICS)} (detection, SFU-HW-Objects-v1) so far: a "
-                             "tracking run needs a tracker network (JDE), which vcmbench does not have; score a "
-                             "tracker's output with `vcmbench evaluate mot`.")
-    if int(cond.codec.get("chroma_format", 420)) != 420:
+    if cond.metric["name"] not in VIDEO_METRICS:
+        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']}: video runs score "
+                             f"{', '.join(VIDEO_METRICS)} (COCO AP of a detector, MOTA of a tracker).")
+    if cond.metric["name"] == "mota" and not cond.metric.get("mot"):
+        raise ConditionError(f"Condition {cond.name} is scored by MOTA but names no MOT settings: set metric.mot "
+                             "(tvd or hieve; `vcmbench cttc validate` explains).")
+    if cond.kind != "feature" and int(cond.codec.get("chroma_format", 420)) != 420:
         raise ConditionError(f"Condition {cond.name}: video pictures are coded as 4:2:0; set codec.chroma_format 420.")
+    # (a feature condition's 4:0:0 at the quantisation bit depth is checked by run.feature_jobs.feature_settings)
+
+
+def split_option(cond: Condition, topts: dict[str, Any]) -> dict[str, Any]:
+    """``topts`` with ``split`` = the condition's split point when the network offers several (e.g. jde-1088x608:
+    ``tvd`` and ``hieve``, built for one of them by its task option ``split``) and the options name none: the
+    network is built for the layers the condition codes.  Networks with one split point get nothing new."""
+    split = cond.task.get("split_point")
+    if not split or "split" in topts:
+        return topts
+    points = tuple(getattr(network_facts(cond.task["network"], tuple(sorted(topts.items()))), "split_points", ()) or ())
+    return {**topts, "split": split} if len(points) > 1 and split in points else topts
+
+
+def _feature_settings(cond: Condition, task: Any) -> dict[str, Any]:
+    """A feature condition's job settings (``run.feature_jobs.feature_settings``, the image path's), after checking that
+    ``task`` splits at the condition's split point (``run.pipeline.check_supported``'s split check)."""
+    from .feature_jobs import feature_settings
+
+    split = cond.task.get("split_point")
+    points = tuple(getattr(task, "split_points", ()) or ())
+    if split not in points:
+        raise ConditionError(f"Condition {cond.name} codes the features of a video: it needs a task network that can "
+                             f"be split at {split!r}; {cond.task['network']!r} cannot"
+                             f"{' (split points: ' + ', '.join(points) + ')' if points else ''}. "
+                             "Name a split point the network publishes (`vcmbench tasks --json`).")
+    return feature_settings(cond, task)
+
+
+def feature_cache_plan(feature: dict[str, Any], task: Any, sequences: Sequence[Any], wanted: bool | None
+                       ) -> dict[str, Any]:
+    """Whether a feature run caches its frames' features (``features.cache``), and why: ``wanted`` (the run's
+    ``feature_cache`` option) decides when given; else cached when the run's evaluated frames x the coded layers'
+    float32 bytes (the network's ``feature_info`` shapes) fit ``FEATURE_CACHE_AUTO_BYTES``, or when the shapes are
+    unknown.  Never part of a job id: cached or not, the features are the same float32 values."""
+    info = {}
+    fn = getattr(task, "feature_info", None)
+    if callable(fn):
+        info = fn() or {}
+    shapes = [(info.get(k) or {}).get("shape") for k in feature["layers"]]
+    per_frame = 4 * sum(math.prod(int(v) for v in s) for s in shapes) if shapes and all(shapes) else None
+    frames = sum(int(s.frames) for s in sequences)
+    total = per_frame * frames if per_frame is not None else None
+    if wanted is not None:
+        cache, why = bool(wanted), "the run's feature_cache option"
+    elif total is None:
+        cache, why = True, "the network publishes no shapes for the coded layers: cached"
+    else:
+        cache = total <= FEATURE_CACHE_AUTO_BYTES
+        why = (f"{frames} frames x {per_frame} bytes = {total} bytes "
+               f"{'<=' if cache else '>'} {FEATURE_CACHE_AUTO_BYTES} (FEATURE_CACHE_AUTO_BYTES)")
+    return {"cache": cache, "bytes_per_frame": per_frame, "bytes": total, "reason": why}
 
 
 def structure_of(cond: Condition) -> str:
@@ -167,17 +221,27 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     split = opts.split if opts.split is not None else getattr(codec, "sequence_join", "") == "parcat"
     settings = sequence_settings(cond, structure, split, codec_name)
     ibd = int(cond.codec.get("input_bit_depth", 8))
+    is_feature = cond.kind == "feature"
     probe_qp = next(iter(qps_by_sequence.values()))[0]
     probe_enc = {k: settings[k] for k in ("internal_bit_depth", "preset", "loop_filter", "extra_args", "threads")}
-    probe = EncodeSettings(qp=probe_qp, fmt=YuvFormat(16, 16, 420, ibd), **probe_enc)
+    probe = EncodeSettings(qp=probe_qp, fmt=YuvFormat(16, 16, 400 if is_feature else 420, ibd), **probe_enc)
     try:
         codec_sig = codec.signature(probe)
     except TypeError:
         codec_sig = codec.signature()
     topts = task_options_for(cond, opts.task_options)
+    if is_feature:
+        topts = split_option(cond, topts)
     topts_t = tuple(sorted(topts.items()))
     task = network_facts(cond.task["network"], topts_t)
     task_sig = task.signature()
+    feature = _feature_settings(cond, task) if is_feature else None
+    tracking = getattr(task, "task_type", None) == "tracking"
+    if tracking != (cond.metric["name"] == "mota"):
+        raise ConditionError(f"Condition {cond.name} is scored by {cond.metric['name']} but its network "
+                             f"{cond.task['network']!r} is " + ("a tracker" if tracking else "not a tracker")
+                             + ": MOTA scores a tracking network (e.g. ssd-mobilenet-v2-coco-tracker, jde-1088x608; "
+                               "see `vcmbench tasks`), COCO AP a detector.")
     cond_sig = str(cond.signature())
     decs = tuple(opts.decoders) if opts.decoders else default_decoders(codec_name, copts)
     color_sig = color_signature(cond.color_mode, (1.0,))
@@ -186,28 +250,47 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     network, color = cond.task["network"], cond.color_mode
     settings_t, copts_t = tuple(sorted(settings.items())), tuple(sorted(copts.items()))
 
+    # a feature run: the reference job computes (and caches) every frame's split features; the code jobs code the
+    # packed features (run.feature_sequence_jobs) and their ids key on the feature settings too
+    split_extra = {"split_point": feature["split"]} if feature else {}
     ref_key = _KeyHash({"kind": KIND_SEQUENCE_REFERENCE, "task": task_sig, "t": thresholds, "color": color_sig,
-                        "v": RESULTS_VERSION}, ("sequence",))
-    code_key = _KeyHash({"kind": KIND_SEQUENCE, "codec": codec_sig, "settings": settings, "color": color_sig,
+                        "v": RESULTS_VERSION, **split_extra}, ("sequence",))
+    code_kind = KIND_FEATURE_SEQUENCE if feature else KIND_SEQUENCE
+    code_key = _KeyHash({"kind": code_kind, "codec": codec_sig, "settings": settings, "color": color_sig,
                          "ibd": ibd, "task": task_sig, "t": thresholds, "cond": cond_sig, "decoders": decs,
-                         "v": RESULTS_VERSION}, ("sequence", "qp"))
+                         "v": RESULTS_VERSION, **({"feature": feature} if feature else {})}, ("sequence", "qp"))
+    fcache = feature_cache_plan(feature, task, sequences, opts.feature_cache) if feature else None
+    ref_extra = tuple(split_extra.items())
+    if feature:
+        import json
+
+        # (the cache decision travels with the jobs but is no part of their ids: the features are the same)
+        settings_t = tuple(sorted({**settings, "feature": json.dumps(feature, sort_keys=True),
+                                   "feature_cache": fcache["cache"]}.items()))
+        ref_extra = (*ref_extra, ("feature_cache", fcache["cache"]))
     specs: list[JobSpec] = []
     for ref in sequences:
         facts = _sequence_facts(ref)
         specs.append(JobSpec(job_id="r" + ref_key(sequence=facts), kind=KIND_SEQUENCE_REFERENCE, image=ref,
                              run_dir=run_dir_s, task=network, task_options=topts_t, color=color, input_bit_depth=ibd,
-                             signature=task_sig))
+                             signature=task_sig, extra=ref_extra))
     for ref in sequences:  # the QPs of a sequence one after another
         facts = {**_sequence_facts(ref), "fps": ref.fps, "intra_period": ref.intra_period}
         for qp in qps_by_sequence[ref.name]:
             specs.append(JobSpec(
-                job_id="c" + code_key(sequence=facts, qp=int(qp)), kind=KIND_SEQUENCE, image=ref, run_dir=run_dir_s,
+                job_id="c" + code_key(sequence=facts, qp=int(qp)), kind=code_kind, image=ref, run_dir=run_dir_s,
                 task=network, task_options=topts_t, scale=1.0, qp=int(qp), codec=codec_name, codec_options=copts_t,
                 color=color, input_bit_depth=ibd, decoders=decs, verify_timeout=verify_timeout(ref),
                 signature=codec_sig, extra=settings_t))
     run_options = {"limit": opts.limit, "codec_options": copts, "task_options": topts, "decoders": list(decs),
                    "color_signature": color_sig, "sequence_settings": settings,
                    "data_dir": None if data_dir is None else str(Path(data_dir).resolve())}
+    run_options["condition_kind"] = cond.kind  # image or feature coding (the result set's provenance.kind)
+    if (cond.data.get("bd") or {}).get("twin"):
+        run_options["twin"] = cond.data["bd"]["twin"]
+    if feature is not None:
+        run_options["feature"] = feature
+        run_options["feature_cache"] = fcache
     if getattr(task, "device", None):
         run_options["task_device"] = str(task.device)  # provenance only: never in a signature or job key
     return VideoPlan(cond, sequences, specs, codec_sig, task_sig, classes, qps_by_sequence, structure, sets,

@@ -37,52 +37,31 @@ CompressAI-Vision writes detectron2's ``pred_classes`` as ``category_id``; any o
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..core.errors import ConditionError, DataError, EvaluationError
-from ..core.jsonio import atomic_write_text, read_json, write_json
-from ..core.records import RatePoint, ResultSet
+from ..core.jsonio import read_json
 from ..metrics import video as V
 from .store import RunStore
+from .video_common import (  # noqa: F401  (re-exported: the names callers import from here)
+    OVERALL_RULE,
+    RESULTSET_FILE,
+    TIME_KEYS,
+    VIDEO_RESULTS_FILE,
+    VideoResults,
+    _finish,
+    _frames_of,
+    _layout,
+    _overall_rows,
+    coded_bits,
+    csv_class_name,
+    dataset_tag,
+)
 
-VIDEO_RESULTS_FILE = "video-results.json"
-TIME_KEYS = ("encode_seconds", "decode_seconds", "task_seconds")
-RESULTSET_FILE = "resultset.json"
 CATEGORY_RULE_INDEX = ("category ids: the ground truth numbers COCO's 80 classes 0..79 in their contiguous order (the "
                        "SFU-HW-Objects-v1 files, whose names are not COCO's); detections matched by their class's "
                        "contiguous COCO index, as CompressAI-Vision writes detectron2's pred_classes")
-OVERALL_RULE = ("Overall = the mean over the classes (issue 22 and DESIGN.md 5.7; no public source computes it: "
-                "CompressAI-Vision @31165daf stops at the class rows)")
-
-
-@dataclass
-class VideoResults:
-    """Every number of a video run, as rows (fractions for accuracies, kbps, bpp), and where it was written."""
-
-    condition: str
-    dataset: str
-    label: str
-    codec: str
-    signature: str
-    metric: str
-    quality_key: str
-    final_csv_name: str
-    sequences: list[dict[str, Any]]  # one per sequence x QP (class order, then QP)
-    classes: list[dict[str, Any]]  # one per class x rate point that could be computed
-    overall: list[dict[str, Any]]  # one per rank every class has
-    notes: list[str] = field(default_factory=list)
-    result_set: ResultSet | None = None
-    csv_text: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("result_set")
-        d.pop("csv_text")
-        d["overall_rule"] = OVERALL_RULE
-        return d
 
 
 def is_video_run(run_dir: str | Path) -> bool:
@@ -92,23 +71,6 @@ def is_video_run(run_dir: str | Path) -> bool:
         return False
     run = read_json(p)
     return bool(isinstance(run, dict) and run.get("video"))
-
-
-def dataset_tag(dataset_name: str) -> str:
-    """The ``DATASET`` of ``final_<DATASET>.csv`` as CompressAI-Vision's ``gen_mpeg_cttc_csv.py`` spells it
-    (its DATASETS: TVD, SFU, OIV6, HIEVE); another dataset: its name upper-cased, letters and digits only."""
-    low = dataset_name.lower()
-    for key, tag in (("sfu", "SFU"), ("tvd", "TVD"), ("hieve", "HIEVE")):
-        if key in low:
-            return tag
-    tag = re.sub(r"[^A-Z0-9]+", "", dataset_name.upper())
-    return tag or "VIDEO"
-
-
-def csv_class_name(cls: str) -> str:
-    """A class's ``Dataset`` in the final CSV: ``CLASS-<class>`` (the reference's CLASS-AB, CLASS-C…); the tracking
-    classes as the reference names them (``TVD``, ``HIEVE-1080P``, ``HIEVE-720P``): ``metrics.video.class_row_name``."""
-    return V.class_row_name(cls)
 
 
 # ---- ground truth and predictions of one sequence ------------------------------------------------------
@@ -130,16 +92,6 @@ def _eval_ids(ref: Mapping[str, Any]) -> list[int]:
                         f"{ref['frames']} evaluated frames; the run.json is damaged or from another vcmbench: run the "
                         "condition again into a new --out.")
     return ids
-
-
-def _frames_of(name: str, pred: Mapping[str, Any] | None, frames: int, what: str) -> list[dict[str, Any]]:
-    got = (pred or {}).get("frames")
-    if not isinstance(got, list) or len(got) != frames:
-        n = len(got) if isinstance(got, list) else "no"
-        raise DataError(f"Sequence {name}: the {what} row holds {n} frame predictions for {frames} evaluated frames; "
-                        "re-run `vcmbench run` to redo the job (delete its row with `vcmbench results --rebuild-store` "
-                        "if it persists).")
-    return got
 
 
 class _Truth:
@@ -243,9 +195,14 @@ def build_video_results(run_dir: str | Path, store: RunStore | None = None, writ
         cond = read_json(run_dir / "condition.json")
         if not run.get("video"):
             raise DataError(f"{run_dir} is not a video run (run.json has no \"video\": true); use `vcmbench results`.")
-        if (cond.get("metric") or {}).get("name") != "coco-ap":
-            raise ConditionError(f"Video results score COCO AP conditions only; {cond['name']} uses "
-                                 f"{cond['metric'].get('name')!r} (MOTA scoring of tracking runs is not built yet).")
+        metric = (cond.get("metric") or {}).get("name")
+        if metric == "mota":
+            from .video_mot import build_mot_results
+
+            return build_mot_results(run_dir, run, cond, st, write)
+        if metric != "coco-ap":
+            raise ConditionError(f"Video results score COCO AP and MOTA conditions; {cond['name']} uses "
+                                 f"{metric!r}.")
         return _build(run_dir, run, cond, st, write)
     finally:
         if own:
@@ -253,34 +210,9 @@ def build_video_results(run_dir: str | Path, store: RunStore | None = None, writ
 
 
 def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStore, write: bool) -> VideoResults:
-    refs = {r["name"]: r for r in run["sequences"]}
-    classes: dict[str, list[str]] = {c: list(ns) for c, ns in (run.get("classes") or {}).items()}
-    if not classes:
-        by: dict[str, list[str]] = {}
-        for r in run["sequences"]:
-            by.setdefault(r["cls"], []).append(r["name"])
-        classes = by
-    notes: list[str] = []
-    run_classes = list(classes)  # Overall needs every one of them
-    for cls in list(classes):  # a class is scored over all its sequences or not at all
-        absent = [n for n in classes[cls] if n not in refs]
-        if absent or not classes[cls]:
-            notes.append(f"class {cls}: left out — " + (f"{len(absent)} of its {len(classes[cls])} sequences are not "
-                         f"in this run ({', '.join(absent[:3])}{', …' if len(absent) > 3 else ''}); a class is "
-                         "scored over all its sequences" if absent else "it has no sequence"))
-            del classes[cls]
-    class_of = {n: c for c, ns in reversed(list(classes.items())) for n in ns}
-    qps_by = {n: sorted(int(q) for q in qs) for n, qs in (run.get("qps_by_sequence") or {}).items()}
-    code_jobs: dict[tuple[str, int], str] = {}
-    ref_jobs: dict[str, str] = {}
-    for j in run["jobs"]:
-        if j["kind"] == "code":
-            code_jobs[(j["image_id"], int(j["qp"]))] = j["job_id"]
-            qps_by.setdefault(j["image_id"], [])
-            if int(j["qp"]) not in qps_by[j["image_id"]]:
-                qps_by[j["image_id"]] = sorted([*qps_by[j["image_id"]], int(j["qp"])])
-        elif j["kind"] == "reference":
-            ref_jobs[j["job_id"]] = j["image_id"]
+    lay = _layout(run)
+    refs, classes, run_classes, class_of = lay.refs, lay.classes, lay.run_classes, lay.class_of
+    qps_by, code_jobs, ref_jobs, notes = lay.qps_by, lay.code_jobs, lay.ref_jobs, lay.notes
     ref_preds = {ref_jobs[jid]: pred for jid, _, pred in st.records(ref_jobs, predictions=True)}
     truth = _Truth(cond, refs, ref_preds)
     keys = _keys(cond)
@@ -334,49 +266,15 @@ def _build(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], st: RunStor
                                "seconds": sum(p.seconds for p in pts), "bits": sum(p.bits for p in pts),
                                "kbps": kb, "bpp": bpp, "accuracy": acc,
                                **{k: sum(rows_by[x].get(k, 0.0) for x in need) for k in TIME_KEYS}})
-    order = [n for ns in classes.values() for n in ns] + [n for n in refs if n not in class_of]
-    order = list(dict.fromkeys(order))
+    order = lay.order()
     for name in order:  # the sequences outside every scored class, and QPs no class point needed
         score([(name, qp) for qp in qps_by.get(name, []) if (name, qp) not in rows_by])
     rows = [rows_by[(n, q)] for n in order for q in qps_by.get(n, [])]
 
-    # Overall per rank: mean over the classes (only where every class has the point)
-    overall_rows: list[dict[str, Any]] = []
-    ranks = sorted({r["rank"] for r in class_rows})
-    for rank in ranks:
-        at = {r["class"]: r for r in class_rows if r["rank"] == rank}
-        if set(at) != set(run_classes):
-            notes.append(f"Overall rate point {rank}: not given — class(es) {sorted(set(run_classes) - set(at))} "
-                         "lack it")
-            continue
-        acc = {k: V.overall({c: r["accuracy"].get(k) for c, r in at.items()})
-               for k in keys if all(k in r["accuracy"] for r in at.values())}
-        overall_rows.append({"rank": rank, "classes": run_classes, "accuracy": acc})
+    overall_rows = _overall_rows(class_rows, run_classes, keys, notes)
 
-    if not any(r["verified"] for r in rows):
-        raise EvaluationError(f"No sequence of {run_dir} has a verified result: " + "; ".join(notes[:3]))
-
-    from .resultset import _signature
-
-    sig_run = dict(run)
-    sig_run.setdefault("scales", [1.0])
-    sig_run["qps"] = sorted({q for qs in qps_by.values() for q in qs})
-    sig = str(_signature(cond, sig_run))
-    metric = _metric_name(truth.gt_mode)
-    all_notes = [*truth.notes, *notes]
-    tag = dataset_tag(cond["dataset"]["name"])
-    vr = VideoResults(condition=f"{cond['name']}@{cond['version']}", dataset=cond["dataset"]["name"], label=run["label"],
-                      codec=run["codec_signature"], signature=sig, metric=metric, quality_key=qkey,
-                      final_csv_name=f"final_{tag}.csv", sequences=rows, classes=class_rows, overall=overall_rows,
-                      notes=all_notes)
-    vr.csv_text = _final_csv(vr, classes, qps_by, ok)
-    vr.result_set = _result_set(vr, run, run_dir, run_classes)
-    if write:
-        write_json(run_dir / VIDEO_RESULTS_FILE, vr.to_dict())
-        if vr.csv_text:
-            atomic_write_text(run_dir / vr.final_csv_name, vr.csv_text)
-        vr.result_set.save(run_dir / RESULTSET_FILE)
-    return vr
+    return _finish(run_dir, run, cond, lay, _metric_name(truth.gt_mode), [*truth.notes, *notes], rows, class_rows,
+                   overall_rows, ok, write)
 
 
 def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str | None, got: Any, truth: _Truth,
@@ -404,8 +302,8 @@ def _sequence_row(name: str, qp: int, ref: Mapping[str, Any], cls: str, jid: str
                         "re-run `vcmbench run` in a fresh directory.")
     preds = truth.predictions(name, pred)
     gt = None if scored else truth.gt(name)
-    res = V.sequence_result(name, qp, int(rec["bits"]), frames, float(ref["fps"]), int(ref["width"]),
-                            int(ref["height"]), gt, preds)
+    bits = coded_bits(rec)
+    res = V.sequence_result(name, qp, bits, frames, float(ref["fps"]), int(ref["width"]), int(ref["height"]), gt, preds)
     if not scored:
         acc, undefined = _accuracy(res.accuracy, keys)
         if undefined:
@@ -421,58 +319,3 @@ def _metric_name(gt_mode: str) -> str:
 
     return metric_name("bbox") + (" vs reference-output pseudo ground truth" if gt_mode == "reference-output" else "")
 
-
-def _result_set(vr: VideoResults, run: dict[str, Any], run_dir: Path, run_classes: list[str]) -> ResultSet:
-    """Sequence points (``qp`` = the QP) then class points (``qp`` = the rank); ``extra`` names level and group."""
-    points = []
-    for r in vr.sequences:
-        if not r["verified"]:
-            continue
-        points.append(RatePoint(scale=1.0, qp=int(r["qp"]), bits=int(r["bits"]),
-                                pixels=r["frames"] * r["width"] * r["height"], bpp=float(r["bpp"]),
-                                accuracy=dict(r["accuracy"]), images=r["frames"],
-                                **{k: r.get(k, 0.0) for k in TIME_KEYS},
-                                extra={"level": "sequence", "group": r["sequence"], "class": r["class"],
-                                       "kbps": float(r["kbps"]), "fps": r["fps"], "frames": r["frames"]}))
-    for r in vr.classes:
-        points.append(RatePoint(scale=1.0, qp=int(r["rank"]), bits=int(r["bits"]),
-                                pixels=int(round(r["bits"] / r["bpp"])), bpp=float(r["bpp"]),
-                                accuracy=dict(r["accuracy"]), images=r["frames"],
-                                **{k: r.get(k, 0.0) for k in TIME_KEYS},
-                                extra={"level": "class", "group": r["class"], "kbps": float(r["kbps"]),
-                                       "rank": r["rank"], "qps": list(r["qps"]), "sequences": list(r["sequences"]),
-                                       "seconds": r["seconds"]}))
-    provenance: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "command_line": run.get("command_line"),
-                                  "data_dir": run.get("data_dir"), "codec_options": run.get("codec_options"),
-                                  "decoders": run.get("decoders"), "video": True, "kind": "video",
-                                  "structure": run.get("structure"), "sets": run.get("sets"),
-                                  "classes": {c["class"]: c["sequences"] for c in vr.classes} or None,
-                                  "run_classes": [csv_class_name(c) for c in run_classes],
-                                  "final_csv": vr.final_csv_name, "overall_rule": OVERALL_RULE}
-    env_p = run_dir / "env.json"
-    if env_p.exists():
-        provenance["env"] = read_json(env_p)
-    return ResultSet(condition=vr.condition, codec=vr.codec, label=vr.label, quality_key=vr.quality_key, points=points,
-                     signature=vr.signature, metric=vr.metric, dataset=vr.dataset, provenance=provenance,
-                     notes=list(vr.notes))
-
-
-def _final_csv(vr: VideoResults, classes: Mapping[str, Sequence[str]], qps_by: Mapping[str, Sequence[int]],
-               ok: Mapping[tuple[str, int], V.SequenceResult]) -> str:
-    """``final_<DATASET>.csv`` of the classes whose every sequence x QP was computed (``metrics.video``'s rows);
-    a class with a left-out point is not written (a note says so): the reference's file has no gaps."""
-    full = {}
-    for cls, names in classes.items():
-        ranks = {r["rank"] for r in vr.classes if r["class"] == cls}
-        if ranks and all((n, q) in ok for n in names for q in qps_by.get(n, [])) \
-                and ranks == set(range(len(qps_by.get(names[0], [])))):
-            full[cls] = names
-        else:
-            vr.notes.append(f"final CSV: class {cls} not written — some of its rate points are left out")
-    if not full:
-        return ""
-    seqs = {n: [ok[(n, q)] for q in qps_by[n]] for ns in full.values() for n in ns}
-    accs = {csv_class_name(c): [r["accuracy"][vr.quality_key] for r in sorted(vr.classes, key=lambda r: r["rank"])
-                                if r["class"] == c] for c in full}
-    rows = V.final_csv_rows(seqs, {csv_class_name(c): ns for c, ns in full.items()}, accs, metric=vr.quality_key)
-    return V.write_final_csv(rows)
