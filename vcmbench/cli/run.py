@@ -91,7 +91,11 @@ def tasks_cmd(as_json: bool) -> None:
                              "split_points": ["fpn"], "available": ok, "reason": why})
             continue
         row = {"name": name, **info, "available": ok, "reason": why}
-        if as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
+        if as_json and name == "jde-1088x608":  # split sets, shapes and complexity follow from its layer table
+            from ..tasks.jde import static_details
+
+            row.update(static_details())
+        elif as_json and ok and name != "detectron2":  # detectron2 needs a model name and weights to build
             try:
                 row.update(network_details(get_task(name)))
             except VcmbenchError as exc:

