@@ -65,7 +65,7 @@ def test_jde_image_anchor_run(tmp_path, weights):
 
 @pytest.mark.parametrize("split", ["tvd", "hieve"])
 def test_jde_feature_anchor_run(tmp_path, weights, split):
-    """The condition's split point selects the layers the network returns (run.video_plan.split_option)."""
+    """The condition's split point selects the layers the network returns (run.run_common.split_option)."""
     feat = make_tracking_sequence(tmp_path / "feat", frames=3, qps=(37,), network="jde-1088x608",
                                   feature=_feature(split), condition=f"synthetic-tracking-jde-{split}")
     r = _run(feat, tmp_path / "run-feat", weights)

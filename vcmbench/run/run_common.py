@@ -132,7 +132,20 @@ def task_options_for(cond: Condition, task_options: dict[str, Any] | None = None
     opts = {"score_threshold": float(t.get("score_threshold", 0.05)), "max_detections": int(t.get("max_detections", 100)),
             "threads": 1}  # single-threaded inference: results do not depend on --jobs
     opts.update(task_options or {})
-    return opts
+    return split_option(cond, opts) if cond.kind == "feature" else opts
+
+
+def split_option(cond: Condition, topts: dict[str, Any]) -> dict[str, Any]:
+    """``topts`` with ``split`` = the condition's split point when the network offers several (e.g. jde-1088x608:
+    ``tvd`` and ``hieve``, built for one of them by its task option ``split``) and the options name none: the
+    network is built for the layers the condition codes.  Networks with one split point get nothing new."""
+    split = cond.task.get("split_point")
+    if not split or "split" in topts:
+        return topts
+    from .network_facts import network_facts
+
+    points = tuple(getattr(network_facts(cond.task["network"], tuple(sorted(topts.items()))), "split_points", ()) or ())
+    return {**topts, "split": split} if len(points) > 1 and split in points else topts
 
 
 DECODER_POLICY = ("every installed decoder must decode the stream to identical pictures: PyAV and FFmpeg for "

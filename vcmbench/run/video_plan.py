@@ -97,17 +97,6 @@ def check_video_supported(cond: Condition) -> None:
     # (a feature condition's 4:0:0 at the quantisation bit depth is checked by run.feature_jobs.feature_settings)
 
 
-def split_option(cond: Condition, topts: dict[str, Any]) -> dict[str, Any]:
-    """``topts`` with ``split`` = the condition's split point when the network offers several (e.g. jde-1088x608:
-    ``tvd`` and ``hieve``, built for one of them by its task option ``split``) and the options name none: the
-    network is built for the layers the condition codes.  Networks with one split point get nothing new."""
-    split = cond.task.get("split_point")
-    if not split or "split" in topts:
-        return topts
-    points = tuple(getattr(network_facts(cond.task["network"], tuple(sorted(topts.items()))), "split_points", ()) or ())
-    return {**topts, "split": split} if len(points) > 1 and split in points else topts
-
-
 def _feature_settings(cond: Condition, task: Any) -> dict[str, Any]:
     """A feature condition's job settings (``run.feature_jobs.feature_settings``, the image path's), after checking that
     ``task`` splits at the condition's split point (``run.pipeline.check_supported``'s split check)."""
@@ -230,8 +219,6 @@ def make_video_plan(cond: Condition, data_dir: str | Path | None, run_dir: str |
     except TypeError:
         codec_sig = codec.signature()
     topts = task_options_for(cond, opts.task_options)
-    if is_feature:
-        topts = split_option(cond, topts)
     topts_t = tuple(sorted(topts.items()))
     task = network_facts(cond.task["network"], topts_t)
     task_sig = task.signature()

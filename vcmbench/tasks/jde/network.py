@@ -12,7 +12,7 @@ Split sets (``split`` option, default ``tvd``): ``tvd`` = outputs of layers 36, 
 105, 90, 75 (see :mod:`.layers`); ``features`` returns them named by index (``"36"`` ...), in the
 condition's order.  ``split_points`` lists the set the network was built for first, then the other
 (``("hieve", "tvd")`` for ``split="hieve"``): ``features`` always returns the built set, so a runner
-builds the network with the task option ``split`` = the condition's split point (``run.video_plan.split_option``).  ``new_tracker(fps)`` = the JDE association of ``vcmbench.tasks.tracking`` with the
+builds the network with the task option ``split`` = the condition's split point (``run.run_common.split_option``).  ``new_tracker(fps)`` = the JDE association of ``vcmbench.tasks.tracking`` with the
 reference's settings (``track_frame_rate`` 30 whatever the sequence's rate, ``track_buffer`` 30,
 ``min_box_area`` 200).  ``max_detections`` is not applied: the reference keeps every detection after
 NMS.  Weights: the published ``jde.1088x608.uncertainty.pt`` (``weights=`` /
@@ -83,7 +83,7 @@ class JDENetwork(TrackingNetwork):
         self.split_name = next((k for k, v in SPLITS.items() if v == self.split), ",".join(map(str, self.split)))
         self.feature_layers = tuple(str(i) for i in self.split)
         # the set this network was built for first (what a caller that names no split point gets), then the
-        # others: a runner builds the network with split=<the condition's split point> (run.video_plan.split_option)
+        # others: a runner builds the network with split=<the condition's split point> (run.run_common.split_option)
         self.split_points = (self.split_name, *(k for k in SPLITS if k != self.split_name))
         self.nms_threshold = float(nms_threshold)
         path = find_weights(weights)
