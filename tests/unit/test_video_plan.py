@@ -257,6 +257,7 @@ def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_se
 def test_a_network_with_several_split_points_is_built_for_the_conditions(fakes, tmp_path, monkeypatch):
     """jde-1088x608 offers the split sets tvd and hieve and is built for one by its task option ``split``: a feature
     condition's plan passes its split point (a network with one split point gets no option)."""
+    import vcmbench.run.network_facts as nf
     import vcmbench.run.video_plan as vp
 
     built = []
@@ -269,9 +270,12 @@ def test_a_network_with_several_split_points_is_built_for_the_conditions(fakes, 
         return TwoSplits(name)
 
     monkeypatch.setattr(vp, "network_facts", facts)
+    monkeypatch.setattr(nf, "network_facts", facts)  # (run_common.split_option asks it too)
     plan = _plan(_feature_condition(), tmp_path)
     assert built[-1]["split"] == "heads" and all(dict(s.task_options)["split"] == "heads" for s in plan.specs)
-    monkeypatch.setattr(vp, "network_facts", lambda name, opts: built.append(dict(opts)) or FakeSplitFacts(name))
+    one = lambda name, opts: built.append(dict(opts)) or FakeSplitFacts(name)  # noqa: E731
+    monkeypatch.setattr(vp, "network_facts", one)
+    monkeypatch.setattr(nf, "network_facts", one)
     plan = _plan(_feature_condition(), tmp_path)
     assert "split" not in built[-1] and all("split" not in dict(s.task_options) for s in plan.specs)
 
