@@ -186,8 +186,9 @@ def build_mot_results(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], 
             tracks = tracks_of(_frames_of(name, pred, frames, "code"), _ids(ref))
             _, _, folder = truth.get(name)
             M.write_tracks(tracks_dir / f"qp{qp}" / f"{folder}.txt", tracks)
-            rate = V.sequence_result(name, qp, int(rec["bits"]), frames, float(ref["fps"]), int(ref["width"]),
-                                     int(ref["height"]))
+            # (a feature sequence's side information counts when its condition says so: ``side_info_bits``)
+            bits = int(rec["bits"]) + int(rec.get("side_info_bits") or 0)
+            rate = V.sequence_result(name, qp, bits, frames, float(ref["fps"]), int(ref["width"]), int(ref["height"]))
             row.update(bits=rate.bits, kbps=rate.kbps, bpp=rate.bpp, **{k: float(rec.get(k) or 0.0) for k in TIME_KEYS})
             loaded[key] = (row, tracks)
 
