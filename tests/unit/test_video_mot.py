@@ -259,3 +259,25 @@ def test_side_information_bits_count_in_the_rate(tmp_path):
     vr = build_video_results(_make_run(tmp_path, _cond(), side_info_bits=168))
     row = next(r for r in vr.sequences if (r["sequence"], r["qp"]) == ("SeqA", 32))
     assert row["bits"] == 80_000 + 168 and row["kbps"] == pytest.approx((80_000 + 168) * FPS / (1000 * FRAMES))
+
+
+def test_report_pairs_a_video_run_with_its_bd_twin_class_by_class(tmp_path):
+    """A feature condition names its image-domain twin (``bd.twin``, recorded as the result set's ``provenance.twin``):
+    `report`'s per-class sets (``condition`` = the class) are paired by their run's condition, as `bdrate` pairs the
+    runs (before: refused, the class name is no condition's twin)."""
+    from vcmbench.core.records import ResultSet
+
+    anchor = _make_run(tmp_path, _cond())
+    cond_t = _cond()
+    cond_t["name"] = "fcm-hieve-tracking-features"
+    test = _make_run(tmp_path, cond_t, bits_scale=0.5, label="test")
+    for d in (anchor, test):
+        assert CliRunner().invoke(cli, ["results", str(d)]).exit_code == 0
+    rs = ResultSet.load(test / "resultset.json")
+    rs.provenance["twin"] = "fcm-hieve-tracking"  # what a feature run records from its condition's bd.twin
+    rs.save(test / "resultset.json")
+    r = CliRunner().invoke(cli, ["report", "--anchor", str(anchor), "--test", str(test), "-o", str(tmp_path / "r.html"),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    by = {s["condition"] or s["scope"]: s for s in json.loads(r.stdout)["summary"]}
+    assert by["CLASS-T"]["bd_rate_pct"] == pytest.approx(-50.0, abs=1e-9)
