@@ -101,7 +101,7 @@ def test_a_killed_tracking_run_resumes_with_the_same_numbers(tmp_path, monkeypat
     assert done.sequences[0]["mot"] == part.sequences[0]["mot"]
 
 
-@pytest.mark.slow  # (two runs of 17 frames at 4 QPs: ~2 min here)
+@pytest.mark.slow  # (two runs of 17 frames at 4 QPs: ~2-3 min here)
 def test_image_and_feature_anchors_give_a_bd_rate_on_mota_and_a_report(tmp_path):
     """The image anchor (pixels coded) and the feature anchor (the SSD split at its heads, the packed features of
     every frame as one 4:0:0 10-bit inter-coded sequence), the same tracker and labels: both verified with MOTA
