@@ -315,12 +315,13 @@ def tracking_frames(count: int, width: int = 416, height: int = 240) -> tuple[li
 def make_tracking_sequence(root: Path, *, frames: int = 21, width: int = 416, height: int = 240, fps: int = 25,
                            qps: tuple[int, ...] = (32, 37, 42), mot: str = "tvd", feature: dict | None = None,
                            name: str = "SynTrack", condition: str = "synthetic-tracking",
-                           network: str = "ssd-mobilenet-v2-coco-tracker") -> SyntheticSequence:
+                           network: str = "ssd-mobilenet-v2-coco-tracker", twin: str | None = None) -> SyntheticSequence:
     """Write the synthetic tracking sequence under ``root/data/<name>`` (MOTChallenge layout: seqinfo.ini,
     img1/*.png, gt/gt.txt written by this fixture) and its condition ``root/<condition>.yaml``: the SSD tracker,
     VVenC faster low-delay, MOTA with the ``mot`` settings against the fixture's labels.  ``feature``: a
     ``feature:`` section with its ``split_point`` (``ssd_heads_feature()``): the condition becomes a feature
-    condition, the packed frames coded as 4:0:0 at the quantisation bit depth."""
+    condition, the packed frames coded as 4:0:0 at the quantisation bit depth; ``twin`` names its image-domain twin
+    (``bd.twin``: the same sequence without ``feature``) for BD-rate."""
     root = Path(root)
     data = root / "data"
     seq_dir = data / name
@@ -371,6 +372,8 @@ def make_tracking_sequence(root: Path, *, frames: int = 21, width: int = 416, he
         cond["task"]["split_point"] = feature.pop("split_point", "heads")
         cond["codec"]["input_bit_depth"] = int(feature.get("quant_bits", 10))
         cond["feature"] = feature
+    if twin:
+        cond["bd"]["twin"] = twin
     path = root / f"{condition}.yaml"
     path.write_text(yaml.safe_dump(cond, sort_keys=False))
     return SyntheticSequence(data_dir=data, condition_path=path, name=name, frames=frames, first_frame=0,

@@ -60,7 +60,8 @@ def _cond(mode: str = "annotations", mot: str = "hieve") -> dict:
     return cond
 
 
-def _make_run(root: Path, cond: dict, *, bits_scale: float = 1.0, unverified=None, label="anchor") -> Path:
+def _make_run(root: Path, cond: dict, *, bits_scale: float = 1.0, unverified=None, label="anchor",
+              side_info_bits: int = 0) -> Path:
     """Two sequences (class T) with MOT ground truth in the MOTChallenge layout, two QPs each."""
     d = root / label
     d.mkdir(parents=True)
@@ -98,7 +99,7 @@ def _make_run(root: Path, cond: dict, *, bits_scale: float = 1.0, unverified=Non
                        "coded_width": W, "coded_height": H, "bits": bits, "verified": ok,
                        "verdict": "ok" if ok else "picture 2: MD5 mismatch", "encode_seconds": 1.0,
                        "decode_seconds": 0.5, "task_seconds": 0.1, "bitstream": f"bitstreams/{name}_qp{qp}.266",
-                       "side_info_bits": 0, "extra": {"frames": FRAMES, "fps": FPS}, "signature": "s",
+                       "side_info_bits": side_info_bits, "extra": {"frames": FRAMES, "fps": FPS}, "signature": "s",
                        "schema_version": 1}
                 st.put(f"{name}-{qp}", "code", name, 1.0, qp, rec, {"frames": _tracks(i, qp)} if ok else None)
     return d
@@ -248,3 +249,35 @@ def test_the_mot_setting_field_is_validated_and_names_metrics_mot_datasets():
     sfu["metric"]["mot"] = "tvd"
     assert any("only a MOTA condition has MOT settings" in str(i) for i in validate_data(sfu, "x"))
     assert load_condition("fcm-tvd-tracking").metric["mot"] == "tvd"
+
+
+def test_side_information_bits_count_in_the_rate(tmp_path):
+    """A feature sequence's side information (``side_info_bits`` of its record, set when the condition counts it)
+    is part of its bits, as for the detection path and for images."""
+    from vcmbench.run.video_results import build_video_results
+
+    vr = build_video_results(_make_run(tmp_path, _cond(), side_info_bits=168))
+    row = next(r for r in vr.sequences if (r["sequence"], r["qp"]) == ("SeqA", 32))
+    assert row["bits"] == 80_000 + 168 and row["kbps"] == pytest.approx((80_000 + 168) * FPS / (1000 * FRAMES))
+
+
+def test_report_pairs_a_video_run_with_its_bd_twin_class_by_class(tmp_path):
+    """A feature condition names its image-domain twin (``bd.twin``, recorded as the result set's ``provenance.twin``):
+    `report`'s per-class sets (``condition`` = the class) are paired by their run's condition, as `bdrate` pairs the
+    runs (before: refused, the class name is no condition's twin)."""
+    from vcmbench.core.records import ResultSet
+
+    anchor = _make_run(tmp_path, _cond())
+    cond_t = _cond()
+    cond_t["name"] = "fcm-hieve-tracking-features"
+    test = _make_run(tmp_path, cond_t, bits_scale=0.5, label="test")
+    for d in (anchor, test):
+        assert CliRunner().invoke(cli, ["results", str(d)]).exit_code == 0
+    rs = ResultSet.load(test / "resultset.json")
+    rs.provenance["twin"] = "fcm-hieve-tracking"  # what a feature run records from its condition's bd.twin
+    rs.save(test / "resultset.json")
+    r = CliRunner().invoke(cli, ["report", "--anchor", str(anchor), "--test", str(test), "-o", str(tmp_path / "r.html"),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    by = {s["condition"] or s["scope"]: s for s in json.loads(r.stdout)["summary"]}
+    assert by["CLASS-T"]["bd_rate_pct"] == pytest.approx(-50.0, abs=1e-9)

@@ -54,9 +54,12 @@ def set_label(rs) -> str:
 def twins(a: object, b: object) -> bool:
     """True when one result set's condition names the other's as its ``bd.twin`` (e.g. a feature condition
     and the image condition on the same images, network and metric): BD may pair them although their
-    ``cttc`` parts differ; every other comparable part must still agree."""
+    ``cttc`` parts differ; every other comparable part must still agree.  A video run's class set (``report``'s
+    per-class sections: ``condition`` = the class, e.g. ``CLASS-D``) is named by its run's condition."""
     def name(rs):
-        return str(getattr(rs, "condition", "") or "").split("@")[0]
+        prov = getattr(rs, "provenance", None) or {}
+        cond = prov.get("video_condition") if prov.get("video_class") else None
+        return str(cond or getattr(rs, "condition", "") or "").split("@")[0]
 
     def twin(rs):
         return str((getattr(rs, "provenance", None) or {}).get("twin") or "")
