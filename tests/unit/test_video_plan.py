@@ -244,26 +244,39 @@ def test_a_feature_condition_plans_feature_sequence_jobs_keyed_on_the_feature_se
         _plan(Condition(data=data), tmp_path)
 
 
-def test_a_network_with_several_split_points_is_built_for_the_conditions(fakes, tmp_path, monkeypatch):
-    """jde-1088x608 offers the split sets tvd and hieve and is built for one by its task option ``split``: a feature
-    condition's plan passes its split point (a network with one split point gets no option)."""
+def test_a_network_built_per_split_point_is_built_for_the_conditions(fakes, tmp_path, monkeypatch):
+    """jde-1088x608 is built for one split set (task option ``split``, default tvd): a feature condition splitting
+    at another one gets ``split`` = its split point in the task options of every job; a network that already splits
+    there gets no option; one without the option keeps its options (and the plan refuses the split point)."""
     import vcmbench.run.video_plan as vp
 
     built = []
 
-    class TwoSplits(FakeSplitFacts):
-        split_points = ("tvd", "heads")
+    class PerSplit(FakeSplitFacts):
+        def __init__(self, name, split):
+            super().__init__(name)
+            self.split_points = (split,)
 
-    def facts(name, opts):
+    def jde_like(name, opts):
         built.append(dict(opts))
-        return TwoSplits(name)
+        return PerSplit(name, dict(opts).get("split", "tvd"))
 
-    monkeypatch.setattr(vp, "network_facts", facts)
+    monkeypatch.setattr(vp, "network_facts", jde_like)
     plan = _plan(_feature_condition(), tmp_path)
     assert built[-1]["split"] == "heads" and all(dict(s.task_options)["split"] == "heads" for s in plan.specs)
+
     monkeypatch.setattr(vp, "network_facts", lambda name, opts: built.append(dict(opts)) or FakeSplitFacts(name))
-    plan = _plan(_feature_condition(), tmp_path)
+    plan = _plan(_feature_condition(), tmp_path)  # splits at heads already
     assert "split" not in built[-1] and all("split" not in dict(s.task_options) for s in plan.specs)
+
+    def no_option(name, opts):
+        if "split" in dict(opts):
+            raise TypeError("unexpected keyword argument 'split'")
+        return PerSplit(name, "fpn")
+
+    monkeypatch.setattr(vp, "network_facts", no_option)
+    with pytest.raises(ConditionError, match="split at 'heads'.*split points: fpn"):
+        _plan(_feature_condition(), tmp_path)
 
 
 def test_feature_cache_plan_caches_what_fits():

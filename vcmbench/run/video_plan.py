@@ -97,14 +97,23 @@ def check_video_supported(cond: Condition) -> None:
 
 
 def split_option(cond: Condition, topts: dict[str, Any]) -> dict[str, Any]:
-    """``topts`` with ``split`` = the condition's split point when the network offers several (e.g. jde-1088x608:
-    ``tvd`` and ``hieve``, built for one of them by its task option ``split``) and the options name none: the
-    network is built for the layers the condition codes.  Networks with one split point get nothing new."""
-    split = cond.task.get("split_point")
+    """``topts`` with ``split`` = the condition's split point when the network, as the options build it, does not
+    split there but is built for it by its task option ``split`` (jde-1088x608: one split set per built network,
+    ``tvd`` by default, ``hieve`` with ``split=hieve``), and the options name no split; else ``topts`` unchanged
+    (a network that cannot split there is refused by the plan, naming its split points)."""
+    from ..core.errors import VcmbenchError
+
+    split, name = cond.task.get("split_point"), cond.task["network"]
     if not split or "split" in topts:
         return topts
-    points = tuple(getattr(network_facts(cond.task["network"], tuple(sorted(topts.items()))), "split_points", ()) or ())
-    return {**topts, "split": split} if len(points) > 1 and split in points else topts
+    if split in tuple(getattr(network_facts(name, tuple(sorted(topts.items()))), "split_points", ()) or ()):
+        return topts
+    with_split = {**topts, "split": split}
+    try:
+        facts = network_facts(name, tuple(sorted(with_split.items())))
+    except (VcmbenchError, TypeError):  # a network without that option
+        return topts
+    return with_split if split in tuple(getattr(facts, "split_points", ()) or ()) else topts
 
 
 def _feature_settings(cond: Condition, task: Any) -> dict[str, Any]:
