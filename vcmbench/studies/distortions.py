@@ -92,7 +92,51 @@ def _variants(settings: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                         if name == "noise" and domain == "image" and settings.get("image_noise_scale") is not None:
                             p["noise_scale"] = float(settings["image_noise_scale"])
                         out.append((key, p))
+    for i, m in enumerate(settings.get("mixtures") or []):
+        steps = _mixture_steps(m, i)
+        for domain in domains:
+            random = any(st["distortion"] in RANDOM_DISTORTIONS for st in steps)
+            for seed in seeds if random else [None]:
+                p = {"domain": domain, "distortion": "mixed", "strength": i, "mixture": str(m["name"]),
+                     "steps": steps, "feature_bits": int(settings.get("feature_bits", 8)),
+                     "feature_pictures": str(settings.get("feature_pictures", "stacked"))}
+                key = f"{domain}/mixed/{i}"
+                if seed is not None:
+                    p["seed"] = seed
+                    key += f"/seed{seed}"
+                if domain == "image" and settings.get("image_noise_scale") is not None:
+                    p["noise_scale"] = float(settings["image_noise_scale"])
+                out.append((key, p))
     return out
+
+
+def _mixture_steps(m: Any, i: int) -> list[dict[str, Any]]:
+    """The checked steps of ``settings.mixtures[i]``: ``{name, steps: [{distortion, strength[, window]}]}``,
+    pixel-domain distortions applied in their order."""
+    from ..features.distortions import PIXEL_DISTORTIONS
+
+    if not isinstance(m, dict) or not str(m.get("name") or "").strip() or not isinstance(m.get("steps"), list) \
+            or len(m["steps"]) < 2:
+        raise ConditionError(f"settings.mixtures[{i}] needs a name and a list of at least two steps "
+                             "({distortion, strength[, window]}); fix the study file.")
+    out = []
+    for j, st in enumerate(m["steps"]):
+        if not isinstance(st, dict) or st.get("distortion") not in PIXEL_DISTORTIONS \
+                or not isinstance(st.get("strength"), (int, float)) or isinstance(st.get("strength"), bool):
+            raise ConditionError(f"settings.mixtures[{i}].steps[{j}] is {st!r:.80}; give {{distortion: one of "
+                                 f"{', '.join(PIXEL_DISTORTIONS)}, strength: a number[, window: odd]}}.")
+        out.append({"distortion": st["distortion"], "strength": st["strength"],
+                    **({"window": int(st["window"])} if "window" in st else {})})
+    return out
+
+
+def _apply_steps(p: dict[str, Any], pic: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """A mixture's pixel-domain steps in order; noise sigma times ``scale``, each noise step seeded by
+    the run's seed plus its step index."""
+    for j, st in enumerate(p["steps"]):
+        s = st["strength"] * scale if st["distortion"] == "noise" else st["strength"]
+        pic = apply_pixel(st["distortion"], s, pic, int(p.get("seed", 0)) + j, st.get("window", DEFAULT_WINDOW))
+    return pic
 
 
 def plan(study, images, ctx):
@@ -103,6 +147,8 @@ def plan(study, images, ctx):
 def _distort_picture(job, p: dict[str, Any], pic: np.ndarray, rec: dict[str, Any], tag: str) -> np.ndarray:
     """One feature picture through the variant's pixel-domain distortion (VVenC coding included)."""
     name, s = p["distortion"], p["strength"]
+    if name == "mixed":
+        return _apply_steps(p, pic)
     if name == "coding":
         coding = p.get("coding") or {}
         out, bits = code_picture(job, pic, int(s), preset=coding.get("preset", "medium"),
@@ -142,6 +188,8 @@ def job(job) -> dict[str, Any]:
             from ..features.distortions import quantise_picture
 
             rgb1 = quantise_picture(rgb, int(s))
+        elif name == "mixed":
+            rgb1 = _apply_steps(p, rgb, float(p.get("noise_scale", 1.0)))
         else:
             strength = s * float(p.get("noise_scale", 1.0)) if name == "noise" else s
             rgb1 = apply_pixel(name, strength, rgb, p.get("seed", 0), p.get("window", DEFAULT_WINDOW))
@@ -377,5 +425,23 @@ def summarise(study, records, ctx) -> dict[str, Any]:
         plots.append({"name": f"S2 {d['name']}: {ap_name} against strength", "kind": "lines", "x_label": "strength",
                       "y_label": ap_name, "series": [{"label": k, "points": sorted(v)} for k, v in series.items()],
                       "baseline": base["AP"]})
+    mixtures = study.settings.get("mixtures") or []
+    if mixtures:
+        rows, cis = [], []
+        for i, m in enumerate(mixtures):
+            for domain in ("feature", "image"):
+                k = f"{domain}/mixed/{i}"
+                if k not in merged:
+                    continue
+                v, img, ci = merged[k], domain == "image", intervals(k)
+                steps = " + ".join(f"{st['distortion']} {st['strength']:g}" for st in m["steps"])
+                runs = "; ".join(f"{r['seed']}: {r['ap']['AP']:.4f}" for r in v.get("runs", []))
+                rows.append([domain, f"{m['name']} ({steps})", v["ssim_f"], v["psnr_f"], v["ssim_i"] if img else None,
+                             v["psnr_i"] if img else None, v["ap"]["AP"], v["ap"]["AP"] - base["AP"], runs])
+                cis.append([None, None, ci.get("ssim_f"), ci.get("psnr_f"), ci.get("ssim_i") if img else None,
+                            ci.get("psnr_i") if img else None, ci.get("ap"), ci.get("dap"), None])
+        tables.append({"name": "S2 mixed", "columns": ["domain", "mixture", *cols[2:]], "rows": rows, "ci": cis,
+                       "images": n_images, "note": "the steps of each mixture applied in order (settings.mixtures); "
+                                                   "no published figures to compare with"})
     return {"tables": tables, "plots": plots, "clean": {k: base[k] for k in AP_KEYS}, "metric": iou,
             "variants": merged, "run_deviations": run_deviations(study, iou, n_images)}
