@@ -191,7 +191,7 @@ def test_mask_rcnn_runs_with_the_papers_tiling_and_segm_map(tmp_path, coco_tiny)
     assert len(recs) == 1
     assert [p[0] for p in recs[0]["quality_f_pictures"]] == ["p2", "p3", "p4", "p5", "p6"]
     assert all(math.isfinite(p[2]) for p in recs[0]["quality_f_pictures"])
-    print(f"seeded Mask R-CNN S2 (1 distortion, 2 images): {time.time() - t0:.0f} s")
+    print(f"seeded Mask R-CNN S2 (feature blur, 1 image): {time.time() - t0:.0f} s")
 
 
 @pytest.mark.slow
