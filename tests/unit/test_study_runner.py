@@ -110,7 +110,7 @@ def test_distortion_study_on_toy_network(tmp_path, coco_tiny):
     assert img[0][5] > img[1][5] and img[0][4] > img[1][4]  # PSNR [I], SSIM [I] fall with sigma
     assert all(r[8].count(":") == 2 for r in noise["rows"])  # the recorded seeds
     blur = next(t for t in res["tables"] if t["name"] == "S2 blur")
-    assert {r[0] for r in blur["rows"]} == {"image (window 21)", "feature (window 21)", "feature (window 5)"}
+    assert {r[0] for r in blur["rows"]} == {"image", "feature", "feature (window 5)"}
 
 
 def test_study_cli_list_show_and_errors(tmp_path):

@@ -6,12 +6,14 @@ Conventions
   pixel-domain distortion takes a picture and returns a uint8 picture of the same shape (results
   are rounded half to even and clipped to 0..255).
 * Features are ``{layer: float32 (C, H, W)}``.  The feature domain of the seed distortion study
-  (seed-tables.md S2) rearranges every layer into one channel (``square_tiling``: channel ``c`` at
-  tile row ``c // tiles_wide``; layers stacked vertically, left-aligned, see
-  ``features.packing.layout``), quantises that picture to 8 bits with the image's own min/max
-  (eq. 1 of the SR paper, ``features.packing.quantise``), applies the pixel-domain distortion and
-  de-quantises after (``FeaturePicture``).  The uniform-quantisation distortion in the feature
-  domain quantises the float features themselves to ``bits``.
+  (seed-tables.md S2) rearranges the channels of each layer into one-channel pictures
+  (``feature_pictures``; ``square_tiling``: channel ``c`` at tile row ``c // tiles_wide``, 16x16
+  tiles for the 256 channels of an FPN layer), quantises each picture to 8 bits with its own
+  min/max (eq. 1 of the SR paper, ``features.packing.quantise``), applies the pixel-domain
+  distortion and de-quantises after (``FeaturePicture``).  ``per_layer`` (the paper's) gives one
+  picture per layer; ``stacked`` one picture of all layers (stacked vertically, left-aligned, see
+  ``features.packing.layout``) with their joint min/max.  The uniform-quantisation distortion in
+  the feature domain quantises the float features themselves to ``bits``.
 * Gaussian blur: ``cv2.GaussianBlur`` with an explicit odd window and sigma, border
   ``BORDER_REFLECT_101`` (OpenCV's default).  Gaussian noise: ``numpy.random.default_rng(seed)``
   normal samples of standard deviation sigma (0..255 scale) added, then rounded and clipped; the seed
@@ -173,8 +175,33 @@ class FeaturePicture:
         return fpic
 
 
-def quantise_features(feats: Mapping[str, np.ndarray], layers: Sequence[str], bits: int) -> dict[str, np.ndarray]:
-    """Uniform quantisation of the float features to ``bits`` with their joint min/max (eq. 1), de-quantised."""
+PICTURE_MODES = ("per_layer", "stacked")
+
+
+def feature_pictures(feats: Mapping[str, np.ndarray], layers: Sequence[str], bits: int = 8,
+                     mode: str = "per_layer") -> list[FeaturePicture]:
+    """The feature pictures of the S2 feature domain.
+
+    ``per_layer`` (the S2 paper): one picture per layer, its channels tiled as square as possible
+    (``square_tiling``: 16x16 tiles for the 256 channels of an FPN layer P2..P6), each quantised to
+    ``bits`` with that layer's own min/max.  ``stacked``: all layers in one picture (stacked
+    vertically) quantised with their joint min/max."""
+    if mode not in PICTURE_MODES:
+        raise UsageError(f"Unknown feature picture mode {mode!r}; use one of {', '.join(PICTURE_MODES)}.")
+    if mode == "stacked":
+        return [FeaturePicture.from_features(feats, layers, bits)]
+    return [FeaturePicture.from_features(feats, [k], bits) for k in layers]
+
+
+def quantise_features(feats: Mapping[str, np.ndarray], layers: Sequence[str], bits: int,
+                      per_layer: bool = False) -> dict[str, np.ndarray]:
+    """Uniform quantisation of the float features to ``bits`` with their joint min/max (eq. 1), de-quantised;
+    ``per_layer``: each layer with its own min/max."""
+    if per_layer:
+        out = dict(feats)
+        for k in layers:
+            out.update(quantise_features({k: feats[k]}, [k], bits))
+        return out
     lo = min(float(np.min(feats[k])) for k in layers)
     hi = max(float(np.max(feats[k])) for k in layers)
     if not hi > lo:
