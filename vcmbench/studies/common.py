@@ -5,6 +5,7 @@ through the run's encode -> verify step (``run.jobs.encode_and_verify``; bitstre
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,10 @@ def code_picture(job, planes_or_rgb: np.ndarray, qp: int, *, preset: str = "medi
 
     codec = get_cached_codec("vvenc", ())
     a = np.asarray(planes_or_rgb)
-    spec = JobSpec(job_id=f"{job.job_id}{tag}", kind="code", image=job.image, run_dir=job.run_dir, task=job.task,
+    # the kept bitstream is named after the image id (run.jobs.bitstream_name): give each study coding its own,
+    # so that no two jobs (variants, layer pictures) write, keep or measure the same file
+    image = dataclasses.replace(job.image, image_id=f"{job.image.image_id}_{job.job_id}{tag}")
+    spec = JobSpec(job_id=f"{job.job_id}{tag}", kind="code", image=image, run_dir=job.run_dir, task=job.task,
                    task_options=job.task_options, qp=int(qp), codec="vvenc",
                    encode=(("preset", preset), ("loop_filter", bool(loop_filter))), signature=job.signature)
     Path(job.run_dir, "bitstreams").mkdir(exist_ok=True)
