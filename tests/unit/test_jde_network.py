@@ -162,9 +162,9 @@ def test_registered_and_described(seeded):
     assert (t.max_time_lost, t.conf_thres, t.min_box_area, t.embeddings) == (30, 0.5, 200.0, True)
     t = get_task("jde-1088x608", weights=str(path), track_frame_rate=None).new_tracker(50.0)
     assert t.max_time_lost == 50
-    from vcmbench.tasks.jde.weights import file_sha256
+    from vcmbench.core.hashing import file_digest
 
-    assert file_sha256(path)[:12] in sig
+    assert file_digest(path, "sha256")[:12] in sig
     with pytest.raises(UsageError, match="missing"):
         net.detect_features({"105": np.zeros((128, 76, 136), np.float32)}, (640, 480))
     feats = {"105": np.zeros((128, 76, 136), np.float32), "90": np.zeros((256, 38, 68), np.float32),

@@ -39,13 +39,7 @@ def bootstrap_interval(values: Sequence[float] | None = None, *, statistic: Call
             return None
         stat = statistic
     rng = np.random.default_rng(seed)
-    draws = np.array([stat(rng.integers(0, n, n)) for _ in range(int(resamples))], dtype=np.float64)
-    draws = draws[np.isfinite(draws)]
-    if not len(draws):
-        return None
-    a = (1.0 - level) / 2.0
-    lo, hi = np.percentile(draws, [100 * a, 100 * (1 - a)])
-    return float(lo), float(hi)
+    return percentile_interval([stat(rng.integers(0, n, n)) for _ in range(int(resamples))], level)
 
 
 def resample_weights(n: int, *, resamples: int = RESAMPLES, seed: int = SEED):

@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 
 from ...core.errors import DataError, UsageError
+from ...core.hashing import file_digest
 from ..base import Detections, FrameDetections, Tracker, TrackingNetwork, check_rgb
 from .layers import SPLITS, output_shape, parse_split
-from .weights import PUBLISHED_FILE, file_sha256, read_state, validate_state
+from .weights import PUBLISHED_FILE, read_state, validate_state
 
 NAME = "jde-1088x608"
 WEIGHTS_ENV = "VCMBENCH_JDE_WEIGHTS"
@@ -87,7 +88,7 @@ class JDENetwork(TrackingNetwork):
         self.split_points = (self.split_name, *(k for k in SPLITS if k != self.split_name))
         self.nms_threshold = float(nms_threshold)
         path = find_weights(weights)
-        self.weights_sha256 = file_sha256(path)
+        self.weights_sha256 = file_digest(path, "sha256")
         state = validate_state(read_state(path), str(path))
         if threads is not None:
             torch.set_num_threads(int(threads))

@@ -14,7 +14,6 @@ the network needs must be present with its shape: the first problem is named.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +42,6 @@ def expected_shapes() -> dict[str, tuple[int, ...]]:
         else:
             out[f"module_list.{i}.conv_{i}.bias"] = (lay.cout,)
     return out
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _to_numpy(v: Any) -> np.ndarray:

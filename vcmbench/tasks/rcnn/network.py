@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from ...core.errors import UsageError
+from ...core.hashing import file_digest
 from ..base import Detections, TaskNetwork, check_rgb
 from .config import get_config
-from .weights import check_published, file_sha256, read_state, validate_state
+from .weights import check_published, read_state, validate_state
 
 WEIGHTS_ENV = "VCMBENCH_RCNN_WEIGHTS"
 
@@ -69,7 +70,7 @@ class RCNNNetwork(TaskNetwork):
         if not path.is_file():
             raise UsageError(f"Weights file {path} for rcnn:{self.cfg.name} does not exist; pass the model-zoo .pkl "
                              "with --task-weights FILE.pkl.")
-        self.weights_sha256 = file_sha256(path)
+        self.weights_sha256 = file_digest(path, "sha256")
         # True when --allow-unpublished-weights admitted a file named like a published one whose sha256 differs
         self.unpublished = check_published(self.cfg, path, self.weights_sha256, bool(allow_unpublished_weights))
         state = validate_state(self.cfg, read_state(path), str(path))

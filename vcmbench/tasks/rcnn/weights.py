@@ -10,7 +10,6 @@ Files saved by detectron2's own checkpointer (``.pth``, ``{"model": {name: tenso
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +86,6 @@ def expected_shapes(cfg: RCNNConfig) -> dict[str, tuple[int, ...]]:
         out["roi_heads.mask_head.predictor.weight"] = (k, m, 1, 1)
         out["roi_heads.mask_head.predictor.bias"] = (k,)
     return out
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_published(cfg: RCNNConfig, path: Path, sha: str, allow_mismatch: bool) -> bool:
