@@ -162,15 +162,18 @@ def run_cmd(name, data_dir, out_dir, limit, condition, task, task_weights, ex_ch
               help="Output file, .xlsx, .html or .docx; repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the files written and the studies as JSON.")
 def report_cmd(dirs, outputs, as_json):
-    """Write the study report sections of finished study directories (xlsx, HTML and/or Word .docx)."""
+    """Write the study report sections of finished study directories (xlsx, HTML and/or Word .docx).
+
+    Each reproduced table that the study ties to a published one is followed by the two side by side in
+    the paper's units, with the 95 % bootstrap intervals, the number of images and the trend verdict
+    (yes / no / not significant), and the study's deviations and this run's network, data and settings."""
     from ..core.errors import UsageError
-    from ..studies.report import write_docx, write_html, write_xlsx
-    from ..studies.runner import read_results
+    from ..studies.report import load_results, write_docx, write_html, write_xlsx
 
     for o in outputs:
         if Path(o).suffix.lower() not in (".xlsx", ".html", ".htm", ".docx"):
             raise UsageError(f"Cannot tell the format of {o}: use a .xlsx, .html or .docx file name.")
-    results = [read_results(d) for d in dirs]
+    results = [load_results(d) for d in dirs]
     for o in outputs:
         suffix = Path(o).suffix.lower()
         if suffix == ".xlsx":

@@ -7,6 +7,17 @@ Plots: matplotlib (a dependency) renders lines (accuracy against strength or rat
 map (ΔAP per map x factor, one panel per object scale) to inline SVG through ``report.plots.svg``
 (no XML prolog, DOCTYPE, metadata or namespace URLs; deterministic).  The heat map's values are
 also written as a table.
+
+Published vs reproduced (:func:`comparison`): a reproduced table that carries ``compare`` (the study table
+contract: the published table, the corresponding rows and columns, the paper's units, ``order_by``) gets a
+side-by-side table — per paired row and column: the published figure as transcribed, the reproduced one
+converted to the paper's units, its 95 % bootstrap interval (``ci``), the difference — with the number
+of images and the trend verdict of ``studies.stats.trend_verdict`` over the paired rows of ``order_by``.
+Conversion: ``units: percent`` multiplies a reproduced accuracy stored as a fraction (``core.units
+.is_fraction_key`` of the column, a leading ``Δ`` ignored: AP, ΔAPs, mAP, accuracy …) by 100; other
+columns and units are compared as stored; ``compare.factors`` ({reproduced column: factor}) overrides.
+Under it: the study's declared deviations and this run's own facts (network, weights, data, images,
+overrides, settings: ``run`` from ``OUT/study.json``, :func:`load_results`).
 """
 
 from __future__ import annotations
@@ -17,7 +28,171 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..core.jsonio import atomic_write_bytes, atomic_write_text
+from ..core.jsonio import atomic_write_bytes, atomic_write_text, read_json
+
+# decimals of a reproduced figure in the paper's units (core.units: accuracy in percent 3, PSNR 2)
+UNIT_DECIMALS = {"percent": 3, "dB": 2, "years": 3}
+SIDE_COLUMNS = ["row", "quantity", "published", "reproduced", "95 % interval", "reproduced − published"]
+VERDICT_WORDS = {"yes": "yes: the reproduced ordering agrees with the paper's",
+                 "no": "no: the reproduced ordering contradicts the paper's beyond the intervals",
+                 "not significant": "not significant: the intervals of the rows that decide it overlap"}
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def factor_of(compare: dict[str, Any], column: str) -> float:
+    """The factor that converts reproduced ``column`` to the paper's units (see the module doc)."""
+    from ..core.units import is_fraction_key
+
+    given = (compare.get("factors") or {}).get(column)
+    if given is not None:
+        return float(given)
+    return 100.0 if compare.get("units") == "percent" and is_fraction_key(str(column).lstrip("Δ")) else 1.0
+
+
+def _label(rep_row: Sequence[Any], pub_row: Sequence[Any], i: int) -> str:
+    parts = [str(v) for v in rep_row if isinstance(v, str)]
+    if parts:
+        return " · ".join(parts)
+    parts = [str(v) for v in pub_row if isinstance(v, str)]
+    return " · ".join(parts) if parts else f"row {i + 1}"
+
+
+def _published_text(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    return f"{v:d}" if isinstance(v, int) else f"{float(v):g}"
+
+
+def comparison(res: dict[str, Any], table: dict[str, Any]) -> dict[str, Any] | None:
+    """The side-by-side comparison of reproduced ``table`` (with ``compare``) and its published table, or None
+    when the table has no ``compare``.  Rows: ``{"row", "quantity", "published", "reproduced", "interval",
+    "difference", "text": [cells as shown]}`` (numbers in the paper's units); ``verdict``: the trend verdict
+    of ``order_by`` over the paired rows (``studies.stats.trend_verdict``) with ``text``."""
+    from ..core.errors import DataError
+    from ..core.templating import fixed
+    from .stats import trend_verdict
+
+    cmp = table.get("compare")
+    if not cmp:
+        return None
+    pubs = {t["name"]: t for t in (res.get("published") or {}).get("tables", [])}
+    pub = pubs.get(cmp.get("published"))
+    if pub is None:
+        raise DataError(f"Table {table['name']!r} of study {res.get('study')} compares with the published table "
+                        f"{cmp.get('published')!r}, which the study does not hold ({', '.join(pubs) or 'none'}); "
+                        "fix the study's summary or its published tables.")
+    cols, pcols = list(table["columns"]), list(pub["columns"])
+    units = str(cmp.get("units", ""))
+    decimals = UNIT_DECIMALS.get(units, 4)
+    cis = table.get("ci") or []
+    rows = []
+    for rc, pc in cmp.get("columns", []):
+        if rc not in cols or pc not in pcols:
+            raise DataError(f"Table {table['name']!r}: compare names column {rc if rc not in cols else pc!r}, which "
+                            "its table does not have; fix the study's summary.")
+        f = factor_of(cmp, rc)
+        signed = str(rc).startswith("Δ")
+        for ri, pi in cmp.get("rows", []):
+            rrow, prow = table["rows"][ri], pub["rows"][pi]
+            rv, pv = rrow[cols.index(rc)], prow[pcols.index(pc)]
+            iv = cis[ri][cols.index(rc)] if ri < len(cis) and cols.index(rc) < len(cis[ri]) else None
+            rv = float(rv) * f if _finite(rv) else None
+            iv = [float(iv[0]) * f, float(iv[1]) * f] if iv and all(_finite(x) for x in iv) else None
+            pv = pv if _finite(pv) else None
+            diff = rv - float(pv) if rv is not None and pv is not None else None
+            label = _label(rrow, prow, ri)
+            rows.append({"row": label, "quantity": str(pc), "published": pv, "reproduced": rv, "interval": iv,
+                         "difference": diff, "text": [
+                             label, str(pc), _published_text(pv),
+                             "–" if rv is None else fixed(rv, decimals, signed=signed),
+                             "–" if iv is None else f"{fixed(iv[0], decimals, signed=signed)} … "
+                                                    f"{fixed(iv[1], decimals, signed=signed)}",
+                             "–" if diff is None else fixed(diff, decimals, signed=True)]})
+    ob = cmp.get("order_by")
+    pairs = cmp.get("rows", [])
+    pc_of = dict((rc, pc) for rc, pc in cmp.get("columns", []))
+    if ob in cols and ob in pc_of:
+        k = cols.index(ob)
+        v = trend_verdict([pub["rows"][pi][pcols.index(pc_of[ob])] for _, pi in pairs],
+                          [table["rows"][ri][k] for ri, _ in pairs],
+                          [cis[ri][k] if ri < len(cis) and k < len(cis[ri]) else None for ri, _ in pairs])
+    else:
+        v = {"verdict": None, "claims": 0}
+    if v["verdict"] is None:
+        why = (f"no published ordering of {ob} to test ({len(pairs)} paired row{'s' if len(pairs) != 1 else ''})"
+               if ob in pc_of else f"no published column for {ob!r}")
+        text = f"Trend verdict: none — {why}."
+    else:
+        text = (f"Trend verdict on the ordering of {ob} across {len(pairs)} paired rows: "
+                f"{VERDICT_WORDS[v['verdict']]} ({v['agree']} of {v['claims']} published orderings agree, "
+                f"{v['separated']} of them beyond the intervals; {v.get('contradicted', 0)} contradicted).")
+    images = table.get("images", res.get("images"))
+    title = f"{table['name']} beside the published {pub['name']}"
+    note = (f"{images} images; published figures as transcribed; reproduced figures in the paper's units "
+            f"({units or 'as stored'}) with their 95 % bootstrap interval over images.")
+    return {"name": title, "published": pub["name"], "units": units, "images": images, "columns": SIDE_COLUMNS,
+            "rows": rows, "verdict": {**v, "text": text, "order_by": ob}, "note": note,
+            "higher_is_better": cmp.get("higher_is_better")}
+
+
+def deviations_line(res: dict[str, Any]) -> str:
+    """One line under a comparison: the study's declared deviations (by name) and this run's network and data."""
+    devs = [str(d.get("what", "")) for d in res.get("deviations") or []]
+    facts = {k: v for k, v in run_facts(res)}
+    parts = [f"Deviations from the paper declared by the study: {', '.join(devs) if devs else 'none'} (listed below)."]
+    if facts:
+        parts.append(f"This run: network {facts.get('network', '–')}"
+                     + (f", weights {facts['weights']}" if facts.get("weights") else "")
+                     + f"; data {facts.get('data', '–')}"
+                     + ("; overrides " + facts["overrides of the study file"] if facts.get("overrides of the study file")
+                        else "") + ".")
+    return " ".join(parts)
+
+
+def run_facts(res: dict[str, Any]) -> list[list[str]]:
+    """This run's own network, data and settings (``res["run"]``, from OUT/study.json) as [what, value] rows."""
+    import json
+
+    run = res.get("run") or {}
+    if not run:
+        return []
+    study = run.get("study") or {}
+    task = study.get("task") or {}
+    opts = (run.get("options") or {}).get("task_options") or {}
+    rows = [["network", str(task.get("network", "–")) + (f" (split at {task['split_point']})"
+                                                          if task.get("split_point") else "")]]
+    if opts.get("weights"):
+        rows.append(["weights", Path(str(opts["weights"])).name])
+    data = str(study.get("condition", "–"))
+    if run.get("data_dir"):
+        data += f" from {Path(str(run['data_dir'])).name}"
+    rows.append(["data", data + f", {res.get('images')} images" + (f" (--limit {run['limit']})" if run.get("limit")
+                                                                     else "")])
+    if study.get("overrides"):
+        rows.append(["overrides of the study file", json.dumps(study["overrides"], sort_keys=True, ensure_ascii=False)])
+    rows.append(["settings", json.dumps(study.get("settings") or {}, sort_keys=True, ensure_ascii=False)])
+    boot = res.get("bootstrap")
+    if boot:
+        rows.append(["bootstrap", f"{boot.get('resamples')} resamples of the images, "
+                                  f"{100 * float(boot.get('level', 0.95)):g} % percentile interval, seed {boot.get('seed')}"])
+    return rows
+
+
+def load_results(out: str | Path) -> dict[str, Any]:
+    """``OUT/study-results.json`` with ``run``: what ``OUT/study.json`` records of the run (the study as run,
+    data folder, limit, options); the report's deviations of the run come from it."""
+    from .runner import read_results
+
+    res = read_results(out)
+    p = Path(out) / "study.json"
+    if p.is_file():
+        res = {**res, "run": read_json(p)}
+    return res
 
 
 def _cell(v: Any) -> Any:
@@ -64,6 +239,23 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
                 c.font = Font(bold=True)
             for row in t["rows"]:
                 append_row(ws, [_cell(v) for v in row])
+            cmp = comparison(res, t)
+            if cmp:
+                ws = wb.create_sheet(_sheet_name(f"vs {t['name']}", used))
+                append_row(ws, [cmp["name"]])
+                ws["A1"].font = Font(bold=True)
+                append_row(ws, [cmp["note"]])
+                append_row(ws, ["row", "quantity", f"published ({cmp['units'] or 'as stored'})", "reproduced",
+                                "interval low", "interval high", "reproduced − published"])
+                for c in ws[ws.max_row]:
+                    c.font = Font(bold=True)
+                for r in cmp["rows"]:
+                    iv = r["interval"] or [None, None]
+                    append_row(ws, [r["row"], r["quantity"], r["published"], r["reproduced"], iv[0], iv[1],
+                                    r["difference"]])
+                append_row(ws, [cmp["verdict"]["text"]])
+                append_row(ws, ["verdict", cmp["verdict"]["verdict"] or "none"])
+                append_row(ws, [deviations_line(res)])
         for t in pub.get("tables", []):
             ws = wb.create_sheet(_sheet_name(f"pub {t['name']}", used))
             append_row(ws, [f"Published: {t['name']}"])
@@ -82,6 +274,13 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
             append_row(ws, ["what", "paper", "here", "why"])
             for d in res["deviations"]:
                 append_row(ws, [str(d.get(k, "")) for k in ("what", "paper", "here", "why")])
+        facts = run_facts(res)
+        if facts:
+            ws = wb.create_sheet(_sheet_name(f"run {res['study']}", used))
+            append_row(ws, [f"This run of {res['study']}: network, data and settings actually used"])
+            ws["A1"].font = Font(bold=True)
+            for row in facts:
+                append_row(ws, row)
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(path, buf.getvalue())
@@ -185,7 +384,9 @@ def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Se
             svg = plot_svg(p)
             grid = heatmap_grid(p) if p["kind"] == "heatmap" else None
             plots.append({"name": p["name"], "svg": Markup(svg) if svg else "", "grid": grid})
-        sections.append({**res, "plot_items": plots})
+        items = [{"t": t, "cmp": comparison(res, t)} for t in res.get("tables", [])]
+        sections.append({**res, "plot_items": plots, "table_items": items, "dev_line": deviations_line(res),
+                         "run_rows": run_facts(res)})
     html = render("study.html.j2", sections=sections, out_dirs=list(out_dirs))
     return atomic_write_text(path, html)
 
@@ -225,6 +426,14 @@ def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
         sec.blocks.append(("table", Table(["Item", "Value"], rows, f"Study {scrub(res['study'])}", key_value=True)))
         for t in res.get("tables", []):
             sec.blocks.append(("table", _table(t["name"], t["columns"], t["rows"], t.get("note", ""))))
+            cmp = comparison(res, t)
+            if cmp:
+                side = Table([scrub(c) for c in cmp["columns"]], [[scrub(c) for c in r["text"]] for r in cmp["rows"]],
+                             scrub(cmp["name"]), numeric=[False, False, True, True, False, True])
+                side.notes.append(scrub(cmp["note"]))
+                sec.blocks.append(("table", side))
+                sec.blocks.append(("p", scrub(cmp["verdict"]["text"])))
+                sec.blocks.append(("p", scrub(deviations_line(res))))
         for k, p in enumerate(res.get("plots", [])):
             fig = plot_figure(p)
             if fig is not None:
@@ -244,6 +453,11 @@ def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
                                                ["what", "paper", "here", "why"],
                                                [[d.get(k, "") for k in ("what", "paper", "here", "why")]
                                                 for d in res["deviations"]])))
+        facts = run_facts(res)
+        if facts:
+            sec.blocks.append(("table", Table(["What", "Used in this run"], [[scrub(a), scrub(b)] for a, b in facts],
+                                              f"This run of {scrub(res['study'])}: network, data and settings",
+                                              key_value=True)))
         sections.append(sec)
     tables = figs = 0
     for sec in sections:
@@ -251,7 +465,7 @@ def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
             if kind == "table":
                 tables += 1
                 item.number = tables
-            else:
+            elif kind == "figure":
                 figs += 1
                 item.number = figs
     return sections, figures
