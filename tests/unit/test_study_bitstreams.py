@@ -27,3 +27,12 @@ def test_two_codings_of_one_image_and_qp_keep_two_bitstreams(tmp_path):
     sizes = {p.name: p.stat().st_size * 8 for p in kept}
     assert sorted(sizes.values()) == sorted([bits_a, bits_b]) and bits_a != bits_b
     assert any("a1" in n for n in sizes) and any("b2-p2" in n for n in sizes)
+
+
+def test_a_picture_smaller_than_vvenc_takes_is_padded_and_cropped_back(tmp_path):
+    """libvvenc refuses pictures under 16 samples a side (S2's per-layer picture of SSD's 1x1 map m5 is 16x8):
+    code_picture pads by edge replication and returns the picture's own size."""
+    pic = np.arange(128, dtype=np.uint8).reshape(8, 16)
+    dec, bits = code_picture(_job(tmp_path, "c3"), pic, 22, preset="faster", chroma=400)
+    assert dec.shape == (8, 16) and bits > 0
+    assert np.abs(dec.astype(int) - pic).max() <= 8

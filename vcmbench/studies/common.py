@@ -19,6 +19,9 @@ from ..run.jobs import get_cached_task
 
 _FEATS: "OrderedDict[tuple, dict]" = OrderedDict()
 AP_KEYS = ("AP", "APs", "APm", "APl")
+# libvvenc (FFmpeg 9) refuses a picture less than 16 samples high or wide (measured: 16x8 fails, 16x16 codes):
+# a smaller one-channel picture (S2's per-layer picture of a 1x1 map) is padded by edge replication
+VVENC_MIN_SIDE = 16
 
 
 def split_task(job):
@@ -163,6 +166,9 @@ def code_picture(job, planes_or_rgb: np.ndarray, qp: int, *, preset: str = "medi
         else:
             y = even_size(a.astype(np.uint8))
             h, w = y.shape
+            if h < VVENC_MIN_SIDE or w < VVENC_MIN_SIDE:  # (cropped back after decoding; the padding is coded)
+                y = np.pad(y, ((0, max(0, VVENC_MIN_SIDE - h)), (0, max(0, VVENC_MIN_SIDE - w))), mode="edge")
+                h, w = y.shape
             if chroma == 400:
                 fmt = YuvFormat(w, h, 400, 8)
                 write_yuv(src, [y], fmt)
