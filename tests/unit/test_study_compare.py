@@ -151,3 +151,46 @@ def test_study_report_cli_reads_the_run(tmp_path):
     html = (tmp_path / "x.html").read_text(encoding="utf-8")
     assert "rcnn:X" in html and "(--limit 5)" in html and "This run: network" in html
     assert "Trend verdict" in _docx_text(tmp_path / "x.docx")
+
+
+def test_s2_and_s4_shaped_tables_columns_by_index_units_per_column_and_an_ordering_across_columns(tmp_path):
+    """The shapes the S2 and S4 summaries write: S2 names compared columns by index with one unit per column
+    (``column_units``: AP a fraction shown x 100, SSIM as is, PSNR in dB); S4's claim is an ordering across the
+    columns of its one row (``order_across: columns``: original < restored < masked, MAE published 4.22 / 10.55 /
+    7.86, seed-tables S4).  An infinite figure (PSNR of equal pictures) renders as "inf" in every format."""
+    s2 = load_study("s2-distortions-ssd")
+    blur = next(t for t in s2.data["published"]["tables"] if t["name"] == "Gaussian blur")
+    t2 = {"name": "S2 blur", "columns": ["domain", "strength", "SSIM [F]", "PSNR [F] (dB)", "AP (bbox)"],
+          "rows": [["feature", 1.0, 0.7, 31.0, 0.30], ["feature", 3.0, 0.5, float("inf"), 0.20]], "images": 2,
+          "ci": [[None, None, None, None, [0.25, 0.35]], [None, None, None, None, [0.15, 0.22]]],
+          "compare": {"published": "Gaussian blur", "rows": [[0, 0], [1, 1]],
+                      "columns": [[2, blur["columns"].index("SSIM [F]")], [4, len(blur["columns"]) - 1]],
+                      "column_units": ["", "percent"], "units": "percent", "higher_is_better": True,
+                      "order_by": "AP (bbox)"}}
+    res2 = {"study": s2.name, "title": "S2", "type": "distortions", "signature": "study:s2", "images": 2,
+            "tables": [t2], "published": s2.data["published"], "deviations": s2.data["deviations"]}
+    c = comparison(res2, t2)
+    ssim = [r["reproduced"] for r in c["rows"] if r["quantity"] == "SSIM [F]"]
+    assert ssim == pytest.approx([0.7, 0.5])  # as stored
+    ap = [r for r in c["rows"] if r["quantity"] == blur["columns"][-1]]
+    assert [r["reproduced"] for r in ap] == pytest.approx([30.0, 20.0])  # a fraction shown in percent
+    assert c["verdict"]["verdict"] is not None
+    s4 = load_study("s4-occlusion-fgnet")
+    pub = s4.data["published"]["tables"][0]
+    t4 = {"name": "S4 MAE", "columns": ["occlusion", "MAE original", "MAE occluded", "MAE restored"],
+          "rows": [["mask", 4.0, 11.0, 8.0]], "images": 30, "ci": [[None, [3.5, 4.5], [10.0, 12.0], [7.0, 9.0]]],
+          "compare": {"published": pub["name"], "rows": [[0, 0]],
+                      "columns": [["MAE original", pub["columns"][0]], ["MAE occluded", pub["columns"][1]],
+                                  ["MAE restored", pub["columns"][2]]],
+                      "units": "years", "higher_is_better": False, "order_by": None, "order_across": "columns"}}
+    res4 = {"study": s4.name, "title": "S4", "type": "occlusion", "signature": "study:s4", "images": 30,
+            "tables": [t4], "published": s4.data["published"], "deviations": s4.data["deviations"]}
+    v = comparison(res4, t4)["verdict"]
+    assert v["verdict"] == "yes" and v["claims"] == 3, v  # every ordering agrees, every interval apart
+    t4["rows"] = [["mask", 4.0, 8.0, 11.0]]  # restored worse than occluded, beyond the intervals
+    t4["ci"] = [[None, [3.5, 4.5], [7.0, 9.0], [10.0, 12.0]]]
+    assert comparison(res4, t4)["verdict"]["verdict"] == "no"
+    write_docx([res2, res4], tmp_path / "r.docx")
+    write_html([res2, res4], tmp_path / "r.html")
+    write_xlsx([res2, res4], tmp_path / "r.xlsx")
+    assert "inf" in (tmp_path / "r.html").read_text()

@@ -42,13 +42,17 @@ def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
-def factor_of(compare: dict[str, Any], column: str) -> float:
-    """The factor that converts reproduced ``column`` to the paper's units (see the module doc)."""
+def factor_of(compare: dict[str, Any], column: str, unit: str | None = None) -> float:
+    """The factor that converts reproduced ``column`` to the paper's units (see the module doc).  ``unit``: the
+    column's own unit (``compare.column_units``, aligned with ``compare.columns``), where a study gives one:
+    ``percent`` there means a fraction shown x 100."""
     from ..core.units import is_fraction_key
 
     given = (compare.get("factors") or {}).get(column)
     if given is not None:
         return float(given)
+    if unit is not None and compare.get("column_units"):
+        return 100.0 if unit == "percent" else 1.0
     return 100.0 if compare.get("units") == "percent" and is_fraction_key(str(column).lstrip("Δ")) else 1.0
 
 
@@ -88,14 +92,21 @@ def comparison(res: dict[str, Any], table: dict[str, Any]) -> dict[str, Any] | N
                         "fix the study's summary or its published tables.")
     cols, pcols = list(table["columns"]), list(pub["columns"])
     units = str(cmp.get("units", ""))
-    decimals = UNIT_DECIMALS.get(units, 4)
     cis = table.get("ci") or []
-    rows = []
-    for rc, pc in cmp.get("columns", []):
+    pairs_c = []
+    for n, (rc, pc) in enumerate(cmp.get("columns", [])):
+        # a column is named, or given by its index (a study's summary may give either)
+        rc = cols[rc] if isinstance(rc, int) and not isinstance(rc, bool) and 0 <= rc < len(cols) else rc
+        pc = pcols[pc] if isinstance(pc, int) and not isinstance(pc, bool) and 0 <= pc < len(pcols) else pc
         if rc not in cols or pc not in pcols:
             raise DataError(f"Table {table['name']!r}: compare names column {rc if rc not in cols else pc!r}, which "
                             "its table does not have; fix the study's summary.")
-        f = factor_of(cmp, rc)
+        cu = list(cmp.get("column_units") or [])
+        pairs_c.append((rc, pc, str(cu[n]) if n < len(cu) else units))
+    rows = []
+    for rc, pc, cunit in pairs_c:
+        f = factor_of(cmp, rc, cunit)
+        decimals = UNIT_DECIMALS.get(cunit, 4)
         signed = str(rc).startswith("Δ")
         for ri, pi in cmp.get("rows", []):
             rrow, prow = table["rows"][ri], pub["rows"][pi]
@@ -115,20 +126,31 @@ def comparison(res: dict[str, Any], table: dict[str, Any]) -> dict[str, Any] | N
                              "–" if diff is None else fixed(diff, decimals, signed=True)]})
     ob = cmp.get("order_by")
     pairs = cmp.get("rows", [])
-    pc_of = dict((rc, pc) for rc, pc in cmp.get("columns", []))
-    if ob in cols and ob in pc_of:
+    pc_of = {rc: pc for rc, pc, _ in pairs_c}
+    if cmp.get("order_across") == "columns" and len(pairs) == 1:
+        # the paper's claim is an ordering across the compared columns of one row (S4: original < restored < masked)
+        (ri, pi), = pairs
+        k = [cols.index(rc) for rc, _, _ in pairs_c]
+        v = trend_verdict([pub["rows"][pi][pcols.index(pc)] for _, pc, _ in pairs_c],
+                          [table["rows"][ri][j] for j in k],
+                          [cis[ri][j] if ri < len(cis) and j < len(cis[ri]) else None for j in k])
+        what, across = "the compared columns", f"{len(pairs_c)} columns of the paired row"
+        ob = ", ".join(rc for rc, _, _ in pairs_c)
+    elif ob in cols and ob in pc_of:
         k = cols.index(ob)
         v = trend_verdict([pub["rows"][pi][pcols.index(pc_of[ob])] for _, pi in pairs],
                           [table["rows"][ri][k] for ri, _ in pairs],
                           [cis[ri][k] if ri < len(cis) and k < len(cis[ri]) else None for ri, _ in pairs])
+        what, across = ob, f"{len(pairs)} paired rows"
     else:
         v = {"verdict": None, "claims": 0}
+        what, across = ob, ""
     if v["verdict"] is None:
-        why = (f"no published ordering of {ob} to test ({len(pairs)} paired row{'s' if len(pairs) != 1 else ''})"
-               if ob in pc_of else f"no published column for {ob!r}")
+        why = (f"no published ordering of {what} to test ({across})" if across else
+               f"no published column for {ob!r}")
         text = f"Trend verdict: none — {why}."
     else:
-        text = (f"Trend verdict on the ordering of {ob} across {len(pairs)} paired rows: "
+        text = (f"Trend verdict on the ordering of {what} across {across}: "
                 f"{VERDICT_WORDS[v['verdict']]} ({v['agree']} of {v['claims']} published orderings agree, "
                 f"{v['separated']} of them beyond the intervals; {v.get('contradicted', 0)} contradicted).")
     images = table.get("images", res.get("images"))
@@ -394,7 +416,8 @@ def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Se
 def _fmt(v: Any) -> str:
     from ..core.templating import fmt_num
 
-    return v if isinstance(v, str) else fmt_num(_cell(v), 4)
+    c = v if isinstance(v, str) else _cell(v)
+    return c if isinstance(c, str) else fmt_num(c, 4)  # (an infinite figure, e.g. PSNR of equal pictures: "inf")
 
 
 def _table(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], note: str = ""):
