@@ -194,3 +194,8 @@ def test_s2_and_s4_shaped_tables_columns_by_index_units_per_column_and_an_orderi
     write_html([res2, res4], tmp_path / "r.html")
     write_xlsx([res2, res4], tmp_path / "r.xlsx")
     assert "inf" in (tmp_path / "r.html").read_text()
+    # every reproduced figure shows its interval and the table its number of images, compared or not
+    page = (tmp_path / "r.html").read_text()
+    assert "[0.2500 … 0.3500]" in page and "2 images; 95 % bootstrap intervals" in page
+    doc = zipfile.ZipFile(tmp_path / "r.docx").read("word/document.xml").decode()
+    assert "[0.2500 … 0.3500]" in doc

@@ -254,13 +254,18 @@ def write_xlsx(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
             append_row(ws, [t["name"]])
             ws["A1"].font = Font(bold=True)
             append_row(ws, [f"study {res['study']} — {res['signature']}"])
-            if t.get("note"):
-                append_row(ws, [t["note"]])
+            if table_note(t):
+                append_row(ws, [table_note(t)])
             append_row(ws, list(t["columns"]))
             for c in ws[ws.max_row]:
                 c.font = Font(bold=True)
             for row in t["rows"]:
                 append_row(ws, [_cell(v) for v in row])
+            ivs = interval_texts(t)
+            if ivs:
+                append_row(ws, [f"95 % bootstrap intervals over {t.get('images', '?')} images (lo … hi), cell by cell:"])
+                for row in ivs:
+                    append_row(ws, row)
             cmp = comparison(res, t)
             if cmp:
                 ws = wb.create_sheet(_sheet_name(f"vs {t['name']}", used))
@@ -406,11 +411,37 @@ def write_html(results: Sequence[dict[str, Any]], path: str | Path, out_dirs: Se
             svg = plot_svg(p)
             grid = heatmap_grid(p) if p["kind"] == "heatmap" else None
             plots.append({"name": p["name"], "svg": Markup(svg) if svg else "", "grid": grid})
-        items = [{"t": t, "cmp": comparison(res, t)} for t in res.get("tables", [])]
+        items = [{"t": t, "cmp": comparison(res, t), "ci": interval_texts(t), "note": table_note(t)}
+                 for t in res.get("tables", [])]
         sections.append({**res, "plot_items": plots, "table_items": items, "dev_line": deviations_line(res),
                          "run_rows": run_facts(res)})
     html = render("study.html.j2", sections=sections, out_dirs=list(out_dirs))
     return atomic_write_text(path, html)
+
+
+def interval_texts(t: dict[str, Any]) -> list[list[str]] | None:
+    """Each cell's 95 % bootstrap interval as text (``lo … hi``, 4 decimals as the figures; ``""`` where none),
+    row by row as ``t["rows"]``; None when the table has no intervals."""
+    from ..core.templating import fmt_num
+
+    cis = t.get("ci") or []
+    if not any(iv for row in cis for iv in (row or [])):
+        return None
+    out = []
+    for i, row in enumerate(t["rows"]):
+        ci = cis[i] if i < len(cis) and cis[i] else []
+        out.append([f"{fmt_num(ci[j][0], 4)} … {fmt_num(ci[j][1], 4)}"
+                    if j < len(ci) and ci[j] and all(_finite(x) for x in ci[j]) else "" for j in range(len(row))])
+    return out
+
+
+def table_note(t: dict[str, Any]) -> str:
+    """The table's note, with its number of images and, where it has intervals, what they are."""
+    parts = [t.get("note") or ""]
+    if t.get("images") is not None:
+        parts.append(f"{t['images']} images" + ("; 95 % bootstrap intervals over images under the figures"
+                                                  if interval_texts(t) else "") + ".")
+    return " ".join(p for p in parts if p)
 
 
 def _fmt(v: Any) -> str:
@@ -448,7 +479,10 @@ def document_sections(results: Sequence[dict[str, Any]]) -> tuple[list, dict]:
             rows.append(["Labels", scrub(res["labels"])])
         sec.blocks.append(("table", Table(["Item", "Value"], rows, f"Study {scrub(res['study'])}", key_value=True)))
         for t in res.get("tables", []):
-            sec.blocks.append(("table", _table(t["name"], t["columns"], t["rows"], t.get("note", ""))))
+            ivs = interval_texts(t)
+            shown = t["rows"] if ivs is None else [
+                [v if not iv else f"{_fmt(v)} [{iv}]" for v, iv in zip(row, ivr)] for row, ivr in zip(t["rows"], ivs)]
+            sec.blocks.append(("table", _table(t["name"], t["columns"], shown, table_note(t))))
             cmp = comparison(res, t)
             if cmp:
                 side = Table([scrub(c) for c in cmp["columns"]], [[scrub(c) for c in r["text"]] for r in cmp["rows"]],
