@@ -53,6 +53,19 @@ class VideoResults:
         return d
 
 
+def _eval_ids(ref: Mapping[str, Any]) -> list[int]:
+    """The ground-truth image id of each evaluated frame.  1..frames only for a sequence without an annotation
+    file (reference-output): guessing ids for an annotation file could score frame k against another frame."""
+    ids = [int(i) for i in (ref.get("eval_ids") or ())]
+    if not ids and not ref.get("annotations"):
+        return list(range(1, int(ref["frames"]) + 1))
+    if len(ids) != int(ref["frames"]):
+        raise DataError(f"Sequence {ref.get('name')}: the run records {len(ids)} ground-truth frame ids for "
+                        f"{ref['frames']} evaluated frames; the run.json is damaged or from another vcmbench: run the "
+                        "condition again into a new --out.")
+    return ids
+
+
 def coded_bits(rec: Mapping[str, Any]) -> int:
     """The bits a sequence job's rate counts: the bitstream's, plus the side information a feature sequence's
     condition counts (``side_info_bits``, as for images)."""

@@ -40,7 +40,7 @@ from ..core.errors import ConditionError, DataError, EvaluationError
 from ..metrics import mot as M
 from ..metrics import video as V
 from .store import RunStore
-from .video_common import TIME_KEYS, VideoResults, _finish, _frames_of, _layout, _overall_rows, coded_bits
+from .video_common import TIME_KEYS, VideoResults, _eval_ids, _finish, _frames_of, _layout, _overall_rows, coded_bits
 
 TRACKS_DIR = "tracks"
 REFERENCE_NOTE = ("ground truth: reference-output — the tracker's own tracks on the uncompressed frames, written as MOT "
@@ -91,7 +91,7 @@ class _Truth:
 
     def _load(self, name: str) -> tuple[Any, Path | None, str]:
         ref = self.refs[name]
-        ids = _ids(ref)
+        ids = _eval_ids(ref)
         if self.mode == "reference-output":
             if name not in self.ref_preds:
                 raise EvaluationError(f"reference-output ground truth of sequence {name} is missing: its reference job "
@@ -124,16 +124,6 @@ class _Truth:
         folder = gt_path.parent.parent  # SEQ/gt/gt.txt
         seqinfo = folder / "seqinfo.ini"
         return gt, (seqinfo if seqinfo.is_file() else None), folder.name
-
-
-def _ids(ref: Mapping[str, Any]) -> list[int]:
-    """Frame numbers of the evaluated frames (the MOT frame column): ``eval_ids``, else 1..frames."""
-    ids = [int(i) for i in (ref.get("eval_ids") or ())] or list(range(1, int(ref["frames"]) + 1))
-    if len(ids) != int(ref["frames"]):
-        raise DataError(f"Sequence {ref.get('name')}: the run records {len(ids)} frame numbers for {ref['frames']} "
-                        "evaluated frames; the run.json is damaged or from another vcmbench: run it again into a new "
-                        "--out.")
-    return ids
 
 
 def _figures(row: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, int]]:
@@ -183,7 +173,7 @@ def build_mot_results(run_dir: Path, run: dict[str, Any], cond: dict[str, Any], 
             if frames != int(ref["frames"]):
                 raise DataError(f"{name} QP {qp}: the job coded {frames} frames but the run evaluates {ref['frames']}; "
                                 "re-run `vcmbench run` in a fresh directory.")
-            tracks = tracks_of(_frames_of(name, pred, frames, "code"), _ids(ref))
+            tracks = tracks_of(_frames_of(name, pred, frames, "code"), _eval_ids(ref))
             _, _, folder = truth.get(name)
             M.write_tracks(tracks_dir / f"qp{qp}" / f"{folder}.txt", tracks)
             rate = V.sequence_result(name, qp, coded_bits(rec), frames, float(ref["fps"]), int(ref["width"]),
@@ -265,7 +255,7 @@ def _reference_rows(lay: Any, ref_preds: Mapping[str, Any], truth: _Truth, track
         if name not in ref_preds:
             notes.append(f"{name}: the uncompressed reference is not scored — its reference job did not finish")
             continue
-        tracks = tracks_of(_frames_of(name, ref_preds[name], int(ref["frames"]), "reference"), _ids(ref))
+        tracks = tracks_of(_frames_of(name, ref_preds[name], int(ref["frames"]), "reference"), _eval_ids(ref))
         gt, seqinfo, folder = truth.get(name)
         M.write_tracks(tracks_dir / "reference" / f"{folder}.txt", tracks)
         res = M.evaluate_sequences([M.MotSequence(name, gt, M.tracks_frame(_unit_conf(tracks)), seqinfo)], dataset)

@@ -50,6 +50,7 @@ from .video_common import (  # noqa: F401  (re-exported: the names callers impor
     TIME_KEYS,
     VIDEO_RESULTS_FILE,
     VideoResults,
+    _eval_ids,
     _finish,
     _frames_of,
     _layout,
@@ -79,19 +80,6 @@ class _Frame:
 
     def __init__(self, k: int, eval_id: int, width: int, height: int) -> None:
         self.image_id, self.eval_id, self.width, self.height = str(k), int(eval_id), int(width), int(height)
-
-
-def _eval_ids(ref: Mapping[str, Any]) -> list[int]:
-    """The ground-truth image id of each evaluated frame.  1..frames only for a sequence without an annotation
-    file (reference-output): guessing ids for an annotation file could score frame k against another frame."""
-    ids = [int(i) for i in (ref.get("eval_ids") or ())]
-    if not ids and not ref.get("annotations"):
-        return list(range(1, int(ref["frames"]) + 1))
-    if len(ids) != int(ref["frames"]):
-        raise DataError(f"Sequence {ref.get('name')}: the run records {len(ids)} ground-truth frame ids for "
-                        f"{ref['frames']} evaluated frames; the run.json is damaged or from another vcmbench: run the "
-                        "condition again into a new --out.")
-    return ids
 
 
 class _Truth:
